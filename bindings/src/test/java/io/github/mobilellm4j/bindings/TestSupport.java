@@ -1,0 +1,29 @@
+package io.github.mobilellm4j.bindings;
+
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+final class TestSupport {
+    private TestSupport() {
+    }
+
+    /** The bundled library of this platform (from the mobilellm4j-native module). */
+    static byte[] bundledLibrary() throws IOException {
+        try (InputStream in = NativeLibrary.class.getClassLoader().getResourceAsStream(NativeLibrary.resourcePath())) {
+            assertNotNull(in, "mobilellm4j-native must be on the test class path with " + NativeLibrary.resourcePath());
+            return in.readAllBytes();
+        }
+    }
+
+    /** Copies the bundled library to dir/name and returns the path. */
+    static Path copyOfBundledLibrary(Path dir, String name) throws IOException {
+        Files.createDirectories(dir);
+        Path p = dir.resolve(name);
+        Files.write(p, bundledLibrary());
+        return p;
+    }
+}

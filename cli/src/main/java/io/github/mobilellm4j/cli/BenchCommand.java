@@ -1,0 +1,118 @@
+package io.github.mobilellm4j.cli;
+
+import io.github.mobilellm4j.Model;
+import io.github.mobilellm4j.ModelInfo;
+import io.github.mobilellm4j.Native;
+import io.github.mobilellm4j.Session;
+import io.github.mobilellm4j.SessionOptions;
+import java.io.PrintStream;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+
+/**
+ * bench: prompt-processing and generation speed like llama-bench: pp = one batch of n_prompt tokens from an
+ * empty context, tg = n_gen single-token decodes from an empty context, medians over repetitions after one
+ * warm-up. Token ids are fixed pseudo-random ids; generation never stops early.
+ */
+final class BenchCommand implements Command {
+    @Override
+    public String name() {
+        return "bench";
+    }
+
+    @Override
+    public String summary() {
+        return "prompt and generation tokens/s (medians), like llama-bench";
+    }
+
+    @Override
+    public String usage() {
+        return """
+                usage: mobilellm bench -m FILE [-p 128] [-n 128] [--threads N] [-r REPS] [--json]
+                  -p N      prompt tokens per pp run (default 128; 0 skips pp)
+                  -n N      generated tokens per tg run (default 128; 0 skips tg)
+                  -r REPS   repetitions (default 5); medians are reported
+                  --json    {"pp_tokens_per_second":x, "tg_tokens_per_second":y, "threads":n, "n_prompt":p, "n_gen":g}
+                """ + ModelArgs.USAGE;
+    }
+
+    @Override
+    public Set<String> valuedOptions() {
+        return ModelArgs.with("-p", "-n", "-r", "--reps");
+    }
+
+    @Override
+    public Set<String> flagOptions() {
+        return Set.of("--json");
+    }
+
+    @Override
+    public int run(Args a, PrintStream out, PrintStream err) throws Exception {
+        int nPrompt = a.intValue("-p", 128);
+        int nGen = a.intValue("-n", 128);
+        int reps = a.has("--reps") ? a.intValue("--reps", 5) : a.intValue("-r", 5);
+        if (nPrompt < 0 || nGen < 0 || reps < 1) throw new UsageException("bench: -p, -n must be >= 0 and -r >= 1");
+        try (Model model = ModelArgs.load(a, false, err)) {
+            ModelInfo info = model.info();
+            int ctx = Math.max(16, Math.max(nPrompt, nGen) + 1);
+            if (ctx > info.contextLength()) ctx = Math.max(ctx, info.contextLength());
+            Random rnd = new Random(42);
+            int[] prompt = new int[nPrompt];
+            for (int i = 0; i < nPrompt; i++) prompt[i] = rnd.nextInt(info.vocabSize());
+            int[] gen = new int[nGen];
+            for (int i = 0; i < nGen; i++) gen[i] = rnd.nextInt(info.vocabSize());
+            double[] pp = new double[reps];
+            double[] tg = new double[reps];
+            try (Session s = model.newSession(SessionOptions.builder().contextLength(ctx)
+                    .batchSize(Math.max(1, nPrompt)).build())) {
+                for (int r = -1; r < reps; r++) { // r = -1 is the warm-up
+                    if (nPrompt > 0) {
+                        s.reset();
+                        long t0 = System.nanoTime();
+                        s.eval(prompt);
+                        double sec = (System.nanoTime() - t0) / 1e9;
+                        if (r >= 0) pp[r] = nPrompt / sec;
+                    }
+                    if (nGen > 0) {
+                        s.reset();
+                        long t0 = System.nanoTime();
+                        for (int i = 0; i < nGen; i++) s.eval(gen[i]);
+                        double sec = (System.nanoTime() - t0) / 1e9;
+                        if (r >= 0) tg[r] = nGen / sec;
+                    }
+                    if (r >= 0) err.printf(Locale.ROOT, "mobilellm: rep %d/%d pp %.1f t/s tg %.1f t/s%n", r + 1, reps, pp[r], tg[r]);
+                }
+            }
+            double ppMedian = nPrompt > 0 ? median(pp) : 0;
+            double tgMedian = nGen > 0 ? median(tg) : 0;
+            int threads = info.threads();
+            if (a.has("--json")) {
+                Map<String, Object> o = new LinkedHashMap<>();
+                o.put("pp_tokens_per_second", ppMedian);
+                o.put("tg_tokens_per_second", tgMedian);
+                o.put("threads", threads);
+                o.put("n_prompt", nPrompt);
+                o.put("n_gen", nGen);
+                o.put("repetitions", reps);
+                o.put("model", model.path().toString());
+                o.put("cpu_level", Native.cpuLevel());
+                out.println(Json.write(o));
+            } else {
+                out.printf(Locale.ROOT, "%s: pp%d %.1f t/s, tg%d %.1f t/s (median of %d, %d threads, %s)%n",
+                        model.path().getFileName(), nPrompt, ppMedian, nGen, tgMedian, reps, threads, Native.cpuLevel());
+            }
+        }
+        return 0;
+    }
+
+    static double median(double[] v) {
+        double[] s = v.clone();
+        Arrays.sort(s);
+        int n = s.length;
+        return n % 2 == 1 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+    }
+}

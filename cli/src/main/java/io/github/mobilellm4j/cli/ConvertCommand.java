@@ -1,0 +1,57 @@
+package io.github.mobilellm4j.cli;
+
+import io.github.mobilellm4j.convert.ConsoleProgress;
+import io.github.mobilellm4j.convert.ConvertOptions;
+import io.github.mobilellm4j.convert.Converter;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.Set;
+
+/** convert: a Hugging Face MobileLLM checkpoint folder to GGUF. */
+final class ConvertCommand implements Command {
+    @Override
+    public String name() {
+        return "convert";
+    }
+
+    @Override
+    public String summary() {
+        return "Hugging Face checkpoint folder to GGUF";
+    }
+
+    @Override
+    public String usage() {
+        return """
+                usage: mobilellm convert HF_DIR -o OUT.gguf --type T [--force] [--expand-layer-sharing] [--pure]
+                  --type T                  f32, f16, bf16, q8_0 or q4_0 (default f16)
+                  --force                   overwrite an existing output file
+                  --expand-layer-sharing    write -LS models as plain llama files with every block duplicated
+                  --pure                    every matrix in --type (no per-tensor policy)
+                """;
+    }
+
+    @Override
+    public Set<String> valuedOptions() {
+        return Set.of("-o", "--output", "--type");
+    }
+
+    @Override
+    public Set<String> flagOptions() {
+        return Set.of("--force", "--expand-layer-sharing", "--pure");
+    }
+
+    @Override
+    public int run(Args a, PrintStream out, PrintStream err) throws Exception {
+        if (a.positional().size() != 1) throw new UsageException("convert: give one Hugging Face folder (HF_DIR)");
+        String output = a.get("-o", "--output");
+        if (output == null) throw new UsageException("convert: an output file is required (-o OUT.gguf)");
+        ConvertOptions options = ConvertOptions.defaults()
+                .withType(Types.parse(a.get("--type") == null ? "f16" : a.get("--type")))
+                .withForce(a.has("--force"))
+                .withExpandLayerSharing(a.has("--expand-layer-sharing"))
+                .withPure(a.has("--pure"))
+                .withListener(new ConsoleProgress());
+        Converter.convert(Path.of(a.positional().get(0)), Path.of(output), options);
+        return 0;
+    }
+}

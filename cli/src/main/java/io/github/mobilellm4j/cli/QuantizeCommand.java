@@ -1,0 +1,50 @@
+package io.github.mobilellm4j.cli;
+
+import io.github.mobilellm4j.convert.ConsoleProgress;
+import io.github.mobilellm4j.convert.Quantizer;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.Set;
+
+/** quantize: requantize a GGUF file (from F32/F16/BF16 tensors). */
+final class QuantizeCommand implements Command {
+    @Override
+    public String name() {
+        return "quantize";
+    }
+
+    @Override
+    public String summary() {
+        return "requantize a GGUF file";
+    }
+
+    @Override
+    public String usage() {
+        return """
+                usage: mobilellm quantize IN.gguf OUT.gguf --type T [--force] [--pure]
+                  --type T   f32, f16, bf16, q8_0 or q4_0
+                  --force    overwrite an existing output file
+                  --pure     every matrix in --type (no per-tensor policy)
+                """;
+    }
+
+    @Override
+    public Set<String> valuedOptions() {
+        return Set.of("--type");
+    }
+
+    @Override
+    public Set<String> flagOptions() {
+        return Set.of("--force", "--pure");
+    }
+
+    @Override
+    public int run(Args a, PrintStream out, PrintStream err) throws Exception {
+        if (a.positional().size() != 2) throw new UsageException("quantize: give IN.gguf and OUT.gguf");
+        String type = a.get("--type");
+        if (type == null) throw new UsageException("quantize: --type is required");
+        Quantizer.quantize(Path.of(a.positional().get(0)), Path.of(a.positional().get(1)), Types.parse(type),
+                a.has("--force"), a.has("--pure"), new ConsoleProgress());
+        return 0;
+    }
+}

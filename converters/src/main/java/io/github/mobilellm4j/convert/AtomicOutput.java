@@ -1,0 +1,165 @@
+package io.github.mobilellm4j.convert;
+
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.Collection;
+
+/**
+ * An output file written to a temporary file in the target's folder and atomically renamed onto
+ * the target on {@link #commit()}. Closing without commit (failure, exception) deletes the
+ * temporary file; a JVM shutdown (Ctrl-C) while open deletes it too.
+ */
+public final class AtomicOutput implements AutoCloseable {
+    private final Path target;
+    private final Path temp;
+    private final FileChannel channel;
+    private final Thread hook;
+    private boolean done;
+
+    private AtomicOutput(Path target, Path temp, FileChannel channel, Thread hook) {
+        this.target = target;
+        this.temp = temp;
+        this.channel = channel;
+        this.hook = hook;
+    }
+
+    /**
+     * Checks the target (folder exists, not an input, not existing unless force) and opens a temp
+     * file next to it.
+     */
+    public static AtomicOutput create(Path target, boolean force, Collection<Path> inputs) throws ConversionException {
+        checkTarget(target, force, inputs);
+        Path abs = target.toAbsolutePath();
+        Path dir = abs.getParent();
+        Path temp = null;
+        try {
+            temp = Files.createTempFile(dir, "." + abs.getFileName() + ".", ".tmp");
+            try {
+                // createTempFile makes the file owner-only; give it the usual rw-r--r--
+                Files.setPosixFilePermissions(temp, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+            } catch (UnsupportedOperationException ignored) {
+                // not a POSIX file system
+            }
+        } catch (IOException e) {
+            if (temp != null) deleteQuietly(temp);
+            throw new ConversionException(target, "cannot create a temporary file in " + dir + ": " + e.getMessage(), e);
+        }
+        final Path t = temp;
+        Thread hook = new Thread(() -> {
+            try {
+                Files.deleteIfExists(t);
+            } catch (IOException ignored) {
+                // best effort at shutdown
+            }
+        }, "mobilellm4j-temp-cleanup");
+        try {
+            Runtime.getRuntime().addShutdownHook(hook);
+        } catch (IllegalStateException shuttingDown) {
+            deleteQuietly(temp);
+            throw new ConversionException(target, "the JVM is shutting down");
+        }
+        try {
+            FileChannel ch = FileChannel.open(temp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING);
+            return new AtomicOutput(abs, temp, ch, hook);
+        } catch (IOException e) {
+            removeHook(hook);
+            deleteQuietly(temp);
+            throw new ConversionException(target, "cannot open temporary file: " + e.getMessage(), e);
+        }
+    }
+
+    /** The validation of {@link #create} alone (so callers can fail before heavy work). */
+    public static void checkTarget(Path target, boolean force, Collection<Path> inputs) throws ConversionException {
+        Path abs = target.toAbsolutePath().normalize();
+        Path dir = abs.getParent();
+        if (dir == null || !Files.isDirectory(dir)) {
+            throw new ConversionException(target, "output folder " + dir + " does not exist");
+        }
+        if (Files.isDirectory(abs)) {
+            throw new ConversionException(target, "output path is a folder");
+        }
+        for (Path in : inputs) {
+            if (isSame(abs, in)) {
+                throw new ConversionException(target, "refusing to overwrite the input file");
+            }
+        }
+        if (Files.exists(abs) && !force) {
+            throw new ConversionException(target, "output file already exists (use --force to overwrite)");
+        }
+    }
+
+    private static boolean isSame(Path a, Path b) {
+        try {
+            if (Files.exists(a) && Files.exists(b)) return Files.isSameFile(a, b);
+        } catch (IOException ignored) {
+            // fall through to a path comparison
+        }
+        return a.equals(b.toAbsolutePath().normalize());
+    }
+
+    public FileChannel channel() {
+        return channel;
+    }
+
+    public Path target() {
+        return target;
+    }
+
+    public Path temp() {
+        return temp;
+    }
+
+    /** Flushes, closes and renames the temp file onto the target. */
+    public void commit() throws ConversionException {
+        try {
+            channel.force(false);
+            channel.close();
+            try {
+                Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            } catch (AtomicMoveNotSupportedException e) {
+                Files.move(temp, target, StandardCopyOption.REPLACE_EXISTING);
+            }
+            done = true;
+        } catch (IOException e) {
+            throw new ConversionException(target, "cannot finish writing: " + e.getMessage(), e);
+        } finally {
+            if (!done) deleteQuietly(temp);
+            removeHook(hook);
+        }
+    }
+
+    @Override
+    public void close() {
+        if (!done) {
+            try {
+                channel.close();
+            } catch (IOException ignored) {
+                // deleting anyway
+            }
+            deleteQuietly(temp);
+            removeHook(hook);
+            done = true;
+        }
+    }
+
+    private static void removeHook(Thread hook) {
+        try {
+            Runtime.getRuntime().removeShutdownHook(hook);
+        } catch (IllegalStateException ignored) {
+            // shutting down: the hook runs
+        }
+    }
+
+    static void deleteQuietly(Path p) {
+        try {
+            Files.deleteIfExists(p);
+        } catch (IOException ignored) {
+            // nothing more to do
+        }
+    }
+}

@@ -1,0 +1,31 @@
+package io.github.mobilellm4j.convert;
+
+import java.util.Objects;
+
+/**
+ * Options of {@link Converter#convert}.
+ *
+ * @param type               output file type (default f16)
+ * @param force              overwrite an existing output file
+ * @param expandLayerSharing write a layer-sharing model as a plain llama file with each block duplicated
+ * @param pure               quantize token_embd/output like every other weight (no Q8_0 exception)
+ * @param listener           progress/warnings receiver (never null; SILENT by default)
+ */
+public record ConvertOptions(OutputType type, boolean force, boolean expandLayerSharing, boolean pure,
+                             ProgressListener listener) {
+
+    public ConvertOptions {
+        Objects.requireNonNull(type, "type");
+        if (listener == null) listener = ProgressListener.SILENT;
+    }
+
+    public static ConvertOptions defaults() {
+        return new ConvertOptions(OutputType.F16, false, false, false, ProgressListener.SILENT);
+    }
+
+    public ConvertOptions withType(OutputType t) { return new ConvertOptions(t, force, expandLayerSharing, pure, listener); }
+    public ConvertOptions withForce(boolean f) { return new ConvertOptions(type, f, expandLayerSharing, pure, listener); }
+    public ConvertOptions withExpandLayerSharing(boolean e) { return new ConvertOptions(type, force, e, pure, listener); }
+    public ConvertOptions withPure(boolean p) { return new ConvertOptions(type, force, expandLayerSharing, p, listener); }
+    public ConvertOptions withListener(ProgressListener l) { return new ConvertOptions(type, force, expandLayerSharing, pure, l); }
+}

@@ -1,0 +1,259 @@
+package io.github.mobilellm4j.convert;
+
+import io.github.mobilellm4j.convert.gguf.GgufValue;
+import io.github.mobilellm4j.convert.gguf.GgufValueType;
+import io.github.mobilellm4j.convert.gguf.GgufWriter;
+import io.github.mobilellm4j.convert.hf.HfConfig;
+import io.github.mobilellm4j.convert.hf.SourceTensor;
+import io.github.mobilellm4j.convert.hf.TokenizerLoader;
+import io.github.mobilellm4j.convert.hf.Vocabulary;
+import io.github.mobilellm4j.convert.hf.WeightSet;
+import io.github.mobilellm4j.convert.safetensors.SafetensorsReader;
+import io.github.mobilellm4j.convert.torch.TorchCheckpointReader;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.LongUnaryOperator;
+
+/**
+ * Converts a Hugging Face MobileLLM (or Llama) checkpoint folder into a GGUF file following
+ * docs/gguf-conventions.md. Inputs are memory-mapped and processed one tensor (one row) at a time.
+ */
+public final class Converter {
+    private Converter() {}
+
+    /** One GGUF tensor to produce. */
+    private record Plan(String name, SourceTensor src, GgmlType type, long[] ne, int permuteHeadDim) {}
+
+    public static void convert(Path hfDir, Path outGguf, ConvertOptions opts) throws ConversionException {
+        ProgressListener pl = opts.listener();
+        if (!Files.isDirectory(hfDir)) throw new ConversionException(hfDir, "not a folder");
+        Path cfgFile = hfDir.resolve("config.json");
+        if (!Files.isRegularFile(cfgFile)) throw new ConversionException(hfDir, "no config.json in the folder");
+        List<Path> inputs = new ArrayList<>();
+        try (var s = Files.list(hfDir)) {
+            s.filter(Files::isRegularFile).forEach(inputs::add);
+        } catch (java.io.IOException e) {
+            throw new ConversionException(hfDir, "cannot list folder: " + e.getMessage(), e);
+        }
+        AtomicOutput.checkTarget(outGguf, opts.force(), inputs);
+        HfConfig cfg = HfConfig.read(cfgFile);
+        Vocabulary vocab = TokenizerLoader.load(hfDir, cfg, pl);
+        try (WeightSet ws = openWeights(hfDir)) {
+            GgufWriter w = new GgufWriter();
+            long params = plan(cfg, ws, opts, w, pl);
+            boolean compactLs = cfg.layerSharing() && !opts.expandLayerSharing();
+            String arch = compactLs ? "mobilellm" : "llama";
+            int blocks = cfg.layerSharing() && opts.expandLayerSharing() ? 2 * cfg.numLayers() : cfg.numLayers();
+            Map<String, GgufValue> md = new LinkedHashMap<>();
+            md.put("general.architecture", GgufValue.string(arch));
+            md.put("general.name", GgufValue.string(hfDir.toAbsolutePath().normalize().getFileName().toString()));
+            md.put("general.size_label", GgufValue.string(TensorPolicy.sizeLabel(params)));
+            md.put("general.file_type", GgufValue.u32(opts.type().fileType));
+            md.put("general.quantization_version", GgufValue.u32(2));
+            md.put(arch + ".context_length", GgufValue.u32(cfg.maxPositions()));
+            md.put(arch + ".embedding_length", GgufValue.u32(cfg.hiddenSize()));
+            md.put(arch + ".block_count", GgufValue.u32(blocks));
+            md.put(arch + ".feed_forward_length", GgufValue.u32(cfg.intermediateSize()));
+            md.put(arch + ".attention.head_count", GgufValue.u32(cfg.numHeads()));
+            md.put(arch + ".attention.head_count_kv", GgufValue.u32(cfg.numKvHeads()));
+            md.put(arch + ".attention.layer_norm_rms_epsilon", GgufValue.f32(cfg.rmsNormEps()));
+            md.put(arch + ".rope.freq_base", GgufValue.f32(cfg.ropeTheta()));
+            md.put(arch + ".rope.dimension_count", GgufValue.u32(cfg.headDim()));
+            md.put(arch + ".vocab_size", GgufValue.u32(cfg.vocabSize()));
+            if (compactLs) md.put("mobilellm.block_repeat", GgufValue.u32(2));
+            putVocab(md, vocab);
+            md.forEach(w::put);
+            w.write(outGguf, opts.force(), inputs, pl);
+        }
+    }
+
+    static void putVocab(Map<String, GgufValue> md, Vocabulary v) {
+        md.put("tokenizer.ggml.model", GgufValue.string("llama"));
+        md.put("tokenizer.ggml.tokens", GgufValue.array(GgufValueType.STRING, v.tokens()));
+        List<Object> scores = new ArrayList<>(v.size());
+        List<Object> types = new ArrayList<>(v.size());
+        for (int i = 0; i < v.size(); i++) {
+            scores.add(v.scores()[i]);
+            types.add(v.types()[i]);
+        }
+        md.put("tokenizer.ggml.scores", GgufValue.array(GgufValueType.FLOAT32, scores));
+        md.put("tokenizer.ggml.token_type", GgufValue.array(GgufValueType.INT32, types));
+        if (v.bosId() >= 0) md.put("tokenizer.ggml.bos_token_id", GgufValue.u32(v.bosId()));
+        if (v.eosId() >= 0) md.put("tokenizer.ggml.eos_token_id", GgufValue.u32(v.eosId()));
+        if (v.unkId() >= 0) md.put("tokenizer.ggml.unknown_token_id", GgufValue.u32(v.unkId()));
+        if (v.padId() >= 0) md.put("tokenizer.ggml.padding_token_id", GgufValue.u32(v.padId()));
+        md.put("tokenizer.ggml.add_bos_token", GgufValue.bool(v.addBos()));
+        md.put("tokenizer.ggml.add_eos_token", GgufValue.bool(v.addEos()));
+        md.put("tokenizer.ggml.add_space_prefix", GgufValue.bool(v.addSpacePrefix()));
+    }
+
+    /** Opens the weights: model.safetensors, its sharded index, pytorch_model.bin or its index. */
+    public static WeightSet openWeights(Path dir) throws ConversionException {
+        Path st = dir.resolve("model.safetensors");
+        Path stIndex = dir.resolve("model.safetensors.index.json");
+        Path bin = dir.resolve("pytorch_model.bin");
+        Path binIndex = dir.resolve("pytorch_model.bin.index.json");
+        if (Files.isRegularFile(st)) return SafetensorsReader.open(st);
+        if (Files.isRegularFile(stIndex)) return SafetensorsReader.openIndex(stIndex);
+        if (Files.isRegularFile(bin)) return TorchCheckpointReader.open(bin);
+        if (Files.isRegularFile(binIndex)) return openTorchIndex(binIndex);
+        throw new ConversionException(dir, "no weights found (need model.safetensors, model.safetensors.index.json or pytorch_model.bin)");
+    }
+
+    private static WeightSet openTorchIndex(Path index) throws ConversionException {
+        Set<String> shards = new java.util.LinkedHashSet<>();
+        try {
+            var root = new com.fasterxml.jackson.databind.ObjectMapper().readTree(Files.readAllBytes(index));
+            var map = root == null ? null : root.get("weight_map");
+            if (map == null || !map.isObject()) throw new ConversionException(index, "missing \"weight_map\" object");
+            for (var it = map.fields(); it.hasNext(); ) {
+                String f = it.next().getValue().asText();
+                if (f.contains("/") || f.contains("\\")) throw new ConversionException(index, "weight_map names a file outside the folder: " + f);
+                shards.add(f);
+            }
+        } catch (java.io.IOException e) {
+            throw new ConversionException(index, "cannot read: " + e.getMessage(), e);
+        }
+        WeightSet ws = new WeightSet(Arena.ofShared());
+        try {
+            for (String s : shards) TorchCheckpointReader.read(index.toAbsolutePath().getParent().resolve(s), ws);
+            return ws;
+        } catch (ConversionException | RuntimeException e) {
+            ws.close();
+            throw e;
+        }
+    }
+
+    /** Validates the checkpoint against the config and adds every tensor to w. Returns the parameter count. */
+    private static long plan(HfConfig c, WeightSet ws, ConvertOptions opts, GgufWriter w, ProgressListener pl) throws ConversionException {
+        Path wfile = ws.files().isEmpty() ? c.file() : ws.files().get(0);
+        Set<String> used = new HashSet<>();
+        int d = c.hiddenSize(), f = c.intermediateSize(), hd = c.headDim();
+        int q = c.numHeads() * hd, kv = c.numKvHeads() * hd;
+        long params = 0;
+        List<Plan> plans = new ArrayList<>();
+
+        SourceTensor emb = need(ws, wfile, "model.embed_tokens.weight", new long[] {c.vocabSize(), d}, c, used);
+        plans.add(new Plan("token_embd.weight", emb, null, null, 0));
+        params += emb.numel();
+
+        List<List<Plan>> blocks = new ArrayList<>();
+        for (int l = 0; l < c.numLayers(); l++) {
+            String p = "model.layers." + l + ".";
+            List<Plan> b = new ArrayList<>();
+            b.add(new Plan("attn_norm.weight", need(ws, wfile, p + "input_layernorm.weight", new long[] {d}, c, used), null, null, 0));
+            b.add(new Plan("attn_q.weight", need(ws, wfile, p + "self_attn.q_proj.weight", new long[] {q, d}, c, used), null, null, hd));
+            b.add(new Plan("attn_k.weight", need(ws, wfile, p + "self_attn.k_proj.weight", new long[] {kv, d}, c, used), null, null, hd));
+            b.add(new Plan("attn_v.weight", need(ws, wfile, p + "self_attn.v_proj.weight", new long[] {kv, d}, c, used), null, null, 0));
+            b.add(new Plan("attn_output.weight", need(ws, wfile, p + "self_attn.o_proj.weight", new long[] {d, q}, c, used), null, null, 0));
+            b.add(new Plan("ffn_norm.weight", need(ws, wfile, p + "post_attention_layernorm.weight", new long[] {d}, c, used), null, null, 0));
+            b.add(new Plan("ffn_gate.weight", need(ws, wfile, p + "mlp.gate_proj.weight", new long[] {f, d}, c, used), null, null, 0));
+            b.add(new Plan("ffn_up.weight", need(ws, wfile, p + "mlp.up_proj.weight", new long[] {f, d}, c, used), null, null, 0));
+            b.add(new Plan("ffn_down.weight", need(ws, wfile, p + "mlp.down_proj.weight", new long[] {d, f}, c, used), null, null, 0));
+            for (Plan x : b) params += x.src.numel();
+            blocks.add(b);
+        }
+        int repeat = c.layerSharing() && opts.expandLayerSharing() ? 2 : 1;
+        for (int ob = 0; ob < c.numLayers() * repeat; ob++) {
+            for (Plan x : blocks.get(ob / repeat)) plans.add(new Plan("blk." + ob + "." + x.name, x.src, null, null, x.permuteHeadDim));
+        }
+        SourceTensor norm = need(ws, wfile, "model.norm.weight", new long[] {d}, c, used);
+        plans.add(new Plan("output_norm.weight", norm, null, null, 0));
+        params += norm.numel();
+
+        SourceTensor head = ws.get("lm_head.weight");
+        if (c.sharedEmbeddings()) {
+            if (head != null) {
+                checkShape(head, new long[] {c.vocabSize(), d}, c);
+                used.add(head.name());
+                if (sameValues(emb, head)) {
+                    pl.note("lm_head.weight equals the shared embedding; dropped");
+                } else {
+                    pl.warn(head.file() + ": config.json shares embeddings but lm_head.weight differs from model.embed_tokens.weight; keeping it as output.weight");
+                    plans.add(new Plan("output.weight", head, null, null, 0));
+                    params += head.numel();
+                }
+            }
+        } else {
+            if (head == null) {
+                throw new ConversionException(wfile, "missing tensor lm_head.weight (config.json does not tie or share the embeddings)");
+            }
+            checkShape(head, new long[] {c.vocabSize(), d}, c);
+            used.add(head.name());
+            plans.add(new Plan("output.weight", head, null, null, 0));
+            params += head.numel();
+        }
+        for (SourceTensor t : ws.tensors().values()) {
+            if (used.contains(t.name())) continue;
+            if (t.name().matches("model\\.layers\\.\\d+\\.self_attn\\.rotary_emb\\.inv_freq")) {
+                pl.note("ignoring derived buffer " + t.name());
+                continue;
+            }
+            throw new ConversionException(t.file(), "unexpected tensor " + t.name() + " " + t.shapeString() + " (not part of a model with " + c.numLayers() + " layers)");
+        }
+        for (Plan x : plans) {
+            long[] ne = reversed(x.src.shape());
+            GgmlType type = TensorPolicy.choose(x.name, ne, opts.type(), opts.pure(), pl);
+            SourceTensor src = x.src;
+            int phd = x.permuteHeadDim;
+            w.addTensor(x.name, type, ne, sink -> {
+                try (Arena a = Arena.ofConfined()) {
+                    MemorySegment seg = src.open(a);
+                    long rows = ne.length == 1 ? 1 : ne[1];
+                    LongUnaryOperator map = phd > 0 ? RowCopier.ropePermutation(phd) : null;
+                    RowCopier.copy(sink, seg, src.dtype().ggml, rows, (int) ne[0], type, map);
+                }
+            });
+        }
+        return params;
+    }
+
+    private static long[] reversed(long[] s) {
+        long[] r = new long[s.length];
+        for (int i = 0; i < s.length; i++) r[i] = s[s.length - 1 - i];
+        return r;
+    }
+
+    private static SourceTensor need(WeightSet ws, Path wfile, String name, long[] shape, HfConfig c, Set<String> used) throws ConversionException {
+        SourceTensor t = ws.get(name);
+        if (t == null) throw new ConversionException(wfile, "missing tensor " + name);
+        checkShape(t, shape, c);
+        used.add(name);
+        return t;
+    }
+
+    private static void checkShape(SourceTensor t, long[] shape, HfConfig c) throws ConversionException {
+        if (!Arrays.equals(t.shape(), shape)) {
+            throw new ConversionException(t.file(), "tensor " + t.name() + " has shape " + t.shapeString()
+                    + " but " + c.file().getFileName() + " implies " + Arrays.toString(shape));
+        }
+    }
+
+    /** Compares two tensors' values (exact bytes when dtypes match, else as floats). */
+    private static boolean sameValues(SourceTensor a, SourceTensor b) throws ConversionException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment sa = a.open(arena), sb = b.open(arena);
+            if (a.dtype() == b.dtype()) return sa.mismatch(sb) == -1;
+            int cols = (int) a.shape()[a.shape().length - 1];
+            long rows = a.numel() / cols;
+            float[] ra = new float[cols], rb = new float[cols];
+            for (long r = 0; r < rows; r++) {
+                RowQuantizer.dequantizeRow(a.dtype().ggml, sa, r * cols * a.dtype().size, ra, 0, cols);
+                RowQuantizer.dequantizeRow(b.dtype().ggml, sb, r * cols * b.dtype().size, rb, 0, cols);
+                if (!Arrays.equals(ra, rb)) return false;
+            }
+            return true;
+        }
+    }
+
+}

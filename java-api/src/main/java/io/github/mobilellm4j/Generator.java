@@ -1,0 +1,142 @@
+package io.github.mobilellm4j;
+
+import java.util.Arrays;
+
+/**
+ * The decode loop behind generate() and stream(): evaluates the prompt, then samples one token at a time.
+ * It looks one token ahead (evaluates a token and samples the next before handing it out) so the last
+ * token handed out already carries all remaining text. Not thread-safe; uses the session's guards.
+ */
+final class Generator implements AutoCloseable {
+    private final Session session;
+    private final int[] prompt;
+    private final GenerateOptions options;
+    private final Sampler sampler;
+    private final StreamingDetokenizer detok;
+    private final int eos;
+    private final StringBuilder text = new StringBuilder();
+    private int emitted;
+    private int[] tokens = new int[16];
+    private int count;
+    private int candidate = -1;
+    private boolean primed;
+    private boolean done;
+    private boolean closed;
+    private StopReason stopReason;
+    private long start;
+    private long promptEnd;
+    private long end;
+
+    Generator(Session session, int[] prompt, GenerateOptions options) {
+        java.util.Objects.requireNonNull(prompt, "prompt");
+        java.util.Objects.requireNonNull(options, "options");
+        if (prompt.length == 0) throw new IllegalArgumentException("the prompt has no tokens");
+        this.session = session;
+        this.prompt = prompt.clone();
+        this.options = options;
+        Model model = session.model();
+        this.eos = model.info().eosToken();
+        this.sampler = new Sampler(options.sampler(), model.info().vocabSize());
+        this.detok = new StreamingDetokenizer(model, false);
+    }
+
+    /** The next generated token, or null when generation has ended. */
+    GeneratedToken next() {
+        if (done) return null;
+        return session.call(() -> {
+            if (!primed) {
+                primed = true;
+                start = System.nanoTime();
+                session.evalMode(prompt, io.github.mobilellm4j.bindings.mobilellm_h.MLLM_LOGITS_LAST());
+                promptEnd = System.nanoTime();
+                if (options.maxTokens() == 0) return finish(StopReason.MAX_TOKENS);
+                candidate = sampleNext();
+                if (isEos(candidate)) return finish(StopReason.EOS);
+            }
+            int token = candidate;
+            if (count == tokens.length) tokens = Arrays.copyOf(tokens, count * 2);
+            tokens[count++] = token;
+            text.append(detok.push(token));
+            int stopAt = findStop();
+            if (stopAt >= 0) {
+                text.setLength(stopAt);
+                stopReason = StopReason.STOP_STRING;
+            } else if (count == options.maxTokens()) {
+                stopReason = StopReason.MAX_TOKENS;
+            } else {
+                session.evalMode(new int[] {token}, io.github.mobilellm4j.bindings.mobilellm_h.MLLM_LOGITS_LAST());
+                candidate = sampleNext();
+                if (isEos(candidate)) stopReason = StopReason.EOS;
+            }
+            String release;
+            if (stopReason != null) {
+                done = true;
+                end = System.nanoTime();
+                if (stopReason != StopReason.STOP_STRING) text.append(detok.flush());
+                release = text.substring(Math.min(emitted, text.length()));
+                emitted = text.length();
+            } else {
+                int safe = Math.max(emitted, text.length() - stopPrefixHeld());
+                release = text.substring(emitted, safe);
+                emitted = safe;
+            }
+            return new GeneratedToken(token, release, count - 1);
+        });
+    }
+
+    Generation result() {
+        if (!done) throw new IllegalStateException("generation has not finished");
+        double promptSeconds = (promptEnd - start) / 1e9;
+        double genSeconds = (end - promptEnd) / 1e9;
+        return new Generation(text.toString(), prompt.clone(), Arrays.copyOf(tokens, count), stopReason,
+                new Timings(prompt.length, count, promptSeconds, genSeconds));
+    }
+
+    @Override
+    public void close() {
+        if (closed) return;
+        closed = true;
+        sampler.close();
+        detok.close();
+    }
+
+    private GeneratedToken finish(StopReason reason) {
+        stopReason = reason;
+        done = true;
+        end = System.nanoTime();
+        return null;
+    }
+
+    private int sampleNext() {
+        return sampler.sample(session.lastRow());
+    }
+
+    private boolean isEos(int token) {
+        return !options.ignoreEos() && token == eos;
+    }
+
+    /** Earliest index where a stop string starts in the text, or -1. */
+    private int findStop() {
+        int best = -1;
+        for (String s : options.stopStrings()) {
+            int from = Math.max(0, emitted - s.length());
+            int i = text.indexOf(s, from);
+            if (i >= 0 && (best < 0 || i < best)) best = i;
+        }
+        return best;
+    }
+
+    /** Length of the longest text suffix that could still grow into a stop string: held back from streaming. */
+    private int stopPrefixHeld() {
+        int held = 0;
+        for (String s : options.stopStrings()) {
+            for (int k = Math.min(s.length() - 1, text.length()); k > held; k--) {
+                if (text.substring(text.length() - k).equals(s.substring(0, k))) {
+                    held = k;
+                    break;
+                }
+            }
+        }
+        return held;
+    }
+}

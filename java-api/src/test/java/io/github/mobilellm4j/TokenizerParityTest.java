@@ -1,0 +1,64 @@
+package io.github.mobilellm4j;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Tokenizer parity with the SentencePiece library: testdata/tokenizer/*.ref.json hold the ids SentencePiece
+ * produced (reference/make_reference.py) for every string of testdata/tokenizer/corpus.json.
+ */
+class TokenizerParityTest {
+    @Test
+    void smallBpeModelMatchesSentencePiece() {
+        // every test checkpoint carries testdata/tokenizer/small-bpe.model as its tokenizer.model
+        try (Model model = Model.load(TestFiles.checkpoint("llama-f32", "f32"))) {
+            checkCases(model, TestFiles.json(TestFiles.testdata("tokenizer/small-bpe.ref.json")));
+        }
+    }
+
+    @Test
+    void llama2VocabularyMatchesSentencePiece() throws Exception {
+        Path tokenizerJson = TestFiles.llama2TokenizerJson();
+        Path dir = TestFiles.outDir().resolve("llama2-vocab-hf");
+        if (!Files.isRegularFile(dir.resolve("model.safetensors"))) {
+            TinyCheckpoint.write(dir, 32000, 32, 64);
+        }
+        Files.copy(tokenizerJson, dir.resolve("tokenizer.json"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        try (Model model = Model.load(TestFiles.convert(dir, "llama2-vocab", "f32"))) {
+            assertEquals(32000, model.info().vocabSize());
+            checkCases(model, TestFiles.json(TestFiles.testdata("tokenizer/llama2.ref.json")));
+        }
+    }
+
+    private static void checkCases(Model model, JsonNode ref) {
+        Tokenizer tok = model.tokenizer();
+        List<String> failures = new ArrayList<>();
+        int n = 0;
+        for (JsonNode c : ref.get("cases")) {
+            String text = c.get("text").asText();
+            int[] expected = ReferenceParityTest.ints(c.get("ids"));
+            int[] actual = tok.encode(text, false, false);
+            if (!java.util.Arrays.equals(expected, actual)) {
+                failures.add("encode " + quote(text) + ": expected " + java.util.Arrays.toString(expected) + " got "
+                        + java.util.Arrays.toString(actual));
+            }
+            String decoded = tok.decode(expected);
+            if (!decoded.equals(c.get("decoded").asText())) {
+                failures.add("decode " + quote(text) + ": expected " + quote(c.get("decoded").asText()) + " got " + quote(decoded));
+            }
+            n++;
+        }
+        assertTrue(n >= 50, "the corpus has its awkward strings");
+        assertTrue(failures.isEmpty(), failures.size() + " mismatches:\n" + String.join("\n", failures));
+    }
+
+    private static String quote(String s) {
+        return "\"" + s.replace("\n", "\\n").replace("\t", "\\t").replace("\r", "\\r") + "\"";
+    }
+}

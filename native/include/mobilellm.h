@@ -1,0 +1,339 @@
+/*
+ * mobilellm.h - public C API of the mobilellm4j native engine.
+ *
+ * Conventions
+ *  - Every handle is opaque and created/freed explicitly (`*_create`/`*_load` and `*_free`).
+ *    Free functions accept NULL.
+ *  - Functions that can fail return mllm_status; MLLM_OK is 0. On failure a human-readable
+ *    message naming the problem is kept per thread and read with mllm_last_error().
+ *  - No function aborts the process on bad arguments: NULL pointers, out-of-range values and
+ *    misuse are reported as MLLM_ERR_INVALID_ARGUMENT (or the status named below).
+ *  - A model is immutable after loading and may be shared by threads. A session (one sequence's
+ *    KV cache and scratch memory) must be used by one thread at a time.
+ *  - Sizes are in elements unless named *_bytes. Token ids are int32_t.
+ */
+#ifndef MOBILELLM_H
+#define MOBILELLM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(_WIN32)
+#define MLLM_API __declspec(dllexport)
+#else
+#define MLLM_API __attribute__((visibility("default")))
+#endif
+
+/* Bumped on every incompatible change of this header; the Java bindings check it at load. */
+#define MLLM_ABI_VERSION 1
+
+/* ---------------------------------------------------------------------------------------------
+ * Status and errors
+ * ------------------------------------------------------------------------------------------- */
+typedef enum mllm_status {
+    MLLM_OK = 0,
+    MLLM_ERR_INVALID_ARGUMENT = 1, /* NULL pointer, value out of range, buffer too small */
+    MLLM_ERR_IO = 2,               /* file missing, unreadable, mmap failed */
+    MLLM_ERR_FORMAT = 3,           /* malformed GGUF / model metadata */
+    MLLM_ERR_UNSUPPORTED = 4,      /* valid input we do not implement (type, architecture) */
+    MLLM_ERR_OUT_OF_MEMORY = 5,
+    MLLM_ERR_CONTEXT_FULL = 6,     /* the session's context cannot hold the tokens */
+    MLLM_ERR_BACKEND = 7,          /* the requested backend is unavailable or failed */
+    MLLM_ERR_STATE = 8             /* call not valid in the object's current state */
+} mllm_status;
+
+MLLM_API int32_t mllm_abi_version(void);
+/* Library version string, e.g. "0.1.0". */
+MLLM_API const char *mllm_version(void);
+/* The message of the last failed call on this thread ("" if none). Valid until the next call. */
+MLLM_API const char *mllm_last_error(void);
+/* Name of a status code, e.g. "MLLM_ERR_FORMAT". */
+MLLM_API const char *mllm_status_name(mllm_status status);
+
+/* ---------------------------------------------------------------------------------------------
+ * Tensor types (numbering identical to ggml's ggml_type, as stored in GGUF files)
+ * ------------------------------------------------------------------------------------------- */
+typedef enum mllm_type {
+    MLLM_TYPE_F32 = 0,
+    MLLM_TYPE_F16 = 1,
+    MLLM_TYPE_Q4_0 = 2,
+    MLLM_TYPE_Q4_1 = 3,
+    MLLM_TYPE_Q5_0 = 6,
+    MLLM_TYPE_Q5_1 = 7,
+    MLLM_TYPE_Q8_0 = 8,
+    MLLM_TYPE_Q8_1 = 9,
+    MLLM_TYPE_Q2_K = 10,
+    MLLM_TYPE_Q3_K = 11,
+    MLLM_TYPE_Q4_K = 12,
+    MLLM_TYPE_Q5_K = 13,
+    MLLM_TYPE_Q6_K = 14,
+    MLLM_TYPE_Q8_K = 15,
+    MLLM_TYPE_BF16 = 30
+} mllm_type;
+
+/* "f32", "q4_0", ...; NULL for an unknown type. */
+MLLM_API const char *mllm_type_name(int32_t type);
+/* 1 if the engine can store weights of this type and run matmuls on them. */
+MLLM_API int32_t mllm_type_supported(int32_t type);
+/* Elements per block (1 for f32/f16/bf16, 32 for q8_0 ...); 0 for an unknown type. */
+MLLM_API int64_t mllm_type_block_size(int32_t type);
+/* Bytes per block; 0 for an unknown type. */
+MLLM_API int64_t mllm_type_block_bytes(int32_t type);
+/* Bytes of a row of n elements; -1 if n is not a multiple of the block size or type unknown. */
+MLLM_API int64_t mllm_row_bytes(int32_t type, int64_t n);
+/* Quantize (or convert) n floats to `type`, writing exactly mllm_row_bytes(type, n) bytes.
+ * Bit-identical to ggml's reference quantizers. */
+MLLM_API mllm_status mllm_quantize_row(int32_t type, const float *src, void *dst, int64_t n);
+/* Inverse of mllm_quantize_row. */
+MLLM_API mllm_status mllm_dequantize_row(int32_t type, const void *src, float *dst, int64_t n);
+
+/* ---------------------------------------------------------------------------------------------
+ * CPU features and kernel level
+ * ------------------------------------------------------------------------------------------- */
+/* Space-separated features detected on this CPU, e.g. "sse4.2 avx2 fma f16c avx512f ...". */
+MLLM_API const char *mllm_cpu_features(void);
+/* The kernel level in use ("scalar", "avx2", "avx512", "avx512vnni", "amx", "neon", ...).
+ * The environment variable MOBILELLM_CPU (read once) or mllm_set_cpu_level() lowers it. */
+MLLM_API const char *mllm_cpu_level(void);
+/* Force a kernel level no higher than the CPU supports; MLLM_ERR_UNSUPPORTED otherwise.
+ * Affects models loaded afterwards. */
+MLLM_API mllm_status mllm_set_cpu_level(const char *level);
+
+/* ---------------------------------------------------------------------------------------------
+ * Models
+ * ------------------------------------------------------------------------------------------- */
+typedef struct mllm_model mllm_model;
+
+typedef enum mllm_backend {
+    MLLM_BACKEND_CPU = 0,
+    MLLM_BACKEND_VULKAN = 1,
+    MLLM_BACKEND_AUTO = 2 /* the best available GPU backend, else the CPU */
+} mllm_backend;
+
+typedef struct mllm_model_params {
+    int32_t n_threads;  /* CPU threads; 0 = number of cores */
+    int32_t use_mmap;   /* 1 = map the file (default), 0 = read it into memory */
+    int32_t backend;    /* mllm_backend */
+    int32_t gpu_device; /* index among the backend's devices; -1 = choose automatically */
+} mllm_model_params;
+
+MLLM_API void mllm_model_params_init(mllm_model_params *params);
+
+/* Loads a GGUF file (architectures "llama" and "mobilellm"). Every header field, metadata value
+ * and tensor descriptor is validated before use. */
+MLLM_API mllm_status mllm_model_load(const char *path, const mllm_model_params *params,
+                                     mllm_model **out_model);
+MLLM_API void mllm_model_free(mllm_model *model);
+
+typedef struct mllm_model_info {
+    char architecture[32];  /* "llama" or "mobilellm" */
+    char name[128];         /* general.name, "" if absent */
+    int32_t n_vocab;
+    int32_t n_ctx_train;
+    int32_t n_embd;
+    int32_t n_ff;
+    int32_t n_head;
+    int32_t n_head_kv;
+    int32_t head_dim;
+    int32_t n_block;        /* distinct blocks stored in the file */
+    int32_t block_repeat;   /* times each block is applied in a row (1 = no layer sharing) */
+    int32_t n_layer;        /* applied layers = n_block * block_repeat (KV-cache slots) */
+    float rms_norm_eps;
+    float rope_freq_base;
+    int32_t file_type;      /* general.file_type, -1 if absent */
+    int32_t tied_embeddings;/* 1 if the output head is token_embd */
+    int64_t n_params;       /* parameters stored in the file */
+    int64_t size_bytes;     /* bytes of tensor data */
+    int32_t bos_token;      /* -1 if none */
+    int32_t eos_token;
+    int32_t unk_token;
+    int32_t pad_token;
+    int32_t add_bos;
+    int32_t add_eos;
+    int32_t backend;        /* mllm_backend actually in use */
+    int32_t n_threads;      /* threads actually in use */
+} mllm_model_info;
+
+MLLM_API mllm_status mllm_model_get_info(const mllm_model *model, mllm_model_info *out_info);
+
+/* Metadata key/value pairs of the GGUF file, values rendered as text (arrays abbreviated). */
+MLLM_API int32_t mllm_model_meta_count(const mllm_model *model);
+/* Copies the i-th key / value as a NUL-terminated string into buf. Returns the full length
+ * (excluding NUL), or -1 if i is out of range. Truncates when buf_size is too small. */
+MLLM_API int32_t mllm_model_meta_key(const mllm_model *model, int32_t i, char *buf, int32_t buf_size);
+MLLM_API int32_t mllm_model_meta_value(const mllm_model *model, int32_t i, char *buf, int32_t buf_size);
+
+typedef struct mllm_tensor_info {
+    char name[64];
+    int32_t type;      /* mllm_type */
+    int32_t n_dims;
+    int64_t ne[4];     /* elements per dimension, ne[0] innermost (GGUF order) */
+    uint64_t offset;   /* byte offset inside the data section */
+    uint64_t n_bytes;
+} mllm_tensor_info;
+
+MLLM_API int32_t mllm_model_tensor_count(const mllm_model *model);
+MLLM_API mllm_status mllm_model_tensor_info(const mllm_model *model, int32_t i, mllm_tensor_info *out_info);
+
+/* ---------------------------------------------------------------------------------------------
+ * Tokenizer (SentencePiece BPE as described by tokenizer.ggml.* keys)
+ * ------------------------------------------------------------------------------------------- */
+typedef enum mllm_token_type {
+    MLLM_TOKEN_NORMAL = 1,
+    MLLM_TOKEN_UNKNOWN = 2,
+    MLLM_TOKEN_CONTROL = 3,
+    MLLM_TOKEN_USER_DEFINED = 4,
+    MLLM_TOKEN_UNUSED = 5,
+    MLLM_TOKEN_BYTE = 6
+} mllm_token_type;
+
+/* Encodes text_len bytes of UTF-8 text. add_bos: prepend BOS (-1 = the model's add_bos setting).
+ * parse_special: 1 = control tokens written in the text (e.g. "<s>") become those tokens; 0 = they
+ * are plain text. Returns the number of tokens; if it exceeds n_max, returns its negation and
+ * writes nothing (call again with a larger buffer). Returns INT32_MIN on error. */
+MLLM_API int32_t mllm_tokenize(const mllm_model *model, const char *text, int32_t text_len,
+                               int32_t *tokens, int32_t n_max, int32_t add_bos, int32_t parse_special);
+
+/* Decodes tokens to UTF-8 as SentencePiece does (control tokens vanish, byte tokens become bytes,
+ * the dummy-prefix space of the first piece is removed). Returns the byte length; if it exceeds
+ * buf_size, returns its negation (buffer contents unspecified). INT32_MIN on error. */
+MLLM_API int32_t mllm_detokenize(const mllm_model *model, const int32_t *tokens, int32_t n_tokens,
+                                 char *buf, int32_t buf_size);
+
+/* The vocabulary entry as stored ("▁the", "<0x0A>", "<s>"), NUL-terminated, or NULL if out of
+ * range. Valid while the model lives. */
+MLLM_API const char *mllm_token_piece(const mllm_model *model, int32_t token);
+MLLM_API float mllm_token_score(const mllm_model *model, int32_t token);
+/* mllm_token_type, or -1 if out of range. */
+MLLM_API int32_t mllm_token_type_of(const mllm_model *model, int32_t token);
+
+/* Streaming detokenizer: turns tokens into UTF-8 text incrementally, never emitting part of a
+ * character (byte tokens are held until the character is complete). */
+typedef struct mllm_detokenizer mllm_detokenizer;
+/* strip_leading_space: remove the dummy-prefix space from the first emitted text. */
+MLLM_API mllm_status mllm_detokenizer_create(const mllm_model *model, int32_t strip_leading_space,
+                                             mllm_detokenizer **out);
+MLLM_API void mllm_detokenizer_free(mllm_detokenizer *detok);
+/* Appends the text completed by `token` to buf. Returns bytes written (possibly 0); if buf is too
+ * small returns the negated size needed and consumes nothing. INT32_MIN on error. */
+MLLM_API int32_t mllm_detokenizer_push(mllm_detokenizer *detok, int32_t token, char *buf, int32_t buf_size);
+/* Emits what is still held (invalid sequences become U+FFFD) and resets. Same return convention. */
+MLLM_API int32_t mllm_detokenizer_flush(mllm_detokenizer *detok, char *buf, int32_t buf_size);
+
+/* ---------------------------------------------------------------------------------------------
+ * Sessions: one sequence's KV cache and compute state
+ * ------------------------------------------------------------------------------------------- */
+typedef struct mllm_session mllm_session;
+
+typedef enum mllm_kv_type {
+    MLLM_KV_F16 = 0,
+    MLLM_KV_F32 = 1
+} mllm_kv_type;
+
+typedef struct mllm_session_params {
+    int32_t n_ctx;        /* context length in tokens; 0 = the model's training context */
+    int32_t n_batch;      /* max tokens evaluated per graph run (prompts are chunked); default 256 */
+    int32_t kv_type;      /* mllm_kv_type; default MLLM_KV_F16 */
+    int32_t n_threads;    /* 0 = the model's thread count */
+    int32_t context_shift;/* 1 = when full, drop the oldest tokens after n_keep and continue;
+                             0 (default) = MLLM_ERR_CONTEXT_FULL */
+    int32_t n_keep;       /* tokens kept at the start on a context shift (e.g. 1 for BOS) */
+} mllm_session_params;
+
+MLLM_API void mllm_session_params_init(mllm_session_params *params);
+MLLM_API mllm_status mllm_session_create(mllm_model *model, const mllm_session_params *params,
+                                         mllm_session **out_session);
+MLLM_API void mllm_session_free(mllm_session *session);
+
+typedef enum mllm_logits_mode {
+    MLLM_LOGITS_LAST = 0, /* logits of the last token only */
+    MLLM_LOGITS_ALL = 1,  /* logits of every token of this call */
+    MLLM_LOGITS_NONE = 2  /* no logits (prefill only) */
+} mllm_logits_mode;
+
+/* Appends n_tokens to the sequence and runs the model over them (in chunks of n_batch).
+ * Afterwards mllm_session_logits() holds the logits the mode asked for. */
+MLLM_API mllm_status mllm_session_eval(mllm_session *session, const int32_t *tokens, int32_t n_tokens,
+                                       int32_t logits_mode);
+/* Row-major [n_rows x n_vocab] float logits of the last eval; *n_rows receives the row count.
+ * Valid until the next eval, reset or free. NULL if none. */
+MLLM_API const float *mllm_session_logits(const mllm_session *session, int32_t *n_rows);
+/* Tokens currently in the KV cache. */
+MLLM_API int32_t mllm_session_n_past(const mllm_session *session);
+MLLM_API int32_t mllm_session_n_ctx(const mllm_session *session);
+/* Keeps the first n_keep tokens of the sequence and forgets the rest. */
+MLLM_API mllm_status mllm_session_truncate(mllm_session *session, int32_t n_keep);
+MLLM_API mllm_status mllm_session_reset(mllm_session *session);
+
+/* Scores a text continuation: appends tokens, and writes nll[i] = -log p(tokens[i+1] | prefix)
+ * for i in [0, n_tokens-1) (natural log; n_tokens-1 values), without keeping all logits. */
+MLLM_API mllm_status mllm_session_score(mllm_session *session, const int32_t *tokens, int32_t n_tokens,
+                                        float *nll);
+
+typedef enum mllm_pooling {
+    MLLM_POOLING_MEAN = 0,
+    MLLM_POOLING_LAST = 1
+} mllm_pooling;
+
+/* Embeds a token sequence from an empty state (the session is reset before and after): the final
+ * hidden state after the output norm, pooled; L2-normalised if normalize != 0. out has n_embd. */
+MLLM_API mllm_status mllm_session_embed(mllm_session *session, const int32_t *tokens, int32_t n_tokens,
+                                        int32_t pooling, int32_t normalize, float *out);
+
+/* ---------------------------------------------------------------------------------------------
+ * Sampling
+ * ------------------------------------------------------------------------------------------- */
+typedef struct mllm_sampler mllm_sampler;
+
+typedef struct mllm_sampler_params {
+    int32_t greedy;          /* 1 = argmax, all other fields ignored */
+    float temperature;       /* default 0.8; <= 0 behaves as greedy */
+    int32_t top_k;           /* default 40; <= 0 = disabled */
+    float top_p;             /* default 0.95; >= 1 = disabled */
+    float min_p;             /* default 0.05; <= 0 = disabled */
+    float repeat_penalty;    /* default 1.0 (disabled) */
+    int32_t repeat_last_n;   /* default 64 */
+    uint64_t seed;           /* same seed + same logits = same tokens */
+} mllm_sampler_params;
+
+MLLM_API void mllm_sampler_params_init(mllm_sampler_params *params);
+MLLM_API mllm_status mllm_sampler_create(const mllm_sampler_params *params, int32_t n_vocab,
+                                         mllm_sampler **out_sampler);
+MLLM_API void mllm_sampler_free(mllm_sampler *sampler);
+/* Picks a token from n_vocab logits (not modified). Returns the token or -1 on error. */
+MLLM_API int32_t mllm_sampler_sample(mllm_sampler *sampler, const float *logits, int32_t n_vocab);
+/* Records a token in the repetition-penalty history (sample() does this for its own picks). */
+MLLM_API mllm_status mllm_sampler_accept(mllm_sampler *sampler, int32_t token);
+MLLM_API mllm_status mllm_sampler_reset(mllm_sampler *sampler, uint64_t seed);
+
+/* ---------------------------------------------------------------------------------------------
+ * Generation loop in C (used by the CLI-free C benchmark and as the Java layer's baseline)
+ * ------------------------------------------------------------------------------------------- */
+typedef struct mllm_timings {
+    int32_t n_prompt;
+    int32_t n_generated;
+    double prompt_seconds;
+    double generate_seconds;
+} mllm_timings;
+
+/* Called for each generated token with the text it completed (may be empty). Return non-zero to
+ * stop. */
+typedef int32_t (*mllm_token_callback)(int32_t token, const char *text, int32_t text_len, void *user_data);
+
+/* Evaluates the prompt, then samples up to n_max tokens, stopping at EOS unless ignore_eos.
+ * Generated tokens go to out_tokens (capacity n_max) and their count to *n_out. callback may be
+ * NULL. */
+MLLM_API mllm_status mllm_generate(mllm_session *session, mllm_sampler *sampler, const int32_t *prompt,
+                                   int32_t n_prompt, int32_t n_max, int32_t ignore_eos,
+                                   int32_t *out_tokens, int32_t *n_out, mllm_token_callback callback,
+                                   void *user_data, mllm_timings *timings);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* MOBILELLM_H */

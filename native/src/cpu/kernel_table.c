@@ -1,0 +1,42 @@
+/* Builds one kernel table per level, once, by layering each ISA's kernels over the lower ones. */
+#include <pthread.h>
+
+#include "cpu/kernels.h"
+#include "mobilellm.h"
+
+enum { N_LEVELS = MLLM_CPU_NEON_DOTPROD + 1 };
+static mllm_kernels g_tables[N_LEVELS];
+static pthread_once_t g_once = PTHREAD_ONCE_INIT;
+
+static void build_tables(void) {
+    for (int lv = 0; lv < N_LEVELS; lv++) {
+        mllm_kernels *k = &g_tables[lv];
+        mllm_kernels_fill_scalar(k);
+#if defined(__x86_64__) || defined(_M_X64)
+        if (lv >= MLLM_CPU_AVX2 && lv <= MLLM_CPU_AMX) mllm_kernels_fill_avx2(k);
+        if (lv >= MLLM_CPU_AVX512 && lv <= MLLM_CPU_AMX) mllm_kernels_fill_avx512(k);
+        if (lv >= MLLM_CPU_AVX512VNNI && lv <= MLLM_CPU_AMX) mllm_kernels_fill_vnni(k);
+#endif
+    }
+}
+
+const mllm_kernels *mllm_kernels_for(mllm_cpu_level_t level) {
+    pthread_once(&g_once, build_tables);
+    int lv = (int)level;
+    if (lv < 0 || lv >= N_LEVELS) lv = 0;
+    return &g_tables[lv];
+}
+
+int mllm_kernel_slot(int32_t wt) {
+    switch (wt) {
+    case MLLM_TYPE_F32: return MLLM_KSLOT_F32;
+    case MLLM_TYPE_F16: return MLLM_KSLOT_F16;
+    case MLLM_TYPE_BF16: return MLLM_KSLOT_BF16;
+    case MLLM_TYPE_Q8_0: return MLLM_KSLOT_Q8_0;
+    case MLLM_TYPE_Q4_0: return MLLM_KSLOT_Q4_0;
+    case MLLM_TYPE_Q4_1: return MLLM_KSLOT_Q4_1;
+    case MLLM_TYPE_Q5_0: return MLLM_KSLOT_Q5_0;
+    case MLLM_TYPE_Q5_1: return MLLM_KSLOT_Q5_1;
+    default: return -1;
+    }
+}

@@ -1,0 +1,48 @@
+/* Per-level kernel table behind matmul.c's dispatch. Each SIMD file (kernels_<isa>.c, compiled
+ * with that ISA's flags) fills in the entries it accelerates on top of the lower level's table,
+ * so a level only ever calls code its CPU can run. */
+#ifndef MLLM_KERNELS_H
+#define MLLM_KERNELS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cpu/cpu_features.h"
+
+/* Max activation rows one dot kernel call handles (weights are loaded once for all of them). */
+#define MLLM_DOT_MAX_NX 4
+
+/* out[j] = dot(w_row, x + j * x_stride bytes) for j < nx, k elements; x rows are in the weight
+ * type's vec_dot_type. */
+typedef void (*mllm_dot_fn)(int64_t k, const void *w_row, const void *x, size_t x_stride, int nx,
+                            float *out);
+/* Converts k floats to the activation type (q8_0 / q8_1), bytes identical to the reference. */
+typedef void (*mllm_quantize_fn)(const float *x, void *y, int64_t k);
+
+enum { MLLM_KSLOT_F32, MLLM_KSLOT_F16, MLLM_KSLOT_BF16, MLLM_KSLOT_Q8_0, MLLM_KSLOT_Q4_0,
+       MLLM_KSLOT_Q4_1, MLLM_KSLOT_Q5_0, MLLM_KSLOT_Q5_1, MLLM_KSLOT_COUNT };
+
+typedef struct mllm_kernels {
+    mllm_dot_fn dot[MLLM_KSLOT_COUNT];
+    mllm_quantize_fn quantize_q8_0;
+    mllm_quantize_fn quantize_q8_1;
+    float (*vec_dot_f32)(const float *a, const float *b, int64_t n);
+    float (*vec_dot_f16_f32)(const uint16_t *a, const float *b, int64_t n);
+    void (*axpy_f16)(float *y, const uint16_t *x, float a, int64_t n);
+    void (*axpy_f32)(float *y, const float *x, float a, int64_t n);
+    void (*f32_to_f16)(uint16_t *dst, const float *src, int64_t n);
+} mllm_kernels;
+
+/* Kernel slot of a weight type, -1 if no matmul exists for it. */
+int mllm_kernel_slot(int32_t wt);
+/* Table for a level (levels without own kernels use the nearest lower one). Never NULL. */
+const mllm_kernels *mllm_kernels_for(mllm_cpu_level_t level);
+
+void mllm_kernels_fill_scalar(mllm_kernels *k);
+#if defined(__x86_64__) || defined(_M_X64)
+void mllm_kernels_fill_avx2(mllm_kernels *k);
+void mllm_kernels_fill_avx512(mllm_kernels *k);
+void mllm_kernels_fill_vnni(mllm_kernels *k);
+#endif
+
+#endif

@@ -1,0 +1,247 @@
+/* AVX2 + FMA + F16C kernels. Each dot kernel loads a weight row once and multiplies it with up
+ * to MLLM_DOT_MAX_NX activation rows; the nx-specialised bodies come from one always-inlined
+ * function instantiated per nx so the compiler keeps all accumulators in registers. */
+#include "cpu/kernels.h"
+
+#if defined(__AVX2__) && defined(__FMA__) && defined(__F16C__)
+#include "cpu/simd_x86_common.h"
+
+/* ---- float weights (activations f32) -------------------------------------------------------- */
+
+MLLM_INLINE __m256 load8_f32(const void *w, int64_t i) { return _mm256_loadu_ps((const float *)w + i); }
+MLLM_INLINE __m256 load8_f16(const void *w, int64_t i) {
+    return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)((const uint16_t *)w + i)));
+}
+MLLM_INLINE __m256 load8_bf16(const void *w, int64_t i) {
+    __m128i h = _mm_loadu_si128((const __m128i *)((const uint16_t *)w + i));
+    return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16));
+}
+MLLM_INLINE float load1_f32(const void *w, int64_t i) { return ((const float *)w)[i]; }
+MLLM_INLINE float load1_f16(const void *w, int64_t i) { return h2f(((const uint16_t *)w)[i]); }
+MLLM_INLINE float load1_bf16(const void *w, int64_t i) { return mllm_bf16_to_fp32(((const uint16_t *)w)[i]); }
+
+/* Two accumulators per activation row hide the fma latency when nx is small. */
+#define FLOAT_DOT_BODY(LOAD8, LOAD1)                                                            \
+    const float *x[MLLM_DOT_MAX_NX];                                                            \
+    __m256 acc0[MLLM_DOT_MAX_NX], acc1[MLLM_DOT_MAX_NX];                                       \
+    for (int j = 0; j < NX; j++) {                                                              \
+        x[j] = (const float *)((const char *)xv + (size_t)j * xs);                              \
+        acc0[j] = _mm256_setzero_ps();                                                          \
+        acc1[j] = _mm256_setzero_ps();                                                          \
+    }                                                                                           \
+    int64_t i = 0;                                                                              \
+    for (; i + 16 <= k; i += 16) {                                                              \
+        __m256 w0 = LOAD8(w, i), w1 = LOAD8(w, i + 8);                                          \
+        for (int j = 0; j < NX; j++) {                                                          \
+            acc0[j] = _mm256_fmadd_ps(w0, _mm256_loadu_ps(x[j] + i), acc0[j]);                  \
+            acc1[j] = _mm256_fmadd_ps(w1, _mm256_loadu_ps(x[j] + i + 8), acc1[j]);              \
+        }                                                                                       \
+    }                                                                                           \
+    for (; i + 8 <= k; i += 8) {                                                                \
+        __m256 w0 = LOAD8(w, i);                                                                \
+        for (int j = 0; j < NX; j++) acc0[j] = _mm256_fmadd_ps(w0, _mm256_loadu_ps(x[j] + i), acc0[j]); \
+    }                                                                                           \
+    for (int j = 0; j < NX; j++) {                                                              \
+        float s = hsum256(_mm256_add_ps(acc0[j], acc1[j]));                                     \
+        for (int64_t t = i; t < k; t++) s += LOAD1(w, t) * x[j][t];                             \
+        out[j] = s;                                                                             \
+    }
+
+MLLM_INLINE void dot_f32_n(int64_t k, const void *w, const void *xv, size_t xs, float *out, const int NX) {
+    FLOAT_DOT_BODY(load8_f32, load1_f32)
+}
+MLLM_INLINE void dot_f16_n(int64_t k, const void *w, const void *xv, size_t xs, float *out, const int NX) {
+    FLOAT_DOT_BODY(load8_f16, load1_f16)
+}
+MLLM_INLINE void dot_bf16_n(int64_t k, const void *w, const void *xv, size_t xs, float *out, const int NX) {
+    FLOAT_DOT_BODY(load8_bf16, load1_bf16)
+}
+
+/* ---- quantized weights ----------------------------------------------------------------------- */
+
+/* Weight block b as 32 signed bytes (symmetric types) for the sign-trick product. */
+MLLM_INLINE __m256i wq_q8_0(const void *w, int64_t b) {
+    return _mm256_loadu_si256((const __m256i *)((const block_q8_0 *)w)[b].qs);
+}
+MLLM_INLINE __m256i wq_q4_0(const void *w, int64_t b) {
+    return _mm256_sub_epi8(unpack_nibbles(((const block_q4_0 *)w)[b].qs), _mm256_set1_epi8(8));
+}
+MLLM_INLINE __m256i wq_q5_0(const void *w, int64_t b) {
+    const block_q5_0 *blk = (const block_q5_0 *)w + b;
+    __m256i q = _mm256_or_si256(unpack_nibbles(blk->qs), expand_qh(blk->qh));
+    return _mm256_sub_epi8(q, _mm256_set1_epi8(16));
+}
+MLLM_INLINE float wd_q8_0(const void *w, int64_t b) { return h2f(((const block_q8_0 *)w)[b].d); }
+MLLM_INLINE float wd_q4_0(const void *w, int64_t b) { return h2f(((const block_q4_0 *)w)[b].d); }
+MLLM_INLINE float wd_q5_0(const void *w, int64_t b) { return h2f(((const block_q5_0 *)w)[b].d); }
+
+/* Symmetric weights x q8_0 activations: per block, exact int32 sums scaled by d_w * d_x. */
+#define SYM_DOT_BODY(WQ, WD)                                                                    \
+    const block_q8_0 *x[MLLM_DOT_MAX_NX];                                                       \
+    __m256 acc[MLLM_DOT_MAX_NX];                                                                \
+    for (int j = 0; j < NX; j++) {                                                              \
+        x[j] = (const block_q8_0 *)((const char *)xv + (size_t)j * xs);                         \
+        acc[j] = _mm256_setzero_ps();                                                           \
+    }                                                                                           \
+    const int64_t nb = k / 32;                                                                  \
+    for (int64_t b = 0; b < nb; b++) {                                                          \
+        __m256i wq = WQ(w, b);                                                                  \
+        float dw = WD(w, b);                                                                    \
+        for (int j = 0; j < NX; j++) {                                                          \
+            __m256i s = dot_s8_avx2(wq, _mm256_loadu_si256((const __m256i *)x[j][b].qs));       \
+            __m256 d = _mm256_set1_ps(dw * h2f(x[j][b].d));                                     \
+            acc[j] = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(s), acc[j]);                         \
+        }                                                                                       \
+    }                                                                                           \
+    for (int j = 0; j < NX; j++) out[j] = hsum256(acc[j]);
+
+MLLM_INLINE void dot_q8_0_n(int64_t k, const void *w, const void *xv, size_t xs, float *out, const int NX) {
+    SYM_DOT_BODY(wq_q8_0, wd_q8_0)
+}
+MLLM_INLINE void dot_q4_0_n(int64_t k, const void *w, const void *xv, size_t xs, float *out, const int NX) {
+    SYM_DOT_BODY(wq_q4_0, wd_q4_0)
+}
+MLLM_INLINE void dot_q5_0_n(int64_t k, const void *w, const void *xv, size_t xs, float *out, const int NX) {
+    SYM_DOT_BODY(wq_q5_0, wd_q5_0)
+}
+
+/* Offset weights (x = d q + m, q unsigned) x q8_1 activations: d_w d_x sum(q qx) + m_w s_x. */
+MLLM_INLINE __m256i wq_q4_1(const void *w, int64_t b) { return unpack_nibbles(((const block_q4_1 *)w)[b].qs); }
+MLLM_INLINE __m256i wq_q5_1(const void *w, int64_t b) {
+    const block_q5_1 *blk = (const block_q5_1 *)w + b;
+    return _mm256_or_si256(unpack_nibbles(blk->qs), expand_qh(blk->qh));
+}
+MLLM_INLINE float wd_q4_1(const void *w, int64_t b) { return h2f(((const block_q4_1 *)w)[b].d); }
+MLLM_INLINE float wd_q5_1(const void *w, int64_t b) { return h2f(((const block_q5_1 *)w)[b].d); }
+MLLM_INLINE float wm_q4_1(const void *w, int64_t b) { return h2f(((const block_q4_1 *)w)[b].m); }
+MLLM_INLINE float wm_q5_1(const void *w, int64_t b) { return h2f(((const block_q5_1 *)w)[b].m); }
+
+#define ASYM_DOT_BODY(WQ, WD, WM)                                                               \
+    const block_q8_1 *x[MLLM_DOT_MAX_NX];                                                       \
+    __m256 acc[MLLM_DOT_MAX_NX];                                                                \
+    float msum[MLLM_DOT_MAX_NX];                                                                \
+    for (int j = 0; j < NX; j++) {                                                              \
+        x[j] = (const block_q8_1 *)((const char *)xv + (size_t)j * xs);                         \
+        acc[j] = _mm256_setzero_ps();                                                           \
+        msum[j] = 0.0f;                                                                         \
+    }                                                                                           \
+    const int64_t nb = k / 32;                                                                  \
+    for (int64_t b = 0; b < nb; b++) {                                                          \
+        __m256i wq = WQ(w, b);                                                                  \
+        float dw = WD(w, b), mw = WM(w, b);                                                     \
+        for (int j = 0; j < NX; j++) {                                                          \
+            __m256i s = dot_u8s8_avx2(wq, _mm256_loadu_si256((const __m256i *)x[j][b].qs));     \
+            __m256 d = _mm256_set1_ps(dw * h2f(x[j][b].d));                                     \
+            acc[j] = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(s), acc[j]);                         \
+            msum[j] += mw * h2f(x[j][b].s);                                                     \
+        }                                                                                       \
+    }                                                                                           \
+    for (int j = 0; j < NX; j++) out[j] = hsum256(acc[j]) + msum[j];
+
+MLLM_INLINE void dot_q4_1_n(int64_t k, const void *w, const void *xv, size_t xs, float *out, const int NX) {
+    ASYM_DOT_BODY(wq_q4_1, wd_q4_1, wm_q4_1)
+}
+MLLM_INLINE void dot_q5_1_n(int64_t k, const void *w, const void *xv, size_t xs, float *out, const int NX) {
+    ASYM_DOT_BODY(wq_q5_1, wd_q5_1, wm_q5_1)
+}
+
+/* One entry point per type, dispatching on nx to the specialised bodies. */
+#define DOT_ENTRY(name)                                                                          \
+    static void name(int64_t k, const void *w, const void *x, size_t xs, int nx, float *out) {  \
+        switch (nx) {                                                                            \
+        case 1: name##_n(k, w, x, xs, out, 1); break;                                            \
+        case 2: name##_n(k, w, x, xs, out, 2); break;                                            \
+        case 3: name##_n(k, w, x, xs, out, 3); break;                                            \
+        default: name##_n(k, w, x, xs, out, 4); break;                                           \
+        }                                                                                        \
+    }
+DOT_ENTRY(dot_f32)
+DOT_ENTRY(dot_f16)
+DOT_ENTRY(dot_bf16)
+DOT_ENTRY(dot_q8_0)
+DOT_ENTRY(dot_q4_0)
+DOT_ENTRY(dot_q5_0)
+DOT_ENTRY(dot_q4_1)
+DOT_ENTRY(dot_q5_1)
+
+/* ---- activation quantizers (bytes identical to the reference) -------------------------------- */
+
+static void quantize_q8_0(const float *x, void *yv, int64_t k) {
+    block_q8_0 *y = yv;
+    for (int64_t b = 0; b < k / 32; b++, x += 32) {
+        float d = block_absmax(x) / 127.0f;
+        y[b].d = mllm_fp32_to_fp16(d);
+        quant_block_q8(x, d != 0.0f ? 1.0f / d : 0.0f, y[b].qs, NULL);
+    }
+}
+
+static void quantize_q8_1(const float *x, void *yv, int64_t k) {
+    block_q8_1 *y = yv;
+    for (int64_t b = 0; b < k / 32; b++, x += 32) {
+        float d = block_absmax(x) / 127.0f;
+        int sum;
+        quant_block_q8(x, d != 0.0f ? 1.0f / d : 0.0f, y[b].qs, &sum);
+        y[b].d = mllm_fp32_to_fp16(d);
+        y[b].s = mllm_fp32_to_fp16((float)sum * d);
+    }
+}
+
+/* ---- vector helpers --------------------------------------------------------------------------- */
+
+static float vec_dot_f32(const float *a, const float *b, int64_t n) {
+    float out;
+    dot_f32_n(n, a, b, 0, &out, 1);
+    return out;
+}
+
+static float vec_dot_f16_f32(const uint16_t *a, const float *b, int64_t n) {
+    float out;
+    dot_f16_n(n, a, b, 0, &out, 1);
+    return out;
+}
+
+static void axpy_f32(float *y, const float *x, float a, int64_t n) {
+    __m256 va = _mm256_set1_ps(a);
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        _mm256_storeu_ps(y + i, _mm256_fmadd_ps(va, _mm256_loadu_ps(x + i), _mm256_loadu_ps(y + i)));
+    for (; i < n; i++) y[i] += a * x[i];
+}
+
+static void axpy_f16(float *y, const uint16_t *x, float a, int64_t n) {
+    __m256 va = _mm256_set1_ps(a);
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        _mm256_storeu_ps(y + i, _mm256_fmadd_ps(va, load8_f16(x, i), _mm256_loadu_ps(y + i)));
+    for (; i < n; i++) y[i] += a * h2f(x[i]);
+}
+
+static void f32_to_f16(uint16_t *dst, const float *src, int64_t n) {
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        _mm_storeu_si128((__m128i *)(dst + i), _mm256_cvtps_ph(_mm256_loadu_ps(src + i), _MM_FROUND_TO_NEAREST_INT));
+    for (; i < n; i++) dst[i] = mllm_fp32_to_fp16(src[i]);
+}
+
+void mllm_kernels_fill_avx2(mllm_kernels *k) {
+    k->dot[MLLM_KSLOT_F32] = dot_f32;
+    k->dot[MLLM_KSLOT_F16] = dot_f16;
+    k->dot[MLLM_KSLOT_BF16] = dot_bf16;
+    k->dot[MLLM_KSLOT_Q8_0] = dot_q8_0;
+    k->dot[MLLM_KSLOT_Q4_0] = dot_q4_0;
+    k->dot[MLLM_KSLOT_Q5_0] = dot_q5_0;
+    k->dot[MLLM_KSLOT_Q4_1] = dot_q4_1;
+    k->dot[MLLM_KSLOT_Q5_1] = dot_q5_1;
+    k->quantize_q8_0 = quantize_q8_0;
+    k->quantize_q8_1 = quantize_q8_1;
+    k->vec_dot_f32 = vec_dot_f32;
+    k->vec_dot_f16_f32 = vec_dot_f16_f32;
+    k->axpy_f32 = axpy_f32;
+    k->axpy_f16 = axpy_f16;
+    k->f32_to_f16 = f32_to_f16;
+}
+
+#elif defined(__x86_64__) || defined(_M_X64)
+/* Built without AVX2 flags (non-CMake build): keep the lower level's kernels. */
+void mllm_kernels_fill_avx2(mllm_kernels *k) { (void)k; }
+#endif

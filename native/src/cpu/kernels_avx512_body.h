@@ -1,0 +1,285 @@
+/* AVX-512 kernel bodies, included by kernels_avx512.c (MLLM_VNNI 0: maddubs + madd for int8
+ * products) and kernels_vnni.c (MLLM_VNNI 1: vpdpbusd). Each includer is compiled with the
+ * matching -m flags; this file defines static functions plus the includer's fill function
+ * MLLM_FILL_FN. Two 32-element blocks share one 512-bit register; an odd last block takes the
+ * 256-bit path. */
+#ifndef MLLM_VNNI
+#error "define MLLM_VNNI and MLLM_FILL_FN before including kernels_avx512_body.h"
+#endif
+
+#include "cpu/simd_x86_common.h"
+
+/* ---- int8 products --------------------------------------------------------------------------- */
+
+/* sum_j w_j x_j over each group of 4 bytes (w, x signed): 16 int32. */
+MLLM_INLINE __m512i dot_s8_512(__m512i w, __m512i x) {
+    __m512i aw = _mm512_abs_epi8(w);
+    __m512i sx = _mm512_mask_sub_epi8(x, _mm512_movepi8_mask(w), _mm512_setzero_si512(), x);
+#if MLLM_VNNI
+    return _mm512_dpbusd_epi32(_mm512_setzero_si512(), aw, sx);
+#else
+    return _mm512_madd_epi16(_mm512_maddubs_epi16(aw, sx), _mm512_set1_epi16(1));
+#endif
+}
+
+/* w unsigned (0..31), x signed. */
+MLLM_INLINE __m512i dot_u8s8_512(__m512i w, __m512i x) {
+#if MLLM_VNNI
+    return _mm512_dpbusd_epi32(_mm512_setzero_si512(), w, x);
+#else
+    return _mm512_madd_epi16(_mm512_maddubs_epi16(w, x), _mm512_set1_epi16(1));
+#endif
+}
+
+MLLM_INLINE __m256i dot_s8_256(__m256i w, __m256i x) {
+#if MLLM_VNNI
+    return _mm256_dpbusd_epi32(_mm256_setzero_si256(), _mm256_sign_epi8(w, w), _mm256_sign_epi8(x, w));
+#else
+    return dot_s8_avx2(w, x);
+#endif
+}
+
+MLLM_INLINE __m256i dot_u8s8_256(__m256i w, __m256i x) {
+#if MLLM_VNNI
+    return _mm256_dpbusd_epi32(_mm256_setzero_si256(), w, x);
+#else
+    return dot_u8s8_avx2(w, x);
+#endif
+}
+
+MLLM_INLINE __m512i join256(__m256i lo, __m256i hi) {
+    return _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1);
+}
+
+/* [a x8, b x8]: per-block scales for a register holding two blocks' 16 int32 sums. */
+MLLM_INLINE __m512 scale_pair(float a, float b) {
+    return _mm512_insertf32x8(_mm512_set1_ps(a), _mm256_set1_ps(b), 1);
+}
+
+MLLM_INLINE float hsum512(__m512 v) { return _mm512_reduce_add_ps(v); }
+
+/* ---- float weights ---------------------------------------------------------------------------- */
+
+MLLM_INLINE __m512 ld16_f32(const void *w, int64_t i, __mmask16 m) { return _mm512_maskz_loadu_ps(m, (const float *)w + i); }
+MLLM_INLINE __m512 ld16_f16(const void *w, int64_t i, __mmask16 m) {
+    return _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, (const uint16_t *)w + i));
+}
+MLLM_INLINE __m512 ld16_bf16(const void *w, int64_t i, __mmask16 m) {
+    __m256i h = _mm256_maskz_loadu_epi16(m, (const uint16_t *)w + i);
+    return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
+}
+
+/* Masked loads handle the tail, so no scalar loop is needed. */
+#define FLOAT512_DOT_BODY(LD)                                                                   \
+    const float *x[MLLM_DOT_MAX_NX];                                                            \
+    __m512 acc0[MLLM_DOT_MAX_NX], acc1[MLLM_DOT_MAX_NX];                                       \
+    for (int j = 0; j < NX; j++) {                                                              \
+        x[j] = (const float *)((const char *)xv + (size_t)j * xs);                              \
+        acc0[j] = _mm512_setzero_ps();                                                          \
+        acc1[j] = _mm512_setzero_ps();                                                          \
+    }                                                                                           \
+    int64_t i = 0;                                                                              \
+    for (; i + 32 <= k; i += 32) {                                                              \
+        __m512 w0 = LD(w, i, 0xffff), w1 = LD(w, i + 16, 0xffff);                               \
+        for (int j = 0; j < NX; j++) {                                                          \
+            acc0[j] = _mm512_fmadd_ps(w0, _mm512_loadu_ps(x[j] + i), acc0[j]);                  \
+            acc1[j] = _mm512_fmadd_ps(w1, _mm512_loadu_ps(x[j] + i + 16), acc1[j]);             \
+        }                                                                                       \
+    }                                                                                           \
+    for (; i < k; i += 16) {                                                                    \
+        __mmask16 m = k - i >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (k - i)) - 1);       \
+        __m512 w0 = LD(w, i, m);                                                                \
+        for (int j = 0; j < NX; j++)                                                            \
+            acc0[j] = _mm512_fmadd_ps(w0, _mm512_maskz_loadu_ps(m, x[j] + i), acc0[j]);         \
+    }                                                                                           \
+    for (int j = 0; j < NX; j++) out[j] = hsum512(_mm512_add_ps(acc0[j], acc1[j]));
+
+MLLM_INLINE void dot_f32_n(int64_t k, const void *w, const void *xv, size_t xs, float *out, const int NX) {
+    FLOAT512_DOT_BODY(ld16_f32)
+}
+MLLM_INLINE void dot_f16_n(int64_t k, const void *w, const void *xv, size_t xs, float *out, const int NX) {
+    FLOAT512_DOT_BODY(ld16_f16)
+}
+MLLM_INLINE void dot_bf16_n(int64_t k, const void *w, const void *xv, size_t xs, float *out, const int NX) {
+    FLOAT512_DOT_BODY(ld16_bf16)
+}
+
+/* ---- quantized weights ------------------------------------------------------------------------- */
+
+MLLM_INLINE __m256i q8_0_w(const void *w, int64_t b) { return _mm256_loadu_si256((const __m256i *)((const block_q8_0 *)w)[b].qs); }
+MLLM_INLINE __m256i q4_0_w(const void *w, int64_t b) {
+    return _mm256_sub_epi8(unpack_nibbles(((const block_q4_0 *)w)[b].qs), _mm256_set1_epi8(8));
+}
+MLLM_INLINE __m256i q5_0_w(const void *w, int64_t b) {
+    const block_q5_0 *blk = (const block_q5_0 *)w + b;
+    return _mm256_sub_epi8(_mm256_or_si256(unpack_nibbles(blk->qs), expand_qh(blk->qh)), _mm256_set1_epi8(16));
+}
+MLLM_INLINE float q8_0_d(const void *w, int64_t b) { return h2f(((const block_q8_0 *)w)[b].d); }
+MLLM_INLINE float q4_0_d(const void *w, int64_t b) { return h2f(((const block_q4_0 *)w)[b].d); }
+MLLM_INLINE float q5_0_d(const void *w, int64_t b) { return h2f(((const block_q5_0 *)w)[b].d); }
+
+MLLM_INLINE __m256i xq8(const block_q8_0 *x, int64_t b) { return _mm256_loadu_si256((const __m256i *)x[b].qs); }
+
+#define SYM512_DOT_BODY(WQ, WD)                                                                 \
+    const block_q8_0 *x[MLLM_DOT_MAX_NX];                                                       \
+    __m512 acc[MLLM_DOT_MAX_NX];                                                                \
+    for (int j = 0; j < NX; j++) {                                                              \
+        x[j] = (const block_q8_0 *)((const char *)xv + (size_t)j * xs);                         \
+        acc[j] = _mm512_setzero_ps();                                                           \
+    }                                                                                           \
+    const int64_t nb = k / 32;                                                                  \
+    int64_t b = 0;                                                                              \
+    for (; b + 2 <= nb; b += 2) {                                                               \
+        __m512i wq = join256(WQ(w, b), WQ(w, b + 1));                                           \
+        float d0 = WD(w, b), d1 = WD(w, b + 1);                                                 \
+        for (int j = 0; j < NX; j++) {                                                          \
+            __m512i s = dot_s8_512(wq, join256(xq8(x[j], b), xq8(x[j], b + 1)));                \
+            __m512 d = scale_pair(d0 * h2f(x[j][b].d), d1 * h2f(x[j][b + 1].d));                \
+            acc[j] = _mm512_fmadd_ps(d, _mm512_cvtepi32_ps(s), acc[j]);                         \
+        }                                                                                       \
+    }                                                                                           \
+    for (int j = 0; j < NX; j++) {                                                              \
+        float s = hsum512(acc[j]);                                                              \
+        if (b < nb) {                                                                           \
+            __m256i p = dot_s8_256(WQ(w, b), xq8(x[j], b));                                     \
+            s += hsum256(_mm256_mul_ps(_mm256_set1_ps(WD(w, b) * h2f(x[j][b].d)), _mm256_cvtepi32_ps(p))); \
+        }                                                                                       \
+        out[j] = s;                                                                             \
+    }
+
+MLLM_INLINE void dot_q8_0_n(int64_t k, const void *w, const void *xv, size_t xs, float *out, const int NX) {
+    SYM512_DOT_BODY(q8_0_w, q8_0_d)
+}
+MLLM_INLINE void dot_q4_0_n(int64_t k, const void *w, const void *xv, size_t xs, float *out, const int NX) {
+    SYM512_DOT_BODY(q4_0_w, q4_0_d)
+}
+MLLM_INLINE void dot_q5_0_n(int64_t k, const void *w, const void *xv, size_t xs, float *out, const int NX) {
+    SYM512_DOT_BODY(q5_0_w, q5_0_d)
+}
+
+MLLM_INLINE __m256i q4_1_w(const void *w, int64_t b) { return unpack_nibbles(((const block_q4_1 *)w)[b].qs); }
+MLLM_INLINE __m256i q5_1_w(const void *w, int64_t b) {
+    const block_q5_1 *blk = (const block_q5_1 *)w + b;
+    return _mm256_or_si256(unpack_nibbles(blk->qs), expand_qh(blk->qh));
+}
+MLLM_INLINE float q4_1_d(const void *w, int64_t b) { return h2f(((const block_q4_1 *)w)[b].d); }
+MLLM_INLINE float q5_1_d(const void *w, int64_t b) { return h2f(((const block_q5_1 *)w)[b].d); }
+MLLM_INLINE float q4_1_m(const void *w, int64_t b) { return h2f(((const block_q4_1 *)w)[b].m); }
+MLLM_INLINE float q5_1_m(const void *w, int64_t b) { return h2f(((const block_q5_1 *)w)[b].m); }
+MLLM_INLINE __m256i xq81(const block_q8_1 *x, int64_t b) { return _mm256_loadu_si256((const __m256i *)x[b].qs); }
+
+#define ASYM512_DOT_BODY(WQ, WD, WM)                                                            \
+    const block_q8_1 *x[MLLM_DOT_MAX_NX];                                                       \
+    __m512 acc[MLLM_DOT_MAX_NX];                                                                \
+    float msum[MLLM_DOT_MAX_NX];                                                                \
+    for (int j = 0; j < NX; j++) {                                                              \
+        x[j] = (const block_q8_1 *)((const char *)xv + (size_t)j * xs);                         \
+        acc[j] = _mm512_setzero_ps();                                                           \
+        msum[j] = 0.0f;                                                                         \
+    }                                                                                           \
+    const int64_t nb = k / 32;                                                                  \
+    int64_t b = 0;                                                                              \
+    for (; b + 2 <= nb; b += 2) {                                                               \
+        __m512i wq = join256(WQ(w, b), WQ(w, b + 1));                                           \
+        float d0 = WD(w, b), d1 = WD(w, b + 1), m0 = WM(w, b), m1 = WM(w, b + 1);               \
+        for (int j = 0; j < NX; j++) {                                                          \
+            __m512i s = dot_u8s8_512(wq, join256(xq81(x[j], b), xq81(x[j], b + 1)));            \
+            __m512 d = scale_pair(d0 * h2f(x[j][b].d), d1 * h2f(x[j][b + 1].d));                \
+            acc[j] = _mm512_fmadd_ps(d, _mm512_cvtepi32_ps(s), acc[j]);                         \
+            msum[j] += m0 * h2f(x[j][b].s) + m1 * h2f(x[j][b + 1].s);                           \
+        }                                                                                       \
+    }                                                                                           \
+    for (int j = 0; j < NX; j++) {                                                              \
+        float s = hsum512(acc[j]) + msum[j];                                                    \
+        if (b < nb) {                                                                           \
+            __m256i p = dot_u8s8_256(WQ(w, b), xq81(x[j], b));                                  \
+            s += hsum256(_mm256_mul_ps(_mm256_set1_ps(WD(w, b) * h2f(x[j][b].d)), _mm256_cvtepi32_ps(p))); \
+            s += WM(w, b) * h2f(x[j][b].s);                                                     \
+        }                                                                                       \
+        out[j] = s;                                                                             \
+    }
+
+MLLM_INLINE void dot_q4_1_n(int64_t k, const void *w, const void *xv, size_t xs, float *out, const int NX) {
+    ASYM512_DOT_BODY(q4_1_w, q4_1_d, q4_1_m)
+}
+MLLM_INLINE void dot_q5_1_n(int64_t k, const void *w, const void *xv, size_t xs, float *out, const int NX) {
+    ASYM512_DOT_BODY(q5_1_w, q5_1_d, q5_1_m)
+}
+
+#define DOT_ENTRY(name)                                                                          \
+    static void name(int64_t k, const void *w, const void *x, size_t xs, int nx, float *out) {  \
+        switch (nx) {                                                                            \
+        case 1: name##_n(k, w, x, xs, out, 1); break;                                            \
+        case 2: name##_n(k, w, x, xs, out, 2); break;                                            \
+        case 3: name##_n(k, w, x, xs, out, 3); break;                                            \
+        default: name##_n(k, w, x, xs, out, 4); break;                                           \
+        }                                                                                        \
+    }
+DOT_ENTRY(dot_f32)
+DOT_ENTRY(dot_f16)
+DOT_ENTRY(dot_bf16)
+DOT_ENTRY(dot_q8_0)
+DOT_ENTRY(dot_q4_0)
+DOT_ENTRY(dot_q5_0)
+DOT_ENTRY(dot_q4_1)
+DOT_ENTRY(dot_q5_1)
+
+/* ---- vector helpers ----------------------------------------------------------------------------- */
+
+static float vec_dot_f32(const float *a, const float *b, int64_t n) {
+    float out;
+    dot_f32_n(n, a, b, 0, &out, 1);
+    return out;
+}
+
+static float vec_dot_f16_f32(const uint16_t *a, const float *b, int64_t n) {
+    float out;
+    dot_f16_n(n, a, b, 0, &out, 1);
+    return out;
+}
+
+MLLM_INLINE __mmask16 tail_mask(int64_t left) {
+    return left >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << left) - 1);
+}
+
+static void axpy_f32(float *y, const float *x, float a, int64_t n) {
+    __m512 va = _mm512_set1_ps(a);
+    for (int64_t i = 0; i < n; i += 16) {
+        __mmask16 m = tail_mask(n - i);
+        __m512 r = _mm512_fmadd_ps(va, _mm512_maskz_loadu_ps(m, x + i), _mm512_maskz_loadu_ps(m, y + i));
+        _mm512_mask_storeu_ps(y + i, m, r);
+    }
+}
+
+static void axpy_f16(float *y, const uint16_t *x, float a, int64_t n) {
+    __m512 va = _mm512_set1_ps(a);
+    for (int64_t i = 0; i < n; i += 16) {
+        __mmask16 m = tail_mask(n - i);
+        __m512 r = _mm512_fmadd_ps(va, ld16_f16(x, i, m), _mm512_maskz_loadu_ps(m, y + i));
+        _mm512_mask_storeu_ps(y + i, m, r);
+    }
+}
+
+static void f32_to_f16(uint16_t *dst, const float *src, int64_t n) {
+    for (int64_t i = 0; i < n; i += 16) {
+        __mmask16 m = tail_mask(n - i);
+        __m256i h = _mm512_cvtps_ph(_mm512_maskz_loadu_ps(m, src + i), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+        _mm256_mask_storeu_epi16(dst + i, m, h);
+    }
+}
+
+void MLLM_FILL_FN(mllm_kernels *k) {
+    k->dot[MLLM_KSLOT_F32] = dot_f32;
+    k->dot[MLLM_KSLOT_F16] = dot_f16;
+    k->dot[MLLM_KSLOT_BF16] = dot_bf16;
+    k->dot[MLLM_KSLOT_Q8_0] = dot_q8_0;
+    k->dot[MLLM_KSLOT_Q4_0] = dot_q4_0;
+    k->dot[MLLM_KSLOT_Q5_0] = dot_q5_0;
+    k->dot[MLLM_KSLOT_Q4_1] = dot_q4_1;
+    k->dot[MLLM_KSLOT_Q5_1] = dot_q5_1;
+    k->vec_dot_f32 = vec_dot_f32;
+    k->vec_dot_f16_f32 = vec_dot_f16_f32;
+    k->axpy_f32 = axpy_f32;
+    k->axpy_f16 = axpy_f16;
+    k->f32_to_f16 = f32_to_f16;
+}

@@ -1,0 +1,97 @@
+/* Matmul driver: converts activations once (prepare), then walks weight rows in cache-sized
+ * chunks, feeding each weight row to a dot kernel together with up to MLLM_DOT_MAX_NX
+ * activation rows so prompt processing reuses every weight load. */
+#include "cpu/matmul.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "cpu/cpu_features.h"
+#include "cpu/kernels.h"
+#include "quant/quant.h"
+
+/* Weight rows per chunk: small enough that the chunk stays in L1/L2 while all activation rows
+ * pass over it. */
+#define ROW_CHUNK 16
+
+static const mllm_kernels *current_kernels(void) { return mllm_kernels_for(mllm_cpu_current()); }
+
+int mllm_matmul_supported(int32_t wt, int64_t k) {
+    const mllm_type_traits *t = mllm_type_traits_of(wt);
+    return t && t->supported && mllm_kernel_slot(wt) >= 0 && k > 0 && k % t->block_size == 0 &&
+           k % mllm_type_traits_of(t->vec_dot_type)->block_size == 0;
+}
+
+static int32_t act_type(int32_t wt) { return mllm_type_traits_of(wt)->vec_dot_type; }
+
+size_t mllm_matmul_wsize(int32_t wt, int64_t k, int64_t m) {
+    if (!mllm_matmul_supported(wt, k) || m < 0) return 0;
+    return (size_t)m * mllm_type_row_bytes(act_type(wt), k);
+}
+
+void mllm_matmul_prepare(int32_t wt, const float *x, int64_t ldx, int64_t k, int64_t m, void *wdata,
+                         int ith, int nth) {
+    int32_t at = act_type(wt);
+    size_t xrb = mllm_type_row_bytes(at, k);
+    int64_t i0 = m * ith / nth, i1 = m * (ith + 1) / nth;
+    const mllm_kernels *K = current_kernels();
+    for (int64_t i = i0; i < i1; i++) {
+        void *dst = (char *)wdata + (size_t)i * xrb;
+        const float *src = x + i * ldx;
+        if (at == MLLM_TYPE_Q8_0) K->quantize_q8_0(src, dst, k);
+        else if (at == MLLM_TYPE_Q8_1) K->quantize_q8_1(src, dst, k);
+        else memcpy(dst, src, (size_t)k * sizeof(float));
+    }
+}
+
+void mllm_matmul_compute(int32_t wt, const void *w, int64_t k, const void *wdata, int64_t m, float *y,
+                         int64_t ldy, int64_t row_begin, int64_t row_end) {
+    mllm_dot_fn dot = current_kernels()->dot[mllm_kernel_slot(wt)];
+    size_t wrb = mllm_type_row_bytes(wt, k), xrb = mllm_type_row_bytes(act_type(wt), k);
+    float out[MLLM_DOT_MAX_NX];
+    for (int64_t r0 = row_begin; r0 < row_end; r0 += ROW_CHUNK) {
+        int64_t r1 = r0 + ROW_CHUNK < row_end ? r0 + ROW_CHUNK : row_end;
+        for (int64_t i0 = 0; i0 < m; i0 += MLLM_DOT_MAX_NX) {
+            int nx = m - i0 < MLLM_DOT_MAX_NX ? (int)(m - i0) : MLLM_DOT_MAX_NX;
+            const char *xs = (const char *)wdata + (size_t)i0 * xrb;
+            for (int64_t r = r0; r < r1; r++) {
+                dot(k, (const char *)w + (size_t)r * wrb, xs, xrb, nx, out);
+                for (int j = 0; j < nx; j++) y[(i0 + j) * ldy + r] = out[j];
+            }
+        }
+    }
+}
+
+void mllm_matmul_ref(int32_t wt, const void *w, int64_t n_rows, int64_t k, const float *x, int64_t ldx,
+                     int64_t m, float *y, int64_t ldy) {
+    int32_t at = act_type(wt);
+    size_t wrb = mllm_type_row_bytes(wt, k);
+    void *xq = malloc(mllm_type_row_bytes(at, k));
+    if (!xq) return; /* test-only oracle: callers size k sensibly */
+    for (int64_t i = 0; i < m; i++) {
+        mllm_quantize_row_ref(at, x + i * ldx, xq, k);
+        for (int64_t r = 0; r < n_rows; r++)
+            y[i * ldy + r] = mllm_vec_dot_ref(wt, (const char *)w + (size_t)r * wrb, xq, k);
+    }
+    free(xq);
+}
+
+float mllm_vec_dot_f32(const float *a, const float *b, int64_t n) {
+    return current_kernels()->vec_dot_f32(a, b, n);
+}
+
+float mllm_vec_dot_f16_f32(const uint16_t *a_f16, const float *b, int64_t n) {
+    return current_kernels()->vec_dot_f16_f32(a_f16, b, n);
+}
+
+void mllm_vec_axpy_f16(float *y, const uint16_t *x_f16, float a, int64_t n) {
+    current_kernels()->axpy_f16(y, x_f16, a, n);
+}
+
+void mllm_vec_axpy_f32(float *y, const float *x, float a, int64_t n) {
+    current_kernels()->axpy_f32(y, x, a, n);
+}
+
+void mllm_vec_f32_to_f16(uint16_t *dst, const float *src, int64_t n) {
+    current_kernels()->f32_to_f16(dst, src, n);
+}

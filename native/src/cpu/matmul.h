@@ -1,0 +1,43 @@
+/* Matrix multiplication of a weight matrix W [n_rows x k] (any supported type, row-major, rows of
+ * mllm_row_bytes(wt, k) bytes) with m activation rows X [m x k] (f32): Y[m x n_rows] = X * W^T.
+ *
+ * Two phases so the activation conversion happens once per matmul, not once per thread:
+ *   1. every thread calls mllm_matmul_prepare(.., ith, nth) (converts its share of X rows into
+ *      the weight type's vec_dot_type in `wdata`),
+ *   2. barrier,
+ *   3. every thread calls mllm_matmul_compute on its own range of weight rows.
+ * Kernels are chosen at run time from mllm_cpu_current(). */
+#ifndef MLLM_MATMUL_H
+#define MLLM_MATMUL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* 1 if a matmul exists for weight type wt with rows of k elements (k a multiple of the block). The
+ * engine checks this when loading a model; the functions below assume it holds. */
+int mllm_matmul_supported(int32_t wt, int64_t k);
+
+/* Bytes of scratch `wdata` needed for m rows of k activations against weight type wt. */
+size_t mllm_matmul_wsize(int32_t wt, int64_t k, int64_t m);
+
+void mllm_matmul_prepare(int32_t wt, const float *x, int64_t ldx /* floats between X rows */,
+                         int64_t k, int64_t m, void *wdata, int ith, int nth);
+
+/* Computes Y[i][r] for all i < m and r in [row_begin, row_end). ldy = floats between Y rows. */
+void mllm_matmul_compute(int32_t wt, const void *w, int64_t k, const void *wdata, int64_t m,
+                         float *y, int64_t ldy, int64_t row_begin, int64_t row_end);
+
+/* Same result as the two phases above, single-threaded, using only scalar reference kernels.
+ * The oracle for tests. */
+void mllm_matmul_ref(int32_t wt, const void *w, int64_t n_rows, int64_t k, const float *x,
+                     int64_t ldx, int64_t m, float *y, int64_t ldy);
+
+/* Vectorised f32 helpers used by ops (dispatch like the matmul). */
+float mllm_vec_dot_f32(const float *a, const float *b, int64_t n);
+float mllm_vec_dot_f16_f32(const uint16_t *a_f16, const float *b, int64_t n);
+/* y += a * x, with x in f16 (for attention over an f16 V cache) */
+void mllm_vec_axpy_f16(float *y, const uint16_t *x_f16, float a, int64_t n);
+void mllm_vec_axpy_f32(float *y, const float *x, float a, int64_t n);
+void mllm_vec_f32_to_f16(uint16_t *dst, const float *src, int64_t n);
+
+#endif

@@ -1,0 +1,160 @@
+/* Fixed thread pool. A run publishes (fn, ctx) and bumps a generation counter; workers spin on it
+ * for a short while (decode steps come back-to-back), then sleep on a condition variable. The
+ * barrier is sense-reversing: arrivals count up, the last one resets the count and flips the
+ * phase the others spin on. Nothing is allocated after create. */
+#define _GNU_SOURCE
+#include "cpu/threadpool.h"
+
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define CPU_RELAX() _mm_pause()
+#elif defined(__aarch64__)
+#define CPU_RELAX() __asm__ volatile("yield")
+#else
+#define CPU_RELAX() ((void)0)
+#endif
+
+/* Pause iterations before a waiting worker sleeps (~30-50 us at ~100 cycles per pause on recent
+ * cores), and before a barrier waiter starts yielding its core (cores are often shared). */
+#define SPIN_BEFORE_SLEEP 1024
+#define SPIN_BEFORE_YIELD 256
+
+/* Keep hot shared counters on their own cache lines. */
+typedef struct { _Alignas(64) atomic_int v; } padded_int;
+
+struct mllm_threadpool {
+    int n_threads;
+    pthread_t *threads;    /* n_threads - 1 workers */
+    mllm_task_fn fn;
+    void *ctx;
+    padded_int generation; /* bumped per run; workers wait for a change */
+    padded_int n_done;     /* workers finished with the current run */
+    padded_int n_arrived;  /* barrier arrivals */
+    padded_int phase;      /* barrier phase */
+    atomic_int n_sleeping; /* workers blocked on `wake` */
+    atomic_int stop;
+    pthread_mutex_t mutex;
+    pthread_cond_t wake;
+};
+
+typedef struct { mllm_threadpool *pool; int ith; } worker_arg;
+
+static void spin_wait(int iter) {
+    if (iter < SPIN_BEFORE_YIELD) CPU_RELAX();
+    else sched_yield();
+}
+
+/* Returns the new generation, waiting first by spinning, then by sleeping. */
+static int wait_for_run(mllm_threadpool *p, int seen) {
+    for (int i = 0; i < SPIN_BEFORE_SLEEP; i++) {
+        int g = atomic_load_explicit(&p->generation.v, memory_order_acquire);
+        if (g != seen) return g;
+        CPU_RELAX();
+    }
+    pthread_mutex_lock(&p->mutex);
+    atomic_fetch_add(&p->n_sleeping, 1); /* seq_cst: pairs with the publisher's load */
+    int g;
+    while ((g = atomic_load(&p->generation.v)) == seen) pthread_cond_wait(&p->wake, &p->mutex);
+    atomic_fetch_sub(&p->n_sleeping, 1);
+    pthread_mutex_unlock(&p->mutex);
+    return g;
+}
+
+static void *worker_main(void *arg) {
+    worker_arg wa = *(worker_arg *)arg;
+    free(arg);
+    mllm_threadpool *p = wa.pool;
+    int seen = 0;
+    for (;;) {
+        seen = wait_for_run(p, seen);
+        if (atomic_load_explicit(&p->stop, memory_order_acquire)) break;
+        p->fn(p->ctx, wa.ith, p->n_threads);
+        atomic_fetch_add_explicit(&p->n_done.v, 1, memory_order_release);
+    }
+    return NULL;
+}
+
+/* Publishes a new generation and wakes sleepers. The seq_cst store/load pair with the worker's
+ * n_sleeping increment guarantees a worker either sees the new generation or gets the signal. */
+static void publish(mllm_threadpool *p) {
+    atomic_fetch_add(&p->generation.v, 1);
+    if (atomic_load(&p->n_sleeping) > 0) {
+        pthread_mutex_lock(&p->mutex);
+        pthread_cond_broadcast(&p->wake);
+        pthread_mutex_unlock(&p->mutex);
+    }
+}
+
+mllm_threadpool *mllm_threadpool_create(int n_threads) {
+    if (n_threads < 1) return NULL;
+    mllm_threadpool *p = calloc(1, sizeof(*p));
+    if (!p) return NULL;
+    p->n_threads = 1; /* threads actually started; free() joins exactly those */
+    p->threads = calloc((size_t)n_threads, sizeof(pthread_t));
+    if (!p->threads || pthread_mutex_init(&p->mutex, NULL) != 0) {
+        free(p->threads);
+        free(p);
+        return NULL;
+    }
+    if (pthread_cond_init(&p->wake, NULL) != 0) {
+        pthread_mutex_destroy(&p->mutex);
+        free(p->threads);
+        free(p);
+        return NULL;
+    }
+    for (int i = 1; i < n_threads; i++) {
+        worker_arg *wa = malloc(sizeof(*wa));
+        if (wa) { wa->pool = p; wa->ith = i; }
+        if (!wa || pthread_create(&p->threads[i - 1], NULL, worker_main, wa) != 0) {
+            free(wa);
+            mllm_threadpool_free(p);
+            return NULL;
+        }
+        p->n_threads = i + 1;
+    }
+    return p;
+}
+
+void mllm_threadpool_free(mllm_threadpool *p) {
+    if (!p) return;
+    atomic_store_explicit(&p->stop, 1, memory_order_release);
+    publish(p);
+    for (int i = 0; i < p->n_threads - 1; i++) pthread_join(p->threads[i], NULL);
+    pthread_cond_destroy(&p->wake);
+    pthread_mutex_destroy(&p->mutex);
+    free(p->threads);
+    free(p);
+}
+
+int mllm_threadpool_size(const mllm_threadpool *p) { return p ? p->n_threads : 0; }
+
+void mllm_threadpool_run(mllm_threadpool *p, mllm_task_fn fn, void *ctx) {
+    if (p->n_threads == 1) {
+        fn(ctx, 0, 1);
+        return;
+    }
+    p->fn = fn;
+    p->ctx = ctx;
+    atomic_store_explicit(&p->n_done.v, 0, memory_order_relaxed);
+    publish(p); /* release: workers see fn/ctx */
+    fn(ctx, 0, p->n_threads);
+    for (int i = 0; atomic_load_explicit(&p->n_done.v, memory_order_acquire) != p->n_threads - 1; i++)
+        spin_wait(i);
+}
+
+void mllm_threadpool_barrier(mllm_threadpool *p) {
+    int n = p->n_threads;
+    if (n == 1) return;
+    int ph = atomic_load_explicit(&p->phase.v, memory_order_acquire);
+    if (atomic_fetch_add_explicit(&p->n_arrived.v, 1, memory_order_acq_rel) == n - 1) {
+        atomic_store_explicit(&p->n_arrived.v, 0, memory_order_relaxed);
+        atomic_store_explicit(&p->phase.v, ph + 1, memory_order_release);
+        return;
+    }
+    for (int i = 0; atomic_load_explicit(&p->phase.v, memory_order_acquire) == ph; i++) spin_wait(i);
+}

@@ -1,0 +1,80 @@
+/* Compute graph: an ordered list of nodes over tensors, built once per (batch size, output
+ * rows) and executed by a backend. Every node is run by all threads of the backend (each takes
+ * its share); the CPU backend puts a barrier between consecutive nodes. */
+#ifndef MLLM_GRAPH_H
+#define MLLM_GRAPH_H
+
+#include <stdint.h>
+
+#include "graph/tensor.h"
+
+struct mllm_kv_cache;
+struct mllm_threadpool;
+
+typedef enum mllm_op {
+    MLLM_OP_GET_ROWS,   /* dst0[i] = row tokens[i] of src0 (dequantized) */
+    MLLM_OP_RMS_NORM,   /* if src2: src0 += src2 (residual); dst0 = rms_norm(src0) * src1, rows [row0, row0+n_rows) */
+    MLLM_OP_MATMUL,     /* dst[w] = src0 x src[1+w]^T for w < n_w (weights sharing one activation conversion) */
+    MLLM_OP_ROPE_STORE, /* rotate src0 (q) and src1 (k) in place, store k and src2 (v) in the KV cache of `layer` */
+    MLLM_OP_ATTENTION,  /* dst0 = causal GQA attention of src0 (q) over the KV cache of `layer` */
+    MLLM_OP_SWIGLU,     /* dst0 = silu(dst0) * src1, in place over the gate */
+    MLLM_OP_COUNT
+} mllm_op;
+
+#define MLLM_MAX_SRC 4
+#define MLLM_MAX_DST 3
+
+typedef struct mllm_node {
+    mllm_op op;
+    int32_t n_w;                          /* matmul: number of weights (1..3) */
+    const mllm_tensor *src[MLLM_MAX_SRC];
+    mllm_tensor *dst[MLLM_MAX_DST];
+    int32_t layer;                        /* KV-cache slot for rope_store / attention */
+    int32_t row0, n_rows;                 /* rms_norm: rows it reads and writes */
+    float eps;                            /* rms_norm */
+} mllm_node;
+
+/* What changes between runs of a cached graph. */
+typedef struct mllm_exec {
+    const int32_t *tokens;        /* n_tokens ids (get_rows) */
+    int32_t n_past;               /* position of the first token */
+    struct mllm_kv_cache *kv;
+    const float *rope_cos;        /* [n_ctx][head_dim/2]: cos(pos * theta^(-2i/hd)) */
+    const float *rope_sin;
+    float *att_scratch;           /* n_threads * kv->n_ctx floats */
+    void *wdata;                  /* matmul activation scratch */
+    struct mllm_threadpool *pool; /* for barriers inside ops */
+} mllm_exec;
+
+/* Activation tensors a graph owns (shapes depend on its batch size). */
+enum {
+    MLLM_ACT_X,      /* residual stream [n, dim] */
+    MLLM_ACT_H,      /* normed [n, dim] */
+    MLLM_ACT_Q,      /* [n, n_head*hd] */
+    MLLM_ACT_K,      /* [n, n_kv*hd] */
+    MLLM_ACT_V,
+    MLLM_ACT_ATT,    /* attention output [n, n_head*hd] */
+    MLLM_ACT_TMP,    /* projection outputs added to the residual [n, dim] */
+    MLLM_ACT_GATE,   /* [n, ffn] */
+    MLLM_ACT_UP,
+    MLLM_ACT_H_OUT,  /* the first n_out rows of H: normed rows fed to the output head */
+    MLLM_ACT_OUT,    /* logits [n_out, vocab] or final hidden [n_out, dim] */
+    MLLM_ACT_COUNT
+};
+
+typedef struct mllm_graph {
+    int32_t n_tokens;
+    int32_t n_out;      /* output rows (the last n_out tokens) */
+    int32_t out_hidden; /* 1: MLLM_ACT_OUT holds normed hidden states instead of logits */
+    int32_t n_nodes, cap;
+    mllm_node *nodes;
+    mllm_tensor acts[MLLM_ACT_COUNT];
+} mllm_graph;
+
+/* Empty graph with room for cap nodes; NULL when out of memory. */
+mllm_graph *mllm_graph_create(int32_t cap);
+void mllm_graph_free(mllm_graph *g);
+/* Appends a zeroed node of the given op and returns it (NULL if full). */
+mllm_node *mllm_graph_add(mllm_graph *g, mllm_op op);
+
+#endif

@@ -1,0 +1,54 @@
+/* A loaded model: hyper-parameters, weight tensors, vocabulary and the source GGUF file.
+ * Immutable after mllm_model_load; shared by sessions and threads. */
+#ifndef MLLM_MODEL_H
+#define MLLM_MODEL_H
+
+#include <stdint.h>
+
+#include "graph/tensor.h"
+#include "mobilellm.h"
+
+struct mllm_vocab;
+struct mllm_gguf;
+
+/* The model's vocabulary (never NULL for a loaded model). Lives as long as the model. */
+const struct mllm_vocab *mllm_model_vocab(const mllm_model *m);
+
+typedef struct mllm_hparams {
+    char arch[32];
+    int32_t n_vocab, n_ctx_train, n_embd, n_ff;
+    int32_t n_head, n_head_kv, head_dim;
+    int32_t n_block, block_repeat, n_layer;
+    float eps, rope_base;
+} mllm_hparams;
+
+typedef struct mllm_block {
+    mllm_tensor attn_norm, wq, wk, wv, wo;
+    mllm_tensor ffn_norm, gate, up, down;
+} mllm_block;
+
+struct mllm_model {
+    struct mllm_gguf *file;   /* owned; weights point into it */
+    mllm_hparams hp;
+    mllm_tensor tok_embd, output_norm, output; /* output aliases tok_embd when tied */
+    int32_t tied;
+    mllm_block *blocks;       /* n_block, owned */
+    struct mllm_vocab *vocab; /* owned */
+    mllm_model_info info;
+    int32_t backend;          /* mllm_backend in use */
+    int32_t n_threads;
+};
+
+/* Loads hyper-parameters and weights from an opened file (no vocabulary). Takes ownership of
+ * the file, also on failure. */
+mllm_status mllm_model_from_gguf(struct mllm_gguf *file, mllm_model **out);
+/* Builds m->vocab from the tokenizer.ggml.* keys. */
+mllm_status mllm_model_load_vocab(mllm_model *m);
+void mllm_model_destroy(mllm_model *m);
+
+/* Block applied at layer l (l / block_repeat). */
+static inline const mllm_block *mllm_model_layer(const mllm_model *m, int32_t l) {
+    return &m->blocks[l / m->hp.block_repeat];
+}
+
+#endif

@@ -1,0 +1,251 @@
+/* Hyper-parameters and weight tensors of llama / mobilellm GGUF files, validated against each
+ * other: every tensor must exist with the expected shape and a type the engine can use. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/errors.h"
+#include "gguf/gguf.h"
+#include "model/model.h"
+#include "quant/quant.h"
+#include "tokenizer/tokenizer.h"
+
+#define MAX_LAYERS 1024
+#define MAX_REPEAT 16
+#define MAX_HEAD_DIM 512
+#define MAX_CTX (1 << 20)
+
+/* ARCH.suffix as a u32 in [lo, hi]; `def` < 0 means required. */
+static mllm_status arch_u32(const mllm_gguf *f, const char *arch, const char *suffix, int64_t def, int64_t lo, int64_t hi,
+                            int32_t *out) {
+    char key[128];
+    snprintf(key, sizeof key, "%s.%s", arch, suffix);
+    uint32_t v;
+    mllm_status s = mllm_gguf_get_u32(f, key, &v);
+    if (s == MLLM_ERR_STATE) {
+        if (def < 0) return mllm_fail(MLLM_ERR_FORMAT, "missing metadata key '%s'", key);
+        *out = (int32_t)def;
+        return MLLM_OK;
+    }
+    if (s) return s;
+    if ((int64_t)v < lo || (int64_t)v > hi) {
+        return mllm_fail(MLLM_ERR_FORMAT, "metadata key '%s' = %u is outside %" PRId64 "..%" PRId64, key, v, lo, hi);
+    }
+    *out = (int32_t)v;
+    return MLLM_OK;
+}
+
+static mllm_status arch_f32(const mllm_gguf *f, const char *arch, const char *suffix, float def, float *out) {
+    char key[128];
+    snprintf(key, sizeof key, "%s.%s", arch, suffix);
+    mllm_status s = mllm_gguf_get_f32(f, key, out);
+    if (s == MLLM_ERR_STATE) {
+        *out = def;
+        return MLLM_OK;
+    }
+    if (s) return s;
+    if (!(*out > 0.0f) || *out > 1e30f) return mllm_fail(MLLM_ERR_FORMAT, "metadata key '%s' = %g must be positive", key, (double)*out);
+    return MLLM_OK;
+}
+
+static mllm_status read_hparams(const mllm_gguf *f, mllm_hparams *hp) {
+    const char *arch;
+    uint64_t len;
+    mllm_status s = mllm_gguf_get_str(f, "general.architecture", &arch, &len);
+    if (s == MLLM_ERR_STATE) return mllm_fail(MLLM_ERR_FORMAT, "missing metadata key 'general.architecture'");
+    if (s) return s;
+    if (!((len == 5 && memcmp(arch, "llama", 5) == 0) || (len == 9 && memcmp(arch, "mobilellm", 9) == 0))) {
+        return mllm_fail(MLLM_ERR_UNSUPPORTED, "unsupported architecture '%.*s' (supported: llama, mobilellm)",
+                         (int)(len > 64 ? 64 : len), arch);
+    }
+    memcpy(hp->arch, arch, (size_t)len);
+    hp->arch[len] = '\0';
+    const char *a = hp->arch;
+    if ((s = arch_u32(f, a, "embedding_length", -1, 1, 1 << 16, &hp->n_embd))) return s;
+    if ((s = arch_u32(f, a, "block_count", -1, 1, MAX_LAYERS, &hp->n_block))) return s;
+    if ((s = arch_u32(f, a, "feed_forward_length", -1, 1, 1 << 20, &hp->n_ff))) return s;
+    if ((s = arch_u32(f, a, "attention.head_count", -1, 1, 4096, &hp->n_head))) return s;
+    if ((s = arch_u32(f, a, "attention.head_count_kv", hp->n_head, 1, 4096, &hp->n_head_kv))) return s;
+    if ((s = arch_u32(f, a, "context_length", 2048, 1, MAX_CTX, &hp->n_ctx_train))) return s;
+    if ((s = arch_u32(f, a, "rope.dimension_count", hp->n_embd / hp->n_head, 2, MAX_HEAD_DIM, &hp->head_dim))) return s;
+    if (strcmp(a, "mobilellm") == 0) {
+        if ((s = arch_u32(f, a, "block_repeat", 1, 1, MAX_REPEAT, &hp->block_repeat))) return s;
+    } else {
+        hp->block_repeat = 1;
+    }
+    if ((s = arch_f32(f, a, "attention.layer_norm_rms_epsilon", 1e-5f, &hp->eps))) return s;
+    if ((s = arch_f32(f, a, "rope.freq_base", 10000.0f, &hp->rope_base))) return s;
+    if (hp->n_embd % hp->n_head != 0 || hp->n_embd / hp->n_head != hp->head_dim) {
+        return mllm_fail(MLLM_ERR_UNSUPPORTED, "rope.dimension_count %d must equal embedding_length %d / head_count %d",
+                         hp->head_dim, hp->n_embd, hp->n_head);
+    }
+    if (hp->head_dim % 2 != 0) return mllm_fail(MLLM_ERR_FORMAT, "head dimension %d is odd", hp->head_dim);
+    if (hp->n_head % hp->n_head_kv != 0) {
+        return mllm_fail(MLLM_ERR_FORMAT, "head_count %d is not a multiple of head_count_kv %d", hp->n_head, hp->n_head_kv);
+    }
+    if ((int64_t)hp->n_block * hp->block_repeat > MAX_LAYERS) {
+        return mllm_fail(MLLM_ERR_FORMAT, "block_count %d x block_repeat %d exceeds %d layers", hp->n_block, hp->block_repeat,
+                         MAX_LAYERS);
+    }
+    hp->n_layer = hp->n_block * hp->block_repeat;
+    return MLLM_OK;
+}
+
+typedef enum { NEED_F32, NEED_MATMUL } type_need;
+
+/* Binds tensor `name` of shape [ne0, ne1] (ne1 = 0: 1-D [ne0]) into t. */
+static mllm_status bind(const mllm_gguf *f, const char *name, int64_t ne0, int64_t ne1, type_need need, mllm_tensor *t) {
+    const mllm_gguf_tensor *gt = mllm_gguf_find_tensor(f, name);
+    if (!gt) return mllm_fail(MLLM_ERR_FORMAT, "tensor '%s' is missing", name);
+    int want_dims = ne1 ? 2 : 1;
+    int64_t want1 = ne1 ? ne1 : 1;
+    if (gt->n_dims != want_dims || gt->ne[0] != ne0 || gt->ne[1] != want1) {
+        char have[96];
+        int o = snprintf(have, sizeof have, "[%" PRId64, gt->ne[0]);
+        for (int d = 1; d < gt->n_dims; d++) o += snprintf(have + o, sizeof have - (size_t)o, ", %" PRId64, gt->ne[d]);
+        snprintf(have + o, sizeof have - (size_t)o, "]");
+        if (ne1) return mllm_fail(MLLM_ERR_FORMAT, "tensor '%s' has shape %s, expected [%" PRId64 ", %" PRId64 "]", name, have, ne0, ne1);
+        return mllm_fail(MLLM_ERR_FORMAT, "tensor '%s' has shape %s, expected [%" PRId64 "]", name, have, ne0);
+    }
+    const mllm_type_traits *tr = mllm_type_traits_of(gt->type);
+    if (need == NEED_F32 && gt->type != MLLM_TYPE_F32) {
+        return mllm_fail(MLLM_ERR_UNSUPPORTED, "tensor '%s' has type %s, expected f32", name, tr ? tr->name : "?");
+    }
+    if (need == NEED_MATMUL && (!tr || !tr->supported)) {
+        return mllm_fail(MLLM_ERR_UNSUPPORTED, "tensor '%s' has type %s, which this engine cannot compute with", name,
+                         tr ? tr->name : "?");
+    }
+    int64_t ne[4] = {gt->ne[0], gt->ne[1], 1, 1};
+    if (mllm_tensor_init(t, gt->type, ne, (void *)gt->data) != 0) {
+        return mllm_fail(MLLM_ERR_FORMAT, "tensor '%s': invalid shape for its type", name);
+    }
+    return MLLM_OK;
+}
+
+static mllm_status bind_block(const mllm_gguf *f, const mllm_hparams *hp, int32_t b, mllm_block *bl) {
+    const int64_t d = hp->n_embd, q = (int64_t)hp->n_head * hp->head_dim, kv = (int64_t)hp->n_head_kv * hp->head_dim;
+    struct { const char *suffix; int64_t ne0, ne1; type_need need; mllm_tensor *t; } spec[] = {
+        {"attn_norm", d, 0, NEED_F32, &bl->attn_norm}, {"attn_q", d, q, NEED_MATMUL, &bl->wq},
+        {"attn_k", d, kv, NEED_MATMUL, &bl->wk},       {"attn_v", d, kv, NEED_MATMUL, &bl->wv},
+        {"attn_output", q, d, NEED_MATMUL, &bl->wo},   {"ffn_norm", d, 0, NEED_F32, &bl->ffn_norm},
+        {"ffn_gate", d, hp->n_ff, NEED_MATMUL, &bl->gate}, {"ffn_up", d, hp->n_ff, NEED_MATMUL, &bl->up},
+        {"ffn_down", hp->n_ff, d, NEED_MATMUL, &bl->down},
+    };
+    for (size_t i = 0; i < sizeof spec / sizeof spec[0]; i++) {
+        char name[64];
+        snprintf(name, sizeof name, "blk.%d.%s.weight", b, spec[i].suffix);
+        mllm_status s = bind(f, name, spec[i].ne0, spec[i].ne1, spec[i].need, spec[i].t);
+        if (s) return s;
+    }
+    return MLLM_OK;
+}
+
+static mllm_status bind_weights(mllm_model *m) {
+    const mllm_gguf *f = m->file;
+    mllm_hparams *hp = &m->hp;
+    const mllm_gguf_tensor *emb = mllm_gguf_find_tensor(f, "token_embd.weight");
+    if (!emb) return mllm_fail(MLLM_ERR_FORMAT, "tensor 'token_embd.weight' is missing");
+    if (emb->n_dims != 2 || emb->ne[1] < 1 || emb->ne[1] > INT32_MAX) {
+        return mllm_fail(MLLM_ERR_FORMAT, "tensor 'token_embd.weight' must be 2-D [n_embd, n_vocab]");
+    }
+    int32_t n_vocab = (int32_t)emb->ne[1];
+    char key[96];
+    snprintf(key, sizeof key, "%s.vocab_size", hp->arch);
+    mllm_status s = arch_u32(f, hp->arch, "vocab_size", n_vocab, 1, INT32_MAX, &hp->n_vocab);
+    if (s) return s;
+    if (hp->n_vocab != n_vocab) {
+        return mllm_fail(MLLM_ERR_FORMAT, "metadata key '%s' = %d does not match token_embd.weight's %d rows", key, hp->n_vocab,
+                         n_vocab);
+    }
+    if ((s = bind(f, "token_embd.weight", hp->n_embd, n_vocab, NEED_MATMUL, &m->tok_embd))) return s;
+    if ((s = bind(f, "output_norm.weight", hp->n_embd, 0, NEED_F32, &m->output_norm))) return s;
+    if (mllm_gguf_find_tensor(f, "output.weight")) {
+        if ((s = bind(f, "output.weight", hp->n_embd, n_vocab, NEED_MATMUL, &m->output))) return s;
+        m->tied = 0;
+    } else {
+        m->output = m->tok_embd;
+        m->tied = 1;
+    }
+    m->blocks = calloc((size_t)hp->n_block, sizeof *m->blocks);
+    if (!m->blocks) return mllm_fail(MLLM_ERR_OUT_OF_MEMORY, "out of memory for %d blocks", hp->n_block);
+    for (int32_t b = 0; b < hp->n_block; b++) {
+        if ((s = bind_block(f, hp, b, &m->blocks[b]))) return s;
+    }
+    return MLLM_OK;
+}
+
+static int32_t key_u32_or(const mllm_gguf *f, const char *key, int32_t def) {
+    uint32_t v;
+    if (mllm_gguf_get_u32(f, key, &v) != MLLM_OK || v > INT32_MAX) return def;
+    return (int32_t)v;
+}
+
+static void fill_info(mllm_model *m) {
+    const mllm_gguf *f = m->file;
+    mllm_model_info *in = &m->info;
+    const mllm_hparams *hp = &m->hp;
+    memset(in, 0, sizeof *in);
+    snprintf(in->architecture, sizeof in->architecture, "%s", hp->arch);
+    const char *name;
+    uint64_t len;
+    if (mllm_gguf_get_str(f, "general.name", &name, &len) == MLLM_OK) {
+        snprintf(in->name, sizeof in->name, "%.*s", (int)(len < sizeof in->name ? len : sizeof in->name - 1), name);
+    }
+    in->n_vocab = hp->n_vocab;
+    in->n_ctx_train = hp->n_ctx_train;
+    in->n_embd = hp->n_embd;
+    in->n_ff = hp->n_ff;
+    in->n_head = hp->n_head;
+    in->n_head_kv = hp->n_head_kv;
+    in->head_dim = hp->head_dim;
+    in->n_block = hp->n_block;
+    in->block_repeat = hp->block_repeat;
+    in->n_layer = hp->n_layer;
+    in->rms_norm_eps = hp->eps;
+    in->rope_freq_base = hp->rope_base;
+    in->file_type = key_u32_or(f, "general.file_type", -1);
+    in->tied_embeddings = m->tied;
+    for (int64_t i = 0; i < f->n_tensors; i++) {
+        const mllm_gguf_tensor *t = &f->tensors[i];
+        in->n_params += t->ne[0] * t->ne[1] * t->ne[2] * t->ne[3];
+        in->size_bytes += (int64_t)t->n_bytes;
+    }
+    in->bos_token = key_u32_or(f, "tokenizer.ggml.bos_token_id", -1);
+    in->eos_token = key_u32_or(f, "tokenizer.ggml.eos_token_id", -1);
+    in->unk_token = key_u32_or(f, "tokenizer.ggml.unknown_token_id", -1);
+    in->pad_token = key_u32_or(f, "tokenizer.ggml.padding_token_id", -1);
+    int b = 1;
+    in->add_bos = mllm_gguf_get_bool(f, "tokenizer.ggml.add_bos_token", &b) == MLLM_OK ? b : 1;
+    b = 0;
+    in->add_eos = mllm_gguf_get_bool(f, "tokenizer.ggml.add_eos_token", &b) == MLLM_OK ? b : 0;
+}
+
+mllm_status mllm_model_from_gguf(mllm_gguf *file, mllm_model **out) {
+    *out = NULL;
+    mllm_model *m = calloc(1, sizeof *m);
+    if (!m) {
+        mllm_gguf_close(file);
+        return mllm_fail(MLLM_ERR_OUT_OF_MEMORY, "out of memory for the model");
+    }
+    m->file = file;
+    mllm_status s = read_hparams(file, &m->hp);
+    if (!s) s = bind_weights(m);
+    if (s) {
+        mllm_model_destroy(m);
+        return s;
+    }
+    fill_info(m);
+    *out = m;
+    return MLLM_OK;
+}
+
+void mllm_model_destroy(mllm_model *m) {
+    if (!m) return;
+    mllm_vocab_free(m->vocab);
+    free(m->blocks);
+    mllm_gguf_close(m->file);
+    free(m);
+}
+
+const struct mllm_vocab *mllm_model_vocab(const mllm_model *m) { return m ? m->vocab : NULL; }

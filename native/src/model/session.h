@@ -1,0 +1,68 @@
+/* Session internals: KV cache, activation scratch planned once for n_batch tokens, cached
+ * graphs, RoPE tables and the logits of the last eval. */
+#ifndef MLLM_SESSION_H
+#define MLLM_SESSION_H
+
+#include <stdint.h>
+
+#include "graph/backend.h"
+#include "graph/graph.h"
+#include "model/kv_cache.h"
+#include "model/model.h"
+
+#define MLLM_GRAPH_CACHE 8
+
+typedef struct mllm_graph_slot {
+    mllm_graph *g;
+    uint64_t last_use;
+} mllm_graph_slot;
+
+struct mllm_session {
+    mllm_model *model;
+    mllm_session_params params; /* resolved: n_ctx, n_batch, n_threads filled in */
+    mllm_exec_backend *be;
+    mllm_kv_cache *kv;
+    int32_t n_past;
+
+    void *scratch;              /* one backend allocation for all activations */
+    float *act[MLLM_ACT_COUNT]; /* activation buffers inside scratch, sized for n_batch */
+    void *wdata;                /* matmul activation conversion */
+    float *att_scratch;
+    float *rope_cos, *rope_sin; /* [n_ctx][head_dim/2] */
+    double *inv_freq;           /* [head_dim/2] */
+
+    mllm_graph_slot graphs[MLLM_GRAPH_CACHE];
+    uint64_t use_clock;
+
+    float *logits;              /* [logits_cap rows][n_vocab] */
+    int64_t logits_cap;
+    int32_t n_logits;           /* rows valid from the last eval */
+    float *row;                 /* one row of n_vocab floats (scoring) */
+    double *pool;               /* n_embd accumulators (embedding) */
+};
+
+mllm_status mllm_session_new(mllm_model *m, const mllm_session_params *p, mllm_session **out);
+void mllm_session_destroy(mllm_session *s);
+
+/* Graph for (n_tokens, n_out, out_hidden), built on first use. */
+mllm_status mllm_session_graph(mllm_session *s, int32_t n_tokens, int32_t n_out, int32_t out_hidden, const mllm_graph **out);
+/* Builds a graph over the session's scratch (model_graph.c). */
+mllm_graph *mllm_model_build_graph(const mllm_model *m, float *const act[MLLM_ACT_COUNT], int32_t n_tokens, int32_t n_out,
+                                   int32_t out_hidden);
+
+/* Makes room for n more tokens (context shift when enabled). Returns the number of tokens that
+ * may be evaluated now (<= n), or fails with MLLM_ERR_CONTEXT_FULL. */
+mllm_status mllm_session_make_room(mllm_session *s, int32_t n, int32_t *n_now);
+/* Evaluates one chunk (n <= n_batch tokens that fit in the context); the graph's MLLM_ACT_OUT
+ * then holds the last n_out rows (logits, or normed hidden states if out_hidden). */
+mllm_status mllm_session_run_chunk(mllm_session *s, const int32_t *tokens, int32_t n, int32_t n_out, int32_t out_hidden,
+                                   const mllm_graph **g_out);
+/* Checks ids against the vocabulary. */
+mllm_status mllm_session_check_tokens(const mllm_session *s, const int32_t *tokens, int32_t n);
+
+mllm_status mllm_session_eval_impl(mllm_session *s, const int32_t *tokens, int32_t n, int32_t mode);
+mllm_status mllm_session_score_impl(mllm_session *s, const int32_t *tokens, int32_t n, float *nll);
+mllm_status mllm_session_embed_impl(mllm_session *s, const int32_t *tokens, int32_t n, int32_t pooling, int32_t normalize,
+                                    float *out);
+
+#endif

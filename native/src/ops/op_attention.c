@@ -1,0 +1,48 @@
+/* Causal attention with grouped KV heads: query head h reads KV head h / (n_head / n_kv).
+ * Scores are scaled by 1/sqrt(hd) and soft-maxed in f32; work is split over (token, head). */
+#include <math.h>
+#include <string.h>
+
+#include "cpu/matmul.h"
+#include "model/kv_cache.h"
+#include "ops/ops.h"
+
+void mllm_op_attention(const mllm_node *n, const mllm_exec *ex, int ith, int nth) {
+    const mllm_tensor *q = n->src[0];
+    mllm_tensor *out = n->dst[0];
+    const mllm_kv_cache *kv = ex->kv;
+    const int32_t hd = kv->head_dim;
+    const int64_t n_head = q->ne[0] / hd, n_kv = kv->row / hd, group = n_head / n_kv;
+    const float scale = 1.0f / sqrtf((float)hd);
+    float *s = ex->att_scratch + (size_t)ith * (size_t)kv->n_ctx;
+    const int f16 = kv->type == MLLM_KV_F16;
+    int64_t b, e;
+    mllm_split(q->ne[1] * n_head, ith, nth, &b, &e);
+    for (int64_t u = b; u < e; u++) {
+        const int64_t t = u / n_head, h = u % n_head, g = h / group;
+        const int32_t n_keys = ex->n_past + (int32_t)t + 1; /* causal: positions 0..pos */
+        const float *qh = (const float *)mllm_tensor_row(q, t) + h * hd;
+        float *o = (float *)mllm_tensor_row(out, t) + h * hd;
+        float mx = -INFINITY;
+        for (int32_t j = 0; j < n_keys; j++) {
+            const void *kr = mllm_kv_k_row(kv, n->layer, j);
+            float d = f16 ? mllm_vec_dot_f16_f32((const uint16_t *)kr + g * hd, qh, hd)
+                          : mllm_vec_dot_f32((const float *)kr + g * hd, qh, hd);
+            s[j] = d * scale;
+            if (s[j] > mx) mx = s[j];
+        }
+        float sum = 0.0f;
+        for (int32_t j = 0; j < n_keys; j++) {
+            s[j] = expf(s[j] - mx);
+            sum += s[j];
+        }
+        memset(o, 0, (size_t)hd * sizeof(float));
+        for (int32_t j = 0; j < n_keys; j++) {
+            const void *vr = mllm_kv_v_row(kv, n->layer, j);
+            if (f16) mllm_vec_axpy_f16(o, (const uint16_t *)vr + g * hd, s[j], hd);
+            else mllm_vec_axpy_f32(o, (const float *)vr + g * hd, s[j], hd);
+        }
+        const float inv = 1.0f / sum;
+        for (int32_t i = 0; i < hd; i++) o[i] *= inv;
+    }
+}

@@ -1,0 +1,52 @@
+/* SentencePiece BPE tokenizer over a GGUF vocabulary (tokenizer.ggml.model = "llama"). */
+#ifndef MLLM_TOKENIZER_H
+#define MLLM_TOKENIZER_H
+
+#include <stdint.h>
+
+typedef struct mllm_vocab mllm_vocab;
+
+typedef struct mllm_vocab_desc {
+    int32_t n_tokens;
+    const char *const *pieces;   /* pieces[i], not NUL-terminated necessarily: see piece_lens */
+    const uint32_t *piece_lens;
+    const float *scores;         /* may be NULL: all 0 */
+    const int32_t *types;        /* mllm_token_type; may be NULL: all NORMAL */
+    int32_t bos, eos, unk, pad;  /* -1 if absent */
+    int32_t add_bos, add_eos;
+    int32_t add_space_prefix;    /* SentencePiece's dummy prefix; default 1 */
+} mllm_vocab_desc;
+
+/* Copies everything it needs. NULL + message in err (size errlen) on bad input. */
+mllm_vocab *mllm_vocab_create(const mllm_vocab_desc *desc, char *err, int errlen);
+void mllm_vocab_free(mllm_vocab *vocab);
+
+int32_t mllm_vocab_n_tokens(const mllm_vocab *v);
+const char *mllm_vocab_piece(const mllm_vocab *v, int32_t id); /* NUL-terminated copy */
+float mllm_vocab_score(const mllm_vocab *v, int32_t id);
+int32_t mllm_vocab_type(const mllm_vocab *v, int32_t id);
+int32_t mllm_vocab_bos(const mllm_vocab *v);
+int32_t mllm_vocab_eos(const mllm_vocab *v);
+int32_t mllm_vocab_add_bos(const mllm_vocab *v);
+
+/* Same contracts as mllm_tokenize / mllm_detokenize in mobilellm.h (add_bos already resolved). */
+int32_t mllm_vocab_encode(const mllm_vocab *v, const char *text, int32_t len, int32_t *out,
+                          int32_t n_max, int add_bos, int parse_special);
+int32_t mllm_vocab_decode(const mllm_vocab *v, const int32_t *tokens, int32_t n, char *buf, int32_t size);
+
+/* Bytes a single token contributes when decoded (byte tokens: 1 byte; control: 0; "▁" -> ' ').
+ * Writes up to size bytes, returns the length (negated if too small). */
+int32_t mllm_vocab_token_bytes(const mllm_vocab *v, int32_t id, char *buf, int32_t size);
+
+/* Streaming detokenizer behind mllm_detokenizer_* (struct mllm_detokenizer of mobilellm.h).
+ * Pushing tokens one by one and flushing yields exactly mllm_vocab_decode's bytes when
+ * strip_leading_space matches (it only takes effect when the vocabulary adds a dummy prefix).
+ * The vocabulary must outlive it. NULL when out of memory. */
+struct mllm_detokenizer;
+struct mllm_detokenizer *mllm_vocab_detok_new(const mllm_vocab *v, int strip_leading_space);
+void mllm_vocab_detok_free(struct mllm_detokenizer *d);
+/* Same contracts as mllm_detokenizer_push / _flush; INT32_MIN for an out-of-range token. */
+int32_t mllm_vocab_detok_push(struct mllm_detokenizer *d, int32_t token, char *buf, int32_t size);
+int32_t mllm_vocab_detok_flush(struct mllm_detokenizer *d, char *buf, int32_t size);
+
+#endif

@@ -1,0 +1,39 @@
+/* The vocabulary's private layout, shared by the tokenizer's .c files only. */
+#ifndef MLLM_VOCAB_INTERNAL_H
+#define MLLM_VOCAB_INTERNAL_H
+
+#include "mobilellm.h"
+#include "tokenizer/piece_map.h"
+#include "tokenizer/tokenizer.h"
+
+/* A set of pieces matched literally in text (control tokens, user-defined pieces). */
+typedef struct mllm_literal_set {
+    int32_t *ids;              /* sorted by piece length, longest first */
+    int32_t n;
+    unsigned char first[256];  /* 1 if some piece starts with this byte: cheap rejection */
+} mllm_literal_set;
+
+struct mllm_vocab {
+    int32_t n_tokens;
+    char **pieces;             /* NUL-terminated copies inside `arena` */
+    uint32_t *lens;
+    float *scores;
+    int32_t *types;
+    char *arena;
+    int32_t bos, eos, unk, pad;
+    int32_t add_bos, add_eos, add_space_prefix;
+    int32_t byte_ids[256];     /* id of "<0xAB>" (type BYTE) or -1 */
+    int32_t has_byte_fallback; /* 1 if the vocabulary has byte pieces */
+    uint32_t max_piece_len;
+    mllm_piece_map map;
+    mllm_literal_set specials; /* CONTROL and UNKNOWN pieces: parse_special=1 */
+    mllm_literal_set user;     /* USER_DEFINED pieces: always matched before BPE */
+};
+
+/* Longest piece of the set that starts text[0..n), or -1. */
+int32_t mllm_literal_match(const mllm_vocab *v, const mllm_literal_set *set, const char *text, int32_t n);
+
+/* SentencePiece's surface for the unknown token: " ⁇ " (U+2047). */
+#define MLLM_UNK_SURFACE " \xE2\x81\x87 "
+
+#endif

@@ -1,0 +1,134 @@
+/* CPU detection against the kernel's own view (/proc/cpuinfo flags on Linux), the
+ * MOBILELLM_CPU variable (read once, in child processes so each starts fresh), and the public
+ * level API's refusals. */
+#define _GNU_SOURCE
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cpu/cpu_features.h"
+#include "mobilellm.h"
+
+static int g_failures;
+#define CHECK(cond, ...)                                                   \
+    do {                                                                   \
+        if (!(cond)) {                                                     \
+            fprintf(stderr, "%s:%d: FAILED %s: ", __FILE__, __LINE__, #cond); \
+            fprintf(stderr, __VA_ARGS__);                                  \
+            fprintf(stderr, "\n");                                         \
+            g_failures++;                                                  \
+        }                                                                  \
+    } while (0)
+
+/* Runs check(arg) in a fresh child whose environment has MOBILELLM_CPU=value (or unset if NULL);
+ * returns the child's exit status. */
+static int in_child(const char *value, int (*check)(const char *), const char *arg) {
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0) {
+        if (value) setenv("MOBILELLM_CPU", value, 1);
+        else unsetenv("MOBILELLM_CPU");
+        _exit(check(arg));
+    }
+    int status = 0;
+    waitpid(pid, &status, 0);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 100;
+}
+
+static const char *detected_name(void) { return mllm_cpu_level_name(mllm_cpu_detect()); }
+
+/* Child checks (the argument is unused): exit status 0 = pass. */
+static int env_lowers_to_scalar(const char *unused) {
+    if (strcmp(mllm_cpu_level(), "scalar") != 0) return 1;
+    /* The variable lowers the level; it may be raised again, but only up to the CPU's. */
+    if (mllm_set_cpu_level(detected_name()) != MLLM_OK) return 2;
+    return strcmp(mllm_cpu_level(), detected_name()) == 0 ? 0 : 3;
+}
+
+/* Unknown or too-high values are refused (with a warning) and the detected level stays. */
+static int env_ignored(const char *unused) { return strcmp(mllm_cpu_level(), detected_name()) == 0 ? 0 : 1; }
+
+/* MOBILELLM_CPU=avx2 is taken as is where the CPU has AVX2, refused otherwise. */
+static int env_avx2(const char *unused) {
+    const char *want = mllm_cpu_detect() >= MLLM_CPU_AVX2 && mllm_cpu_detect() <= MLLM_CPU_AMX ? "avx2" : detected_name();
+    return strcmp(mllm_cpu_level(), want) == 0 ? 0 : 1;
+}
+
+#if defined(__linux__) && defined(__x86_64__)
+static int cpuinfo_has(const char *flags, const char *name) {
+    size_t n = strlen(name);
+    for (const char *p = flags; (p = strstr(p, name)) != NULL; p += n)
+        if ((p == flags || p[-1] == ' ') && (p[n] == ' ' || p[n] == '\n' || p[n] == 0)) return 1;
+    return 0;
+}
+
+static int feature_has(const char *name) { return cpuinfo_has(mllm_cpu_features(), name); }
+
+static void check_against_cpuinfo(void) {
+    FILE *f = fopen("/proc/cpuinfo", "r");
+    if (!f) { printf("  (no /proc/cpuinfo: cross-check skipped)\n"); return; }
+    static char line[8192];
+    int found = 0;
+    while (fgets(line, sizeof(line), f))
+        if (strncmp(line, "flags", 5) == 0) { found = 1; break; }
+    fclose(f);
+    if (!found) return;
+    const char *flags = strchr(line, ':');
+    flags = flags ? flags + 1 : line;
+    /* Our name -> the kernel's name. */
+    static const char *pairs[][2] = {
+        {"avx2", "avx2"}, {"fma", "fma"}, {"f16c", "f16c"}, {"avx512f", "avx512f"},
+        {"avx512bw", "avx512bw"}, {"avx512vl", "avx512vl"}, {"avx512dq", "avx512dq"},
+        {"avx512_vnni", "avx512_vnni"}, {"avx512_bf16", "avx512_bf16"}, {"amx-tile", "amx_tile"},
+        {"amx-int8", "amx_int8"},
+    };
+    for (size_t i = 0; i < sizeof(pairs) / sizeof(pairs[0]); i++)
+        CHECK(feature_has(pairs[i][0]) == cpuinfo_has(flags, pairs[i][1]), "%s: ours %d, kernel %d",
+              pairs[i][0], feature_has(pairs[i][0]), cpuinfo_has(flags, pairs[i][1]));
+    mllm_cpu_level_t lv = mllm_cpu_detect();
+    int avx2 = cpuinfo_has(flags, "avx2") && cpuinfo_has(flags, "fma") && cpuinfo_has(flags, "f16c");
+    int avx512 = avx2 && cpuinfo_has(flags, "avx512f") && cpuinfo_has(flags, "avx512bw") &&
+                 cpuinfo_has(flags, "avx512vl") && cpuinfo_has(flags, "avx512dq");
+    int vnni = avx512 && cpuinfo_has(flags, "avx512_vnni");
+    CHECK((lv >= MLLM_CPU_AVX2) == avx2, "avx2 level");
+    CHECK((lv >= MLLM_CPU_AVX512) == avx512, "avx512 level");
+    CHECK((lv >= MLLM_CPU_AVX512VNNI) == vnni, "vnni level");
+}
+#endif
+
+int main(void) {
+    /* Children first, before this process initialises detection (it is read once). */
+    CHECK(in_child("scalar", env_lowers_to_scalar, NULL) == 0, "MOBILELLM_CPU=scalar");
+    CHECK(in_child("turbo", env_ignored, NULL) == 0, "MOBILELLM_CPU=turbo is ignored");
+    CHECK(in_child(NULL, env_ignored, NULL) == 0, "no MOBILELLM_CPU");
+    CHECK(in_child("avx2", env_avx2, NULL) == 0, "MOBILELLM_CPU=avx2");
+#if defined(__x86_64__)
+    CHECK(in_child("neon", env_ignored, NULL) == 0, "MOBILELLM_CPU=neon is refused on x86");
+#else
+    CHECK(in_child("avx2", env_ignored, NULL) == 0, "MOBILELLM_CPU=avx2 is refused on arm");
+#endif
+
+    mllm_cpu_level_t top = mllm_cpu_detect();
+    printf("detected %s: %s\n", mllm_cpu_level_name(top), mllm_cpu_features());
+#if defined(__x86_64__)
+    if (top < MLLM_CPU_AMX) {
+        CHECK(mllm_set_cpu_level("amx") == MLLM_ERR_UNSUPPORTED, "amx refused above the CPU");
+        CHECK(strstr(mllm_last_error(), "amx") != NULL, "message names the level: %s", mllm_last_error());
+    }
+    CHECK(mllm_set_cpu_level("neon") == MLLM_ERR_UNSUPPORTED, "neon refused on x86");
+#endif
+#if defined(__linux__) && defined(__x86_64__)
+    check_against_cpuinfo();
+#endif
+    CHECK(mllm_set_cpu_level("Scalar!") == MLLM_ERR_UNSUPPORTED, "unknown name refused");
+    CHECK(strcmp(mllm_cpu_level(), mllm_cpu_level_name(top)) == 0, "refusals leave the level alone");
+    CHECK(mllm_set_cpu_level(NULL) == MLLM_ERR_INVALID_ARGUMENT, "NULL refused");
+    CHECK(mllm_set_cpu_level("scalar") == MLLM_OK && strcmp(mllm_cpu_level(), "scalar") == 0, "scalar always allowed");
+    CHECK(mllm_cpu_detect() == top, "detection unchanged by set_level");
+    CHECK(mllm_set_cpu_level(mllm_cpu_level_name(top)) == MLLM_OK, "back to the top level");
+    if (g_failures) { fprintf(stderr, "test_cpu_levels: %d failure(s)\n", g_failures); return 1; }
+    printf("test_cpu_levels: ok\n");
+    return 0;
+}

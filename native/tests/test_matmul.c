@@ -1,0 +1,206 @@
+/* Matmul and vector kernels at every CPU level this machine supports, against the scalar
+ * reference (mllm_matmul_ref, which uses only quant/'s reference quantizers and dot products). */
+#include <float.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cpu/cpu_features.h"
+#include "cpu/matmul.h"
+#include "cpu/threadpool.h"
+#include "quant/quant.h"
+
+static int g_failures;
+#define CHECK(cond, ...)                                                   \
+    do {                                                                   \
+        if (!(cond)) {                                                     \
+            fprintf(stderr, "%s:%d: FAILED %s: ", __FILE__, __LINE__, #cond); \
+            fprintf(stderr, __VA_ARGS__);                                  \
+            fprintf(stderr, "\n");                                         \
+            g_failures++;                                                  \
+        }                                                                  \
+    } while (0)
+
+static uint32_t rng_state = 777;
+static float frand(void) {
+    rng_state ^= rng_state << 13; rng_state ^= rng_state >> 17; rng_state ^= rng_state << 5;
+    return (float)(rng_state >> 8) / 8388608.0f - 1.0f;
+}
+
+static const int32_t WEIGHT_TYPES[] = {MLLM_TYPE_F32, MLLM_TYPE_F16, MLLM_TYPE_BF16, MLLM_TYPE_Q8_0,
+                                       MLLM_TYPE_Q4_0, MLLM_TYPE_Q4_1, MLLM_TYPE_Q5_0, MLLM_TYPE_Q5_1};
+enum { N_TYPES = sizeof(WEIGHT_TYPES) / sizeof(WEIGHT_TYPES[0]) };
+
+static int is_float_type(int32_t t) { return t == MLLM_TYPE_F32 || t == MLLM_TYPE_F16 || t == MLLM_TYPE_BF16; }
+
+/* Offset of the block "minimum" m (q4_1/q5_1) for the error bound; 0 for symmetric types. */
+static float block_min(int32_t wt, const void *row, int64_t b) {
+    if (wt == MLLM_TYPE_Q4_1) return fabsf(mllm_fp16_to_fp32(((const block_q4_1 *)row)[b].m));
+    if (wt == MLLM_TYPE_Q5_1) return fabsf(mllm_fp16_to_fp32(((const block_q5_1 *)row)[b].m));
+    return 0.0f;
+}
+
+/* Allowed |kernel - reference| for one output.
+ * S = sum_i (|w_i| + |m_block|) * |x_i| over dequantized values bounds the magnitude of every term
+ * either side adds up. Integer paths: each block's integer sum is exact on both sides; what
+ * differs is the float work: <= 3 roundings per block term (scale product, conversion, multiply)
+ * and the order of summing nb block terms, so |diff| <= (nb + 3) eps S to first order (x2 margin).
+ * Float paths: the reference sums in double; kernels use >= 8 float lanes, each summing <= k/8
+ * products with one rounding per fma, plus <= 16 roundings to reduce lanes: (k/8 + 16) eps S. */
+static float tolerance(int32_t wt, const void *wrow, const float *wdeq, const float *xdeq, int64_t k) {
+    double s = 0;
+    for (int64_t i = 0; i < k; i++) s += (fabs(wdeq[i]) + block_min(wt, wrow, i / 32)) * fabs(xdeq[i]);
+    double steps = is_float_type(wt) ? (double)k / 8 + 16 : 2.0 * ((double)k / 32 + 3);
+    return (float)(steps * FLT_EPSILON * s) + 1e-30f;
+}
+
+typedef struct {
+    int32_t wt;
+    const void *w;
+    int64_t n_rows, k, m;
+    const float *x;
+    float *y;
+    void *wdata;
+    mllm_threadpool *pool;
+} mm_task;
+
+static void mm_run(void *p, int ith, int nth) {
+    mm_task *t = p;
+    mllm_matmul_prepare(t->wt, t->x, t->k, t->k, t->m, t->wdata, ith, nth);
+    mllm_threadpool_barrier(t->pool);
+    /* Uneven split: thread ith takes rows [n*ith^2/nth^2, n*(ith+1)^2/nth^2). */
+    int64_t r0 = t->n_rows * ith * ith / (nth * nth), r1 = t->n_rows * (ith + 1) * (ith + 1) / (nth * nth);
+    mllm_matmul_compute(t->wt, t->w, t->k, t->wdata, t->m, t->y, t->n_rows, r0, r1);
+}
+
+static void check_matmul(int32_t wt, int64_t n_rows, int64_t k, int64_t m, mllm_threadpool *pool,
+                         int exact, const char *level) {
+    size_t wrb = mllm_type_row_bytes(wt, k);
+    float *wf = malloc(n_rows * k * sizeof(float)), *wdeq = malloc(n_rows * k * sizeof(float));
+    float *x = malloc(m * k * sizeof(float)), *xdeq = malloc(k * sizeof(float));
+    float *y = malloc(m * n_rows * sizeof(float)), *yref = malloc(m * n_rows * sizeof(float));
+    uint8_t *w = malloc(n_rows * wrb);
+    for (int64_t i = 0; i < n_rows * k; i++) wf[i] = frand() + (wt == MLLM_TYPE_Q4_1 ? 0.3f : 0.0f);
+    for (int64_t i = 0; i < m * k; i++) x[i] = frand() * 2.0f;
+    /* Odd rows: blocks whose absmax is 127 (scale exactly 1) and other values at n + 0.5, so the
+     * activation quantizer meets exact rounding ties (roundf rounds them away from zero). */
+    for (int64_t i = 1; i < m; i += 2)
+        for (int64_t e = 0; e < k; e++)
+            x[i * k + e] = e % 32 == 0 ? 127.0f : (float)((int)(frand() * 120.0f)) + (e % 2 ? 0.5f : -0.5f);
+    for (int64_t r = 0; r < n_rows; r++) {
+        mllm_quantize_row_ref(wt, wf + r * k, w + r * wrb, k);
+        mllm_dequantize_row_ref(wt, w + r * wrb, wdeq + r * k, k);
+    }
+    size_t ws = mllm_matmul_wsize(wt, k, m);
+    void *wdata = malloc(ws);
+    mm_task t = {wt, w, n_rows, k, m, x, y, wdata, pool};
+    for (int64_t i = 0; i < m * n_rows; i++) y[i] = NAN; /* every output must be written */
+    mllm_threadpool_run(pool, mm_run, &t);
+    mllm_matmul_ref(wt, w, n_rows, k, x, k, m, yref, n_rows);
+
+    /* The prepared activations must equal the reference conversion byte for byte. */
+    int32_t at = mllm_type_traits_of(wt)->vec_dot_type;
+    size_t xrb = mllm_type_row_bytes(at, k);
+    CHECK(ws == (size_t)m * xrb, "wsize");
+    void *xq = malloc(xrb);
+    int bad = 0;
+    for (int64_t i = 0; i < m && !bad; i++) {
+        mllm_quantize_row_ref(at, x + i * k, xq, k);
+        if (memcmp(xq, (char *)wdata + i * xrb, xrb) != 0) {
+            CHECK(0, "[%s] %s k=%lld m=%lld: prepared row %lld differs from reference", level,
+                  mllm_type_name(wt), (long long)k, (long long)m, (long long)i);
+            bad = 1;
+        }
+    }
+    for (int64_t i = 0; i < m && !bad; i++) {
+        mllm_dequantize_row_ref(at, (char *)wdata + i * xrb, xdeq, k);
+        for (int64_t r = 0; r < n_rows && !bad; r++) {
+            float got = y[i * n_rows + r], want = yref[i * n_rows + r];
+            float tol = exact ? 0.0f : tolerance(wt, w + r * wrb, wdeq + r * k, xdeq, k);
+            if (!(fabsf(got - want) <= tol)) {
+                CHECK(0, "[%s] %s k=%lld m=%lld nth=%d y[%lld][%lld] = %.9g, ref %.9g, tol %g", level,
+                      mllm_type_name(wt), (long long)k, (long long)m, mllm_threadpool_size(pool),
+                      (long long)i, (long long)r, got, want, tol);
+                bad = 1;
+            }
+        }
+    }
+    free(xq); free(wdata); free(wf); free(wdeq); free(x); free(xdeq); free(y); free(yref); free(w);
+}
+
+/* f32 helpers vs double-precision / reference-conversion oracles, odd lengths for the tails. */
+static void check_vec_helpers(const char *level) {
+    enum { N = 203 };
+    float a[N], b[N], y1[N], y2[N];
+    uint16_t h[N], h2[N];
+    for (int i = 0; i < N; i++) { a[i] = frand(); b[i] = frand() * 3; h[i] = mllm_fp32_to_fp16(frand()); }
+    for (int n = 0; n <= N; n += (n < 40 ? 1 : 27)) {
+        double d1 = 0, d2 = 0, s1 = 0, s2 = 0;
+        for (int i = 0; i < n; i++) {
+            d1 += (double)a[i] * b[i]; s1 += fabs((double)a[i] * b[i]);
+            float hf = mllm_fp16_to_fp32(h[i]);
+            d2 += (double)hf * b[i]; s2 += fabs((double)hf * b[i]);
+        }
+        /* Float accumulation of n products in >= 1 lane: at most n roundings, each <= eps * S. */
+        float t1 = (float)((n + 16) * FLT_EPSILON * s1), t2 = (float)((n + 16) * FLT_EPSILON * s2);
+        float g1 = mllm_vec_dot_f32(a, b, n), g2 = mllm_vec_dot_f16_f32(h, b, n);
+        CHECK(fabs(g1 - d1) <= t1, "[%s] vec_dot_f32 n=%d: %.9g vs %.9g", level, n, g1, d1);
+        CHECK(fabs(g2 - d2) <= t2, "[%s] vec_dot_f16_f32 n=%d: %.9g vs %.9g", level, n, g2, d2);
+
+        /* axpy: one fma or a multiply and an add per element: <= 2 roundings. */
+        memcpy(y1, b, sizeof(b)); memcpy(y2, b, sizeof(b));
+        mllm_vec_axpy_f32(y1, a, 0.37f, n);
+        mllm_vec_axpy_f16(y2, h, -1.5f, n);
+        for (int i = 0; i < N; i++) {
+            double e1 = i < n ? b[i] + 0.37 * a[i] : b[i];
+            double e2 = i < n ? b[i] - 1.5 * mllm_fp16_to_fp32(h[i]) : b[i];
+            double m1 = fabs(b[i]) + fabs(0.37 * a[i]), m2 = fabs(b[i]) + fabs(1.5 * mllm_fp16_to_fp32(h[i]));
+            if (fabs(y1[i] - e1) > 2 * FLT_EPSILON * m1 || fabs(y2[i] - e2) > 2 * FLT_EPSILON * m2) {
+                CHECK(0, "[%s] axpy n=%d i=%d", level, n, i);
+                break;
+            }
+        }
+        /* f32 -> f16 must be bit-identical to the reference conversion; nothing past n written. */
+        memset(h2, 0xAB, sizeof(h2));
+        mllm_vec_f32_to_f16(h2, b, n);
+        for (int i = 0; i < N; i++) {
+            uint16_t want = i < n ? mllm_fp32_to_fp16(b[i]) : 0xABAB;
+            if (h2[i] != want) { CHECK(0, "[%s] f32_to_f16 n=%d i=%d", level, n, i); break; }
+        }
+    }
+}
+
+int main(void) {
+    mllm_cpu_level_t top = mllm_cpu_detect();
+    mllm_cpu_level_t levels[8];
+    int n_levels = 0;
+    levels[n_levels++] = MLLM_CPU_SCALAR;
+    if (top >= MLLM_CPU_NEON) {
+        for (int l = MLLM_CPU_NEON; l <= (int)top; l++) levels[n_levels++] = (mllm_cpu_level_t)l;
+    } else {
+        for (int l = MLLM_CPU_AVX2; l <= (int)top; l++) levels[n_levels++] = (mllm_cpu_level_t)l;
+    }
+    mllm_threadpool *pools[3] = {mllm_threadpool_create(1), mllm_threadpool_create(2), mllm_threadpool_create(3)};
+    static const int64_t ks[] = {32, 96, 576};
+    for (int li = 0; li < n_levels; li++) {
+        const char *name = mllm_cpu_level_name(levels[li]);
+        CHECK(mllm_cpu_set_level_by_name(name) == 0, "set level %s", name);
+        printf("level %s\n", name);
+        check_vec_helpers(name);
+        for (int ti = 0; ti < N_TYPES; ti++) {
+            for (int ki = 0; ki < 3; ki++) {
+                for (int64_t m = 1; m <= 7; m++)
+                    check_matmul(WEIGHT_TYPES[ti], 37, ks[ki], m, pools[m % 3], levels[li] == MLLM_CPU_SCALAR, name);
+                check_matmul(WEIGHT_TYPES[ti], 19, ks[ki], 13, pools[2], levels[li] == MLLM_CPU_SCALAR, name);
+            }
+        }
+    }
+    CHECK(mllm_cpu_set_level_by_name(mllm_cpu_level_name(top)) == 0, "restore level");
+    for (int i = 0; i < 3; i++) mllm_threadpool_free(pools[i]);
+    CHECK(!mllm_matmul_supported(MLLM_TYPE_Q4_0, 48) && !mllm_matmul_supported(MLLM_TYPE_Q6_K, 256) &&
+          mllm_matmul_supported(MLLM_TYPE_F16, 64), "supported checks");
+    if (g_failures) { fprintf(stderr, "test_matmul: %d failure(s)\n", g_failures); return 1; }
+    printf("test_matmul: ok\n");
+    return 0;
+}

@@ -1,0 +1,274 @@
+/* Sampling through the public API (mllm_sampler_*) plus the internal PRNG. */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "mobilellm.h"
+#include "sampling/rng.h"
+
+static int g_failures = 0;
+
+#define CHECK(cond)                                                                      \
+    do {                                                                                 \
+        if (!(cond)) {                                                                   \
+            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond);     \
+            g_failures++;                                                                \
+        }                                                                                \
+    } while (0)
+
+static mllm_sampler *make(mllm_sampler_params p, int32_t n_vocab) {
+    mllm_sampler *s = NULL;
+    mllm_status st = mllm_sampler_create(&p, n_vocab, &s);
+    if (st != MLLM_OK) fprintf(stderr, "sampler_create: %s\n", mllm_last_error());
+    CHECK(st == MLLM_OK && s);
+    return s;
+}
+
+/* Pure softmax sampling at temperature t: no top-k/top-p/min-p, no penalty. */
+static mllm_sampler_params plain(float t, uint64_t seed) {
+    mllm_sampler_params p;
+    mllm_sampler_params_init(&p);
+    p.temperature = t;
+    p.top_k = 0;
+    p.top_p = 1.0f;
+    p.min_p = 0.0f;
+    p.seed = seed;
+    return p;
+}
+
+static void test_defaults(void) {
+    mllm_sampler_params p;
+    memset(&p, 0xFF, sizeof p);
+    mllm_sampler_params_init(&p);
+    /* the values documented in mobilellm.h */
+    CHECK(p.greedy == 0 && p.temperature == 0.8f && p.top_k == 40 && p.top_p == 0.95f && p.min_p == 0.05f);
+    CHECK(p.repeat_penalty == 1.0f && p.repeat_last_n == 64);
+}
+
+static void test_rng_vectors(void) {
+    mllm_rng r;
+    /* splitmix64 seeded with 0 first yields 0xE220A8397B1DCDAF (Vigna's reference output). */
+    mllm_rng_seed(&r, 0);
+    CHECK(r.s[0] == 0xE220A8397B1DCDAFull);
+    /* xoshiro256** from state {1,2,3,4}, worked by hand: out1 = rotl(2*5,7)*9 = 1280*9 = 11520;
+     * the update makes s1 = 0, so out2 = 0; then s1 = 262149, out3 = (262149*5 << 7)*9. */
+    r.s[0] = 1; r.s[1] = 2; r.s[2] = 3; r.s[3] = 4;
+    CHECK(mllm_rng_next(&r) == 11520u);
+    CHECK(mllm_rng_next(&r) == 0u);
+    CHECK(mllm_rng_next(&r) == 1509978240u);
+}
+
+static void test_greedy(void) {
+    const float logits[6] = {0.1f, 3.0f, NAN, 3.0f, -2.0f, 2.9f};
+    mllm_sampler_params p;
+    mllm_sampler_params_init(&p);
+    p.greedy = 1;
+    mllm_sampler *s = make(p, 6);
+    CHECK(mllm_sampler_sample(s, logits, 6) == 1); /* max 3.0, lowest index on ties, NaN never wins */
+    mllm_sampler_free(s);
+    p.greedy = 0;
+    p.temperature = 0.0f; /* behaves as greedy */
+    s = make(p, 6);
+    CHECK(mllm_sampler_sample(s, logits, 6) == 1);
+    mllm_sampler_free(s);
+    /* top_k = 1 leaves only the argmax, whatever the seed and temperature. */
+    const float l2[5] = {0.5f, 1.0f, 1.2f, 1.1f, -3.0f};
+    int ok = 1;
+    for (uint64_t seed = 0; seed < 50; seed++) {
+        mllm_sampler_params q = plain(1.5f, seed);
+        q.top_k = 1;
+        s = make(q, 5);
+        ok &= mllm_sampler_sample(s, l2, 5) == 2;
+        mllm_sampler_free(s);
+    }
+    CHECK(ok);
+}
+
+static void test_reproducible(void) {
+    const float logits[8] = {0.1f, 0.2f, 0.0f, -0.1f, 0.3f, 0.05f, 0.15f, -0.2f};
+    mllm_sampler *a = make(plain(1.0f, 1234), 8), *b = make(plain(1.0f, 1234), 8), *c = make(plain(1.0f, 99), 8);
+    int32_t seq[200];
+    int same = 1, differs = 0;
+    for (int i = 0; i < 200; i++) {
+        seq[i] = mllm_sampler_sample(a, logits, 8);
+        same &= seq[i] == mllm_sampler_sample(b, logits, 8);
+        differs |= seq[i] != mllm_sampler_sample(c, logits, 8); /* 8^-200-ish chance of equality */
+    }
+    CHECK(same && differs);
+    CHECK(mllm_sampler_reset(a, 1234) == MLLM_OK);
+    int again = 1;
+    for (int i = 0; i < 200; i++) again &= seq[i] == mllm_sampler_sample(a, logits, 8);
+    CHECK(again);
+    mllm_sampler_free(a);
+    mllm_sampler_free(b);
+    mllm_sampler_free(c);
+}
+
+/* Pearson's chi-square of n draws against probabilities prob[0..k); returns the statistic. */
+static double chi_square(mllm_sampler *s, const float *logits, const double *prob, int k, int n) {
+    int counts[16] = {0};
+    for (int i = 0; i < n; i++) {
+        int32_t t = mllm_sampler_sample(s, logits, k);
+        if (t < 0 || t >= k) return 1e30;
+        counts[t]++;
+    }
+    double x2 = 0.0;
+    for (int j = 0; j < k; j++) {
+        double e = prob[j] * n;
+        x2 += (counts[j] - e) * (counts[j] - e) / e;
+    }
+    return x2;
+}
+
+/* Draw frequencies follow softmax(logits / T). With a correct sampler the statistic follows a
+ * chi-square law with k-1 = 4 degrees of freedom; 23.51 is its 99.99% quantile, so a correct
+ * implementation fails with probability 1e-4 for a random seed (and never for this fixed seed),
+ * while a wrong distribution (e.g. a temperature applied twice) gives values in the hundreds. */
+static void test_distribution(void) {
+    const float logits[5] = {0.0f, 1.0f, 2.0f, 0.5f, -1.0f};
+    const float temps[2] = {1.0f, 0.7f};
+    for (int t = 0; t < 2; t++) {
+        double prob[5], sum = 0.0;
+        for (int j = 0; j < 5; j++) sum += prob[j] = exp(logits[j] / temps[t]);
+        for (int j = 0; j < 5; j++) prob[j] /= sum;
+        mllm_sampler *s = make(plain(temps[t], 42 + (uint64_t)t), 5);
+        double x2 = chi_square(s, logits, prob, 5, 20000);
+        printf("chi-square at T=%.1f: %.2f (bound 23.51)\n", temps[t], x2);
+        CHECK(x2 < 23.51);
+        mllm_sampler_free(s);
+    }
+}
+
+/* Probabilities 0.5, 0.3, 0.15, 0.05 (logits = their logs). */
+static const float k_p4_logits[4] = {-0.69314718f, -1.2039728f, -1.89712f, -2.9957323f};
+
+static void counts_of(mllm_sampler *s, int n, int *counts) {
+    memset(counts, 0, sizeof(int) * 4);
+    for (int i = 0; i < n; i++) {
+        int32_t t = mllm_sampler_sample(s, k_p4_logits, 4);
+        if (t >= 0 && t < 4) counts[t]++;
+    }
+}
+
+/* Frequencies are checked within 5 standard deviations of a binomial proportion over 10000
+ * draws (sd <= 0.005), i.e. +-0.025: no false failures in practice, yet any wrong cut-off moves
+ * the proportions by more than 0.05. */
+static void test_top_p_min_p(void) {
+    int c[4];
+    mllm_sampler_params p = plain(1.0f, 7);
+    p.top_p = 0.75f; /* cumulative 0.5, 0.8 >= 0.75: keeps tokens 0 and 1 */
+    mllm_sampler *s = make(p, 4);
+    counts_of(s, 10000, c);
+    CHECK(c[2] == 0 && c[3] == 0);
+    CHECK(fabs(c[0] / 10000.0 - 0.5 / 0.8) < 0.025);
+    mllm_sampler_free(s);
+
+    p.top_p = 0.4f; /* 0.5 >= 0.4 already: only token 0 */
+    s = make(p, 4);
+    counts_of(s, 1000, c);
+    CHECK(c[0] == 1000);
+    mllm_sampler_free(s);
+
+    p = plain(1.0f, 8);
+    p.min_p = 0.2f; /* threshold 0.2 * 0.5 = 0.1: drops token 3 (0.05), keeps token 2 (0.15) */
+    s = make(p, 4);
+    counts_of(s, 10000, c);
+    CHECK(c[3] == 0);
+    CHECK(fabs(c[2] / 10000.0 - 0.15 / 0.95) < 0.025);
+    mllm_sampler_free(s);
+
+    p.min_p = 0.35f; /* threshold 0.175: drops tokens 2 and 3 */
+    s = make(p, 4);
+    counts_of(s, 10000, c);
+    CHECK(c[2] == 0 && c[3] == 0);
+    CHECK(fabs(c[0] / 10000.0 - 0.5 / 0.8) < 0.025);
+    mllm_sampler_free(s);
+
+    p = plain(1.0f, 9);
+    p.top_k = 2; /* keeps tokens 0 and 1 */
+    s = make(p, 4);
+    counts_of(s, 10000, c);
+    CHECK(c[2] == 0 && c[3] == 0 && fabs(c[0] / 10000.0 - 0.625) < 0.025);
+    mllm_sampler_free(s);
+}
+
+static void test_repeat_penalty(void) {
+    mllm_sampler_params p = plain(1.0f, 1);
+    p.top_k = 1; /* deterministic: the argmax after the penalty */
+    p.repeat_penalty = 2.0f;
+    p.repeat_last_n = 64;
+    float logits[4] = {2.0f, 1.9f, -1.0f, -1.5f};
+    float copy[4];
+    memcpy(copy, logits, sizeof logits);
+    mllm_sampler *s = make(p, 4);
+    CHECK(mllm_sampler_accept(s, 0) == MLLM_OK);
+    CHECK(mllm_sampler_sample(s, logits, 4) == 1); /* 2.0 / 2 = 1.0 < 1.9 */
+    CHECK(memcmp(logits, copy, sizeof logits) == 0); /* caller's logits untouched */
+    mllm_sampler_free(s);
+
+    const float neg[2] = {-1.0f, -1.5f};
+    s = make(p, 2);
+    CHECK(mllm_sampler_sample(s, neg, 2) == 0);   /* also records token 0 */
+    CHECK(mllm_sampler_sample(s, neg, 2) == 1);   /* -1.0 * 2 = -2.0 < -1.5 */
+    mllm_sampler_free(s);
+
+    p.repeat_penalty = 1.5f; /* 2.0 -> 1.333 > 1.2 once; twice would give 0.889 < 1.2 */
+    const float two[2] = {2.0f, 1.2f};
+    s = make(p, 2);
+    mllm_sampler_accept(s, 0);
+    mllm_sampler_accept(s, 0);
+    CHECK(mllm_sampler_sample(s, two, 2) == 0);
+    mllm_sampler_free(s);
+
+    p.repeat_penalty = 2.0f;
+    p.repeat_last_n = 1; /* only the last accepted token counts */
+    s = make(p, 4);
+    mllm_sampler_accept(s, 0);
+    mllm_sampler_accept(s, 2);
+    CHECK(mllm_sampler_sample(s, logits, 4) == 0);
+    mllm_sampler_free(s);
+}
+
+static void test_errors(void) {
+    mllm_sampler *s = (mllm_sampler *)&s; /* non-NULL: create must reset it to NULL on failure */
+    mllm_sampler_params p = plain(1.0f, 0);
+    CHECK(mllm_sampler_create(&p, 0, &s) == MLLM_ERR_INVALID_ARGUMENT && s == NULL && strstr(mllm_last_error(), "n_vocab"));
+    p.temperature = NAN;
+    CHECK(mllm_sampler_create(&p, 4, &s) == MLLM_ERR_INVALID_ARGUMENT && strstr(mllm_last_error(), "temperature"));
+    p = plain(1.0f, 0);
+    p.repeat_penalty = 0.0f;
+    CHECK(mllm_sampler_create(&p, 4, &s) == MLLM_ERR_INVALID_ARGUMENT && strstr(mllm_last_error(), "repeat_penalty"));
+    p = plain(1.0f, 0);
+    p.repeat_last_n = -1;
+    CHECK(mllm_sampler_create(&p, 4, &s) == MLLM_ERR_INVALID_ARGUMENT && strstr(mllm_last_error(), "repeat_last_n"));
+    CHECK(mllm_sampler_create(NULL, 4, &s) == MLLM_ERR_INVALID_ARGUMENT);
+    CHECK(mllm_sampler_create(&p, 4, NULL) == MLLM_ERR_INVALID_ARGUMENT);
+
+    s = make(plain(1.0f, 0), 4);
+    const float ok[4] = {0, 0, 0, 0};
+    const float dead[4] = {-INFINITY, NAN, -INFINITY, -INFINITY};
+    CHECK(mllm_sampler_sample(s, ok, 3) == -1 && strstr(mllm_last_error(), "n_vocab"));
+    CHECK(mllm_sampler_sample(s, NULL, 4) == -1 && strstr(mllm_last_error(), "logits"));
+    CHECK(mllm_sampler_sample(s, dead, 4) == -1 && strstr(mllm_last_error(), "NaN"));
+    CHECK(mllm_sampler_accept(s, 4) == MLLM_ERR_INVALID_ARGUMENT && strstr(mllm_last_error(), "out of range"));
+    const float inf[4] = {0, INFINITY, 0, 0};
+    CHECK(mllm_sampler_sample(s, inf, 4) == 1);
+    mllm_sampler_free(s);
+    CHECK(mllm_sampler_sample(NULL, ok, 4) == -1);
+    CHECK(mllm_sampler_reset(NULL, 1) == MLLM_ERR_INVALID_ARGUMENT);
+    mllm_sampler_free(NULL);
+}
+
+int main(void) {
+    test_defaults();
+    test_rng_vectors();
+    test_greedy();
+    test_reproducible();
+    test_distribution();
+    test_top_p_min_p();
+    test_repeat_penalty();
+    test_errors();
+    if (g_failures) fprintf(stderr, "%d check(s) failed\n", g_failures);
+    else printf("test_sampler: all checks passed\n");
+    return g_failures ? 1 : 0;
+}

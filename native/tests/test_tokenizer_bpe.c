@@ -1,0 +1,137 @@
+/* BPE encoding against merges worked out by hand on a small vocabulary. */
+#include "test_tokenizer_util.h"
+
+/* Single characters are only ever initial symbols, so their scores do not matter (-10). The
+ * merge pieces' scores decide the order of merges; each case below derives its result. */
+static const test_piece k_pieces[] = {
+    {SP, -10, 1}, {"a", -10, 1}, {"b", -10, 1}, {"c", -10, 1}, {"d", -10, 1}, {"e", -10, 1},
+    {"h", -10, 1}, {"l", -10, 1}, {"o", -10, 1}, {"s", -10, 1}, {"<", -10, 1}, {">", -10, 1},
+    {"/", -10, 1}, {"\t", -10, 1}, {"\n", -10, 1},
+    {"ll", -1.0f, 1}, {"lo", -1.5f, 1}, {"he", -2.0f, 1}, {"hell", -3.0f, 1}, {SP "he", -4.0f, 1},
+    {SP "hello", -0.1f, 1}, /* unreachable: neither "▁hell" nor "hello" is a piece */
+    {"ab", -1.0f, 1}, {"bc", -1.0f, 1}, {SP SP, -0.5f, 1}, {SP "a", -0.7f, 1},
+    {"cd", 5.0f, MLLM_TOKEN_UNUSED},   /* best score, but unused pieces are never merged into */
+    {"dd", 9.0f, MLLM_TOKEN_CONTROL},  /* likewise control pieces; parse_special=1 matches it */
+    {"<cut>", 0.0f, MLLM_TOKEN_USER_DEFINED},
+};
+#define N_PIECES ((int32_t)(sizeof k_pieces / sizeof k_pieces[0]))
+
+static void test_merges(const test_vocab *tv) {
+    /* "▁hello": pairs he(-2) ll(-1) lo(-1.5). ll first -> ▁ h e ll o; lo is now stale.
+     * he(-2) -> ▁ he ll o; new pairs ▁he(-4), hell(-3). hell -> ▁ hell o; "▁hell" and "hello"
+     * are not pieces; ▁he is stale. BPE is not longest-match: "▁hello" is never reached. */
+    ENCODES(tv, "hello", 0, 0, SP, "hell", "o");
+    /* "▁cabc": ab(-1) and bc(-1) tie: the leftmost merges first -> ▁ c ab c (bc now stale). */
+    ENCODES(tv, "cabc", 0, 0, SP, "c", "ab", "c");
+    /* "▁abc": ▁a(-0.7) beats ab(-1) -> ▁a b c, then bc -> ▁a bc. */
+    ENCODES(tv, "abc", 0, 0, SP "a", "bc");
+    /* Whitespace runs are kept: "▁a▁▁b": ▁▁(-0.5) first, then ▁a(-0.7). */
+    ENCODES(tv, "a  b", 0, 0, SP "a", SP SP, "b");
+    /* "▁▁▁▁": three tied ▁▁ pairs; leftmost first, (1,2) becomes stale, then (2,3). */
+    ENCODES(tv, "   ", 0, 0, SP SP, SP SP);
+    ENCODES(tv, " ", 0, 0, SP SP);
+    ENCODES(tv, "a\tb\nc", 0, 0, SP "a", "\t", "b", "\n", "c");
+    ENCODES(tv, "a\t\t", 0, 0, SP "a", "\t", "\t");
+    /* Unused and control pieces are not merge results even with the best scores. */
+    ENCODES(tv, "cd", 0, 0, SP, "c", "d");
+    ENCODES(tv, "add", 0, 0, SP "a", "d", "d");
+    /* User-defined pieces are matched whole before BPE and never merge with neighbours. */
+    ENCODES(tv, "a<cut>b", 0, 0, SP "a", "<cut>", "b");
+    ENCODES(tv, "<cut>", 0, 0, SP, "<cut>");
+}
+
+static void test_byte_fallback(const test_vocab *tv) {
+    ENCODES(tv, "\xC3\xA9", 0, 0, SP, "<0xC3>", "<0xA9>");                             /* é */
+    ENCODES(tv, "e\xCC\x81", 0, 0, SP, "e", "<0xCC>", "<0x81>");                       /* e + U+0301 */
+    ENCODES(tv, "\xE4\xB8\xAD", 0, 0, SP, "<0xE4>", "<0xB8>", "<0xAD>");               /* 中 */
+    ENCODES(tv, "\xF0\x9F\x98\x80", 0, 0, SP, "<0xF0>", "<0x9F>", "<0x98>", "<0x80>"); /* 😀 */
+    ENCODES(tv, "\r\n", 0, 0, SP, "<0x0D>", "\n");
+    /* Invalid UTF-8: every bad byte is a symbol of its own; the 'a' after a truncated sequence
+     * stays a character of its own (not swallowed as a continuation byte). */
+    ENCODES(tv, "a\xFF", 0, 0, SP "a", "<0xFF>");
+    ENCODES(tv, "\xE4\xB8", 0, 0, SP, "<0xE4>", "<0xB8>");
+    ENCODES(tv, "\xE4\xB8" "a", 0, 0, SP, "<0xE4>", "<0xB8>", "a");
+    ENCODES(tv, "\xC0\x80", 0, 0, SP, "<0xC0>", "<0x80>");         /* overlong NUL */
+    ENCODES(tv, "\xED\xA0\x80", 0, 0, SP, "<0xED>", "<0xA0>", "<0x80>"); /* surrogate D800 */
+    /* A NUL byte inside the text is ordinary data (the length is explicit). */
+    CHECK(encode_is(tv, "a\0b", 3, 0, 0, (const char *const[]){SP "a", "<0x00>", "b", NULL}));
+}
+
+static void test_specials(const test_vocab *tv) {
+    ENCODES(tv, "<s>", 0, 0, SP, "<", "s", ">");
+    ENCODES(tv, "<s>", 0, 1, "<s>");
+    ENCODES(tv, "</s>", 0, 1, "</s>");
+    ENCODES(tv, "<unk>", 0, 1, "<unk>");
+    ENCODES(tv, "<s", 0, 1, SP, "<", "s");
+    /* Each text fragment gets the dummy prefix: "a" then <s> then "▁b" (▁b is no piece). */
+    ENCODES(tv, "a<s>b", 0, 1, SP "a", "<s>", SP, "b");
+    ENCODES(tv, "<s><s>", 0, 1, "<s>", "<s>");
+    ENCODES(tv, "add", 0, 1, SP "a", "dd");
+    ENCODES(tv, "hello", 1, 0, "<s>", SP, "hell", "o");
+    ENCODES_NOTHING(tv, "", 0, 0);
+    ENCODES_NOTHING(tv, "", 0, 1);
+    ENCODES(tv, "", 1, 0, "<s>");
+}
+
+static void test_output_buffer(const test_vocab *tv) {
+    int32_t out[3] = {-7, -7, -7};
+    /* "hello" with BOS needs 4 tokens: too small -> -4 and nothing written. */
+    CHECK(mllm_vocab_encode(tv->v, "hello", 5, out, 3, 1, 0) == -4);
+    CHECK(out[0] == -7 && out[1] == -7 && out[2] == -7);
+    CHECK(mllm_vocab_encode(tv->v, "hello", 5, NULL, 0, 0, 0) == -3);
+    CHECK(mllm_vocab_encode(tv->v, NULL, 5, out, 3, 0, 0) == INT32_MIN);
+    CHECK(mllm_vocab_encode(tv->v, "x", -1, out, 3, 0, 0) == INT32_MIN);
+}
+
+static void test_no_byte_fallback(void) {
+    test_vocab tv;
+    test_vocab_build(&tv, k_pieces, N_PIECES, 0, 1);
+    ENCODES(&tv, "\xC3\xA9", 0, 0, SP, "<unk>");
+    /* A run of unknown symbols collapses into one <unk>, as SentencePiece does. */
+    ENCODES(&tv, "\xC3\xA9\xC3\xA0", 0, 0, SP, "<unk>");
+    ENCODES(&tv, "a\xC3\xA9" "b", 0, 0, SP "a", "<unk>", "b");
+    mllm_vocab_free(tv.v);
+}
+
+static void test_no_space_prefix(void) {
+    test_vocab tv;
+    test_vocab_build(&tv, k_pieces, N_PIECES, 1, 0);
+    ENCODES(&tv, "hello", 0, 0, "hell", "o");
+    /* "▁hello" as in test_merges but ▁ is now a real space. */
+    ENCODES(&tv, " hello", 0, 0, SP, "hell", "o");
+    mllm_vocab_free(tv.v);
+}
+
+/* A quadratic merge loop would need minutes here; the heap-based one needs milliseconds. */
+static void test_long_input(const test_vocab *tv) {
+    const int32_t n = 200000;
+    char *text = malloc((size_t)n);
+    int32_t *ids = malloc(sizeof(int32_t) * (size_t)(n + 8));
+    for (int32_t i = 0; i < n; i++) text[i] = "hello "[i % 6];
+    int32_t k = mllm_vocab_encode(tv->v, text, n, ids, n + 8, 0, 0);
+    /* "▁hello▁hello▁..." -> per word: ▁ hell o, the first ▁ being the dummy prefix and every
+     * later one the space; the last word's trailing space is a lone ▁. */
+    CHECK(k == (n / 6) * 3 + 1);
+    CHECK(k > 0 && ids[0] == test_id(tv, SP) && ids[1] == test_id(tv, "hell") && ids[2] == test_id(tv, "o"));
+    for (int32_t i = 0; i < n; i++) text[i] = ' ';
+    k = mllm_vocab_encode(tv->v, text, n, ids, n + 8, 0, 0);
+    CHECK(k == (n + 2) / 2); /* n + 1 ▁ symbols pair up left to right: ceil((n + 1) / 2) */
+    free(text);
+    free(ids);
+}
+
+int main(void) {
+    test_vocab tv;
+    test_vocab_build(&tv, k_pieces, N_PIECES, 1, 1);
+    test_merges(&tv);
+    test_byte_fallback(&tv);
+    test_specials(&tv);
+    test_output_buffer(&tv);
+    test_long_input(&tv);
+    mllm_vocab_free(tv.v);
+    test_no_byte_fallback();
+    test_no_space_prefix();
+    if (g_failures) fprintf(stderr, "%d check(s) failed\n", g_failures);
+    else printf("test_tokenizer_bpe: all checks passed\n");
+    return g_failures ? 1 : 0;
+}

@@ -1,0 +1,320 @@
+/* A tiny random llama / mobilellm model for tests: deterministic random weights, a GGUF writer
+ * for it, and a straightforward double-precision reference forward pass written from the model
+ * description (shares no code with the engine's ops). */
+#ifndef TEST_TINY_MODEL_H
+#define TEST_TINY_MODEL_H
+
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mobilellm.h"
+#include "quant/quant.h"
+#include "util/gguf_writer.h"
+
+#define TINY_MAX_BLOCKS 8
+
+typedef struct tiny_cfg {
+    const char *arch;   /* "llama" or "mobilellm" */
+    int n_vocab, n_embd, n_ff, n_head, n_kv, n_block, repeat, n_ctx;
+    float eps, theta;
+    int tied;           /* 0: write output.weight */
+    int32_t wtype;      /* matrix weight type: F32, F16 or Q8_0 */
+    int32_t eos;        /* eos token id */
+    uint64_t seed;
+    /* mutations for error tests */
+    const char *skip_tensor;    /* do not write this tensor */
+    const char *reshape_tensor; /* write this tensor with one more row */
+    const char *f16_tensor;     /* write this (f32) tensor as f16 */
+    const char *skip_key;       /* do not write this key */
+    int32_t force_type_of;      /* with force_type_name: write that tensor with this type id */
+    const char *force_type_name;
+} tiny_cfg;
+
+typedef struct tiny_block {
+    float *attn_norm, *wq, *wk, *wv, *wo, *ffn_norm, *gate, *up, *down;
+} tiny_block;
+
+typedef struct tiny_model {
+    tiny_cfg c;
+    int hd;
+    float *tok_embd, *out_norm, *output; /* output NULL when tied */
+    tiny_block blk[TINY_MAX_BLOCKS];
+} tiny_model;
+
+static inline tiny_cfg tiny_default(void) {
+    tiny_cfg c;
+    memset(&c, 0, sizeof c);
+    c.arch = "llama";
+    c.n_vocab = 40;
+    c.n_embd = 64;
+    c.n_ff = 96;
+    c.n_head = 4;
+    c.n_kv = 2;
+    c.n_block = 2;
+    c.repeat = 1;
+    c.n_ctx = 64;
+    c.eps = 1e-5f;
+    c.theta = 10000.0f;
+    c.tied = 1;
+    c.wtype = MLLM_TYPE_F32;
+    c.eos = 2;
+    c.seed = 12345;
+    c.force_type_of = -1;
+    return c;
+}
+
+static inline double tiny_rand(uint64_t *s) { /* xorshift64*, uniform in [-1, 1) */
+    *s ^= *s >> 12;
+    *s ^= *s << 25;
+    *s ^= *s >> 27;
+    return (double)((*s * 2685821657736338717ull) >> 11) / (double)(1ull << 52) - 1.0;
+}
+
+/* rows x cols matrix, entries uniform * scale, rounded through the weight type when it is not f32
+ * so that the reference sees exactly the values stored in the file. */
+static inline float *tiny_mat(uint64_t *s, int rows, int cols, double scale, int32_t wtype) {
+    float *m = malloc((size_t)rows * cols * sizeof(float));
+    for (int i = 0; i < rows * cols; i++) m[i] = (float)(tiny_rand(s) * scale);
+    if (wtype != MLLM_TYPE_F32) {
+        size_t rb = (size_t)mllm_row_bytes(wtype, cols);
+        uint8_t *q = malloc(rb);
+        for (int r = 0; r < rows; r++) {
+            mllm_quantize_row(wtype, m + (size_t)r * cols, q, cols);
+            mllm_dequantize_row(wtype, q, m + (size_t)r * cols, cols);
+        }
+        free(q);
+    }
+    return m;
+}
+
+static inline float *tiny_norm(uint64_t *s, int n) {
+    float *w = malloc((size_t)n * sizeof(float));
+    for (int i = 0; i < n; i++) w[i] = (float)(1.0 + 0.3 * tiny_rand(s));
+    return w;
+}
+
+static inline void tiny_init(tiny_model *m, const tiny_cfg *c) {
+    memset(m, 0, sizeof *m);
+    m->c = *c;
+    m->hd = c->n_embd / c->n_head;
+    uint64_t s = c->seed;
+    const int d = c->n_embd, q = c->n_head * m->hd, kv = c->n_kv * m->hd;
+    const double sd = 1.5 / sqrt((double)d), sf = 1.5 / sqrt((double)c->n_ff), sq = 1.5 / sqrt((double)q);
+    m->tok_embd = tiny_mat(&s, c->n_vocab, d, 1.0, c->wtype);
+    m->out_norm = tiny_norm(&s, d);
+    m->output = c->tied ? NULL : tiny_mat(&s, c->n_vocab, d, sd * 2, c->wtype);
+    for (int b = 0; b < c->n_block; b++) {
+        tiny_block *k = &m->blk[b];
+        k->attn_norm = tiny_norm(&s, d);
+        k->wq = tiny_mat(&s, q, d, sd * 2, c->wtype); /* larger q/k: peaked attention exercises softmax */
+        k->wk = tiny_mat(&s, kv, d, sd * 2, c->wtype);
+        k->wv = tiny_mat(&s, kv, d, sd, c->wtype);
+        k->wo = tiny_mat(&s, d, q, sq, c->wtype);
+        k->ffn_norm = tiny_norm(&s, d);
+        k->gate = tiny_mat(&s, c->n_ff, d, sd, c->wtype);
+        k->up = tiny_mat(&s, c->n_ff, d, sd, c->wtype);
+        k->down = tiny_mat(&s, d, c->n_ff, sf, c->wtype);
+    }
+}
+
+static inline void tiny_free(tiny_model *m) {
+    free(m->tok_embd);
+    free(m->out_norm);
+    free(m->output);
+    for (int b = 0; b < m->c.n_block; b++) {
+        tiny_block *k = &m->blk[b];
+        float *all[] = {k->attn_norm, k->wq, k->wk, k->wv, k->wo, k->ffn_norm, k->gate, k->up, k->down};
+        for (int i = 0; i < 9; i++) free(all[i]);
+    }
+}
+
+/* Writes one tensor (rows x cols floats) in `type`, honouring the config's mutations. */
+static inline void tiny_put(gw_file *f, const tiny_cfg *c, const char *name, const float *w, int rows, int cols,
+                            int32_t type) {
+    if (c->skip_tensor && strcmp(c->skip_tensor, name) == 0) return;
+    if (c->f16_tensor && strcmp(c->f16_tensor, name) == 0) type = MLLM_TYPE_F16;
+    int extra = c->reshape_tensor && strcmp(c->reshape_tensor, name) == 0;
+    uint64_t ne[2] = {(uint64_t)cols, (uint64_t)(rows + extra)};
+    if (c->force_type_name && strcmp(c->force_type_name, name) == 0) { /* zero data of a foreign type */
+        int64_t bs = mllm_type_block_size(c->force_type_of), bb = mllm_type_block_bytes(c->force_type_of);
+        size_t bytes = (size_t)((int64_t)cols / bs * bb) * (size_t)(rows + extra);
+        void *z = calloc(1, bytes);
+        gwf_tensor(f, name, (uint32_t)c->force_type_of, rows == 1 ? 1 : 2, ne, z, bytes);
+        free(z);
+        return;
+    }
+    size_t rb = (size_t)mllm_row_bytes(type, cols);
+    uint8_t *data = calloc((size_t)(rows + extra), rb);
+    for (int r = 0; r < rows; r++) mllm_quantize_row(type, w + (size_t)r * cols, data + (size_t)r * rb, cols);
+    gwf_tensor(f, name, (uint32_t)type, rows == 1 && !extra ? 1 : 2, ne, data, rb * (size_t)(rows + extra));
+    free(data);
+}
+
+static inline void tiny_key_u32(gw_file *f, const tiny_cfg *c, const char *suffix, uint32_t v) {
+    char key[128];
+    snprintf(key, sizeof key, "%s.%s", c->arch, suffix);
+    if (c->skip_key && strcmp(c->skip_key, key) == 0) return;
+    gwf_u32(f, key, v);
+}
+
+static inline int tiny_write(const tiny_model *m, const char *path) {
+    const tiny_cfg *c = &m->c;
+    gw_file f;
+    gwf_init(&f);
+    gwf_str(&f, "general.architecture", c->arch);
+    gwf_str(&f, "general.name", "tiny-test");
+    gwf_u32(&f, "general.file_type", c->wtype == MLLM_TYPE_F32 ? 0 : c->wtype == MLLM_TYPE_F16 ? 1 : 7);
+    tiny_key_u32(&f, c, "context_length", (uint32_t)c->n_ctx);
+    tiny_key_u32(&f, c, "embedding_length", (uint32_t)c->n_embd);
+    tiny_key_u32(&f, c, "block_count", (uint32_t)c->n_block);
+    tiny_key_u32(&f, c, "feed_forward_length", (uint32_t)c->n_ff);
+    tiny_key_u32(&f, c, "attention.head_count", (uint32_t)c->n_head);
+    tiny_key_u32(&f, c, "attention.head_count_kv", (uint32_t)c->n_kv);
+    tiny_key_u32(&f, c, "rope.dimension_count", (uint32_t)m->hd);
+    tiny_key_u32(&f, c, "vocab_size", (uint32_t)c->n_vocab);
+    if (strcmp(c->arch, "mobilellm") == 0) tiny_key_u32(&f, c, "block_repeat", (uint32_t)c->repeat);
+    char key[128];
+    snprintf(key, sizeof key, "%s.attention.layer_norm_rms_epsilon", c->arch);
+    gwf_f32(&f, key, c->eps);
+    snprintf(key, sizeof key, "%s.rope.freq_base", c->arch);
+    gwf_f32(&f, key, c->theta);
+    gwf_str(&f, "tokenizer.ggml.model", "llama");
+    const char **pieces = malloc((size_t)c->n_vocab * sizeof *pieces);
+    char(*names)[8] = malloc((size_t)c->n_vocab * 8);
+    float *scores = malloc((size_t)c->n_vocab * sizeof(float));
+    int32_t *types = malloc((size_t)c->n_vocab * sizeof(int32_t));
+    for (int i = 0; i < c->n_vocab; i++) {
+        if (i == 0) snprintf(names[i], 8, "<unk>");
+        else if (i == 1) snprintf(names[i], 8, "<s>");
+        else if (i == 2) snprintf(names[i], 8, "</s>");
+        else snprintf(names[i], 8, "%c%c", 'a' + (i - 3) % 26, (i - 3) / 26 ? '0' + (i - 3) / 26 : 'x');
+        pieces[i] = names[i];
+        scores[i] = (float)-i;
+        types[i] = i == 0 ? MLLM_TOKEN_UNKNOWN : i < 3 ? MLLM_TOKEN_CONTROL : MLLM_TOKEN_NORMAL;
+    }
+    gwf_arr_str(&f, "tokenizer.ggml.tokens", pieces, (uint64_t)c->n_vocab);
+    gwf_arr_f32(&f, "tokenizer.ggml.scores", scores, (uint64_t)c->n_vocab);
+    gwf_arr_i32(&f, "tokenizer.ggml.token_type", types, (uint64_t)c->n_vocab);
+    gwf_u32(&f, "tokenizer.ggml.bos_token_id", 1);
+    gwf_u32(&f, "tokenizer.ggml.eos_token_id", (uint32_t)c->eos);
+    gwf_u32(&f, "tokenizer.ggml.unknown_token_id", 0);
+    free(pieces);
+    free(names);
+    free(scores);
+    free(types);
+
+    const int d = c->n_embd, q = c->n_head * m->hd, kv = c->n_kv * m->hd;
+    tiny_put(&f, c, "token_embd.weight", m->tok_embd, c->n_vocab, d, c->wtype);
+    tiny_put(&f, c, "output_norm.weight", m->out_norm, 1, d, MLLM_TYPE_F32);
+    if (m->output) tiny_put(&f, c, "output.weight", m->output, c->n_vocab, d, c->wtype);
+    for (int b = 0; b < c->n_block; b++) {
+        const tiny_block *k = &m->blk[b];
+        char name[64];
+#define PUT(suffix, w, rows, cols, type)                      \
+    snprintf(name, sizeof name, "blk.%d.%s.weight", b, suffix); \
+    tiny_put(&f, c, name, w, rows, cols, type)
+        PUT("attn_norm", k->attn_norm, 1, d, MLLM_TYPE_F32);
+        PUT("attn_q", k->wq, q, d, c->wtype);
+        PUT("attn_k", k->wk, kv, d, c->wtype);
+        PUT("attn_v", k->wv, kv, d, c->wtype);
+        PUT("attn_output", k->wo, d, q, c->wtype);
+        PUT("ffn_norm", k->ffn_norm, 1, d, MLLM_TYPE_F32);
+        PUT("ffn_gate", k->gate, c->n_ff, d, c->wtype);
+        PUT("ffn_up", k->up, c->n_ff, d, c->wtype);
+        PUT("ffn_down", k->down, d, c->n_ff, c->wtype);
+#undef PUT
+    }
+    gw_buf out;
+    gwf_finish(&f, &out);
+    int r = gw_write(path, out.p, out.len);
+    gw_free(&out);
+    gwf_free(&f);
+    return r;
+}
+
+/* ---- reference forward, double precision ---- */
+
+static inline void ref_matvec(const float *w, int rows, int cols, const double *x, double *y) {
+    for (int r = 0; r < rows; r++) {
+        double s = 0;
+        for (int i = 0; i < cols; i++) s += (double)w[(size_t)r * cols + i] * x[i];
+        y[r] = s;
+    }
+}
+
+static inline void ref_rmsnorm(const double *x, const float *w, int n, double eps, double *y) {
+    double ss = 0;
+    for (int i = 0; i < n; i++) ss += x[i] * x[i];
+    double sc = 1.0 / sqrt(ss / n + eps);
+    for (int i = 0; i < n; i++) y[i] = x[i] * sc * w[i];
+}
+
+/* Rotates adjacent pairs of every head of x (n_heads x hd) for position pos. */
+static inline void ref_rope(double *x, int n_heads, int hd, int pos, double theta) {
+    for (int h = 0; h < n_heads; h++) {
+        for (int i = 0; i < hd / 2; i++) {
+            double a = pos * pow(theta, -2.0 * i / hd);
+            double *p = x + h * hd + 2 * i, x0 = p[0], x1 = p[1];
+            p[0] = x0 * cos(a) - x1 * sin(a);
+            p[1] = x0 * sin(a) + x1 * cos(a);
+        }
+    }
+}
+
+/* Runs tokens[0..n) from position 0. logits: n x vocab (or NULL); hidden: n x embd after the
+ * output norm (or NULL). Every applied layer l uses block l / repeat: the blocks are duplicated. */
+static inline void ref_forward(const tiny_model *m, const int32_t *tokens, int n, double *logits, double *hidden) {
+    const tiny_cfg *c = &m->c;
+    const int d = c->n_embd, hd = m->hd, q = c->n_head * hd, kvd = c->n_kv * hd, L = c->n_block * c->repeat;
+    double *K = calloc((size_t)L * n * kvd, sizeof(double)), *V = calloc((size_t)L * n * kvd, sizeof(double));
+    double *x = malloc(sizeof(double) * d), *h = malloc(sizeof(double) * d), *qv = malloc(sizeof(double) * q);
+    double *att = malloc(sizeof(double) * q), *tmp = malloc(sizeof(double) * d), *sc = malloc(sizeof(double) * n);
+    double *g = malloc(sizeof(double) * c->n_ff), *u = malloc(sizeof(double) * c->n_ff);
+    for (int t = 0; t < n; t++) {
+        for (int i = 0; i < d; i++) x[i] = m->tok_embd[(size_t)tokens[t] * d + i];
+        for (int l = 0; l < L; l++) {
+            const tiny_block *b = &m->blk[l / c->repeat];
+            double *kt = K + ((size_t)l * n + t) * kvd, *vt = V + ((size_t)l * n + t) * kvd;
+            ref_rmsnorm(x, b->attn_norm, d, c->eps, h);
+            ref_matvec(b->wq, q, d, h, qv);
+            ref_matvec(b->wk, kvd, d, h, kt);
+            ref_matvec(b->wv, kvd, d, h, vt);
+            ref_rope(qv, c->n_head, hd, t, c->theta);
+            ref_rope(kt, c->n_kv, hd, t, c->theta);
+            for (int hh = 0; hh < c->n_head; hh++) {
+                int kvh = hh / (c->n_head / c->n_kv);
+                double mx = -1e300, sum = 0;
+                for (int s = 0; s <= t; s++) {
+                    const double *ks = K + ((size_t)l * n + s) * kvd + kvh * hd;
+                    double dot = 0;
+                    for (int i = 0; i < hd; i++) dot += qv[hh * hd + i] * ks[i];
+                    sc[s] = dot / sqrt((double)hd);
+                    if (sc[s] > mx) mx = sc[s];
+                }
+                for (int s = 0; s <= t; s++) sum += (sc[s] = exp(sc[s] - mx));
+                for (int i = 0; i < hd; i++) {
+                    double o = 0;
+                    for (int s = 0; s <= t; s++) o += sc[s] * V[((size_t)l * n + s) * kvd + kvh * hd + i];
+                    att[hh * hd + i] = o / sum;
+                }
+            }
+            ref_matvec(b->wo, d, q, att, tmp);
+            for (int i = 0; i < d; i++) x[i] += tmp[i];
+            ref_rmsnorm(x, b->ffn_norm, d, c->eps, h);
+            ref_matvec(b->gate, c->n_ff, d, h, g);
+            ref_matvec(b->up, c->n_ff, d, h, u);
+            for (int i = 0; i < c->n_ff; i++) g[i] = g[i] / (1.0 + exp(-g[i])) * u[i];
+            ref_matvec(b->down, d, c->n_ff, g, tmp);
+            for (int i = 0; i < d; i++) x[i] += tmp[i];
+        }
+        ref_rmsnorm(x, m->out_norm, d, c->eps, h);
+        if (hidden) memcpy(hidden + (size_t)t * d, h, sizeof(double) * d);
+        if (logits) ref_matvec(m->output ? m->output : m->tok_embd, c->n_vocab, d, h, logits + (size_t)t * c->n_vocab);
+    }
+    free(K); free(V); free(x); free(h); free(qv); free(att); free(tmp); free(sc); free(g); free(u);
+}
+
+#endif
