@@ -51,9 +51,9 @@ run_jextract() {
 # When the libclang it runs on also finds its own resource folder (Debian's llvm packages), the
 # builtin stdint.h is reached twice through #include_next, the second copy is skipped by its
 # include guard, the C library's <stdint.h> is never read and int32_t comes out unknown.
-# -I cannot fix that (it is searched after conf/jextract and clang drops -I of a system folder),
-# so on that symptom we use -nobuiltininc: the copies in conf/jextract stay and chain to the
-# C library's headers.
+# "-I /usr/include" does not help (clang ignores -I for a folder that already is a system include
+# folder), so on that symptom we pass -nobuiltininc: the copies in conf/jextract stay (jextract
+# adds them with -I) and their #include_next reaches the C library's headers.
 mkdir "$work/plain" "$work/nobuiltin"
 printf '%s\n' -nobuiltininc > "$work/nobuiltin/compile_flags.txt"
 cwd="$work/plain"
@@ -81,10 +81,7 @@ cat "$work/log"
 gen_dir="$work/out/$(printf '%s' "$pkg" | tr . /)"
 [ -f "$gen_dir/$header_class.java" ] || { echo "generate.sh: jextract produced no $header_class.java" >&2; exit 1; }
 
-# Sanity: fixed-width types must be known, and the ABI constant must be there.
-if grep -q "int32_t" "$gen_dir/$header_class.java" && ! grep -q "C_INT" "$gen_dir/$header_class.java"; then
-  echo "generate.sh: int32_t looks unresolved; check the -I options" >&2; exit 1
-fi
+# Sanity: the ABI constant must be there.
 grep -q "MLLM_ABI_VERSION()" "$gen_dir/$header_class.java" || {
   echo "generate.sh: MLLM_ABI_VERSION is missing from the generated code" >&2; exit 1; }
 

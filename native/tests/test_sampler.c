@@ -1,6 +1,7 @@
 /* Sampling through the public API (mllm_sampler_*) plus the internal PRNG. */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "mobilellm.h"
@@ -192,6 +193,60 @@ static void test_top_p_min_p(void) {
     mllm_sampler_free(s);
 }
 
+/* Larger vocabulary: the kept sets of top-k and top-p are computed here independently (sorting
+ * with qsort, softmax in double) and every draw must fall inside them. */
+static double g_sort_logits[1000];
+static int by_logit_desc(const void *a, const void *b) {
+    double x = g_sort_logits[*(const int *)a], y = g_sort_logits[*(const int *)b];
+    return x > y ? -1 : x < y ? 1 : 0;
+}
+
+static void test_large_vocab_cutoffs(void) {
+    enum { N = 1000 };
+    static float logits[N];
+    static int order[N];
+    static unsigned char in_top_k[N], in_top_p[N];
+    uint64_t x = 88172645463325252ull; /* xorshift64: distinct values, no ties in practice */
+    for (int i = 0; i < N; i++) {
+        x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+        logits[i] = (float)((double)(x >> 11) / 9007199254740992.0 * 6.0 - 3.0);
+        g_sort_logits[i] = logits[i];
+        order[i] = i;
+    }
+    qsort(order, N, sizeof(int), by_logit_desc);
+    for (int i = 0; i < 10; i++) in_top_k[order[i]] = 1;
+    double sum = 0, cum = 0;
+    for (int i = 0; i < N; i++) sum += exp(logits[i]);
+    for (int i = 0; i < N && cum < 0.5; i++) {
+        in_top_p[order[i]] = 1;
+        cum += exp(logits[order[i]]) / sum;
+    }
+
+    mllm_sampler_params p = plain(100.0f, 5); /* T = 100: nearly uniform over what is kept */
+    p.top_k = 10;
+    mllm_sampler *s = make(p, N);
+    int seen[N] = {0}, outside = 0, distinct = 0;
+    for (int i = 0; i < 5000; i++) {
+        int32_t t = mllm_sampler_sample(s, logits, N);
+        if (t < 0 || !in_top_k[t]) outside++;
+        else if (!seen[t]++) distinct++;
+    }
+    CHECK(outside == 0);
+    CHECK(distinct == 10); /* each of 10 has ~0.1 per draw: missing one is ~10 * 0.9^5000 */
+    mllm_sampler_free(s);
+
+    p = plain(1.0f, 6);
+    p.top_p = 0.5f;
+    s = make(p, N);
+    outside = 0;
+    for (int i = 0; i < 5000; i++) {
+        int32_t t = mllm_sampler_sample(s, logits, N);
+        if (t < 0 || !in_top_p[t]) outside++;
+    }
+    CHECK(outside == 0);
+    mllm_sampler_free(s);
+}
+
 static void test_repeat_penalty(void) {
     mllm_sampler_params p = plain(1.0f, 1);
     p.top_k = 1; /* deterministic: the argmax after the penalty */
@@ -254,6 +309,16 @@ static void test_errors(void) {
     const float inf[4] = {0, INFINITY, 0, 0};
     CHECK(mllm_sampler_sample(s, inf, 4) == 1);
     mllm_sampler_free(s);
+    /* Infinite temperature: uniform over the finite logits; -inf ones stay impossible. */
+    s = make(plain(INFINITY, 3), 4);
+    const float masked[4] = {-INFINITY, 1.0f, -INFINITY, 5.0f};
+    int bad = 0;
+    for (int i = 0; i < 200; i++) {
+        int32_t t = mllm_sampler_sample(s, masked, 4);
+        bad += t != 1 && t != 3;
+    }
+    CHECK(bad == 0);
+    mllm_sampler_free(s);
     CHECK(mllm_sampler_sample(NULL, ok, 4) == -1);
     CHECK(mllm_sampler_reset(NULL, 1) == MLLM_ERR_INVALID_ARGUMENT);
     mllm_sampler_free(NULL);
@@ -266,6 +331,7 @@ int main(void) {
     test_reproducible();
     test_distribution();
     test_top_p_min_p();
+    test_large_vocab_cutoffs();
     test_repeat_penalty();
     test_errors();
     if (g_failures) fprintf(stderr, "%d check(s) failed\n", g_failures);

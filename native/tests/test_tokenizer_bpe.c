@@ -10,9 +10,11 @@ static const test_piece k_pieces[] = {
     {"ll", -1.0f, 1}, {"lo", -1.5f, 1}, {"he", -2.0f, 1}, {"hell", -3.0f, 1}, {SP "he", -4.0f, 1},
     {SP "hello", -0.1f, 1}, /* unreachable: neither "▁hell" nor "hello" is a piece */
     {"ab", -1.0f, 1}, {"bc", -1.0f, 1}, {SP SP, -0.5f, 1}, {SP "a", -0.7f, 1},
-    {"cd", 5.0f, MLLM_TOKEN_UNUSED},   /* best score, but unused pieces are never merged into */
-    {"dd", 9.0f, MLLM_TOKEN_CONTROL},  /* likewise control pieces; parse_special=1 matches it */
+    {"cd", 5.0f, MLLM_TOKEN_UNUSED},   /* merged (best score), then split again: never output */
+    {"dd", 9.0f, MLLM_TOKEN_CONTROL},  /* never a merge result; parse_special=1 matches it */
     {"<cut>", 0.0f, MLLM_TOKEN_USER_DEFINED},
+    {"x", -10, 1}, {"y", -10, 1}, {"z", -10, 1}, {"yz", -1.0f, 1},
+    {"xy", 7.0f, MLLM_TOKEN_UNUSED}, {"xyz", 6.0f, MLLM_TOKEN_UNUSED},
 };
 #define N_PIECES ((int32_t)(sizeof k_pieces / sizeof k_pieces[0]))
 
@@ -32,8 +34,16 @@ static void test_merges(const test_vocab *tv) {
     ENCODES(tv, " ", 0, 0, SP SP);
     ENCODES(tv, "a\tb\nc", 0, 0, SP "a", "\t", "b", "\n", "c");
     ENCODES(tv, "a\t\t", 0, 0, SP "a", "\t", "\t");
-    /* Unused and control pieces are not merge results even with the best scores. */
+    /* SentencePiece merges into an UNUSED piece like any other, then splits it back into the
+     * pair that formed it. "▁cd": cd(5) merges, nothing else applies, cd -> c d. */
     ENCODES(tv, "cd", 0, 0, SP, "c", "d");
+    /* "▁bcd": cd(5) beats bc(-1) -> ▁ b cd ("bcd" is no piece, bc is stale) -> split: b c d.
+     * (Skipping unused pieces instead would give ▁ bc d.) */
+    ENCODES(tv, "bcd", 0, 0, SP, "b", "c", "d");
+    /* Nested: "▁xyz": xy(7) merges (split recorded at 1), then xyz(6) (split at 2); yz is stale.
+     * xyz -> xy z -> x y z. */
+    ENCODES(tv, "xyz", 0, 0, SP, "x", "y", "z");
+    /* Control pieces are never merge results even with the best score. */
     ENCODES(tv, "add", 0, 0, SP "a", "d", "d");
     /* User-defined pieces are matched whole before BPE and never merge with neighbours. */
     ENCODES(tv, "a<cut>b", 0, 0, SP "a", "<cut>", "b");

@@ -12,10 +12,15 @@
 /* Max activation rows one dot kernel call handles (weights are loaded once for all of them). */
 #define MLLM_DOT_MAX_NX 4
 
+/* Floats per block in the expanded activation scales: each block's d repeated over 8 lanes so
+ * SIMD kernels load ready-made scale vectors instead of converting halves in the inner loop. */
+#define MLLM_XD_LANES 8
+
 /* out[j] = dot(w_row, x + j * x_stride bytes) for j < nx, k elements; x rows are in the weight
- * type's vec_dot_type. */
-typedef void (*mllm_dot_fn)(int64_t k, const void *w_row, const void *x, size_t x_stride, int nx,
-                            float *out);
+ * type's vec_dot_type. For quantized activations xd holds row j's expanded block scales at
+ * xd + j * (k / 32) * MLLM_XD_LANES (fp32 copies of the blocks' d); NULL for f32 activations. */
+typedef void (*mllm_dot_fn)(int64_t k, const void *w_row, const void *x, size_t x_stride,
+                            const float *xd, int nx, float *out);
 /* Converts k floats to the activation type (q8_0 / q8_1), bytes identical to the reference. */
 typedef void (*mllm_quantize_fn)(const float *x, void *y, int64_t k);
 

@@ -47,13 +47,13 @@ MLLM_INLINE float load1_bf16(const void *w, int64_t i) { return mllm_bf16_to_fp3
         out[j] = s;                                                                             \
     }
 
-MLLM_INLINE void dot_f32_n(int64_t k, const void *w, const void *xv, size_t xs, float *out, const int NX) {
+MLLM_INLINE void dot_f32_n(int64_t k, const void *w, const void *xv, size_t xs, const float *xd, float *out, const int NX) {
     FLOAT_DOT_BODY(load8_f32, load1_f32)
 }
-MLLM_INLINE void dot_f16_n(int64_t k, const void *w, const void *xv, size_t xs, float *out, const int NX) {
+MLLM_INLINE void dot_f16_n(int64_t k, const void *w, const void *xv, size_t xs, const float *xd, float *out, const int NX) {
     FLOAT_DOT_BODY(load8_f16, load1_f16)
 }
-MLLM_INLINE void dot_bf16_n(int64_t k, const void *w, const void *xv, size_t xs, float *out, const int NX) {
+MLLM_INLINE void dot_bf16_n(int64_t k, const void *w, const void *xv, size_t xs, const float *xd, float *out, const int NX) {
     FLOAT_DOT_BODY(load8_bf16, load1_bf16)
 }
 
@@ -75,7 +75,8 @@ MLLM_INLINE float wd_q8_0(const void *w, int64_t b) { return h2f(((const block_q
 MLLM_INLINE float wd_q4_0(const void *w, int64_t b) { return h2f(((const block_q4_0 *)w)[b].d); }
 MLLM_INLINE float wd_q5_0(const void *w, int64_t b) { return h2f(((const block_q5_0 *)w)[b].d); }
 
-/* Symmetric weights x q8_0 activations: per block, exact int32 sums scaled by d_w * d_x. */
+/* Symmetric weights x q8_0 activations: per block, exact int32 sums scaled by d_w * d_x (d_x from
+ * the expanded scales prepared with the activations). */
 #define SYM_DOT_BODY(WQ, WD)                                                                    \
     const block_q8_0 *x[MLLM_DOT_MAX_NX];                                                       \
     __m256 acc[MLLM_DOT_MAX_NX];                                                                \
@@ -83,25 +84,25 @@ MLLM_INLINE float wd_q5_0(const void *w, int64_t b) { return h2f(((const block_q
         x[j] = (const block_q8_0 *)((const char *)xv + (size_t)j * xs);                         \
         acc[j] = _mm256_setzero_ps();                                                           \
     }                                                                                           \
-    const int64_t nb = k / 32;                                                                  \
+    const int64_t nb = k / 32, spr = nb * MLLM_XD_LANES; /* xd floats per row */                \
     for (int64_t b = 0; b < nb; b++) {                                                          \
         __m256i wq = WQ(w, b);                                                                  \
-        float dw = WD(w, b);                                                                    \
+        __m256 dw = _mm256_set1_ps(WD(w, b));                                                   \
         for (int j = 0; j < NX; j++) {                                                          \
             __m256i s = dot_s8_avx2(wq, _mm256_loadu_si256((const __m256i *)x[j][b].qs));       \
-            __m256 d = _mm256_set1_ps(dw * h2f(x[j][b].d));                                     \
+            __m256 d = _mm256_mul_ps(dw, _mm256_loadu_ps(xd + j * spr + b * MLLM_XD_LANES));    \
             acc[j] = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(s), acc[j]);                         \
         }                                                                                       \
     }                                                                                           \
     for (int j = 0; j < NX; j++) out[j] = hsum256(acc[j]);
 
-MLLM_INLINE void dot_q8_0_n(int64_t k, const void *w, const void *xv, size_t xs, float *out, const int NX) {
+MLLM_INLINE void dot_q8_0_n(int64_t k, const void *w, const void *xv, size_t xs, const float *xd, float *out, const int NX) {
     SYM_DOT_BODY(wq_q8_0, wd_q8_0)
 }
-MLLM_INLINE void dot_q4_0_n(int64_t k, const void *w, const void *xv, size_t xs, float *out, const int NX) {
+MLLM_INLINE void dot_q4_0_n(int64_t k, const void *w, const void *xv, size_t xs, const float *xd, float *out, const int NX) {
     SYM_DOT_BODY(wq_q4_0, wd_q4_0)
 }
-MLLM_INLINE void dot_q5_0_n(int64_t k, const void *w, const void *xv, size_t xs, float *out, const int NX) {
+MLLM_INLINE void dot_q5_0_n(int64_t k, const void *w, const void *xv, size_t xs, const float *xd, float *out, const int NX) {
     SYM_DOT_BODY(wq_q5_0, wd_q5_0)
 }
 
@@ -125,34 +126,35 @@ MLLM_INLINE float wm_q5_1(const void *w, int64_t b) { return h2f(((const block_q
         acc[j] = _mm256_setzero_ps();                                                           \
         msum[j] = 0.0f;                                                                         \
     }                                                                                           \
-    const int64_t nb = k / 32;                                                                  \
+    const int64_t nb = k / 32, spr = nb * MLLM_XD_LANES; /* xd floats per row */                \
     for (int64_t b = 0; b < nb; b++) {                                                          \
         __m256i wq = WQ(w, b);                                                                  \
-        float dw = WD(w, b), mw = WM(w, b);                                                     \
+        __m256 dw = _mm256_set1_ps(WD(w, b));                                                   \
+        float mw = WM(w, b);                                                                    \
         for (int j = 0; j < NX; j++) {                                                          \
             __m256i s = dot_u8s8_avx2(wq, _mm256_loadu_si256((const __m256i *)x[j][b].qs));     \
-            __m256 d = _mm256_set1_ps(dw * h2f(x[j][b].d));                                     \
+            __m256 d = _mm256_mul_ps(dw, _mm256_loadu_ps(xd + j * spr + b * MLLM_XD_LANES));    \
             acc[j] = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(s), acc[j]);                         \
             msum[j] += mw * h2f(x[j][b].s);                                                     \
         }                                                                                       \
     }                                                                                           \
     for (int j = 0; j < NX; j++) out[j] = hsum256(acc[j]) + msum[j];
 
-MLLM_INLINE void dot_q4_1_n(int64_t k, const void *w, const void *xv, size_t xs, float *out, const int NX) {
+MLLM_INLINE void dot_q4_1_n(int64_t k, const void *w, const void *xv, size_t xs, const float *xd, float *out, const int NX) {
     ASYM_DOT_BODY(wq_q4_1, wd_q4_1, wm_q4_1)
 }
-MLLM_INLINE void dot_q5_1_n(int64_t k, const void *w, const void *xv, size_t xs, float *out, const int NX) {
+MLLM_INLINE void dot_q5_1_n(int64_t k, const void *w, const void *xv, size_t xs, const float *xd, float *out, const int NX) {
     ASYM_DOT_BODY(wq_q5_1, wd_q5_1, wm_q5_1)
 }
 
 /* One entry point per type, dispatching on nx to the specialised bodies. */
 #define DOT_ENTRY(name)                                                                          \
-    static void name(int64_t k, const void *w, const void *x, size_t xs, int nx, float *out) {  \
+    static void name(int64_t k, const void *w, const void *x, size_t xs, const float *xd, int nx, float *out) {  \
         switch (nx) {                                                                            \
-        case 1: name##_n(k, w, x, xs, out, 1); break;                                            \
-        case 2: name##_n(k, w, x, xs, out, 2); break;                                            \
-        case 3: name##_n(k, w, x, xs, out, 3); break;                                            \
-        default: name##_n(k, w, x, xs, out, 4); break;                                           \
+        case 1: name##_n(k, w, x, xs, xd, out, 1); break;                                            \
+        case 2: name##_n(k, w, x, xs, xd, out, 2); break;                                            \
+        case 3: name##_n(k, w, x, xs, xd, out, 3); break;                                            \
+        default: name##_n(k, w, x, xs, xd, out, 4); break;                                           \
         }                                                                                        \
     }
 DOT_ENTRY(dot_f32)
@@ -190,13 +192,13 @@ static void quantize_q8_1(const float *x, void *yv, int64_t k) {
 
 static float vec_dot_f32(const float *a, const float *b, int64_t n) {
     float out;
-    dot_f32_n(n, a, b, 0, &out, 1);
+    dot_f32_n(n, a, b, 0, NULL, &out, 1);
     return out;
 }
 
 static float vec_dot_f16_f32(const uint16_t *a, const float *b, int64_t n) {
     float out;
-    dot_f16_n(n, a, b, 0, &out, 1);
+    dot_f16_n(n, a, b, 0, NULL, &out, 1);
     return out;
 }
 

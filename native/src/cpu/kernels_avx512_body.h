@@ -94,13 +94,13 @@ MLLM_INLINE __m512 ld16_bf16(const void *w, int64_t i, __mmask16 m) {
     }                                                                                           \
     for (int j = 0; j < NX; j++) out[j] = hsum512(_mm512_add_ps(acc0[j], acc1[j]));
 
-MLLM_INLINE void dot_f32_n(int64_t k, const void *w, const void *xv, size_t xs, float *out, const int NX) {
+MLLM_INLINE void dot_f32_n(int64_t k, const void *w, const void *xv, size_t xs, const float *xd, float *out, const int NX) {
     FLOAT512_DOT_BODY(ld16_f32)
 }
-MLLM_INLINE void dot_f16_n(int64_t k, const void *w, const void *xv, size_t xs, float *out, const int NX) {
+MLLM_INLINE void dot_f16_n(int64_t k, const void *w, const void *xv, size_t xs, const float *xd, float *out, const int NX) {
     FLOAT512_DOT_BODY(ld16_f16)
 }
-MLLM_INLINE void dot_bf16_n(int64_t k, const void *w, const void *xv, size_t xs, float *out, const int NX) {
+MLLM_INLINE void dot_bf16_n(int64_t k, const void *w, const void *xv, size_t xs, const float *xd, float *out, const int NX) {
     FLOAT512_DOT_BODY(ld16_bf16)
 }
 
@@ -118,23 +118,38 @@ MLLM_INLINE float q8_0_d(const void *w, int64_t b) { return h2f(((const block_q8
 MLLM_INLINE float q4_0_d(const void *w, int64_t b) { return h2f(((const block_q4_0 *)w)[b].d); }
 MLLM_INLINE float q5_0_d(const void *w, int64_t b) { return h2f(((const block_q5_0 *)w)[b].d); }
 
+/* Blocks b and b+1 in one register. q4_0 unpacks both blocks' nibbles in one 256-bit pass, then
+ * orders the 128-bit lanes as (lo b, hi b, lo b+1, hi b+1). */
+MLLM_INLINE __m512i q8_0_w2(const void *w, int64_t b) { return join256(q8_0_w(w, b), q8_0_w(w, b + 1)); }
+MLLM_INLINE __m512i q5_0_w2(const void *w, int64_t b) { return join256(q5_0_w(w, b), q5_0_w(w, b + 1)); }
+MLLM_INLINE __m512i q4_0_w2(const void *w, int64_t b) {
+    const block_q4_0 *blk = (const block_q4_0 *)w + b;
+    __m256i both = _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_loadu_si128((const __m128i *)blk[0].qs)),
+                                           _mm_loadu_si128((const __m128i *)blk[1].qs), 1);
+    __m256i m = _mm256_set1_epi8(0x0f);
+    __m256i lo = _mm256_and_si256(both, m), hi = _mm256_and_si256(_mm256_srli_epi16(both, 4), m);
+    __m512i z = _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1); /* lo b, lo b+1, hi b, hi b+1 */
+    z = _mm512_shuffle_i64x2(z, z, _MM_SHUFFLE(3, 1, 2, 0));
+    return _mm512_sub_epi8(z, _mm512_set1_epi8(8));
+}
+
 MLLM_INLINE __m256i xq8(const block_q8_0 *x, int64_t b) { return _mm256_loadu_si256((const __m256i *)x[b].qs); }
 
-#define SYM512_DOT_BODY(WQ, WD)                                                                 \
+#define SYM512_DOT_BODY(WQ, WQ2, WD)                                                                 \
     const block_q8_0 *x[MLLM_DOT_MAX_NX];                                                       \
     __m512 acc[MLLM_DOT_MAX_NX];                                                                \
     for (int j = 0; j < NX; j++) {                                                              \
         x[j] = (const block_q8_0 *)((const char *)xv + (size_t)j * xs);                         \
         acc[j] = _mm512_setzero_ps();                                                           \
     }                                                                                           \
-    const int64_t nb = k / 32;                                                                  \
+    const int64_t nb = k / 32, spr = nb * MLLM_XD_LANES; /* xd floats per row */                \
     int64_t b = 0;                                                                              \
     for (; b + 2 <= nb; b += 2) {                                                               \
-        __m512i wq = join256(WQ(w, b), WQ(w, b + 1));                                           \
-        float d0 = WD(w, b), d1 = WD(w, b + 1);                                                 \
+        __m512i wq = WQ2(w, b);                                                                 \
+        __m512 dw = scale_pair(WD(w, b), WD(w, b + 1));                                         \
         for (int j = 0; j < NX; j++) {                                                          \
             __m512i s = dot_s8_512(wq, join256(xq8(x[j], b), xq8(x[j], b + 1)));                \
-            __m512 d = scale_pair(d0 * h2f(x[j][b].d), d1 * h2f(x[j][b + 1].d));                \
+            __m512 d = _mm512_mul_ps(dw, _mm512_loadu_ps(xd + j * spr + b * MLLM_XD_LANES));    \
             acc[j] = _mm512_fmadd_ps(d, _mm512_cvtepi32_ps(s), acc[j]);                         \
         }                                                                                       \
     }                                                                                           \
@@ -147,14 +162,14 @@ MLLM_INLINE __m256i xq8(const block_q8_0 *x, int64_t b) { return _mm256_loadu_si
         out[j] = s;                                                                             \
     }
 
-MLLM_INLINE void dot_q8_0_n(int64_t k, const void *w, const void *xv, size_t xs, float *out, const int NX) {
-    SYM512_DOT_BODY(q8_0_w, q8_0_d)
+MLLM_INLINE void dot_q8_0_n(int64_t k, const void *w, const void *xv, size_t xs, const float *xd, float *out, const int NX) {
+    SYM512_DOT_BODY(q8_0_w, q8_0_w2, q8_0_d)
 }
-MLLM_INLINE void dot_q4_0_n(int64_t k, const void *w, const void *xv, size_t xs, float *out, const int NX) {
-    SYM512_DOT_BODY(q4_0_w, q4_0_d)
+MLLM_INLINE void dot_q4_0_n(int64_t k, const void *w, const void *xv, size_t xs, const float *xd, float *out, const int NX) {
+    SYM512_DOT_BODY(q4_0_w, q4_0_w2, q4_0_d)
 }
-MLLM_INLINE void dot_q5_0_n(int64_t k, const void *w, const void *xv, size_t xs, float *out, const int NX) {
-    SYM512_DOT_BODY(q5_0_w, q5_0_d)
+MLLM_INLINE void dot_q5_0_n(int64_t k, const void *w, const void *xv, size_t xs, const float *xd, float *out, const int NX) {
+    SYM512_DOT_BODY(q5_0_w, q5_0_w2, q5_0_d)
 }
 
 MLLM_INLINE __m256i q4_1_w(const void *w, int64_t b) { return unpack_nibbles(((const block_q4_1 *)w)[b].qs); }
@@ -177,14 +192,15 @@ MLLM_INLINE __m256i xq81(const block_q8_1 *x, int64_t b) { return _mm256_loadu_s
         acc[j] = _mm512_setzero_ps();                                                           \
         msum[j] = 0.0f;                                                                         \
     }                                                                                           \
-    const int64_t nb = k / 32;                                                                  \
+    const int64_t nb = k / 32, spr = nb * MLLM_XD_LANES; /* xd floats per row */                \
     int64_t b = 0;                                                                              \
     for (; b + 2 <= nb; b += 2) {                                                               \
         __m512i wq = join256(WQ(w, b), WQ(w, b + 1));                                           \
-        float d0 = WD(w, b), d1 = WD(w, b + 1), m0 = WM(w, b), m1 = WM(w, b + 1);               \
+        __m512 dw = scale_pair(WD(w, b), WD(w, b + 1));                                         \
+        float m0 = WM(w, b), m1 = WM(w, b + 1);                                                 \
         for (int j = 0; j < NX; j++) {                                                          \
             __m512i s = dot_u8s8_512(wq, join256(xq81(x[j], b), xq81(x[j], b + 1)));            \
-            __m512 d = scale_pair(d0 * h2f(x[j][b].d), d1 * h2f(x[j][b + 1].d));                \
+            __m512 d = _mm512_mul_ps(dw, _mm512_loadu_ps(xd + j * spr + b * MLLM_XD_LANES));    \
             acc[j] = _mm512_fmadd_ps(d, _mm512_cvtepi32_ps(s), acc[j]);                         \
             msum[j] += m0 * h2f(x[j][b].s) + m1 * h2f(x[j][b + 1].s);                           \
         }                                                                                       \
@@ -199,20 +215,20 @@ MLLM_INLINE __m256i xq81(const block_q8_1 *x, int64_t b) { return _mm256_loadu_s
         out[j] = s;                                                                             \
     }
 
-MLLM_INLINE void dot_q4_1_n(int64_t k, const void *w, const void *xv, size_t xs, float *out, const int NX) {
+MLLM_INLINE void dot_q4_1_n(int64_t k, const void *w, const void *xv, size_t xs, const float *xd, float *out, const int NX) {
     ASYM512_DOT_BODY(q4_1_w, q4_1_d, q4_1_m)
 }
-MLLM_INLINE void dot_q5_1_n(int64_t k, const void *w, const void *xv, size_t xs, float *out, const int NX) {
+MLLM_INLINE void dot_q5_1_n(int64_t k, const void *w, const void *xv, size_t xs, const float *xd, float *out, const int NX) {
     ASYM512_DOT_BODY(q5_1_w, q5_1_d, q5_1_m)
 }
 
 #define DOT_ENTRY(name)                                                                          \
-    static void name(int64_t k, const void *w, const void *x, size_t xs, int nx, float *out) {  \
+    static void name(int64_t k, const void *w, const void *x, size_t xs, const float *xd, int nx, float *out) {  \
         switch (nx) {                                                                            \
-        case 1: name##_n(k, w, x, xs, out, 1); break;                                            \
-        case 2: name##_n(k, w, x, xs, out, 2); break;                                            \
-        case 3: name##_n(k, w, x, xs, out, 3); break;                                            \
-        default: name##_n(k, w, x, xs, out, 4); break;                                           \
+        case 1: name##_n(k, w, x, xs, xd, out, 1); break;                                            \
+        case 2: name##_n(k, w, x, xs, xd, out, 2); break;                                            \
+        case 3: name##_n(k, w, x, xs, xd, out, 3); break;                                            \
+        default: name##_n(k, w, x, xs, xd, out, 4); break;                                           \
         }                                                                                        \
     }
 DOT_ENTRY(dot_f32)
@@ -228,13 +244,13 @@ DOT_ENTRY(dot_q5_1)
 
 static float vec_dot_f32(const float *a, const float *b, int64_t n) {
     float out;
-    dot_f32_n(n, a, b, 0, &out, 1);
+    dot_f32_n(n, a, b, 0, NULL, &out, 1);
     return out;
 }
 
 static float vec_dot_f16_f32(const uint16_t *a, const float *b, int64_t n) {
     float out;
-    dot_f16_n(n, a, b, 0, &out, 1);
+    dot_f16_n(n, a, b, 0, NULL, &out, 1);
     return out;
 }
 

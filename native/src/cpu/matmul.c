@@ -24,38 +24,62 @@ int mllm_matmul_supported(int32_t wt, int64_t k) {
 
 static int32_t act_type(int32_t wt) { return mllm_type_traits_of(wt)->vec_dot_type; }
 
+/* wdata layout: m activation rows of the reference bytes, then (for q8_0/q8_1 activations) each
+ * row's expanded block scales, MLLM_XD_LANES floats per block, starting 64-byte aligned. */
+static int has_scales(int32_t at) { return at == MLLM_TYPE_Q8_0 || at == MLLM_TYPE_Q8_1; }
+static size_t rows_bytes(int32_t at, int64_t k, int64_t m) {
+    return ((size_t)m * mllm_type_row_bytes(at, k) + 63) & ~(size_t)63;
+}
+static int64_t scales_per_row(int64_t k) { return k / 32 * MLLM_XD_LANES; }
+
 size_t mllm_matmul_wsize(int32_t wt, int64_t k, int64_t m) {
     if (!mllm_matmul_supported(wt, k) || m < 0) return 0;
-    return (size_t)m * mllm_type_row_bytes(act_type(wt), k);
+    int32_t at = act_type(wt);
+    size_t scales = has_scales(at) ? (size_t)m * (size_t)scales_per_row(k) * sizeof(float) : 0;
+    return rows_bytes(at, k, m) + scales;
 }
 
 void mllm_matmul_prepare(int32_t wt, const float *x, int64_t ldx, int64_t k, int64_t m, void *wdata,
                          int ith, int nth) {
+    if (!mllm_matmul_supported(wt, k) || nth < 1) return; /* the engine validates types at load */
     int32_t at = act_type(wt);
-    size_t xrb = mllm_type_row_bytes(at, k);
+    size_t xrb = mllm_type_row_bytes(at, k), bb = mllm_type_traits_of(at)->block_bytes;
     int64_t i0 = m * ith / nth, i1 = m * (ith + 1) / nth;
     const mllm_kernels *K = current_kernels();
+    float *scales = (float *)((char *)wdata + rows_bytes(at, k, m));
     for (int64_t i = i0; i < i1; i++) {
-        void *dst = (char *)wdata + (size_t)i * xrb;
+        char *dst = (char *)wdata + (size_t)i * xrb;
         const float *src = x + i * ldx;
         if (at == MLLM_TYPE_Q8_0) K->quantize_q8_0(src, dst, k);
         else if (at == MLLM_TYPE_Q8_1) K->quantize_q8_1(src, dst, k);
         else memcpy(dst, src, (size_t)k * sizeof(float));
+        if (!has_scales(at)) continue;
+        float *xd = scales + i * scales_per_row(k);
+        for (int64_t b = 0; b < k / 32; b++) {
+            mllm_fp16 h;
+            memcpy(&h, dst + (size_t)b * bb, sizeof(h)); /* d leads both q8_0 and q8_1 blocks */
+            float d = mllm_fp16_to_fp32(h);
+            for (int l = 0; l < MLLM_XD_LANES; l++) xd[b * MLLM_XD_LANES + l] = d;
+        }
     }
 }
 
 void mllm_matmul_compute(int32_t wt, const void *w, int64_t k, const void *wdata, int64_t m, float *y,
                          int64_t ldy, int64_t row_begin, int64_t row_end) {
+    if (!mllm_matmul_supported(wt, k)) return; /* never index the kernel table with slot -1 */
     mllm_dot_fn dot = current_kernels()->dot[mllm_kernel_slot(wt)];
-    size_t wrb = mllm_type_row_bytes(wt, k), xrb = mllm_type_row_bytes(act_type(wt), k);
+    int32_t at = act_type(wt);
+    size_t wrb = mllm_type_row_bytes(wt, k), xrb = mllm_type_row_bytes(at, k);
+    const float *scales = has_scales(at) ? (const float *)((const char *)wdata + rows_bytes(at, k, m)) : NULL;
     float out[MLLM_DOT_MAX_NX];
     for (int64_t r0 = row_begin; r0 < row_end; r0 += ROW_CHUNK) {
         int64_t r1 = r0 + ROW_CHUNK < row_end ? r0 + ROW_CHUNK : row_end;
         for (int64_t i0 = 0; i0 < m; i0 += MLLM_DOT_MAX_NX) {
             int nx = m - i0 < MLLM_DOT_MAX_NX ? (int)(m - i0) : MLLM_DOT_MAX_NX;
             const char *xs = (const char *)wdata + (size_t)i0 * xrb;
+            const float *xd = scales ? scales + i0 * scales_per_row(k) : NULL;
             for (int64_t r = r0; r < r1; r++) {
-                dot(k, (const char *)w + (size_t)r * wrb, xs, xrb, nx, out);
+                dot(k, (const char *)w + (size_t)r * wrb, xs, xrb, xd, nx, out);
                 for (int j = 0; j < nx; j++) y[(i0 + j) * ldy + r] = out[j];
             }
         }
@@ -64,6 +88,7 @@ void mllm_matmul_compute(int32_t wt, const void *w, int64_t k, const void *wdata
 
 void mllm_matmul_ref(int32_t wt, const void *w, int64_t n_rows, int64_t k, const float *x, int64_t ldx,
                      int64_t m, float *y, int64_t ldy) {
+    if (!mllm_matmul_supported(wt, k)) return;
     int32_t at = act_type(wt);
     size_t wrb = mllm_type_row_bytes(wt, k);
     void *xq = malloc(mllm_type_row_bytes(at, k));

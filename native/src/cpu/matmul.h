@@ -6,7 +6,11 @@
  *      the weight type's vec_dot_type in `wdata`),
  *   2. barrier,
  *   3. every thread calls mllm_matmul_compute on its own range of weight rows.
- * Kernels are chosen at run time from mllm_cpu_current(). */
+ * Kernels are chosen at run time from mllm_cpu_current(). Activation types: q8_0 for q8_0/q4_0/q5_0
+ * weights, q8_1 for q4_1/q5_1, f32 (a plain copy) for f32/f16/bf16 weights, which are widened to f32
+ * inside the kernels. `wdata` always holds the reference bytes (mllm_quantize_row_ref) whatever the
+ * level, so a level change between the two phases is harmless. Unsupported (wt, k) pairs (see
+ * mllm_matmul_supported) make these functions do nothing. */
 #ifndef MLLM_MATMUL_H
 #define MLLM_MATMUL_H
 
@@ -17,7 +21,8 @@
  * engine checks this when loading a model; the functions below assume it holds. */
 int mllm_matmul_supported(int32_t wt, int64_t k);
 
-/* Bytes of scratch `wdata` needed for m rows of k activations against weight type wt. */
+/* Bytes of scratch `wdata` needed for m rows of k activations against weight type wt (0 if
+ * unsupported). */
 size_t mllm_matmul_wsize(int32_t wt, int64_t k, int64_t m);
 
 void mllm_matmul_prepare(int32_t wt, const float *x, int64_t ldx /* floats between X rows */,

@@ -13,9 +13,10 @@ typedef struct mllm_exec_backend mllm_exec_backend;
 
 typedef struct mllm_backend_iface {
     const char *name;
-    /* Makes weight data usable by the backend (CPU: nothing to do, it reads the mapped file). */
+    /* Makes weight data usable by the backend before the first compute (CPU: nothing to do, it
+     * reads the mapped file). Called once per session for now. */
     mllm_status (*upload_weights)(mllm_exec_backend *be, const mllm_tensor *const *weights, int n);
-    /* Allocates backend memory for activations / KV cache; zeroed. */
+    /* Allocates backend memory for activations; contents undefined. */
     mllm_status (*alloc)(mllm_exec_backend *be, size_t bytes, void **out);
     void (*free_buffer)(mllm_exec_backend *be, void *buf);
     mllm_status (*compute)(mllm_exec_backend *be, const mllm_graph *g, mllm_exec *ex);

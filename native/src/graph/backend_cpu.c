@@ -26,9 +26,10 @@ static mllm_status cpu_upload(mllm_exec_backend *be, const mllm_tensor *const *w
 static mllm_status cpu_alloc(mllm_exec_backend *be, size_t bytes, void **out) {
     /* 64-byte alignment for SIMD loads; aligned_alloc needs a multiple of the alignment. */
     size_t sz = (bytes + 63) & ~(size_t)63;
+    /* Not cleared: pages are touched only where activations are written (large logits buffers
+     * would otherwise be faulted in at session creation). */
     void *p = aligned_alloc(64, sz ? sz : 64);
     if (!p) return mllm_fail(MLLM_ERR_OUT_OF_MEMORY, "cannot allocate %zu bytes of CPU memory", bytes);
-    memset(p, 0, sz);
     *out = p;
     return MLLM_OK;
 }

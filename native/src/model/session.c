@@ -22,6 +22,26 @@ static size_t max_wsize(const mllm_model *m, int64_t nb) {
     return w;
 }
 
+/* Hands every weight tensor to the backend. */
+static mllm_status upload_weights(mllm_session *s) {
+    const mllm_model *m = s->model;
+    const int per_block = 9;
+    int n = 3 + m->hp.n_block * per_block, k = 0;
+    const mllm_tensor **w = malloc((size_t)n * sizeof *w);
+    if (!w) return mllm_fail(MLLM_ERR_OUT_OF_MEMORY, "out of memory listing weights");
+    w[k++] = &m->tok_embd;
+    w[k++] = &m->output_norm;
+    w[k++] = &m->output;
+    for (int32_t b = 0; b < m->hp.n_block; b++) {
+        const mllm_block *bl = &m->blocks[b];
+        const mllm_tensor *t[] = {&bl->attn_norm, &bl->wq, &bl->wk, &bl->wv, &bl->wo, &bl->ffn_norm, &bl->gate, &bl->up, &bl->down};
+        for (int i = 0; i < per_block; i++) w[k++] = t[i];
+    }
+    mllm_status st = s->be->iface->upload_weights(s->be, w, k);
+    free(w);
+    return st;
+}
+
 static size_t align64(size_t x) { return (x + 63) & ~(size_t)63; }
 
 /* One allocation for every activation buffer, the matmul scratch and the attention scores. */
@@ -80,12 +100,13 @@ mllm_status mllm_session_new(mllm_model *m, const mllm_session_params *p, mllm_s
     const mllm_hparams *hp = &m->hp;
     mllm_status st = mllm_backend_create(m->backend, s->params.n_threads, &s->be);
     if (!st) st = mllm_kv_cache_create(p->kv_type, hp->n_layer, p->n_ctx, hp->n_head_kv, hp->head_dim, &s->kv);
+    if (!st) st = upload_weights(s);
     if (!st) st = plan_scratch(s);
     if (!st) st = make_rope_tables(s);
     if (!st) {
         s->logits_cap = s->params.n_batch;
         s->logits = malloc((size_t)s->logits_cap * (size_t)hp->n_vocab * sizeof(float));
-        s->row = malloc((size_t)hp->n_vocab * sizeof(float));
+        s->row = malloc((size_t)(hp->n_vocab > hp->n_embd ? hp->n_vocab : hp->n_embd) * sizeof(float));
         s->pool = malloc((size_t)hp->n_embd * sizeof(double));
         if (!s->logits || !s->row || !s->pool) st = mllm_fail(MLLM_ERR_OUT_OF_MEMORY, "out of memory for session buffers");
     }

@@ -37,7 +37,7 @@ struct mllm_session {
     float *logits;              /* [logits_cap rows][n_vocab] */
     int64_t logits_cap;
     int32_t n_logits;           /* rows valid from the last eval */
-    float *row;                 /* one row of n_vocab floats (scoring) */
+    float *row;                 /* one row of max(n_vocab, n_embd) floats (score, embed) */
     double *pool;               /* n_embd accumulators (embedding) */
 };
 

@@ -2,24 +2,13 @@
  * round-to-nearest-even, so files we write equal those written with hardware conversion. */
 #include <string.h>
 
+#include "quant/fp16_inline.h"
 #include "quant/quant.h"
 
 static inline uint32_t f32_bits(float f) { uint32_t u; memcpy(&u, &f, 4); return u; }
 static inline float bits_f32(uint32_t u) { float f; memcpy(&f, &u, 4); return f; }
 
-float mllm_fp16_to_fp32(mllm_fp16 h) {
-    uint32_t sign = (uint32_t)(h & 0x8000) << 16;
-    uint32_t exp = (h >> 10) & 0x1f;
-    uint32_t mant = h & 0x3ff;
-    if (exp == 0) {
-        /* zero or subnormal: mant * 2^-24 is exact in float */
-        float v = (float)mant * 5.9604644775390625e-8f;
-        return sign ? -v : v;
-    }
-    if (exp == 31) /* inf; nan keeps its payload and comes out quiet, as vcvtph2ps does */
-        return bits_f32(sign | 0x7f800000u | (mant ? 0x400000u : 0) | (mant << 13));
-    return bits_f32(sign | ((exp + 112) << 23) | (mant << 13));
-}
+float mllm_fp16_to_fp32(mllm_fp16 h) { return mllm_fp16_to_fp32_inline(h); }
 
 mllm_fp16 mllm_fp32_to_fp16(float f) {
     uint32_t x = f32_bits(f);

@@ -105,41 +105,52 @@ static int better(const candidate *a, const candidate *b) {
     return a->logit > b->logit || (a->logit == b->logit && a->id < b->id);
 }
 
-static int cmp_desc(const void *a, const void *b) {
-    const candidate *x = a, *y = b;
-    return better(x, y) ? -1 : (better(y, x) ? 1 : 0);
+/* Heaps below keep the worst candidate at the root ("worst-heap"). */
+static void sift_down(candidate *h, int32_t i, int32_t n) {
+    candidate x = h[i];
+    for (;;) {
+        int32_t c = 2 * i + 1;
+        if (c >= n) break;
+        if (c + 1 < n && better(&h[c], &h[c + 1])) c++; /* the worse child */
+        if (!better(&x, &h[c])) break;
+        h[i] = h[c];
+        i = c;
+    }
+    h[i] = x;
 }
 
-/* Keeps the k best candidates with a min-heap whose root is the worst kept one: O(n log k). */
+/* Turns a worst-heap into best-first order in place (heapsort: no allocation, unlike qsort in
+ * some C libraries, and the same result everywhere since the order is total). */
+static void heap_to_sorted(candidate *h, int32_t n) {
+    for (int32_t end = n - 1; end > 0; end--) {
+        candidate t = h[0];
+        h[0] = h[end];
+        h[end] = t;
+        sift_down(h, 0, end);
+    }
+}
+
+static void sort_best_first(candidate *h, int32_t n) {
+    for (int32_t i = n / 2 - 1; i >= 0; i--) sift_down(h, i, n);
+    heap_to_sorted(h, n);
+}
+
+/* Keeps the k best candidates in a worst-heap of size k, best first at the end: O(n log k). */
 static int32_t select_top_k(mllm_sampler *s, int32_t k) {
     candidate *h = s->cand;
-    int32_t n = 0;
-    for (int32_t id = 0; id < s->n_vocab; id++) {
-        candidate c = {s->work[id], id};
-        int32_t i;
-        if (n < k) {
-            i = n++;
-            while (i > 0 && better(&h[(i - 1) / 2], &c)) {
-                h[i] = h[(i - 1) / 2];
-                i = (i - 1) / 2;
-            }
-            h[i] = c;
-            continue;
-        }
-        if (!better(&c, &h[0])) continue;
-        i = 0;
-        for (;;) {
-            int32_t ch = 2 * i + 1;
-            if (ch >= n) break;
-            if (ch + 1 < n && better(&h[ch], &h[ch + 1])) ch++;
-            if (!better(&c, &h[ch])) break;
-            h[i] = h[ch];
-            i = ch;
-        }
-        h[i] = c;
+    for (int32_t id = 0; id < k; id++) {
+        h[id].logit = s->work[id];
+        h[id].id = id;
     }
-    qsort(h, (size_t)n, sizeof(candidate), cmp_desc);
-    return n;
+    for (int32_t i = k / 2 - 1; i >= 0; i--) sift_down(h, i, k);
+    for (int32_t id = k; id < s->n_vocab; id++) {
+        candidate c = {s->work[id], id};
+        if (!better(&c, &h[0])) continue;
+        h[0] = c;
+        sift_down(h, 0, k);
+    }
+    heap_to_sorted(h, k);
+    return k;
 }
 
 static int32_t draw(mllm_sampler *s, int32_t n) {
@@ -177,7 +188,7 @@ int32_t mllm_sampling_sample(mllm_sampler *s, const float *logits) {
             s->cand[i].logit = s->work[i];
             s->cand[i].id = i;
         }
-        if (p->top_p < 1.0f) qsort(s->cand, (size_t)n, sizeof(candidate), cmp_desc); /* top-p needs order */
+        if (p->top_p < 1.0f) sort_best_first(s->cand, n); /* top-p needs order */
     }
 
     float max = -INFINITY;
@@ -194,7 +205,8 @@ int32_t mllm_sampling_sample(mllm_sampler *s, const float *logits) {
     /* Softmax with temperature, unnormalised: the largest candidate has probability weight 1. */
     double sum = 0.0, inv_t = 1.0 / (double)p->temperature;
     for (int32_t i = 0; i < n; i++) {
-        s->prob[i] = exp(((double)s->cand[i].logit - (double)max) * inv_t);
+        float l = s->cand[i].logit; /* -inf stays impossible even at an infinite temperature */
+        s->prob[i] = l == -INFINITY ? 0.0 : exp(((double)l - (double)max) * inv_t);
         sum += s->prob[i];
     }
 

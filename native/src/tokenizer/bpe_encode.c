@@ -3,10 +3,13 @@
  *  2. normalise each text fragment: dummy prefix U+2581 (when add_space_prefix), ' ' -> U+2581;
  *  3. split into symbols: user-defined pieces (longest match, never merged further), else one
  *     UTF-8 character, else one invalid byte;
- *  4. repeatedly merge the adjacent pair whose concatenation is a NORMAL/USER_DEFINED piece with
- *     the highest score (ties: leftmost), via a max-heap of candidate pairs over a linked list of
- *     symbols; stale heap entries are recognised by their length and skipped (O(n log n));
- *  5. each final symbol -> its id; if not in the vocabulary -> one "<0xAB>" piece per byte
+ *  4. repeatedly merge the adjacent pair whose concatenation is a NORMAL, USER_DEFINED or UNUSED
+ *     piece with the highest score (ties: leftmost), via a max-heap of candidate pairs over a
+ *     linked list of symbols; stale heap entries are recognised by their length and skipped
+ *     (O(n log n)); CONTROL, UNKNOWN and BYTE pieces are never merge results;
+ *  5. a final symbol that is an UNUSED piece is split again where its last recorded merge
+ *     joined it (recursively), so unused pieces never reach the output;
+ *  6. each final symbol -> its id; if not in the vocabulary -> one "<0xAB>" piece per byte
  *     (byte fallback), or the unknown token, consecutive unknowns collapsing into one. */
 #include "tokenizer/vocab_internal.h"
 #include "tokenizer/utf8.h"
@@ -29,12 +32,20 @@ typedef struct bpe_pair {
     int32_t id;
 } bpe_pair;
 
+typedef struct span {
+    int32_t start, len;
+} span;
+
 typedef struct encoder {
     const mllm_vocab *v;
     char *norm;          /* normalised fragment */
     bpe_symbol *sym;
     bpe_pair *heap;
     int32_t heap_n;
+    /* Where an UNUSED piece was last split into a candidate pair (SentencePiece's reverse
+     * merges), valid when split_gen[i] == gen (the fragment being encoded). */
+    int32_t *split_at, *split_gen, gen;
+    span *stack;         /* resegmentation work list */
     int32_t *out;        /* growable token list */
     int64_t n_out, cap_out;
     int prev_unk;        /* last emitted token was an unknown made from text */
@@ -101,9 +112,14 @@ static void try_pair(encoder *e, int32_t left, int32_t right) {
     int32_t id = mllm_piece_map_find(&e->v->map, e->norm + l->start, (uint32_t)len);
     if (id < 0) return;
     int32_t t = e->v->types[id];
-    if (t != MLLM_TOKEN_NORMAL && t != MLLM_TOKEN_USER_DEFINED) return;
+    if (t != MLLM_TOKEN_NORMAL && t != MLLM_TOKEN_USER_DEFINED && t != MLLM_TOKEN_UNUSED) return;
     bpe_pair p = {e->v->scores[id], left, right, len, id};
     heap_push(e, p);
+    if (t == MLLM_TOKEN_UNUSED) { /* a pair is recorded when queued, not when merged */
+        int32_t u = e->v->unused_index[id];
+        e->split_at[u] = l->len;
+        e->split_gen[u] = e->gen;
+    }
 }
 
 static int32_t normalise(const mllm_vocab *v, const char *text, int32_t len, char *dst) {
@@ -143,19 +159,15 @@ static int32_t split_symbols(encoder *e, int32_t n) {
     return count;
 }
 
-static void emit_symbol(encoder *e, const bpe_symbol *s) {
-    if (s->frozen_id >= 0) {
-        emit(e, s->frozen_id);
-        return;
-    }
-    const char *p = e->norm + s->start;
-    int32_t id = mllm_piece_map_find(&e->v->map, p, (uint32_t)s->len);
+static void emit_piece(encoder *e, int32_t start, int32_t len) {
+    const char *p = e->norm + start;
+    int32_t id = mllm_piece_map_find(&e->v->map, p, (uint32_t)len);
     if (id >= 0) {
         emit(e, id);
     } else if (!e->v->has_byte_fallback) {
         emit_unk(e);
     } else {
-        for (int32_t i = 0; i < s->len; i++) {
+        for (int32_t i = 0; i < len; i++) {
             int32_t b = e->v->byte_ids[(unsigned char)p[i]];
             if (b >= 0) emit(e, b);
             else emit_unk(e);
@@ -163,8 +175,32 @@ static void emit_symbol(encoder *e, const bpe_symbol *s) {
     }
 }
 
+/* Splits recorded UNUSED merges apart, left part first. Each split shortens the span, so the
+ * work list never holds more entries than the symbol has bytes. */
+static void emit_symbol(encoder *e, const bpe_symbol *s) {
+    if (s->frozen_id >= 0) {
+        emit(e, s->frozen_id);
+        return;
+    }
+    int32_t top = 0;
+    e->stack[top++] = (span){s->start, s->len};
+    while (top > 0) {
+        span w = e->stack[--top];
+        int32_t id = mllm_piece_map_find(&e->v->map, e->norm + w.start, (uint32_t)w.len);
+        int32_t u = id >= 0 ? e->v->unused_index[id] : -1;
+        if (u < 0 || e->split_gen[u] != e->gen) {
+            emit_piece(e, w.start, w.len);
+            continue;
+        }
+        int32_t cut = e->split_at[u];
+        e->stack[top++] = (span){w.start + cut, w.len - cut};
+        e->stack[top++] = (span){w.start, cut};
+    }
+}
+
 static void encode_fragment(encoder *e, const char *text, int32_t len) {
     if (len == 0) return;
+    e->gen++;
     int32_t n = normalise(e->v, text, len, e->norm);
     int32_t n_sym = split_symbols(e, n);
     e->heap_n = 0;
@@ -195,7 +231,10 @@ int32_t mllm_vocab_encode(const mllm_vocab *v, const char *text, int32_t len, in
     e.norm = malloc((size_t)len * 3 + 3);
     e.sym = malloc(sizeof(bpe_symbol) * max_sym);
     e.heap = malloc(sizeof(bpe_pair) * max_sym * 3);
-    if (!e.norm || !e.sym || !e.heap) e.failed = 1;
+    e.stack = malloc(sizeof(span) * ((size_t)len * 3 + 3));
+    e.split_at = malloc(sizeof(int32_t) * (size_t)(v->n_unused + 1));
+    e.split_gen = calloc((size_t)v->n_unused + 1, sizeof(int32_t)); /* gen starts at 1: none valid */
+    if (!e.norm || !e.sym || !e.heap || !e.stack || !e.split_at || !e.split_gen) e.failed = 1;
     if (add_bos && v->bos >= 0) emit(&e, v->bos);
     int32_t frag = 0;
     if (parse_special && !e.failed) {
@@ -224,6 +263,9 @@ int32_t mllm_vocab_encode(const mllm_vocab *v, const char *text, int32_t len, in
     free(e.norm);
     free(e.sym);
     free(e.heap);
+    free(e.stack);
+    free(e.split_at);
+    free(e.split_gen);
     free(e.out);
     return result;
 }

@@ -3,10 +3,10 @@
 
 #include <string.h>
 
+/* Uppercase only, as SentencePiece writes and reads byte pieces. */
 static int hex_digit(char c) {
     if (c >= '0' && c <= '9') return c - '0';
     if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
     return -1;
 }
 

@@ -1,4 +1,13 @@
-/* SentencePiece BPE tokenizer over a GGUF vocabulary (tokenizer.ggml.model = "llama"). */
+/* SentencePiece BPE tokenizer over a GGUF vocabulary (tokenizer.ggml.model = "llama").
+ *
+ * Encoding follows SentencePiece's BPE model with LLaMA's identity normaliser (bpe_encode.c):
+ * dummy prefix U+2581 when add_space_prefix, ' ' -> U+2581, no other normalisation; USER_DEFINED
+ * pieces matched whole; score-ordered merges (ties leftmost) into NORMAL/USER_DEFINED/UNUSED
+ * pieces, UNUSED ones split back; byte fallback "<0xAB>" or <unk> (a run of unknowns -> one).
+ * Deliberate differences: invalid UTF-8 bytes become one symbol each (so byte fallback keeps the
+ * bytes) where SentencePiece substitutes U+FFFD; with parse_special, CONTROL and UNKNOWN pieces
+ * written in the text become their ids and every text fragment gets its own dummy prefix.
+ * Decoding is SentencePiece's (decode.c, detok_core.c). */
 #ifndef MLLM_TOKENIZER_H
 #define MLLM_TOKENIZER_H
 

@@ -138,6 +138,9 @@ mllm_vocab *mllm_vocab_create(const mllm_vocab_desc *d, char *err, int errlen) {
     v->add_space_prefix = d->add_space_prefix != 0;
     if (mllm_piece_map_build(&v->map, (const char *const *)v->pieces, v->lens, n)) goto oom;
     index_byte_pieces(v);
+    v->unused_index = malloc(sizeof(int32_t) * (size_t)n);
+    if (!v->unused_index) goto oom;
+    for (int32_t i = 0; i < n; i++) v->unused_index[i] = v->types[i] == MLLM_TOKEN_UNUSED ? v->n_unused++ : -1;
     if (v->unk < 0) {
         for (int b = 0; b < 256; b++) {
             if (v->byte_ids[b] < 0) {
@@ -167,6 +170,7 @@ void mllm_vocab_free(mllm_vocab *v) {
     free(v->lens);
     free(v->scores);
     free(v->types);
+    free(v->unused_index);
     free(v);
 }
 

@@ -28,6 +28,8 @@ struct mllm_vocab {
     mllm_piece_map map;
     mllm_literal_set specials; /* CONTROL and UNKNOWN pieces: parse_special=1 */
     mllm_literal_set user;     /* USER_DEFINED pieces: always matched before BPE */
+    int32_t n_unused;
+    int32_t *unused_index;     /* per token: its index among the UNUSED pieces, or -1 */
 };
 
 /* Longest piece of the set that starts text[0..n), or -1. */

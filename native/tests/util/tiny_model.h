@@ -12,7 +12,7 @@
 
 #include "mobilellm.h"
 #include "quant/quant.h"
-#include "util/gguf_writer.h"
+#include "gguf_writer.h"
 
 #define TINY_MAX_BLOCKS 8
 
@@ -237,12 +237,28 @@ static inline int tiny_write(const tiny_model *m, const char *path) {
 
 /* ---- reference forward, double precision ---- */
 
-static inline void ref_matvec(const float *w, int rows, int cols, const double *x, double *y) {
+/* y = W x. With q8_0 weights the engine (like ggml) rounds the activations to q8_0 blocks
+ * first; the reference does the same through the quantizer's public API so that only
+ * summation order differs. */
+static inline void ref_matvec_t(int32_t wtype, const float *w, int rows, int cols, const double *x_in, double *y) {
+    double *x = malloc(sizeof(double) * cols);
+    memcpy(x, x_in, sizeof(double) * cols);
+    if (wtype == MLLM_TYPE_Q8_0) {
+        float *xf = malloc(sizeof(float) * cols);
+        uint8_t *q = malloc((size_t)mllm_row_bytes(MLLM_TYPE_Q8_0, cols));
+        for (int i = 0; i < cols; i++) xf[i] = (float)x[i];
+        mllm_quantize_row(MLLM_TYPE_Q8_0, xf, q, cols);
+        mllm_dequantize_row(MLLM_TYPE_Q8_0, q, xf, cols);
+        for (int i = 0; i < cols; i++) x[i] = xf[i];
+        free(xf);
+        free(q);
+    }
     for (int r = 0; r < rows; r++) {
         double s = 0;
         for (int i = 0; i < cols; i++) s += (double)w[(size_t)r * cols + i] * x[i];
         y[r] = s;
     }
+    free(x);
 }
 
 static inline void ref_rmsnorm(const double *x, const float *w, int n, double eps, double *y) {
@@ -264,57 +280,105 @@ static inline void ref_rope(double *x, int n_heads, int hd, int pos, double thet
     }
 }
 
-/* Runs tokens[0..n) from position 0. logits: n x vocab (or NULL); hidden: n x embd after the
- * output norm (or NULL). Every applied layer l uses block l / repeat: the blocks are duplicated. */
-static inline void ref_forward(const tiny_model *m, const int32_t *tokens, int n, double *logits, double *hidden) {
+/* Reference KV state: slot j holds the keys/values of the token at position j. */
+typedef struct ref_state {
+    const tiny_model *m;
+    int n, cap, L, kvd;
+    double *K, *V; /* [L][cap][kvd] */
+} ref_state;
+
+static inline void ref_init(ref_state *r, const tiny_model *m, int cap) {
+    r->m = m;
+    r->n = 0;
+    r->cap = cap;
+    r->L = m->c.n_block * m->c.repeat;
+    r->kvd = m->c.n_kv * m->hd;
+    r->K = calloc((size_t)r->L * cap * r->kvd, sizeof(double));
+    r->V = calloc((size_t)r->L * cap * r->kvd, sizeof(double));
+}
+
+static inline void ref_release(ref_state *r) {
+    free(r->K);
+    free(r->V);
+}
+
+/* Appends one token at position r->n. logits: vocab values (or NULL); hidden: embd values after
+ * the output norm (or NULL). Applied layer l uses block l / repeat: the blocks are duplicated. */
+static inline void ref_step(ref_state *r, int32_t token, double *logits, double *hidden) {
+    const tiny_model *m = r->m;
     const tiny_cfg *c = &m->c;
-    const int d = c->n_embd, hd = m->hd, q = c->n_head * hd, kvd = c->n_kv * hd, L = c->n_block * c->repeat;
-    double *K = calloc((size_t)L * n * kvd, sizeof(double)), *V = calloc((size_t)L * n * kvd, sizeof(double));
+    const int d = c->n_embd, hd = m->hd, q = c->n_head * hd, kvd = r->kvd, t = r->n, cap = r->cap;
     double *x = malloc(sizeof(double) * d), *h = malloc(sizeof(double) * d), *qv = malloc(sizeof(double) * q);
-    double *att = malloc(sizeof(double) * q), *tmp = malloc(sizeof(double) * d), *sc = malloc(sizeof(double) * n);
+    double *att = malloc(sizeof(double) * q), *tmp = malloc(sizeof(double) * d), *sc = malloc(sizeof(double) * (t + 1));
     double *g = malloc(sizeof(double) * c->n_ff), *u = malloc(sizeof(double) * c->n_ff);
-    for (int t = 0; t < n; t++) {
-        for (int i = 0; i < d; i++) x[i] = m->tok_embd[(size_t)tokens[t] * d + i];
-        for (int l = 0; l < L; l++) {
-            const tiny_block *b = &m->blk[l / c->repeat];
-            double *kt = K + ((size_t)l * n + t) * kvd, *vt = V + ((size_t)l * n + t) * kvd;
-            ref_rmsnorm(x, b->attn_norm, d, c->eps, h);
-            ref_matvec(b->wq, q, d, h, qv);
-            ref_matvec(b->wk, kvd, d, h, kt);
-            ref_matvec(b->wv, kvd, d, h, vt);
-            ref_rope(qv, c->n_head, hd, t, c->theta);
-            ref_rope(kt, c->n_kv, hd, t, c->theta);
-            for (int hh = 0; hh < c->n_head; hh++) {
-                int kvh = hh / (c->n_head / c->n_kv);
-                double mx = -1e300, sum = 0;
-                for (int s = 0; s <= t; s++) {
-                    const double *ks = K + ((size_t)l * n + s) * kvd + kvh * hd;
-                    double dot = 0;
-                    for (int i = 0; i < hd; i++) dot += qv[hh * hd + i] * ks[i];
-                    sc[s] = dot / sqrt((double)hd);
-                    if (sc[s] > mx) mx = sc[s];
-                }
-                for (int s = 0; s <= t; s++) sum += (sc[s] = exp(sc[s] - mx));
-                for (int i = 0; i < hd; i++) {
-                    double o = 0;
-                    for (int s = 0; s <= t; s++) o += sc[s] * V[((size_t)l * n + s) * kvd + kvh * hd + i];
-                    att[hh * hd + i] = o / sum;
-                }
+    for (int i = 0; i < d; i++) x[i] = m->tok_embd[(size_t)token * d + i];
+    for (int l = 0; l < r->L; l++) {
+        const tiny_block *b = &m->blk[l / c->repeat];
+        double *Kl = r->K + (size_t)l * cap * kvd, *Vl = r->V + (size_t)l * cap * kvd;
+        double *kt = Kl + (size_t)t * kvd, *vt = Vl + (size_t)t * kvd;
+        ref_rmsnorm(x, b->attn_norm, d, c->eps, h);
+        ref_matvec_t(c->wtype, b->wq, q, d, h, qv);
+        ref_matvec_t(c->wtype, b->wk, kvd, d, h, kt);
+        ref_matvec_t(c->wtype, b->wv, kvd, d, h, vt);
+        ref_rope(qv, c->n_head, hd, t, c->theta);
+        ref_rope(kt, c->n_kv, hd, t, c->theta);
+        for (int hh = 0; hh < c->n_head; hh++) {
+            int kvh = hh / (c->n_head / c->n_kv);
+            double mx = -1e300, sum = 0;
+            for (int s = 0; s <= t; s++) {
+                double dot = 0;
+                for (int i = 0; i < hd; i++) dot += qv[hh * hd + i] * Kl[(size_t)s * kvd + kvh * hd + i];
+                sc[s] = dot / sqrt((double)hd);
+                if (sc[s] > mx) mx = sc[s];
             }
-            ref_matvec(b->wo, d, q, att, tmp);
-            for (int i = 0; i < d; i++) x[i] += tmp[i];
-            ref_rmsnorm(x, b->ffn_norm, d, c->eps, h);
-            ref_matvec(b->gate, c->n_ff, d, h, g);
-            ref_matvec(b->up, c->n_ff, d, h, u);
-            for (int i = 0; i < c->n_ff; i++) g[i] = g[i] / (1.0 + exp(-g[i])) * u[i];
-            ref_matvec(b->down, d, c->n_ff, g, tmp);
-            for (int i = 0; i < d; i++) x[i] += tmp[i];
+            for (int s = 0; s <= t; s++) sum += (sc[s] = exp(sc[s] - mx));
+            for (int i = 0; i < hd; i++) {
+                double o = 0;
+                for (int s = 0; s <= t; s++) o += sc[s] * Vl[(size_t)s * kvd + kvh * hd + i];
+                att[hh * hd + i] = o / sum;
+            }
         }
-        ref_rmsnorm(x, m->out_norm, d, c->eps, h);
-        if (hidden) memcpy(hidden + (size_t)t * d, h, sizeof(double) * d);
-        if (logits) ref_matvec(m->output ? m->output : m->tok_embd, c->n_vocab, d, h, logits + (size_t)t * c->n_vocab);
+        ref_matvec_t(c->wtype, b->wo, d, q, att, tmp);
+        for (int i = 0; i < d; i++) x[i] += tmp[i];
+        ref_rmsnorm(x, b->ffn_norm, d, c->eps, h);
+        ref_matvec_t(c->wtype, b->gate, c->n_ff, d, h, g);
+        ref_matvec_t(c->wtype, b->up, c->n_ff, d, h, u);
+        for (int i = 0; i < c->n_ff; i++) g[i] = g[i] / (1.0 + exp(-g[i])) * u[i];
+        ref_matvec_t(c->wtype, b->down, d, c->n_ff, g, tmp);
+        for (int i = 0; i < d; i++) x[i] += tmp[i];
     }
-    free(K); free(V); free(x); free(h); free(qv); free(att); free(tmp); free(sc); free(g); free(u);
+    ref_rmsnorm(x, m->out_norm, d, c->eps, h);
+    if (hidden) memcpy(hidden, h, sizeof(double) * d);
+    if (logits) ref_matvec_t(c->wtype, m->output ? m->output : m->tok_embd, c->n_vocab, d, h, logits);
+    r->n++;
+    free(x); free(h); free(qv); free(att); free(tmp); free(sc); free(g); free(u);
+}
+
+/* Context shift as specified: forget slots [keep, keep+discard), move the later slots down and
+ * rotate their keys by -discard positions. */
+static inline void ref_shift(ref_state *r, int keep, int discard) {
+    const tiny_model *m = r->m;
+    for (int l = 0; l < r->L; l++) {
+        for (int s = keep + discard; s < r->n; s++) {
+            double *Kd = r->K + ((size_t)l * r->cap + s - discard) * r->kvd, *Ks = r->K + ((size_t)l * r->cap + s) * r->kvd;
+            memcpy(Kd, Ks, sizeof(double) * r->kvd);
+            ref_rope(Kd, m->c.n_kv, m->hd, -discard, m->c.theta);
+            memcpy(r->V + ((size_t)l * r->cap + s - discard) * r->kvd, r->V + ((size_t)l * r->cap + s) * r->kvd,
+                   sizeof(double) * r->kvd);
+        }
+    }
+    r->n -= discard;
+}
+
+/* Runs tokens[0..n) from position 0; logits n x vocab and hidden n x embd may be NULL. */
+static inline void ref_forward(const tiny_model *m, const int32_t *tokens, int n, double *logits, double *hidden) {
+    ref_state r;
+    ref_init(&r, m, n);
+    for (int t = 0; t < n; t++) {
+        ref_step(&r, tokens[t], logits ? logits + (size_t)t * m->c.n_vocab : NULL,
+                 hidden ? hidden + (size_t)t * m->c.n_embd : NULL);
+    }
+    ref_release(&r);
 }
 
 #endif

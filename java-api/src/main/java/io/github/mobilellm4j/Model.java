@@ -140,8 +140,9 @@ public final class Model implements AutoCloseable {
             Map<String, String> map = new LinkedHashMap<>();
             try (Arena arena = Arena.ofConfined()) {
                 for (int i = 0; i < n; i++) {
-                    map.put(readString(arena, buf -> mllm_model_meta_key(h, i, buf, (int) buf.byteSize())),
-                            readString(arena, buf -> mllm_model_meta_value(h, i, buf, (int) buf.byteSize())));
+                    int index = i;
+                    map.put(readString(arena, buf -> mllm_model_meta_key(h, index, buf, (int) buf.byteSize())),
+                            readString(arena, buf -> mllm_model_meta_value(h, index, buf, (int) buf.byteSize())));
                 }
             }
             return Collections.unmodifiableMap(map);

@@ -150,12 +150,15 @@ public final class Session implements AutoCloseable {
 
     /** Generates from prompt tokens, calling onToken for each generated token as it is produced. */
     public Generation generate(int[] promptTokens, GenerateOptions options, Consumer<GeneratedToken> onToken) {
-        try (Generator g = new Generator(this, promptTokens, options)) {
-            for (GeneratedToken t = g.next(); t != null; t = g.next()) {
-                if (onToken != null) onToken.accept(t);
+        // the whole generation, callbacks included, holds the session: no other thread can interleave
+        return call(() -> {
+            try (Generator g = new Generator(this, promptTokens, options)) {
+                for (GeneratedToken t = g.next(); t != null; t = g.next()) {
+                    if (onToken != null) onToken.accept(t);
+                }
+                return g.result();
             }
-            return g.result();
-        }
+        });
     }
 
     /** Streams generated tokens lazily; close the stream (try-with-resources) if you stop early. */

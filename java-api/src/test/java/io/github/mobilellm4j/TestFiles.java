@@ -81,7 +81,7 @@ final class TestFiles {
 
     static void run(Path dir, String... cmd) throws IOException, InterruptedException {
         Process p = new ProcessBuilder(cmd).directory(dir.toFile()).redirectErrorStream(true)
-                .redirect(dir.resolve("cmd.log").toFile()).start();
+                .redirectOutput(dir.resolve("cmd.log").toFile()).start();
         if (!p.waitFor(300, TimeUnit.SECONDS)) {
             p.destroyForcibly();
             throw new IllegalStateException(String.join(" ", cmd) + " timed out");

@@ -43,9 +43,9 @@ import java.util.Properties;
  * state behind: the next call searches again.
  *
  * <p>The generated {@link mobilellm_h} calls {@link #load()} from its static initializer, so any
- * downcall loads the library first. Calling {@link #load()} yourself early gives a plain
- * {@link UnsatisfiedLinkError} instead of one wrapped in {@link ExceptionInInitializerError}
- * (after which {@code mobilellm_h} stays unusable in that JVM).
+ * downcall loads the library first. If that fails, the first use of {@code mobilellm_h} throws
+ * this class's {@link UnsatisfiedLinkError} and later uses {@link NoClassDefFoundError}; callers
+ * that want to report the problem and go on should call {@link #load()} first.
  */
 public final class NativeLibrary {
 

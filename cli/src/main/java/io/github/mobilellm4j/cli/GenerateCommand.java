@@ -116,8 +116,9 @@ final class GenerateCommand implements Command {
             if (a.has("--repeat-penalty")) b.repeatPenalty(a.floatValue("--repeat-penalty", 1f));
             if (a.has("--repeat-last-n")) b.repeatLastN(a.intValue("--repeat-last-n", 64));
             if (a.has("--seed")) b.seed(a.longValue("--seed", 0));
+        } catch (UsageException e) {
+            throw e;
         } catch (IllegalArgumentException e) {
-            if (e instanceof UsageException) throw e;
             throw new UsageException("generate: " + e.getMessage());
         }
         return b.build();

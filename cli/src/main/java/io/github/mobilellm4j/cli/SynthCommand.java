@@ -1,5 +1,6 @@
 package io.github.mobilellm4j.cli;
 
+import io.github.mobilellm4j.convert.Shape;
 import io.github.mobilellm4j.convert.SyntheticCheckpoint;
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -40,9 +41,9 @@ final class SynthCommand implements Command {
         if (shape == null) throw new UsageException("synth: --shape is required (125M, 350M, 600M, 1B or 1.5B)");
         String dir = a.get("-o", "--output");
         if (dir == null) throw new UsageException("synth: an output folder is required (-o DIR)");
-        SyntheticCheckpoint.Shape s;
+        Shape s;
         try {
-            s = SyntheticCheckpoint.Shape.parse(shape);
+            s = Shape.preset(shape);
         } catch (IllegalArgumentException e) {
             throw new UsageException("synth: " + e.getMessage());
         }

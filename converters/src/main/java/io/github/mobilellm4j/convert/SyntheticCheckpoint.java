@@ -111,9 +111,9 @@ public final class SyntheticCheckpoint {
             }
         }
         int i = 0;
-        for (String m : multi) pieces.add(new SentencePieceModel.Piece(m, -(float) i++, SentencePieceModel.NORMAL));
+        for (String m : multi) pieces.add(new SentencePieceModel.Piece(m, 0f - i++, SentencePieceModel.NORMAL));
         for (int k = 0; k < nSingles; k++) {
-            pieces.add(new SentencePieceModel.Piece(String.valueOf(singles.charAt(k)), -(float) (i++), SentencePieceModel.NORMAL));
+            pieces.add(new SentencePieceModel.Piece(String.valueOf(singles.charAt(k)), 0f - i++, SentencePieceModel.NORMAL));
         }
         SentencePieceModel sp = new SentencePieceModel(pieces);
         sp.modelType = SentencePieceModel.BPE;

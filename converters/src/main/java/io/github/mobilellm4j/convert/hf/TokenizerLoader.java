@@ -142,7 +142,7 @@ public final class TokenizerLoader {
                 } else {
                     type = SentencePieceModel.NORMAL;
                     Integer rank = mergeRank.get(piece);
-                    score = rank != null ? -(float) rank : -(float) (nMerges + k++);
+                    score = rank != null ? 0f - rank : 0f - (nMerges + k++); // 0f - x: never -0.0
                 }
                 if (type == SentencePieceModel.UNKNOWN) unk = i;
                 scores.add(score);

@@ -12,7 +12,7 @@ import io.github.mobilellm4j.convert.hf.WeightSets;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
+import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
@@ -89,20 +89,28 @@ public final class SafetensorsReader {
     }
 
     private static void read(Path file, WeightSet ws, Set<String> expected) throws ConversionException {
-        MemorySegment seg;
+        // The header is read with plain I/O; each tensor is memory-mapped on its own when the
+        // converter opens it (in the converter's per-tensor arena), so at most one tensor's pages
+        // are mapped at a time.
+        long fileSize;
+        byte[] hb;
+        long n;
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
-            long size = ch.size();
-            if (size < 8) throw new ConversionException(file, "truncated: " + size + " bytes is shorter than the 8-byte header length");
-            seg = ch.map(FileChannel.MapMode.READ_ONLY, 0, size, ws.arena());
+            fileSize = ch.size();
+            if (fileSize < 8) throw new ConversionException(file, "truncated: " + fileSize + " bytes is shorter than the 8-byte header length");
+            ByteBuffer lb = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
+            readFully(ch, lb, 0);
+            n = lb.getLong(0);
+            if (n < 2 || n > MAX_HEADER) throw new ConversionException(file, "corrupt header: header length " + Long.toUnsignedString(n) + " is invalid");
+            if (n > fileSize - 8) {
+                throw new ConversionException(file, "truncated: header length " + n + " exceeds the file size " + fileSize);
+            }
+            ByteBuffer hbuf = ByteBuffer.allocate((int) n);
+            readFully(ch, hbuf, 8);
+            hb = hbuf.array();
         } catch (IOException e) {
             throw new ConversionException(file, "cannot read: " + e.getMessage(), e);
         }
-        long n = seg.get(ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), 0);
-        if (n < 2 || n > MAX_HEADER) throw new ConversionException(file, "corrupt header: header length " + Long.toUnsignedString(n) + " is invalid");
-        if (n > seg.byteSize() - 8) {
-            throw new ConversionException(file, "truncated: header length " + n + " exceeds the file size " + seg.byteSize());
-        }
-        byte[] hb = seg.asSlice(8, n).toArray(ValueLayout.JAVA_BYTE);
         JsonNode header;
         try {
             header = JSON.readTree(new String(hb, StandardCharsets.UTF_8));
@@ -111,7 +119,7 @@ public final class SafetensorsReader {
         }
         if (header == null || !header.isObject()) throw new ConversionException(file, "corrupt header: not a JSON object");
         long dataStart = 8 + n;
-        long dataSize = seg.byteSize() - dataStart;
+        long dataSize = fileSize - dataStart;
         WeightSets.addFile(ws, file);
         List<long[]> ranges = new ArrayList<>();
         for (Iterator<Map.Entry<String, JsonNode>> it = header.fields(); it.hasNext(); ) {
@@ -155,8 +163,8 @@ public final class SafetensorsReader {
             if (expected != null && !expected.contains(name)) {
                 throw new ConversionException(file, "tensor " + name + " is in this shard but not in the index's weight_map");
             }
-            MemorySegment slice = seg.asSlice(dataStart + b, en - b);
-            if (!WeightSets.add(ws, new SourceTensor(name, dtype, dims, file, arena -> slice))) {
+            long at = dataStart + b, len = en - b;
+            if (!WeightSets.add(ws, new SourceTensor(name, dtype, dims, file, arena -> map(file, at, len, arena)))) {
                 throw new ConversionException(file, "tensor " + name + " appears in more than one file");
             }
         }
@@ -168,6 +176,24 @@ public final class SafetensorsReader {
             for (String name : expected) {
                 if (ws.get(name) == null) throw new ConversionException(file, "tensor " + name + " listed in the index is missing from this shard");
             }
+        }
+    }
+
+    private static void readFully(FileChannel ch, ByteBuffer b, long pos) throws IOException {
+        while (b.hasRemaining()) {
+            int r = ch.read(b, pos + b.position());
+            if (r < 0) throw new IOException("unexpected end of file");
+        }
+    }
+
+    /** Maps [offset, offset+len) of file read-only into arena. */
+    public static MemorySegment map(Path file, long offset, long len, Arena arena) throws ConversionException {
+        if (len == 0) return MemorySegment.ofArray(new byte[0]);
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+            if (offset + len > ch.size()) throw new ConversionException(file, "truncated: file shrank while reading");
+            return ch.map(FileChannel.MapMode.READ_ONLY, offset, len, arena);
+        } catch (IOException e) {
+            throw new ConversionException(file, "cannot map: " + e.getMessage(), e);
         }
     }
 }

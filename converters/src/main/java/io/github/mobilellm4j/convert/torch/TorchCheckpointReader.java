@@ -32,7 +32,7 @@ public final class TorchCheckpointReader {
 
     /** Adds the tensors of a torch zip checkpoint to ws. */
     public static void read(Path file, WeightSet ws) throws ConversionException {
-        ZipArchive zip = ZipArchive.open(file, ws.arena());
+        ZipArchive zip = ZipArchive.open(file);
         WeightSets.addFile(ws, file);
         ZipArchive.Entry pkl = null;
         for (ZipArchive.Entry e : zip.entries().values()) {

@@ -1,6 +1,7 @@
 package io.github.mobilellm4j.convert.torch;
 
 import io.github.mobilellm4j.convert.ConversionException;
+import io.github.mobilellm4j.convert.safetensors.SafetensorsReader;
 
 import java.io.IOException;
 import java.lang.foreign.Arena;
@@ -32,12 +33,10 @@ public final class ZipArchive {
     public record Entry(String name, int method, long compressedSize, long size, long crc, long dataOffset) {}
 
     private final Path path;
-    private final MemorySegment file;
     private final Map<String, Entry> entries;
 
-    private ZipArchive(Path path, MemorySegment file, Map<String, Entry> entries) {
+    private ZipArchive(Path path, Map<String, Entry> entries) {
         this.path = path;
-        this.file = file;
         this.entries = entries;
     }
 
@@ -49,8 +48,17 @@ public final class ZipArchive {
         return path;
     }
 
-    /** Maps the file into arena and reads its central directory. */
-    public static ZipArchive open(Path path, Arena arena) throws ConversionException {
+    /**
+     * Reads the central directory (the file is mapped only while doing so). Entry data is mapped
+     * or inflated on demand by {@link #data}.
+     */
+    public static ZipArchive open(Path path) throws ConversionException {
+        try (Arena arena = Arena.ofConfined()) {
+            return readDirectory(path, arena);
+        }
+    }
+
+    private static ZipArchive readDirectory(Path path, Arena arena) throws ConversionException {
         MemorySegment f;
         try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
             long size = ch.size();
@@ -124,7 +132,7 @@ public final class ZipArchive {
             map.put(name, new Entry(name, method, csize, usize, crc, data));
             p += 46 + nlen + xlen + clen;
         }
-        return new ZipArchive(path, f, Collections.unmodifiableMap(map));
+        return new ZipArchive(path, Collections.unmodifiableMap(map));
     }
 
     /**
@@ -132,11 +140,11 @@ public final class ZipArchive {
      * into memory allocated in arena and CRC-checked.
      */
     public MemorySegment data(Entry e, Arena arena) throws ConversionException {
-        MemorySegment raw = file.asSlice(e.dataOffset(), e.compressedSize());
-        if (e.method() == 0) return raw;
+        if (e.method() == 0) return SafetensorsReader.map(path, e.dataOffset(), e.compressedSize(), arena);
         MemorySegment out = arena.allocate(Math.max(1, e.size()));
         Inflater inf = new Inflater(true);
-        try {
+        try (Arena tmp = Arena.ofConfined()) {
+            MemorySegment raw = SafetensorsReader.map(path, e.dataOffset(), e.compressedSize(), tmp);
             inf.setInput(raw.asByteBuffer());
             ByteBuffer ob = out.asSlice(0, e.size()).asByteBuffer();
             CRC32 crc = new CRC32();

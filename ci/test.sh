@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# ci/test.sh - THE test command of mobilellm4j: everything CI runs, runnable on a dev machine.
+#
+#   1. ./mvnw -B verify      Maven reactor: CMake build of native/ + ctest, jextract bindings +
+#                            loader tests, Java API, converters, CLI (whatever modules exist).
+#   2. ASan/UBSan            native/ again with -DMLLM_SANITIZE=ON (RelWithDebInfo) into
+#                            native/build-sanitize, then ctest on it.
+#
+# Environment:
+#   MLLM_JOBS=N              parallel compile/test jobs (default 2)
+#   MLLM_CI_SKIP_MAVEN=1     skip step 1;   MLLM_CI_SKIP_SANITIZE=1  skip step 2
+#   MLLM_MAVEN_ARGS="..."    extra arguments for ./mvnw (e.g. "-o" or "-pl native,bindings -am")
+#   ASAN_OPTIONS / UBSAN_OPTIONS override the defaults below.
+# Exits non-zero on the first failure.
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
+cd "$root"
+jobs=${MLLM_JOBS:-2}
+started=$(date +%s)
+
+step() { printf '\n==== %s ====\n' "$*"; }
+
+if [[ "${MLLM_CI_SKIP_MAVEN:-0}" != 1 ]]; then
+  step "1/2 ./mvnw -B verify (includes native build + ctest)"
+  # shellcheck disable=SC2086
+  ./mvnw -B -Dmobilellm.native.jobs="$jobs" ${MLLM_MAVEN_ARGS:-} verify
+fi
+
+if [[ "${MLLM_CI_SKIP_SANITIZE:-0}" != 1 ]]; then
+  step "2/2 native/ with AddressSanitizer + UndefinedBehaviorSanitizer, ctest"
+  build="$root/native/build-sanitize"
+  gen=()
+  if [[ ! -f "$build/CMakeCache.txt" ]] && command -v ninja >/dev/null 2>&1; then gen=(-G Ninja); fi
+  cmake -S native -B "$build" "${gen[@]}" \
+    -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMLLM_SANITIZE=ON -DMLLM_TESTS=ON
+  cmake --build "$build" --parallel "$jobs"
+  export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1:strict_string_checks=1:detect_stack_use_after_return=1}
+  export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+  ctest --test-dir "$build" --output-on-failure --parallel "$jobs"
+fi
+
+step "all tests passed in $(( $(date +%s) - started ))s"

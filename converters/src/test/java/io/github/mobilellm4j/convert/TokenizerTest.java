@@ -1,0 +1,124 @@
+package io.github.mobilellm4j.convert;
+
+import io.github.mobilellm4j.convert.hf.HfConfig;
+import io.github.mobilellm4j.convert.hf.TokenizerLoader;
+import io.github.mobilellm4j.convert.hf.Vocabulary;
+import io.github.mobilellm4j.convert.sentencepiece.SentencePieceModel;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class TokenizerTest {
+    @TempDir
+    Path tmp;
+
+    /** A ModelProto encoded by hand following the protobuf wire format. */
+    @Test
+    void parsesHandEncodedSentencePieceModel() throws Exception {
+        ByteArrayOutputStream b = new ByteArrayOutputStream();
+        // pieces[0] = {piece "<unk>", score 0.0, type UNKNOWN(2)}: 0A len | 0A 05 "<unk>" 15 f32 18 02
+        b.write(new byte[] {0x0A, 14, 0x0A, 5});
+        b.write("<unk>".getBytes(StandardCharsets.US_ASCII));
+        b.write(new byte[] {0x15, 0, 0, 0, 0, 0x18, 2});
+        // pieces[1] = {piece "▁t" (E2 96 81 74), score -1.5 (0xBFC00000), type absent = NORMAL}
+        b.write(new byte[] {0x0A, 11, 0x0A, 4, (byte) 0xE2, (byte) 0x96, (byte) 0x81, 0x74, 0x15, 0, 0, (byte) 0xC0, (byte) 0xBF});
+        // trainer_spec (field 2): model_type 3 = BPE(2), vocab_size 4 = 2, character_coverage 10 (f32, not in our
+        // schema: must be skipped), byte_fallback 35 = 1, unk 40 = 0, bos 41 = 1, eos 42 = 2, pad 43 = -1 (10-byte varint)
+        byte[] ts = {0x18, 2, 0x20, 2, 0x55, 0, 0, (byte) 0x80, 0x3F, (byte) 0x98, 2, 1, (byte) 0xC0, 2, 0, (byte) 0xC8, 2, 1,
+                (byte) 0xD0, 2, 2, (byte) 0xD8, 2, -1, -1, -1, -1, -1, -1, -1, -1, -1, 1};
+        b.write(new byte[] {0x12, (byte) ts.length});
+        b.write(ts);
+        // normalizer_spec (field 3): name "identity", add_dummy_prefix false, remove_extra_whitespaces false
+        b.write(new byte[] {0x1A, 14, 0x0A, 8});
+        b.write("identity".getBytes(StandardCharsets.US_ASCII));
+        b.write(new byte[] {0x18, 0, 0x20, 0});
+        SentencePieceModel m = SentencePieceModel.parse(Path.of("x.model"), b.toByteArray());
+        assertEquals(2, m.pieces.size());
+        assertEquals(new SentencePieceModel.Piece("<unk>", 0f, 2), m.pieces.get(0));
+        assertEquals(new SentencePieceModel.Piece("\u2581t", -1.5f, 1), m.pieces.get(1));
+        assertEquals(SentencePieceModel.BPE, m.modelType);
+        assertEquals(2, m.vocabSize);
+        assertTrue(m.byteFallback);
+        assertEquals(0, m.unkId);
+        assertEquals(1, m.bosId);
+        assertEquals(2, m.eosId);
+        assertEquals(-1, m.padId);
+        assertEquals("identity", m.normalizerName);
+        assertFalse(m.addDummyPrefix);
+        assertFalse(m.removeExtraWhitespaces);
+        // our writer re-encodes it; parsing that gives the same model
+        SentencePieceModel again = SentencePieceModel.parse(Path.of("y"), m.toBytes());
+        assertEquals(m.pieces, again.pieces);
+        assertEquals(-1, again.padId);
+    }
+
+    @Test
+    void defaultsWhenTrainerSpecAbsent() throws Exception {
+        // only one piece, no trainer/normalizer spec: proto2 defaults apply (unk 0, bos 1, eos 2, pad -1, dummy prefix on)
+        byte[] b = {0x0A, 5, 0x0A, 3, 'a', 'b', 'c'};
+        SentencePieceModel m = SentencePieceModel.parse(Path.of("x"), b);
+        assertEquals(new SentencePieceModel.Piece("abc", 0f, 1), m.pieces.get(0));
+        assertEquals(1, m.bosId);
+        assertEquals(-1, m.padId);
+        assertTrue(m.addDummyPrefix);
+    }
+
+    @Test
+    void tokenizerJsonScoresFollowMergeRanks() throws Exception {
+        String vocab = "{\"<unk>\":0,\"<s>\":1,\"</s>\":2,\"<0x0A>\":3,\"<0x41>\":4,\"\u2581\":5,\"a\":6,\"b\":7,"
+                + "\"\u2581a\":8,\"ab\":9,\"\u2581ab\":10,\"c\":11}";
+        for (String merges : List.of("[\"\u2581 a\",\"a b\",\"\u2581a b\",\"\u2581 ab\"]",
+                                     "[[\"\u2581\",\"a\"],[\"a\",\"b\"],[\"\u2581a\",\"b\"],[\"\u2581\",\"ab\"]]")) {
+            Path dir = Files.createDirectories(tmp.resolve("t" + merges.length()));
+            Files.writeString(dir.resolve("tokenizer.json"), "{\"version\":\"1.0\",\"added_tokens\":["
+                    + "{\"id\":0,\"content\":\"<unk>\",\"special\":true},{\"id\":1,\"content\":\"<s>\",\"special\":true},"
+                    + "{\"id\":2,\"content\":\"</s>\",\"special\":true},{\"id\":12,\"content\":\"<custom>\",\"special\":false}],"
+                    + "\"normalizer\":{\"type\":\"Sequence\",\"normalizers\":[{\"type\":\"Prepend\",\"prepend\":\"\u2581\"},"
+                    + "{\"type\":\"Replace\"}]},\"pre_tokenizer\":null,"
+                    + "\"model\":{\"type\":\"BPE\",\"byte_fallback\":true,\"unk_token\":\"<unk>\",\"vocab\":" + vocab
+                    + ",\"merges\":" + merges + "}}");
+            Files.writeString(dir.resolve("tokenizer_config.json"), "{\"add_bos_token\":true,\"add_eos_token\":true,\"bos_token\":\"<s>\",\"eos_token\":{\"content\":\"</s>\"}}");
+            Files.writeString(dir.resolve("config.json"), "{\"architectures\":[\"LlamaForCausalLM\"],\"hidden_size\":64,"
+                    + "\"intermediate_size\":96,\"num_hidden_layers\":1,\"num_attention_heads\":4,\"vocab_size\":16}");
+            ConverterTest.Rec rec = new ConverterTest.Rec();
+            Vocabulary v = TokenizerLoader.load(dir, HfConfig.read(dir.resolve("config.json")), rec);
+            assertEquals(16, v.size());
+            assertEquals(List.of("<unk>", "<s>", "</s>", "<0x0A>", "<0x41>", "\u2581", "a", "b", "\u2581a", "ab", "\u2581ab", "c", "<custom>",
+                    "[PAD13]", "[PAD14]", "[PAD15]"), v.tokens());
+            // merges rank 0..3 -> "▁a" 0, "ab" -1, "▁ab" -2 (first merge producing it wins over "▁ ab");
+            // pieces no merge produces, in id order, below all 4 merges: "▁" -4, "a" -5, "b" -6, "c" -7
+            assertArrayEquals(new float[] {0, 0, 0, 0, 0, -4, -5, -6, 0, -1, -2, -7, 0, 0, 0, 0}, v.scores());
+            assertArrayEquals(new int[] {2, 3, 3, 6, 6, 1, 1, 1, 1, 1, 1, 1, 4, 5, 5, 5}, v.types());
+            assertEquals(1, v.bosId());
+            assertEquals(2, v.eosId());
+            assertEquals(0, v.unkId());
+            assertTrue(v.addBos());
+            assertTrue(v.addEos());
+            assertTrue(v.addSpacePrefix());
+            assertEquals(1, rec.warnings.size());
+            assertTrue(rec.warnings.get(0).contains("padding with [PAD{id}]"));
+        }
+    }
+
+    @Test
+    void syntheticTokenizerShape() {
+        SentencePieceModel m = SyntheticCheckpoint.syntheticTokenizer(32000);
+        assertEquals(32000, m.pieces.size());
+        assertEquals(32000, m.pieces.stream().map(SentencePieceModel.Piece::piece).distinct().count());
+        assertEquals("<0x00>", m.pieces.get(3).piece());
+        assertEquals("<0xFF>", m.pieces.get(258).piece());
+        for (int i = 260; i < 32000; i++) assertTrue(m.pieces.get(i).score() < m.pieces.get(i - 1).score());
+        assertEquals(Map.of(), Map.of());
+    }
+}
