@@ -90,6 +90,15 @@ int main(void) {
         CHECK_OK(mllm_generate(s, smp, prompt, NP, NG, 0, out, &n_out, on_token, &st2, NULL));
         CHECK(n_out == 3 && memcmp(out, chain, 3 * sizeof(int32_t)) == 0 && mllm_session_n_past(s) == NP + 3);
     }
+    /* a context of NP + 3 tokens: three tokens fit, then CONTEXT_FULL with all three cached */
+    mllm_session_params cp;
+    mllm_session_params_init(&cp);
+    cp.n_ctx = NP + 3;
+    mllm_session *small = NULL;
+    CHECK_OK(mllm_session_create(m, &cp, &small));
+    CHECK_ERR(mllm_generate(small, smp, prompt, NP, NG, 1, out, &n_out, NULL, NULL, NULL), MLLM_ERR_CONTEXT_FULL, "context full");
+    CHECK(n_out == 3 && memcmp(out, chain, 3 * sizeof(int32_t)) == 0 && mllm_session_n_past(small) == NP + 3);
+    mllm_session_free(small);
     /* argument checks */
     CHECK_ERR(mllm_generate(NULL, smp, prompt, NP, NG, 0, out, &n_out, NULL, NULL, NULL), MLLM_ERR_INVALID_ARGUMENT, "NULL");
     CHECK_ERR(mllm_generate(s, smp, prompt, NP, NG, 0, NULL, &n_out, NULL, NULL, NULL), MLLM_ERR_INVALID_ARGUMENT, "out_tokens");

@@ -103,7 +103,7 @@ static void check_matmul(int32_t wt, int64_t n_rows, int64_t k, int64_t m, mllm_
     /* The prepared activations must equal the reference conversion byte for byte. */
     int32_t at = mllm_type_traits_of(wt)->vec_dot_type;
     size_t xrb = mllm_type_row_bytes(at, k);
-    CHECK(ws == (size_t)m * xrb, "wsize");
+    CHECK(ws >= (size_t)m * xrb, "wsize"); /* activation rows first, then kernel-private scales */
     void *xq = malloc(xrb);
     int bad = 0;
     for (int64_t i = 0; i < m && !bad; i++) {

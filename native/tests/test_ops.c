@@ -92,16 +92,21 @@ static void test_rms_norm_swiglu(void) {
 static void test_matmul(void) {
     enum { K = 64, M = 3 };
     const int rows[3] = {5, 17, 40};
-    for (int qt = 0; qt < 2; qt++) {
-        int32_t type = qt ? MLLM_TYPE_Q8_0 : MLLM_TYPE_F32;
+    /* f32; q8_0; and a mixed group sharing q8_0 activations (as in mixed-quant files) */
+    const int32_t types[3][3] = {{MLLM_TYPE_F32, MLLM_TYPE_F32, MLLM_TYPE_F32},
+                                 {MLLM_TYPE_Q8_0, MLLM_TYPE_Q8_0, MLLM_TYPE_Q8_0},
+                                 {MLLM_TYPE_Q8_0, MLLM_TYPE_Q4_0, MLLM_TYPE_Q5_0}};
+    for (int qt = 0; qt < 3; qt++) {
+        int32_t type = types[qt][0];
         float *x = rnd_vec(K * M);
         float *wf[3], *y[3];
         void *wq[3];
         mllm_tensor tw[3], ty[3], tx;
         mllm_tensor_f32(&tx, K, M, x);
-        size_t rb = (size_t)mllm_row_bytes(type, K);
         mllm_node n = {.op = MLLM_OP_MATMUL, .n_w = 3, .src = {&tx}};
         for (int w = 0; w < 3; w++) {
+            type = types[qt][w];
+            size_t rb = (size_t)mllm_row_bytes(type, K);
             wf[w] = rnd_vec((size_t)rows[w] * K);
             wq[w] = malloc(rb * rows[w]);
             for (int r = 0; r < rows[w]; r++) mllm_quantize_row(type, wf[w] + r * K, (char *)wq[w] + rb * r, K);
@@ -111,14 +116,14 @@ static void test_matmul(void) {
             n.src[1 + w] = &tw[w];
             n.dst[w] = &ty[w];
         }
-        void *wdata = malloc(mllm_matmul_wsize(type, K, M) + 64);
+        void *wdata = aligned_alloc(64, (mllm_matmul_wsize(types[qt][0], K, M) + 127) & ~(size_t)63);
         mllm_exec ex = {.wdata = wdata};
         run(&n, &ex);
         int bad = 0;
         for (int w = 0; w < 3; w++) {
             float *want = malloc(sizeof(float) * rows[w] * M);
             if (qt) {
-                mllm_matmul_ref(type, wq[w], rows[w], K, x, K, M, want, rows[w]);
+                mllm_matmul_ref(types[qt][w], wq[w], rows[w], K, x, K, M, want, rows[w]);
             } else {
                 for (int i = 0; i < M; i++)
                     for (int r = 0; r < rows[w]; r++) {
@@ -134,7 +139,7 @@ static void test_matmul(void) {
             free(y[w]);
         }
         CHECK(bad == 0);
-        if (bad) fprintf(stderr, "matmul %s: %d wrong values\n", mllm_type_name(type), bad);
+        if (bad) fprintf(stderr, "matmul case %d: %d wrong values\n", qt, bad);
         free(x);
         free(wdata);
     }

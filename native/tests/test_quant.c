@@ -237,6 +237,10 @@ static void test_api(void) {
     CHECK(mllm_quantize_row(MLLM_TYPE_Q8_0, NULL, buf, 32) == MLLM_ERR_INVALID_ARGUMENT, "NULL src");
     CHECK(mllm_dequantize_row(MLLM_TYPE_Q8_0, buf, NULL, 32) == MLLM_ERR_INVALID_ARGUMENT, "NULL dst");
     CHECK(mllm_quantize_row(MLLM_TYPE_Q8_0, x, buf, -32) == MLLM_ERR_INVALID_ARGUMENT, "negative n");
+    x[37] = NAN;
+    CHECK(mllm_quantize_row(MLLM_TYPE_Q4_0, x, buf, 64) == MLLM_ERR_INVALID_ARGUMENT, "NaN refused for q4_0");
+    CHECK(strstr(mllm_last_error(), "src[37]") != NULL, "message: %s", mllm_last_error());
+    CHECK(mllm_quantize_row(MLLM_TYPE_F16, x, buf, 64) == MLLM_OK, "NaN kept by f16");
     for (int i = 0; i < 64; i++) x[i] = (float)i / 8 - 4;
     CHECK(mllm_quantize_row(MLLM_TYPE_Q4_0, x, buf, 64) == MLLM_OK, "q4_0 ok");
     CHECK(mllm_dequantize_row(MLLM_TYPE_Q4_0, buf, y, 64) == MLLM_OK, "q4_0 deq ok");

@@ -52,6 +52,12 @@ mllm_status mllm_generate(mllm_session *s, mllm_sampler *sampler, const int32_t 
     int stop = 0;
     int32_t n = 0;
     while (!st && !stop && n < n_max) {
+        /* stop before sampling a token the cache could not hold, so every returned token is
+         * in the cache */
+        if (!s->params.context_shift && s->n_past >= s->params.n_ctx) {
+            st = mllm_fail(MLLM_ERR_CONTEXT_FULL, "context full after %d generated tokens (n_ctx %d)", n, s->params.n_ctx);
+            break;
+        }
         /* logits of the last row: after an ALL eval that is the last of several rows */
         const float *logits = s->logits + (size_t)(s->n_logits - 1) * (size_t)n_vocab;
         int32_t tok = mllm_sampler_sample(sampler, logits, n_vocab);

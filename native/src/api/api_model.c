@@ -1,4 +1,6 @@
 /* Public model API: loading, info, metadata and tensor listings. */
+#define _GNU_SOURCE /* sched_getaffinity */
+#include <sched.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -18,8 +20,13 @@ void mllm_model_params_init(mllm_model_params *p) {
     p->gpu_device = -1;
 }
 
+/* Cores this process may run on (the affinity mask, e.g. under taskset or a container). */
 static int32_t default_threads(void) {
     long n = sysconf(_SC_NPROCESSORS_ONLN);
+#ifdef __linux__
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0) n = CPU_COUNT(&set);
+#endif
     return n < 1 ? 1 : n > MAX_THREADS ? MAX_THREADS : (int32_t)n;
 }
 

@@ -1,6 +1,8 @@
 /* Public type, (de)quantization and CPU-level entry points of mobilellm.h. */
 #include "mobilellm.h"
 
+#include <math.h>
+
 #include "api/errors.h"
 #include "cpu/cpu_features.h"
 #include "quant/quant.h"
@@ -48,6 +50,14 @@ static mllm_status check_row_args(const char *fn, int32_t type, const void *src,
 MLLM_API mllm_status mllm_quantize_row(int32_t type, const float *src, void *dst, int64_t n) {
     mllm_status s = check_row_args("mllm_quantize_row", type, src, dst, n);
     if (s != MLLM_OK) return s;
+    /* Block formats cannot represent inf/NaN (the scale would be inf/NaN and the rounding of
+     * x / d undefined); the float formats can, so they pass them through. */
+    if (mllm_type_block_size(type) > 1) {
+        for (int64_t i = 0; i < n; i++)
+            if (!isfinite(src[i]))
+                return mllm_fail(MLLM_ERR_INVALID_ARGUMENT, "mllm_quantize_row: src[%lld] = %g cannot be stored as %s",
+                                 (long long)i, (double)src[i], mllm_type_name(type));
+    }
     mllm_quantize_row_ref(type, src, dst, n);
     return MLLM_OK;
 }

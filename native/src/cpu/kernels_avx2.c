@@ -77,24 +77,35 @@ MLLM_INLINE float wd_q5_0(const void *w, int64_t b) { return h2f(((const block_q
 
 /* Symmetric weights x q8_0 activations: per block, exact int32 sums scaled by d_w * d_x (d_x from
  * the expanded scales prepared with the activations). */
+/* One block for all NX rows, accumulating into ACC. */
+#define SYM_STEP(WQ, WD, B, ACC)                                                                \
+    do {                                                                                        \
+        __m256i wq = WQ(w, B);                                                                  \
+        __m256 dw = _mm256_set1_ps(WD(w, B));                                                   \
+        for (int j = 0; j < NX; j++) {                                                          \
+            __m256i s = dot_s8_avx2(wq, _mm256_loadu_si256((const __m256i *)x[j][B].qs));       \
+            __m256 d = _mm256_mul_ps(dw, _mm256_loadu_ps(xd + j * spr + (B) * MLLM_XD_LANES));  \
+            ACC[j] = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(s), ACC[j]);                         \
+        }                                                                                       \
+    } while (0)
+
+/* Decode (NX = 1) alternates two accumulators so the fma latency chain does not bound the loop. */
 #define SYM_DOT_BODY(WQ, WD)                                                                    \
     const block_q8_0 *x[MLLM_DOT_MAX_NX];                                                       \
-    __m256 acc[MLLM_DOT_MAX_NX];                                                                \
+    __m256 acc[MLLM_DOT_MAX_NX], acc2[MLLM_DOT_MAX_NX];                                        \
     for (int j = 0; j < NX; j++) {                                                              \
         x[j] = (const block_q8_0 *)((const char *)xv + (size_t)j * xs);                         \
-        acc[j] = _mm256_setzero_ps();                                                           \
+        acc[j] = acc2[j] = _mm256_setzero_ps();                                                 \
     }                                                                                           \
     const int64_t nb = k / 32, spr = nb * MLLM_XD_LANES; /* xd floats per row */                \
-    for (int64_t b = 0; b < nb; b++) {                                                          \
-        __m256i wq = WQ(w, b);                                                                  \
-        __m256 dw = _mm256_set1_ps(WD(w, b));                                                   \
-        for (int j = 0; j < NX; j++) {                                                          \
-            __m256i s = dot_s8_avx2(wq, _mm256_loadu_si256((const __m256i *)x[j][b].qs));       \
-            __m256 d = _mm256_mul_ps(dw, _mm256_loadu_ps(xd + j * spr + b * MLLM_XD_LANES));    \
-            acc[j] = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(s), acc[j]);                         \
+    int64_t b = 0;                                                                              \
+    if (NX == 1)                                                                                \
+        for (; b + 2 <= nb; b += 2) {                                                           \
+            SYM_STEP(WQ, WD, b, acc);                                                           \
+            SYM_STEP(WQ, WD, b + 1, acc2);                                                      \
         }                                                                                       \
-    }                                                                                           \
-    for (int j = 0; j < NX; j++) out[j] = hsum256(acc[j]);
+    for (; b < nb; b++) SYM_STEP(WQ, WD, b, acc);                                               \
+    for (int j = 0; j < NX; j++) out[j] = hsum256(_mm256_add_ps(acc[j], acc2[j]));
 
 MLLM_INLINE void dot_q8_0_n(int64_t k, const void *w, const void *xv, size_t xs, const float *xd, float *out, const int NX) {
     SYM_DOT_BODY(wq_q8_0, wd_q8_0)

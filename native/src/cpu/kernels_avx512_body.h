@@ -162,14 +162,39 @@ MLLM_INLINE __m256i xq8(const block_q8_0 *x, int64_t b) { return _mm256_loadu_si
         out[j] = s;                                                                             \
     }
 
+/* Decode (one activation row) of the nibble types in 256-bit registers with two accumulators:
+ * measured faster than the 512-bit pair path on Sapphire Rapids with all cores busy. */
+#define SYM256_STEP(WQ, WD, B, ACC)                                                             \
+    ACC = _mm256_fmadd_ps(_mm256_mul_ps(_mm256_set1_ps(WD(w, B)), _mm256_loadu_ps(xd + (B) * MLLM_XD_LANES)), \
+                          _mm256_cvtepi32_ps(dot_s8_256(WQ(w, B), xq8(x0, B))), ACC)
+#define SYM256_DECODE_BODY(WQ, WD)                                                              \
+    const block_q8_0 *x0 = (const block_q8_0 *)xv;                                              \
+    __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();                                  \
+    const int64_t nb = k / 32;                                                                  \
+    int64_t b = 0;                                                                              \
+    for (; b + 2 <= nb; b += 2) {                                                               \
+        SYM256_STEP(WQ, WD, b, a0);                                                             \
+        SYM256_STEP(WQ, WD, b + 1, a1);                                                         \
+    }                                                                                           \
+    if (b < nb) SYM256_STEP(WQ, WD, b, a0);                                                     \
+    out[0] = hsum256(_mm256_add_ps(a0, a1));
+
 MLLM_INLINE void dot_q8_0_n(int64_t k, const void *w, const void *xv, size_t xs, const float *xd, float *out, const int NX) {
     SYM512_DOT_BODY(q8_0_w, q8_0_w2, q8_0_d)
 }
 MLLM_INLINE void dot_q4_0_n(int64_t k, const void *w, const void *xv, size_t xs, const float *xd, float *out, const int NX) {
-    SYM512_DOT_BODY(q4_0_w, q4_0_w2, q4_0_d)
+    if (NX == 1) {
+        SYM256_DECODE_BODY(q4_0_w, q4_0_d)
+    } else {
+        SYM512_DOT_BODY(q4_0_w, q4_0_w2, q4_0_d)
+    }
 }
 MLLM_INLINE void dot_q5_0_n(int64_t k, const void *w, const void *xv, size_t xs, const float *xd, float *out, const int NX) {
-    SYM512_DOT_BODY(q5_0_w, q5_0_w2, q5_0_d)
+    if (NX == 1) {
+        SYM256_DECODE_BODY(q5_0_w, q5_0_d)
+    } else {
+        SYM512_DOT_BODY(q5_0_w, q5_0_w2, q5_0_d)
+    }
 }
 
 MLLM_INLINE __m256i q4_1_w(const void *w, int64_t b) { return unpack_nibbles(((const block_q4_1 *)w)[b].qs); }

@@ -9,8 +9,10 @@
  * Kernels are chosen at run time from mllm_cpu_current(). Activation types: q8_0 for q8_0/q4_0/q5_0
  * weights, q8_1 for q4_1/q5_1, f32 (a plain copy) for f32/f16/bf16 weights, which are widened to f32
  * inside the kernels. `wdata` always holds the reference bytes (mllm_quantize_row_ref) whatever the
- * level, so a level change between the two phases is harmless. Unsupported (wt, k) pairs (see
- * mllm_matmul_supported) make these functions do nothing. */
+ * level, so a level change between the two phases is harmless; after them come kernel-private
+ * float scales, so `wdata` must be at least 4-byte (ideally 64-byte) aligned. One prepare serves
+ * any number of computes whose weights share the activation type, k and m. Unsupported (wt, k)
+ * pairs (see mllm_matmul_supported) make these functions do nothing. */
 #ifndef MLLM_MATMUL_H
 #define MLLM_MATMUL_H
 

@@ -56,7 +56,8 @@ mllm_status mllm_gguf_open(const char *path, int use_mmap, mllm_gguf **out) {
         }
     }
     if (!base) { /* read fully: also the fallback when mapping is impossible */
-        base = malloc(size);
+        /* 64-byte aligned like a mapping (page aligned), so tensor data keeps the file's alignment */
+        base = aligned_alloc(64, (size + 63) & ~(size_t)63);
         if (!base) {
             close(fd);
             return mllm_fail(MLLM_ERR_OUT_OF_MEMORY, "cannot allocate %zu bytes for '%s'", size, path);

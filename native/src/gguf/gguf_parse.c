@@ -299,6 +299,9 @@ static mllm_status parse(mllm_gguf *g) {
     }
     s = rd_u32(&c, &g->version, "version");
     if (s) return s;
+    if (g->version == 0x03000000u) {
+        return mllm_fail(MLLM_ERR_UNSUPPORTED, "big-endian GGUF files are not supported (version field 0x03000000)");
+    }
     if (g->version != MLLM_GGUF_VERSION) {
         return mllm_fail(MLLM_ERR_UNSUPPORTED, "unsupported GGUF version %u (only version 3 is supported)", g->version);
     }

@@ -1,15 +1,17 @@
 /* The transformer as a graph: embedding lookup, n_layer pre-norm blocks (GQA attention and
  * SwiGLU FFN) and the output norm + head. Residual adds are fused into the next RMS norm. */
 #include "model/session.h"
+#include "quant/quant.h"
 
-/* Matmul nodes over x for weights w[0..n); consecutive weights of one type share a node. */
+/* Matmul nodes over x for weights w[0..n); consecutive weights whose activations are converted
+ * to the same type share a node (one conversion, one barrier). */
 static int add_matmuls(mllm_graph *g, mllm_tensor *x, const mllm_tensor *const *w, mllm_tensor *const *y, int n) {
     for (int i = 0; i < n;) {
         mllm_node *nd = mllm_graph_add(g, MLLM_OP_MATMUL);
         if (!nd) return -1;
         nd->src[0] = x;
         int j = i;
-        while (j < n && w[j]->type == w[i]->type) {
+        while (j < n && mllm_type_traits_of(w[j]->type)->vec_dot_type == mllm_type_traits_of(w[i]->type)->vec_dot_type) {
             nd->src[1 + nd->n_w] = w[j];
             nd->dst[nd->n_w] = y[j];
             nd->n_w++;

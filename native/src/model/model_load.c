@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "api/errors.h"
+#include "cpu/matmul.h"
 #include "gguf/gguf.h"
 #include "model/model.h"
 #include "quant/quant.h"
@@ -112,7 +113,7 @@ static mllm_status bind(const mllm_gguf *f, const char *name, int64_t ne0, int64
     if (need == NEED_F32 && gt->type != MLLM_TYPE_F32) {
         return mllm_fail(MLLM_ERR_UNSUPPORTED, "tensor '%s' has type %s, expected f32", name, tr ? tr->name : "?");
     }
-    if (need == NEED_MATMUL && (!tr || !tr->supported)) {
+    if (need == NEED_MATMUL && (!tr || !tr->supported || !mllm_matmul_supported(gt->type, gt->ne[0]))) {
         return mllm_fail(MLLM_ERR_UNSUPPORTED, "tensor '%s' has type %s, which this engine cannot compute with", name,
                          tr ? tr->name : "?");
     }

@@ -104,8 +104,8 @@ mllm_status mllm_session_new(mllm_model *m, const mllm_session_params *p, mllm_s
     if (!st) st = plan_scratch(s);
     if (!st) st = make_rope_tables(s);
     if (!st) {
-        s->logits_cap = s->params.n_batch;
-        s->logits = malloc((size_t)s->logits_cap * (size_t)hp->n_vocab * sizeof(float));
+        s->logits_cap = 1; /* grown when a call asks for all logits */
+        s->logits = malloc((size_t)hp->n_vocab * sizeof(float));
         s->row = malloc((size_t)(hp->n_vocab > hp->n_embd ? hp->n_vocab : hp->n_embd) * sizeof(float));
         s->pool = malloc((size_t)hp->n_embd * sizeof(double));
         if (!s->logits || !s->row || !s->pool) st = mllm_fail(MLLM_ERR_OUT_OF_MEMORY, "out of memory for session buffers");

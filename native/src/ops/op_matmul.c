@@ -9,8 +9,8 @@
 void mllm_op_matmul(const mllm_node *n, const mllm_exec *ex, int ith, int nth) {
     const mllm_tensor *x = n->src[0];
     const int64_t k = x->ne[0], m = x->ne[1];
-    const int32_t wt = n->src[1]->type; /* the graph groups only weights of one type */
-    mllm_matmul_prepare(wt, x->data, (int64_t)(x->nb[1] / sizeof(float)), k, m, ex->wdata, ith, nth);
+    /* the graph groups only weights sharing the activation type, so one conversion serves all */
+    mllm_matmul_prepare(n->src[1]->type, x->data, (int64_t)(x->nb[1] / sizeof(float)), k, m, ex->wdata, ith, nth);
     mllm_threadpool_barrier(ex->pool);
 
     int64_t total = 0;
@@ -25,7 +25,7 @@ void mllm_op_matmul(const mllm_node *n, const mllm_exec *ex, int ith, int nth) {
         int64_t lo = b > off ? b - off : 0, hi = e - off < rows ? e - off : rows;
         if (lo < hi) {
             mllm_tensor *y = n->dst[w];
-            mllm_matmul_compute(wt, wm->data, k, ex->wdata, m, y->data, (int64_t)(y->nb[1] / sizeof(float)), lo, hi);
+            mllm_matmul_compute(wm->type, wm->data, k, ex->wdata, m, y->data, (int64_t)(y->nb[1] / sizeof(float)), lo, hi);
         }
         off += rows;
     }

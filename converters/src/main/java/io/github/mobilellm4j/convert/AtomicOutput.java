@@ -47,7 +47,7 @@ public final class AtomicOutput implements AutoCloseable {
             }
         } catch (IOException e) {
             if (temp != null) deleteQuietly(temp);
-            throw new ConversionException(target, "cannot create a temporary file in " + dir + ": " + e.getMessage(), e);
+            throw ConversionException.io(target, "cannot create a temporary file in " + dir, e);
         }
         final Path t = temp;
         Thread hook = new Thread(() -> {
@@ -69,7 +69,7 @@ public final class AtomicOutput implements AutoCloseable {
         } catch (IOException e) {
             removeHook(hook);
             deleteQuietly(temp);
-            throw new ConversionException(target, "cannot open temporary file: " + e.getMessage(), e);
+            throw ConversionException.io(target, "cannot open temporary file", e);
         }
     }
 
@@ -126,7 +126,7 @@ public final class AtomicOutput implements AutoCloseable {
             }
             done = true;
         } catch (IOException e) {
-            throw new ConversionException(target, "cannot finish writing: " + e.getMessage(), e);
+            throw ConversionException.io(target, "cannot finish writing", e);
         } finally {
             if (!done) deleteQuietly(temp);
             removeHook(hook);

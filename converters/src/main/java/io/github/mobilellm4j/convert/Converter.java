@@ -31,6 +31,10 @@ import java.util.function.LongUnaryOperator;
 public final class Converter {
     private Converter() {}
 
+    private static final List<String> INPUT_NAMES = List.of("config.json", "tokenizer.model", "tokenizer.json",
+            "tokenizer_config.json", "model.safetensors", "model.safetensors.index.json", "pytorch_model.bin",
+            "pytorch_model.bin.index.json");
+
     /** One GGUF tensor to produce. */
     private record Plan(String name, SourceTensor src, GgmlType type, long[] ne, int permuteHeadDim) {}
 
@@ -39,11 +43,12 @@ public final class Converter {
         if (!Files.isDirectory(hfDir)) throw new ConversionException(hfDir, "not a folder");
         Path cfgFile = hfDir.resolve("config.json");
         if (!Files.isRegularFile(cfgFile)) throw new ConversionException(hfDir, "no config.json in the folder");
+        // the files read (shards are added once the index is read); a GGUF left in the folder by an
+        // earlier run is not an input and may be replaced with force
         List<Path> inputs = new ArrayList<>();
-        try (var s = Files.list(hfDir)) {
-            s.filter(Files::isRegularFile).forEach(inputs::add);
-        } catch (java.io.IOException e) {
-            throw new ConversionException(hfDir, "cannot list folder: " + e.getMessage(), e);
+        for (String n : INPUT_NAMES) {
+            Path p = hfDir.resolve(n);
+            if (Files.exists(p)) inputs.add(p);
         }
         AtomicOutput.checkTarget(outGguf, opts.force(), inputs);
         HfConfig cfg = HfConfig.read(cfgFile);
@@ -73,6 +78,7 @@ public final class Converter {
             if (compactLs) md.put("mobilellm.block_repeat", GgufValue.u32(2));
             putVocab(md, vocab);
             md.forEach(w::put);
+            inputs.addAll(ws.files());
             w.write(outGguf, opts.force(), inputs, pl);
         }
     }
@@ -122,7 +128,7 @@ public final class Converter {
                 shards.add(f);
             }
         } catch (java.io.IOException e) {
-            throw new ConversionException(index, "cannot read: " + e.getMessage(), e);
+            throw ConversionException.io(index, "cannot read", e);
         }
         WeightSet ws = new WeightSet(Arena.ofShared());
         try {

@@ -5,6 +5,7 @@ import io.github.mobilellm4j.convert.gguf.GgufTensorInfo;
 import io.github.mobilellm4j.convert.gguf.GgufValue;
 import io.github.mobilellm4j.convert.gguf.GgufWriter;
 
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
 import java.util.List;
@@ -42,11 +43,15 @@ public final class Quantizer {
                     dst = src;
                     pl.note(ti.name() + ": already " + src.lowerName() + ", copied unchanged");
                 }
-                MemorySegment data = r.tensorData(ti);
                 long rows = ti.rows();
                 int cols = (int) ti.ne()[0];
                 GgmlType from = src;
-                w.addTensor(ti.name(), dst, ti.ne(), sink -> RowCopier.copy(sink, data, from, rows, cols, dst, null));
+                w.addTensor(ti.name(), dst, ti.ne(), sink -> {
+                    try (Arena a = Arena.ofConfined()) {
+                        MemorySegment data = r.mapTensor(ti, a);
+                        RowCopier.copy(sink, data, from, rows, cols, dst, null);
+                    }
+                });
             }
             w.write(out, force, List.of(in), pl);
         }

@@ -40,7 +40,7 @@ public final class SyntheticCheckpoint {
         try {
             Files.createDirectories(dir);
         } catch (IOException e) {
-            throw new ConversionException(dir, "cannot create folder: " + e.getMessage(), e);
+            throw ConversionException.io(dir, "cannot create folder", e);
         }
         Path cfg = dir.resolve("config.json"), st = dir.resolve("model.safetensors"), tok = dir.resolve("tokenizer.model");
         for (Path p : List.of(cfg, st, tok)) AtomicOutput.checkTarget(p, force, List.of());
@@ -74,7 +74,7 @@ public final class SyntheticCheckpoint {
         try {
             writeSmall(out, om.writeValueAsBytes(n), force);
         } catch (IOException e) {
-            throw new ConversionException(out, "cannot write: " + e.getMessage(), e);
+            throw ConversionException.io(out, "cannot write", e);
         }
     }
 
@@ -140,7 +140,7 @@ public final class SyntheticCheckpoint {
             while (bb.hasRemaining()) ch.write(bb);
             ao.commit();
         } catch (IOException e) {
-            throw new ConversionException(out, "cannot write: " + e.getMessage(), e);
+            throw ConversionException.io(out, "cannot write", e);
         }
     }
 

@@ -306,6 +306,27 @@ class ConverterTest {
     }
 
     @Test
+    void rowLengthNotMultipleOfBlockFallsBackToF16() throws Exception {
+        Shape odd = new Shape("odd", 1, 4, 2, 64, 80, 300, 128); // ffn_down rows have 80 = 2.5 blocks
+        Path dir = tmp.resolve("odd").resolve("tiny");
+        Files.createDirectories(dir);
+        TestFiles.config(dir, odd, Map.of());
+        Files.write(dir.resolve("tokenizer.model"), SyntheticCheckpoint.syntheticTokenizer(300).toBytes());
+        List<Raw> src = TestFiles.modelTensors(odd);
+        TestFiles.safetensors(dir.resolve("model.safetensors"), src);
+        Rec rec = new Rec();
+        Path out = tmp.resolve("odd.gguf");
+        Converter.convert(dir, out, ConvertOptions.defaults().withType(OutputType.Q4_0).withListener(rec));
+        assertTrue(rec.notes.contains("blk.0.ffn_down.weight: row length 80 is not a multiple of 32, using f16 instead of q4_0"), rec.notes.toString());
+        try (GgufReader r = GgufReader.open(out)) {
+            assertEquals(GgmlType.F16, r.tensor("blk.0.ffn_down.weight").type());
+            assertEquals(GgmlType.Q4_0, r.tensor("blk.0.ffn_up.weight").type());
+            // bf16 values with 8 significant bits are exact in f16 (|v| >= 2^-10 or 0, within f16 normal range)
+            assertArrayEquals(srcRow(TestFiles.find(src, "model.layers.0.mlp.down_proj.weight"), 3), row(r, "blk.0.ffn_down.weight", 3));
+        }
+    }
+
+    @Test
     void syntheticCheckpointConverts() throws Exception {
         Path dir = tmp.resolve("synth");
         SyntheticCheckpoint.write(TINY, true, dir, 7);

@@ -208,6 +208,42 @@ class MalformedInputTest {
         e = assertThrows(ConversionException.class, () -> Converter.convert(dir, inside, ConvertOptions.defaults().withForce(true)));
         assertTrue(e.getMessage().contains("refusing to overwrite the input file"), e.getMessage());
         TestFiles.assertSameSnapshot(before, dir);
+        // a GGUF inside the model folder is not an input: it can be written and replaced with force
+        Path local = dir.resolve("tiny.gguf");
+        Converter.convert(dir, local, ConvertOptions.defaults());
+        Converter.convert(dir, local, ConvertOptions.defaults().withType(OutputType.Q8_0).withForce(true));
+        try (var r = io.github.mobilellm4j.convert.gguf.GgufReader.open(local)) {
+            org.junit.jupiter.api.Assertions.assertEquals(7, r.getLong("general.file_type", -1));
+        }
+    }
+
+    @Test
+    void interruptOrListenerFailureMidWriteLeavesNothing() throws IOException {
+        folder(tensors(), "safetensors");
+        Map<String, String> before = TestFiles.snapshot(dir);
+        ProgressListener interrupter = new ProgressListener() {
+            @Override
+            public void tensorStart(String name, GgmlType type, long[] ne) {
+                if (name.equals("blk.0.attn_v.weight")) Thread.currentThread().interrupt();
+            }
+        };
+        try {
+            ConversionException e = assertThrows(ConversionException.class,
+                    () -> Converter.convert(dir, out, ConvertOptions.defaults().withListener(interrupter)));
+            assertTrue(e.getMessage().startsWith(out + ": interrupted"), e.getMessage());
+        } finally {
+            Thread.interrupted(); // clear the flag for the next tests
+        }
+        TestFiles.assertNoOutput(out);
+        ProgressListener thrower = new ProgressListener() {
+            @Override
+            public void tensorDone(String name, long bytes, long done) {
+                if (name.equals("blk.1.ffn_up.weight")) throw new IllegalStateException("boom");
+            }
+        };
+        assertThrows(IllegalStateException.class, () -> Converter.convert(dir, out, ConvertOptions.defaults().withListener(thrower)));
+        TestFiles.assertNoOutput(out);
+        TestFiles.assertSameSnapshot(before, dir);
     }
 
     private static int indexOf(byte[] hay, byte[] needle) {

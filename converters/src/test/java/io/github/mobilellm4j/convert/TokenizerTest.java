@@ -63,6 +63,32 @@ class TokenizerTest {
         assertEquals(-1, again.padId);
     }
 
+    /**
+     * testdata/tokenizer/small-bpe.model was trained by the real sentencepiece library (0.2.2), and
+     * small-bpe.ref.json lists the ids and pieces sentencepiece produced for a corpus: every
+     * (id, piece) pair there must match the pieces we parse.
+     */
+    @Test
+    void parsesModelWrittenBySentencepieceItself() throws Exception {
+        Path dir = Path.of("..", "testdata", "tokenizer");
+        SentencePieceModel m = SentencePieceModel.read(dir.resolve("small-bpe.model"));
+        assertEquals(1024, m.pieces.size());
+        assertEquals(SentencePieceModel.BPE, m.modelType);
+        assertTrue(m.byteFallback);
+        assertEquals(new SentencePieceModel.Piece("<unk>", 0f, SentencePieceModel.UNKNOWN), m.pieces.get(0));
+        assertEquals(new SentencePieceModel.Piece("<0x0A>", 0f, SentencePieceModel.BYTE), m.pieces.get(13));
+        com.fasterxml.jackson.databind.JsonNode ref = new com.fasterxml.jackson.databind.ObjectMapper()
+                .readTree(dir.resolve("small-bpe.ref.json").toFile());
+        int pairs = 0;
+        for (com.fasterxml.jackson.databind.JsonNode c : ref.get("cases")) {
+            for (int i = 0; i < c.get("ids").size(); i++) {
+                assertEquals(c.get("pieces").get(i).asText(), m.pieces.get(c.get("ids").get(i).asInt()).piece());
+                pairs++;
+            }
+        }
+        assertTrue(pairs > 100, "reference pairs checked: " + pairs);
+    }
+
     @Test
     void defaultsWhenTrainerSpecAbsent() throws Exception {
         // only one piece, no trainer/normalizer spec: proto2 defaults apply (unk 0, bos 1, eos 2, pad -1, dummy prefix on)
@@ -97,8 +123,8 @@ class TokenizerTest {
             assertEquals(List.of("<unk>", "<s>", "</s>", "<0x0A>", "<0x41>", "\u2581", "a", "b", "\u2581a", "ab", "\u2581ab", "c", "<custom>",
                     "[PAD13]", "[PAD14]", "[PAD15]"), v.tokens());
             // merges rank 0..3 -> "▁a" 0, "ab" -1, "▁ab" -2 (first merge producing it wins over "▁ ab");
-            // pieces no merge produces, in id order, below all 4 merges: "▁" -4, "a" -5, "b" -6, "c" -7
-            assertArrayEquals(new float[] {0, 0, 0, 0, 0, -4, -5, -6, 0, -1, -2, -7, 0, 0, 0, 0}, v.scores());
+            // pieces no merge produces score -(4 merges + id): "▁"(5) -9, "a"(6) -10, "b"(7) -11, "c"(11) -15
+            assertArrayEquals(new float[] {0, 0, 0, 0, 0, -9, -10, -11, 0, -1, -2, -15, 0, 0, 0, 0}, v.scores());
             assertArrayEquals(new int[] {2, 3, 3, 6, 6, 1, 1, 1, 1, 1, 1, 1, 4, 5, 5, 5}, v.types());
             assertEquals(1, v.bosId());
             assertEquals(2, v.eosId());

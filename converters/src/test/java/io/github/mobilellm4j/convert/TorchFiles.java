@@ -66,10 +66,12 @@ final class TorchFiles {
             return this;
         }
 
+        /** As CPython's protocol-2 pickler: EMPTY_TUPLE, TUPLE1/2/3 for short tuples, else MARK..TUPLE. */
         Pickle tuple(long... v) {
-            op(0x28);
+            if (v.length == 0) return op(0x29);
+            if (v.length > 3) op(0x28);
             for (long x : v) integer(x);
-            return op(0x74);
+            return op(v.length > 3 ? 0x74 : 0x84 + v.length);
         }
 
         byte[] bytes() {

@@ -53,7 +53,7 @@ public final class GgufReader implements AutoCloseable {
                 if (size < 24) throw new ConversionException(path, "truncated: " + size + " bytes is shorter than a GGUF header");
                 file = ch.map(FileChannel.MapMode.READ_ONLY, 0, size, arena);
             } catch (IOException e) {
-                throw new ConversionException(path, "cannot read: " + e.getMessage(), e);
+                throw ConversionException.io(path, "cannot read", e);
             }
             if (file.get(U32, 0) != 0x46554747) throw new ConversionException(path, "not a GGUF file (bad magic)");
             version = file.get(U32, 4);
@@ -158,6 +158,20 @@ public final class GgufReader implements AutoCloseable {
     /** The tensor's bytes (a slice of the mapping, valid until close). */
     public MemorySegment tensorData(GgufTensorInfo ti) {
         return file.asSlice(dataOffset + ti.offset(), ti.byteSize());
+    }
+
+    /**
+     * Maps just this tensor's bytes into arena (closing the arena unmaps them), so that a pass over
+     * all tensors keeps only one tensor's pages resident.
+     */
+    public MemorySegment mapTensor(GgufTensorInfo ti, Arena target) throws ConversionException {
+        long off = dataOffset + ti.offset(), len = ti.byteSize();
+        try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
+            if (off + len > ch.size()) throw new ConversionException(path, "truncated: file shrank while reading");
+            return ch.map(FileChannel.MapMode.READ_ONLY, off, len, target);
+        } catch (IOException e) {
+            throw ConversionException.io(path, "cannot map", e);
+        }
     }
 
     @Override

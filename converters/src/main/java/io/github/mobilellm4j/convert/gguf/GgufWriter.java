@@ -7,7 +7,6 @@ import io.github.mobilellm4j.convert.GgmlType;
 import io.github.mobilellm4j.convert.ProgressListener;
 
 import java.io.IOException;
-import java.nio.channels.ClosedByInterruptException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -112,6 +111,7 @@ public final class GgufWriter {
                 long start = sink.position();
                 if (start - dataStart != offsets.get(i)) throw new IllegalStateException("offset mismatch");
                 pl.tensorStart(p.info.name(), p.info.type(), p.info.ne());
+                if (Thread.currentThread().isInterrupted()) throw new ConversionException(out, "interrupted");
                 p.data.write(sink);
                 long n = sink.position() - start;
                 if (n != p.info.byteSize()) {
@@ -124,10 +124,8 @@ public final class GgufWriter {
             sink.flush();
             ao.commit();
             pl.end(out, sink.position());
-        } catch (ClosedByInterruptException e) {
-            throw new ConversionException(out, "interrupted", e);
         } catch (IOException e) {
-            throw new ConversionException(out, "write failed: " + e.getMessage(), e);
+            throw ConversionException.io(out, "write failed", e);
         }
     }
 

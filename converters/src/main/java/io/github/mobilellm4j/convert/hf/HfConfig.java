@@ -46,7 +46,7 @@ public record HfConfig(
         } catch (JsonProcessingException e) {
             throw new ConversionException(file, "invalid JSON: " + e.getOriginalMessage());
         } catch (IOException e) {
-            throw new ConversionException(file, "cannot read: " + e.getMessage(), e);
+            throw ConversionException.io(file, "cannot read", e);
         }
         if (n == null || !n.isObject()) throw new ConversionException(file, "not a JSON object");
         String arch = "";

@@ -26,8 +26,8 @@ import java.util.regex.Pattern;
  * <ul>
  *   <li>a piece produced by merge rank r (0 = first merge line) scores -r (first merge that
  *       produces it wins);</li>
- *   <li>every other normal piece (single characters, pieces no merge produces) scores
- *       -(number of merges + k), k = 0,1,.. in id order: below every merge result;</li>
+ *   <li>every other normal piece (single characters, pieces no merge produces) with id i scores
+ *       -(number of merges + i): below every merge result, in id order;</li>
  *   <li>byte pieces &lt;0xNN&gt;, &lt;unk&gt; and special/added tokens score 0 (they never take part in
  *       merges; SentencePiece stores 0 for them too).</li>
  * </ul>
@@ -124,7 +124,6 @@ public final class TokenizerLoader {
             int nMerges = r;
             String unkTok = model.path("unk_token").asText("<unk>");
             unk = -1;
-            int k = 0;
             for (int i = 0; i < n; i++) {
                 String piece = byId.get(i);
                 tokens.add(piece);
@@ -142,7 +141,7 @@ public final class TokenizerLoader {
                 } else {
                     type = SentencePieceModel.NORMAL;
                     Integer rank = mergeRank.get(piece);
-                    score = rank != null ? 0f - rank : 0f - (nMerges + k++); // 0f - x: never -0.0
+                    score = rank != null ? 0f - rank : 0f - ((long) nMerges + i); // 0f - x: never -0.0
                 }
                 if (type == SentencePieceModel.UNKNOWN) unk = i;
                 scores.add(score);
@@ -189,7 +188,7 @@ public final class TokenizerLoader {
         } catch (JsonProcessingException e) {
             throw new ConversionException(p, "invalid JSON: " + e.getOriginalMessage());
         } catch (IOException e) {
-            throw new ConversionException(p, "cannot read: " + e.getMessage(), e);
+            throw ConversionException.io(p, "cannot read", e);
         }
     }
 

@@ -58,7 +58,7 @@ public final class SafetensorsReader {
         } catch (JsonProcessingException e) {
             throw new ConversionException(index, "invalid JSON: " + e.getOriginalMessage());
         } catch (IOException e) {
-            throw new ConversionException(index, "cannot read: " + e.getMessage(), e);
+            throw ConversionException.io(index, "cannot read", e);
         }
         JsonNode map = root == null ? null : root.get("weight_map");
         if (map == null || !map.isObject()) throw new ConversionException(index, "missing \"weight_map\" object");
@@ -109,7 +109,7 @@ public final class SafetensorsReader {
             readFully(ch, hbuf, 8);
             hb = hbuf.array();
         } catch (IOException e) {
-            throw new ConversionException(file, "cannot read: " + e.getMessage(), e);
+            throw ConversionException.io(file, "cannot read", e);
         }
         JsonNode header;
         try {
@@ -193,7 +193,7 @@ public final class SafetensorsReader {
             if (offset + len > ch.size()) throw new ConversionException(file, "truncated: file shrank while reading");
             return ch.map(FileChannel.MapMode.READ_ONLY, offset, len, arena);
         } catch (IOException e) {
-            throw new ConversionException(file, "cannot map: " + e.getMessage(), e);
+            throw ConversionException.io(file, "cannot map", e);
         }
     }
 }

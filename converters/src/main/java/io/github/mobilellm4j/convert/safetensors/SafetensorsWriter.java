@@ -63,7 +63,7 @@ public final class SafetensorsWriter {
         try {
             hb = om.writeValueAsString(h).getBytes(StandardCharsets.UTF_8);
         } catch (IOException e) {
-            throw new ConversionException(out, "cannot build header: " + e.getMessage(), e);
+            throw ConversionException.io(out, "cannot build header", e);
         }
         int pad = (8 - hb.length % 8) % 8;
         try (AtomicOutput ao = AtomicOutput.create(out, force, List.of())) {
@@ -83,7 +83,7 @@ public final class SafetensorsWriter {
             sink.flush();
             ao.commit();
         } catch (IOException e) {
-            throw new ConversionException(out, "write failed: " + e.getMessage(), e);
+            throw ConversionException.io(out, "write failed", e);
         }
     }
 }

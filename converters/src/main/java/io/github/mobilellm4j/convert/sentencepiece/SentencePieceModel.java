@@ -113,7 +113,7 @@ public final class SentencePieceModel {
         try {
             bytes = Files.readAllBytes(file);
         } catch (IOException e) {
-            throw new ConversionException(file, "cannot read: " + e.getMessage(), e);
+            throw ConversionException.io(file, "cannot read", e);
         }
         return parse(file, bytes);
     }

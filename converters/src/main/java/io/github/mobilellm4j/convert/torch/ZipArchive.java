@@ -25,9 +25,6 @@ import java.util.zip.Inflater;
  * stored and deflated entries. Stored entries are returned as slices of the mapping.
  */
 public final class ZipArchive {
-    private static final ValueLayout.OfInt I32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-    private static final ValueLayout.OfShort I16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-    private static final ValueLayout.OfLong I64 = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     /** A file entry: method 0 (stored) or 8 (deflate); dataOffset is absolute. */
     public record Entry(String name, int method, long compressedSize, long size, long crc, long dataOffset) {}
@@ -49,83 +46,99 @@ public final class ZipArchive {
     }
 
     /**
-     * Reads the central directory (the file is mapped only while doing so). Entry data is mapped
+     * Reads the central directory with plain positional reads (no mapping). Entry data is mapped
      * or inflated on demand by {@link #data}.
      */
     public static ZipArchive open(Path path) throws ConversionException {
-        try (Arena arena = Arena.ofConfined()) {
-            return readDirectory(path, arena);
+        try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
+            return readDirectory(path, ch);
+        } catch (IOException e) {
+            throw ConversionException.io(path, "cannot read", e);
         }
     }
 
-    private static ZipArchive readDirectory(Path path, Arena arena) throws ConversionException {
-        MemorySegment f;
-        try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
-            long size = ch.size();
-            if (size < 22) throw new ConversionException(path, "not a zip file (too short)");
-            f = ch.map(FileChannel.MapMode.READ_ONLY, 0, size, arena);
-        } catch (IOException e) {
-            throw new ConversionException(path, "cannot read: " + e.getMessage(), e);
+    private static ByteBuffer read(FileChannel ch, long pos, int len) throws IOException {
+        ByteBuffer b = ByteBuffer.allocate(len).order(ByteOrder.LITTLE_ENDIAN);
+        while (b.hasRemaining()) {
+            if (ch.read(b, pos + b.position()) < 0) throw new IOException("unexpected end of file");
         }
-        long size = f.byteSize();
-        long eocd = -1;
-        for (long p = size - 22; p >= Math.max(0, size - 22 - 65535); p--) {
-            if (f.get(I32, p) == 0x06054b50) {
+        return b.flip();
+    }
+
+    private static ZipArchive readDirectory(Path path, FileChannel ch) throws ConversionException, IOException {
+        long size = ch.size();
+        if (size < 22) throw new ConversionException(path, "corrupt zip: file too short for a zip archive");
+        int tailLen = (int) Math.min(size, 22 + 65535 + 20);
+        ByteBuffer tail = read(ch, size - tailLen, tailLen);
+        int eocd = -1;
+        for (int p = tailLen - 22; p >= 0; p--) {
+            if (tail.getInt(p) == 0x06054b50) {
                 eocd = p;
                 break;
             }
         }
         if (eocd < 0) throw new ConversionException(path, "corrupt zip: end of central directory not found");
-        long count = f.get(I16, eocd + 10) & 0xffff;
-        long cdSize = f.get(I32, eocd + 12) & 0xffffffffL;
-        long cdOff = f.get(I32, eocd + 16) & 0xffffffffL;
+        long count = tail.getShort(eocd + 10) & 0xffff;
+        long cdSize = tail.getInt(eocd + 12) & 0xffffffffL;
+        long cdOff = tail.getInt(eocd + 16) & 0xffffffffL;
         if (count == 0xffff || cdSize == 0xffffffffL || cdOff == 0xffffffffL) {
-            long loc = eocd - 20;
-            if (loc < 0 || f.get(I32, loc) != 0x07064b50) throw new ConversionException(path, "corrupt zip: ZIP64 locator missing");
-            long e64 = f.get(I64, loc + 8);
-            if (e64 < 0 || e64 + 56 > size || f.get(I32, e64) != 0x06064b50) throw new ConversionException(path, "corrupt zip: bad ZIP64 end record");
-            count = f.get(I64, e64 + 32);
-            cdSize = f.get(I64, e64 + 40);
-            cdOff = f.get(I64, e64 + 48);
+            int loc = eocd - 20;
+            if (loc < 0 || tail.getInt(loc) != 0x07064b50) throw new ConversionException(path, "corrupt zip: ZIP64 locator missing");
+            long e64 = tail.getLong(loc + 8);
+            if (e64 < 0 || e64 + 56 > size) throw new ConversionException(path, "corrupt zip: bad ZIP64 end record");
+            ByteBuffer r = read(ch, e64, 56);
+            if (r.getInt(0) != 0x06064b50) throw new ConversionException(path, "corrupt zip: bad ZIP64 end record");
+            count = r.getLong(32);
+            cdSize = r.getLong(40);
+            cdOff = r.getLong(48);
         }
-        if (cdOff < 0 || cdSize < 0 || cdOff + cdSize > size || count < 0 || count > 1_000_000) {
+        if (cdOff < 0 || cdSize < 0 || cdOff + cdSize > size || count < 0 || count > 1_000_000 || cdSize > (256 << 20)) {
             throw new ConversionException(path, "corrupt zip: central directory out of range");
         }
+        ByteBuffer cd = read(ch, cdOff, (int) cdSize);
         Map<String, Entry> map = new LinkedHashMap<>();
-        long p = cdOff;
+        int p = 0;
+        ByteBuffer lh = ByteBuffer.allocate(30).order(ByteOrder.LITTLE_ENDIAN);
         for (long i = 0; i < count; i++) {
-            if (p + 46 > cdOff + cdSize || f.get(I32, p) != 0x02014b50) throw new ConversionException(path, "corrupt zip: bad central directory entry");
-            int flags = f.get(I16, p + 8) & 0xffff;
-            int method = f.get(I16, p + 10) & 0xffff;
-            long crc = f.get(I32, p + 16) & 0xffffffffL;
-            long csize = f.get(I32, p + 20) & 0xffffffffL;
-            long usize = f.get(I32, p + 24) & 0xffffffffL;
-            int nlen = f.get(I16, p + 28) & 0xffff;
-            int xlen = f.get(I16, p + 30) & 0xffff;
-            int clen = f.get(I16, p + 32) & 0xffff;
-            long lho = f.get(I32, p + 42) & 0xffffffffL;
-            if (p + 46 + nlen + xlen + clen > cdOff + cdSize) throw new ConversionException(path, "corrupt zip: central directory entry overruns");
-            String name = new String(f.asSlice(p + 46, nlen).toArray(ValueLayout.JAVA_BYTE), StandardCharsets.UTF_8);
+            if (p + 46 > cdSize || cd.getInt(p) != 0x02014b50) throw new ConversionException(path, "corrupt zip: bad central directory entry");
+            int flags = cd.getShort(p + 8) & 0xffff;
+            int method = cd.getShort(p + 10) & 0xffff;
+            long crc = cd.getInt(p + 16) & 0xffffffffL;
+            long csize = cd.getInt(p + 20) & 0xffffffffL;
+            long usize = cd.getInt(p + 24) & 0xffffffffL;
+            int nlen = cd.getShort(p + 28) & 0xffff;
+            int xlen = cd.getShort(p + 30) & 0xffff;
+            int clen = cd.getShort(p + 32) & 0xffff;
+            long lho = cd.getInt(p + 42) & 0xffffffffL;
+            if (p + 46L + nlen + xlen + clen > cdSize) throw new ConversionException(path, "corrupt zip: central directory entry overruns");
+            byte[] nb = new byte[nlen];
+            cd.get(p + 46, nb);
+            String name = new String(nb, StandardCharsets.UTF_8);
             // ZIP64 extended information: the fields that were 0xffffffff, in order usize, csize, lho
-            long x = p + 46 + nlen;
-            long xend = x + xlen;
+            int x = p + 46 + nlen;
+            int xend = x + xlen;
             while (x + 4 <= xend) {
-                int id = f.get(I16, x) & 0xffff;
-                int len = f.get(I16, x + 2) & 0xffff;
+                int id = cd.getShort(x) & 0xffff;
+                int len = cd.getShort(x + 2) & 0xffff;
                 if (x + 4 + len > xend) break;
                 if (id == 0x0001) {
-                    long q = x + 4;
-                    if (usize == 0xffffffffL && q + 8 <= x + 4 + len) { usize = f.get(I64, q); q += 8; }
-                    if (csize == 0xffffffffL && q + 8 <= x + 4 + len) { csize = f.get(I64, q); q += 8; }
-                    if (lho == 0xffffffffL && q + 8 <= x + 4 + len) { lho = f.get(I64, q); }
+                    int q = x + 4;
+                    if (usize == 0xffffffffL && q + 8 <= x + 4 + len) { usize = cd.getLong(q); q += 8; }
+                    if (csize == 0xffffffffL && q + 8 <= x + 4 + len) { csize = cd.getLong(q); q += 8; }
+                    if (lho == 0xffffffffL && q + 8 <= x + 4 + len) { lho = cd.getLong(q); }
                 }
                 x += 4 + len;
             }
             if ((flags & 1) != 0) throw new ConversionException(path, "zip entry " + name + " is encrypted");
             if (method != 0 && method != 8) throw new ConversionException(path, "zip entry " + name + " uses unsupported compression method " + method);
-            if (lho < 0 || lho + 30 > size || f.get(I32, lho) != 0x04034b50) throw new ConversionException(path, "corrupt zip: bad local header of " + name);
-            int lnlen = f.get(I16, lho + 26) & 0xffff;
-            int lxlen = f.get(I16, lho + 28) & 0xffff;
+            if (lho < 0 || lho + 30 > size) throw new ConversionException(path, "corrupt zip: bad local header of " + name);
+            lh.clear();
+            while (lh.hasRemaining()) {
+                if (ch.read(lh, lho + lh.position()) < 0) throw new ConversionException(path, "corrupt zip: bad local header of " + name);
+            }
+            if (lh.getInt(0) != 0x04034b50) throw new ConversionException(path, "corrupt zip: bad local header of " + name);
+            int lnlen = lh.getShort(26) & 0xffff;
+            int lxlen = lh.getShort(28) & 0xffff;
             long data = lho + 30 + lnlen + lxlen;
             if (csize < 0 || usize < 0 || data + csize > size || data + csize < 0) throw new ConversionException(path, "truncated or corrupt zip: data of " + name + " extends past the end of the file");
             if (method == 0 && csize != usize) throw new ConversionException(path, "corrupt zip: stored entry " + name + " has differing sizes");

@@ -115,7 +115,7 @@ public final class BenchReport {
                             if (llama.isPresent() && backend.equals("CPU")) {
                                 Path raw = chunks.resolve("llama-bench-" + n + ".json");
                                 for (LlamaBench.Entry e : llama.get().run(files.get(shape + "/" + type), threads,
-                                        PROMPT_LENGTHS, GEN_TOKENS, o.llamaReps(), raw)) {
+                                        PROMPT_LENGTHS, o.genTokens(), o.llamaReps(), raw)) {
                                     Map<String, Object> row = new LinkedHashMap<>();
                                     row.put("shape", shape);
                                     row.put("type", type);
@@ -178,7 +178,7 @@ public final class BenchReport {
                     .measurementIterations(3).measurementTime(TimeValue.seconds(1));
             case "smoke" -> b.warmupIterations(1).warmupTime(TimeValue.milliseconds(300))
                     .measurementIterations(1).measurementTime(TimeValue.milliseconds(700))
-                    .param("genTokens", "16").param("textKiB", "16");
+                    .param("genTokens", Integer.toString(o.genTokens())).param("textKiB", "16");
             default -> {
                 // full: the annotations' settings
             }
@@ -230,6 +230,11 @@ public final class BenchReport {
         String note = "";
         boolean fromResults;
         boolean help;
+
+        /** Tokens per decode operation: 64 (the benchmark's default), 16 in the smoke profile. */
+        int genTokens() {
+            return profile.equals("smoke") ? 16 : GEN_TOKENS;
+        }
 
         int llamaReps() {
             return switch (profile) {

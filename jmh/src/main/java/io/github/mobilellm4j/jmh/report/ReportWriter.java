@@ -190,16 +190,19 @@ final class ReportWriter {
 
     private void methodSection(StringBuilder md) {
         md.append("## Method\n\n");
+        Optional<Row> d = find("DecodeBenchmark.decode");
+        String promptTokens = d.map(r -> r.param("promptTokens")).orElse("128");
+        String genTokens = d.map(r -> r.param("genTokens")).orElse(Integer.toString(BenchReport.GEN_TOKENS));
         md.append("""
                 - **Models**: synthetic checkpoints of the exact MobileLLM shapes (layers, heads, KV heads, width, FFN, \
                 32000-token vocabulary), written by the converters' `SyntheticCheckpoint` and converted to GGUF by \
                 `Converter` (default tensor policy of each type). Speed does not depend on the weights' values.
-                - **decode**: batch-1 generation after a 128-token prompt, 64 tokens per operation through \
+                - **decode**: batch-1 generation after a %s-token prompt, %s tokens per operation through \
                 `Session.generate` (greedy, EOS ignored), the sequence rewound to the prompt before each operation.
                 - **ppN**: one N-token prompt evaluated from an empty sequence in one batch (logits of the last token).
                 - JMH: every benchmark in a fork of its own; warm-up iterations before measured ones \
-                (JIT and page cache); ± is JMH's 99.9% confidence half-width (absent with a single iteration).
-                """);
+                (JIT and page cache); ± is JMH's 99.9%% confidence half-width (absent with a single iteration).
+                """.formatted(promptTokens, genTokens));
         if (haveLlama()) {
             md.append("""
                     - **llama.cpp**: `llama-bench` on the same GGUF files with the same thread count, run right after \
@@ -392,7 +395,8 @@ final class ReportWriter {
         }
         SvgChart chart = new SvgChart("mobilellm4j tokens/s by model, weight type and threads ("
                 + machine.path("cpu_model").asText("") + ")");
-        chart.add(new SvgChart.Panel("Decode (batch 1, after a 128-token prompt)", "tokens/s", groups, series, decode));
+        chart.add(new SvgChart.Panel("Decode (batch 1, after a "
+                + find("DecodeBenchmark.decode").map(r -> r.param("promptTokens")).orElse("128") + "-token prompt)", "tokens/s", groups, series, decode));
         chart.add(new SvgChart.Panel("Prompt processing, 512 tokens", "tokens/s", groups, series, pp));
         return chart.render();
     }

@@ -22,6 +22,7 @@ public final class SvgChart {
     private static final int BOTTOM = 60;
     private static final int BAR = 22;
     private static final int GROUP_GAP = 26;
+    private static final int LEGEND = 175;
 
     private final List<Panel> panels = new ArrayList<>();
     private final String title;
@@ -63,7 +64,7 @@ public final class SvgChart {
 
     private static int panelWidth(Panel p) {
         int groupWidth = p.series().size() * BAR + GROUP_GAP;
-        return LEFT + RIGHT + Math.max(1, p.groups().size()) * groupWidth + 140;
+        return LEFT + RIGHT + Math.max(1, p.groups().size()) * groupWidth + LEGEND;
     }
 
     private static void panel(StringBuilder sb, Panel p, int width) {
@@ -74,7 +75,7 @@ public final class SvgChart {
             }
         }
         double top = niceCeil(max);
-        int plotW = width - LEFT - RIGHT - 140;
+        int plotW = width - LEFT - RIGHT - LEGEND;
         int x0 = LEFT;
         int yBase = TOP + PANEL_HEIGHT;
         sb.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"%d\" font-size=\"14\" font-weight=\"bold\">%s</text>%n",
@@ -131,6 +132,7 @@ public final class SvgChart {
     }
 
     static String fmt(double v) {
+        if (v == 0) return "0";
         if (v >= 100) return String.format(Locale.ROOT, "%.0f", v);
         if (v >= 10) return String.format(Locale.ROOT, "%.1f", v);
         return String.format(Locale.ROOT, "%.2f", v);
