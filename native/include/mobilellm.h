@@ -256,7 +256,9 @@ typedef enum mllm_logits_mode {
 } mllm_logits_mode;
 
 /* Appends n_tokens to the sequence and runs the model over them (in chunks of n_batch).
- * Afterwards mllm_session_logits() holds the logits the mode asked for. */
+ * Afterwards mllm_session_logits() holds the logits the mode asked for. Without context_shift, a
+ * call whose tokens do not fit is rejected with MLLM_ERR_CONTEXT_FULL before anything is evaluated.
+ * Each session owns its thread pool: many sessions running at once share the cores. */
 MLLM_API mllm_status mllm_session_eval(mllm_session *session, const int32_t *tokens, int32_t n_tokens,
                                        int32_t logits_mode);
 /* Row-major [n_rows x n_vocab] float logits of the last eval; *n_rows receives the row count.
@@ -297,7 +299,7 @@ typedef struct mllm_sampler_params {
     float min_p;             /* default 0.05; <= 0 = disabled */
     float repeat_penalty;    /* default 1.0 (disabled) */
     int32_t repeat_last_n;   /* default 64 */
-    uint64_t seed;           /* same seed + same logits = same tokens */
+    uint64_t seed;           /* default 0; same seed + same logits = same tokens */
 } mllm_sampler_params;
 
 MLLM_API void mllm_sampler_params_init(mllm_sampler_params *params);
@@ -325,8 +327,11 @@ typedef struct mllm_timings {
 typedef int32_t (*mllm_token_callback)(int32_t token, const char *text, int32_t text_len, void *user_data);
 
 /* Evaluates the prompt, then samples up to n_max tokens, stopping at EOS unless ignore_eos.
- * Generated tokens go to out_tokens (capacity n_max) and their count to *n_out. callback may be
- * NULL. */
+ * Generated tokens go to out_tokens (capacity n_max) and their count to *n_out; EOS itself is not
+ * returned. Every returned token has been evaluated, so afterwards n_past = previous n_past +
+ * n_prompt + *n_out. callback may be NULL; text still held by the streaming detokenizer at the end
+ * is passed to the callback with token -1. When the context fills up (and context_shift is off)
+ * the call returns MLLM_ERR_CONTEXT_FULL with the tokens produced so far in out_tokens/n_out. */
 MLLM_API mllm_status mllm_generate(mllm_session *session, mllm_sampler *sampler, const int32_t *prompt,
                                    int32_t n_prompt, int32_t n_max, int32_t ignore_eos,
                                    int32_t *out_tokens, int32_t *n_out, mllm_token_callback callback,

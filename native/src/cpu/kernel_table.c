@@ -17,6 +17,10 @@ static void build_tables(void) {
         if (lv >= MLLM_CPU_AVX512 && lv <= MLLM_CPU_AMX) mllm_kernels_fill_avx512(k);
         if (lv >= MLLM_CPU_AVX512VNNI && lv <= MLLM_CPU_AMX) mllm_kernels_fill_vnni(k);
 #endif
+#if defined(__aarch64__)
+        if (lv >= MLLM_CPU_NEON) mllm_kernels_fill_neon(k);
+        if (lv >= MLLM_CPU_NEON_DOTPROD) mllm_kernels_fill_neon_dotprod(k);
+#endif
     }
 }
 

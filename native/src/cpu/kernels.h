@@ -49,5 +49,9 @@ void mllm_kernels_fill_avx2(mllm_kernels *k);
 void mllm_kernels_fill_avx512(mllm_kernels *k);
 void mllm_kernels_fill_vnni(mllm_kernels *k);
 #endif
+#if defined(__aarch64__)
+void mllm_kernels_fill_neon(mllm_kernels *k);         /* kernels_neon.c */
+void mllm_kernels_fill_neon_dotprod(mllm_kernels *k); /* kernels_neon_dotprod.c (+dotprod) */
+#endif
 
 #endif
