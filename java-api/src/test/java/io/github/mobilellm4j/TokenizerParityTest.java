@@ -24,16 +24,27 @@ class TokenizerParityTest {
 
     @Test
     void llama2VocabularyMatchesSentencePiece() throws Exception {
-        Path tokenizerJson = TestFiles.llama2TokenizerJson();
-        Path dir = TestFiles.outDir().resolve("llama2-vocab-hf");
-        if (!Files.isRegularFile(dir.resolve("model.safetensors"))) {
-            TinyCheckpoint.write(dir, 32000, 32, 64);
-        }
-        Files.copy(tokenizerJson, dir.resolve("tokenizer.json"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-        try (Model model = Model.load(TestFiles.convert(dir, "llama2-vocab", "f32"))) {
+        try (Model model = Model.load(vocabularyModel("llama2-meta", TestFiles.llama2TokenizerJson()))) {
             assertEquals(32000, model.info().vocabSize());
+            assertArrayEquals(new int[] {1, 15043, 3186}, model.tokenizer().encode("Hello world"),
+                    "LLaMA-2's well-known ids");
             checkCases(model, TestFiles.json(TestFiles.testdata("tokenizer/llama2.ref.json")));
         }
+    }
+
+    @Test
+    void mistralVocabularyFromNpmMatchesSentencePiece() throws Exception {
+        try (Model model = Model.load(vocabularyModel("lenml-mistral", TestFiles.lenmlTokenizerJson()))) {
+            checkCases(model, TestFiles.json(TestFiles.testdata("tokenizer/lenml-mistral.ref.json")));
+        }
+    }
+
+    /** A tiny random model around a 32000-piece tokenizer.json, converted by our converter. */
+    private static Path vocabularyModel(String name, Path tokenizerJson) throws Exception {
+        Path dir = TestFiles.outDir().resolve(name + "-vocab-hf");
+        if (!Files.isRegularFile(dir.resolve("model.safetensors"))) TinyCheckpoint.write(dir, 32000, 32, 64);
+        Files.copy(tokenizerJson, dir.resolve("tokenizer.json"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        return TestFiles.convert(dir, name + "-vocab", "f32");
     }
 
     private static void checkCases(Model model, JsonNode ref) {
