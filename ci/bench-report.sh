@@ -17,10 +17,11 @@
 #
 # Options (all optional; defaults in brackets):
 #   --profile full|quick|smoke   [full: 3x2 s warm-up + 5x2 s measured per benchmark, one fork; about
-#                                 25-30 min for the defaults on 2 cores; quick: about 10 min]
+#                                 30 min for the defaults on 2 cores; quick: about 13 min; smoke: 9 min]
 #   --shapes 125M,350M | all     --types F16,Q8_0,Q4_0     --threads 1,2,<cores>     --backends CPU
 #   --forks N   --llama-bench PATH | --no-llama-bench   --llama-bench-args "..."
 #   --results jmh/results   --out docs/benchmarks.md   --note "text shown at the top of the report"
+#   --parts tokens,extras,load,tokenizer   run only these parts, keep the other results
 #   --from-results               only re-render docs/benchmarks.md from existing results
 #
 # Environment: JAVA_HOME (JDK 22+; /usr/lib/jvm/temurin-25-jdk-amd64 is used when unset and java is

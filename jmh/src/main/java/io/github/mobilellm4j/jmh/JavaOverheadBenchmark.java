@@ -31,8 +31,8 @@ import org.openjdk.jmh.infra.Blackhole;
 
 /**
  * What the Java layer costs. Both benchmarks do the same work on the same file with the same threads: from an
- * empty sequence, evaluate a {@code overheadPrompt}-token prompt, then generate {@code genTokens} tokens greedily
- * (EOS ignored).
+ * empty sequence, evaluate a {@code overheadPrompt}-token prompt, then {@code genTokens} single-token forward
+ * passes, each followed by greedy sampling (EOS ignored). The {@code :tokens} counters count those forward passes.
  * <ul>
  *   <li>{@code cLoop}: the engine's own loop, {@code mllm_generate} called once through the bindings with a NULL
  *       callback and a greedy sampler: no Java code runs between tokens;</li>
@@ -163,7 +163,9 @@ public class JavaOverheadBenchmark {
                     .batchSize(Math.max(1, w.overheadPrompt))
                     .build());
             prompt = w.prompt(loaded.model.info().vocabSize());
-            options = GenerateOptions.builder().maxTokens(w.genTokens).greedy().ignoreEos(true).build();
+            // mllm_generate evaluates every token it returns; Session.generate does not evaluate its last one (it
+            // is never needed). One extra token here makes the forward passes equal: prompt + genTokens.
+            options = GenerateOptions.builder().maxTokens(w.genTokens + 1).greedy().ignoreEos(true).build();
         }
 
         @TearDown(Level.Trial)
@@ -181,7 +183,7 @@ public class JavaOverheadBenchmark {
     public Generation javaApi(JavaLoop loop, TokenCounter counter, Blackhole bh) {
         loop.session.reset();
         Generation g = loop.session.generate(loop.prompt, loop.options, bh::consume);
-        counter.tokens += g.tokens().length;
+        counter.tokens += g.tokens().length - 1; // forward passes after the prompt, as in cLoop
         return g;
     }
 }

@@ -40,6 +40,7 @@ import org.openjdk.jmh.runner.options.TimeValue;
  *   --results DIR                machine-readable results (default jmh/results)
  *   --out FILE                   the Markdown report (default docs/benchmarks.md); the chart goes next to it (.svg)
  *   --note TEXT                  a remark printed at the top of the report (e.g. "machine shared with other jobs")
+ *   --parts tokens,extras,load,tokenizer   run only these parts, keeping the other parts' existing results
  *   --from-results               only rewrite the report from the results already in --results
  * </pre>
  *
@@ -100,10 +101,16 @@ public final class BenchReport {
             llama.ifPresentOrElse(l -> log("llama-bench: " + l.binary()), () -> log("llama-bench: not found, no ratio columns"));
 
             ArrayNode all = json.createArrayNode();
+            if (!o.parts.containsAll(Options.ALL_PARTS) && Files.isRegularFile(jmhJson)) {
+                // re-running some parts: keep the other parts' results
+                for (JsonNode r : json.readTree(jmhJson.toFile())) {
+                    if (!o.parts.contains(partOf(r.path("benchmark").asText()))) all.add(r);
+                }
+            }
             List<Map<String, Object>> llamaRows = new ArrayList<>();
             Path chunks = Files.createDirectories(o.results.resolve("runs"));
             int n = 0;
-            for (String shape : o.shapes) {
+            for (String shape : o.parts.contains("tokens") ? o.shapes : List.<String>of()) {
                 for (String type : o.types) {
                     for (String backend : o.backends) {
                         for (int threads : o.threads) {
@@ -135,18 +142,25 @@ public final class BenchReport {
                 }
             }
             int maxThreads = o.threads.stream().max(Integer::compare).orElse(1);
-            log("embeddings + Java-layer overhead, " + maxThreads + " threads");
-            runJmh(PKG + "(EmbeddingBenchmark|JavaOverheadBenchmark)\\.", Map.of(
+            if (o.parts.contains("extras")) {
+                log("embeddings + Java-layer overhead, " + maxThreads + " threads");
+                runJmh(PKG + "(EmbeddingBenchmark|JavaOverheadBenchmark)\\.", Map.of(
                     "shape", o.shapes.toArray(String[]::new), "type", o.types.toArray(String[]::new),
                     "backend", o.backends.toArray(String[]::new), "threads", new String[] {Integer.toString(maxThreads)}),
                     chunks.resolve("extras.json"), all);
-            save(jmhJson, all);
-            log("model load time");
-            runJmh(PKG + "LoadBenchmark\\.", Map.of("shape", o.shapes.toArray(String[]::new),
-                    "type", o.types.toArray(String[]::new)), chunks.resolve("load.json"), all);
-            log("tokenizer");
-            runJmh(PKG + "TokenizerBenchmark\\.", Map.of(), chunks.resolve("tokenizer.json"), all);
-            save(jmhJson, all);
+                save(jmhJson, all);
+            }
+            if (o.parts.contains("load")) {
+                log("model load time");
+                runJmh(PKG + "LoadBenchmark\\.", Map.of("shape", o.shapes.toArray(String[]::new),
+                        "type", o.types.toArray(String[]::new)), chunks.resolve("load.json"), all);
+                save(jmhJson, all);
+            }
+            if (o.parts.contains("tokenizer")) {
+                log("tokenizer");
+                runJmh(PKG + "TokenizerBenchmark\\.", Map.of(), chunks.resolve("tokenizer.json"), all);
+                save(jmhJson, all);
+            }
             log(String.format(Locale.ROOT, "suite done in %.1f min", (System.nanoTime() - started) / 60e9));
         }
         if (!Files.isRegularFile(jmhJson)) {
@@ -196,6 +210,15 @@ public final class BenchReport {
         }
     }
 
+    /** The report part a benchmark belongs to (see --parts). */
+    static String partOf(String benchmark) {
+        String b = ReportWriter.shortName(benchmark);
+        if (b.startsWith("DecodeBenchmark.") || b.startsWith("PromptBenchmark.")) return "tokens";
+        if (b.startsWith("EmbeddingBenchmark.") || b.startsWith("JavaOverheadBenchmark.")) return "extras";
+        if (b.startsWith("LoadBenchmark.")) return "load";
+        return "tokenizer";
+    }
+
     private void save(Path file, ArrayNode all) throws IOException {
         json.writeValue(file.toFile(), all);
     }
@@ -215,9 +238,12 @@ public final class BenchReport {
                 usage: BenchReport [--profile full|quick|smoke] [--shapes 125M,350M|all] [--types F16,Q8_0,Q4_0]
                                    [--threads 1,2,N] [--backends CPU] [--forks N] [--llama-bench PATH | --no-llama-bench]
                                    [--llama-bench-args "..."] [--results jmh/results] [--out docs/benchmarks.md]
-                                   [--note TEXT] [--from-results]""";
+                                   [--parts tokens,extras,load,tokenizer] [--note TEXT] [--from-results]""";
+
+        static final List<String> ALL_PARTS = List.of("tokens", "extras", "load", "tokenizer");
 
         String profile = "full";
+        List<String> parts = ALL_PARTS;
         List<String> shapes = List.of("125M", "350M");
         List<String> types = List.of("F16", "Q8_0", "Q4_0");
         List<Integer> threads = defaultThreads();
@@ -287,6 +313,12 @@ public final class BenchReport {
                             case "--results" -> o.results = Path.of(v);
                             case "--out" -> o.out = Path.of(v);
                             case "--note" -> o.note = v;
+                            case "--parts" -> {
+                                o.parts = list(v).stream().map(x -> x.toLowerCase(Locale.ROOT)).toList();
+                                for (String x : o.parts) {
+                                    if (!ALL_PARTS.contains(x)) throw new IllegalArgumentException("--parts takes " + ALL_PARTS);
+                                }
+                            }
                             default -> throw new IllegalArgumentException("unknown option " + a);
                         }
                     }

@@ -313,7 +313,8 @@ final class ReportWriter {
                 md.append("– | – | – |\n");
             }
         }
-        md.append("\nA negative overhead means the difference is within the noise of the measurement.\n\n");
+        md.append("\nWhere the ± intervals of the two columns overlap the difference is not significant; a negative "
+                + "overhead is always noise.\n\n");
     }
 
     private void loadSection(StringBuilder md) {

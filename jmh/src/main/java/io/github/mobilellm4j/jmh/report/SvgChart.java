@@ -63,7 +63,7 @@ public final class SvgChart {
     }
 
     private static int panelWidth(Panel p) {
-        int groupWidth = p.series().size() * BAR + GROUP_GAP;
+        int groupWidth = groupWidth(p);
         return LEFT + RIGHT + Math.max(1, p.groups().size()) * groupWidth + LEGEND;
     }
 
@@ -93,10 +93,10 @@ public final class SvgChart {
         sb.append(String.format(Locale.ROOT, "<text transform=\"translate(16,%d) rotate(-90)\" text-anchor=\"middle\">%s</text>%n",
                 TOP + PANEL_HEIGHT / 2, esc(p.yLabel())));
         int nSeries = p.series().size();
-        int groupW = nSeries * BAR + GROUP_GAP;
+        int groupW = groupWidth(p);
         double scale = top > 0 ? PANEL_HEIGHT / top : 0;
         for (int g = 0; g < p.groups().size(); g++) {
-            int gx = x0 + GROUP_GAP / 2 + g * groupW;
+            int gx = x0 + (groupW - nSeries * BAR) / 2 + g * groupW;
             for (int s = 0; s < nSeries; s++) {
                 double v = p.values()[g][s];
                 if (Double.isNaN(v)) continue;
@@ -119,6 +119,13 @@ public final class SvgChart {
                     lx, ly - 10, COLORS[s % COLORS.length]));
             sb.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"%d\">%s</text>%n", lx + 18, ly, esc(p.series().get(s))));
         }
+    }
+
+    /** Room for the bars of a group and for its label below them. */
+    private static int groupWidth(Panel p) {
+        int longest = 0;
+        for (String g : p.groups()) longest = Math.max(longest, g.length());
+        return Math.max(p.series().size() * BAR + GROUP_GAP, longest * 7 + 14);
     }
 
     /** The smallest 1, 2 or 5 times a power of ten at or above v (1 for v <= 0). */
