@@ -9,6 +9,7 @@
 # Environment:
 #   MLLM_JOBS=N              parallel compile/test jobs (default 2)
 #   MLLM_CI_SKIP_MAVEN=1     skip step 1;   MLLM_CI_SKIP_SANITIZE=1  skip step 2
+#   MLLM_CI_SKIP_BENCH=1     skip the JMH smoke run
 #   MLLM_MAVEN_ARGS="..."    extra arguments for ./mvnw (e.g. "-o" or "-pl native,bindings -am")
 #   ASAN_OPTIONS / UBSAN_OPTIONS override the defaults below.
 # Exits non-zero on the first failure.
@@ -25,6 +26,12 @@ if [[ "${MLLM_CI_SKIP_MAVEN:-0}" != 1 ]]; then
   step "1/2 ./mvnw -B verify (includes native build + ctest)"
   # shellcheck disable=SC2086
   ./mvnw -B -Dmobilellm.native.jobs="$jobs" ${MLLM_MAVEN_ARGS:-} verify
+fi
+
+if [[ "${MLLM_CI_SKIP_BENCH:-0}" != 1 ]]; then
+  step "JMH smoke run: every benchmark once on the 125M shape, non-zero scores asserted"
+  # shellcheck disable=SC2086
+  ./mvnw -B -Dmobilellm.native.jobs="$jobs" ${MLLM_MAVEN_ARGS:-} -pl jmh -am verify -Pbench-smoke -DskipTests
 fi
 
 if [[ "${MLLM_CI_SKIP_SANITIZE:-0}" != 1 ]]; then
