@@ -38,6 +38,10 @@ final class Sampler implements AutoCloseable {
         return t;
     }
 
+    MemorySegment handle() {
+        return handle;
+    }
+
     void accept(int token) {
         Native.check(mllm_sampler_accept(handle, token), "sampler accept");
     }

@@ -161,6 +161,47 @@ public final class Session implements AutoCloseable {
         });
     }
 
+    /**
+     * Generates with the engine's own decode loop (mllm_generate): no Java code runs between tokens, so this is
+     * the baseline the Java loop of {@link #generate(int[], GenerateOptions, Consumer)} is measured against.
+     * Same tokens and text as generate(); stop strings are not supported here.
+     */
+    public Generation generateNative(int[] promptTokens, GenerateOptions options) {
+        java.util.Objects.requireNonNull(promptTokens, "promptTokens");
+        java.util.Objects.requireNonNull(options, "options");
+        if (promptTokens.length == 0) throw new IllegalArgumentException("the prompt has no tokens");
+        if (!options.stopStrings().isEmpty()) {
+            throw new IllegalArgumentException("generateNative does not support stop strings; use generate()");
+        }
+        for (int t : promptTokens) {
+            if (t < 0 || t >= vocab) throw new IllegalArgumentException("token id " + t + " out of range [0, " + vocab + ")");
+        }
+        return call(() -> {
+            try (Arena a = Arena.ofConfined(); Sampler sampler = new Sampler(options.sampler(), vocab);
+                    StreamingDetokenizer detok = new StreamingDetokenizer(model, false)) {
+                int max = options.maxTokens();
+                MemorySegment prompt = a.allocateFrom(ValueLayout.JAVA_INT, promptTokens);
+                MemorySegment out = a.allocate(ValueLayout.JAVA_INT, Math.max(1, max));
+                MemorySegment nOut = a.allocate(ValueLayout.JAVA_INT);
+                MemorySegment timings = io.github.mobilellm4j.bindings.mllm_timings.allocate(a);
+                epoch++;
+                int status = mllm_generate(handle, sampler.handle(), prompt, promptTokens.length, max,
+                        options.ignoreEos() ? 1 : 0, out, nOut, MemorySegment.NULL, MemorySegment.NULL, timings);
+                Native.check(status, "generate");
+                int n = nOut.get(ValueLayout.JAVA_INT, 0);
+                int[] tokens = out.asSlice(0, 4L * n).toArray(ValueLayout.JAVA_INT);
+                StringBuilder text = new StringBuilder();
+                for (int t : tokens) text.append(detok.push(t));
+                text.append(detok.flush());
+                StopReason reason = n < max ? StopReason.EOS : StopReason.MAX_TOKENS;
+                Timings t = new Timings(promptTokens.length, n,
+                        io.github.mobilellm4j.bindings.mllm_timings.prompt_seconds(timings),
+                        io.github.mobilellm4j.bindings.mllm_timings.generate_seconds(timings));
+                return new Generation(text.toString(), promptTokens.clone(), tokens, reason, t);
+            }
+        });
+    }
+
     /** Streams generated tokens lazily; close the stream (try-with-resources) if you stop early. */
     public Stream<GeneratedToken> stream(String prompt, GenerateOptions options) {
         return stream(encodePrompt(prompt, options), options);

@@ -182,6 +182,26 @@ class ApiBehaviourTest {
     }
 
     @Test
+    void nativeLoopGivesTheSameGenerationAsTheJavaLoop() {
+        int[] prompt = model.tokenizer().encode(PROMPT);
+        for (GenerateOptions o : new GenerateOptions[] {greedy(10), GenerateOptions.builder().greedy().maxTokens(64).build(),
+                GenerateOptions.builder().maxTokens(12).ignoreEos(true).sampler(io.github.mobilellm4j.sampling.SamplerOptions
+                        .builder().temperature(0.9f).seed(5).build()).build()}) {
+            Generation java;
+            Generation c;
+            try (Session s = model.newSession()) {
+                java = s.generate(prompt, o, null);
+            }
+            try (Session s = model.newSession()) {
+                c = s.generateNative(prompt, o);
+            }
+            assertArrayEquals(java.tokens(), c.tokens());
+            assertEquals(java.text(), c.text());
+            assertEquals(java.stopReason(), c.stopReason());
+        }
+    }
+
+    @Test
     void seededSamplingIsReproducible() {
         int[] prompt = model.tokenizer().encode(PROMPT);
         GenerateOptions o = GenerateOptions.builder().maxTokens(16).ignoreEos(true)
