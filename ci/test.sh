@@ -9,7 +9,7 @@
 # Environment:
 #   MLLM_JOBS=N              parallel compile/test jobs (default 2)
 #   MLLM_CI_SKIP_MAVEN=1     skip step 1;   MLLM_CI_SKIP_SANITIZE=1  skip step 2
-#   MLLM_CI_SKIP_BENCH=1     skip the JMH smoke run
+#   MLLM_CI_SKIP_BENCH=1     skip the JMH smoke run;  MLLM_CI_SKIP_CROSS=1  skip the qemu runs
 #   MLLM_MAVEN_ARGS="..."    extra arguments for ./mvnw (e.g. "-o" or "-pl native,bindings -am")
 #   ASAN_OPTIONS / UBSAN_OPTIONS override the defaults below.
 # Exits non-zero on the first failure.
@@ -45,6 +45,13 @@ if [[ "${MLLM_CI_SKIP_SANITIZE:-0}" != 1 ]]; then
   export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1:strict_string_checks=1:detect_stack_use_after_return=1}
   export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
   ctest --test-dir "$build" --output-on-failure --parallel "$jobs"
+fi
+
+if [[ "${MLLM_CI_SKIP_CROSS:-0}" != 1 ]]; then
+  step "x86 CPU levels: qemu-x86_64 Haswell (avx2), Nehalem (scalar); native MOBILELLM_CPU=each level"
+  MLLM_TEST_EXCLUDE='^test_vulkan$' ci/test-x86-levels.sh   # the Vulkan test runs once, in step 1
+  step "aarch64: cross build, ctest under qemu-aarch64 -cpu max (neon-dotprod) and cortex-a53 (neon)"
+  ci/test-aarch64.sh
 fi
 
 step "all tests passed in $(( $(date +%s) - started ))s"
