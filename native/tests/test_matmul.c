@@ -183,7 +183,7 @@ int main(void) {
         for (int l = MLLM_CPU_AVX2; l <= (int)top; l++) levels[n_levels++] = (mllm_cpu_level_t)l;
     }
     mllm_threadpool *pools[3] = {mllm_threadpool_create(1), mllm_threadpool_create(2), mllm_threadpool_create(3)};
-    static const int64_t ks[] = {32, 96, 576};
+    static const int64_t ks[] = {32, 96, 576, 128}; /* 576, 128: the 4x4 tiles (k % 64 == 0) */
     for (int li = 0; li < n_levels; li++) {
         const char *name = mllm_cpu_level_name(levels[li]);
         CHECK(mllm_cpu_set_level_by_name(name) == 0, "set level %s", name);
@@ -192,7 +192,7 @@ int main(void) {
         for (int ti = 0; ti < N_TYPES; ti++) {
             /* The scalar level's quantized dots are the reference ones: results must match exactly. */
             int exact = levels[li] == MLLM_CPU_SCALAR && !is_float_type(WEIGHT_TYPES[ti]);
-            for (int ki = 0; ki < 3; ki++) {
+            for (int ki = 0; ki < 4; ki++) {
                 for (int64_t m = 1; m <= 7; m++)
                     check_matmul(WEIGHT_TYPES[ti], 37, ks[ki], m, pools[m % 3], exact, name);
                 check_matmul(WEIGHT_TYPES[ti], 19, ks[ki], 13, pools[2], exact, name);

@@ -16,6 +16,12 @@ static double now_s(void) {
     return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
+static double cpu_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
 static int cmp_d(const void *a, const void *b) {
     double x = *(const double *)a, y = *(const double *)b;
     return (x > y) - (x < y);
@@ -60,38 +66,40 @@ int main(int argc, char **argv) {
     if (mllm_session_create(model, &sp, &s)) { fprintf(stderr, "session: %s\n", mllm_last_error()); return 1; }
     int32_t *toks = malloc(sizeof(int32_t) * (size_t)(p > 0 ? p : 1));
     for (int i = 0; i < p; i++) toks[i] = 1 + (i * 7919) % 1000;
-    double pp[100], tg[100];
+    double pp[100], tg[100], ppc[100], tgc[100]; /* t/s, and CPU ms per token (all threads) */
     /* warm-up: one short prompt and a few tokens */
     mllm_session_eval(s, toks, p > 8 ? 8 : (p > 0 ? p : 1), MLLM_LOGITS_LAST);
     mllm_session_reset(s);
     for (int r = 0; r < reps; r++) {
         if (p > 0) {
             mllm_session_reset(s);
-            double t0 = now_s();
+            double t0 = now_s(), c0 = cpu_s();
             if (mllm_session_eval(s, toks, p, MLLM_LOGITS_LAST)) { fprintf(stderr, "eval: %s\n", mllm_last_error()); return 1; }
             pp[r] = p / (now_s() - t0);
+            ppc[r] = (cpu_s() - c0) * 1e3 / p;
         }
         if (n > 0) {
             mllm_session_reset(s);
             int32_t t = 1;
-            double t0 = now_s();
+            double t0 = now_s(), c0 = cpu_s();
             for (int i = 0; i < n; i++) {
                 if (mllm_session_eval(s, &t, 1, MLLM_LOGITS_LAST)) { fprintf(stderr, "eval: %s\n", mllm_last_error()); return 1; }
                 t = 1 + (i * 31) % 1000;
             }
             tg[r] = n / (now_s() - t0);
+            tgc[r] = (cpu_s() - c0) * 1e3 / n;
         }
     }
     printf("model %s threads %d cpu %s\n", path, threads, mllm_cpu_level());
     if (p > 0) {
         printf("pp%d:", p);
         for (int r = 0; r < reps; r++) printf(" %.1f", pp[r]);
-        printf("  median %.1f t/s\n", median(pp, reps));
+        printf("  median %.1f t/s  cpu %.3f ms/token\n", median(pp, reps), median(ppc, reps));
     }
     if (n > 0) {
         printf("tg%d:", n);
         for (int r = 0; r < reps; r++) printf(" %.1f", tg[r]);
-        printf("  median %.1f t/s\n", median(tg, reps));
+        printf("  median %.1f t/s  cpu %.3f ms/token\n", median(tg, reps), median(tgc, reps));
     }
     free(toks);
     mllm_session_free(s);

@@ -7,6 +7,7 @@
 
 #include "api/errors.h"
 #include "gguf/gguf.h"
+#include "graph/backend.h"
 #include "model/model.h"
 
 #define MAX_THREADS 512
@@ -39,8 +40,10 @@ mllm_status mllm_model_load(const char *path, const mllm_model_params *params, m
     if (p.n_threads < 0 || p.n_threads > MAX_THREADS) {
         return mllm_fail(MLLM_ERR_INVALID_ARGUMENT, "n_threads %d is outside 0..%d", p.n_threads, MAX_THREADS);
     }
-    if (p.backend == MLLM_BACKEND_VULKAN) return mllm_fail(MLLM_ERR_BACKEND, "Vulkan backend not built");
-    if (p.backend != MLLM_BACKEND_CPU && p.backend != MLLM_BACKEND_AUTO) {
+    if (p.backend == MLLM_BACKEND_VULKAN && !mllm_vulkan_built()) {
+        return mllm_fail(MLLM_ERR_BACKEND, "Vulkan backend not built (the library was configured without Vulkan headers or glslc)");
+    }
+    if (p.backend != MLLM_BACKEND_CPU && p.backend != MLLM_BACKEND_AUTO && p.backend != MLLM_BACKEND_VULKAN) {
         return mllm_fail(MLLM_ERR_INVALID_ARGUMENT, "unknown backend %d", p.backend);
     }
     mllm_gguf *f;
@@ -52,7 +55,16 @@ mllm_status mllm_model_load(const char *path, const mllm_model_params *params, m
         mllm_model_destroy(m);
         return s;
     }
-    m->backend = MLLM_BACKEND_CPU; /* AUTO: no GPU backend is built yet */
+    m->backend = MLLM_BACKEND_CPU;
+    m->gpu_device = p.gpu_device;
+    if (p.backend != MLLM_BACKEND_CPU) { /* AUTO: Vulkan when a device suits the model, else the CPU */
+        s = mllm_vulkan_check(m, p.gpu_device, p.backend == MLLM_BACKEND_AUTO);
+        if (!s) m->backend = MLLM_BACKEND_VULKAN;
+        else if (p.backend == MLLM_BACKEND_VULKAN) {
+            mllm_model_destroy(m);
+            return s;
+        }
+    }
     m->n_threads = p.n_threads ? p.n_threads : default_threads();
     m->info.backend = m->backend;
     m->info.n_threads = m->n_threads;

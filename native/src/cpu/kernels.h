@@ -24,11 +24,30 @@ typedef void (*mllm_dot_fn)(int64_t k, const void *w_row, const void *x, size_t 
 /* Converts k floats to the activation type (q8_0 / q8_1), bytes identical to the reference. */
 typedef void (*mllm_quantize_fn)(const float *x, void *y, int64_t k);
 
+/* Single-row matmul (decode): y[r] = dot(row r of w, x) for r in [r0, r1); w points at row r0 and
+ * rows are w_row_bytes apart; x is the q8_0 row and xd its expanded scales (as for dot).
+ * aux is the activation row's kernel layout built by mllm_gemv_aux (matmul.c), per pair of
+ * blocks b, b+1: 64 activation bytes ordered (b 0..15, b+1 0..15, b 16..31, b+1 16..31), then
+ * 16 int32 holding -8 times each 4-byte group's sum (the q4_0 offset), then 16 floats with the
+ * blocks' scales in the matching lane order (b x4, b+1 x4, b x4, b+1 x4); a missing last b+1 is
+ * zeros. */
+typedef void (*mllm_gemv_fn)(int64_t k, const void *w, size_t w_row_bytes, int64_t r0, int64_t r1,
+                             const void *x, const float *xd, const void *aux, float *y);
+#define MLLM_GEMV_PAIR_BYTES 192
+
+/* 4x4 tile for prompts: out[i * 4 + j] = dot(row i of w, x row j) for i, j < 4; w rows are
+ * w_row_bytes apart, x rows (the weight type's vec_dot_type) x_stride apart, xd as for dot with
+ * xd_stride floats between rows. Only for k a multiple of 64 (pairs of blocks). */
+typedef void (*mllm_gemm4_fn)(int64_t k, const void *w, size_t w_row_bytes, const void *x, size_t x_stride,
+                              const float *xd, int64_t xd_stride, float *out);
+
 enum { MLLM_KSLOT_F32, MLLM_KSLOT_F16, MLLM_KSLOT_BF16, MLLM_KSLOT_Q8_0, MLLM_KSLOT_Q4_0,
        MLLM_KSLOT_Q4_1, MLLM_KSLOT_Q5_0, MLLM_KSLOT_Q5_1, MLLM_KSLOT_COUNT };
 
 typedef struct mllm_kernels {
     mllm_dot_fn dot[MLLM_KSLOT_COUNT];
+    mllm_gemv_fn gemv[MLLM_KSLOT_COUNT]; /* optional (NULL: dot is used); q8_0 activations only */
+    mllm_gemm4_fn gemm4[MLLM_KSLOT_COUNT]; /* optional (NULL: dot is used) */
     mllm_quantize_fn quantize_q8_0;
     mllm_quantize_fn quantize_q8_1;
     float (*vec_dot_f32)(const float *a, const float *b, int64_t n);
@@ -36,6 +55,11 @@ typedef struct mllm_kernels {
     void (*axpy_f16)(float *y, const uint16_t *x, float a, int64_t n);
     void (*axpy_f32)(float *y, const float *x, float a, int64_t n);
     void (*f32_to_f16)(uint16_t *dst, const float *src, int64_t n);
+    /* One head of causal attention over an f16 cache: s[j] = scale * dot(q, k_j) for j < n
+     * (k_j = k + j * stride elements), softmax, out = sum_j p_j v_j (v_j likewise); s holds n
+     * floats of scratch. */
+    void (*attn_f16)(const float *q, const uint16_t *k, const uint16_t *v, size_t stride, int32_t n, int32_t hd,
+                     float scale, float *s, float *out);
 } mllm_kernels;
 
 /* Kernel slot of a weight type, -1 if no matmul exists for it. */

@@ -99,11 +99,12 @@ MLLM_INLINE float wd_q5_0(const void *w, int64_t b) { return h2f(((const block_q
     }                                                                                           \
     const int64_t nb = k / 32, spr = nb * MLLM_XD_LANES; /* xd floats per row */                \
     int64_t b = 0;                                                                              \
-    if (NX == 1)                                                                                \
-        for (; b + 2 <= nb; b += 2) {                                                           \
-            SYM_STEP(WQ, WD, b, acc);                                                           \
-            SYM_STEP(WQ, WD, b + 1, acc2);                                                      \
-        }                                                                                       \
+    /* every NX alike: a row's bits must not depend on how many rows share the call (batch =  \
+     * token by token, test_model_demo) */                                                     \
+    for (; b + 2 <= nb; b += 2) {                                                           \
+        SYM_STEP(WQ, WD, b, acc);                                                               \
+        SYM_STEP(WQ, WD, b + 1, acc2);                                                          \
+    }                                                                                           \
     for (; b < nb; b++) SYM_STEP(WQ, WD, b, acc);                                               \
     for (int j = 0; j < NX; j++) out[j] = hsum256(_mm256_add_ps(acc[j], acc2[j]));
 

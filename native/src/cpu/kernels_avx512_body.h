@@ -7,6 +7,8 @@
 #error "define MLLM_VNNI and MLLM_FILL_FN before including kernels_avx512_body.h"
 #endif
 
+#include <math.h>
+
 #include "cpu/simd_x86_common.h"
 
 /* ---- int8 products --------------------------------------------------------------------------- */
@@ -265,6 +267,182 @@ DOT_ENTRY(dot_q5_0)
 DOT_ENTRY(dot_q4_1)
 DOT_ENTRY(dot_q5_1)
 
+/* ---- single-row matmul (decode) ---------------------------------------------------------------- */
+
+/* [d0, d1] halves -> 16 floats in the lane pattern PAT (0: d0, 1: d1). */
+MLLM_INLINE __m512 pair_scales(mllm_fp16 d0, mllm_fp16 d1, __m512i pat) {
+    __m128i hh = _mm_insert_epi16(_mm_cvtsi32_si128(d0), d1, 1);
+    return _mm512_permutexvar_ps(pat, _mm512_castps128_ps512(_mm_cvtph_ps(hh)));
+}
+
+/* unsigned bytes times signed bytes summed over groups of 4, added to acc */
+MLLM_INLINE __m512i dp_u8s8_acc(__m512i acc, __m512i u, __m512i s) {
+#if MLLM_VNNI
+    return _mm512_dpbusd_epi32(acc, u, s);
+#else
+    return _mm512_add_epi32(acc, _mm512_madd_epi16(_mm512_maddubs_epi16(u, s), _mm512_set1_epi16(1)));
+#endif
+}
+
+/* q4_0 weights: nibbles (0..15) times the permuted activations, with the -8 offset folded into
+ * the accumulator's start value (aux layout in kernels.h); two pairs of blocks per step. */
+static void gemv_q4_0(int64_t k, const void *w, size_t wrb, int64_t r0, int64_t r1, const void *xv, const float *xd,
+                      const void *aux, float *y) {
+    const int64_t nb = k / 32, np = nb / 2;
+    const __m512i m4 = _mm512_set1_epi8(0x0f);
+    const __m512i pat = _mm512_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, 1);
+    const uint8_t *A = aux;
+    for (int64_t r = r0; r < r1; r++) {
+        const block_q4_0 *wb = (const block_q4_0 *)((const char *)w + (size_t)(r - r0) * wrb);
+        __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
+        int64_t p = 0;
+        for (; p < np; p++) {
+            const block_q4_0 *b0 = wb + 2 * p;
+            const uint8_t *a = A + (size_t)p * MLLM_GEMV_PAIR_BYTES;
+            __m256i v = _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_loadu_si128((const __m128i *)b0[0].qs)),
+                                                _mm_loadu_si128((const __m128i *)b0[1].qs), 1);
+            __m512i nib = _mm512_and_si512(_mm512_inserti64x4(_mm512_castsi256_si512(v), _mm256_srli_epi16(v, 4), 1), m4);
+            __m512i s = dp_u8s8_acc(_mm512_loadu_si512((const void *)(a + 64)), nib, _mm512_loadu_si512((const void *)a));
+            __m512 d = _mm512_mul_ps(pair_scales(b0[0].d, b0[1].d, pat), _mm512_loadu_ps((const float *)(a + 128)));
+            if (p & 1) acc1 = _mm512_fmadd_ps(d, _mm512_cvtepi32_ps(s), acc1);
+            else acc0 = _mm512_fmadd_ps(d, _mm512_cvtepi32_ps(s), acc0);
+        }
+        if (2 * p < nb) { /* odd last block: its pair partner is zeros in aux */
+            const block_q4_0 *b0 = wb + 2 * p;
+            const uint8_t *a = A + (size_t)p * MLLM_GEMV_PAIR_BYTES;
+            __m256i v = _mm256_zextsi128_si256(_mm_loadu_si128((const __m128i *)b0[0].qs));
+            __m512i nib = _mm512_and_si512(_mm512_inserti64x4(_mm512_castsi256_si512(v), _mm256_srli_epi16(v, 4), 1), m4);
+            __m512i s = dp_u8s8_acc(_mm512_loadu_si512((const void *)(a + 64)), nib, _mm512_loadu_si512((const void *)a));
+            __m512 d = _mm512_mul_ps(pair_scales(b0[0].d, 0, pat), _mm512_loadu_ps((const float *)(a + 128)));
+            acc0 = _mm512_fmadd_ps(d, _mm512_cvtepi32_ps(s), acc0);
+        }
+        y[r] = hsum512(_mm512_add_ps(acc0, acc1));
+    }
+}
+
+/* q8_0 weights against the plain q8_0 row: pairs of blocks in one register, sign trick for the
+ * signed x signed products, scales from xd. */
+static void gemv_q8_0(int64_t k, const void *w, size_t wrb, int64_t r0, int64_t r1, const void *xv, const float *xd,
+                      const void *aux, float *y) {
+    const int64_t nb = k / 32, np = nb / 2;
+    const block_q8_0 *x = xv;
+    const __m512i pat = _mm512_setr_epi32(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1);
+    for (int64_t r = r0; r < r1; r++) {
+        const block_q8_0 *wb = (const block_q8_0 *)((const char *)w + (size_t)(r - r0) * wrb);
+        __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
+        int64_t p = 0;
+        for (; p < np; p++) {
+            const block_q8_0 *b0 = wb + 2 * p;
+            __m512i wq = join256(_mm256_loadu_si256((const __m256i *)b0[0].qs), _mm256_loadu_si256((const __m256i *)b0[1].qs));
+            __m512i xq = join256(xq8(x, 2 * p), xq8(x, 2 * p + 1));
+            __m512i s = dot_s8_512(wq, xq);
+            __m512 d = _mm512_mul_ps(pair_scales(b0[0].d, b0[1].d, pat), _mm512_loadu_ps(xd + 2 * p * MLLM_XD_LANES));
+            if (p & 1) acc1 = _mm512_fmadd_ps(d, _mm512_cvtepi32_ps(s), acc1);
+            else acc0 = _mm512_fmadd_ps(d, _mm512_cvtepi32_ps(s), acc0);
+        }
+        float t = hsum512(_mm512_add_ps(acc0, acc1));
+        if (2 * p < nb) {
+            __m256i s = dot_s8_256(q8_0_w(wb, 2 * p), xq8(x, 2 * p));
+            t += hsum256(_mm256_mul_ps(_mm256_set1_ps(q8_0_d(wb, 2 * p) * h2f(x[2 * p].d)), _mm256_cvtepi32_ps(s)));
+        }
+        y[r] = t;
+    }
+}
+
+#if MLLM_VNNI
+/* ---- 4x4 tiles (prompt processing) --------------------------------------------------------------
+ * Every (weight row, activation row) pair costs one vpdpbusd, a convert, a scale multiply and an
+ * fma per two blocks; the unsigned operand's offset is removed by starting the accumulator at a
+ * precomputed correction: q4_0 multiplies nibbles (0..15) by x and starts at -8 * sum(x); q8_0
+ * multiplies x + 128 (unsigned) by w and starts at -128 * sum(w). Lanes 0..7 hold block b, 8..15
+ * block b+1. */
+
+/* out[i] = horizontal sum of a[i] for 8 vectors */
+MLLM_INLINE __m256 hsum8x8(const __m256 *a) {
+    __m256 h01 = _mm256_hadd_ps(a[0], a[1]), h23 = _mm256_hadd_ps(a[2], a[3]);
+    __m256 h45 = _mm256_hadd_ps(a[4], a[5]), h67 = _mm256_hadd_ps(a[6], a[7]);
+    __m256 q0 = _mm256_hadd_ps(h01, h23), q1 = _mm256_hadd_ps(h45, h67); /* per 128-bit half: sums of 0..3 / 4..7 */
+    __m256 lo = _mm256_permute2f128_ps(q0, q1, 0x20), hi = _mm256_permute2f128_ps(q0, q1, 0x31);
+    return _mm256_add_ps(lo, hi);
+}
+
+/* out[i] = horizontal sum of acc[i], i < 16 */
+MLLM_INLINE void hsum16(const __m512 *acc, float *out) {
+    __m256 h[16];
+    for (int i = 0; i < 16; i++) h[i] = _mm256_add_ps(_mm512_castps512_ps256(acc[i]), _mm512_extractf32x8_ps(acc[i], 1));
+    _mm256_storeu_ps(out, hsum8x8(h));
+    _mm256_storeu_ps(out + 8, hsum8x8(h + 8));
+}
+
+/* both blocks' nibbles in element order: (b 0..15, b 16..31, b+1 0..15, b+1 16..31) */
+MLLM_INLINE __m512i q4_0_nib2(const block_q4_0 *blk) {
+    __m256i both = _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_loadu_si128((const __m128i *)blk[0].qs)),
+                                           _mm_loadu_si128((const __m128i *)blk[1].qs), 1);
+    __m512i z = _mm512_inserti64x4(_mm512_castsi256_si512(both), _mm256_srli_epi16(both, 4), 1);
+    z = _mm512_and_si512(z, _mm512_set1_epi8(0x0f)); /* lo b, lo b+1, hi b, hi b+1 */
+    return _mm512_shuffle_i64x2(z, z, _MM_SHUFFLE(3, 1, 2, 0));
+}
+
+static void gemm4_q4_0(int64_t k, const void *w, size_t wrb, const void *xv, size_t xs, const float *xd,
+                       int64_t xds, float *out) {
+    const int64_t np = k / 64;
+    const __m512i pat = _mm512_setr_epi32(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1);
+    const __m512i eights = _mm512_set1_epi8(8);
+    __m512 acc[16];
+    for (int i = 0; i < 16; i++) acc[i] = _mm512_setzero_ps();
+    for (int64_t p = 0; p < np; p++) {
+        __m512i nib[4];
+        __m512 dw[4];
+        for (int i = 0; i < 4; i++) {
+            const block_q4_0 *b0 = (const block_q4_0 *)((const char *)w + (size_t)i * wrb) + 2 * p;
+            nib[i] = q4_0_nib2(b0);
+            dw[i] = pair_scales(b0[0].d, b0[1].d, pat);
+        }
+        for (int j = 0; j < 4; j++) {
+            const block_q8_0 *xb = (const block_q8_0 *)((const char *)xv + (size_t)j * xs) + 2 * p;
+            __m512i xq = join256(_mm256_loadu_si256((const __m256i *)xb[0].qs), _mm256_loadu_si256((const __m256i *)xb[1].qs));
+            __m512i corr = _mm512_sub_epi32(_mm512_setzero_si512(), _mm512_dpbusd_epi32(_mm512_setzero_si512(), eights, xq));
+            __m512 dx = _mm512_loadu_ps(xd + j * xds + 2 * p * MLLM_XD_LANES);
+            for (int i = 0; i < 4; i++) {
+                __m512i s = _mm512_dpbusd_epi32(corr, nib[i], xq);
+                acc[i * 4 + j] = _mm512_fmadd_ps(_mm512_mul_ps(dw[i], dx), _mm512_cvtepi32_ps(s), acc[i * 4 + j]);
+            }
+        }
+    }
+    hsum16(acc, out);
+}
+
+static void gemm4_q8_0(int64_t k, const void *w, size_t wrb, const void *xv, size_t xs, const float *xd,
+                       int64_t xds, float *out) {
+    const int64_t np = k / 64;
+    const __m512i pat = _mm512_setr_epi32(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1);
+    const __m512i c80 = _mm512_set1_epi8((char)0x80);
+    __m512 acc[16];
+    for (int i = 0; i < 16; i++) acc[i] = _mm512_setzero_ps();
+    for (int64_t p = 0; p < np; p++) {
+        __m512i wq[4], corr[4];
+        __m512 dw[4];
+        for (int i = 0; i < 4; i++) {
+            const block_q8_0 *b0 = (const block_q8_0 *)((const char *)w + (size_t)i * wrb) + 2 * p;
+            wq[i] = join256(_mm256_loadu_si256((const __m256i *)b0[0].qs), _mm256_loadu_si256((const __m256i *)b0[1].qs));
+            corr[i] = _mm512_sub_epi32(_mm512_setzero_si512(), _mm512_dpbusd_epi32(_mm512_setzero_si512(), c80, wq[i]));
+            dw[i] = pair_scales(b0[0].d, b0[1].d, pat);
+        }
+        for (int j = 0; j < 4; j++) {
+            const block_q8_0 *xb = (const block_q8_0 *)((const char *)xv + (size_t)j * xs) + 2 * p;
+            __m512i xq = join256(_mm256_loadu_si256((const __m256i *)xb[0].qs), _mm256_loadu_si256((const __m256i *)xb[1].qs));
+            __m512i xu = _mm512_xor_si512(xq, c80); /* x + 128 as unsigned bytes */
+            __m512 dx = _mm512_loadu_ps(xd + j * xds + 2 * p * MLLM_XD_LANES);
+            for (int i = 0; i < 4; i++) {
+                __m512i s = _mm512_dpbusd_epi32(corr[i], xu, wq[i]);
+                acc[i * 4 + j] = _mm512_fmadd_ps(_mm512_mul_ps(dw[i], dx), _mm512_cvtepi32_ps(s), acc[i * 4 + j]);
+            }
+        }
+    }
+    hsum16(acc, out);
+}
+#endif
+
 /* ---- vector helpers ----------------------------------------------------------------------------- */
 
 static float vec_dot_f32(const float *a, const float *b, int64_t n) {
@@ -309,6 +487,75 @@ static void f32_to_f16(uint16_t *dst, const float *src, int64_t n) {
     }
 }
 
+/* Attention for head sizes that are multiples of 16 up to 128: q and the output accumulator
+ * stay in registers, keys are scored four at a time. */
+#define ATT_MAX_V 8
+static void attn_f16(const float *q, const uint16_t *k, const uint16_t *v, size_t stride, int32_t n, int32_t hd,
+                     float scale, float *s, float *out) {
+    const int nv = hd / 16;
+    __m512 qv[ATT_MAX_V], o[ATT_MAX_V];
+    for (int i = 0; i < nv; i++) {
+        qv[i] = _mm512_loadu_ps(q + 16 * i);
+        o[i] = _mm512_setzero_ps();
+    }
+    float mx = -INFINITY;
+    int32_t j = 0;
+    for (; j + 4 <= n; j += 4) {
+        const uint16_t *kr = k + (size_t)j * stride;
+        __m512 a0 = _mm512_setzero_ps(), a1 = _mm512_setzero_ps(), a2 = _mm512_setzero_ps(), a3 = _mm512_setzero_ps();
+        for (int i = 0; i < nv; i++) {
+            a0 = _mm512_fmadd_ps(ld16_f16(kr, 16 * i, 0xffff), qv[i], a0);
+            a1 = _mm512_fmadd_ps(ld16_f16(kr + stride, 16 * i, 0xffff), qv[i], a1);
+            a2 = _mm512_fmadd_ps(ld16_f16(kr + 2 * stride, 16 * i, 0xffff), qv[i], a2);
+            a3 = _mm512_fmadd_ps(ld16_f16(kr + 3 * stride, 16 * i, 0xffff), qv[i], a3);
+        }
+        s[j] = hsum512(a0) * scale;
+        s[j + 1] = hsum512(a1) * scale;
+        s[j + 2] = hsum512(a2) * scale;
+        s[j + 3] = hsum512(a3) * scale;
+    }
+    for (; j < n; j++) {
+        const uint16_t *kr = k + (size_t)j * stride;
+        __m512 a0 = _mm512_setzero_ps();
+        for (int i = 0; i < nv; i++) a0 = _mm512_fmadd_ps(ld16_f16(kr, 16 * i, 0xffff), qv[i], a0);
+        s[j] = hsum512(a0) * scale;
+    }
+    for (j = 0; j < n; j++) mx = s[j] > mx ? s[j] : mx;
+    float sum = 0.0f;
+    for (j = 0; j < n; j++) {
+        s[j] = expf(s[j] - mx);
+        sum += s[j];
+    }
+    for (j = 0; j < n; j++) {
+        const uint16_t *vr = v + (size_t)j * stride;
+        __m512 p = _mm512_set1_ps(s[j]);
+        for (int i = 0; i < nv; i++) o[i] = _mm512_fmadd_ps(p, ld16_f16(vr, 16 * i, 0xffff), o[i]);
+    }
+    const __m512 inv = _mm512_set1_ps(1.0f / sum);
+    for (int i = 0; i < nv; i++) _mm512_storeu_ps(out + 16 * i, _mm512_mul_ps(o[i], inv));
+}
+
+/* other head sizes: the same steps with the vector helpers */
+static void attn_f16_any(const float *q, const uint16_t *k, const uint16_t *v, size_t stride, int32_t n, int32_t hd,
+                         float scale, float *s, float *out) {
+    if (hd % 16 == 0 && hd <= 16 * ATT_MAX_V) {
+        attn_f16(q, k, v, stride, n, hd, scale, s, out);
+        return;
+    }
+    float mx = -INFINITY, sum = 0.0f;
+    for (int32_t j = 0; j < n; j++) {
+        s[j] = vec_dot_f16_f32(k + (size_t)j * stride, q, hd) * scale;
+        mx = s[j] > mx ? s[j] : mx;
+    }
+    for (int32_t j = 0; j < n; j++) {
+        s[j] = expf(s[j] - mx);
+        sum += s[j];
+    }
+    for (int32_t i = 0; i < hd; i++) out[i] = 0.0f;
+    for (int32_t j = 0; j < n; j++) axpy_f16(out, v + (size_t)j * stride, s[j], hd);
+    for (int32_t i = 0; i < hd; i++) out[i] *= 1.0f / sum;
+}
+
 void MLLM_FILL_FN(mllm_kernels *k) {
     k->dot[MLLM_KSLOT_F32] = dot_f32;
     k->dot[MLLM_KSLOT_F16] = dot_f16;
@@ -318,9 +565,16 @@ void MLLM_FILL_FN(mllm_kernels *k) {
     k->dot[MLLM_KSLOT_Q5_0] = dot_q5_0;
     k->dot[MLLM_KSLOT_Q4_1] = dot_q4_1;
     k->dot[MLLM_KSLOT_Q5_1] = dot_q5_1;
+    k->gemv[MLLM_KSLOT_Q4_0] = gemv_q4_0;
+    k->gemv[MLLM_KSLOT_Q8_0] = gemv_q8_0;
+#if MLLM_VNNI
+    k->gemm4[MLLM_KSLOT_Q4_0] = gemm4_q4_0;
+    k->gemm4[MLLM_KSLOT_Q8_0] = gemm4_q8_0;
+#endif
     k->vec_dot_f32 = vec_dot_f32;
     k->vec_dot_f16_f32 = vec_dot_f16_f32;
     k->axpy_f32 = axpy_f32;
     k->axpy_f16 = axpy_f16;
     k->f32_to_f16 = f32_to_f16;
+    k->attn_f16 = attn_f16_any;
 }

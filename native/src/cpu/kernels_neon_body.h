@@ -107,7 +107,9 @@ NEON_INLINE float wm_q5_1(const void *w, int64_t b) { return nh2f(((const block_
         }                                                                                       \
     } while (0)
 
-/* Decode (NX = 1) alternates two accumulators so the fma latency chain does not bound the loop. */
+/* Even and odd blocks go to two accumulators (hides the fma latency in decode, NX = 1). Every NX
+ * does the same float operations per row, so a row's result does not depend on how many rows
+ * share the call: token-by-token decode and batched prompt evaluation give identical bits. */
 #define NEON_SYM_BODY(WQ, WD)                                                                   \
     const block_q8_0 *x[MLLM_DOT_MAX_NX];                                                       \
     float32x4_t acc[MLLM_DOT_MAX_NX], acc2[MLLM_DOT_MAX_NX];                                   \
@@ -117,11 +119,10 @@ NEON_INLINE float wm_q5_1(const void *w, int64_t b) { return nh2f(((const block_
     }                                                                                           \
     const int64_t nb = k / 32, spr = nb * MLLM_XD_LANES; /* xd floats per row */                \
     int64_t b = 0;                                                                              \
-    if (NX == 1)                                                                                \
-        for (; b + 2 <= nb; b += 2) {                                                           \
-            NEON_SYM_STEP(WQ, WD, b, acc);                                                      \
-            NEON_SYM_STEP(WQ, WD, b + 1, acc2);                                                 \
-        }                                                                                       \
+    for (; b + 2 <= nb; b += 2) {                                                               \
+        NEON_SYM_STEP(WQ, WD, b, acc);                                                          \
+        NEON_SYM_STEP(WQ, WD, b + 1, acc2);                                                     \
+    }                                                                                           \
     for (; b < nb; b++) NEON_SYM_STEP(WQ, WD, b, acc);                                          \
     for (int j = 0; j < NX; j++) out[j] = vaddvq_f32(vaddq_f32(acc[j], acc2[j]));
 

@@ -1,6 +1,8 @@
 /* Portable kernels: the baseline table every level starts from (and the whole table on CPUs
  * without our SIMD kernels, e.g. aarch64 for now). Quantized dots are the reference ones; float
  * dots keep 8 independent partial sums so compilers can vectorise them. */
+#include <math.h>
+
 #include "cpu/kernels.h"
 #include "quant/fp16_inline.h"
 #include "quant/quant.h"
@@ -60,6 +62,24 @@ static void f32_to_f16(uint16_t *dst, const float *src, int64_t n) {
     for (int64_t i = 0; i < n; i++) dst[i] = mllm_fp32_to_fp16(src[i]);
 }
 
+static void attn_f16(const float *q, const uint16_t *k, const uint16_t *v, size_t stride, int32_t n, int32_t hd,
+                     float scale, float *s, float *out) {
+    float mx = -INFINITY;
+    for (int32_t j = 0; j < n; j++) {
+        s[j] = dot_f16_1(k + (size_t)j * stride, q, hd) * scale;
+        if (s[j] > mx) mx = s[j];
+    }
+    float sum = 0.0f;
+    for (int32_t j = 0; j < n; j++) {
+        s[j] = expf(s[j] - mx);
+        sum += s[j];
+    }
+    for (int32_t i = 0; i < hd; i++) out[i] = 0.0f;
+    for (int32_t j = 0; j < n; j++) axpy_f16(out, v + (size_t)j * stride, s[j], hd);
+    const float inv = 1.0f / sum;
+    for (int32_t i = 0; i < hd; i++) out[i] *= inv;
+}
+
 void mllm_kernels_fill_scalar(mllm_kernels *k) {
     k->dot[MLLM_KSLOT_F32] = dot_f32;
     k->dot[MLLM_KSLOT_F16] = dot_f16;
@@ -76,4 +96,5 @@ void mllm_kernels_fill_scalar(mllm_kernels *k) {
     k->axpy_f16 = axpy_f16;
     k->axpy_f32 = axpy_f32;
     k->f32_to_f16 = f32_to_f16;
+    k->attn_f16 = attn_f16;
 }

@@ -32,24 +32,60 @@ static size_t rows_bytes(int32_t at, int64_t k, int64_t m) {
 }
 static int64_t scales_per_row(int64_t k) { return k / 32 * MLLM_XD_LANES; }
 
+/* Single-row conversions of q8_0 activations also get the gemv layout (kernels.h), after the
+ * scales, 64-byte aligned. */
+static int has_aux(int32_t at, int64_t m) { return m == 1 && at == MLLM_TYPE_Q8_0; }
+static size_t aux_offset(int32_t at, int64_t k, int64_t m) {
+    size_t scales = has_scales(at) ? (size_t)m * (size_t)scales_per_row(k) * sizeof(float) : 0;
+    return (rows_bytes(at, k, m) + scales + 63) & ~(size_t)63;
+}
+static size_t aux_bytes(int64_t k) { return (size_t)((k / 32 + 1) / 2) * MLLM_GEMV_PAIR_BYTES; }
+
 size_t mllm_matmul_wsize(int32_t wt, int64_t k, int64_t m) {
     if (!mllm_matmul_supported(wt, k) || m < 0) return 0;
     int32_t at = act_type(wt);
     size_t scales = has_scales(at) ? (size_t)m * (size_t)scales_per_row(k) * sizeof(float) : 0;
+    if (has_aux(at, m)) return aux_offset(at, k, m) + aux_bytes(k);
     return rows_bytes(at, k, m) + scales;
 }
 
-void mllm_matmul_prepare(int32_t wt, const float *x, int64_t ldx, int64_t k, int64_t m, void *wdata,
-                         int ith, int nth) {
-    if (!mllm_matmul_supported(wt, k) || nth < 1) return; /* the engine validates types at load */
+/* Builds the gemv layout of one q8_0 row (portable code: the bytes do not depend on the level). */
+static void build_gemv_aux(const block_q8_0 *x, int64_t k, uint8_t *aux) {
+    const int64_t nb = k / 32;
+    for (int64_t p = 0; p < (nb + 1) / 2; p++) {
+        int8_t *xp = (int8_t *)(aux + (size_t)p * MLLM_GEMV_PAIR_BYTES);
+        int32_t c[16];
+        float d[16];
+        for (int h = 0; h < 2; h++) {           /* element halves 0..15, 16..31 */
+            for (int j = 0; j < 2; j++) {       /* blocks b, b+1 */
+                int64_t b = 2 * p + j;
+                int8_t *dst = xp + h * 32 + j * 16;
+                float db = 0.0f;
+                if (b < nb) {
+                    memcpy(dst, x[b].qs + h * 16, 16);
+                    db = mllm_fp16_to_fp32(x[b].d);
+                } else {
+                    memset(dst, 0, 16);
+                }
+                for (int l = 0; l < 4; l++) d[h * 8 + j * 4 + l] = db;
+            }
+        }
+        for (int l = 0; l < 16; l++) c[l] = -8 * (xp[4 * l] + xp[4 * l + 1] + xp[4 * l + 2] + xp[4 * l + 3]);
+        memcpy(xp + 64, c, sizeof c);
+        memcpy(xp + 128, d, sizeof d);
+    }
+}
+
+void mllm_matmul_prepare_rows(int32_t wt, const float *x, int64_t ldx, int64_t k, int64_t m, void *wdata,
+                              int64_t i0, int64_t i1) {
+    if (!mllm_matmul_supported(wt, k)) return; /* the engine validates types at load */
     int32_t at = act_type(wt);
     size_t xrb = mllm_type_row_bytes(at, k), bb = mllm_type_traits_of(at)->block_bytes;
-    int64_t i0 = m * ith / nth, i1 = m * (ith + 1) / nth;
     const mllm_kernels *K = current_kernels();
     float *scales = (float *)((char *)wdata + rows_bytes(at, k, m));
     for (int64_t i = i0; i < i1; i++) {
         char *dst = (char *)wdata + (size_t)i * xrb;
-        const float *src = x + i * ldx;
+        const float *src = x + (i - i0) * ldx;
         if (at == MLLM_TYPE_Q8_0) K->quantize_q8_0(src, dst, k);
         else if (at == MLLM_TYPE_Q8_1) K->quantize_q8_1(src, dst, k);
         else memcpy(dst, src, (size_t)k * sizeof(float));
@@ -61,24 +97,52 @@ void mllm_matmul_prepare(int32_t wt, const float *x, int64_t ldx, int64_t k, int
             float d = mllm_fp16_to_fp32(h);
             for (int l = 0; l < MLLM_XD_LANES; l++) xd[b * MLLM_XD_LANES + l] = d;
         }
+        if (has_aux(at, m)) build_gemv_aux((const block_q8_0 *)dst, k, (uint8_t *)wdata + aux_offset(at, k, m));
     }
+}
+
+void mllm_matmul_prepare(int32_t wt, const float *x, int64_t ldx, int64_t k, int64_t m, void *wdata,
+                         int ith, int nth) {
+    if (nth < 1) return;
+    int64_t i0 = m * ith / nth, i1 = m * (ith + 1) / nth;
+    mllm_matmul_prepare_rows(wt, x + i0 * ldx, ldx, k, m, wdata, i0, i1);
 }
 
 void mllm_matmul_compute(int32_t wt, const void *w, int64_t k, const void *wdata, int64_t m, float *y,
                          int64_t ldy, int64_t row_begin, int64_t row_end) {
     if (!mllm_matmul_supported(wt, k)) return; /* never index the kernel table with slot -1 */
-    mllm_dot_fn dot = current_kernels()->dot[mllm_kernel_slot(wt)];
+    const mllm_kernels *K = current_kernels();
+    mllm_dot_fn dot = K->dot[mllm_kernel_slot(wt)];
     int32_t at = act_type(wt);
     size_t wrb = mllm_type_row_bytes(wt, k), xrb = mllm_type_row_bytes(at, k);
+    mllm_gemv_fn gemv = K->gemv[mllm_kernel_slot(wt)];
+    if (gemv && has_aux(at, m)) {
+        if (row_begin < row_end)
+            gemv(k, (const char *)w + (size_t)row_begin * wrb, wrb, row_begin, row_end, wdata,
+                 (const float *)((const char *)wdata + rows_bytes(at, k, m)),
+                 (const char *)wdata + aux_offset(at, k, m), y);
+        return;
+    }
     const float *scales = has_scales(at) ? (const float *)((const char *)wdata + rows_bytes(at, k, m)) : NULL;
     float out[MLLM_DOT_MAX_NX];
+    mllm_gemm4_fn gemm4 = k % 64 == 0 && MLLM_DOT_MAX_NX == 4 ? K->gemm4[mllm_kernel_slot(wt)] : NULL;
+    const int64_t spr = scales_per_row(k);
     for (int64_t r0 = row_begin; r0 < row_end; r0 += ROW_CHUNK) {
         int64_t r1 = r0 + ROW_CHUNK < row_end ? r0 + ROW_CHUNK : row_end;
         for (int64_t i0 = 0; i0 < m; i0 += MLLM_DOT_MAX_NX) {
             int nx = m - i0 < MLLM_DOT_MAX_NX ? (int)(m - i0) : MLLM_DOT_MAX_NX;
             const char *xs = (const char *)wdata + (size_t)i0 * xrb;
-            const float *xd = scales ? scales + i0 * scales_per_row(k) : NULL;
-            for (int64_t r = r0; r < r1; r++) {
+            const float *xd = scales ? scales + i0 * spr : NULL;
+            int64_t r = r0;
+            if (gemm4 && nx == 4) {
+                float t[16];
+                for (; r + 4 <= r1; r += 4) {
+                    gemm4(k, (const char *)w + (size_t)r * wrb, wrb, xs, xrb, xd, spr, t);
+                    for (int i = 0; i < 4; i++)
+                        for (int j = 0; j < 4; j++) y[(i0 + j) * ldy + r + i] = t[i * 4 + j];
+                }
+            }
+            for (; r < r1; r++) {
                 dot(k, (const char *)w + (size_t)r * wrb, xs, xrb, xd, nx, out);
                 for (int j = 0; j < nx; j++) y[(i0 + j) * ldy + r] = out[j];
             }
@@ -119,4 +183,9 @@ void mllm_vec_axpy_f32(float *y, const float *x, float a, int64_t n) {
 
 void mllm_vec_f32_to_f16(uint16_t *dst, const float *src, int64_t n) {
     current_kernels()->f32_to_f16(dst, src, n);
+}
+
+void mllm_attn_head_f16(const float *q, const uint16_t *k, const uint16_t *v, size_t stride, int32_t n, int32_t hd,
+                        float scale, float *s, float *out) {
+    current_kernels()->attn_f16(q, k, v, stride, n, hd, scale, s, out);
 }

@@ -30,6 +30,10 @@ size_t mllm_matmul_wsize(int32_t wt, int64_t k, int64_t m);
 void mllm_matmul_prepare(int32_t wt, const float *x, int64_t ldx /* floats between X rows */,
                          int64_t k, int64_t m, void *wdata, int ith, int nth);
 
+/* Converts activation rows [i0, i1) of an m-row conversion into wdata; x points at row i0. */
+void mllm_matmul_prepare_rows(int32_t wt, const float *x, int64_t ldx, int64_t k, int64_t m, void *wdata,
+                              int64_t i0, int64_t i1);
+
 /* Computes Y[i][r] for all i < m and r in [row_begin, row_end). ldy = floats between Y rows. */
 void mllm_matmul_compute(int32_t wt, const void *w, int64_t k, const void *wdata, int64_t m,
                          float *y, int64_t ldy, int64_t row_begin, int64_t row_end);
@@ -46,5 +50,8 @@ float mllm_vec_dot_f16_f32(const uint16_t *a_f16, const float *b, int64_t n);
 void mllm_vec_axpy_f16(float *y, const uint16_t *x_f16, float a, int64_t n);
 void mllm_vec_axpy_f32(float *y, const float *x, float a, int64_t n);
 void mllm_vec_f32_to_f16(uint16_t *dst, const float *src, int64_t n);
+/* One attention head over an f16 KV cache (see mllm_kernels.attn_f16 in kernels.h). */
+void mllm_attn_head_f16(const float *q, const uint16_t *k, const uint16_t *v, size_t stride, int32_t n, int32_t hd,
+                        float scale, float *s, float *out);
 
 #endif

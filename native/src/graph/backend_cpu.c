@@ -59,7 +59,7 @@ static void cpu_free(mllm_exec_backend *be) {
 }
 
 static const mllm_backend_iface cpu_iface = {
-    "cpu", cpu_upload, cpu_alloc, cpu_free_buffer, cpu_compute, cpu_read_output, cpu_free,
+    "cpu", cpu_upload, cpu_alloc, cpu_free_buffer, cpu_compute, cpu_read_output, cpu_free, NULL,
 };
 
 mllm_exec_backend *mllm_backend_cpu_create(int n_threads) {

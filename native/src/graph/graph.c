@@ -27,5 +27,6 @@ mllm_node *mllm_graph_add(mllm_graph *g, mllm_op op) {
     mllm_node *n = &g->nodes[g->n_nodes++];
     memset(n, 0, sizeof *n);
     n->op = op;
+    n->id = g->n_nodes - 1;
     return n;
 }

@@ -14,7 +14,8 @@ struct mllm_threadpool;
 typedef enum mllm_op {
     MLLM_OP_GET_ROWS,   /* dst0[i] = row tokens[i] of src0 (dequantized) */
     MLLM_OP_RMS_NORM,   /* if src2: src0 += src2 (residual); dst0 = rms_norm(src0) * src1, rows [row0, row0+n_rows) */
-    MLLM_OP_MATMUL,     /* dst[w] = src0 x src[1+w]^T for w < n_w (weights sharing one activation conversion) */
+    MLLM_OP_MATMUL,     /* dst[w] = src0 x src[1+w]^T for w < n_w (weights sharing one activation conversion);
+                         * optional fusions (CPU graphs): pre_norm and epilogue below */
     MLLM_OP_ROPE_STORE, /* rotate src0 (q) and src1 (k) in place, store k and src2 (v) in the KV cache of `layer` */
     MLLM_OP_ATTENTION,  /* dst0 = causal GQA attention of src0 (q) over the KV cache of `layer` */
     MLLM_OP_SWIGLU,     /* dst0 = silu(dst0) * src1, in place over the gate */
@@ -26,13 +27,26 @@ typedef enum mllm_op {
 
 typedef struct mllm_node {
     mllm_op op;
+    int32_t id;                           /* index in the graph (mllm_graph_add) */
     int32_t n_w;                          /* matmul: number of weights (1..3) */
     const mllm_tensor *src[MLLM_MAX_SRC];
     mllm_tensor *dst[MLLM_MAX_DST];
     int32_t layer;                        /* KV-cache slot for rope_store / attention */
     int32_t row0, n_rows;                 /* rms_norm: rows it reads and writes */
-    float eps;                            /* rms_norm */
+    float eps;                            /* rms_norm, and matmul pre_norm */
+    /* Matmul fusions. With pre_norm set, the matmul input is rms_norm(src0 + pre_res) * pre_norm
+     * over src0 rows [row0, row0 + n_rows) (pre_res optional); pre_xout (optional, never src0)
+     * receives src0 + pre_res, the next residual stream. The epilogue runs on each thread's
+     * output rows: MLLM_EPI_ROPE_STORE (weights q, k, v: rope q and k, store k and v in the KV
+     * cache of `layer`, like MLLM_OP_ROPE_STORE), MLLM_EPI_SWIGLU (weights gate, up: dst0 =
+     * silu(gate) * up, like MLLM_OP_SWIGLU; rows are split over the ffn index). */
+    const mllm_tensor *pre_norm;
+    const mllm_tensor *pre_res;
+    mllm_tensor *pre_xout;
+    int32_t epilogue;
 } mllm_node;
+
+enum { MLLM_EPI_NONE = 0, MLLM_EPI_ROPE_STORE = 1, MLLM_EPI_SWIGLU = 2 };
 
 /* What changes between runs of a cached graph. */
 typedef struct mllm_exec {
@@ -42,7 +56,15 @@ typedef struct mllm_exec {
     const float *rope_cos;        /* [n_ctx][head_dim/2]: cos(pos * theta^(-2i/hd)) */
     const float *rope_sin;
     float *att_scratch;           /* n_threads * kv->n_ctx floats */
-    void *wdata;                  /* matmul activation scratch */
+    void *wdata;                  /* matmul activation scratch (shared by all threads) */
+    /* Optional per-thread scratch (thread ith at thread_scratch + ith * thread_scratch_bytes):
+     * matmuls over at most MLLM_PRIVATE_M rows convert their activations there, each thread
+     * all rows, which saves the barrier between conversion and compute. Needed by pre_norm. */
+    void *thread_scratch;
+    size_t thread_scratch_bytes;
+    /* Optional: one zeroed counter per node (index: node id). Matmuls then hand out row chunks
+     * first come, first served, so a thread the OS delays holds the others up less. */
+    int32_t *chunk_counters;
     struct mllm_threadpool *pool; /* for barriers inside ops */
 } mllm_exec;
 
@@ -59,6 +81,7 @@ enum {
     MLLM_ACT_UP,
     MLLM_ACT_H_OUT,  /* the first n_out rows of H: normed rows fed to the output head */
     MLLM_ACT_OUT,    /* logits [n_out, vocab] or final hidden [n_out, dim] */
+    MLLM_ACT_X2,     /* second residual stream buffer (fused graphs alternate X and X2) [n, dim] */
     MLLM_ACT_COUNT
 };
 
@@ -70,6 +93,9 @@ typedef struct mllm_graph {
     mllm_node *nodes;
     mllm_tensor acts[MLLM_ACT_COUNT];
 } mllm_graph;
+
+/* Matmuls over at most this many activation rows use the per-thread scratch when there is one. */
+#define MLLM_PRIVATE_M 8
 
 /* Empty graph with room for cap nodes; NULL when out of memory. */
 mllm_graph *mllm_graph_create(int32_t cap);

@@ -37,6 +37,7 @@ struct mllm_model {
     mllm_model_info info;
     int32_t backend;          /* mllm_backend in use */
     int32_t n_threads;
+    int32_t gpu_device;       /* mllm_model_params.gpu_device (Vulkan) */
 };
 
 /* Loads hyper-parameters and weights from an opened file (no vocabulary). Takes ownership of

@@ -51,14 +51,21 @@ static mllm_status plan_scratch(mllm_session *s) {
     const size_t q = (size_t)hp->n_head * hp->head_dim, kv = (size_t)hp->n_head_kv * hp->head_dim;
     size_t out_cols = (size_t)(hp->n_vocab > hp->n_embd ? hp->n_vocab : hp->n_embd);
     size_t sizes[MLLM_ACT_COUNT] = {0};
-    sizes[MLLM_ACT_X] = sizes[MLLM_ACT_H] = sizes[MLLM_ACT_TMP] = nb * (size_t)hp->n_embd * f;
+    sizes[MLLM_ACT_X] = sizes[MLLM_ACT_H] = sizes[MLLM_ACT_TMP] = sizes[MLLM_ACT_X2] = nb * (size_t)hp->n_embd * f;
     sizes[MLLM_ACT_Q] = sizes[MLLM_ACT_ATT] = nb * q * f;
     sizes[MLLM_ACT_K] = sizes[MLLM_ACT_V] = nb * kv * f;
     sizes[MLLM_ACT_GATE] = sizes[MLLM_ACT_UP] = nb * (size_t)hp->n_ff * f;
     sizes[MLLM_ACT_OUT] = nb * out_cols * f;
     size_t wsize = max_wsize(s->model, (int64_t)nb);
     size_t att = (size_t)s->params.n_threads * (size_t)s->params.n_ctx * f;
-    size_t total = align64(wsize) + align64(att);
+    /* per thread: a private activation conversion of up to MLLM_PRIVATE_M rows and the normed
+     * rows it is made from (see op_matmul.c) */
+    size_t kmax = (size_t)hp->n_embd;
+    if ((size_t)hp->n_ff > kmax) kmax = (size_t)hp->n_ff;
+    if (q > kmax) kmax = q;
+    s->thread_scratch_bytes = align64(max_wsize(s->model, MLLM_PRIVATE_M)) + align64(MLLM_PRIVATE_M * kmax * f);
+    size_t thr = (size_t)s->params.n_threads * s->thread_scratch_bytes;
+    size_t total = align64(wsize) + align64(att) + thr;
     for (int i = 0; i < MLLM_ACT_COUNT; i++) total += align64(sizes[i]);
     mllm_status st = s->be->iface->alloc(s->be, total, &s->scratch);
     if (st) return st;
@@ -70,6 +77,8 @@ static mllm_status plan_scratch(mllm_session *s) {
     s->wdata = p;
     p += align64(wsize);
     s->att_scratch = (float *)p;
+    p += align64(att);
+    s->thread_scratch = p;
     return MLLM_OK;
 }
 
@@ -98,11 +107,17 @@ mllm_status mllm_session_new(mllm_model *m, const mllm_session_params *p, mllm_s
     s->model = m;
     s->params = *p;
     const mllm_hparams *hp = &m->hp;
-    mllm_status st = mllm_backend_create(m->backend, s->params.n_threads, &s->be);
+    mllm_status st = m->backend == MLLM_BACKEND_VULKAN ? mllm_backend_vulkan_create(m->gpu_device, &s->be)
+                                                       : mllm_backend_create(m->backend, s->params.n_threads, &s->be);
     if (!st) st = mllm_kv_cache_create(p->kv_type, hp->n_layer, p->n_ctx, hp->n_head_kv, hp->head_dim, &s->kv);
     if (!st) st = upload_weights(s);
     if (!st) st = plan_scratch(s);
     if (!st) st = make_rope_tables(s);
+    if (!st) {
+        s->max_nodes = 4 + hp->n_layer * 14; /* mllm_model_build_graph's capacity */
+        s->chunk_counters = calloc((size_t)s->max_nodes, sizeof *s->chunk_counters);
+        if (!s->chunk_counters) st = mllm_fail(MLLM_ERR_OUT_OF_MEMORY, "out of memory for session buffers");
+    }
     if (!st) {
         s->logits_cap = 1; /* grown when a call asks for all logits */
         s->logits = malloc((size_t)hp->n_vocab * sizeof(float));
@@ -132,6 +147,7 @@ void mllm_session_destroy(mllm_session *s) {
     free(s->logits);
     free(s->row);
     free(s->pool);
+    free(s->chunk_counters);
     free(s);
 }
 
@@ -146,7 +162,9 @@ mllm_status mllm_session_graph(mllm_session *s, int32_t n_tokens, int32_t n_out,
         }
         if (!sl->g || (victim->g && sl->last_use < victim->last_use)) victim = sl;
     }
-    mllm_graph *g = mllm_model_build_graph(s->model, s->act, n_tokens, n_out, out_hidden);
+    /* fused nodes are a CPU-backend feature; other backends get the plain op list */
+    const int fused = strcmp(s->be->iface->name, "cpu") == 0;
+    mllm_graph *g = mllm_model_build_graph(s->model, s->act, n_tokens, n_out, out_hidden, fused);
     if (!g) return mllm_fail(MLLM_ERR_OUT_OF_MEMORY, "out of memory building a graph for %d tokens", n_tokens);
     mllm_graph_free(victim->g);
     victim->g = g;
@@ -182,7 +200,12 @@ mllm_status mllm_session_make_room(mllm_session *s, int32_t n, int32_t *n_now) {
     int32_t discard = movable / 2; /* drop half the movable tokens so shifts stay rare */
     if (s->n_past - discard + n > n_ctx) discard = s->n_past + n - n_ctx;
     if (discard > 0) {
-        mllm_kv_cache_shift(s->kv, keep, keep + discard, s->n_past, s->inv_freq);
+        if (s->be->iface->kv_shift) {
+            mllm_status st = s->be->iface->kv_shift(s->be, s->kv, keep, keep + discard, s->n_past, s->inv_freq);
+            if (st) return st;
+        } else {
+            mllm_kv_cache_shift(s->kv, keep, keep + discard, s->n_past, s->inv_freq);
+        }
         s->n_past -= discard;
     }
     *n_now = n;
@@ -202,7 +225,11 @@ mllm_status mllm_session_run_chunk(mllm_session *s, const int32_t *tokens, int32
         .rope_sin = s->rope_sin,
         .att_scratch = s->att_scratch,
         .wdata = s->wdata,
+        .thread_scratch = s->thread_scratch,
+        .thread_scratch_bytes = s->thread_scratch_bytes,
+        .chunk_counters = g->n_nodes <= s->max_nodes ? s->chunk_counters : NULL,
     };
+    if (ex.chunk_counters) memset(ex.chunk_counters, 0, (size_t)g->n_nodes * sizeof *ex.chunk_counters);
     st = s->be->iface->compute(s->be, g, &ex);
     if (st) return st;
     s->n_past += n;

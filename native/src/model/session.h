@@ -27,6 +27,10 @@ struct mllm_session {
     void *scratch;              /* one backend allocation for all activations */
     float *act[MLLM_ACT_COUNT]; /* activation buffers inside scratch, sized for n_batch */
     void *wdata;                /* matmul activation conversion */
+    void *thread_scratch;       /* n_threads regions of thread_scratch_bytes (mllm_exec) */
+    size_t thread_scratch_bytes;
+    int32_t *chunk_counters;    /* one per graph node (mllm_exec), zeroed before each run */
+    int32_t max_nodes;
     float *att_scratch;
     float *rope_cos, *rope_sin; /* [n_ctx][head_dim/2] */
     double *inv_freq;           /* [head_dim/2] */
@@ -48,7 +52,7 @@ void mllm_session_destroy(mllm_session *s);
 mllm_status mllm_session_graph(mllm_session *s, int32_t n_tokens, int32_t n_out, int32_t out_hidden, const mllm_graph **out);
 /* Builds a graph over the session's scratch (model_graph.c). */
 mllm_graph *mllm_model_build_graph(const mllm_model *m, float *const act[MLLM_ACT_COUNT], int32_t n_tokens, int32_t n_out,
-                                   int32_t out_hidden);
+                                   int32_t out_hidden, int32_t fused);
 
 /* Makes room for n more tokens (context shift when enabled). Returns the number of tokens that
  * may be evaluated now (<= n), or fails with MLLM_ERR_CONTEXT_FULL. */

@@ -23,6 +23,12 @@ void mllm_op_attention(const mllm_node *n, const mllm_exec *ex, int ith, int nth
         const int32_t n_keys = ex->n_past + (int32_t)t + 1; /* causal: positions 0..pos */
         const float *qh = (const float *)mllm_tensor_row(q, t) + h * hd;
         float *o = (float *)mllm_tensor_row(out, t) + h * hd;
+        if (f16) { /* rows of one layer are contiguous: key j at k0 + j * row */
+            const uint16_t *k0 = (const uint16_t *)mllm_kv_k_row(kv, n->layer, 0) + g * hd;
+            const uint16_t *v0 = (const uint16_t *)mllm_kv_v_row(kv, n->layer, 0) + g * hd;
+            mllm_attn_head_f16(qh, k0, v0, (size_t)kv->row, n_keys, hd, scale, s, o);
+            continue;
+        }
         float mx = -INFINITY;
         for (int32_t j = 0; j < n_keys; j++) {
             const void *kr = mllm_kv_k_row(kv, n->layer, j);

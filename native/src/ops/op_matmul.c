@@ -1,32 +1,153 @@
 /* Matmul node: up to three weights that read the same activations (q/k/v, gate/up) share one
- * activation conversion and one barrier; their output rows are split jointly over threads. */
+ * activation conversion; their output rows are split jointly over threads.
+ *
+ * Fusions (see graph.h): an optional RMS norm (with residual add) in front, and a RoPE + KV
+ * store or SwiGLU epilogue on each thread's own output rows. Small batches (decode) convert
+ * their activations in per-thread scratch, every thread all rows: that costs a few hundred
+ * floats of redundant work and saves the barrier between conversion and compute, so a fused
+ * decode layer needs one barrier per matmul node and none inside it. */
+#include <math.h>
+#include <string.h>
+
 #include "cpu/matmul.h"
 #include "cpu/threadpool.h"
+#include "model/kv_cache.h"
 #include "ops/ops.h"
 
-#define ROW_ALIGN 16 /* thread ranges start on multiples of this many rows (kernel-friendly) */
+#define ROW_ALIGN 16 /* row chunks start on multiples of this many rows (kernel-friendly, and even
+                      * so RoPE pairs stay together) */
+#define CHUNKS_PER_THREAD 4 /* with chunk counters: fine enough to rebalance, coarse enough to be cheap */
+
+static size_t align64(size_t x) { return (x + 63) & ~(size_t)63; }
+
+/* h = rms_norm(x row + res row) * w for relative row r; the sum x + res is also written to
+ * pre_xout's elements [c0, c1) when there is a pre_xout. Same arithmetic as mllm_op_rms_norm. */
+static void pre_norm_row(const mllm_node *n, int64_t r, float *h, int64_t c0, int64_t c1) {
+    const mllm_tensor *x = n->src[0];
+    const int64_t d = x->ne[0], row = n->row0 + r;
+    const float *xr = mllm_tensor_row(x, row);
+    const float *w = n->pre_norm->data;
+    if (n->pre_res) {
+        const float *rr = mllm_tensor_row(n->pre_res, row);
+        for (int64_t i = 0; i < d; i++) h[i] = xr[i] + rr[i];
+    } else {
+        memcpy(h, xr, (size_t)d * sizeof(float));
+    }
+    if (n->pre_xout && c1 > c0) memcpy((float *)mllm_tensor_row(n->pre_xout, row) + c0, h + c0, (size_t)(c1 - c0) * sizeof(float));
+    double ss = 0.0;
+    for (int64_t i = 0; i < d; i++) ss += (double)h[i] * h[i];
+    float scale = (float)(1.0 / sqrt(ss / (double)d + (double)n->eps));
+    for (int64_t i = 0; i < d; i++) h[i] = h[i] * scale * w[i];
+}
+
+static void rope_rows(float *y, int64_t lo, int64_t hi, int32_t hd, int32_t pos, const mllm_exec *ex) {
+    const int32_t half = hd / 2;
+    const float *cs = ex->rope_cos + (size_t)pos * half, *sn = ex->rope_sin + (size_t)pos * half;
+    for (int64_t r = lo; r + 1 < hi; r += 2) {
+        int32_t i = (int32_t)(r % hd) / 2;
+        float x0 = y[r], x1 = y[r + 1];
+        y[r] = x0 * cs[i] - x1 * sn[i];
+        y[r + 1] = x0 * sn[i] + x1 * cs[i];
+    }
+}
+
+/* RoPE (q: w 0, k: w 1) and the KV store (k: w 1, v: w 2) of output rows [lo, hi) of weight w,
+ * for every token. lo and hi are even (thread ranges are multiples of ROW_ALIGN), so rotated
+ * pairs never straddle threads. */
+static void epi_rope_store(const mllm_node *n, const mllm_exec *ex, int w, int64_t lo, int64_t hi, int64_t m) {
+    const mllm_kv_cache *kv = ex->kv;
+    mllm_tensor *y = n->dst[w];
+    for (int64_t t = 0; t < m; t++) {
+        const int32_t pos = ex->n_past + (int32_t)t;
+        float *yr = mllm_tensor_row(y, t);
+        if (w < 2) rope_rows(yr, lo, hi, kv->head_dim, pos, ex);
+        if (w == 0) continue;
+        char *d = w == 1 ? mllm_kv_k_row(kv, n->layer, pos) : mllm_kv_v_row(kv, n->layer, pos);
+        if (kv->type == MLLM_KV_F16) mllm_vec_f32_to_f16((uint16_t *)d + lo, yr + lo, hi - lo);
+        else memcpy((float *)d + lo, yr + lo, (size_t)(hi - lo) * sizeof(float));
+    }
+}
+
+static void epi_swiglu(const mllm_node *n, int64_t lo, int64_t hi, int64_t m) {
+    for (int64_t t = 0; t < m; t++) {
+        float *g = mllm_tensor_row(n->dst[0], t);
+        const float *u = mllm_tensor_row(n->dst[1], t);
+        for (int64_t i = lo; i < hi; i++) g[i] = g[i] / (1.0f + expf(-g[i])) * u[i];
+    }
+}
 
 void mllm_op_matmul(const mllm_node *n, const mllm_exec *ex, int ith, int nth) {
     const mllm_tensor *x = n->src[0];
-    const int64_t k = x->ne[0], m = x->ne[1];
-    /* the graph groups only weights sharing the activation type, so one conversion serves all */
-    mllm_matmul_prepare(n->src[1]->type, x->data, (int64_t)(x->nb[1] / sizeof(float)), k, m, ex->wdata, ith, nth);
-    mllm_threadpool_barrier(ex->pool);
+    const int32_t wt = n->src[1]->type;
+    const int64_t k = x->ne[0];
+    const int64_t m = n->pre_norm ? n->n_rows : x->ne[1];
+    const int64_t row0 = n->pre_norm ? n->row0 : 0;
+    const int64_t ldx = (int64_t)(x->nb[1] / sizeof(float));
+    void *wdata = ex->wdata;
 
-    int64_t total = 0;
-    for (int w = 0; w < n->n_w; w++) total += n->src[1 + w]->ne[1];
-    int64_t chunk = (total + nth - 1) / nth;
-    chunk = (chunk + ROW_ALIGN - 1) / ROW_ALIGN * ROW_ALIGN;
-    int64_t b = (int64_t)ith * chunk, e = b + chunk < total ? b + chunk : total;
-    int64_t off = 0;
-    for (int w = 0; w < n->n_w && b < e; w++) {
-        const mllm_tensor *wm = n->src[1 + w];
-        int64_t rows = wm->ne[1];
-        int64_t lo = b > off ? b - off : 0, hi = e - off < rows ? e - off : rows;
-        if (lo < hi) {
-            mllm_tensor *y = n->dst[w];
-            mllm_matmul_compute(wm->type, wm->data, k, ex->wdata, m, y->data, (int64_t)(y->nb[1] / sizeof(float)), lo, hi);
+    if (ex->thread_scratch && m <= MLLM_PRIVATE_M) {
+        /* every thread converts all rows into its own scratch: no barrier */
+        char *mine = (char *)ex->thread_scratch + (size_t)ith * ex->thread_scratch_bytes;
+        wdata = mine;
+        if (n->pre_norm) {
+            float *h = (float *)(mine + align64(mllm_matmul_wsize(wt, k, m)));
+            int64_t c0, c1; /* each thread writes its slice of the new residual stream */
+            mllm_split(k, ith, nth, &c0, &c1);
+            for (int64_t r = 0; r < m; r++) pre_norm_row(n, r, h + r * k, c0, c1);
+            mllm_matmul_prepare_rows(wt, h, k, k, m, wdata, 0, m);
+        } else {
+            mllm_matmul_prepare_rows(wt, x->data, ldx, k, m, wdata, 0, m);
         }
-        off += rows;
+    } else {
+        if (n->pre_norm) {
+            /* rows split over threads; each normed row goes straight into the shared conversion */
+            float *h = (float *)((char *)ex->thread_scratch + (size_t)ith * ex->thread_scratch_bytes);
+            int64_t b, e;
+            mllm_split(m, ith, nth, &b, &e);
+            for (int64_t r = b; r < e; r++) {
+                pre_norm_row(n, r, h, 0, k);
+                mllm_matmul_prepare_rows(wt, h, k, k, m, wdata, r, r + 1);
+            }
+        } else {
+            mllm_matmul_prepare(wt, (const float *)x->data + row0 * ldx, ldx, k, m, wdata, ith, nth);
+        }
+        mllm_threadpool_barrier(ex->pool);
+    }
+
+    /* Output rows go out in chunks: chunk ith first, then (with counters) whichever chunk is
+     * next, else every nth. */
+    const int swiglu = n->epilogue == MLLM_EPI_SWIGLU;
+    int64_t total = 0;
+    if (swiglu) total = n->src[1]->ne[1]; /* gate and up rows [lo, hi) together */
+    else
+        for (int w = 0; w < n->n_w; w++) total += n->src[1 + w]->ne[1];
+    const int64_t per = ex->chunk_counters ? CHUNKS_PER_THREAD * nth : nth;
+    int64_t chunk = (total + per - 1) / per;
+    chunk = (chunk + ROW_ALIGN - 1) / ROW_ALIGN * ROW_ALIGN;
+    const int64_t n_chunks = (total + chunk - 1) / chunk;
+    int32_t *counter = ex->chunk_counters ? &ex->chunk_counters[n->id] : NULL;
+    for (int64_t c = ith; c < n_chunks; c = counter ? nth + __atomic_fetch_add(counter, 1, __ATOMIC_RELAXED) : c + nth) {
+        const int64_t b = c * chunk, e = b + chunk < total ? b + chunk : total;
+        if (swiglu) {
+            for (int w = 0; w < 2; w++) {
+                mllm_tensor *y = n->dst[w];
+                mllm_matmul_compute(n->src[1 + w]->type, n->src[1 + w]->data, k, wdata, m, y->data,
+                                    (int64_t)(y->nb[1] / sizeof(float)), b, e);
+            }
+            epi_swiglu(n, b, e, m);
+            continue;
+        }
+        int64_t off = 0;
+        for (int w = 0; w < n->n_w && off < e; w++) {
+            const mllm_tensor *wm = n->src[1 + w];
+            int64_t rows = wm->ne[1];
+            int64_t lo = b > off ? b - off : 0, hi = e - off < rows ? e - off : rows;
+            if (lo < hi) {
+                mllm_tensor *y = n->dst[w];
+                mllm_matmul_compute(wm->type, wm->data, k, wdata, m, y->data, (int64_t)(y->nb[1] / sizeof(float)), lo, hi);
+                if (n->epilogue == MLLM_EPI_ROPE_STORE) epi_rope_store(n, ex, w, lo, hi, m);
+            }
+            off += rows;
+        }
     }
 }

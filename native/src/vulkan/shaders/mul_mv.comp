@@ -1,0 +1,231 @@
+#version 450
+// y[c][r] = W row r . x row c, for weight rows r < u1 and activation rows c < u2.
+// Compiled per weight type (WT: 0 f32, 1 f16, 8 q8_0, 2 q4_0) and per NC, the activation rows one
+// workgroup handles (1 for decode, more for prompt batches so each weight block is read once per
+// NC tokens). A workgroup is RPW rows x TPR threads; thread `lane` of a row takes 32-value blocks
+// lane, lane+TPR, ...; partial sums are reduced in shared memory.
+// f32/f16: a1 = x floats (row stride u3). q8_0/q4_0: a1 = x as q8_0 values (k/4 words per row),
+// a2 = their scales (k/32 per row): integer products as the CPU engine computes them.
+// a0 = W, a3 = y (row stride u4); u0 = k (multiple of 32).
+// FUSEX (decode, NC = 1): a1 is always the f32 row; q8_0/q4_0 kernels quantize each block of it
+// themselves (exactly as quant_q8.comp), and with u5 = 1 the input is silu(a1) * a5 (SwiGLU fused
+// into the down projection). Saves a dispatch and a barrier per matmul in a decode step. The
+// workgroup first stages the (converted) input row in shared memory (k <= FUSEX_KMAX).
+// With u6 = 1 the input is rms_norm(a1) * a4 (eps f0), the RMS norm recomputed per workgroup
+// (fused into the q/k/v and gate/up matvecs); with u7 = 1 the result is added to y (the residual
+// stream) instead of stored, which fuses the residual add of the wo and down projections.
+#include "common.glsl"
+#ifndef NC
+#define NC 1
+#endif
+#define TPR 16u
+#define RPW 4u
+#ifndef FUSEX
+#define FUSEX 0
+#endif
+#define FUSEX_KMAX 3584u /* 14 KiB of f32: within the 16 KiB every device has */
+#if FUSEX && (WT == 0 || WT == 1)
+shared vec4 xs[FUSEX_KMAX / 4u];
+#elif FUSEX
+shared uint xqs[FUSEX_KMAX / 4u];
+shared float xds[FUSEX_KMAX / 32u];
+#endif
+layout(local_size_x = 64) in;
+shared float red[NC][64];
+
+#if FUSEX
+float g_scale = 1.0; /* rms scale of the input row (u6) */
+float xin(uint i) {
+    float g = F32(pc.a1).v[i];
+    if (pc.u5 != 0u) g = g / (1.0 + exp(-g)) * F32(pc.a5).v[i];
+    if (pc.u6 != 0u) g = g * g_scale * F32(pc.a4).v[i];
+    return g;
+}
+vec4 xin4(uint e) { /* e multiple of 4 */
+    if (pc.u5 == 0u && pc.u6 == 0u) return V4(pc.a1).v[e / 4u];
+    return vec4(xin(e), xin(e + 1u), xin(e + 2u), xin(e + 3u));
+}
+/* q8_0 block b of the input row: 8 words of int8 and the f16-rounded scale */
+void quant_block(uint b, out uint xw[8], out float xd) {
+    float v[32];
+    float amax = 0.0;
+    for (uint j = 0u; j < 32u; j++) {
+        v[j] = xin(b * 32u + j);
+        amax = max(amax, abs(v[j]));
+    }
+    const float d = amax / 127.0;
+    const float id = d != 0.0 ? 1.0 / d : 0.0;
+    for (uint j = 0u; j < 8u; j++) {
+        uint wd = 0u;
+        for (uint n = 0u; n < 4u; n++) {
+            float x = v[j * 4u + n] * id;
+            wd |= (uint(int(sign(x) * floor(abs(x) + 0.5))) & 0xffu) << (n * 8u);
+        }
+        xw[j] = wd;
+    }
+    xd = unpackHalf2x16(f2h(d)).x;
+}
+#endif
+
+void main() {
+    const uint tid = gl_LocalInvocationID.x, lane = tid % TPR, rl = tid / TPR;
+    const uint k = pc.u0, nb = k / 32u, n_rows = pc.u1, m = pc.u2;
+    const uint c0 = gl_WorkGroupID.y * NC;
+    const uint n_groups = (n_rows + RPW - 1u) / RPW;
+#if FUSEX
+    if (pc.u6 != 0u) {
+        float ss = 0.0;
+        for (uint i = tid; i < k; i += 64u) {
+            const float v = F32(pc.a1).v[i];
+            ss += v * v;
+        }
+        red[0][tid] = ss;
+        barrier();
+        for (uint s = 32u; s > 0u; s >>= 1) {
+            if (tid < s) red[0][tid] += red[0][tid + s];
+            barrier();
+        }
+        g_scale = 1.0 / sqrt(red[0][0] / float(k) + pc.f0);
+        barrier();
+    }
+#endif
+#if FUSEX && (WT == 0 || WT == 1)
+    for (uint e = tid; e < k / 4u; e += 64u) xs[e] = xin4(4u * e);
+    barrier();
+#elif FUSEX
+    for (uint b = tid; b < nb; b += 64u) {
+        uint xw[8];
+        float d;
+        quant_block(b, xw, d);
+        for (uint t = 0u; t < 8u; t++) xqs[b * 8u + t] = xw[t];
+        xds[b] = d;
+    }
+    barrier();
+#endif
+    for (uint rg = gl_WorkGroupID.x; rg < n_groups; rg += gl_NumWorkGroups.x) {
+        const uint r = rg * RPW + rl;
+        float acc[NC];
+        for (uint j = 0u; j < NC; j++) acc[j] = 0.0;
+        if (r < n_rows) {
+            for (uint b = lane; b < nb; b += TPR) {
+#if WT == 0
+                V4 w = V4(pc.a0), x = V4(pc.a1);
+                const uint wo = (r * k + b * 32u) / 4u;
+                for (uint t = 0u; t < 8u; t++) {
+                    const vec4 wv = w.v[wo + t];
+#if FUSEX
+                    acc[0] += dot(wv, xs[b * 8u + t]);
+#else
+                    for (uint j = 0u; j < NC; j++) {
+                        if (c0 + j < m) acc[j] += dot(wv, x.v[((c0 + j) * pc.u3 + b * 32u) / 4u + t]);
+                    }
+#endif
+                }
+#elif WT == 1
+                UV4 w = UV4(pc.a0);
+                V4 x = V4(pc.a1);
+                const uint wo = (r * k + b * 32u) / 8u;
+                for (uint t = 0u; t < 4u; t++) {
+                    const uvec4 wv = w.v[wo + t];
+                    const vec4 lo = vec4(unpackHalf2x16(wv.x), unpackHalf2x16(wv.y));
+                    const vec4 hi = vec4(unpackHalf2x16(wv.z), unpackHalf2x16(wv.w));
+#if FUSEX
+                    acc[0] += dot(lo, xs[b * 8u + 2u * t]) + dot(hi, xs[b * 8u + 2u * t + 1u]);
+#else
+                    for (uint j = 0u; j < NC; j++) {
+                        if (c0 + j < m) {
+                            const uint xo = ((c0 + j) * pc.u3 + b * 32u) / 4u + 2u * t;
+                            acc[j] += dot(lo, x.v[xo]) + dot(hi, x.v[xo + 1u]);
+                        }
+                    }
+#endif
+                }
+#else
+                U32 w = U32(pc.a0), xq = U32(pc.a1);
+                F32 xd = F32(pc.a2);
+                const uint gb = r * nb + b;
+#if WT == 8
+                const uint u16 = gb * 17u; /* 34-byte blocks: d, then 32 int8 */
+                const float dw = half_at(w, u16);
+                uint wq[8];
+                for (uint t = 0u; t < 8u; t++) wq[t] = ld32_at16(w, u16 + 1u + 2u * t);
+                for (uint j = 0u; j < NC; j++) {
+                    if (c0 + j < m) {
+                        const uint xb = (c0 + j) * nb + b;
+#if FUSEX
+                        const float xdv = xds[b];
+#endif
+                        int s = 0;
+                        for (uint t = 0u; t < 8u; t++) {
+#if FUSEX
+                            const uint xv = xqs[b * 8u + t];
+#else
+                            const uint xv = xq.v[xb * 8u + t];
+#endif
+                            s += sbyte(wq[t], 0u) * sbyte(xv, 0u) + sbyte(wq[t], 1u) * sbyte(xv, 1u) +
+                                 sbyte(wq[t], 2u) * sbyte(xv, 2u) + sbyte(wq[t], 3u) * sbyte(xv, 3u);
+                        }
+#if FUSEX
+                        acc[j] += float(s) * (dw * xdv);
+#else
+                        acc[j] += float(s) * (dw * xd.v[xb]);
+#endif
+                    }
+                }
+#else
+                const uint u16 = gb * 9u; /* 18-byte blocks: d, then 16 bytes of nibbles */
+                const float dw = half_at(w, u16);
+                uint wq[4];
+                for (uint t = 0u; t < 4u; t++) wq[t] = ld32_at16(w, u16 + 1u + 2u * t);
+                for (uint j = 0u; j < NC; j++) {
+                    if (c0 + j < m) {
+                        const uint xb = (c0 + j) * nb + b;
+#if FUSEX
+                        const float xdv = xds[b];
+#endif
+                        int s = 0;
+                        for (uint t = 0u; t < 4u; t++) {
+#if FUSEX
+                            const uint xl = xqs[b * 8u + t], xh = xqs[b * 8u + 4u + t];
+#else
+                            const uint xl = xq.v[xb * 8u + t], xh = xq.v[xb * 8u + 4u + t];
+#endif
+                            for (uint n = 0u; n < 4u; n++) {
+                                const int lo = int((wq[t] >> (8u * n)) & 15u) - 8;
+                                const int hi = int((wq[t] >> (8u * n + 4u)) & 15u) - 8;
+                                s += lo * sbyte(xl, n) + hi * sbyte(xh, n);
+                            }
+                        }
+#if FUSEX
+                        acc[j] += float(s) * (dw * xdv);
+#else
+                        acc[j] += float(s) * (dw * xd.v[xb]);
+#endif
+                    }
+                }
+#endif
+#endif
+            }
+        }
+        for (uint j = 0u; j < NC; j++) red[j][tid] = acc[j];
+        barrier();
+        for (uint s = TPR / 2u; s > 0u; s >>= 1) {
+            if (lane < s) {
+                for (uint j = 0u; j < NC; j++) red[j][tid] += red[j][tid + s];
+            }
+            barrier();
+        }
+        if (lane == 0u && r < n_rows) {
+            F32 y = F32(pc.a3);
+            for (uint j = 0u; j < NC; j++) {
+#if FUSEX
+                if (pc.u7 != 0u) y.v[r] += red[j][tid];
+                else y.v[r] = red[j][tid];
+#else
+                if (c0 + j < m) y.v[(c0 + j) * pc.u4 + r] = red[j][tid];
+#endif
+            }
+        }
+        barrier();
+    }
+}

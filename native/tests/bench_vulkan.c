@@ -1,0 +1,195 @@
+/* Speed of MobileLLM-shaped models (125M, 350M, 1B; random weights written straight in F16, Q8_0
+ * or Q4_0 blocks) on a backend: prompt tokens/s (one 512-token batch) and decode tokens/s (128
+ * single-token steps). Not a test: built as bench_vulkan when the Vulkan backend is.
+ *   bench_vulkan [vulkan|cpu] [shape ...]   (shapes: 125M 350M 1B; default all)
+ * One JSON object per line on stdout. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "mobilellm.h"
+#include "quant/quant.h"
+#include "util/gguf_writer.h"
+
+typedef struct shape {
+    const char *name;
+    int dim, n_layer, n_head, n_kv, ffn, vocab;
+} shape;
+
+static const shape k_shapes[] = {
+    {"125M", 576, 30, 9, 3, 1536, 32000},
+    {"350M", 960, 32, 15, 5, 2560, 32000},
+    {"1B", 1280, 54, 20, 5, 3584, 32000},
+};
+
+static uint64_t g_rng = 0x9e3779b97f4a7c15ull;
+static inline uint64_t rnd(void) {
+    g_rng ^= g_rng << 13;
+    g_rng ^= g_rng >> 7;
+    g_rng ^= g_rng << 17;
+    return g_rng;
+}
+
+/* rows x cols random weights of `type`, scaled like a trained matrix (std ~ 1/sqrt(cols)). */
+static void put_matrix(gw_file *f, const char *name, int32_t type, int rows, int cols) {
+    size_t bytes = (size_t)mllm_row_bytes(type, cols) * (size_t)rows;
+    uint8_t *p = malloc(bytes);
+    const float sd = 1.0f / sqrtf((float)cols);
+    if (type == MLLM_TYPE_F16) {
+        uint16_t *h = (uint16_t *)p;
+        for (size_t i = 0; i < bytes / 2; i++) h[i] = mllm_fp32_to_fp16(((float)(rnd() >> 40) / (float)(1 << 24) * 2 - 1) * 1.7f * sd);
+    } else {
+        const size_t bb = type == MLLM_TYPE_Q8_0 ? 34 : 18;
+        const uint16_t d = mllm_fp32_to_fp16(type == MLLM_TYPE_Q8_0 ? 1.7f * sd / 127 : 1.7f * sd / 8);
+        for (size_t o = 0; o < bytes; o += bb) {
+            memcpy(p + o, &d, 2);
+            for (size_t j = 2; j < bb; j += 8) {
+                uint64_t r = rnd();
+                memcpy(p + o + j, &r, bb - j < 8 ? bb - j : 8);
+            }
+        }
+    }
+    uint64_t ne[2] = {(uint64_t)cols, (uint64_t)rows};
+    gwf_tensor(f, name, (uint32_t)type, 2, ne, p, bytes);
+    free(p);
+}
+
+static void put_norm(gw_file *f, const char *name, int n) {
+    float *w = malloc(sizeof(float) * (size_t)n);
+    for (int i = 0; i < n; i++) w[i] = 1.0f;
+    uint64_t ne[1] = {(uint64_t)n};
+    gwf_tensor(f, name, MLLM_TYPE_F32, 1, ne, w, sizeof(float) * (size_t)n);
+    free(w);
+}
+
+static int write_model(const shape *s, int32_t type, const char *path) {
+    gw_file f;
+    gwf_init(&f);
+    gwf_str(&f, "general.architecture", "llama");
+    gwf_str(&f, "general.name", s->name);
+    gwf_u32(&f, "llama.context_length", 2048);
+    gwf_u32(&f, "llama.embedding_length", (uint32_t)s->dim);
+    gwf_u32(&f, "llama.block_count", (uint32_t)s->n_layer);
+    gwf_u32(&f, "llama.feed_forward_length", (uint32_t)s->ffn);
+    gwf_u32(&f, "llama.attention.head_count", (uint32_t)s->n_head);
+    gwf_u32(&f, "llama.attention.head_count_kv", (uint32_t)s->n_kv);
+    gwf_u32(&f, "llama.rope.dimension_count", (uint32_t)(s->dim / s->n_head));
+    gwf_f32(&f, "llama.attention.layer_norm_rms_epsilon", 1e-5f);
+    gwf_f32(&f, "llama.rope.freq_base", 10000.0f);
+    const char **pieces = malloc(sizeof(char *) * (size_t)s->vocab);
+    char(*names)[12] = malloc(12 * (size_t)s->vocab);
+    for (int i = 0; i < s->vocab; i++) {
+        snprintf(names[i], 12, i == 0 ? "<unk>" : "p%d", i);
+        pieces[i] = names[i];
+    }
+    gwf_arr_str(&f, "tokenizer.ggml.tokens", pieces, (uint64_t)s->vocab);
+    gwf_u32(&f, "tokenizer.ggml.unknown_token_id", 0);
+    free(pieces);
+    free(names);
+    const int hd = s->dim / s->n_head;
+    put_matrix(&f, "token_embd.weight", type, s->vocab, s->dim);
+    put_norm(&f, "output_norm.weight", s->dim);
+    for (int b = 0; b < s->n_layer; b++) {
+        char n[64];
+#define NM(x) (snprintf(n, sizeof n, "blk.%d.%s.weight", b, x), n)
+        put_norm(&f, NM("attn_norm"), s->dim);
+        put_matrix(&f, NM("attn_q"), type, s->n_head * hd, s->dim);
+        put_matrix(&f, NM("attn_k"), type, s->n_kv * hd, s->dim);
+        put_matrix(&f, NM("attn_v"), type, s->n_kv * hd, s->dim);
+        put_matrix(&f, NM("attn_output"), type, s->dim, s->n_head * hd);
+        put_norm(&f, NM("ffn_norm"), s->dim);
+        put_matrix(&f, NM("ffn_gate"), type, s->ffn, s->dim);
+        put_matrix(&f, NM("ffn_up"), type, s->ffn, s->dim);
+        put_matrix(&f, NM("ffn_down"), type, s->dim, s->ffn);
+#undef NM
+    }
+    gw_buf out;
+    gwf_finish(&f, &out);
+    int r = gw_write(path, out.p, out.len);
+    gw_free(&out);
+    gwf_free(&f);
+    return r;
+}
+
+static double now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static int32_t argmax(const float *x, int n) {
+    int32_t b = 0;
+    for (int i = 1; i < n; i++) if (x[i] > x[b]) b = i;
+    return b;
+}
+
+int main(int argc, char **argv) {
+    int backend = MLLM_BACKEND_VULKAN, first_shape = 1;
+    if (argc > 1 && strcmp(argv[1], "cpu") == 0) backend = MLLM_BACKEND_CPU;
+    if (argc > 1 && (strcmp(argv[1], "cpu") == 0 || strcmp(argv[1], "vulkan") == 0)) first_shape = 2;
+    const int32_t types[] = {MLLM_TYPE_F16, MLLM_TYPE_Q8_0, MLLM_TYPE_Q4_0};
+    const char *tnames[] = {"F16", "Q8_0", "Q4_0"};
+    const int n_prompt = 512, n_gen = 128;
+    for (size_t si = 0; si < sizeof k_shapes / sizeof k_shapes[0]; si++) {
+        const shape *s = &k_shapes[si];
+        int wanted = argc <= first_shape;
+        for (int a = first_shape; a < argc; a++) wanted |= strcmp(argv[a], s->name) == 0;
+        if (!wanted) continue;
+        for (int ti = 0; ti < 3; ti++) {
+            char path[128];
+            snprintf(path, sizeof path, "/tmp/mllm_bench_%s_%s.gguf", s->name, tnames[ti]);
+            double t0 = now();
+            if (write_model(s, types[ti], path)) {
+                fprintf(stderr, "cannot write %s\n", path);
+                return 1;
+            }
+            mllm_model_params mp;
+            mllm_model_params_init(&mp);
+            mp.backend = backend;
+            mllm_model *m = NULL;
+            mllm_session *ss = NULL;
+            mllm_session_params sp;
+            mllm_session_params_init(&sp);
+            sp.n_ctx = 1024;
+            sp.n_batch = n_prompt;
+            double t1 = now();
+            if (mllm_model_load(path, &mp, &m) || mllm_session_create(m, &sp, &ss)) {
+                fprintf(stderr, "%s %s: %s\n", s->name, tnames[ti], mllm_last_error());
+                mllm_model_free(m);
+                unlink(path);
+                continue;
+            }
+            double t2 = now();
+            int32_t *toks = malloc(sizeof(int32_t) * n_prompt);
+            for (int i = 0; i < n_prompt; i++) toks[i] = 1 + (int32_t)(rnd() % (uint64_t)(s->vocab - 1));
+            int32_t rows;
+            /* warm-up: records the prompt and decode command buffers */
+            mllm_session_eval(ss, toks, n_prompt, MLLM_LOGITS_LAST);
+            int32_t t = argmax(mllm_session_logits(ss, &rows), s->vocab);
+            mllm_session_eval(ss, &t, 1, MLLM_LOGITS_LAST);
+            mllm_session_reset(ss);
+            double p0 = now();
+            mllm_status st = mllm_session_eval(ss, toks, n_prompt, MLLM_LOGITS_LAST);
+            double p1 = now();
+            for (int g = 0; g < n_gen && !st; g++) {
+                t = argmax(mllm_session_logits(ss, &rows), s->vocab);
+                st = mllm_session_eval(ss, &t, 1, MLLM_LOGITS_LAST);
+            }
+            double p2 = now();
+            if (st) fprintf(stderr, "%s %s: %s\n", s->name, tnames[ti], mllm_last_error());
+            printf("{\"backend\": \"%s\", \"shape\": \"%s\", \"type\": \"%s\", \"prompt_tok_s\": %.1f, \"decode_tok_s\": %.1f, "
+                   "\"write_s\": %.2f, \"load_upload_s\": %.2f}\n",
+                   backend == MLLM_BACKEND_VULKAN ? "vulkan" : "cpu", s->name, tnames[ti], n_prompt / (p1 - p0),
+                   n_gen / (p2 - p1), t1 - t0, t2 - t1);
+            fflush(stdout);
+            free(toks);
+            mllm_session_free(ss);
+            mllm_model_free(m);
+            unlink(path);
+        }
+    }
+    return 0;
+}
