@@ -37,7 +37,7 @@ class LlamaCppCompatibilityTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"q4_0", "q8_0"})
+    @ValueSource(strings = {"q4_0", "q8_0", "q4_1", "q5_0", "q5_1"})
     void ourConverterWritesLlamaCppsBytes(String type) throws Exception {
         Path ours = TestFiles.outDir().resolve("llama-f32-pure-" + type + ".gguf");
         Converter.convert(TestFiles.testdata("checkpoints/llama-f32"), ours,

@@ -19,7 +19,7 @@ import org.junit.jupiter.params.provider.EnumSource;
  */
 class QuantizerEqualityTest {
     @ParameterizedTest
-    @EnumSource(value = GgmlType.class, names = {"F16", "BF16", "Q8_0", "Q4_0"})
+    @EnumSource(value = GgmlType.class, names = {"F16", "BF16", "Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1"})
     void javaAndNativeQuantizersWriteIdenticalBytes(GgmlType type) {
         Native.ensureLoaded();
         Random rnd = new Random(99);

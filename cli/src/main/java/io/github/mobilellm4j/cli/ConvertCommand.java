@@ -23,7 +23,7 @@ final class ConvertCommand implements Command {
     public String usage() {
         return """
                 usage: mobilellm convert HF_DIR -o OUT.gguf --type T [--force] [--expand-layer-sharing] [--pure]
-                  --type T                  f32, f16, bf16, q8_0 or q4_0 (default f16)
+                  --type T                  f32, f16, bf16, q8_0, q4_0, q4_1, q5_0 or q5_1 (default f16)
                   --force                   overwrite an existing output file
                   --expand-layer-sharing    write -LS models as plain llama files with every block duplicated
                   --pure                    every matrix in --type (no per-tensor policy)

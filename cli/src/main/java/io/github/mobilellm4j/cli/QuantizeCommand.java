@@ -22,7 +22,7 @@ final class QuantizeCommand implements Command {
     public String usage() {
         return """
                 usage: mobilellm quantize IN.gguf OUT.gguf --type T [--force] [--pure]
-                  --type T   f32, f16, bf16, q8_0 or q4_0
+                  --type T   f32, f16, bf16, q8_0, q4_0, q4_1, q5_0 or q5_1
                   --force    overwrite an existing output file
                   --pure     every matrix in --type (no per-tensor policy)
                 """;

@@ -16,7 +16,16 @@ import java.nio.ByteOrder;
  *   <li>Q4_0 (18 bytes / 32 values): max = the element of largest magnitude (first one wins on
  *       ties), d = max/-8 stored as f16; id = d != 0 ? 1/d : 0; q = min(15, (int)(x*id + 8.5f))
  *       (C cast truncation); byte j = q[j] | q[j+16] << 4.</li>
+ *   <li>Q4_1 (20 bytes / 32 values): d = (max-min)/15 and m = min stored as f16 (d first);
+ *       id = d != 0 ? 1/d : 0; q = min(15, (int8_t)((x-min)*id + 0.5f)); byte j = q[j] | q[j+16] << 4.</li>
+ *   <li>Q5_0 (22 bytes / 32 values): as Q4_0 with d = max/-16 and q = min(31, (int8_t)(x*id + 16.5f));
+ *       then f16 d, qh (4 bytes, little-endian u32: bit j = bit 4 of q[j]), 16 bytes of low nibbles
+ *       q[j] & 15 | (q[j+16] & 15) << 4.</li>
+ *   <li>Q5_1 (24 bytes / 32 values): d = (max-min)/31, m = min, q = min(31, (uint8_t)((x-min)*id + 0.5f));
+ *       f16 d, f16 m, qh, nibbles as Q5_0.</li>
  * </ul>
+ * C float-to-integer casts of out-of-range values (only reachable when 1/d overflows) follow x86's
+ * cvttss2si (the integer indefinite 0x80000000, then the low byte), see {@link #cvtt}.
  * All arithmetic is single-precision float as in C without FMA contraction.
  */
 public final class RowQuantizer {
@@ -34,7 +43,7 @@ public final class RowQuantizer {
     /** True if {@link #quantizeRow} supports this type. */
     public static boolean canQuantize(GgmlType type) {
         return switch (type) {
-            case F32, F16, BF16, Q8_0, Q4_0 -> true;
+            case F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1 -> true;
             default -> false;
         };
     }
@@ -61,6 +70,9 @@ public final class RowQuantizer {
             }
             case Q8_0 -> quantizeQ8_0(src, off, n, dst, dstOff);
             case Q4_0 -> quantizeQ4_0(src, off, n, dst, dstOff);
+            case Q4_1 -> quantizeQ4_1(src, off, n, dst, dstOff);
+            case Q5_0 -> quantizeQ5_0(src, off, n, dst, dstOff);
+            case Q5_1 -> quantizeQ5_1(src, off, n, dst, dstOff);
             default -> throw new IllegalArgumentException("cannot quantize to " + type.lowerName());
         }
         return bytes;
@@ -94,6 +106,36 @@ public final class RowQuantizer {
                         int v = src.get(ValueLayout.JAVA_BYTE, p + 2 + j) & 0xff;
                         dst[off + 32 * b + j] = ((v & 0x0f) - 8) * d;
                         dst[off + 32 * b + j + 16] = ((v >>> 4) - 8) * d;
+                    }
+                }
+            }
+            case Q4_1 -> {
+                for (int b = 0; b < n / 32; b++) {
+                    long p = srcOff + 20L * b;
+                    float d = Float.float16ToFloat(src.get(LE_SHORT, p));
+                    float m = Float.float16ToFloat(src.get(LE_SHORT, p + 2));
+                    for (int j = 0; j < 16; j++) {
+                        int v = src.get(ValueLayout.JAVA_BYTE, p + 4 + j) & 0xff;
+                        dst[off + 32 * b + j] = (v & 0x0f) * d + m;
+                        dst[off + 32 * b + j + 16] = (v >>> 4) * d + m;
+                    }
+                }
+            }
+            case Q5_0, Q5_1 -> {
+                boolean hasMin = type == GgmlType.Q5_1;
+                int bb = type.blockBytes;
+                for (int b = 0; b < n / 32; b++) {
+                    long p = srcOff + (long) bb * b;
+                    float d = Float.float16ToFloat(src.get(LE_SHORT, p));
+                    float m = hasMin ? Float.float16ToFloat(src.get(LE_SHORT, p + 2)) : 0f;
+                    long h = hasMin ? p + 4 : p + 2;
+                    int qh = src.get(LE_INT, h);
+                    for (int j = 0; j < 16; j++) {
+                        int v = src.get(ValueLayout.JAVA_BYTE, h + 4 + j) & 0xff;
+                        int q0 = (v & 0x0f) | (((qh >>> j) & 1) << 4);
+                        int q1 = (v >>> 4) | (((qh >>> (j + 16)) & 1) << 4);
+                        dst[off + 32 * b + j] = hasMin ? q0 * d + m : (q0 - 16) * d;
+                        dst[off + 32 * b + j + 16] = hasMin ? q1 * d + m : (q1 - 16) * d;
                     }
                 }
             }
@@ -160,6 +202,107 @@ public final class RowQuantizer {
                 int q1 = Math.min(15, (int) (byte) (int) (x1 + 8.5f));
                 dst.set(ValueLayout.JAVA_BYTE, p + 2 + j, (byte) (q0 | (q1 << 4)));
             }
+        }
+    }
+
+    /**
+     * C's float-to-int conversion as x86 compilers emit it (cvttss2si): truncation toward zero;
+     * NaN and values outside the int range give 0x80000000. A cast to int8_t/uint8_t keeps the low byte.
+     */
+    static int cvtt(float v) {
+        if (!(v > -2147483904.0f && v < 2147483648.0f)) return Integer.MIN_VALUE;
+        return (int) v;
+    }
+
+    /** The block minimum and maximum (C: fminf/fmaxf from +inf/-inf; inputs are finite). */
+    private static float blockMin(float[] x, int base) {
+        float lo = Float.POSITIVE_INFINITY;
+        for (int j = 0; j < 32; j++) if (x[base + j] < lo) lo = x[base + j];
+        return lo;
+    }
+
+    private static float blockMax(float[] x, int base) {
+        float hi = Float.NEGATIVE_INFINITY;
+        for (int j = 0; j < 32; j++) if (x[base + j] > hi) hi = x[base + j];
+        return hi;
+    }
+
+    /** The element of largest magnitude with its sign (first one wins on ties). */
+    private static float signedMax(float[] x, int base) {
+        float amax = 0.0f;
+        float max = 0.0f;
+        for (int j = 0; j < 32; j++) {
+            float v = x[base + j];
+            if (amax < Math.abs(v)) {
+                amax = Math.abs(v);
+                max = v;
+            }
+        }
+        return max;
+    }
+
+    private static void quantizeQ4_1(float[] x, int off, int n, MemorySegment dst, long dstOff) {
+        for (int b = 0; b < n / 32; b++) {
+            int base = off + 32 * b;
+            float mn = blockMin(x, base);
+            float mx = blockMax(x, base);
+            float d = (mx - mn) / 15.0f;
+            float id = d != 0.0f ? 1.0f / d : 0.0f;
+            long p = dstOff + 20L * b;
+            dst.set(LE_SHORT, p, Float.floatToFloat16(d));
+            dst.set(LE_SHORT, p + 2, Float.floatToFloat16(mn));
+            for (int j = 0; j < 16; j++) {
+                float x0 = (x[base + j] - mn) * id;
+                float x1 = (x[base + 16 + j] - mn) * id;
+                int q0 = Math.min(15, (int) (byte) cvtt(x0 + 0.5f));
+                int q1 = Math.min(15, (int) (byte) cvtt(x1 + 0.5f));
+                dst.set(ValueLayout.JAVA_BYTE, p + 4 + j, (byte) (q0 | (q1 << 4)));
+            }
+        }
+    }
+
+    private static void quantizeQ5_0(float[] x, int off, int n, MemorySegment dst, long dstOff) {
+        for (int b = 0; b < n / 32; b++) {
+            int base = off + 32 * b;
+            float d = signedMax(x, base) / -16.0f;
+            float id = d != 0.0f ? 1.0f / d : 0.0f;
+            long p = dstOff + 22L * b;
+            dst.set(LE_SHORT, p, Float.floatToFloat16(d));
+            int qh = 0;
+            for (int j = 0; j < 16; j++) {
+                float x0 = x[base + j] * id;
+                float x1 = x[base + 16 + j] * id;
+                int q0 = Math.min(31, (int) (byte) cvtt(x0 + 16.5f));
+                int q1 = Math.min(31, (int) (byte) cvtt(x1 + 16.5f));
+                dst.set(ValueLayout.JAVA_BYTE, p + 6 + j, (byte) ((q0 & 15) | ((q1 & 15) << 4)));
+                qh |= ((q0 >> 4) & 1) << j;
+                qh |= ((q1 >> 4) & 1) << (j + 16);
+            }
+            dst.set(LE_INT, p + 2, qh);
+        }
+    }
+
+    private static void quantizeQ5_1(float[] x, int off, int n, MemorySegment dst, long dstOff) {
+        for (int b = 0; b < n / 32; b++) {
+            int base = off + 32 * b;
+            float mn = blockMin(x, base);
+            float mx = blockMax(x, base);
+            float d = (mx - mn) / 31.0f;
+            float id = d != 0.0f ? 1.0f / d : 0.0f;
+            long p = dstOff + 24L * b;
+            dst.set(LE_SHORT, p, Float.floatToFloat16(d));
+            dst.set(LE_SHORT, p + 2, Float.floatToFloat16(mn));
+            int qh = 0;
+            for (int j = 0; j < 16; j++) {
+                float x0 = (x[base + j] - mn) * id;
+                float x1 = (x[base + 16 + j] - mn) * id;
+                int q0 = Math.min(31, cvtt(x0 + 0.5f) & 0xff);
+                int q1 = Math.min(31, cvtt(x1 + 0.5f) & 0xff);
+                dst.set(ValueLayout.JAVA_BYTE, p + 8 + j, (byte) ((q0 & 15) | ((q1 & 15) << 4)));
+                qh |= ((q0 >> 4) & 1) << j;
+                qh |= ((q1 >> 4) & 1) << (j + 16);
+            }
+            dst.set(LE_INT, p + 4, qh);
         }
     }
 }

@@ -5,7 +5,7 @@ package io.github.mobilellm4j.convert;
  * llama.cpp's choices):
  * <ul>
  *   <li>1-D tensors (norms) are always F32;</li>
- *   <li>in a Q4_0 file, token_embd.weight and output.weight are Q8_0 unless pure;</li>
+ *   <li>in a Q4_0, Q4_1, Q5_0 or Q5_1 file, token_embd.weight and output.weight are Q8_0 unless pure;</li>
  *   <li>everything else gets the file type's tensor type;</li>
  *   <li>a block-quantized type whose block does not divide the row length falls back to F16
  *       (reported as a note).</li>
@@ -17,7 +17,8 @@ public final class TensorPolicy {
     public static GgmlType choose(String name, long[] ne, OutputType type, boolean pure, ProgressListener pl) {
         if (ne.length == 1) return GgmlType.F32;
         GgmlType t = type.tensorType;
-        if (type == OutputType.Q4_0 && !pure && (name.equals("token_embd.weight") || name.equals("output.weight"))) {
+        boolean lowBit = type == OutputType.Q4_0 || type == OutputType.Q4_1 || type == OutputType.Q5_0 || type == OutputType.Q5_1;
+        if (lowBit && !pure && (name.equals("token_embd.weight") || name.equals("output.weight"))) {
             t = GgmlType.Q8_0;
         }
         if (t.rowBytes(ne[0]) < 0) {

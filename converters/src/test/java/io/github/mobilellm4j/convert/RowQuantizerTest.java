@@ -8,6 +8,7 @@ import java.lang.foreign.ValueLayout;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Known-answer blocks computed by hand from the ggml block definitions. */
 class RowQuantizerTest {
@@ -130,5 +131,143 @@ class RowQuantizerTest {
     void rejectsPartialBlocks() {
         assertThrows(IllegalArgumentException.class, () -> q(GgmlType.Q8_0, new float[33]));
         assertEquals(-1, GgmlType.Q4_0.rowBytes(48));
+    }
+
+    private static byte[] bytes(int... v) {
+        byte[] b = new byte[v.length];
+        for (int i = 0; i < v.length; i++) b[i] = (byte) v[i];
+        return b;
+    }
+
+    private static byte[] concat(byte[] head, int fill, int total) {
+        byte[] r = new byte[total];
+        java.util.Arrays.fill(r, (byte) fill);
+        System.arraycopy(head, 0, r, 0, head.length);
+        return r;
+    }
+
+    @Test
+    void q4_1KnownBlock() {
+        // min = -1, max = 14 -> d = 15/15 = 1.0 (f16 0x3C00), m = -1 (f16 0xBC00), id = 1
+        // q = min(15, (int8_t)((x - min) * id + 0.5f)):
+        //   -1 -> 0.5 -> 0; 14 -> 15.5 -> 15; 2.5 -> 4.0 -> 4; 2.4 -> 3.9 -> 3 (truncation); 0 -> 1.5 -> 1
+        float[] x = new float[32];
+        x[0] = -1f;
+        x[16] = 14f;
+        x[1] = 2.5f;
+        x[17] = 2.4f;
+        // layout: d, m, then 16 bytes q[j] | q[j+16] << 4
+        byte[] head = bytes(0x00, 0x3C, 0x00, 0xBC,
+                0x00 | (15 << 4),   // q[0] = 0, q[16] = 15
+                4 | (3 << 4));      // q[1] = 4, q[17] = 3
+        assertArrayEquals(concat(head, 0x11, 20), q(GgmlType.Q4_1, x)); // all others q = 1
+    }
+
+    @Test
+    void q4_1ConstantBlockStoresOnlyTheMinimum() {
+        // all 5: d = 0 -> id = 0, q = (int8_t)(0 + 0.5f) = 0, m = 5 (f16 0x4500); dequantizes exactly
+        float[] x = new float[32];
+        java.util.Arrays.fill(x, 5f);
+        byte[] r = q(GgmlType.Q4_1, x);
+        assertArrayEquals(concat(bytes(0x00, 0x00, 0x00, 0x45), 0x00, 20), r);
+        float[] back = new float[32];
+        RowQuantizer.dequantizeRow(GgmlType.Q4_1, MemorySegment.ofArray(r), 0, back, 0, 32);
+        for (float v : back) assertEquals(5f, v);
+    }
+
+    @Test
+    void q5_0KnownBlock() {
+        // largest magnitude element is -16 -> d = -16 / -16 = 1.0 (0x3C00), id = 1
+        // q = min(31, (int8_t)(x + 16.5f)): -16 -> 0; 0.5 -> 17; -0.5 -> 16; 3.2 -> 19.7 -> 19;
+        //   15 -> 31; -3.7 -> 12.8 -> 12; 15.9 -> 32.4 -> 32 -> clamped 31; 0 -> 16
+        float[] x = new float[32];
+        x[0] = -16f;
+        x[1] = 0.5f;
+        x[2] = -0.5f;
+        x[3] = 3.2f;
+        x[16] = 15f;
+        x[17] = -3.7f;
+        x[18] = 15.9f;
+        // qh bit j = bit 4 of q[j]: elements 0..15: all set except bit 0 (q[0] = 0) -> 0xFFFE;
+        // elements 16..31: all set except bit 17 (q[17] = 12) -> 0xFFFD; qh = 0xFFFDFFFE little-endian
+        // nibbles: byte j = (q[j] & 15) | (q[j+16] & 15) << 4 (q = 16 -> nibble 0, q = 31 -> 15)
+        byte[] head = bytes(0x00, 0x3C, 0xFE, 0xFF, 0xFD, 0xFF,
+                0 | (15 << 4),      // q[0] = 0, q[16] = 31
+                1 | (12 << 4),      // q[1] = 17, q[17] = 12
+                0 | (15 << 4),      // q[2] = 16, q[18] = 31
+                3 | (0 << 4));      // q[3] = 19, q[19] = 16
+        assertArrayEquals(concat(head, 0x00, 22), q(GgmlType.Q5_0, x)); // q = 16 -> nibbles 0
+    }
+
+    @Test
+    void q5_1KnownBlock() {
+        // min = -1, max = 30 -> d = 31/31 = 1.0 (0x3C00), m = -1 (0xBC00), id = 1
+        // q = min(31, (uint8_t)((x - min) * id + 0.5f)): -1 -> 0; 30 -> 31.5 -> 31; 14.5 -> 16.0 -> 16;
+        //   14.4 -> 15.9 -> 15; 0 -> 1
+        float[] x = new float[32];
+        x[0] = -1f;
+        x[16] = 30f;
+        x[1] = 14.5f;
+        x[17] = 14.4f;
+        // qh: bit 1 (q[1] = 16) and bit 16 (q[16] = 31) -> 0x00010002 little-endian
+        byte[] head = bytes(0x00, 0x3C, 0x00, 0xBC, 0x02, 0x00, 0x01, 0x00,
+                0 | (15 << 4),      // q[0] = 0, q[16] = 31 & 15
+                0 | (15 << 4));     // q[1] = 16 & 15, q[17] = 15
+        assertArrayEquals(concat(head, 0x11, 24), q(GgmlType.Q5_1, x)); // all others q = 1
+    }
+
+    @Test
+    void lowBitRoundTripBounds() {
+        java.util.Random rnd = new java.util.Random(7);
+        int n = 32 * 16;
+        for (GgmlType t : new GgmlType[] {GgmlType.Q4_1, GgmlType.Q5_0, GgmlType.Q5_1}) {
+            for (int trial = 0; trial < 20; trial++) {
+                float[] x = new float[n];
+                float scale = (float) Math.pow(10, rnd.nextInt(7) - 3);
+                float shift = trial % 2 == 0 ? 0f : scale * 3;
+                for (int i = 0; i < n; i++) x[i] = (float) rnd.nextGaussian() * scale + shift;
+                byte[] r = q(t, x);
+                assertEquals(t.rowBytes(n), r.length);
+                float[] back = new float[n];
+                RowQuantizer.dequantizeRow(t, MemorySegment.ofArray(r), 0, back, 0, n);
+                for (int b = 0; b < n / 32; b++) {
+                    float mn = Float.POSITIVE_INFINITY, mx = Float.NEGATIVE_INFINITY, amax = 0;
+                    for (int j = 0; j < 32; j++) {
+                        float v = x[32 * b + j];
+                        mn = Math.min(mn, v);
+                        mx = Math.max(mx, v);
+                        amax = Math.max(amax, Math.abs(v));
+                    }
+                    // step d; rounding error <= d/2 (Q5_0: the side opposite the max clamps at 31,
+                    // error up to d); plus f16 rounding of d (q*d*2^-11 <= 31/2048 d) and of m
+                    double bound = switch (t) {
+                        case Q4_1 -> 0.52 * (mx - mn) / 15 + Math.abs(mn) * 0x1p-11;
+                        case Q5_1 -> 0.52 * (mx - mn) / 31 + Math.abs(mn) * 0x1p-11;
+                        default -> 1.02 * amax / 16;
+                    } + 1e-7 * scale;
+                    for (int j = 0; j < 32; j++) {
+                        int i = 32 * b + j;
+                        assertTrue(Math.abs(x[i] - back[i]) <= bound,
+                                t + " trial " + trial + " element " + i + ": " + x[i] + " -> " + back[i] + " bound " + bound);
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void newOutputTypesParseAndFollowTheQ4_0Policy() {
+        assertEquals(3, OutputType.parse("q4_1").fileType);
+        assertEquals(8, OutputType.parse("Q5_0").fileType);
+        assertEquals(9, OutputType.parse("q5-1").fileType);
+        for (OutputType t : new OutputType[] {OutputType.Q4_1, OutputType.Q5_0, OutputType.Q5_1}) {
+            assertTrue(RowQuantizer.canQuantize(t.tensorType));
+            long[] ne = {64, 10};
+            assertEquals(GgmlType.Q8_0, TensorPolicy.choose("token_embd.weight", ne, t, false, null));
+            assertEquals(t.tensorType, TensorPolicy.choose("token_embd.weight", ne, t, true, null));
+            assertEquals(t.tensorType, TensorPolicy.choose("blk.0.attn_q.weight", ne, t, false, null));
+            assertEquals(GgmlType.F16, TensorPolicy.choose("blk.0.ffn_down.weight", new long[] {80, 64}, t, false, null));
+            assertEquals(GgmlType.F32, TensorPolicy.choose("blk.0.attn_norm.weight", new long[] {64}, t, false, null));
+        }
     }
 }
