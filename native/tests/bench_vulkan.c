@@ -1,8 +1,11 @@
 /* Speed of MobileLLM-shaped models (125M, 350M, 1B; random weights written straight in F16, Q8_0
- * or Q4_0 blocks) on a backend: prompt tokens/s (one 512-token batch) and decode tokens/s (128
- * single-token steps). Not a test: built as bench_vulkan when the Vulkan backend is.
- *   bench_vulkan [vulkan|cpu] [shape ...]   (shapes: 125M 350M 1B; default all)
- * One JSON object per line on stdout. */
+ * or Q4_0 blocks) on a backend, measured like llama.cpp's llama-bench: pp128 and pp512 (one
+ * prompt batch from an empty context) and tg128 (128 single-token steps from an empty context),
+ * each the median of R repetitions. Not a test: built as bench_vulkan with the Vulkan backend.
+ *   bench_vulkan [vulkan|cpu] [-r R] [-k DIR] [-t f16,q8_0,q4_0] [shape ...]   (shapes: 125M 350M 1B)
+ * -k keeps the model files in DIR (mobilellm-<shape>-<type>-bench.gguf, reused when present) so
+ * llama-bench can run the very same files: they carry a LLaMA-style vocabulary (<unk>, <s>, </s>,
+ * the 256 byte pieces, then filler pieces). One JSON object per line on stdout. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +26,7 @@ static const shape k_shapes[] = {
     {"125M", 576, 30, 9, 3, 1536, 32000},
     {"350M", 960, 32, 15, 5, 2560, 32000},
     {"1B", 1280, 54, 20, 5, 3584, 32000},
+    {"tiny", 256, 2, 4, 2, 512, 1024}, /* a smoke test of the bench itself; only when named */
 };
 
 static uint64_t g_rng = 0x9e3779b97f4a7c15ull;
@@ -79,16 +83,30 @@ static int write_model(const shape *s, int32_t type, const char *path) {
     gwf_u32(&f, "llama.rope.dimension_count", (uint32_t)(s->dim / s->n_head));
     gwf_f32(&f, "llama.attention.layer_norm_rms_epsilon", 1e-5f);
     gwf_f32(&f, "llama.rope.freq_base", 10000.0f);
+    /* a vocabulary llama.cpp accepts: <unk> <s> </s>, byte pieces, filler pieces */
     const char **pieces = malloc(sizeof(char *) * (size_t)s->vocab);
     char(*names)[12] = malloc(12 * (size_t)s->vocab);
+    float *scores = malloc(sizeof(float) * (size_t)s->vocab);
+    int32_t *kinds = malloc(sizeof(int32_t) * (size_t)s->vocab);
     for (int i = 0; i < s->vocab; i++) {
-        snprintf(names[i], 12, i == 0 ? "<unk>" : "p%d", i);
+        if (i < 3) snprintf(names[i], 12, "%s", i == 0 ? "<unk>" : i == 1 ? "<s>" : "</s>");
+        else if (i < 259) snprintf(names[i], 12, "<0x%02X>", i - 3);
+        else snprintf(names[i], 12, "p%d", i);
         pieces[i] = names[i];
+        scores[i] = i < 259 ? 0.0f : -(float)i;
+        kinds[i] = i == 0 ? 2 : i < 3 ? 3 : i < 259 ? 6 : 1; /* unknown, control, byte, normal */
     }
+    gwf_str(&f, "tokenizer.ggml.model", "llama");
     gwf_arr_str(&f, "tokenizer.ggml.tokens", pieces, (uint64_t)s->vocab);
+    gwf_arr_f32(&f, "tokenizer.ggml.scores", scores, (uint64_t)s->vocab);
+    gwf_arr_i32(&f, "tokenizer.ggml.token_type", kinds, (uint64_t)s->vocab);
     gwf_u32(&f, "tokenizer.ggml.unknown_token_id", 0);
+    gwf_u32(&f, "tokenizer.ggml.bos_token_id", 1);
+    gwf_u32(&f, "tokenizer.ggml.eos_token_id", 2);
     free(pieces);
     free(names);
+    free(scores);
+    free(kinds);
     const int hd = s->dim / s->n_head;
     put_matrix(&f, "token_embd.weight", type, s->vocab, s->dim);
     put_norm(&f, "output_norm.weight", s->dim);
@@ -126,23 +144,69 @@ static int32_t argmax(const float *x, int n) {
     return b;
 }
 
+static int cmp_double(const void *a, const void *b) {
+    const double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static double median(double *v, int n) {
+    qsort(v, (size_t)n, sizeof *v, cmp_double);
+    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+/* tokens/s of one prompt batch of n tokens from an empty context */
+static double run_prompt(mllm_session *ss, const int32_t *toks, int n) {
+    mllm_session_reset(ss);
+    double t0 = now();
+    if (mllm_session_eval(ss, toks, n, MLLM_LOGITS_LAST)) return -1;
+    return n / (now() - t0);
+}
+
+/* tokens/s of n single-token steps from an empty context (each step reads its logits back) */
+static double run_decode(mllm_session *ss, int vocab, int n) {
+    mllm_session_reset(ss);
+    int32_t t = 1, rows;
+    double t0 = now();
+    for (int g = 0; g < n; g++) {
+        if (mllm_session_eval(ss, &t, 1, MLLM_LOGITS_LAST)) return -1;
+        t = argmax(mllm_session_logits(ss, &rows), vocab);
+    }
+    return n / (now() - t0);
+}
+
 int main(int argc, char **argv) {
-    int backend = MLLM_BACKEND_VULKAN, first_shape = 1;
-    if (argc > 1 && strcmp(argv[1], "cpu") == 0) backend = MLLM_BACKEND_CPU;
-    if (argc > 1 && (strcmp(argv[1], "cpu") == 0 || strcmp(argv[1], "vulkan") == 0)) first_shape = 2;
+    int backend = MLLM_BACKEND_VULKAN, reps = 3;
+    const char *keep = NULL, *type_list = "f16,q8_0,q4_0";
+    const char *shapes[8];
+    int n_shapes = 0;
+    for (int a = 1; a < argc; a++) {
+        if (strcmp(argv[a], "cpu") == 0) backend = MLLM_BACKEND_CPU;
+        else if (strcmp(argv[a], "vulkan") == 0) backend = MLLM_BACKEND_VULKAN;
+        else if (strcmp(argv[a], "-r") == 0 && a + 1 < argc) reps = atoi(argv[++a]);
+        else if (strcmp(argv[a], "-k") == 0 && a + 1 < argc) keep = argv[++a];
+        else if (strcmp(argv[a], "-t") == 0 && a + 1 < argc) type_list = argv[++a];
+        else if (n_shapes < 8 && argv[a][0] != '-') shapes[n_shapes++] = argv[a];
+        else {
+            fprintf(stderr, "usage: %s [vulkan|cpu] [-r R] [-k DIR] [-t f16,q8_0,q4_0] [125M|350M|1B ...]\n", argv[0]);
+            return 2;
+        }
+    }
+    if (reps < 1 || reps > 50) reps = 3;
     const int32_t types[] = {MLLM_TYPE_F16, MLLM_TYPE_Q8_0, MLLM_TYPE_Q4_0};
-    const char *tnames[] = {"F16", "Q8_0", "Q4_0"};
-    const int n_prompt = 512, n_gen = 128;
+    const char *tnames[] = {"f16", "q8_0", "q4_0"};
+    enum { N_GEN = 128 };
     for (size_t si = 0; si < sizeof k_shapes / sizeof k_shapes[0]; si++) {
         const shape *s = &k_shapes[si];
-        int wanted = argc <= first_shape;
-        for (int a = first_shape; a < argc; a++) wanted |= strcmp(argv[a], s->name) == 0;
+        int wanted = n_shapes == 0 && strcmp(s->name, "tiny") != 0;
+        for (int a = 0; a < n_shapes; a++) wanted |= strcmp(shapes[a], s->name) == 0;
         if (!wanted) continue;
         for (int ti = 0; ti < 3; ti++) {
-            char path[128];
-            snprintf(path, sizeof path, "/tmp/mllm_bench_%s_%s.gguf", s->name, tnames[ti]);
+            if (!strstr(type_list, tnames[ti])) continue;
+            char path[512];
+            if (keep) snprintf(path, sizeof path, "%s/mobilellm-%s-%s-bench.gguf", keep, s->name, tnames[ti]);
+            else snprintf(path, sizeof path, "/tmp/mllm_bench_%s_%s.gguf", s->name, tnames[ti]);
             double t0 = now();
-            if (write_model(s, types[ti], path)) {
+            if ((!keep || access(path, R_OK) != 0) && write_model(s, types[ti], path)) {
                 fprintf(stderr, "cannot write %s\n", path);
                 return 1;
             }
@@ -154,41 +218,39 @@ int main(int argc, char **argv) {
             mllm_session_params sp;
             mllm_session_params_init(&sp);
             sp.n_ctx = 1024;
-            sp.n_batch = n_prompt;
+            sp.n_batch = 512;
             double t1 = now();
             if (mllm_model_load(path, &mp, &m) || mllm_session_create(m, &sp, &ss)) {
                 fprintf(stderr, "%s %s: %s\n", s->name, tnames[ti], mllm_last_error());
                 mllm_model_free(m);
-                unlink(path);
+                if (!keep) unlink(path);
                 continue;
             }
             double t2 = now();
-            int32_t *toks = malloc(sizeof(int32_t) * n_prompt);
-            for (int i = 0; i < n_prompt; i++) toks[i] = 1 + (int32_t)(rnd() % (uint64_t)(s->vocab - 1));
-            int32_t rows;
-            /* warm-up: records the prompt and decode command buffers */
-            mllm_session_eval(ss, toks, n_prompt, MLLM_LOGITS_LAST);
-            int32_t t = argmax(mllm_session_logits(ss, &rows), s->vocab);
-            mllm_session_eval(ss, &t, 1, MLLM_LOGITS_LAST);
-            mllm_session_reset(ss);
-            double p0 = now();
-            mllm_status st = mllm_session_eval(ss, toks, n_prompt, MLLM_LOGITS_LAST);
-            double p1 = now();
-            for (int g = 0; g < n_gen && !st; g++) {
-                t = argmax(mllm_session_logits(ss, &rows), s->vocab);
-                st = mllm_session_eval(ss, &t, 1, MLLM_LOGITS_LAST);
+            int32_t toks[512];
+            for (int i = 0; i < 512; i++) toks[i] = 1 + (int32_t)(rnd() % (uint64_t)(s->vocab - 1));
+            /* warm-up: records the command buffers of every graph shape used below */
+            run_prompt(ss, toks, 128);
+            run_prompt(ss, toks, 512);
+            run_decode(ss, s->vocab, 4);
+            double pp128[50], pp512[50], tg[50];
+            int ok = 1;
+            for (int r = 0; r < reps && ok; r++) {
+                pp128[r] = run_prompt(ss, toks, 128);
+                pp512[r] = run_prompt(ss, toks, 512);
+                tg[r] = run_decode(ss, s->vocab, N_GEN);
+                ok = pp128[r] > 0 && pp512[r] > 0 && tg[r] > 0;
             }
-            double p2 = now();
-            if (st) fprintf(stderr, "%s %s: %s\n", s->name, tnames[ti], mllm_last_error());
-            printf("{\"backend\": \"%s\", \"shape\": \"%s\", \"type\": \"%s\", \"prompt_tok_s\": %.1f, \"decode_tok_s\": %.1f, "
-                   "\"write_s\": %.2f, \"load_upload_s\": %.2f}\n",
-                   backend == MLLM_BACKEND_VULKAN ? "vulkan" : "cpu", s->name, tnames[ti], n_prompt / (p1 - p0),
-                   n_gen / (p2 - p1), t1 - t0, t2 - t1);
+            if (!ok) fprintf(stderr, "%s %s: %s\n", s->name, tnames[ti], mllm_last_error());
+            else
+                printf("{\"engine\": \"mobilellm4j\", \"backend\": \"%s\", \"shape\": \"%s\", \"type\": \"%s\", \"reps\": %d, "
+                       "\"pp128\": %.1f, \"pp512\": %.1f, \"tg128\": %.1f, \"write_s\": %.2f, \"load_upload_s\": %.2f}\n",
+                       backend == MLLM_BACKEND_VULKAN ? "vulkan" : "cpu", s->name, tnames[ti], reps, median(pp128, reps),
+                       median(pp512, reps), median(tg, reps), t1 - t0, t2 - t1);
             fflush(stdout);
-            free(toks);
             mllm_session_free(ss);
             mllm_model_free(m);
-            unlink(path);
+            if (!keep) unlink(path);
         }
     }
     return 0;

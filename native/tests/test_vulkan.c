@@ -325,6 +325,24 @@ int main(void) {
         c.wtype = MLLM_TYPE_F16;
         tiny_case("tiny llama f16, context shifts", c, MLLM_KV_F32, 16, 4, 10, 30, 1);
     }
+    { /* head_dim 64, as in every MobileLLM, with an f16 cache: the one-dispatch decode attention
+       * (attention_dec.comp; 150 + 40 keys span up to 12 slices merged by the last workgroup).
+       * f16 weights: these wider random models turn a single q8_0 activation rounding flip into
+       * logit differences of ~0.4 (seen on the prompt path too), which would hide a kernel error;
+       * the quantized matvecs and their fused RoPE epilogue are covered by the cases above. */
+        tiny_cfg c = tiny_default();
+        c.n_embd = 256;
+        c.n_head = 4;
+        c.n_kv = 2;
+        c.n_ff = 384;
+        c.wtype = MLLM_TYPE_F16; /* float weights: no q8_0 rounding flips to hide a kernel error */
+        tiny_case("tiny llama f16, head_dim 64", c, MLLM_KV_F16, 320, 64, 150, 40, 0);
+        c.arch = "mobilellm";
+        c.repeat = 2;
+        c.n_embd = 384;
+        c.n_head = 6;
+        tiny_case("tiny mobilellm-shared f16, head_dim 64", c, MLLM_KV_F16, 96, 8, 21, 40, 0);
+    }
     const spec specs[] = {
         {"llama-f32", 1, 4, 1, 4, 2, 128, 352, 1024},
         {"mobilellm-ls-f16", 1, 3, 2, 3, 1, 96, 256, 1024},

@@ -13,15 +13,19 @@
  *   one vkQueueSubmit and one fence wait.
  * - Decode steps (single-row graphs) fuse where it pays: the matvec kernels stage their input in
  *   shared memory and apply the preceding RMS norm, SwiGLU or q8_0 activation rounding there, the
- *   wo/down matvecs add straight into the residual stream, and attention splits the keys over 32
- *   workgroups per head (attn_combine merges them): 7 barriers per layer.
+ *   q/k/v matvecs apply RoPE and write K/V straight into the cache, the wo/down matvecs add
+ *   straight into the residual stream, and attention splits the keys over up to 32 workgroups
+ *   per head, merged by the last one to finish: 5 barriers per layer (on an H200 each barrier
+ *   stage costs ~5 us however little it computes, so stages, not bytes, set the decode speed of
+ *   these thin models).
  * - The session's activation "pointers" are a reserved, inaccessible host address range
  *   (PROT_NONE) that maps 1:1 onto a device buffer: the graph built by model_graph.c is used
  *   unchanged and any accidental host access faults at once.
  *
  * Environment: MLLM_VULKAN_VALIDATION=1 enables VK_LAYER_KHRONOS_validation (errors are
  * counted, see mllm_vk_validation_errors); MLLM_VULKAN_VERBOSE=1 prints the device and its
- * features. */
+ * features; MLLM_VULKAN_PROFILE=1 times every barrier-separated stage on the GPU (timestamp
+ * queries) and prints the sums per stage kind when the backend is freed. */
 #include "api/errors.h"
 #include "graph/backend.h"
 
@@ -50,6 +54,7 @@ int mllm_vulkan_built(void) { return 0; }
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <time.h>
 
 #include "model/kv_cache.h"
 #include "model/model.h"
@@ -108,7 +113,13 @@ int mllm_vulkan_built(void) { return 0; }
     X(vkDestroyFence)                 \
     X(vkWaitForFences)                \
     X(vkResetFences)                  \
-    X(vkDeviceWaitIdle)
+    X(vkGetFenceStatus)               \
+    X(vkDeviceWaitIdle)               \
+    X(vkCreateQueryPool)              \
+    X(vkDestroyQueryPool)             \
+    X(vkCmdResetQueryPool)            \
+    X(vkCmdWriteTimestamp)            \
+    X(vkGetQueryPoolResults)
 
 #define DECL(f) static PFN_##f p_##f;
 VK_GLOBAL_FUNCS(DECL)
@@ -192,20 +203,23 @@ static int env_flag(const char *name) {
 /* ---- context ----------------------------------------------------------------------------- */
 
 enum {
-    P_GET_ROWS, P_RMS_NORM, P_QUANT_Q8, P_SWIGLU, P_ROPE_STORE, P_ATTENTION, P_ATTN_COMBINE,
+    P_GET_ROWS, P_RMS_NORM, P_QUANT_Q8, P_SWIGLU, P_ROPE_STORE, P_ATTENTION, P_ATTN_COMBINE, P_ATTENTION_DEC,
     P_MV_F32_1, P_MV_F16_1, P_MV_Q8_0_1, P_MV_Q4_0_1, P_MV_F32_8, P_MV_F16_8, P_MV_Q8_0_8, P_MV_Q4_0_8,
-    P_COUNT
+    P_MV_Q8_0_1S, P_MV_Q4_0_1S, P_COUNT
 };
 static const char *const k_pipe_names[P_COUNT] = {
-    "get_rows", "rms_norm", "quant_q8", "swiglu", "rope_store", "attention", "attn_combine",
+    "get_rows", "rms_norm", "quant_q8", "swiglu", "rope_store", "attention", "attn_combine", "attention_dec",
     "mv_f32_1", "mv_f16_1", "mv_q8_0_1", "mv_q4_0_1", "mv_f32_8", "mv_f16_8", "mv_q8_0_8", "mv_q4_0_8",
+    "mv_q8_0_1s", "mv_q4_0_1s",
 };
 
 typedef struct vk_pc { /* mirrors PC in shaders/common.glsl */
     VkDeviceAddress a[8];
     uint32_t u[8];
     float f[4];
+    uint32_t e[4];
 } vk_pc;
+_Static_assert(sizeof(vk_pc) == 128, "push constants: 128 bytes, the minimum maxPushConstantsSize");
 
 typedef struct vk_buf {
     VkBuffer buf;
@@ -228,6 +242,7 @@ typedef struct vk_act { /* a reserved host range standing for a device buffer */
 } vk_act;
 
 #define VK_CMD_CACHE 8
+#define MV_FUSED_GROUPS 1024 /* decode matvec workgroups at most: default of MLLM_VULKAN_GROUPS */
 #define VK_MAX_ACTS 4
 #define VK_MAX_WBUFS 64
 
@@ -236,7 +251,19 @@ typedef struct vk_cmd {
     int32_t n_tokens, n_out, out_hidden, n_nodes;
     VkCommandBuffer cb;
     uint64_t last_use;
+    uint8_t *stage_row; /* profiling: stage s (ended by timestamp s + 1) adds to prof row stage_row[s] */
+    int n_stages;
 } vk_cmd;
+
+/* MLLM_VULKAN_PROFILE: GPU nanoseconds per stage kind (label = last pipeline of the stage and its
+ * output rows; "d:" decode graphs, "p:" prompt graphs). */
+#define PROF_MAX_TS 4096
+#define PROF_ROWS 96
+typedef struct vk_prof_row {
+    char name[40];
+    double ns;
+    uint64_t n;
+} vk_prof_row;
 
 typedef struct vk_ctx {
     VkInstance inst;
@@ -265,15 +292,31 @@ typedef struct vk_ctx {
     const float *rope_src;
     size_t rope_half_bytes;
     vk_buf step;             /* {n_past, tokens[]}, host visible */
+    vk_buf step_dev;         /* its device-local copy, made at the start of each submission */
     int64_t step_cap;
     vk_buf qx;               /* q8_0 activations + scales */
     vk_buf att_part;         /* split-K attention partials */
+    vk_buf att_ctr;          /* attention_dec's per-head counters (zero between dispatches) */
     vk_buf readback;         /* host visible */
     vk_buf staging;          /* host visible, for uploads/downloads */
 
     vk_cmd cmds[VK_CMD_CACHE];
     uint64_t clock;
     int n_dispatch; /* in the command buffer being recorded */
+
+    int prof;              /* MLLM_VULKAN_PROFILE */
+    int xf_mode;           /* MLLM_VULKAN_XF: decode input staging, 0 per block, 1 shared row, 2 row for SwiGLU only */
+    int mv_groups;         /* most workgroups of a decode matvec (MLLM_VULKAN_GROUPS) */
+    int spin;              /* poll the fence of a decode step (MLLM_VULKAN_SPIN=0: block at once) */
+    VkQueryPool tsq;
+    uint8_t *rec_rows;     /* stage rows of the command buffer being recorded */
+    int rec_n;
+    int rec_decode;
+    char cur_label[40];    /* the last dispatch's label */
+    vk_prof_row prof_rows[PROF_ROWS];
+    int n_prof_rows;
+    double prof_gpu_ns[2], prof_host_ns[2]; /* [decode, prompt]: whole graphs */
+    uint64_t prof_graphs[2];
     /* output rows of the last compute, in `readback` */
     const void *out_data;
     int64_t out_rows;
@@ -361,6 +404,26 @@ static mllm_status submit_wait(vk_ctx *c, VkCommandBuffer cb) {
     VkSubmitInfo si = {.sType = VK_STRUCTURE_TYPE_SUBMIT_INFO, .commandBufferCount = 1, .pCommandBuffers = &cb};
     VKCHECK(p_vkResetFences(c->dev, 1, &c->fence), "vkResetFences");
     VKCHECK(p_vkQueueSubmit(c->queue, 1, &si, c->fence), "vkQueueSubmit");
+    VKCHECK(p_vkWaitForFences(c->dev, 1, &c->fence, VK_TRUE, UINT64_MAX), "vkWaitForFences");
+    return MLLM_OK;
+}
+
+/* A graph submission: polls the fence for up to 20 ms before blocking. A blocked thread wakes
+ * tens of microseconds after the GPU finishes, which is several percent of a decode step. */
+static mllm_status submit_step(vk_ctx *c, VkCommandBuffer cb) {
+    if (!c->spin) return submit_wait(c, cb);
+    VkSubmitInfo si = {.sType = VK_STRUCTURE_TYPE_SUBMIT_INFO, .commandBufferCount = 1, .pCommandBuffers = &cb};
+    VKCHECK(p_vkResetFences(c->dev, 1, &c->fence), "vkResetFences");
+    VKCHECK(p_vkQueueSubmit(c->queue, 1, &si, c->fence), "vkQueueSubmit");
+    struct timespec t0, t;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (;;) {
+        VkResult r = p_vkGetFenceStatus(c->dev, c->fence);
+        if (r == VK_SUCCESS) return MLLM_OK;
+        if (r != VK_NOT_READY) return mllm_fail(MLLM_ERR_BACKEND, "Vulkan: vkGetFenceStatus failed (VkResult %d)", (int)r);
+        clock_gettime(CLOCK_MONOTONIC, &t);
+        if ((t.tv_sec - t0.tv_sec) * 1000000000L + (t.tv_nsec - t0.tv_nsec) > 20000000L) break;
+    }
     VKCHECK(p_vkWaitForFences(c->dev, 1, &c->fence, VK_TRUE, UINT64_MAX), "vkWaitForFences");
     return MLLM_OK;
 }
@@ -607,6 +670,27 @@ static mllm_status create_device(vk_ctx *c) {
     VKCHECK(p_vkCreateCommandPool(c->dev, &pi, NULL, &c->pool), "vkCreateCommandPool");
     VkFenceCreateInfo fi = {.sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO};
     VKCHECK(p_vkCreateFence(c->dev, &fi, NULL, &c->fence), "vkCreateFence");
+    const char *xf = getenv("MLLM_VULKAN_XF");
+    c->xf_mode = xf && (xf[0] == '0' || xf[0] == '1') ? xf[0] - '0' : 2;
+    const char *grp = getenv("MLLM_VULKAN_GROUPS");
+    c->mv_groups = grp && atoi(grp) >= 16 && atoi(grp) <= 65535 ? atoi(grp) : MV_FUSED_GROUPS;
+    const char *spin = getenv("MLLM_VULKAN_SPIN");
+    c->spin = !(spin && spin[0] == '0');
+    if (env_flag("MLLM_VULKAN_PROFILE")) {
+        uint32_t nq = 0;
+        VkQueueFamilyProperties qp[16];
+        p_vkGetPhysicalDeviceQueueFamilyProperties(c->pd, &nq, NULL);
+        if (nq > 16) nq = 16;
+        p_vkGetPhysicalDeviceQueueFamilyProperties(c->pd, &nq, qp);
+        if (c->qfam < nq && qp[c->qfam].timestampValidBits > 0) {
+            VkQueryPoolCreateInfo qi2 = {.sType = VK_STRUCTURE_TYPE_QUERY_POOL_CREATE_INFO, .queryType = VK_QUERY_TYPE_TIMESTAMP,
+                                         .queryCount = PROF_MAX_TS};
+            VKCHECK(p_vkCreateQueryPool(c->dev, &qi2, NULL, &c->tsq), "vkCreateQueryPool");
+            c->prof = 1;
+        } else {
+            fprintf(stderr, "mobilellm: MLLM_VULKAN_PROFILE ignored: the queue has no timestamps\n");
+        }
+    }
     VkPushConstantRange pr = {.stageFlags = VK_SHADER_STAGE_COMPUTE_BIT, .offset = 0, .size = sizeof(vk_pc)};
     VkPipelineLayoutCreateInfo li = {.sType = VK_STRUCTURE_TYPE_PIPELINE_LAYOUT_CREATE_INFO, .pushConstantRangeCount = 1,
                                      .pPushConstantRanges = &pr};
@@ -633,13 +717,18 @@ static mllm_status create_device(vk_ctx *c) {
     return buf_create(c, 16u << 20, 1, &c->staging);
 }
 
+static void prof_print(const vk_ctx *c);
+
 static void ctx_free(vk_ctx *c) {
     if (!c) return;
     if (c->dev) {
         p_vkDeviceWaitIdle(c->dev);
+        if (c->prof) prof_print(c);
         for (int i = 0; i < VK_CMD_CACHE; i++) {
             if (c->cmds[i].cb) p_vkFreeCommandBuffers(c->dev, c->pool, 1, &c->cmds[i].cb);
+            free(c->cmds[i].stage_row);
         }
+        if (c->tsq) p_vkDestroyQueryPool(c->dev, c->tsq, NULL);
         for (int i = 0; i < c->n_wbufs; i++) buf_free(c, &c->wbufs[i]);
         for (int i = 0; i < VK_MAX_ACTS; i++) {
             if (c->acts[i].host) {
@@ -647,7 +736,7 @@ static void ctx_free(vk_ctx *c) {
                 munmap(c->acts[i].host, c->acts[i].bytes);
             }
         }
-        vk_buf *bs[] = {&c->kv_k, &c->kv_v, &c->rope, &c->step, &c->qx, &c->att_part, &c->readback, &c->staging};
+        vk_buf *bs[] = {&c->kv_k, &c->kv_v, &c->rope, &c->step, &c->step_dev, &c->qx, &c->att_part, &c->att_ctr, &c->readback, &c->staging};
         for (size_t i = 0; i < sizeof bs / sizeof bs[0]; i++) buf_free(c, bs[i]);
         for (int p = 0; p < P_COUNT; p++) {
             if (c->pipes[p]) p_vkDestroyPipeline(c->dev, c->pipes[p], NULL);
@@ -799,7 +888,31 @@ static void barrier(VkCommandBuffer cb) {
                            NULL);
 }
 
+static int prof_row(vk_ctx *c, const char *name) {
+    for (int i = 0; i < c->n_prof_rows; i++) {
+        if (strcmp(c->prof_rows[i].name, name) == 0) return i;
+    }
+    if (c->n_prof_rows == PROF_ROWS) return PROF_ROWS - 1; /* the last row collects the overflow */
+    snprintf(c->prof_rows[c->n_prof_rows].name, sizeof c->prof_rows[0].name, "%s", name);
+    return c->n_prof_rows++;
+}
+
+/* Ends a stage: a timestamp when profiling, then the barrier. */
+static void stage_end(vk_ctx *c, VkCommandBuffer cb) {
+    if (c->prof && c->rec_rows && c->rec_n + 2 < PROF_MAX_TS) {
+        p_vkCmdWriteTimestamp(cb, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, c->tsq, (uint32_t)(c->rec_n + 1));
+        char name[40];
+        snprintf(name, sizeof name, "%s%s", c->rec_decode ? "d:" : "p:", c->cur_label);
+        c->rec_rows[c->rec_n++] = (uint8_t)prof_row(c, name);
+    }
+    barrier(cb);
+}
+
 static void dispatch3(vk_ctx *c, VkCommandBuffer cb, int p, const vk_pc *pc, uint32_t x, uint32_t y, uint32_t z) {
+    if (c->prof) {
+        if (p >= P_MV_F32_1) snprintf(c->cur_label, sizeof c->cur_label, "%s r%u k%u", k_pipe_names[p], pc->u[1], pc->u[0]);
+        else snprintf(c->cur_label, sizeof c->cur_label, "%s", k_pipe_names[p]);
+    }
     p_vkCmdBindPipeline(cb, VK_PIPELINE_BIND_POINT_COMPUTE, c->pipes[p]);
     p_vkCmdPushConstants(cb, c->layout, VK_SHADER_STAGE_COMPUTE_BIT, 0, sizeof *pc, pc);
     p_vkCmdDispatch(cb, x ? x : 1, y ? y : 1, z ? z : 1);
@@ -813,6 +926,7 @@ static void dispatch(vk_ctx *c, VkCommandBuffer cb, int p, const vk_pc *pc, uint
  * this many workgroups so that a handful of heads still fills the GPU. */
 #define ATT_SPLIT 32
 #define ATT_SPLIT_MAX_TOKENS 8
+#define ATT_MAX_HEADS 1024 /* attention_dec's counters */
 static size_t att_part_need(const mllm_graph *g, int32_t head_dim) {
     for (int32_t i = 0; i < g->n_nodes; i++) {
         const mllm_node *nd = &g->nodes[i];
@@ -873,14 +987,28 @@ static mllm_status record_graph(vk_ctx *c, const mllm_graph *g, VkCommandBuffer 
     VkCommandBufferBeginInfo bi = {.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO};
     VKCHECK(p_vkBeginCommandBuffer(cb, &bi), "vkBeginCommandBuffer");
     full_barrier(cb); /* earlier submissions (KV cache, uploads) before this one */
+    /* n_past and the token ids, read by most kernels: one copy into device memory, so they are
+     * not fetched across the bus by every workgroup */
+    VkBufferCopy sc = {.srcOffset = 0, .dstOffset = 0, .size = (VkDeviceSize)(g->n_tokens + 1) * sizeof(int32_t)};
+    p_vkCmdCopyBuffer(cb, c->step.buf, c->step_dev.buf, 1, &sc);
+    full_barrier(cb);
+    if (c->prof && c->rec_rows) {
+        p_vkCmdResetQueryPool(cb, c->tsq, 0, PROF_MAX_TS);
+        p_vkCmdWriteTimestamp(cb, VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT, c->tsq, 0);
+    }
     const mllm_tensor *swiglu_up = NULL; /* a single-row SwiGLU folded into the next matvec */
     const mllm_node *prenorm = NULL;     /* an RMS norm folded into the next matvec */
     int res_added = 0;                   /* the last matvec added its result to the residual stream */
+    int skip_next = 0;                   /* node i + 1 was done by node i (RoPE + KV store) */
     for (int32_t i = 0; i < g->n_nodes; i++) {
         const mllm_node *nd = &g->nodes[i];
+        if (skip_next) {
+            skip_next = 0;
+            continue;
+        }
         vk_pc pc;
         memset(&pc, 0, sizeof pc);
-        pc.a[7] = c->step.addr;
+        pc.a[7] = c->step_dev.addr;
         if (nd->pre_norm || nd->pre_res || nd->pre_xout || nd->epilogue) {
             return mllm_fail(MLLM_ERR_BACKEND, "Vulkan: node %d uses CPU-graph fusions", i);
         }
@@ -937,10 +1065,19 @@ static mllm_status record_graph(vk_ctx *c, const mllm_graph *g, VkCommandBuffer 
                 qp.u[1] = m;
                 qp.u[2] = stride_f(x);
                 dispatch(c, cb, P_QUANT_Q8, &qp, min_u32(((uint64_t)m * k / 32 + 63) / 64, 4096), 1);
-                barrier(cb);
+                stage_end(c, cb);
             }
             const int nc8 = !fused;
-            for (int w = 0; w < nd->n_w; w++) {
+            /* decode q/k/v projections followed by their RoPE + KV store: done in the matvec epilogue */
+            const mllm_node *rn = i + 1 < g->n_nodes ? &g->nodes[i + 1] : NULL;
+            const int rope_fused = fused && nd->n_w == 3 && rn && rn->op == MLLM_OP_ROPE_STORE &&
+                                   rn->src[0]->data == nd->dst[0]->data && rn->src[1]->data == nd->dst[1]->data &&
+                                   rn->src[2]->data == nd->dst[2]->data && hd % 2 == 0 && kv->row % 2 == 0 &&
+                                   nd->src[1]->ne[1] % 4 == 0 && nd->src[2]->ne[1] % 4 == 0 && nd->src[3]->ne[1] % 4 == 0;
+            /* decode gate/up: both matrices in one dispatch sharing the input staging */
+            const int dual = fused && nd->n_w == 2 && !rope_fused && !swiglu_up && nd->src[1]->type == nd->src[2]->type &&
+                             nd->src[1]->ne[1] == nd->src[2]->ne[1] && nd->dst[0]->nb[1] == nd->dst[1]->nb[1];
+            for (int w = 0; w < (dual ? 1 : nd->n_w); w++) {
                 const mllm_tensor *wm = nd->src[1 + w];
                 int p;
                 switch (wm->type) {
@@ -949,6 +1086,10 @@ static mllm_status record_graph(vk_ctx *c, const mllm_graph *g, VkCommandBuffer 
                 case MLLM_TYPE_Q8_0: p = nc8 ? P_MV_Q8_0_8 : P_MV_Q8_0_1; break;
                 default: p = nc8 ? P_MV_Q4_0_8 : P_MV_Q4_0_1; break;
                 }
+                /* input staging per block (XF_STAGE=0) unless it is the SwiGLU input (see mul_mv.comp) */
+                const int xf = c->xf_mode == 1 || (c->xf_mode == 2 && swiglu_up);
+                if (fused && !xf && p == P_MV_Q8_0_1) p = P_MV_Q8_0_1S;
+                if (fused && !xf && p == P_MV_Q4_0_1) p = P_MV_Q4_0_1S;
                 ADDR(pc.a[0], wm->data);
                 pc.a[1] = quant && !fused ? c->qx.addr : xa;
                 pc.a[2] = quant && !fused ? c->qx.addr + scale_off : 0;
@@ -973,16 +1114,35 @@ static mllm_status record_graph(vk_ctx *c, const mllm_graph *g, VkCommandBuffer 
                 } else {
                     ADDR(pc.a[3], nd->dst[w]->data);
                 }
+                if (rope_fused) { /* q: rotate in place; k: rotate into the cache; v: into the cache */
+                    const uint32_t f16 = kv->type == MLLM_KV_F16 ? 4u : 0u;
+                    pc.e[0] = w == 0 ? 1u : w == 1 ? 1u | 2u | f16 : 2u | f16;
+                    pc.e[1] = (uint32_t)(c->rope_half_bytes / sizeof(float));
+                    pc.e[2] = hd;
+                    pc.e[3] = (uint32_t)kv->row;
+                    pc.a[6] = c->rope.addr;
+                    if (w > 0) pc.a[3] = (w == 1 ? c->kv_k.addr : c->kv_v.addr) + (VkDeviceAddress)rn->layer * layer_bytes;
+                }
+                if (dual) {
+                    pc.e[0] = 8u;
+                    ADDR(pc.a[6], nd->src[2]->data);
+                    ADDR(pc.a[5], nd->dst[1]->data);
+                }
                 pc.u[0] = k;
                 pc.u[1] = (uint32_t)wm->ne[1];
                 pc.u[2] = m;
                 pc.u[3] = stride_f(x);
                 pc.u[4] = stride_f(nd->dst[w]);
-                dispatch(c, cb, p, &pc, min_u32((wm->ne[1] + 3) / 4, 65535), (m + (nc8 ? 7 : 0)) / (nc8 ? 8 : 1));
+                /* decode: at most MV_FUSED_GROUPS workgroups, each looping over row groups, so the
+                 * input row is staged (normed, quantized) once per workgroup, not once per 4 rows
+                 * (the 32000-row output head took 60 us on an H200 restaging 8000 times) */
+                dispatch(c, cb, p, &pc, min_u32((uint64_t)(dual ? 2 : 1) * (uint64_t)((wm->ne[1] + 3) / 4), fused ? (uint64_t)c->mv_groups : 65535),
+                         (m + (nc8 ? 7 : 0)) / (nc8 ? 8 : 1));
             }
             swiglu_up = NULL;
             prenorm = NULL;
             res_added = accumulate;
+            skip_next = rope_fused;
             break;
         }
         case MLLM_OP_ROPE_STORE: {
@@ -1018,11 +1178,17 @@ static mllm_status record_graph(vk_ctx *c, const mllm_graph *g, VkCommandBuffer 
             pc.u[5] = kv->type == MLLM_KV_F16;
             pc.u[6] = (uint32_t)kv->row;
             pc.f[0] = 1.0f / sqrtf((float)hd);
-            if (nd->src[0]->ne[1] <= ATT_SPLIT_MAX_TOKENS) {
+            if (nd->src[0]->ne[1] == 1 && hd == 64 && kv->type == MLLM_KV_F16 && pc.u[1] <= ATT_MAX_HEADS && kv->row % 8 == 0 &&
+                pc.a[0] % 16 == 0 && pc.a[1] % 16 == 0 && pc.a[2] % 16 == 0) {
+                pc.u[7] = ATT_SPLIT;
+                pc.a[4] = c->att_part.addr;
+                pc.a[5] = c->att_ctr.addr;
+                dispatch(c, cb, P_ATTENTION_DEC, &pc, pc.u[1], ATT_SPLIT);
+            } else if (nd->src[0]->ne[1] <= ATT_SPLIT_MAX_TOKENS) {
                 pc.u[7] = ATT_SPLIT;
                 pc.a[4] = c->att_part.addr;
                 dispatch3(c, cb, P_ATTENTION, &pc, pc.u[1], (uint32_t)nd->src[0]->ne[1], ATT_SPLIT);
-                barrier(cb);
+                stage_end(c, cb);
                 dispatch(c, cb, P_ATTN_COMBINE, &pc, pc.u[1], (uint32_t)nd->src[0]->ne[1]);
             } else {
                 dispatch(c, cb, P_ATTENTION, &pc, pc.u[1], (uint32_t)nd->src[0]->ne[1]);
@@ -1048,7 +1214,7 @@ static mllm_status record_graph(vk_ctx *c, const mllm_graph *g, VkCommandBuffer 
         }
         default: return mllm_fail(MLLM_ERR_BACKEND, "Vulkan: op %d not implemented", (int)nd->op);
         }
-        barrier(cb);
+        stage_end(c, cb);
     }
     /* the output rows go to the host-visible readback buffer in the same submission */
     const mllm_tensor *out = &g->acts[MLLM_ACT_OUT];
@@ -1077,6 +1243,7 @@ static mllm_status record_graph(vk_ctx *c, const mllm_graph *g, VkCommandBuffer 
 static void drop_cmds(vk_ctx *c) {
     for (int i = 0; i < VK_CMD_CACHE; i++) {
         if (c->cmds[i].cb) p_vkFreeCommandBuffers(c->dev, c->pool, 1, &c->cmds[i].cb);
+        free(c->cmds[i].stage_row);
         memset(&c->cmds[i], 0, sizeof c->cmds[i]);
     }
 }
@@ -1107,6 +1274,7 @@ static mllm_status ensure_state(vk_ctx *c, const mllm_graph *g, const mllm_exec 
     if (g->n_tokens > c->step_cap) {
         int64_t cap = g->n_tokens < 512 ? 512 : g->n_tokens;
         if ((st = buf_ensure(c, &c->step, (VkDeviceSize)(cap + 1) * sizeof(int32_t), 1, &grew))) return st;
+        if ((st = buf_ensure(c, &c->step_dev, (VkDeviceSize)(cap + 1) * sizeof(int32_t), 0, &grew))) return st;
         c->step_cap = cap;
     }
     size_t so;
@@ -1114,10 +1282,50 @@ static mllm_status ensure_state(vk_ctx *c, const mllm_graph *g, const mllm_exec 
     if (q && (st = buf_ensure(c, &c->qx, q, 0, &grew))) return st;
     const size_t ap = att_part_need(g, kv->head_dim);
     if (ap && (st = buf_ensure(c, &c->att_part, ap, 0, &grew))) return st;
+    if (ap && !c->att_ctr.buf) {
+        static const uint32_t zeros[ATT_MAX_HEADS];
+        if ((st = buf_create(c, sizeof zeros, 0, &c->att_ctr))) return st;
+        if ((st = transfer(c, c->att_ctr.buf, 0, (void *)zeros, sizeof zeros, 1))) return st;
+        grew = 1;
+    }
     const size_t rb = (size_t)g->n_out * g->acts[MLLM_ACT_OUT].nb[1];
     if (rb && (st = buf_ensure(c, &c->readback, rb, 1, &grew))) return st;
     if (grew) drop_cmds(c); /* recorded addresses changed */
     return MLLM_OK;
+}
+
+static void prof_collect(vk_ctx *c, const vk_cmd *cmd, int decode, struct timespec t0) {
+    struct timespec t1;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    uint64_t ts[PROF_MAX_TS];
+    const uint32_t n = (uint32_t)cmd->n_stages + 1;
+    if (p_vkGetQueryPoolResults(c->dev, c->tsq, 0, n, sizeof ts, ts, sizeof ts[0], VK_QUERY_RESULT_64_BIT | VK_QUERY_RESULT_WAIT_BIT) !=
+        VK_SUCCESS) return;
+    const double period = c->props.limits.timestampPeriod;
+    for (int s = 0; s < cmd->n_stages; s++) {
+        vk_prof_row *r = &c->prof_rows[cmd->stage_row[s]];
+        r->ns += (double)(ts[s + 1] - ts[s]) * period;
+        r->n++;
+    }
+    const int k = decode ? 0 : 1;
+    c->prof_gpu_ns[k] += (double)(ts[n - 1] - ts[0]) * period;
+    c->prof_host_ns[k] += (double)(t1.tv_sec - t0.tv_sec) * 1e9 + (double)(t1.tv_nsec - t0.tv_nsec);
+    c->prof_graphs[k]++;
+}
+
+static void prof_print(const vk_ctx *c) {
+    for (int k = 0; k < 2; k++) {
+        if (!c->prof_graphs[k]) continue;
+        const double g = (double)c->prof_graphs[k];
+        fprintf(stderr, "mobilellm: Vulkan profile, %s graphs: %llu; per graph: GPU %.1f us (first to last timestamp), host submit+wait %.1f us\n",
+                k ? "prompt" : "decode", (unsigned long long)c->prof_graphs[k], c->prof_gpu_ns[k] / g / 1e3, c->prof_host_ns[k] / g / 1e3);
+        for (int i = 0; i < c->n_prof_rows; i++) {
+            const vk_prof_row *r = &c->prof_rows[i];
+            if (r->name[0] != (k ? 'p' : 'd') || !r->n) continue;
+            fprintf(stderr, "mobilellm:   %-36s %6.1f us per graph  %5.1f stages per graph  %6.2f us per stage\n", r->name + 2,
+                    r->ns / g / 1e3, (double)r->n / g, r->ns / (double)r->n / 1e3);
+        }
+    }
 }
 
 static mllm_status vk_compute(mllm_exec_backend *be, const mllm_graph *g, mllm_exec *ex) {
@@ -1143,7 +1351,16 @@ static mllm_status vk_compute(mllm_exec_backend *be, const mllm_graph *g, mllm_e
         }
         hit->g = NULL;
         c->n_dispatch = 0;
-        if ((st = record_graph(c, g, hit->cb))) return st;
+        if (c->prof && !hit->stage_row && !(hit->stage_row = malloc(PROF_MAX_TS))) {
+            return mllm_fail(MLLM_ERR_OUT_OF_MEMORY, "out of memory (Vulkan profile)");
+        }
+        c->rec_rows = hit->stage_row;
+        c->rec_n = 0;
+        c->rec_decode = g->n_tokens == 1;
+        st = record_graph(c, g, hit->cb);
+        hit->n_stages = c->rec_n;
+        c->rec_rows = NULL;
+        if (st) return st;
         if (env_flag("MLLM_VULKAN_VERBOSE")) {
             fprintf(stderr, "mobilellm: Vulkan graph of %d token(s), %d output row(s): %d nodes -> %d dispatches\n", g->n_tokens,
                     g->n_out, g->n_nodes, c->n_dispatch);
@@ -1159,7 +1376,10 @@ static mllm_status vk_compute(mllm_exec_backend *be, const mllm_graph *g, mllm_e
     step[0] = ex->n_past;
     memcpy(step + 1, ex->tokens, (size_t)g->n_tokens * sizeof(int32_t));
     c->out_data = NULL;
-    if ((st = submit_wait(c, hit->cb))) return st;
+    struct timespec t0;
+    if (c->prof) clock_gettime(CLOCK_MONOTONIC, &t0);
+    if ((st = submit_step(c, hit->cb))) return st;
+    if (c->prof && hit->n_stages > 0) prof_collect(c, hit, g->n_tokens == 1, t0);
     c->out_data = g->acts[MLLM_ACT_OUT].data;
     c->out_rows = g->n_out;
     c->out_row_bytes = g->acts[MLLM_ACT_OUT].nb[1];

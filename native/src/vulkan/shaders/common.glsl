@@ -11,11 +11,13 @@ layout(buffer_reference, std430, buffer_reference_align = 4) buffer I32 { int v[
 layout(buffer_reference, std430, buffer_reference_align = 16) buffer V4 { vec4 v[]; };
 layout(buffer_reference, std430, buffer_reference_align = 16) buffer UV4 { uvec4 v[]; };
 
-// Host side: vk_pc in backend_vulkan.c (8 addresses, 8 uints, 4 floats = 112 bytes).
+// Host side: vk_pc in backend_vulkan.c (8 addresses, 8 uints, 4 floats, 4 uints = 128 bytes,
+// the push-constant size every device has).
 layout(push_constant) uniform PC {
     uvec2 a0, a1, a2, a3, a4, a5, a6, a7;
     uint u0, u1, u2, u3, u4, u5, u6, u7;
     float f0, f1, f2, f3;
+    uint e0, e1, e2, e3;
 } pc;
 
 // a7 of every kernel that needs it: the step buffer {int n_past; int tokens[]}.

@@ -14,6 +14,13 @@
 // With u6 = 1 the input is rms_norm(a1) * a4 (eps f0), the RMS norm recomputed per workgroup
 // (fused into the q/k/v and gate/up matvecs); with u7 = 1 the result is added to y (the residual
 // stream) instead of stored, which fuses the residual add of the wo and down projections.
+// Epilogue e0 (decode q/k/v projections, replaces rope_store.comp): bit 0 rotates each pair of
+// rows (2i, 2i+1) of a head by RoPE at position n_past (cos table a6, sin table at a6 + e1
+// floats, e2 = head_dim); bit 1 writes the row pair into the KV cache row n_past (a3 = the
+// layer's cache, e3 values per cache row) instead of y, as f16 with bit 2. Rows come in
+// aligned groups of RPW = 4, so a pair is always in one workgroup.
+// e0 bit 3 (decode gate/up): a second matrix of the same shape and type at a6, written to a5,
+// in the same dispatch: the row groups of both share one staging of the input per workgroup.
 #include "common.glsl"
 #ifndef NC
 #define NC 1
@@ -24,9 +31,19 @@
 #define FUSEX 0
 #endif
 #define FUSEX_KMAX 3584u /* 14 KiB of f32: within the 16 KiB every device has */
+// XF_STAGE (q8_0/q4_0 decode): 1 = all threads first convert the input row into shared memory
+// (xf, coalesced loads), then one thread per block rounds it; 0 = each block's thread converts
+// and rounds its 32 values itself (less shared memory: faster on an H200 for the normed q/k/v
+// and gate/up inputs, slower for the SwiGLU input of the down projection).
+#ifndef XF_STAGE
+#define XF_STAGE 1
+#endif
 #if FUSEX && (WT == 0 || WT == 1)
 shared vec4 xs[FUSEX_KMAX / 4u];
 #elif FUSEX
+#if XF_STAGE
+shared float xf[FUSEX_KMAX]; /* the converted input row, before its q8_0 rounding */
+#endif
 shared uint xqs[FUSEX_KMAX / 4u];
 shared float xds[FUSEX_KMAX / 32u];
 #endif
@@ -45,12 +62,17 @@ vec4 xin4(uint e) { /* e multiple of 4 */
     if (pc.u5 == 0u && pc.u6 == 0u) return V4(pc.a1).v[e / 4u];
     return vec4(xin(e), xin(e + 1u), xin(e + 2u), xin(e + 3u));
 }
+#if !(WT == 0 || WT == 1)
 /* q8_0 block b of the input row: 8 words of int8 and the f16-rounded scale */
 void quant_block(uint b, out uint xw[8], out float xd) {
     float v[32];
     float amax = 0.0;
     for (uint j = 0u; j < 32u; j++) {
+#if XF_STAGE
+        v[j] = xf[b * 32u + j];
+#else
         v[j] = xin(b * 32u + j);
+#endif
         amax = max(amax, abs(v[j]));
     }
     const float d = amax / 127.0;
@@ -65,6 +87,7 @@ void quant_block(uint b, out uint xw[8], out float xd) {
     }
     xd = unpackHalf2x16(f2h(d)).x;
 }
+#endif
 #endif
 
 void main() {
@@ -93,6 +116,12 @@ void main() {
     for (uint e = tid; e < k / 4u; e += 64u) xs[e] = xin4(4u * e);
     barrier();
 #elif FUSEX
+    /* all 64 threads convert the row into shared memory (coalesced loads, all in flight at once),
+       then one thread per block rounds it to q8_0 from there */
+#if XF_STAGE
+    for (uint i = tid; i < k; i += 64u) xf[i] = xin(i);
+    barrier();
+#endif
     for (uint b = tid; b < nb; b += 64u) {
         uint xw[8];
         float d;
@@ -102,14 +131,17 @@ void main() {
     }
     barrier();
 #endif
-    for (uint rg = gl_WorkGroupID.x; rg < n_groups; rg += gl_NumWorkGroups.x) {
+    const uint n_mats = (pc.e0 & 8u) != 0u ? 2u : 1u;
+    for (uint rga = gl_WorkGroupID.x; rga < n_groups * n_mats; rga += gl_NumWorkGroups.x) {
+        const uint second = rga >= n_groups ? 1u : 0u, rg = rga - second * n_groups;
+        const uvec2 wa = second != 0u ? pc.a6 : pc.a0, ya = second != 0u ? pc.a5 : pc.a3;
         const uint r = rg * RPW + rl;
         float acc[NC];
         for (uint j = 0u; j < NC; j++) acc[j] = 0.0;
         if (r < n_rows) {
             for (uint b = lane; b < nb; b += TPR) {
 #if WT == 0
-                V4 w = V4(pc.a0), x = V4(pc.a1);
+                V4 w = V4(wa), x = V4(pc.a1);
                 const uint wo = (r * k + b * 32u) / 4u;
                 for (uint t = 0u; t < 8u; t++) {
                     const vec4 wv = w.v[wo + t];
@@ -122,7 +154,7 @@ void main() {
 #endif
                 }
 #elif WT == 1
-                UV4 w = UV4(pc.a0);
+                UV4 w = UV4(wa);
                 V4 x = V4(pc.a1);
                 const uint wo = (r * k + b * 32u) / 8u;
                 for (uint t = 0u; t < 4u; t++) {
@@ -141,7 +173,7 @@ void main() {
 #endif
                 }
 #else
-                U32 w = U32(pc.a0), xq = U32(pc.a1);
+                U32 w = U32(wa), xq = U32(pc.a1);
                 F32 xd = F32(pc.a2);
                 const uint gb = r * nb + b;
 #if WT == 8
@@ -215,8 +247,30 @@ void main() {
             }
             barrier();
         }
-        if (lane == 0u && r < n_rows) {
-            F32 y = F32(pc.a3);
+#if FUSEX
+        if ((pc.e0 & 7u) != 0u && lane == 0u && (rl & 1u) == 0u && r + 1u < n_rows) {
+            float x0 = red[0][tid], x1 = red[0][tid + TPR];
+            const uint pos = uint(step_n_past());
+            if ((pc.e0 & 1u) != 0u) {
+                const uint half_ = pc.e2 / 2u, i = (r % pc.e2) / 2u;
+                const float c = F32(pc.a6).v[pos * half_ + i], s = F32(pc.a6).v[pc.e1 + pos * half_ + i];
+                const float r0 = x0 * c - x1 * s, r1 = x0 * s + x1 * c;
+                x0 = r0;
+                x1 = r1;
+            }
+            if ((pc.e0 & 2u) == 0u) {
+                F32(pc.a3).v[r] = x0;
+                F32(pc.a3).v[r + 1u] = x1;
+            } else if ((pc.e0 & 4u) != 0u) {
+                U32(pc.a3).v[(pos * pc.e3 + r) >> 1] = pack_f16x2(vec2(x0, x1));
+            } else {
+                F32(pc.a3).v[pos * pc.e3 + r] = x0;
+                F32(pc.a3).v[pos * pc.e3 + r + 1u] = x1;
+            }
+        }
+#endif
+        if (lane == 0u && r < n_rows && !(FUSEX != 0 && (pc.e0 & 7u) != 0u)) {
+            F32 y = F32(ya);
             for (uint j = 0u; j < NC; j++) {
 #if FUSEX
                 if (pc.u7 != 0u) y.v[r] += red[j][tid];
