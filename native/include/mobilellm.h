@@ -86,7 +86,8 @@ MLLM_API int64_t mllm_type_block_bytes(int32_t type);
 /* Bytes of a row of n elements; -1 if n is not a multiple of the block size or type unknown. */
 MLLM_API int64_t mllm_row_bytes(int32_t type, int64_t n);
 /* Quantize (or convert) n floats to `type`, writing exactly mllm_row_bytes(type, n) bytes.
- * Bit-identical to ggml's reference quantizers. */
+ * Bit-identical to ggml's reference quantizers for the 32-element types; q4_k, q5_k and q6_k
+ * (n a multiple of 256) use our own quantizer in ggml's layout (docs/k-quants.md). */
 MLLM_API mllm_status mllm_quantize_row(int32_t type, const float *src, void *dst, int64_t n);
 /* Inverse of mllm_quantize_row. */
 MLLM_API mllm_status mllm_dequantize_row(int32_t type, const void *src, float *dst, int64_t n);

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cpu/cpu_features.h"
+#include "cpu/kernels.h"
 #include "mobilellm.h"
 
 static int g_failures;
@@ -102,6 +103,24 @@ static void check_against_cpuinfo(void) {
 }
 #endif
 
+/* Every SIMD level up to the CPU's installs its own K-quant dot kernels over the lower level's
+ * (so a missing fill call or a file built without its ISA flags shows here, not as a slow path):
+ * each level's entries differ from the level below it. test_matmul checks what they compute. */
+static void check_k_kernel_tables(mllm_cpu_level_t top) {
+    static const int slots[] = {MLLM_KSLOT_Q4_K, MLLM_KSLOT_Q5_K, MLLM_KSLOT_Q6_K};
+    const mllm_kernels *prev = mllm_kernels_for(MLLM_CPU_SCALAR);
+    int first = top >= MLLM_CPU_NEON ? MLLM_CPU_NEON : MLLM_CPU_AVX2;
+    int last = top == MLLM_CPU_AMX ? MLLM_CPU_AVX512VNNI : (int)top; /* AMX adds no K-quant kernels */
+    for (int s = 0; s < 3; s++) CHECK(prev->dot[slots[s]] != NULL, "scalar K-quant slot %d", slots[s]);
+    for (int lv = first; lv <= last && top != MLLM_CPU_SCALAR; lv++) {
+        const mllm_kernels *k = mllm_kernels_for((mllm_cpu_level_t)lv);
+        for (int s = 0; s < 3; s++)
+            CHECK(k->dot[slots[s]] != prev->dot[slots[s]], "level %s: K-quant slot %d same as the level below",
+                  mllm_cpu_level_name((mllm_cpu_level_t)lv), slots[s]);
+        prev = k;
+    }
+}
+
 int main(void) {
     /* Children first, before this process initialises detection (it is read once). */
     CHECK(in_child("scalar", env_lowers_to_scalar, NULL) == 0, "MOBILELLM_CPU=scalar");
@@ -133,6 +152,7 @@ int main(void) {
 #if defined(__linux__) && defined(__x86_64__)
     check_against_cpuinfo();
 #endif
+    check_k_kernel_tables(top);
     CHECK(mllm_set_cpu_level("Scalar!") == MLLM_ERR_UNSUPPORTED, "unknown name refused");
     CHECK(strcmp(mllm_cpu_level(), in_use) == 0, "refusals leave the level alone");
     CHECK(mllm_set_cpu_level(NULL) == MLLM_ERR_INVALID_ARGUMENT, "NULL refused");

@@ -7,8 +7,10 @@
 #include <string.h>
 
 #include "cpu/cpu_features.h"
+#include "cpu/kernels.h"
 #include "cpu/matmul.h"
 #include "cpu/threadpool.h"
+#include "quant/kquant.h"
 #include "quant/quant.h"
 
 static int g_failures;
@@ -28,16 +30,28 @@ static float frand(void) {
     return (float)(rng_state >> 8) / 8388608.0f - 1.0f;
 }
 
-static const int32_t WEIGHT_TYPES[] = {MLLM_TYPE_F32, MLLM_TYPE_F16, MLLM_TYPE_BF16, MLLM_TYPE_Q8_0,
-                                       MLLM_TYPE_Q4_0, MLLM_TYPE_Q4_1, MLLM_TYPE_Q5_0, MLLM_TYPE_Q5_1};
+static const int32_t WEIGHT_TYPES[] = {MLLM_TYPE_F32, MLLM_TYPE_F16, MLLM_TYPE_BF16, MLLM_TYPE_Q8_0, MLLM_TYPE_Q4_0,
+                                       MLLM_TYPE_Q4_1, MLLM_TYPE_Q5_0, MLLM_TYPE_Q5_1, MLLM_TYPE_Q4_K, MLLM_TYPE_Q5_K,
+                                       MLLM_TYPE_Q6_K};
 enum { N_TYPES = sizeof(WEIGHT_TYPES) / sizeof(WEIGHT_TYPES[0]) };
 
 static int is_float_type(int32_t t) { return t == MLLM_TYPE_F32 || t == MLLM_TYPE_F16 || t == MLLM_TYPE_BF16; }
+static int is_k_type(int32_t t) { return t == MLLM_TYPE_Q4_K || t == MLLM_TYPE_Q5_K || t == MLLM_TYPE_Q6_K; }
 
-/* Offset of the block "minimum" m (q4_1/q5_1) for the error bound; 0 for symmetric types. */
+/* Offset of the 32-element block b's "minimum" (q4_1/q5_1 m, q4_k/q5_k dmin * m_i) for the error
+ * bound; 0 for symmetric types. */
 static float block_min(int32_t wt, const void *row, int64_t b) {
     if (wt == MLLM_TYPE_Q4_1) return fabsf(mllm_fp16_to_fp32(((const block_q4_1 *)row)[b].m));
     if (wt == MLLM_TYPE_Q5_1) return fabsf(mllm_fp16_to_fp32(((const block_q5_1 *)row)[b].m));
+    if (wt == MLLM_TYPE_Q4_K || wt == MLLM_TYPE_Q5_K) {
+        /* d, dmin and the scales lead both layouts; m_i per the layout table */
+        const uint8_t *sb = (const uint8_t *)row + (size_t)(b / 8) * mllm_type_block_bytes(wt);
+        mllm_fp16 dmin;
+        memcpy(&dmin, sb + 2, 2);
+        const uint8_t *s = sb + 4;
+        int i = (int)(b % 8), m = i < 4 ? s[i + 4] & 63 : (s[i + 4] >> 4) | ((s[i] >> 6) << 4);
+        return fabsf(mllm_fp16_to_fp32(dmin)) * (float)m;
+    }
     return 0.0f;
 }
 
@@ -52,7 +66,8 @@ static float block_min(int32_t wt, const void *row, int64_t b) {
 static float tolerance(int32_t wt, const void *wrow, const float *wdeq, const float *xdeq, int64_t k) {
     double s = 0;
     for (int64_t i = 0; i < k; i++) s += (fabs(wdeq[i]) + block_min(wt, wrow, i / 32)) * fabs(xdeq[i]);
-    double steps = is_float_type(wt) ? 2.0 * k / 8 + 16 : 2.0 * ((double)k / 32 + 3);
+    /* K-quants: the reference adds two terms per block (scaled sum, then the min term) */
+    double steps = is_float_type(wt) ? 2.0 * k / 8 + 16 : is_k_type(wt) ? 3.0 * k / 32 + 8 : 2.0 * ((double)k / 32 + 3);
     return (float)(steps * FLT_EPSILON * s) + 1e-30f;
 }
 
@@ -82,7 +97,8 @@ static void check_matmul(int32_t wt, int64_t n_rows, int64_t k, int64_t m, mllm_
     float *x = malloc(m * k * sizeof(float)), *xdeq = malloc(k * sizeof(float));
     float *y = malloc(m * n_rows * sizeof(float)), *yref = malloc(m * n_rows * sizeof(float));
     uint8_t *w = malloc(n_rows * wrb);
-    for (int64_t i = 0; i < n_rows * k; i++) wf[i] = frand() + (wt == MLLM_TYPE_Q4_1 ? 0.3f : 0.0f);
+    const int offset = wt == MLLM_TYPE_Q4_1 || wt == MLLM_TYPE_Q4_K || wt == MLLM_TYPE_Q5_K;
+    for (int64_t i = 0; i < n_rows * k; i++) wf[i] = frand() + (offset ? 0.3f : 0.0f);
     for (int64_t i = 0; i < m * k; i++) x[i] = frand() * 2.0f;
     /* Odd rows: blocks whose absmax is 127 (scale exactly 1) and other values at n + 0.5, so the
      * activation quantizer meets exact rounding ties (roundf rounds them away from zero). */
@@ -128,6 +144,139 @@ static void check_matmul(int32_t wt, int64_t n_rows, int64_t k, int64_t m, mllm_
         }
     }
     free(xq); free(wdata); free(wf); free(wdeq); free(x); free(xdeq); free(y); free(yref); free(w);
+}
+
+static uint32_t next_rand(void) { return rng_state = rng_state * 1103515245u + 12345u; }
+
+/* Sum of |terms| of 32-element block b of a K-quant row times activation quants qs, in units of
+ * d_w d_x, for unit weight scales: sc |q qx| (and m |sum(qx)| for the min term); Q6_K sc |(q-32) qx|. */
+static double k_block_terms(int32_t wt, const uint8_t *w, int64_t b, const int8_t *qs, int sum) {
+    double t = 0;
+    const int e0 = (int)(b % 8) * 32;
+    if (wt == MLLM_TYPE_Q6_K) {
+        const block_q6_K *blk = (const block_q6_K *)w + b / 8;
+        for (int l = 0; l < 32; l++) t += fabs((double)blk->scales[(e0 + l) / 16] * (kq_q6(blk, e0 + l) - 32) * qs[l]);
+        return t;
+    }
+    const uint8_t *sb = w + (size_t)(b / 8) * mllm_type_block_bytes(wt);
+    uint8_t sc[8], m[8];
+    kq_scales_unpack(sb + 4, sc, m);
+    for (int l = 0; l < 32; l++) {
+        int q = wt == MLLM_TYPE_Q4_K ? kq_q4(((const block_q4_K *)sb)->qs, e0 + l) : kq_q5((const block_q5_K *)sb, e0 + l);
+        t += fabs((double)sc[b % 8] * q * qs[l]);
+    }
+    return t + m[b % 8] * abs(sum);
+}
+
+/* K-quant dot kernels called directly (nx 1..4) on data where every float step is exact: weight
+ * scales d = dmin = 2^-7, activation scales 2^-5, so every term is an integer multiple of 2^-12;
+ * the activation range is halved until the sum of all terms' magnitudes is below 2^24 units, so
+ * every partial sum in any order is exact too. Kernel and reference must then agree bit for bit:
+ * this checks the integer paths (lanes, nibble and bit extraction, saturation) exactly, with
+ * full-range int8 activations including -128. */
+static void check_k_dots_exact(const char *level) {
+    static const int32_t kt[] = {MLLM_TYPE_Q4_K, MLLM_TYPE_Q5_K, MLLM_TYPE_Q6_K};
+    static const int64_t lens[] = {256, 512, 1280, 4352};
+    const mllm_kernels *K = mllm_kernels_for(mllm_cpu_current());
+    for (int t = 0; t < 3; t++) {
+        const int32_t wt = kt[t], q81 = wt != MLLM_TYPE_Q6_K;
+        for (int li = 0; li < 4; li++) {
+            const int64_t k = lens[li], nsb = k / 256, nb = k / 32;
+            const size_t wbb = (size_t)mllm_type_block_bytes(wt), xbb = q81 ? 36 : 34, xrow = (size_t)nb * xbb;
+            const int64_t xdrow = q81 ? MLLM_XD_ROW_Q8_1(k) : MLLM_XD_ROW_Q8_0(k);
+            uint8_t *w = malloc(nsb * wbb), *x = malloc(MLLM_DOT_MAX_NX * xrow);
+            float *xd = malloc(sizeof(float) * MLLM_DOT_MAX_NX * xdrow);
+            double bound = 0; /* largest over the rows of the sum of |terms| in units of 2^-12 */
+            for (int range = 128; range >= 1; range /= 2) {
+                for (size_t i = 0; i < nsb * wbb; i++) w[i] = (uint8_t)(next_rand() >> 24);
+                for (int64_t b = 0; b < nsb; b++) {
+                    uint8_t *blk = w + b * wbb;
+                    if (q81) blk[0] = 0x00, blk[1] = 0x20, blk[2] = 0x00, blk[3] = 0x20; /* d = dmin = 2^-7 */
+                    else blk[208] = 0x00, blk[209] = 0x20;
+                }
+                bound = 0;
+                for (int j = 0; j < MLLM_DOT_MAX_NX; j++) {
+                    double row = 0;
+                    for (int64_t b = 0; b < nb; b++) {
+                        uint8_t *p = x + j * xrow + b * xbb;
+                        int8_t *qs = (int8_t *)(p + (q81 ? 4 : 2));
+                        int sum = 0;
+                        for (int l = 0; l < 32; l++) {
+                            qs[l] = (int8_t)((int)(next_rand() % (uint32_t)(2 * range)) - range);
+                            sum += qs[l];
+                        }
+                        mllm_fp16 d = 0x2800, sh = mllm_fp32_to_fp16((float)sum / 32.0f); /* 2^-5, d * sum */
+                        memcpy(p, &d, 2);
+                        if (q81) memcpy(p + 2, &sh, 2);
+                        for (int l = 0; l < MLLM_XD_LANES; l++) xd[j * xdrow + b * MLLM_XD_LANES + l] = 1.0f / 32;
+                        if (q81) xd[j * xdrow + MLLM_XD_SUMS(k) + b] = (float)sum / 32; /* the exact sums (kernels.h) */
+                        row += k_block_terms(wt, w, b, qs, sum);
+                    }
+                    bound = fmax(bound, row);
+                }
+                if (bound < 16777216.0) break;
+            }
+            CHECK(bound < 16777216.0, "exactness precondition");
+            for (int nx = 1; nx <= MLLM_DOT_MAX_NX; nx++) {
+                float out[MLLM_DOT_MAX_NX];
+                K->dot[mllm_kernel_slot(wt)](k, w, x, xrow, xd, nx, out);
+                for (int j = 0; j < nx; j++) {
+                    float want = mllm_vec_dot_ref(wt, w, x + j * xrow, k);
+                    if (out[j] != want) {
+                        CHECK(0, "[%s] %s k=%lld nx=%d row %d: %.9g, reference %.9g (exact data)", level, mllm_type_name(wt),
+                              (long long)k, nx, j, out[j], want);
+                        nx = MLLM_DOT_MAX_NX + 1;
+                        break;
+                    }
+                }
+            }
+            free(w); free(x); free(xd);
+        }
+    }
+}
+
+/* The K-quant kernels promise the same bits for a row whatever the call shape: decode (m = 1,
+ * through gemv where a level has one) and prompt tiles (dot with nx = 1..4) must agree exactly,
+ * so evaluating token by token equals batched evaluation. Random data, 5 weight rows (gemv's
+ * pairs and its odd last row). */
+static void check_k_tile_bits(const char *level) {
+    static const int32_t kt[] = {MLLM_TYPE_Q4_K, MLLM_TYPE_Q5_K, MLLM_TYPE_Q6_K};
+    enum { R = 5, K = 512, M = 4 };
+    const mllm_kernels *KT = mllm_kernels_for(mllm_cpu_current());
+    for (int t = 0; t < 3; t++) {
+        const int32_t wt = kt[t];
+        const size_t wrb = mllm_type_row_bytes(wt, K);
+        const int32_t at = mllm_type_traits_of(wt)->vec_dot_type;
+        static float wf[R * K], x[M * K];
+        uint8_t *w = malloc(R * wrb);
+        for (int i = 0; i < R * K; i++) wf[i] = frand() + 0.2f;
+        for (int i = 0; i < M * K; i++) x[i] = frand();
+        for (int r = 0; r < R; r++) mllm_quantize_row_ref(wt, wf + r * K, w + r * wrb, K);
+        void *w1 = malloc(mllm_matmul_wsize(wt, K, 1)), *wm = malloc(mllm_matmul_wsize(wt, K, M));
+        float y1[R], ym[M * R], yd[M];
+        for (int j = 0; j < M; j++) { /* decode, one activation row at a time */
+            mllm_matmul_prepare(wt, x + j * K, K, K, 1, w1, 0, 1);
+            mllm_matmul_compute(wt, w, K, w1, 1, y1, R, 0, R);
+            for (int r = 0; r < R; r++) ym[j * R + r] = y1[r];
+        }
+        mllm_matmul_prepare(wt, x, K, K, M, wm, 0, 1);
+        const size_t xrb = mllm_type_row_bytes(at, K);
+        const float *xd = (const float *)((const char *)wm + (((size_t)M * xrb + 63) & ~(size_t)63));
+        const int64_t xdr = at == MLLM_TYPE_Q8_1 ? MLLM_XD_ROW_Q8_1(K) : MLLM_XD_ROW_Q8_0(K);
+        for (int nx = 1; nx <= M; nx++)
+            for (int r = 0; r < R; r++)
+                for (int j0 = 0; j0 + nx <= M; j0++) {
+                    KT->dot[mllm_kernel_slot(wt)](K, w + r * wrb, (const char *)wm + j0 * xrb, xrb, xd + j0 * xdr, nx, yd);
+                    for (int j = 0; j < nx; j++)
+                        if (yd[j] != ym[(j0 + j) * R + r]) {
+                            CHECK(0, "[%s] %s row %d act %d: tile nx=%d gives %.9g, decode %.9g", level, mllm_type_name(wt), r,
+                                  j0 + j, nx, yd[j], ym[(j0 + j) * R + r]);
+                            nx = M + 1, r = R, j0 = M;
+                            break;
+                        }
+                }
+        free(w); free(w1); free(wm);
+    }
 }
 
 /* f32 helpers vs double-precision / reference-conversion oracles, odd lengths for the tails. */
@@ -184,18 +333,23 @@ int main(void) {
     }
     mllm_threadpool *pools[3] = {mllm_threadpool_create(1), mllm_threadpool_create(2), mllm_threadpool_create(3)};
     static const int64_t ks[] = {32, 96, 576, 128}; /* 576, 128: the 4x4 tiles (k % 64 == 0) */
+    static const int64_t ks_k[] = {256, 768, 2304, 4352};
     for (int li = 0; li < n_levels; li++) {
         const char *name = mllm_cpu_level_name(levels[li]);
         CHECK(mllm_cpu_set_level_by_name(name) == 0, "set level %s", name);
         printf("level %s\n", name);
         check_vec_helpers(name);
+        check_k_dots_exact(name);
+        check_k_tile_bits(name);
         for (int ti = 0; ti < N_TYPES; ti++) {
             /* The scalar level's quantized dots are the reference ones: results must match exactly. */
             int exact = levels[li] == MLLM_CPU_SCALAR && !is_float_type(WEIGHT_TYPES[ti]);
+            /* K-quants need rows of multiples of 256: from one super-block to 17 */
+            const int64_t *kk = is_k_type(WEIGHT_TYPES[ti]) ? ks_k : ks;
             for (int ki = 0; ki < 4; ki++) {
                 for (int64_t m = 1; m <= 7; m++)
-                    check_matmul(WEIGHT_TYPES[ti], 37, ks[ki], m, pools[m % 3], exact, name);
-                check_matmul(WEIGHT_TYPES[ti], 19, ks[ki], 13, pools[2], exact, name);
+                    check_matmul(WEIGHT_TYPES[ti], 37, kk[ki], m, pools[m % 3], exact, name);
+                check_matmul(WEIGHT_TYPES[ti], 19, kk[ki], 13, pools[2], exact, name);
             }
             /* Float weights take any k: odd lengths exercise the kernels' tails. */
             if (is_float_type(WEIGHT_TYPES[ti]))
@@ -206,8 +360,14 @@ int main(void) {
     }
     CHECK(mllm_cpu_set_level_by_name(mllm_cpu_level_name(top)) == 0, "restore level");
     for (int i = 0; i < 3; i++) mllm_threadpool_free(pools[i]);
-    CHECK(!mllm_matmul_supported(MLLM_TYPE_Q4_0, 48) && !mllm_matmul_supported(MLLM_TYPE_Q6_K, 256) &&
-          mllm_matmul_supported(MLLM_TYPE_F16, 64), "supported checks");
+    CHECK(!mllm_matmul_supported(MLLM_TYPE_Q4_0, 48) && mllm_matmul_supported(MLLM_TYPE_F16, 64), "supported checks");
+    /* K-quants: rows of whole super-blocks only (576, the MobileLLM-125M width, is not) */
+    static const int32_t kt[] = {MLLM_TYPE_Q4_K, MLLM_TYPE_Q5_K, MLLM_TYPE_Q6_K};
+    for (int i = 0; i < 3; i++)
+        CHECK(mllm_matmul_supported(kt[i], 256) && mllm_matmul_supported(kt[i], 4352) && !mllm_matmul_supported(kt[i], 576) &&
+              !mllm_matmul_supported(kt[i], 128) && !mllm_matmul_supported(kt[i], 0) && mllm_matmul_wsize(kt[i], 576, 1) == 0,
+              "%s supported lengths", mllm_type_name(kt[i]));
+    CHECK(!mllm_matmul_supported(MLLM_TYPE_Q2_K, 256) && !mllm_matmul_supported(MLLM_TYPE_Q8_K, 256), "other k-quants");
     if (g_failures) { fprintf(stderr, "test_matmul: %d failure(s)\n", g_failures); return 1; }
     printf("test_matmul: ok\n");
     return 0;

@@ -59,6 +59,10 @@ static void test_broken_models(void) {
     if (mllm_type_supported(MLLM_TYPE_Q2_K)) CHECK(s == MLLM_OK);
     else CHECK_ERR(s, MLLM_ERR_UNSUPPORTED, "'blk.0.attn_q.weight' has type q2_k");
     e = c;
+    e.force_type_name = "blk.0.attn_q.weight"; /* q4_k rows of 64 (not whole super-blocks) */
+    e.force_type_of = MLLM_TYPE_Q4_K;
+    CHECK_ERR(try_load(&e, NULL), MLLM_ERR_FORMAT, "row of 64 elements is not a multiple of the q4_k block size 256");
+    e = c;
     e.skip_key = "llama.embedding_length";
     CHECK_ERR(try_load(&e, NULL), MLLM_ERR_FORMAT, "missing metadata key 'llama.embedding_length'");
     e = c;

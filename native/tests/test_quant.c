@@ -8,6 +8,7 @@
 
 #include "cpu/cpu_features.h"
 #include "mobilellm.h"
+#include "quant/kquant.h"
 #include "quant/quant.h"
 
 static int g_failures;
@@ -211,6 +212,230 @@ done:
     free(x); free(back); free(q); free(q2);
 }
 
+/* ---- K-quants (docs/k-quants.md) ------------------------------------------------------------ */
+
+/* Q4_K / Q5_K scale bytes from sc[8], m[8] (0..63), written from the layout's unpack formulas:
+ * bytes 0..3 hold sc[0..3] and the top bits of sc[4..7], bytes 4..7 m[0..3] and the top bits of
+ * m[4..7], bytes 8..11 the low nibbles of sc[4..7] (low) and m[4..7] (high). */
+static void k_pack_scales(const uint8_t *sc, const uint8_t *m, uint8_t *s) {
+    for (int i = 0; i < 4; i++) {
+        s[i] = (uint8_t)(sc[i] | (sc[i + 4] >> 4) << 6);
+        s[i + 4] = (uint8_t)(m[i] | (m[i + 4] >> 4) << 6);
+        s[i + 8] = (uint8_t)((sc[i + 4] & 15) | (m[i + 4] & 15) << 4);
+    }
+}
+
+/* Every 6-bit value at every position survives pack + unpack (ours and the word-wise kernel
+ * variant), and the word-wise unpack equals the formula one on random bytes. */
+static void test_k_scale_packing(void) {
+    for (int i = 0; i < 8; i++) {
+        for (int v = 0; v < 64; v++) {
+            uint8_t sc[8], m[8], s[12], sc2[8], m2[8];
+            for (int t = 0; t < 8; t++) { sc[t] = (uint8_t)(urand() & 63); m[t] = (uint8_t)(urand() & 63); }
+            sc[i] = (uint8_t)v;
+            m[i] = (uint8_t)(63 - v);
+            kq_scales_pack(sc, m, s);
+            uint8_t s2[12];
+            k_pack_scales(sc, m, s2);
+            CHECK(memcmp(s, s2, 12) == 0, "pack position %d value %d", i, v);
+            kq_scales_unpack(s, sc2, m2);
+            CHECK(memcmp(sc, sc2, 8) == 0 && memcmp(m, m2, 8) == 0, "unpack position %d value %d", i, v);
+            uint64_t ws, wm;
+            kq_scales_words(s, &ws, &wm);
+            CHECK(memcmp(&ws, sc, 8) == 0 && memcmp(&wm, m, 8) == 0, "word unpack position %d value %d", i, v);
+        }
+    }
+    for (int r = 0; r < 100000; r++) {
+        uint8_t s[12], sc[8], m[8];
+        for (int t = 0; t < 12; t++) s[t] = (uint8_t)urand();
+        uint64_t ws, wm;
+        kq_scales_unpack(s, sc, m);
+        kq_scales_words(s, &ws, &wm);
+        if (memcmp(&ws, sc, 8) != 0 || memcmp(&wm, m, 8) != 0) { CHECK(0, "word unpack of random bytes"); break; }
+    }
+}
+
+/* Blocks whose values our quantizer must reproduce exactly: every sub-block is s_i q - m_i with
+ * q covering 0..nmax, s_i = 0.25 sc_i and m_i = 0.5 mi_i (sc = 63 and mi = 63 occur, so d = 0.25
+ * and dmin = 0.5 exactly), all sums exact in float: the fit returns (s_i, m_i), the scales round
+ * to sc_i, mi_i, and the quants to q. One sub-block is constant (s = 0: sc 0, quants 0). The
+ * expected bytes are packed here from the layout tables. */
+static void test_k_known_q45(int32_t type) {
+    const int five = type == MLLM_TYPE_Q5_K, nmax = five ? 31 : 15;
+    static const uint8_t sc[8] = {63, 1, 17, 32, 0, 48, 15, 16};
+    static const uint8_t mi[8] = {0, 63, 5, 40, 20, 33, 1, 16};
+    float x[256], y[256];
+    uint8_t q[256];
+    for (int i = 0; i < 8; i++)
+        for (int l = 0; l < 32; l++) {
+            q[32 * i + l] = sc[i] ? (uint8_t)((l * 7 + i) % (nmax + 1)) : 0;
+            x[32 * i + l] = 0.25f * sc[i] * q[32 * i + l] - 0.5f * mi[i];
+        }
+    uint8_t want[176] = {0}, got[176];
+    const uint16_t d = 0x3400, dmin = 0x3800; /* 0.25, 0.5 */
+    memcpy(want, &d, 2);
+    memcpy(want + 2, &dmin, 2);
+    k_pack_scales(sc, mi, want + 4);
+    uint8_t *qh = want + 16, *qs = want + (five ? 48 : 16);
+    for (int c = 0; c < 4; c++)
+        for (int l = 0; l < 32; l++) {
+            qs[32 * c + l] = (uint8_t)((q[64 * c + l] & 15) | (q[64 * c + 32 + l] & 15) << 4);
+            if (five) qh[l] |= (uint8_t)((q[64 * c + l] >> 4) << (2 * c) | (q[64 * c + 32 + l] >> 4) << (2 * c + 1));
+        }
+    const size_t nb = five ? 176 : 144;
+    CHECK(mllm_quantize_row(type, x, got, 256) == MLLM_OK, "%s quantize", mllm_type_name(type));
+    for (size_t i = 0; i < nb; i++)
+        if (got[i] != want[i]) { CHECK(0, "%s byte %zu = 0x%02x, want 0x%02x", mllm_type_name(type), i, got[i], want[i]); break; }
+    CHECK(mllm_dequantize_row(type, got, y, 256) == MLLM_OK, "%s dequantize", mllm_type_name(type));
+    for (int e = 0; e < 256; e++)
+        if (y[e] != x[e]) { CHECK(0, "%s element %d = %g, want %g", mllm_type_name(type), e, y[e], x[e]); break; }
+}
+
+/* Q6_K likewise: sub-block i is 0.125 sc_i (q - 32) with q = 0 present (the value of largest
+ * magnitude maps to -32, so the fit lands on s_i exactly); |sc| = 127 occurs, so d = 0.125. */
+static void test_k_known_q6(void) {
+    static const int8_t sc[16] = {127, -127, 1, -1, 64, -65, 100, 3, -20, 50, 7, -100, 90, 2, -3, 33};
+    float x[256], y[256];
+    uint8_t q[256], want[210] = {0}, got[210];
+    for (int i = 0; i < 16; i++)
+        for (int l = 0; l < 16; l++) {
+            q[16 * i + l] = l == 0 ? 0 : (uint8_t)((l * 5 + 3 * i) % 64);
+            x[16 * i + l] = 0.125f * sc[i] * (q[16 * i + l] - 32);
+        }
+    /* table: half h, l < 32; element 128h + l + 32 g takes L[l + 32 (g & 1)]'s nibble g >> 1 and
+     * bits 2g..2g+1 of H[l] */
+    for (int h = 0; h < 2; h++)
+        for (int l = 0; l < 32; l++)
+            for (int g = 0; g < 4; g++) {
+                int v = q[128 * h + 32 * g + l];
+                want[64 * h + l + 32 * (g & 1)] |= (uint8_t)((v & 15) << (4 * (g >> 1)));
+                want[128 + 32 * h + l] |= (uint8_t)((v >> 4) << (2 * g));
+            }
+    memcpy(want + 192, sc, 16);
+    want[208] = 0x00, want[209] = 0x30; /* 0.125 */
+    CHECK(mllm_quantize_row(MLLM_TYPE_Q6_K, x, got, 256) == MLLM_OK, "q6_k quantize");
+    for (int i = 0; i < 210; i++)
+        if (got[i] != want[i]) { CHECK(0, "q6_k byte %d = 0x%02x, want 0x%02x", i, got[i], want[i]); break; }
+    CHECK(mllm_dequantize_row(MLLM_TYPE_Q6_K, got, y, 256) == MLLM_OK, "q6_k dequantize");
+    for (int e = 0; e < 256; e++)
+        if (y[e] != x[e]) { CHECK(0, "q6_k element %d = %g, want %g", e, y[e], x[e]); break; }
+}
+
+/* Properties of our quantizer: zero blocks give zero scales (and Q6_K's stored 32 = 0x20:
+ * qh bit pairs 2 -> 0xaa); scaling the input by a power of two only moves d and dmin's exponents
+ * (every step of the algorithm is a ratio, a product with a quant or a sum, all exact under
+ * such scaling); on uniform data the error is no worse than 1.1x a uniform quantizer's
+ * step / sqrt(12). */
+static void test_k_properties(void) {
+    static const int32_t kt[] = {MLLM_TYPE_Q4_K, MLLM_TYPE_Q5_K, MLLM_TYPE_Q6_K};
+    float x[1024], y[1024];
+    uint8_t a[4 * 210], b[4 * 210];
+    memset(x, 0, sizeof x);
+    for (int t = 0; t < 3; t++) {
+        size_t rb = (size_t)mllm_row_bytes(kt[t], 256);
+        mllm_quantize_row_ref(kt[t], x, a, 256);
+        int ok = 1;
+        for (size_t i = 0; i < rb; i++) {
+            uint8_t want = kt[t] == MLLM_TYPE_Q6_K && i >= 128 && i < 192 ? 0xaa : 0;
+            ok &= a[i] == want;
+        }
+        CHECK(ok, "%s zero block", mllm_type_name(kt[t]));
+    }
+    for (int t = 0; t < 3; t++) {
+        const int32_t type = kt[t];
+        const size_t bb = (size_t)mllm_type_block_bytes(type);
+        for (int i = 0; i < 1024; i++) x[i] = frand() * (1.0f + (float)(i % 61)) + (i % 3 ? 0.0f : 0.4f);
+        mllm_quantize_row_ref(type, x, a, 1024);
+        for (int i = 0; i < 1024; i++) y[i] = x[i] * 8.0f;
+        mllm_quantize_row_ref(type, y, b, 1024);
+        for (int s = 0; s < 4; s++) {
+            uint8_t *pa = a + s * bb, *pb = b + s * bb;
+            size_t dofs = type == MLLM_TYPE_Q6_K ? 208 : 0, nd = type == MLLM_TYPE_Q6_K ? 1 : 2;
+            for (size_t f = 0; f < nd; f++) {
+                uint16_t ha, hb;
+                memcpy(&ha, pa + dofs + 2 * f, 2);
+                memcpy(&hb, pb + dofs + 2 * f, 2);
+                CHECK(ha == 0 || hb == (uint16_t)(ha + (3 << 10)), "%s x8: half 0x%04x -> 0x%04x", mllm_type_name(type), ha, hb);
+                memset(pa + dofs + 2 * f, 0, 2);
+                memset(pb + dofs + 2 * f, 0, 2);
+            }
+            CHECK(memcmp(pa, pb, bb) == 0, "%s x8 changed quants of super-block %d", mllm_type_name(type), s);
+        }
+        /* uniform data of random amplitude per super-block */
+        const int nmax = type == MLLM_TYPE_Q4_K ? 15 : type == MLLM_TYPE_Q5_K ? 31 : 63;
+        double se = 0, ideal = 0;
+        for (int r = 0; r < 200; r++) {
+            float amp = 0.01f + 10.0f * (frand() + 1.0f);
+            for (int i = 0; i < 256; i++) x[i] = frand() * amp;
+            mllm_quantize_row_ref(type, x, a, 256);
+            mllm_dequantize_row_ref(type, a, y, 256);
+            for (int i = 0; i < 256; i++) se += (double)(y[i] - x[i]) * (y[i] - x[i]);
+            double step = 2.0 * amp / nmax;
+            ideal += 256 * step * step / 12;
+        }
+        CHECK(se <= 1.21 * ideal, "%s rms error %.4g vs uniform quantizer %.4g", mllm_type_name(type), sqrt(se), sqrt(ideal));
+    }
+}
+
+/* Largest error of one element, per super-block: Q4_K / Q5_K half a step of the largest
+ * sub-block grid (range R = max - min(min, 0) over nmax), plus the 6-bit rounding of scale and
+ * min (at most half a step of d = maxs / 63 times nmax and of dmin = maxm / 63: (nmax + 1) / 126
+ * steps), plus 0.25 steps for the least-squares fit clipping extremes (measured <= 0.16 over 4000
+ * super-blocks of five distributions). Q6_K: half a step (amax / 32), the 8-bit scale rounding
+ * (32 * d / 2 <= 0.13 steps) and the fit clipping the largest values (measured: total <= 1.03
+ * steps): 1.25 steps. */
+static void test_k_round_trip(int32_t type) {
+    enum { N = 256 * 64 };
+    static float x[N], y[N];
+    static uint8_t q[N];
+    const int nmax = type == MLLM_TYPE_Q4_K ? 15 : type == MLLM_TYPE_Q5_K ? 31 : 63;
+    for (int dist = 0; dist < 4; dist++) {
+        for (int i = 0; i < N; i++) {
+            float g = 0;
+            for (int t = 0; t < 4; t++) g += frand();
+            x[i] = dist == 0 ? frand() * (1.0f + (float)(i % 97))                 /* varied sub-block ranges */
+                 : dist == 1 ? g                                             /* bell-shaped */
+                 : dist == 2 ? frand() * 0.1f + (i % 37 == 0 ? 5.0f * frand() : 0.0f) /* outliers */
+                             : frand() + 0.7f;                               /* mostly positive */
+        }
+        CHECK(mllm_quantize_row(type, x, q, N) == MLLM_OK, "quantize");
+        CHECK(mllm_dequantize_row(type, q, y, N) == MLLM_OK, "dequantize");
+        for (int b = 0; b < N / 256; b++) {
+            const float *xb = x + 256 * b;
+            float bound = 0;
+            if (type == MLLM_TYPE_Q6_K) {
+                float amax = 0;
+                for (int j = 0; j < 256; j++) amax = fmaxf(amax, fabsf(xb[j]));
+                bound = 1.25f * amax / 32;
+            } else {
+                for (int i = 0; i < 8; i++) {
+                    float lo = 0, hi = -INFINITY;
+                    for (int j = 0; j < 32; j++) { lo = fminf(lo, xb[32 * i + j]); hi = fmaxf(hi, xb[32 * i + j]); }
+                    bound = fmaxf(bound, (hi - lo) / nmax * (0.75f + (nmax + 1) / 126.0f));
+                }
+            }
+            for (int j = 0; j < 256; j++) {
+                float err = fabsf(y[256 * b + j] - xb[j]);
+                if (err > bound) {
+                    CHECK(0, "%s dist %d super-block %d elem %d err %g > %g", mllm_type_name(type), dist, b, j, err, bound);
+                    return;
+                }
+            }
+        }
+    }
+}
+
+static void test_k_quants(void) {
+    test_k_scale_packing();
+    test_k_known_q45(MLLM_TYPE_Q4_K);
+    test_k_known_q45(MLLM_TYPE_Q5_K);
+    test_k_known_q6();
+    test_k_properties();
+    test_k_round_trip(MLLM_TYPE_Q4_K);
+    test_k_round_trip(MLLM_TYPE_Q5_K);
+    test_k_round_trip(MLLM_TYPE_Q6_K);
+}
+
 /* ---- public API ------------------------------------------------------------------------------ */
 
 static void test_api(void) {
@@ -223,7 +448,11 @@ static void test_api(void) {
     CHECK(mllm_row_bytes(MLLM_TYPE_Q4_0, 33) == -1, "q4_0 row of 33");
     CHECK(mllm_row_bytes(4, 32) == -1, "type 4 is unknown");
     CHECK(mllm_type_supported(MLLM_TYPE_Q8_0) && mllm_type_supported(MLLM_TYPE_BF16), "supported");
-    CHECK(!mllm_type_supported(MLLM_TYPE_Q4_K) && !mllm_type_supported(77), "unsupported");
+    CHECK(!mllm_type_supported(MLLM_TYPE_Q2_K) && !mllm_type_supported(MLLM_TYPE_Q8_K) && !mllm_type_supported(77), "unsupported");
+    CHECK(mllm_type_supported(MLLM_TYPE_Q4_K) && mllm_type_supported(MLLM_TYPE_Q5_K) && mllm_type_supported(MLLM_TYPE_Q6_K), "k-quants");
+    CHECK(mllm_type_block_size(MLLM_TYPE_Q4_K) == 256 && mllm_type_block_bytes(MLLM_TYPE_Q4_K) == 144 &&
+          mllm_type_block_bytes(MLLM_TYPE_Q5_K) == 176 && mllm_type_block_bytes(MLLM_TYPE_Q6_K) == 210, "k-quant blocks");
+    CHECK(strcmp(mllm_type_name(MLLM_TYPE_Q5_K), "q5_k") == 0 && mllm_row_bytes(MLLM_TYPE_Q4_K, 576) == -1, "q5_k name, q4_k 576");
     CHECK(mllm_type_block_size(MLLM_TYPE_Q5_1) == 32 && mllm_type_block_bytes(MLLM_TYPE_Q5_1) == 24, "q5_1 block");
 
     float x[64] = {0}, y[64];
@@ -232,8 +461,24 @@ static void test_api(void) {
     CHECK(strstr(mllm_last_error(), "40") && strstr(mllm_last_error(), "q8_0"), "message: %s", mllm_last_error());
     CHECK(mllm_quantize_row(99, x, buf, 32) == MLLM_ERR_INVALID_ARGUMENT, "unknown type");
     CHECK(strstr(mllm_last_error(), "99") != NULL, "message: %s", mllm_last_error());
-    CHECK(mllm_quantize_row(MLLM_TYPE_Q4_K, x, buf, 256) == MLLM_ERR_UNSUPPORTED, "q4_k unsupported");
-    CHECK(strstr(mllm_last_error(), "q4_k") != NULL, "message: %s", mllm_last_error());
+    CHECK(mllm_quantize_row(MLLM_TYPE_Q2_K, x, buf, 256) == MLLM_ERR_UNSUPPORTED, "q2_k unsupported");
+    CHECK(strstr(mllm_last_error(), "q2_k") != NULL, "message: %s", mllm_last_error());
+    /* K-quants: whole super-blocks only */
+    static float xk[576];
+    static uint8_t bk[576];
+    for (int i = 0; i < 576; i++) xk[i] = (float)(i % 23) - 11;
+    static const int32_t kt[] = {MLLM_TYPE_Q4_K, MLLM_TYPE_Q5_K, MLLM_TYPE_Q6_K};
+    for (int t = 0; t < 3; t++) {
+        CHECK(mllm_quantize_row(kt[t], xk, bk, 576) == MLLM_ERR_INVALID_ARGUMENT, "%s n = 576", mllm_type_name(kt[t]));
+        CHECK(strstr(mllm_last_error(), "576") && strstr(mllm_last_error(), "256") && strstr(mllm_last_error(), mllm_type_name(kt[t])),
+              "message: %s", mllm_last_error());
+        CHECK(mllm_dequantize_row(kt[t], bk, xk + 288, 288) == MLLM_ERR_INVALID_ARGUMENT, "%s dequantize n = 288", mllm_type_name(kt[t]));
+        CHECK(mllm_quantize_row(kt[t], xk, bk, 512) == MLLM_OK && mllm_dequantize_row(kt[t], bk, y, 64 * 0) == MLLM_OK, "%s ok", mllm_type_name(kt[t]));
+        xk[300] = INFINITY;
+        CHECK(mllm_quantize_row(kt[t], xk, bk, 512) == MLLM_ERR_INVALID_ARGUMENT && strstr(mllm_last_error(), "src[300]"),
+              "%s inf refused", mllm_type_name(kt[t]));
+        xk[300] = 1.0f;
+    }
     CHECK(mllm_quantize_row(MLLM_TYPE_Q8_0, NULL, buf, 32) == MLLM_ERR_INVALID_ARGUMENT, "NULL src");
     CHECK(mllm_dequantize_row(MLLM_TYPE_Q8_0, buf, NULL, 32) == MLLM_ERR_INVALID_ARGUMENT, "NULL dst");
     CHECK(mllm_quantize_row(MLLM_TYPE_Q8_0, x, buf, -32) == MLLM_ERR_INVALID_ARGUMENT, "negative n");
@@ -252,6 +497,7 @@ int main(void) {
     test_fp16_vs_hardware();
     test_bf16();
     test_known_blocks();
+    test_k_quants();
     const int32_t types[] = {MLLM_TYPE_F32, MLLM_TYPE_F16, MLLM_TYPE_BF16, MLLM_TYPE_Q8_0, MLLM_TYPE_Q8_1,
                              MLLM_TYPE_Q4_0, MLLM_TYPE_Q4_1, MLLM_TYPE_Q5_0, MLLM_TYPE_Q5_1};
     for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) test_round_trip(types[i], 32 * 67);

@@ -18,9 +18,18 @@ static void build_tables(void) {
          * above it stay scalar; mllm_cpu_set_level_by_name never selects them anyway. */
         if (lv > top) continue;
 #if defined(__x86_64__) || defined(_M_X64)
-        if (lv >= MLLM_CPU_AVX2 && lv <= MLLM_CPU_AMX) mllm_kernels_fill_avx2(k);
-        if (lv >= MLLM_CPU_AVX512 && lv <= MLLM_CPU_AMX) mllm_kernels_fill_avx512(k);
-        if (lv >= MLLM_CPU_AVX512VNNI && lv <= MLLM_CPU_AMX) mllm_kernels_fill_vnni(k);
+        if (lv >= MLLM_CPU_AVX2 && lv <= MLLM_CPU_AMX) {
+            mllm_kernels_fill_avx2(k);
+            mllm_kernels_fill_k_avx2(k);
+        }
+        if (lv >= MLLM_CPU_AVX512 && lv <= MLLM_CPU_AMX) {
+            mllm_kernels_fill_avx512(k);
+            mllm_kernels_fill_k_avx512(k);
+        }
+        if (lv >= MLLM_CPU_AVX512VNNI && lv <= MLLM_CPU_AMX) {
+            mllm_kernels_fill_vnni(k);
+            mllm_kernels_fill_k_vnni(k);
+        }
 #endif
 #if defined(__aarch64__)
         if (lv >= MLLM_CPU_NEON) mllm_kernels_fill_neon(k);
@@ -46,6 +55,9 @@ int mllm_kernel_slot(int32_t wt) {
     case MLLM_TYPE_Q4_1: return MLLM_KSLOT_Q4_1;
     case MLLM_TYPE_Q5_0: return MLLM_KSLOT_Q5_0;
     case MLLM_TYPE_Q5_1: return MLLM_KSLOT_Q5_1;
+    case MLLM_TYPE_Q4_K: return MLLM_KSLOT_Q4_K;
+    case MLLM_TYPE_Q5_K: return MLLM_KSLOT_Q5_K;
+    case MLLM_TYPE_Q6_K: return MLLM_KSLOT_Q6_K;
     default: return -1;
     }
 }

@@ -16,9 +16,17 @@
  * SIMD kernels load ready-made scale vectors instead of converting halves in the inner loop. */
 #define MLLM_XD_LANES 8
 
+/* Floats of one activation row's expanded scales (xd). q8_1 rows append, after the lanes, one
+ * float per block: d * sum(qs), with the exact integer sum (q8_1's own s is that rounded to half
+ * precision, too coarse for the K-quants' min terms, whose reference uses this float). */
+#define MLLM_XD_ROW_Q8_0(k) ((k) / 32 * MLLM_XD_LANES)
+#define MLLM_XD_ROW_Q8_1(k) ((k) / 32 * (MLLM_XD_LANES + 1))
+#define MLLM_XD_SUMS(k) ((k) / 32 * MLLM_XD_LANES) /* where a q8_1 row's block sums start */
+
 /* out[j] = dot(w_row, x + j * x_stride bytes) for j < nx, k elements; x rows are in the weight
  * type's vec_dot_type. For quantized activations xd holds row j's expanded block scales at
- * xd + j * (k / 32) * MLLM_XD_LANES (fp32 copies of the blocks' d); NULL for f32 activations. */
+ * xd + j * MLLM_XD_ROW_Q8_0(k) resp. MLLM_XD_ROW_Q8_1(k) (fp32 copies of the blocks' d, for q8_1
+ * followed by the block sums); NULL for f32 activations. */
 typedef void (*mllm_dot_fn)(int64_t k, const void *w_row, const void *x, size_t x_stride,
                             const float *xd, int nx, float *out);
 /* Converts k floats to the activation type (q8_0 / q8_1), bytes identical to the reference. */
@@ -34,6 +42,7 @@ typedef void (*mllm_quantize_fn)(const float *x, void *y, int64_t k);
 typedef void (*mllm_gemv_fn)(int64_t k, const void *w, size_t w_row_bytes, int64_t r0, int64_t r1,
                              const void *x, const float *xd, const void *aux, float *y);
 #define MLLM_GEMV_PAIR_BYTES 192
+#define MLLM_Q4U_ROW_BYTES(k) ((size_t)(k) / 64 * 128)
 
 /* 4x4 tile for prompts: out[i * 4 + j] = dot(row i of w, x row j) for i, j < 4; w rows are
  * w_row_bytes apart, x rows (the weight type's vec_dot_type) x_stride apart, xd as for dot with
@@ -42,12 +51,19 @@ typedef void (*mllm_gemm4_fn)(int64_t k, const void *w, size_t w_row_bytes, cons
                               const float *xd, int64_t xd_stride, float *out);
 
 enum { MLLM_KSLOT_F32, MLLM_KSLOT_F16, MLLM_KSLOT_BF16, MLLM_KSLOT_Q8_0, MLLM_KSLOT_Q4_0,
-       MLLM_KSLOT_Q4_1, MLLM_KSLOT_Q5_0, MLLM_KSLOT_Q5_1, MLLM_KSLOT_COUNT };
+       MLLM_KSLOT_Q4_1, MLLM_KSLOT_Q5_0, MLLM_KSLOT_Q5_1, MLLM_KSLOT_Q4_K, MLLM_KSLOT_Q5_K,
+       MLLM_KSLOT_Q6_K, MLLM_KSLOT_COUNT };
 
 typedef struct mllm_kernels {
     mllm_dot_fn dot[MLLM_KSLOT_COUNT];
     mllm_gemv_fn gemv[MLLM_KSLOT_COUNT]; /* optional (NULL: dot is used); q8_0 activations only */
     mllm_gemm4_fn gemm4[MLLM_KSLOT_COUNT]; /* optional (NULL: dot is used) */
+    /* q4_0 prompt tiles over weights unpacked once per row chunk (optional, with gemm4_q4_0u):
+     * unpack writes each row as, per pair of blocks, 64 nibble bytes in element order and 16
+     * floats (the two scales, 8 lanes each): MLLM_Q4U_ROW_BYTES(k) bytes per row. gemm4_q4_0u
+     * takes those rows (w_row_bytes = their stride) and computes exactly what gemm4 does. */
+    void (*q4_0_unpack)(const void *w, size_t w_row_bytes, int64_t n_rows, int64_t k, uint8_t *dst);
+    mllm_gemm4_fn gemm4_q4_0u;
     mllm_quantize_fn quantize_q8_0;
     mllm_quantize_fn quantize_q8_1;
     float (*vec_dot_f32)(const float *a, const float *b, int64_t n);
@@ -72,6 +88,9 @@ void mllm_kernels_fill_scalar(mllm_kernels *k);
 void mllm_kernels_fill_avx2(mllm_kernels *k);
 void mllm_kernels_fill_avx512(mllm_kernels *k);
 void mllm_kernels_fill_vnni(mllm_kernels *k);
+void mllm_kernels_fill_k_avx2(mllm_kernels *k);   /* K-quant dots: kernels_k_avx2.c */
+void mllm_kernels_fill_k_avx512(mllm_kernels *k); /* kernels_k_avx512.c */
+void mllm_kernels_fill_k_vnni(mllm_kernels *k);   /* kernels_k_vnni.c */
 #endif
 #if defined(__aarch64__)
 void mllm_kernels_fill_neon(mllm_kernels *k);         /* kernels_neon.c */

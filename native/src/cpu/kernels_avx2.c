@@ -138,7 +138,7 @@ MLLM_INLINE float wm_q5_1(const void *w, int64_t b) { return h2f(((const block_q
         acc[j] = _mm256_setzero_ps();                                                           \
         msum[j] = 0.0f;                                                                         \
     }                                                                                           \
-    const int64_t nb = k / 32, spr = nb * MLLM_XD_LANES; /* xd floats per row */                \
+    const int64_t nb = k / 32, spr = MLLM_XD_ROW_Q8_1(k); /* xd floats per row */               \
     for (int64_t b = 0; b < nb; b++) {                                                          \
         __m256i wq = WQ(w, b);                                                                  \
         __m256 dw = _mm256_set1_ps(WD(w, b));                                                   \

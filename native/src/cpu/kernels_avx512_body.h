@@ -219,7 +219,7 @@ MLLM_INLINE __m256i xq81(const block_q8_1 *x, int64_t b) { return _mm256_loadu_s
         acc[j] = _mm512_setzero_ps();                                                           \
         msum[j] = 0.0f;                                                                         \
     }                                                                                           \
-    const int64_t nb = k / 32, spr = nb * MLLM_XD_LANES; /* xd floats per row */                \
+    const int64_t nb = k / 32, spr = MLLM_XD_ROW_Q8_1(k); /* xd floats per row */               \
     int64_t b = 0;                                                                              \
     for (; b + 2 <= nb; b += 2) {                                                               \
         __m512i wq = join256(WQ(w, b), WQ(w, b + 1));                                           \
@@ -412,6 +412,49 @@ static void gemm4_q4_0(int64_t k, const void *w, size_t wrb, const void *xv, siz
     hsum16(acc, out);
 }
 
+/* The nibble unpacking and scale conversion of gemm4_q4_0, done once per weight row chunk
+ * instead of once per 4 activation rows (pp512 runs each chunk 128 times). */
+static void q4_0_unpack(const void *w, size_t wrb, int64_t n_rows, int64_t k, uint8_t *dst) {
+    const int64_t np = k / 64;
+    const __m512i pat = _mm512_setr_epi32(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1);
+    for (int64_t r = 0; r < n_rows; r++) {
+        const block_q4_0 *b = (const block_q4_0 *)((const char *)w + (size_t)r * wrb);
+        uint8_t *o = dst + (size_t)r * MLLM_Q4U_ROW_BYTES(k);
+        for (int64_t p = 0; p < np; p++, o += 128) {
+            _mm512_storeu_si512((void *)o, q4_0_nib2(b + 2 * p));
+            _mm512_storeu_ps((float *)(o + 64), pair_scales(b[2 * p].d, b[2 * p + 1].d, pat));
+        }
+    }
+}
+
+static void gemm4_q4_0u(int64_t k, const void *w, size_t wrb, const void *xv, size_t xs, const float *xd,
+                        int64_t xds, float *out) {
+    const int64_t np = k / 64;
+    const __m512i eights = _mm512_set1_epi8(8);
+    __m512 acc[16];
+    for (int i = 0; i < 16; i++) acc[i] = _mm512_setzero_ps();
+    for (int64_t p = 0; p < np; p++) {
+        __m512i nib[4];
+        __m512 dw[4];
+        for (int i = 0; i < 4; i++) {
+            const uint8_t *u = (const uint8_t *)w + (size_t)i * wrb + (size_t)p * 128;
+            nib[i] = _mm512_loadu_si512((const void *)u);
+            dw[i] = _mm512_loadu_ps((const float *)(u + 64));
+        }
+        for (int j = 0; j < 4; j++) {
+            const block_q8_0 *xb = (const block_q8_0 *)((const char *)xv + (size_t)j * xs) + 2 * p;
+            __m512i xq = join256(_mm256_loadu_si256((const __m256i *)xb[0].qs), _mm256_loadu_si256((const __m256i *)xb[1].qs));
+            __m512i corr = _mm512_sub_epi32(_mm512_setzero_si512(), _mm512_dpbusd_epi32(_mm512_setzero_si512(), eights, xq));
+            __m512 dx = _mm512_loadu_ps(xd + j * xds + 2 * p * MLLM_XD_LANES);
+            for (int i = 0; i < 4; i++) {
+                __m512i s = _mm512_dpbusd_epi32(corr, nib[i], xq);
+                acc[i * 4 + j] = _mm512_fmadd_ps(_mm512_mul_ps(dw[i], dx), _mm512_cvtepi32_ps(s), acc[i * 4 + j]);
+            }
+        }
+    }
+    hsum16(acc, out);
+}
+
 static void gemm4_q8_0(int64_t k, const void *w, size_t wrb, const void *xv, size_t xs, const float *xd,
                        int64_t xds, float *out) {
     const int64_t np = k / 64;
@@ -570,6 +613,8 @@ void MLLM_FILL_FN(mllm_kernels *k) {
 #if MLLM_VNNI
     k->gemm4[MLLM_KSLOT_Q4_0] = gemm4_q4_0;
     k->gemm4[MLLM_KSLOT_Q8_0] = gemm4_q8_0;
+    k->q4_0_unpack = q4_0_unpack;
+    k->gemm4_q4_0u = gemm4_q4_0u;
 #endif
     k->vec_dot_f32 = vec_dot_f32;
     k->vec_dot_f16_f32 = vec_dot_f16_f32;

@@ -136,7 +136,7 @@ NEON_INLINE float wm_q5_1(const void *w, int64_t b) { return nh2f(((const block_
         acc[j] = vdupq_n_f32(0.0f);                                                             \
         msum[j] = 0.0f;                                                                         \
     }                                                                                           \
-    const int64_t nb = k / 32, spr = nb * MLLM_XD_LANES;                                        \
+    const int64_t nb = k / 32, spr = MLLM_XD_ROW_Q8_1(k);                                       \
     for (int64_t b = 0; b < nb; b++) {                                                          \
         int8x16_t wl, wh;                                                                       \
         WQ(w, b, &wl, &wh);                                                                     \
@@ -183,13 +183,18 @@ NEON_DOT_ENTRY(nq_q5_0)
 NEON_DOT_ENTRY(nq_q4_1)
 NEON_DOT_ENTRY(nq_q5_1)
 
-/* Installs the quantized dots above into a table. */
+#include "cpu/kernels_k_neon_body.h"
+
+/* Installs the quantized dots above (and the K-quant ones) into a table. */
 static void neon_fill_quant_dots(mllm_kernels *k) {
     k->dot[MLLM_KSLOT_Q8_0] = nq_q8_0;
     k->dot[MLLM_KSLOT_Q4_0] = nq_q4_0;
     k->dot[MLLM_KSLOT_Q5_0] = nq_q5_0;
     k->dot[MLLM_KSLOT_Q4_1] = nq_q4_1;
     k->dot[MLLM_KSLOT_Q5_1] = nq_q5_1;
+    k->dot[MLLM_KSLOT_Q4_K] = nk_q4_K;
+    k->dot[MLLM_KSLOT_Q5_K] = nk_q5_K;
+    k->dot[MLLM_KSLOT_Q6_K] = nk_q6_K;
 }
 
 #endif

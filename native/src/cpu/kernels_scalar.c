@@ -42,6 +42,9 @@ SCALAR_DOT(dot_q4_0, MLLM_TYPE_Q4_0)
 SCALAR_DOT(dot_q4_1, MLLM_TYPE_Q4_1)
 SCALAR_DOT(dot_q5_0, MLLM_TYPE_Q5_0)
 SCALAR_DOT(dot_q5_1, MLLM_TYPE_Q5_1)
+SCALAR_DOT(dot_q4_K, MLLM_TYPE_Q4_K)
+SCALAR_DOT(dot_q5_K, MLLM_TYPE_Q5_K)
+SCALAR_DOT(dot_q6_K, MLLM_TYPE_Q6_K)
 
 static void quantize_q8_0(const float *x, void *y, int64_t k) { mllm_quantize_row_ref(MLLM_TYPE_Q8_0, x, y, k); }
 static void quantize_q8_1(const float *x, void *y, int64_t k) { mllm_quantize_row_ref(MLLM_TYPE_Q8_1, x, y, k); }
@@ -89,6 +92,9 @@ void mllm_kernels_fill_scalar(mllm_kernels *k) {
     k->dot[MLLM_KSLOT_Q4_1] = dot_q4_1;
     k->dot[MLLM_KSLOT_Q5_0] = dot_q5_0;
     k->dot[MLLM_KSLOT_Q5_1] = dot_q5_1;
+    k->dot[MLLM_KSLOT_Q4_K] = dot_q4_K;
+    k->dot[MLLM_KSLOT_Q5_K] = dot_q5_K;
+    k->dot[MLLM_KSLOT_Q6_K] = dot_q6_K;
     k->quantize_q8_0 = quantize_q8_0;
     k->quantize_q8_1 = quantize_q8_1;
     k->vec_dot_f32 = vec_dot_f32;

@@ -3,6 +3,7 @@
  * activation rows so prompt processing reuses every weight load. */
 #include "cpu/matmul.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,6 +17,29 @@
 
 static const mllm_kernels *current_kernels(void) { return mllm_kernels_for(mllm_cpu_current()); }
 
+/* Per-thread buffer for unpacked q4_0 row chunks: allocated on a thread's first prompt matmul
+ * and freed when the thread exits (a large static TLS array could break dlopen). */
+static pthread_key_t g_unpack_key;
+static pthread_once_t g_unpack_once = PTHREAD_ONCE_INIT;
+static void unpack_key_init(void) {
+    if (pthread_key_create(&g_unpack_key, free) != 0) g_unpack_key = (pthread_key_t)-1;
+}
+typedef struct unpack_buf { size_t cap; uint8_t data[]; } unpack_buf;
+static uint8_t *unpack_scratch(size_t bytes) {
+    pthread_once(&g_unpack_once, unpack_key_init);
+    if (g_unpack_key == (pthread_key_t)-1) return NULL;
+    unpack_buf *b = pthread_getspecific(g_unpack_key);
+    if (b && b->cap >= bytes) return b->data;
+    unpack_buf *nb = malloc(sizeof *nb + bytes);
+    if (!nb || pthread_setspecific(g_unpack_key, nb) != 0) {
+        free(nb);
+        return NULL; /* the caller falls back to the packed tiles */
+    }
+    free(b);
+    nb->cap = bytes;
+    return nb->data;
+}
+
 int mllm_matmul_supported(int32_t wt, int64_t k) {
     const mllm_type_traits *t = mllm_type_traits_of(wt);
     return t && t->supported && mllm_kernel_slot(wt) >= 0 && k > 0 && k % t->block_size == 0 &&
@@ -25,18 +49,19 @@ int mllm_matmul_supported(int32_t wt, int64_t k) {
 static int32_t act_type(int32_t wt) { return mllm_type_traits_of(wt)->vec_dot_type; }
 
 /* wdata layout: m activation rows of the reference bytes, then (for q8_0/q8_1 activations) each
- * row's expanded block scales, MLLM_XD_LANES floats per block, starting 64-byte aligned. */
+ * row's expanded block scales, MLLM_XD_LANES floats per block (q8_1: then the blocks' exact sums,
+ * kernels.h), starting 64-byte aligned. */
 static int has_scales(int32_t at) { return at == MLLM_TYPE_Q8_0 || at == MLLM_TYPE_Q8_1; }
 static size_t rows_bytes(int32_t at, int64_t k, int64_t m) {
     return ((size_t)m * mllm_type_row_bytes(at, k) + 63) & ~(size_t)63;
 }
-static int64_t scales_per_row(int64_t k) { return k / 32 * MLLM_XD_LANES; }
+static int64_t scales_per_row(int32_t at, int64_t k) { return at == MLLM_TYPE_Q8_1 ? MLLM_XD_ROW_Q8_1(k) : MLLM_XD_ROW_Q8_0(k); }
 
 /* Single-row conversions of q8_0 activations also get the gemv layout (kernels.h), after the
  * scales, 64-byte aligned. */
 static int has_aux(int32_t at, int64_t m) { return m == 1 && at == MLLM_TYPE_Q8_0; }
 static size_t aux_offset(int32_t at, int64_t k, int64_t m) {
-    size_t scales = has_scales(at) ? (size_t)m * (size_t)scales_per_row(k) * sizeof(float) : 0;
+    size_t scales = has_scales(at) ? (size_t)m * (size_t)scales_per_row(at, k) * sizeof(float) : 0;
     return (rows_bytes(at, k, m) + scales + 63) & ~(size_t)63;
 }
 static size_t aux_bytes(int64_t k) { return (size_t)((k / 32 + 1) / 2) * MLLM_GEMV_PAIR_BYTES; }
@@ -44,7 +69,7 @@ static size_t aux_bytes(int64_t k) { return (size_t)((k / 32 + 1) / 2) * MLLM_GE
 size_t mllm_matmul_wsize(int32_t wt, int64_t k, int64_t m) {
     if (!mllm_matmul_supported(wt, k) || m < 0) return 0;
     int32_t at = act_type(wt);
-    size_t scales = has_scales(at) ? (size_t)m * (size_t)scales_per_row(k) * sizeof(float) : 0;
+    size_t scales = has_scales(at) ? (size_t)m * (size_t)scales_per_row(at, k) * sizeof(float) : 0;
     if (has_aux(at, m)) return aux_offset(at, k, m) + aux_bytes(k);
     return rows_bytes(at, k, m) + scales;
 }
@@ -90,12 +115,18 @@ void mllm_matmul_prepare_rows(int32_t wt, const float *x, int64_t ldx, int64_t k
         else if (at == MLLM_TYPE_Q8_1) K->quantize_q8_1(src, dst, k);
         else memcpy(dst, src, (size_t)k * sizeof(float));
         if (!has_scales(at)) continue;
-        float *xd = scales + i * scales_per_row(k);
+        float *xd = scales + i * scales_per_row(at, k);
         for (int64_t b = 0; b < k / 32; b++) {
             mllm_fp16 h;
             memcpy(&h, dst + (size_t)b * bb, sizeof(h)); /* d leads both q8_0 and q8_1 blocks */
             float d = mllm_fp16_to_fp32(h);
             for (int l = 0; l < MLLM_XD_LANES; l++) xd[b * MLLM_XD_LANES + l] = d;
+            if (at == MLLM_TYPE_Q8_1) { /* as the K-quant reference dots compute it */
+                const block_q8_1 *blk = (const block_q8_1 *)dst + b;
+                int sum = 0;
+                for (int l = 0; l < QK8_1; l++) sum += blk->qs[l];
+                xd[MLLM_XD_SUMS(k) + b] = (float)sum * d;
+            }
         }
         if (has_aux(at, m)) build_gemv_aux((const block_q8_0 *)dst, k, (uint8_t *)wdata + aux_offset(at, k, m));
     }
@@ -126,15 +157,29 @@ void mllm_matmul_compute(int32_t wt, const void *w, int64_t k, const void *wdata
     const float *scales = has_scales(at) ? (const float *)((const char *)wdata + rows_bytes(at, k, m)) : NULL;
     float out[MLLM_DOT_MAX_NX];
     mllm_gemm4_fn gemm4 = k % 64 == 0 && MLLM_DOT_MAX_NX == 4 ? K->gemm4[mllm_kernel_slot(wt)] : NULL;
-    const int64_t spr = scales_per_row(k);
+    const int64_t spr = scales_per_row(at, k);
     for (int64_t r0 = row_begin; r0 < row_end; r0 += ROW_CHUNK) {
         int64_t r1 = r0 + ROW_CHUNK < row_end ? r0 + ROW_CHUNK : row_end;
+        /* q4_0 with 8+ activation rows: unpack the chunk's nibbles and scales once */
+        uint8_t *unpacked = NULL;
+        if (gemm4 && wt == MLLM_TYPE_Q4_0 && K->gemm4_q4_0u && m >= 8) {
+            unpacked = unpack_scratch(ROW_CHUNK * MLLM_Q4U_ROW_BYTES(k));
+            if (unpacked) K->q4_0_unpack((const char *)w + (size_t)r0 * wrb, wrb, r1 - r0, k, unpacked);
+        }
         for (int64_t i0 = 0; i0 < m; i0 += MLLM_DOT_MAX_NX) {
             int nx = m - i0 < MLLM_DOT_MAX_NX ? (int)(m - i0) : MLLM_DOT_MAX_NX;
             const char *xs = (const char *)wdata + (size_t)i0 * xrb;
             const float *xd = scales ? scales + i0 * spr : NULL;
             int64_t r = r0;
-            if (gemm4 && nx == 4) {
+            if (unpacked && nx == 4) {
+                float t[16];
+                for (; r + 4 <= r1; r += 4) {
+                    K->gemm4_q4_0u(k, unpacked + (size_t)(r - r0) * MLLM_Q4U_ROW_BYTES(k), MLLM_Q4U_ROW_BYTES(k), xs, xrb, xd,
+                                   spr, t);
+                    for (int i = 0; i < 4; i++)
+                        for (int j = 0; j < 4; j++) y[(i0 + j) * ldy + r + i] = t[i * 4 + j];
+                }
+            } else if (gemm4 && nx == 4) {
                 float t[16];
                 for (; r + 4 <= r1; r += 4) {
                     gemm4(k, (const char *)w + (size_t)r * wrb, wrb, xs, xrb, xd, spr, t);

@@ -6,9 +6,9 @@
  *      the weight type's vec_dot_type in `wdata`),
  *   2. barrier,
  *   3. every thread calls mllm_matmul_compute on its own range of weight rows.
- * Kernels are chosen at run time from mllm_cpu_current(). Activation types: q8_0 for q8_0/q4_0/q5_0
- * weights, q8_1 for q4_1/q5_1, f32 (a plain copy) for f32/f16/bf16 weights, which are widened to f32
- * inside the kernels. `wdata` always holds the reference bytes (mllm_quantize_row_ref) whatever the
+ * Kernels are chosen at run time from mllm_cpu_current(). Activation types: q8_0 for q8_0/q4_0/q5_0/
+ * q6_k weights, q8_1 for q4_1/q5_1/q4_k/q5_k, f32 (a plain copy) for f32/f16/bf16 weights, which are
+ * widened to f32 inside the kernels. `wdata` always holds the reference bytes (mllm_quantize_row_ref) whatever the
  * level, so a level change between the two phases is harmless; after them come kernel-private
  * float scales, so `wdata` must be at least 4-byte (ideally 64-byte) aligned. One prepare serves
  * any number of computes whose weights share the activation type, k and m. Unsupported (wt, k)
@@ -19,8 +19,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* 1 if a matmul exists for weight type wt with rows of k elements (k a multiple of the block). The
- * engine checks this when loading a model; the functions below assume it holds. */
+/* 1 if a matmul exists for weight type wt with rows of k elements (k a multiple of the block: 256
+ * for the K-quants). The engine checks this when loading a model; the functions below assume it
+ * holds. */
 int mllm_matmul_supported(int32_t wt, int64_t k);
 
 /* Bytes of scratch `wdata` needed for m rows of k activations against weight type wt (0 if

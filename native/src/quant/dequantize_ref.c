@@ -1,6 +1,7 @@
 /* Scalar reference dequantizers: x = d * q (+ m) per the block layouts in quant.h. */
 #include <string.h>
 
+#include "quant/kquant.h"
 #include "quant/quant.h"
 
 static inline uint32_t load_qh(const uint8_t qh[4]) {
@@ -76,6 +77,9 @@ void mllm_dequantize_row_ref(int32_t type, const void *x, float *y, int64_t n) {
             }
         }
         break;
+    case MLLM_TYPE_Q4_K:
+    case MLLM_TYPE_Q5_K:
+    case MLLM_TYPE_Q6_K: mllm_dequantize_k_ref(type, x, y, n / QK_K); break; /* kquant_ref.c */
     default: break;
     }
 }

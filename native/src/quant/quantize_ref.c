@@ -1,9 +1,10 @@
-/* Scalar reference quantizers. They reproduce ggml's reference quantizers byte for byte (same
- * scale formulas, multiply by the reciprocal, same rounding and clamping), so our GGUF files and
- * llama.cpp's agree. */
+/* Scalar reference quantizers. The 32-element types reproduce ggml's reference quantizers byte for
+ * byte (same scale formulas, multiply by the reciprocal, same rounding and clamping), so our GGUF
+ * files and llama.cpp's agree; the K-quants (quantize_k.c) are our own algorithm in ggml's layout. */
 #include <math.h>
 #include <string.h>
 
+#include "quant/kquant.h"
 #include "quant/quant.h"
 
 static float block_absmax(const float *x, int n) {
@@ -135,6 +136,9 @@ void mllm_quantize_row_ref(int32_t type, const float *x, void *y, int64_t n) {
     case MLLM_TYPE_Q4_1: quantize_q4_1(x, y, n / QK4_1); break;
     case MLLM_TYPE_Q5_0: quantize_q5_0(x, y, n / QK5_0); break;
     case MLLM_TYPE_Q5_1: quantize_q5_1(x, y, n / QK5_1); break;
+    case MLLM_TYPE_Q4_K: mllm_quantize_q4_K_ref(x, y, n / QK_K); break; /* ours: quantize_k.c */
+    case MLLM_TYPE_Q5_K: mllm_quantize_q5_K_ref(x, y, n / QK_K); break;
+    case MLLM_TYPE_Q6_K: mllm_quantize_q6_K_ref(x, y, n / QK_K); break;
     default: break; /* callers check traits->has_ref first */
     }
 }

@@ -17,9 +17,11 @@ static const mllm_type_traits TRAITS[] = {
     T(MLLM_TYPE_Q8_1, "q8_1", 32, 36, 0, 1, MLLM_TYPE_Q8_1),
     T(MLLM_TYPE_Q2_K, "q2_k", 256, 84, 0, 0, -1),
     T(MLLM_TYPE_Q3_K, "q3_k", 256, 110, 0, 0, -1),
-    T(MLLM_TYPE_Q4_K, "q4_k", 256, 144, 0, 0, -1),
-    T(MLLM_TYPE_Q5_K, "q5_k", 256, 176, 0, 0, -1),
-    T(MLLM_TYPE_Q6_K, "q6_k", 256, 210, 0, 0, -1),
+    /* K-quants: q8_1 rows for Q4_K / Q5_K (their block sums carry the min term), q8_0 for the
+     * symmetric Q6_K. */
+    T(MLLM_TYPE_Q4_K, "q4_k", 256, 144, 1, 1, MLLM_TYPE_Q8_1),
+    T(MLLM_TYPE_Q5_K, "q5_k", 256, 176, 1, 1, MLLM_TYPE_Q8_1),
+    T(MLLM_TYPE_Q6_K, "q6_k", 256, 210, 1, 1, MLLM_TYPE_Q8_0),
     T(MLLM_TYPE_Q8_K, "q8_k", 256, 292, 0, 0, -1),
     T(MLLM_TYPE_BF16, "bf16", 1, 2, 1, 1, MLLM_TYPE_F32),
 };

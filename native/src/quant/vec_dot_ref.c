@@ -1,6 +1,7 @@
 /* Scalar reference dot products of one weight row with one activation row (already converted to
  * the weight type's vec_dot_type). Quantized types: exact integer sum per block, then scaled in
  * float, blocks accumulated in order. Float types accumulate in double: the most accurate oracle. */
+#include "quant/kquant.h"
 #include "quant/quant.h"
 
 static inline uint32_t load_qh(const uint8_t qh[4]) {
@@ -92,6 +93,9 @@ float mllm_vec_dot_ref(int32_t wt, const void *w_row, const void *x_row, int64_t
     case MLLM_TYPE_Q5_0: return dot_q5_0(w_row, x_row, n / QK5_0);
     case MLLM_TYPE_Q4_1: return dot_q4_1(w_row, x_row, n / QK4_1);
     case MLLM_TYPE_Q5_1: return dot_q5_1(w_row, x_row, n / QK5_1);
+    case MLLM_TYPE_Q4_K:
+    case MLLM_TYPE_Q5_K:
+    case MLLM_TYPE_Q6_K: return mllm_vec_dot_k_ref(wt, w_row, x_row, n / QK_K); /* kquant_ref.c */
     default: return 0.0f;
     }
 }

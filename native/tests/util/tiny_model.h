@@ -21,7 +21,8 @@ typedef struct tiny_cfg {
     int n_vocab, n_embd, n_ff, n_head, n_kv, n_block, repeat, n_ctx;
     float eps, theta;
     int tied;           /* 0: write output.weight */
-    int32_t wtype;      /* matrix weight type: F32, F16 or Q8_0 */
+    int32_t wtype;      /* matrix weight type: F32, F16, Q8_0, a K-quant (n_embd, n_ff multiples of 256) */
+    int32_t wtype_vd;   /* >= 0: attn_v and ffn_down in this type instead (like llama.cpp's *_k_m mixes) */
     int32_t eos;        /* eos token id */
     uint64_t seed;
     /* mutations for error tests */
@@ -60,6 +61,7 @@ static inline tiny_cfg tiny_default(void) {
     c.theta = 10000.0f;
     c.tied = 1;
     c.wtype = MLLM_TYPE_F32;
+    c.wtype_vd = -1;
     c.eos = 2;
     c.seed = 12345;
     c.force_type_of = -1;
@@ -74,19 +76,31 @@ static inline double tiny_rand(uint64_t *s) { /* xorshift64*, uniform in [-1, 1)
 }
 
 /* rows x cols matrix, entries uniform * scale, rounded through the weight type when it is not f32
- * so that the reference sees exactly the values stored in the file. */
+ * so that the reference sees exactly the values stored in the file (which tiny_put quantizes
+ * again). Requantizing dequantized values is the identity for the 32-element types but not
+ * always for the K-quants (their least-squares fit may move a scale, and a few rows cycle), so
+ * rows are rounded until they are a fixed point, and a row that does not get there is drawn
+ * anew (the random stream of the other types is unchanged). */
 static inline float *tiny_mat(uint64_t *s, int rows, int cols, double scale, int32_t wtype) {
     float *m = malloc((size_t)rows * cols * sizeof(float));
-    for (int i = 0; i < rows * cols; i++) m[i] = (float)(tiny_rand(s) * scale);
-    if (wtype != MLLM_TYPE_F32) {
-        size_t rb = (size_t)mllm_row_bytes(wtype, cols);
-        uint8_t *q = malloc(rb);
-        for (int r = 0; r < rows; r++) {
-            mllm_quantize_row(wtype, m + (size_t)r * cols, q, cols);
-            mllm_dequantize_row(wtype, q, m + (size_t)r * cols, cols);
+    size_t rb = wtype != MLLM_TYPE_F32 ? (size_t)mllm_row_bytes(wtype, cols) : 0;
+    uint8_t *q = malloc(rb + 1), *q2 = malloc(rb + 1);
+    for (int r = 0; r < rows; r++) {
+        float *row = m + (size_t)r * cols;
+        for (int fixed = 0; !fixed;) {
+            for (int i = 0; i < cols; i++) row[i] = (float)(tiny_rand(s) * scale);
+            if (wtype == MLLM_TYPE_F32) break;
+            mllm_quantize_row(wtype, row, q, cols);
+            for (int round = 0; round < 8 && !fixed; round++) {
+                mllm_dequantize_row(wtype, q, row, cols);
+                mllm_quantize_row(wtype, row, q2, cols);
+                fixed = memcmp(q, q2, rb) == 0;
+                memcpy(q, q2, rb);
+            }
         }
-        free(q);
     }
+    free(q);
+    free(q2);
     return m;
 }
 
@@ -95,6 +109,9 @@ static inline float *tiny_norm(uint64_t *s, int n) {
     for (int i = 0; i < n; i++) w[i] = (float)(1.0 + 0.3 * tiny_rand(s));
     return w;
 }
+
+/* Type of attn_v / ffn_down. */
+static inline int32_t tiny_vd_type(const tiny_cfg *c) { return c->wtype_vd >= 0 ? c->wtype_vd : c->wtype; }
 
 static inline void tiny_init(tiny_model *m, const tiny_cfg *c) {
     memset(m, 0, sizeof *m);
@@ -111,12 +128,12 @@ static inline void tiny_init(tiny_model *m, const tiny_cfg *c) {
         k->attn_norm = tiny_norm(&s, d);
         k->wq = tiny_mat(&s, q, d, sd * 2, c->wtype); /* larger q/k: peaked attention exercises softmax */
         k->wk = tiny_mat(&s, kv, d, sd * 2, c->wtype);
-        k->wv = tiny_mat(&s, kv, d, sd, c->wtype);
+        k->wv = tiny_mat(&s, kv, d, sd, tiny_vd_type(c));
         k->wo = tiny_mat(&s, d, q, sq, c->wtype);
         k->ffn_norm = tiny_norm(&s, d);
         k->gate = tiny_mat(&s, c->n_ff, d, sd, c->wtype);
         k->up = tiny_mat(&s, c->n_ff, d, sd, c->wtype);
-        k->down = tiny_mat(&s, d, c->n_ff, sf, c->wtype);
+        k->down = tiny_mat(&s, d, c->n_ff, sf, tiny_vd_type(c));
     }
 }
 
@@ -166,7 +183,9 @@ static inline int tiny_write(const tiny_model *m, const char *path) {
     gwf_init(&f);
     gwf_str(&f, "general.architecture", c->arch);
     gwf_str(&f, "general.name", "tiny-test");
-    gwf_u32(&f, "general.file_type", c->wtype == MLLM_TYPE_F32 ? 0 : c->wtype == MLLM_TYPE_F16 ? 1 : 7);
+    gwf_u32(&f, "general.file_type", c->wtype == MLLM_TYPE_F32 ? 0 : c->wtype == MLLM_TYPE_F16 ? 1
+                                     : c->wtype == MLLM_TYPE_Q4_K ? 15 : c->wtype == MLLM_TYPE_Q5_K ? 17
+                                     : c->wtype == MLLM_TYPE_Q6_K ? 18 : 7);
     tiny_key_u32(&f, c, "context_length", (uint32_t)c->n_ctx);
     tiny_key_u32(&f, c, "embedding_length", (uint32_t)c->n_embd);
     tiny_key_u32(&f, c, "block_count", (uint32_t)c->n_block);
@@ -219,12 +238,12 @@ static inline int tiny_write(const tiny_model *m, const char *path) {
         PUT("attn_norm", k->attn_norm, 1, d, MLLM_TYPE_F32);
         PUT("attn_q", k->wq, q, d, c->wtype);
         PUT("attn_k", k->wk, kv, d, c->wtype);
-        PUT("attn_v", k->wv, kv, d, c->wtype);
+        PUT("attn_v", k->wv, kv, d, tiny_vd_type(c));
         PUT("attn_output", k->wo, d, q, c->wtype);
         PUT("ffn_norm", k->ffn_norm, 1, d, MLLM_TYPE_F32);
         PUT("ffn_gate", k->gate, c->n_ff, d, c->wtype);
         PUT("ffn_up", k->up, c->n_ff, d, c->wtype);
-        PUT("ffn_down", k->down, d, c->n_ff, c->wtype);
+        PUT("ffn_down", k->down, d, c->n_ff, tiny_vd_type(c));
 #undef PUT
     }
     gw_buf out;
@@ -237,13 +256,13 @@ static inline int tiny_write(const tiny_model *m, const char *path) {
 
 /* ---- reference forward, double precision ---- */
 
-/* y = W x. With q8_0 weights the engine (like ggml) rounds the activations to q8_0 blocks
- * first; the reference does the same through the quantizer's public API so that only
- * summation order differs. */
+/* y = W x. With block-quantized weights the engine (like ggml) rounds the activations to q8_0
+ * (or q8_1: the same values) blocks first; the reference does the same through the quantizer's
+ * public API so that only summation order differs. */
 static inline void ref_matvec_t(int32_t wtype, const float *w, int rows, int cols, const double *x_in, double *y) {
     double *x = malloc(sizeof(double) * cols);
     memcpy(x, x_in, sizeof(double) * cols);
-    if (wtype == MLLM_TYPE_Q8_0) {
+    if (mllm_type_block_size(wtype) > 1) {
         float *xf = malloc(sizeof(float) * cols);
         uint8_t *q = malloc((size_t)mllm_row_bytes(MLLM_TYPE_Q8_0, cols));
         for (int i = 0; i < cols; i++) xf[i] = (float)x[i];
@@ -319,7 +338,7 @@ static inline void ref_step(ref_state *r, int32_t token, double *logits, double 
         ref_rmsnorm(x, b->attn_norm, d, c->eps, h);
         ref_matvec_t(c->wtype, b->wq, q, d, h, qv);
         ref_matvec_t(c->wtype, b->wk, kvd, d, h, kt);
-        ref_matvec_t(c->wtype, b->wv, kvd, d, h, vt);
+        ref_matvec_t(tiny_vd_type(c), b->wv, kvd, d, h, vt);
         ref_rope(qv, c->n_head, hd, t, c->theta);
         ref_rope(kt, c->n_kv, hd, t, c->theta);
         for (int hh = 0; hh < c->n_head; hh++) {
@@ -344,7 +363,7 @@ static inline void ref_step(ref_state *r, int32_t token, double *logits, double 
         ref_matvec_t(c->wtype, b->gate, c->n_ff, d, h, g);
         ref_matvec_t(c->wtype, b->up, c->n_ff, d, h, u);
         for (int i = 0; i < c->n_ff; i++) g[i] = g[i] / (1.0 + exp(-g[i])) * u[i];
-        ref_matvec_t(c->wtype, b->down, d, c->n_ff, g, tmp);
+        ref_matvec_t(tiny_vd_type(c), b->down, d, c->n_ff, g, tmp);
         for (int i = 0; i < d; i++) x[i] += tmp[i];
     }
     ref_rmsnorm(x, m->out_norm, d, c->eps, h);
