@@ -23,7 +23,8 @@ final class ConvertCommand implements Command {
     public String usage() {
         return """
                 usage: mobilellm convert HF_DIR -o OUT.gguf --type T [--force] [--expand-layer-sharing] [--pure]
-                  --type T                  f32, f16, bf16, q8_0, q4_0, q4_1, q5_0 or q5_1 (default f16)
+                  --type T                  f32, f16, bf16, q8_0, q4_0, q4_1, q5_0, q5_1, q4_k_m (q4_k),
+                                            q4_k_s, q5_k_m (q5_k), q5_k_s or q6_k (default f16)
                   --force                   overwrite an existing output file
                   --expand-layer-sharing    write -LS models as plain llama files with every block duplicated
                   --pure                    every matrix in --type (no per-tensor policy)

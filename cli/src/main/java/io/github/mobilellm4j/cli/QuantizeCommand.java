@@ -22,7 +22,8 @@ final class QuantizeCommand implements Command {
     public String usage() {
         return """
                 usage: mobilellm quantize IN.gguf OUT.gguf --type T [--force] [--pure]
-                  --type T   f32, f16, bf16, q8_0, q4_0, q4_1, q5_0 or q5_1
+                  --type T   f32, f16, bf16, q8_0, q4_0, q4_1, q5_0, q5_1,
+                             q4_k_m (q4_k), q4_k_s, q5_k_m (q5_k), q5_k_s or q6_k
                   --force    overwrite an existing output file
                   --pure     every matrix in --type (no per-tensor policy)
                 """;

@@ -8,7 +8,7 @@ import java.util.Objects;
  * @param type               output file type (default f16)
  * @param force              overwrite an existing output file
  * @param expandLayerSharing write a layer-sharing model as a plain llama file with each block duplicated
- * @param pure               quantize token_embd/output like every other weight (no Q8_0 exception)
+ * @param pure               every 2-D weight in the type's base type (no Q8_0 token_embd/output, no K-quant mix)
  * @param listener           progress/warnings receiver (never null; SILENT by default)
  */
 public record ConvertOptions(OutputType type, boolean force, boolean expandLayerSharing, boolean pure,

@@ -207,9 +207,10 @@ public final class Converter {
             }
             throw new ConversionException(t.file(), "unexpected tensor " + t.name() + " " + t.shapeString() + " (not part of a model with " + c.numLayers() + " layers)");
         }
+        TensorPolicy policy = TensorPolicy.forFile(opts.type(), opts.pure(), plans.stream().map(Plan::name).toList());
         for (Plan x : plans) {
             long[] ne = reversed(x.src.shape());
-            GgmlType type = TensorPolicy.choose(x.name, ne, opts.type(), opts.pure(), pl);
+            GgmlType type = policy.choose(x.name, ne, pl);
             SourceTensor src = x.src;
             int phd = x.permuteHeadDim;
             w.addTensor(x.name, type, ne, sink -> {

@@ -14,7 +14,8 @@ import java.util.Map;
 /**
  * Re-quantizes a GGUF file: F32/F16/BF16 tensors are converted with the same per-tensor policy
  * as {@link Converter}; tensors already block-quantized are copied unchanged (with a note). All
- * metadata is copied; general.file_type is updated.
+ * metadata is copied; general.file_type is updated. The K-quant mixes count attn_v / ffn_down
+ * over all the file's tensors, copied ones included.
  */
 public final class Quantizer {
     private Quantizer() {}
@@ -34,11 +35,12 @@ public final class Quantizer {
             }
             w.put("general.file_type", GgufValue.u32(type.fileType));
             w.put("general.quantization_version", GgufValue.u32(2));
+            TensorPolicy policy = TensorPolicy.forFile(type, pure, r.tensors().stream().map(GgufTensorInfo::name).toList());
             for (GgufTensorInfo ti : r.tensors()) {
                 GgmlType src = ti.type();
                 GgmlType dst;
                 if (src == GgmlType.F32 || src == GgmlType.F16 || src == GgmlType.BF16) {
-                    dst = TensorPolicy.choose(ti.name(), ti.ne(), type, pure, pl);
+                    dst = policy.choose(ti.name(), ti.ne(), pl);
                 } else {
                     dst = src;
                     pl.note(ti.name() + ": already " + src.lowerName() + ", copied unchanged");

@@ -6,7 +6,7 @@ import java.nio.ByteOrder;
 
 /**
  * Row conversion to and from ggml tensor types, producing byte-for-byte the layouts of ggml's
- * reference (non-SIMD) quantizers. All multi-byte values are little-endian.
+ * reference (non-SIMD) quantizers (the K-quants: the engine's, see below). All multi-byte values are little-endian.
  *
  * <ul>
  *   <li>F16: IEEE binary16, round to nearest even.</li>
@@ -23,6 +23,8 @@ import java.nio.ByteOrder;
  *       q[j] & 15 | (q[j+16] & 15) << 4.</li>
  *   <li>Q5_1 (24 bytes / 32 values): d = (max-min)/31, m = min, q = min(31, (uint8_t)((x-min)*id + 0.5f));
  *       f16 d, f16 m, qh, nibbles as Q5_0.</li>
+ *   <li>Q4_K, Q5_K, Q6_K (super-blocks of 256): ggml's layouts with our own quantizer, specified
+ *       in docs/k-quants.md and implemented in {@link KQuants} / {@link KQuantFit}.</li>
  * </ul>
  * C float-to-integer casts of out-of-range values (only reachable when 1/d overflows) follow x86's
  * cvttss2si (the integer indefinite 0x80000000, then the low byte), see {@link #cvtt}.
@@ -43,7 +45,7 @@ public final class RowQuantizer {
     /** True if {@link #quantizeRow} supports this type. */
     public static boolean canQuantize(GgmlType type) {
         return switch (type) {
-            case F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1 -> true;
+            case F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K -> true;
             default -> false;
         };
     }
@@ -73,6 +75,9 @@ public final class RowQuantizer {
             case Q4_1 -> quantizeQ4_1(src, off, n, dst, dstOff);
             case Q5_0 -> quantizeQ5_0(src, off, n, dst, dstOff);
             case Q5_1 -> quantizeQ5_1(src, off, n, dst, dstOff);
+            case Q4_K -> KQuants.quantizeQ45K(src, off, n, dst, dstOff, false);
+            case Q5_K -> KQuants.quantizeQ45K(src, off, n, dst, dstOff, true);
+            case Q6_K -> KQuants.quantizeQ6K(src, off, n, dst, dstOff);
             default -> throw new IllegalArgumentException("cannot quantize to " + type.lowerName());
         }
         return bytes;
@@ -139,6 +144,9 @@ public final class RowQuantizer {
                     }
                 }
             }
+            case Q4_K -> KQuants.dequantizeQ45K(src, srcOff, dst, off, n, false);
+            case Q5_K -> KQuants.dequantizeQ45K(src, srcOff, dst, off, n, true);
+            case Q6_K -> KQuants.dequantizeQ6K(src, srcOff, dst, off, n);
             default -> throw new IllegalArgumentException("cannot dequantize " + type.lowerName());
         }
     }
