@@ -64,6 +64,14 @@ typedef struct mllm_kernels {
      * takes those rows (w_row_bytes = their stride) and computes exactly what gemm4 does. */
     void (*q4_0_unpack)(const void *w, size_t w_row_bytes, int64_t n_rows, int64_t k, uint8_t *dst);
     mllm_gemm4_fn gemm4_q4_0u;
+    /* Tiles over rows unpacked by mllm_unpack_rows (cpu/unpack.h), for the other block types:
+     * value = scale * (q - off) (gemm4u_off) or scale * q + min (gemm4u_min, off 0). */
+    void (*gemm4u_off)(int64_t k, const void *w, size_t w_row_bytes, int off, const void *x, size_t x_stride,
+                       const float *xd, int64_t xd_stride, float *out);
+    void (*gemm4u_min)(int64_t k, const void *w, size_t w_row_bytes, int off, const void *x, size_t x_stride,
+                       const float *xd, int64_t xd_stride, float *out);
+    void (*gemm4u_min_s)(int64_t k, const void *w, size_t w_row_bytes, int off, const void *x, size_t x_stride,
+                         const float *xd, int64_t xd_stride, float *out);
     mllm_quantize_fn quantize_q8_0;
     mllm_quantize_fn quantize_q8_1;
     float (*vec_dot_f32)(const float *a, const float *b, int64_t n);

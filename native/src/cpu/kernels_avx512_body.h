@@ -455,6 +455,67 @@ static void gemm4_q4_0u(int64_t k, const void *w, size_t wrb, const void *xv, si
     hsum16(acc, out);
 }
 
+/* Tiles over unpacked rows (cpu/unpack.h): per pair of blocks 64 quant bytes, 16 lane scales and
+ * (MIN) 16 lane mins. The offset is removed like q4_0's (accumulator starts at -off * sum(x));
+ * the min term adds min * sum(x) per lane, sum(x) from one vpdpbusd with ones per activation row. */
+#define GEMM4U_BODY(MIN)                                                                                      \
+    const int64_t np = k / 64;                                                                                \
+    const size_t pb = (MIN) ? 192 : 128;                                                                      \
+    const __m512i offv = _mm512_set1_epi8((char)off), ones = _mm512_set1_epi8(1);                           \
+    const __m512i pat = _mm512_setr_epi32(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1);                   \
+    (void)pat;                                                                                                \
+    (void)ones;                                                                                               \
+    __m512 acc[16];                                                                                           \
+    for (int i = 0; i < 16; i++) acc[i] = _mm512_setzero_ps();                                                \
+    for (int64_t p = 0; p < np; p++) {                                                                        \
+        __m512i q[4];                                                                                         \
+        __m512 sc[4], mn[4];                                                                                  \
+        for (int i = 0; i < 4; i++) {                                                                         \
+            const uint8_t *u = (const uint8_t *)w + (size_t)i * wrb + (size_t)p * pb;                         \
+            q[i] = _mm512_loadu_si512((const void *)u);                                                       \
+            sc[i] = _mm512_loadu_ps((const float *)(u + 64));                                                 \
+            mn[i] = (MIN) ? _mm512_loadu_ps((const float *)(u + 128)) : _mm512_setzero_ps();                  \
+        }                                                                                                     \
+        for (int j = 0; j < 4; j++) {                                                                         \
+            const block_q8_0 *xb0 = (const block_q8_0 *)((const char *)xv + (size_t)j * xs);                  \
+            const int8_t *x0 = (MIN) ? ((const block_q8_1 *)xb0)[2 * p].qs : xb0[2 * p].qs;                  \
+            const int8_t *x1 = (MIN) ? ((const block_q8_1 *)xb0)[2 * p + 1].qs : xb0[2 * p + 1].qs;           \
+            __m512i xq = join256(_mm256_loadu_si256((const __m256i *)x0), _mm256_loadu_si256((const __m256i *)x1)); \
+            __m512 dx = _mm512_loadu_ps(xd + j * xds + 2 * p * MLLM_XD_LANES);                                \
+            __m512i corr = (MIN) ? _mm512_setzero_si512()                                                     \
+                                 : _mm512_sub_epi32(_mm512_setzero_si512(), _mm512_dpbusd_epi32(_mm512_setzero_si512(), offv, xq)); \
+            __m512 sxf = (MIN) == 2 ? _mm512_mul_ps(pair_scales(((const block_q8_1 *)xb0)[2 * p].s,            \
+                                                                ((const block_q8_1 *)xb0)[2 * p + 1].s, pat),      \
+                                                    _mm512_set1_ps(0.125f))                                    \
+                       : (MIN) ? _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_dpbusd_epi32(_mm512_setzero_si512(), ones, xq)), dx) \
+                               : _mm512_setzero_ps();                                                         \
+            for (int i = 0; i < 4; i++) {                                                                     \
+                __m512i s = _mm512_dpbusd_epi32(corr, q[i], xq);                                              \
+                acc[i * 4 + j] = _mm512_fmadd_ps(_mm512_mul_ps(sc[i], dx), _mm512_cvtepi32_ps(s), acc[i * 4 + j]); \
+                if (MIN) acc[i * 4 + j] = _mm512_fmadd_ps(mn[i], sxf, acc[i * 4 + j]);                       \
+            }                                                                                                 \
+        }                                                                                                     \
+    }                                                                                                         \
+    hsum16(acc, out);
+
+static void gemm4u_off(int64_t k, const void *w, size_t wrb, int off, const void *xv, size_t xs, const float *xd,
+                       int64_t xds, float *out) {
+    GEMM4U_BODY(0)
+}
+
+static void gemm4u_min(int64_t k, const void *w, size_t wrb, int off, const void *xv, size_t xs, const float *xd,
+                       int64_t xds, float *out) {
+    (void)off;
+    GEMM4U_BODY(1)
+}
+
+/* q4_1 / q5_1: the min multiplies each q8_1 block's fp16 s (= d * sum), spread over its 8 lanes */
+static void gemm4u_min_s(int64_t k, const void *w, size_t wrb, int off, const void *xv, size_t xs, const float *xd,
+                         int64_t xds, float *out) {
+    (void)off;
+    GEMM4U_BODY(2)
+}
+
 static void gemm4_q8_0(int64_t k, const void *w, size_t wrb, const void *xv, size_t xs, const float *xd,
                        int64_t xds, float *out) {
     const int64_t np = k / 64;
@@ -615,6 +676,9 @@ void MLLM_FILL_FN(mllm_kernels *k) {
     k->gemm4[MLLM_KSLOT_Q8_0] = gemm4_q8_0;
     k->q4_0_unpack = q4_0_unpack;
     k->gemm4_q4_0u = gemm4_q4_0u;
+    k->gemm4u_off = gemm4u_off;
+    k->gemm4u_min = gemm4u_min;
+    k->gemm4u_min_s = gemm4u_min_s;
 #endif
     k->vec_dot_f32 = vec_dot_f32;
     k->vec_dot_f16_f32 = vec_dot_f16_f32;

@@ -9,6 +9,7 @@
 
 #include "cpu/cpu_features.h"
 #include "cpu/kernels.h"
+#include "cpu/unpack.h"
 #include "quant/quant.h"
 
 /* Weight rows per chunk: small enough that the chunk stays in L1/L2 while all activation rows
@@ -158,20 +159,36 @@ void mllm_matmul_compute(int32_t wt, const void *w, int64_t k, const void *wdata
     float out[MLLM_DOT_MAX_NX];
     mllm_gemm4_fn gemm4 = k % 64 == 0 && MLLM_DOT_MAX_NX == 4 ? K->gemm4[mllm_kernel_slot(wt)] : NULL;
     const int64_t spr = scales_per_row(at, k);
+    int unp_off = 0, unp_min = 0;
+    const int unp_ok = k % 64 == 0 && MLLM_DOT_MAX_NX == 4 && mllm_unpack_info(wt, &unp_off, &unp_min);
+    void (*unp_fn)(int64_t, const void *, size_t, int, const void *, size_t, const float *, int64_t, float *) =
+        unp_ok ? (unp_min == 2 ? K->gemm4u_min_s : unp_min ? K->gemm4u_min : K->gemm4u_off) : NULL;
+    const size_t unp_rb = unp_ok ? mllm_unpack_row_bytes(wt, k) : 0;
     for (int64_t r0 = row_begin; r0 < row_end; r0 += ROW_CHUNK) {
         int64_t r1 = r0 + ROW_CHUNK < row_end ? r0 + ROW_CHUNK : row_end;
-        /* q4_0 with 8+ activation rows: unpack the chunk's nibbles and scales once */
-        uint8_t *unpacked = NULL;
+        /* 8+ activation rows: unpack the chunk once, then tile over it (q4_0: its own layout;
+         * types without a tile kernel: the generic one) */
+        uint8_t *unpacked = NULL, *unpacked_any = NULL;
         if (gemm4 && wt == MLLM_TYPE_Q4_0 && K->gemm4_q4_0u && m >= 8) {
             unpacked = unpack_scratch(ROW_CHUNK * MLLM_Q4U_ROW_BYTES(k));
             if (unpacked) K->q4_0_unpack((const char *)w + (size_t)r0 * wrb, wrb, r1 - r0, k, unpacked);
+        } else if (unp_fn && m >= 8) {
+            unpacked_any = unpack_scratch(ROW_CHUNK * unp_rb);
+            if (unpacked_any) mllm_unpack_rows(wt, (const char *)w + (size_t)r0 * wrb, wrb, r1 - r0, k, unpacked_any);
         }
         for (int64_t i0 = 0; i0 < m; i0 += MLLM_DOT_MAX_NX) {
             int nx = m - i0 < MLLM_DOT_MAX_NX ? (int)(m - i0) : MLLM_DOT_MAX_NX;
             const char *xs = (const char *)wdata + (size_t)i0 * xrb;
             const float *xd = scales ? scales + i0 * spr : NULL;
             int64_t r = r0;
-            if (unpacked && nx == 4) {
+            if (unpacked_any && nx == 4) {
+                float t[16];
+                for (; r + 4 <= r1; r += 4) {
+                    unp_fn(k, unpacked_any + (size_t)(r - r0) * unp_rb, unp_rb, unp_off, xs, xrb, xd, spr, t);
+                    for (int i = 0; i < 4; i++)
+                        for (int j = 0; j < 4; j++) y[(i0 + j) * ldy + r + i] = t[i * 4 + j];
+                }
+            } else if (unpacked && nx == 4) {
                 float t[16];
                 for (; r + 4 <= r1; r += 4) {
                     K->gemm4_q4_0u(k, unpacked + (size_t)(r - r0) * MLLM_Q4U_ROW_BYTES(k), MLLM_Q4U_ROW_BYTES(k), xs, xrb, xd,

@@ -1,7 +1,14 @@
-/* The q4_0 prompt path that unpacks each weight row chunk once (q4_0_unpack + gemm4_q4_0u) must
- * give bit-identical tiles to the packed q4_0 tile kernel (gemm4): same products in the same
- * order, only where the nibbles and scales come from differs. Also checks the whole matmul with
- * 8+ activation rows (the path that uses it) against the scalar reference dot products.
+/* Prompt tiles over unpacked weight rows (matmul with 8+ activation rows).
+ * 1. q4_0 (q4_0_unpack + gemm4_q4_0u) must give bit-identical tiles to the packed q4_0 tile kernel
+ *    (gemm4): same products in the same order, only where nibbles and scales come from differs;
+ *    and the whole matmul must match the scalar reference dot products.
+ * 2. The generic unpacked tiles (cpu/unpack.c + gemm4u_off/min) for q4_1, q5_0, q5_1, q4_k, q5_k
+ *    and q6_k: the whole matmul against the scalar reference. The integer block sums are exact
+ *    in both; what differs is float rounding: the unpacked scale is d * sc rounded once, each
+ *    lane's product is rounded, and the k/32 (or k/16) terms are added in another order. Each
+ *    such rounding is <= 2^-24 relative to a term of size <= sum |w||x|, with a handful per block:
+ *    tolerance (k/16 + 16) * 2^-22 * sum_e |w_e| |x_e| (w dequantized), several times the
+ *    worst case of those roundings and far below what a wrong quant, scale or min gives.
  * Skips (exit 0, says so) on CPUs without the tile kernels (no AVX-512 VNNI). */
 #include <math.h>
 #include <stdio.h>
@@ -35,7 +42,7 @@ static float frand(void) {
 int main(void) {
     const mllm_kernels *K = mllm_kernels_for(mllm_cpu_current());
     if (!K->q4_0_unpack || !K->gemm4_q4_0u || !K->gemm4[MLLM_KSLOT_Q4_0]) {
-        printf("test_q4_0_unpack: level %s has no q4_0 tile kernels, nothing to compare\n", mllm_cpu_level_name(mllm_cpu_current()));
+        printf("test_prompt_tiles: level %s has no q4_0 tile kernels, nothing to compare\n", mllm_cpu_level_name(mllm_cpu_current()));
         return 0;
     }
     const int64_t ks[] = {64, 576, 960, 1536, 3584};
@@ -86,10 +93,52 @@ int main(void) {
         free(w);
         free(u);
     }
+    const int32_t types[] = {MLLM_TYPE_Q4_1, MLLM_TYPE_Q5_0, MLLM_TYPE_Q5_1, MLLM_TYPE_Q4_K, MLLM_TYPE_Q5_K, MLLM_TYPE_Q6_K};
+    const int64_t kks[] = {256, 1536, 4352};
+    for (size_t ti = 0; ti < sizeof types / sizeof types[0]; ti++) {
+        for (size_t ki = 0; ki < sizeof kks / sizeof kks[0]; ki++) {
+            const int32_t wt = types[ti];
+            const int64_t k = kks[ki], rows = 20, m = 13; /* 13: three full 4-row tiles and a remainder */
+            const size_t wrb = mllm_type_row_bytes(wt, k);
+            float *wf = malloc(sizeof(float) * (size_t)(rows * k)), *x = malloc(sizeof(float) * (size_t)(m * k));
+            float *wd = malloc(sizeof(float) * (size_t)k);
+            uint8_t *w = malloc(wrb * (size_t)rows);
+            for (int64_t i = 0; i < rows * k; i++) wf[i] = frand() * (i % 5 == 0 ? 2.0f : 0.5f) + (i % 64 < 8 ? 0.3f : 0.0f);
+            for (int64_t i = 0; i < m * k; i++) x[i] = frand() + (i % 96 < 4 ? 1.5f : 0.0f);
+            for (int64_t r = 0; r < rows; r++) mllm_quantize_row_ref(wt, wf + r * k, w + (size_t)r * wrb, k);
+            void *wdata = aligned_alloc(64, (mllm_matmul_wsize(wt, k, m) + 63) & ~(size_t)63);
+            mllm_matmul_prepare(wt, x, k, k, m, wdata, 0, 1);
+            float *y = malloc(sizeof(float) * (size_t)(m * rows)), *yr = malloc(sizeof(float) * (size_t)(m * rows));
+            mllm_matmul_compute(wt, w, k, wdata, m, y, rows, 0, rows);
+            mllm_matmul_ref(wt, w, rows, k, x, k, m, yr, rows);
+            double worst = 0;
+            for (int64_t r = 0; r < rows; r++) {
+                mllm_dequantize_row_ref(wt, w + (size_t)r * wrb, wd, k);
+                for (int64_t j = 0; j < m; j++) {
+                    double bound = 0;
+                    for (int64_t e = 0; e < k; e++) bound += fabs((double)wd[e]) * fabs((double)x[j * k + e]);
+                    const double tol = ((double)k / 16 + 16) * ldexp(1.0, -22) * bound;
+                    const double d = fabs((double)y[j * rows + r] - yr[j * rows + r]);
+                    worst = fmax(worst, d / tol);
+                }
+            }
+            CHECK(worst <= 1.0, "%s k=%lld: matmul vs reference at %.3g of the tolerance", mllm_type_traits_of(wt)->name,
+                  (long long)k, worst);
+            printf("%-5s k=%-5lld unpacked tiles vs reference: %.3f of the tolerance\n", mllm_type_traits_of(wt)->name,
+                   (long long)k, worst);
+            free(y);
+            free(yr);
+            free(wdata);
+            free(wf);
+            free(wd);
+            free(x);
+            free(w);
+        }
+    }
     if (g_fail) {
-        printf("test_q4_0_unpack: %d check(s) failed\n", g_fail);
+        printf("test_prompt_tiles: %d check(s) failed\n", g_fail);
         return 1;
     }
-    printf("test_q4_0_unpack: all checks passed\n");
+    printf("test_prompt_tiles: all checks passed\n");
     return 0;
 }
