@@ -1,8 +1,8 @@
 /* Prompt tiles over unpacked weight rows (matmul with 8+ activation rows).
- * 1. q4_0 (q4_0_unpack + gemm4_q4_0u) must give bit-identical tiles to the packed q4_0 tile kernel
- *    (gemm4): same products in the same order, only where nibbles and scales come from differs;
- *    and the whole matmul must match the scalar reference dot products.
- * 2. The generic unpacked tiles (cpu/unpack.c + gemm4u_off/min) for q4_1, q5_0, q5_1, q4_k, q5_k
+ * 1. q4_0 unpacked (cpu/unpack.c + gemm4u_off) must give bit-identical tiles to the packed q4_0
+ *    tile kernel (gemm4): same products in the same order, only where nibbles and scales come
+ *    from differs; and the whole matmul must match the scalar reference dot products.
+ * 2. The unpacked tiles (cpu/unpack.c + gemm4u_off/min) for q4_1, q5_0, q5_1, q4_k, q5_k
  *    and q6_k: the whole matmul against the scalar reference. The integer block sums are exact
  *    in both; what differs is float rounding: the unpacked scale is d * sc rounded once, each
  *    lane's product is rounded, and the k/32 (or k/16) terms are added in another order. Each
@@ -18,6 +18,7 @@
 #include "cpu/cpu_features.h"
 #include "cpu/kernels.h"
 #include "cpu/matmul.h"
+#include "cpu/unpack.h"
 #include "quant/quant.h"
 
 static int g_fail;
@@ -41,7 +42,7 @@ static float frand(void) {
 
 int main(void) {
     const mllm_kernels *K = mllm_kernels_for(mllm_cpu_current());
-    if (!K->q4_0_unpack || !K->gemm4_q4_0u || !K->gemm4[MLLM_KSLOT_Q4_0]) {
+    if (!K->gemm4u_off || !K->gemm4[MLLM_KSLOT_Q4_0]) {
         printf("test_prompt_tiles: level %s has no q4_0 tile kernels, nothing to compare\n", mllm_cpu_level_name(mllm_cpu_current()));
         return 0;
     }
@@ -50,7 +51,7 @@ int main(void) {
         const int64_t k = ks[ki], rows = 24, m = 12;
         const size_t wrb = mllm_type_row_bytes(MLLM_TYPE_Q4_0, k);
         float *wf = malloc(sizeof(float) * (size_t)(rows * k)), *x = malloc(sizeof(float) * (size_t)(m * k));
-        uint8_t *w = malloc(wrb * (size_t)rows), *u = malloc(MLLM_Q4U_ROW_BYTES(k) * (size_t)rows);
+        uint8_t *w = malloc(wrb * (size_t)rows), *u = malloc(mllm_unpack_row_bytes(MLLM_TYPE_Q4_0, k) * (size_t)rows);
         for (int64_t i = 0; i < rows * k; i++) wf[i] = frand() * (i % 7 == 0 ? 3.0f : 1.0f);
         for (int64_t i = 0; i < m * k; i++) x[i] = frand();
         for (int64_t r = 0; r < rows; r++) mllm_quantize_row_ref(MLLM_TYPE_Q4_0, wf + r * k, w + (size_t)r * wrb, k);
@@ -62,14 +63,14 @@ int main(void) {
         const float *xd = (const float *)((const char *)wdata + ((m * xrb + 63) & ~(size_t)63));
         const int64_t spr = k / 32 * MLLM_XD_LANES;
 
-        K->q4_0_unpack(w, wrb, rows, k, u);
+        const size_t urb = mllm_unpack_row_bytes(MLLM_TYPE_Q4_0, k);
+        mllm_unpack_rows(MLLM_TYPE_Q4_0, w, wrb, rows, k, u);
         int same = 1;
         for (int64_t r = 0; r + 4 <= rows; r += 4) {
             for (int64_t j = 0; j + 4 <= m; j += 4) {
                 float a[16], b[16];
                 K->gemm4[MLLM_KSLOT_Q4_0](k, w + (size_t)r * wrb, wrb, (const char *)wdata + (size_t)j * xrb, xrb, xd + j * spr, spr, a);
-                K->gemm4_q4_0u(k, u + (size_t)r * MLLM_Q4U_ROW_BYTES(k), MLLM_Q4U_ROW_BYTES(k), (const char *)wdata + (size_t)j * xrb,
-                               xrb, xd + j * spr, spr, b);
+                K->gemm4u_off(k, u + (size_t)r * urb, urb, 8, (const char *)wdata + (size_t)j * xrb, xrb, xd + j * spr, spr, b);
                 same &= memcmp(a, b, sizeof a) == 0;
             }
         }

@@ -29,6 +29,18 @@
  * followed by the block sums); NULL for f32 activations. */
 typedef void (*mllm_dot_fn)(int64_t k, const void *w_row, const void *x, size_t x_stride,
                             const float *xd, int nx, float *out);
+/* Defines mllm_dot_fn `name` over `name##_n(k, w, x, xs, xd, out, NX)`, an inline kernel body
+ * that the switch instantiates for each constant NX (1..4), so its per-row loops unroll. */
+#define MLLM_DOT_ENTRY(name)                                                                                     \
+    static void name(int64_t k, const void *w, const void *x, size_t xs, const float *xd, int nx, float *out) { \
+        switch (nx) {                                                                                            \
+        case 1: name##_n(k, w, x, xs, xd, out, 1); break;                                                        \
+        case 2: name##_n(k, w, x, xs, xd, out, 2); break;                                                        \
+        case 3: name##_n(k, w, x, xs, xd, out, 3); break;                                                        \
+        default: name##_n(k, w, x, xs, xd, out, 4); break;                                                       \
+        }                                                                                                        \
+    }
+
 /* Converts k floats to the activation type (q8_0 / q8_1), bytes identical to the reference. */
 typedef void (*mllm_quantize_fn)(const float *x, void *y, int64_t k);
 
@@ -42,7 +54,6 @@ typedef void (*mllm_quantize_fn)(const float *x, void *y, int64_t k);
 typedef void (*mllm_gemv_fn)(int64_t k, const void *w, size_t w_row_bytes, int64_t r0, int64_t r1,
                              const void *x, const float *xd, const void *aux, float *y);
 #define MLLM_GEMV_PAIR_BYTES 192
-#define MLLM_Q4U_ROW_BYTES(k) ((size_t)(k) / 64 * 128)
 
 /* 4x4 tile for prompts: out[i * 4 + j] = dot(row i of w, x row j) for i, j < 4; w rows are
  * w_row_bytes apart, x rows (the weight type's vec_dot_type) x_stride apart, xd as for dot with
@@ -58,13 +69,7 @@ typedef struct mllm_kernels {
     mllm_dot_fn dot[MLLM_KSLOT_COUNT];
     mllm_gemv_fn gemv[MLLM_KSLOT_COUNT]; /* optional (NULL: dot is used); q8_0 activations only */
     mllm_gemm4_fn gemm4[MLLM_KSLOT_COUNT]; /* optional (NULL: dot is used) */
-    /* q4_0 prompt tiles over weights unpacked once per row chunk (optional, with gemm4_q4_0u):
-     * unpack writes each row as, per pair of blocks, 64 nibble bytes in element order and 16
-     * floats (the two scales, 8 lanes each): MLLM_Q4U_ROW_BYTES(k) bytes per row. gemm4_q4_0u
-     * takes those rows (w_row_bytes = their stride) and computes exactly what gemm4 does. */
-    void (*q4_0_unpack)(const void *w, size_t w_row_bytes, int64_t n_rows, int64_t k, uint8_t *dst);
-    mllm_gemm4_fn gemm4_q4_0u;
-    /* Tiles over rows unpacked by mllm_unpack_rows (cpu/unpack.h), for the other block types:
+    /* Tiles over rows unpacked by mllm_unpack_rows (cpu/unpack.h), once per row chunk:
      * value = scale * (q - off) (gemm4u_off) or scale * q + min (gemm4u_min, off 0). */
     void (*gemm4u_off)(int64_t k, const void *w, size_t w_row_bytes, int off, const void *x, size_t x_stride,
                        const float *xd, int64_t xd_stride, float *out);

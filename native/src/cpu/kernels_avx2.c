@@ -160,23 +160,14 @@ MLLM_INLINE void dot_q5_1_n(int64_t k, const void *w, const void *xv, size_t xs,
 }
 
 /* One entry point per type, dispatching on nx to the specialised bodies. */
-#define DOT_ENTRY(name)                                                                          \
-    static void name(int64_t k, const void *w, const void *x, size_t xs, const float *xd, int nx, float *out) {  \
-        switch (nx) {                                                                            \
-        case 1: name##_n(k, w, x, xs, xd, out, 1); break;                                            \
-        case 2: name##_n(k, w, x, xs, xd, out, 2); break;                                            \
-        case 3: name##_n(k, w, x, xs, xd, out, 3); break;                                            \
-        default: name##_n(k, w, x, xs, xd, out, 4); break;                                           \
-        }                                                                                        \
-    }
-DOT_ENTRY(dot_f32)
-DOT_ENTRY(dot_f16)
-DOT_ENTRY(dot_bf16)
-DOT_ENTRY(dot_q8_0)
-DOT_ENTRY(dot_q4_0)
-DOT_ENTRY(dot_q5_0)
-DOT_ENTRY(dot_q4_1)
-DOT_ENTRY(dot_q5_1)
+MLLM_DOT_ENTRY(dot_f32)
+MLLM_DOT_ENTRY(dot_f16)
+MLLM_DOT_ENTRY(dot_bf16)
+MLLM_DOT_ENTRY(dot_q8_0)
+MLLM_DOT_ENTRY(dot_q4_0)
+MLLM_DOT_ENTRY(dot_q5_0)
+MLLM_DOT_ENTRY(dot_q4_1)
+MLLM_DOT_ENTRY(dot_q5_1)
 
 /* ---- activation quantizers (bytes identical to the reference) -------------------------------- */
 

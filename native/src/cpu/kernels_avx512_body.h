@@ -249,23 +249,14 @@ MLLM_INLINE void dot_q5_1_n(int64_t k, const void *w, const void *xv, size_t xs,
     ASYM512_DOT_BODY(q5_1_w, q5_1_d, q5_1_m)
 }
 
-#define DOT_ENTRY(name)                                                                          \
-    static void name(int64_t k, const void *w, const void *x, size_t xs, const float *xd, int nx, float *out) {  \
-        switch (nx) {                                                                            \
-        case 1: name##_n(k, w, x, xs, xd, out, 1); break;                                            \
-        case 2: name##_n(k, w, x, xs, xd, out, 2); break;                                            \
-        case 3: name##_n(k, w, x, xs, xd, out, 3); break;                                            \
-        default: name##_n(k, w, x, xs, xd, out, 4); break;                                           \
-        }                                                                                        \
-    }
-DOT_ENTRY(dot_f32)
-DOT_ENTRY(dot_f16)
-DOT_ENTRY(dot_bf16)
-DOT_ENTRY(dot_q8_0)
-DOT_ENTRY(dot_q4_0)
-DOT_ENTRY(dot_q5_0)
-DOT_ENTRY(dot_q4_1)
-DOT_ENTRY(dot_q5_1)
+MLLM_DOT_ENTRY(dot_f32)
+MLLM_DOT_ENTRY(dot_f16)
+MLLM_DOT_ENTRY(dot_bf16)
+MLLM_DOT_ENTRY(dot_q8_0)
+MLLM_DOT_ENTRY(dot_q4_0)
+MLLM_DOT_ENTRY(dot_q5_0)
+MLLM_DOT_ENTRY(dot_q4_1)
+MLLM_DOT_ENTRY(dot_q5_1)
 
 /* ---- single-row matmul (decode) ---------------------------------------------------------------- */
 
@@ -383,68 +374,33 @@ MLLM_INLINE __m512i q4_0_nib2(const block_q4_0 *blk) {
     return _mm512_shuffle_i64x2(z, z, _MM_SHUFFLE(3, 1, 2, 0));
 }
 
-/* The 4x4 q4_0 tile; LOAD(i) sets nib[i] and dw[i] for weight row i of pair p, from the packed
- * blocks (gemm4_q4_0) or from rows unpacked once per chunk (gemm4_q4_0u): the same arithmetic. */
-#define GEMM4_Q4_0_BODY(LOAD)                                                                                 \
-    const int64_t np = k / 64;                                                                                \
-    const __m512i pat = _mm512_setr_epi32(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1);                   \
-    const __m512i eights = _mm512_set1_epi8(8);                                                               \
-    (void)pat;                                                                                                \
-    __m512 acc[16];                                                                                           \
-    for (int i = 0; i < 16; i++) acc[i] = _mm512_setzero_ps();                                                \
-    for (int64_t p = 0; p < np; p++) {                                                                        \
-        __m512i nib[4];                                                                                       \
-        __m512 dw[4];                                                                                         \
-        for (int i = 0; i < 4; i++) LOAD(i);                                                                  \
-        for (int j = 0; j < 4; j++) {                                                                         \
-            const block_q8_0 *xb = (const block_q8_0 *)((const char *)xv + (size_t)j * xs) + 2 * p;           \
-            __m512i xq = join256(_mm256_loadu_si256((const __m256i *)xb[0].qs), _mm256_loadu_si256((const __m256i *)xb[1].qs)); \
-            __m512i corr = _mm512_sub_epi32(_mm512_setzero_si512(), _mm512_dpbusd_epi32(_mm512_setzero_si512(), eights, xq)); \
-            __m512 dx = _mm512_loadu_ps(xd + j * xds + 2 * p * MLLM_XD_LANES);                                \
-            for (int i = 0; i < 4; i++) {                                                                     \
-                __m512i s = _mm512_dpbusd_epi32(corr, nib[i], xq);                                            \
-                acc[i * 4 + j] = _mm512_fmadd_ps(_mm512_mul_ps(dw[i], dx), _mm512_cvtepi32_ps(s), acc[i * 4 + j]); \
-            }                                                                                                 \
-        }                                                                                                     \
-    }                                                                                                         \
-    hsum16(acc, out);
-
-#define Q4_0_LOAD_PACKED(i)                                                                                   \
-    do {                                                                                                      \
-        const block_q4_0 *b0 = (const block_q4_0 *)((const char *)w + (size_t)(i) * wrb) + 2 * p;             \
-        nib[i] = q4_0_nib2(b0);                                                                               \
-        dw[i] = pair_scales(b0[0].d, b0[1].d, pat);                                                           \
-    } while (0)
-#define Q4_0_LOAD_UNPACKED(i)                                                                                 \
-    do {                                                                                                      \
-        const uint8_t *u = (const uint8_t *)w + (size_t)(i) * wrb + (size_t)p * 128;                          \
-        nib[i] = _mm512_loadu_si512((const void *)u);                                                         \
-        dw[i] = _mm512_loadu_ps((const float *)(u + 64));                                                     \
-    } while (0)
-
 static void gemm4_q4_0(int64_t k, const void *w, size_t wrb, const void *xv, size_t xs, const float *xd,
                        int64_t xds, float *out) {
-    GEMM4_Q4_0_BODY(Q4_0_LOAD_PACKED)
-}
-
-/* The nibble unpacking and scale conversion of gemm4_q4_0, done once per weight row chunk
- * instead of once per 4 activation rows (pp512 runs each chunk 128 times). */
-static void q4_0_unpack(const void *w, size_t wrb, int64_t n_rows, int64_t k, uint8_t *dst) {
     const int64_t np = k / 64;
     const __m512i pat = _mm512_setr_epi32(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1);
-    for (int64_t r = 0; r < n_rows; r++) {
-        const block_q4_0 *b = (const block_q4_0 *)((const char *)w + (size_t)r * wrb);
-        uint8_t *o = dst + (size_t)r * MLLM_Q4U_ROW_BYTES(k);
-        for (int64_t p = 0; p < np; p++, o += 128) {
-            _mm512_storeu_si512((void *)o, q4_0_nib2(b + 2 * p));
-            _mm512_storeu_ps((float *)(o + 64), pair_scales(b[2 * p].d, b[2 * p + 1].d, pat));
+    const __m512i eights = _mm512_set1_epi8(8);
+    __m512 acc[16];
+    for (int i = 0; i < 16; i++) acc[i] = _mm512_setzero_ps();
+    for (int64_t p = 0; p < np; p++) {
+        __m512i nib[4];
+        __m512 dw[4];
+        for (int i = 0; i < 4; i++) {
+            const block_q4_0 *b0 = (const block_q4_0 *)((const char *)w + (size_t)i * wrb) + 2 * p;
+            nib[i] = q4_0_nib2(b0);
+            dw[i] = pair_scales(b0[0].d, b0[1].d, pat);
+        }
+        for (int j = 0; j < 4; j++) {
+            const block_q8_0 *xb = (const block_q8_0 *)((const char *)xv + (size_t)j * xs) + 2 * p;
+            __m512i xq = join256(_mm256_loadu_si256((const __m256i *)xb[0].qs), _mm256_loadu_si256((const __m256i *)xb[1].qs));
+            __m512i corr = _mm512_sub_epi32(_mm512_setzero_si512(), _mm512_dpbusd_epi32(_mm512_setzero_si512(), eights, xq));
+            __m512 dx = _mm512_loadu_ps(xd + j * xds + 2 * p * MLLM_XD_LANES);
+            for (int i = 0; i < 4; i++) {
+                __m512i s = _mm512_dpbusd_epi32(corr, nib[i], xq);
+                acc[i * 4 + j] = _mm512_fmadd_ps(_mm512_mul_ps(dw[i], dx), _mm512_cvtepi32_ps(s), acc[i * 4 + j]);
+            }
         }
     }
-}
-
-static void gemm4_q4_0u(int64_t k, const void *w, size_t wrb, const void *xv, size_t xs, const float *xd,
-                        int64_t xds, float *out) {
-    GEMM4_Q4_0_BODY(Q4_0_LOAD_UNPACKED)
+    hsum16(acc, out);
 }
 
 /* Tiles over unpacked rows (cpu/unpack.h): per pair of blocks 64 quant bytes, 16 lane scales and
@@ -666,8 +622,6 @@ void MLLM_FILL_FN(mllm_kernels *k) {
 #if MLLM_VNNI
     k->gemm4[MLLM_KSLOT_Q4_0] = gemm4_q4_0;
     k->gemm4[MLLM_KSLOT_Q8_0] = gemm4_q8_0;
-    k->q4_0_unpack = q4_0_unpack;
-    k->gemm4_q4_0u = gemm4_q4_0u;
     k->gemm4u_off = gemm4u_off;
     k->gemm4u_min = gemm4u_min;
     k->gemm4u_min_s = gemm4u_min_s;

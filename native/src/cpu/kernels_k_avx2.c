@@ -115,18 +115,9 @@ MLLM_INLINE void dot_q6_K_n(int64_t k, const void *w, const void *xv, size_t xs,
     for (int j = 0; j < NX; j++) out[j] = hsum256(_mm256_add_ps(acc[j], acc2[j]));
 }
 
-#define K_DOT_ENTRY(name)                                                                           \
-    static void name(int64_t k, const void *w, const void *x, size_t xs, const float *xd, int nx, float *out) { \
-        switch (nx) {                                                                               \
-        case 1: name##_n(k, w, x, xs, xd, out, 1); break;                                           \
-        case 2: name##_n(k, w, x, xs, xd, out, 2); break;                                           \
-        case 3: name##_n(k, w, x, xs, xd, out, 3); break;                                           \
-        default: name##_n(k, w, x, xs, xd, out, 4); break;                                          \
-        }                                                                                           \
-    }
-K_DOT_ENTRY(dot_q4_K)
-K_DOT_ENTRY(dot_q5_K)
-K_DOT_ENTRY(dot_q6_K)
+MLLM_DOT_ENTRY(dot_q4_K)
+MLLM_DOT_ENTRY(dot_q5_K)
+MLLM_DOT_ENTRY(dot_q6_K)
 
 void mllm_kernels_fill_k_avx2(mllm_kernels *k) {
     k->dot[MLLM_KSLOT_Q4_K] = dot_q4_K;

@@ -142,18 +142,9 @@ MLLM_INLINE void k_dot_q5_K_n(int64_t k, const void *w, const void *xv, size_t x
     k_dot_q45_n(k, w, xv, xs, xd, out, NX, 1);
 }
 
-#define K512_DOT_ENTRY(name)                                                                        \
-    static void name(int64_t k, const void *w, const void *x, size_t xs, const float *xd, int nx, float *out) { \
-        switch (nx) {                                                                               \
-        case 1: name##_n(k, w, x, xs, xd, out, 1); break;                                           \
-        case 2: name##_n(k, w, x, xs, xd, out, 2); break;                                           \
-        case 3: name##_n(k, w, x, xs, xd, out, 3); break;                                           \
-        default: name##_n(k, w, x, xs, xd, out, 4); break;                                          \
-        }                                                                                           \
-    }
-K512_DOT_ENTRY(k_dot_q4_K)
-K512_DOT_ENTRY(k_dot_q5_K)
-K512_DOT_ENTRY(k_dot_q6_K)
+MLLM_DOT_ENTRY(k_dot_q4_K)
+MLLM_DOT_ENTRY(k_dot_q5_K)
+MLLM_DOT_ENTRY(k_dot_q6_K)
 
 void MLLM_K_FILL_FN(mllm_kernels *k) {
     k->dot[MLLM_KSLOT_Q4_K] = k_dot_q4_K;

@@ -113,8 +113,8 @@ NEON_INLINE void nk_q6_K_n(int64_t k, const void *w, const void *xv, size_t xs, 
     for (int j = 0; j < NX; j++) out[j] = vaddvq_f32(vaddq_f32(acc[j], acc2[j]));
 }
 
-NEON_DOT_ENTRY(nk_q4_K)
-NEON_DOT_ENTRY(nk_q5_K)
-NEON_DOT_ENTRY(nk_q6_K)
+MLLM_DOT_ENTRY(nk_q4_K)
+MLLM_DOT_ENTRY(nk_q5_K)
+MLLM_DOT_ENTRY(nk_q6_K)
 
 #endif

@@ -68,9 +68,9 @@ NEON_INLINE void nf_f16_n(int64_t k, const void *w, const void *xv, size_t xs, c
 NEON_INLINE void nf_bf16_n(int64_t k, const void *w, const void *xv, size_t xs, const float *xd, float *out, const int NX) {
     NEON_FLOAT_BODY(ld4_bf16, ld1_bf16)
 }
-NEON_DOT_ENTRY(nf_f32)
-NEON_DOT_ENTRY(nf_f16)
-NEON_DOT_ENTRY(nf_bf16)
+MLLM_DOT_ENTRY(nf_f32)
+MLLM_DOT_ENTRY(nf_f16)
+MLLM_DOT_ENTRY(nf_bf16)
 
 /* ---- activation quantizers (bytes identical to the reference) -------------------------------- */
 

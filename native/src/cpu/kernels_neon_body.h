@@ -168,20 +168,11 @@ NEON_INLINE void nq_q5_1_n(int64_t k, const void *w, const void *xv, size_t xs, 
 }
 
 /* One entry point per type, dispatching on nx to bodies specialised at compile time. */
-#define NEON_DOT_ENTRY(name)                                                                     \
-    static void name(int64_t k, const void *w, const void *x, size_t xs, const float *xd, int nx, float *out) { \
-        switch (nx) {                                                                            \
-        case 1: name##_n(k, w, x, xs, xd, out, 1); break;                                        \
-        case 2: name##_n(k, w, x, xs, xd, out, 2); break;                                        \
-        case 3: name##_n(k, w, x, xs, xd, out, 3); break;                                        \
-        default: name##_n(k, w, x, xs, xd, out, 4); break;                                       \
-        }                                                                                        \
-    }
-NEON_DOT_ENTRY(nq_q8_0)
-NEON_DOT_ENTRY(nq_q4_0)
-NEON_DOT_ENTRY(nq_q5_0)
-NEON_DOT_ENTRY(nq_q4_1)
-NEON_DOT_ENTRY(nq_q5_1)
+MLLM_DOT_ENTRY(nq_q8_0)
+MLLM_DOT_ENTRY(nq_q4_0)
+MLLM_DOT_ENTRY(nq_q5_0)
+MLLM_DOT_ENTRY(nq_q4_1)
+MLLM_DOT_ENTRY(nq_q5_1)
 
 #include "cpu/kernels_k_neon_body.h"
 

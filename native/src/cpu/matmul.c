@@ -18,7 +18,7 @@
 
 static const mllm_kernels *current_kernels(void) { return mllm_kernels_for(mllm_cpu_current()); }
 
-/* Per-thread buffer for unpacked q4_0 row chunks: allocated on a thread's first prompt matmul
+/* Per-thread buffer for unpacked row chunks (cpu/unpack.h): allocated on a thread's first prompt matmul
  * and freed when the thread exits (a large static TLS array could break dlopen). */
 static pthread_key_t g_unpack_key;
 static pthread_once_t g_unpack_once = PTHREAD_ONCE_INIT;
@@ -166,33 +166,21 @@ void mllm_matmul_compute(int32_t wt, const void *w, int64_t k, const void *wdata
     const size_t unp_rb = unp_ok ? mllm_unpack_row_bytes(wt, k) : 0;
     for (int64_t r0 = row_begin; r0 < row_end; r0 += ROW_CHUNK) {
         int64_t r1 = r0 + ROW_CHUNK < row_end ? r0 + ROW_CHUNK : row_end;
-        /* 8+ activation rows: unpack the chunk once, then tile over it (q4_0: its own layout;
-         * types without a tile kernel: the generic one) */
-        uint8_t *unpacked = NULL, *unpacked_any = NULL;
-        if (gemm4 && wt == MLLM_TYPE_Q4_0 && K->gemm4_q4_0u && m >= 8) {
-            unpacked = unpack_scratch(ROW_CHUNK * MLLM_Q4U_ROW_BYTES(k));
-            if (unpacked) K->q4_0_unpack((const char *)w + (size_t)r0 * wrb, wrb, r1 - r0, k, unpacked);
-        } else if (unp_fn && m >= 8) {
-            unpacked_any = unpack_scratch(ROW_CHUNK * unp_rb);
-            if (unpacked_any) mllm_unpack_rows(wt, (const char *)w + (size_t)r0 * wrb, wrb, r1 - r0, k, unpacked_any);
+        /* 8+ activation rows: unpack the chunk's quants and scales once, then tile over them */
+        uint8_t *unpacked = NULL;
+        if (unp_fn && m >= 8) {
+            unpacked = unpack_scratch(ROW_CHUNK * unp_rb);
+            if (unpacked) mllm_unpack_rows(wt, (const char *)w + (size_t)r0 * wrb, wrb, r1 - r0, k, unpacked);
         }
         for (int64_t i0 = 0; i0 < m; i0 += MLLM_DOT_MAX_NX) {
             int nx = m - i0 < MLLM_DOT_MAX_NX ? (int)(m - i0) : MLLM_DOT_MAX_NX;
             const char *xs = (const char *)wdata + (size_t)i0 * xrb;
             const float *xd = scales ? scales + i0 * spr : NULL;
             int64_t r = r0;
-            if (unpacked_any && nx == 4) {
+            if (unpacked && nx == 4) {
                 float t[16];
                 for (; r + 4 <= r1; r += 4) {
-                    unp_fn(k, unpacked_any + (size_t)(r - r0) * unp_rb, unp_rb, unp_off, xs, xrb, xd, spr, t);
-                    for (int i = 0; i < 4; i++)
-                        for (int j = 0; j < 4; j++) y[(i0 + j) * ldy + r + i] = t[i * 4 + j];
-                }
-            } else if (unpacked && nx == 4) {
-                float t[16];
-                for (; r + 4 <= r1; r += 4) {
-                    K->gemm4_q4_0u(k, unpacked + (size_t)(r - r0) * MLLM_Q4U_ROW_BYTES(k), MLLM_Q4U_ROW_BYTES(k), xs, xrb, xd,
-                                   spr, t);
+                    unp_fn(k, unpacked + (size_t)(r - r0) * unp_rb, unp_rb, unp_off, xs, xrb, xd, spr, t);
                     for (int i = 0; i < 4; i++)
                         for (int j = 0; j < 4; j++) y[(i0 + j) * ldy + r + i] = t[i * 4 + j];
                 }

@@ -9,6 +9,7 @@
 
 int mllm_unpack_info(int32_t wt, int *off, int *has_min) {
     switch (wt) {
+    case MLLM_TYPE_Q4_0: *off = 8; *has_min = 0; return 1;
     case MLLM_TYPE_Q5_0: *off = 16; *has_min = 0; return 1;
     case MLLM_TYPE_Q6_K: *off = 32; *has_min = 0; return 1;
     case MLLM_TYPE_Q4_1:
@@ -28,6 +29,15 @@ size_t mllm_unpack_row_bytes(int32_t wt, int64_t k) {
 /* Block b (32 elements) of a row: its quants, and the scale and min of each 4-element lane. */
 static void unpack_block(int32_t wt, const uint8_t *row, int64_t b, uint8_t q[32], float sc[8], float mn[8]) {
     switch (wt) {
+    case MLLM_TYPE_Q4_0: {
+        const block_q4_0 *blk = (const block_q4_0 *)row + b;
+        for (int j = 0; j < 16; j++) {
+            q[j] = blk->qs[j] & 15;
+            q[j + 16] = blk->qs[j] >> 4;
+        }
+        for (int l = 0; l < 8; l++) sc[l] = mllm_fp16_to_fp32(blk->d);
+        return;
+    }
     case MLLM_TYPE_Q4_1: {
         const block_q4_1 *blk = (const block_q4_1 *)row + b;
         for (int j = 0; j < 16; j++) {

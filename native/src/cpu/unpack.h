@@ -1,5 +1,5 @@
-/* Weights unpacked for the prompt tile kernels (kernels.h: gemm4u_off / gemm4u_min), for the block
- * types without a tile kernel of their own (q4_1, q5_0, q5_1, q4_k, q5_k, q6_k). Per pair of
+/* Weights unpacked for the prompt tile kernels (kernels.h: gemm4u_*), for the block types whose
+ * quants need unpacking (q4_0, q4_1, q5_0, q5_1, q4_k, q5_k, q6_k). Per pair of
  * 32-element blocks: 64 bytes of unsigned quants in element order, 16 floats of lane scales (lane
  * l covers elements 4l..4l+3 of the pair, the lanes of vpdpbusd), and for types with a min term
  * 16 floats of lane mins: value = scale * (q - off) + min. Unpacking costs a pass over a row
