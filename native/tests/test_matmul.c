@@ -9,6 +9,7 @@
 #include "cpu/cpu_features.h"
 #include "cpu/kernels.h"
 #include "cpu/matmul.h"
+#include "cpu/panel.h"
 #include "cpu/threadpool.h"
 #include "quant/kquant.h"
 #include "quant/quant.h"
@@ -79,6 +80,7 @@ typedef struct {
     float *y;
     void *wdata;
     mllm_threadpool *pool;
+    int packed; /* w is in panels (cpu/panel.h) */
 } mm_task;
 
 static void mm_run(void *p, int ith, int nth) {
@@ -87,11 +89,14 @@ static void mm_run(void *p, int ith, int nth) {
     mllm_threadpool_barrier(t->pool);
     /* Uneven split: thread ith takes rows [n*ith^2/nth^2, n*(ith+1)^2/nth^2). */
     int64_t r0 = t->n_rows * ith * ith / (nth * nth), r1 = t->n_rows * (ith + 1) * (ith + 1) / (nth * nth);
-    mllm_matmul_compute(t->wt, t->w, t->k, t->wdata, t->m, t->y, t->n_rows, r0, r1);
+    if (t->packed) mllm_matmul_compute_panel(t->wt, t->w, t->k, t->wdata, t->m, t->y, t->n_rows, r0, r1);
+    else mllm_matmul_compute(t->wt, t->w, t->k, t->wdata, t->m, t->y, t->n_rows, r0, r1);
 }
 
-static void check_matmul(int32_t wt, int64_t n_rows, int64_t k, int64_t m, mllm_threadpool *pool,
-                         int exact, const char *level) {
+/* packed: the weights go through mllm_panel_pack and mllm_matmul_compute_panel (the thread
+ * splits above then cover whole panels, partial ones and single threads). */
+static void check_matmul_as(int32_t wt, int64_t n_rows, int64_t k, int64_t m, mllm_threadpool *pool,
+                            int exact, const char *level, int packed) {
     size_t wrb = mllm_type_row_bytes(wt, k);
     float *wf = malloc(n_rows * k * sizeof(float)), *wdeq = malloc(n_rows * k * sizeof(float));
     float *x = malloc(m * k * sizeof(float)), *xdeq = malloc(k * sizeof(float));
@@ -111,7 +116,21 @@ static void check_matmul(int32_t wt, int64_t n_rows, int64_t k, int64_t m, mllm_
     }
     size_t ws = mllm_matmul_wsize(wt, k, m);
     void *wdata = malloc(ws);
-    mm_task t = {wt, w, n_rows, k, m, x, y, wdata, pool};
+    uint8_t *wp = NULL;
+    if (packed) { /* packing must keep every row's bytes: copy each back out and compare */
+        wp = aligned_alloc(64, (n_rows * wrb + 63) & ~(size_t)63);
+        mllm_panel_pack(wt, w, k, n_rows, wp);
+        uint8_t *row = malloc(wrb);
+        for (int64_t r = 0; r < n_rows; r++) {
+            mllm_panel_row(wt, wp, k, r, row);
+            if (memcmp(row, w + r * wrb, wrb) != 0) {
+                CHECK(0, "%s k=%lld: row %lld changed by packing", mllm_type_name(wt), (long long)k, (long long)r);
+                break;
+            }
+        }
+        free(row);
+    }
+    mm_task t = {wt, packed ? wp : w, n_rows, k, m, x, y, wdata, pool, packed};
     for (int64_t i = 0; i < m * n_rows; i++) y[i] = NAN; /* every output must be written */
     mllm_threadpool_run(pool, mm_run, &t);
     mllm_matmul_ref(wt, w, n_rows, k, x, k, m, yref, n_rows);
@@ -136,14 +155,19 @@ static void check_matmul(int32_t wt, int64_t n_rows, int64_t k, int64_t m, mllm_
             float got = y[i * n_rows + r], want = yref[i * n_rows + r];
             float tol = exact ? 0.0f : tolerance(wt, w + r * wrb, wdeq + r * k, xdeq, k);
             if (!(fabsf(got - want) <= tol)) {
-                CHECK(0, "[%s] %s k=%lld m=%lld nth=%d y[%lld][%lld] = %.9g, ref %.9g, tol %g", level,
-                      mllm_type_name(wt), (long long)k, (long long)m, mllm_threadpool_size(pool),
+                CHECK(0, "[%s] %s%s k=%lld m=%lld nth=%d y[%lld][%lld] = %.9g, ref %.9g, tol %g", level,
+                      mllm_type_name(wt), packed ? " (panels)" : "", (long long)k, (long long)m, mllm_threadpool_size(pool),
                       (long long)i, (long long)r, got, want, tol);
                 bad = 1;
             }
         }
     }
-    free(xq); free(wdata); free(wf); free(wdeq); free(x); free(xdeq); free(y); free(yref); free(w);
+    free(xq); free(wdata); free(wf); free(wdeq); free(x); free(xdeq); free(y); free(yref); free(w); free(wp);
+}
+
+static void check_matmul(int32_t wt, int64_t n_rows, int64_t k, int64_t m, mllm_threadpool *pool, int exact,
+                         const char *level) {
+    check_matmul_as(wt, n_rows, k, m, pool, exact, level, 0);
 }
 
 static uint32_t next_rand(void) { return rng_state = rng_state * 1103515245u + 12345u; }
@@ -351,6 +375,14 @@ int main(void) {
                     check_matmul(WEIGHT_TYPES[ti], 37, kk[ki], m, pools[m % 3], exact, name);
                 check_matmul(WEIGHT_TYPES[ti], 19, kk[ki], 13, pools[2], exact, name);
             }
+            /* Panels (q4_0, q8_0; k a multiple of 64, whole panels of 16 rows): every level runs them,
+             * through the panel kernels where the level has them, else by copying rows out. */
+            if (mllm_panel_supported(WEIGHT_TYPES[ti], 64, 16))
+                for (int ki = 0; ki < 4; ki++) {
+                    if (kk[ki] % 64) continue;
+                    for (int64_t m = 1; m <= 9; m++)
+                        check_matmul_as(WEIGHT_TYPES[ti], 48, kk[ki], m, pools[m % 3], exact, name, 1);
+                }
             /* Float weights take any k: odd lengths exercise the kernels' tails. */
             if (is_float_type(WEIGHT_TYPES[ti]))
                 for (int64_t k = 1; k <= 53; k += 13)

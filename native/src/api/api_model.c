@@ -65,6 +65,10 @@ mllm_status mllm_model_load(const char *path, const mllm_model_params *params, m
             return s;
         }
     }
+    if (m->backend == MLLM_BACKEND_CPU && (s = mllm_model_pack_weights(m))) {
+        mllm_model_destroy(m);
+        return s;
+    }
     m->n_threads = p.n_threads ? p.n_threads : default_threads();
     m->info.backend = m->backend;
     m->info.n_threads = m->n_threads;

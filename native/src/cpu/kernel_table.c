@@ -29,6 +29,7 @@ static void build_tables(void) {
         if (lv >= MLLM_CPU_AVX512VNNI && lv <= MLLM_CPU_AMX) {
             mllm_kernels_fill_vnni(k);
             mllm_kernels_fill_k_vnni(k);
+            mllm_kernels_fill_panel_vnni(k);
         }
 #endif
 #if defined(__aarch64__)

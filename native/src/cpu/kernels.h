@@ -61,6 +61,23 @@ typedef void (*mllm_gemv_fn)(int64_t k, const void *w, size_t w_row_bytes, int64
 typedef void (*mllm_gemm4_fn)(int64_t k, const void *w, size_t w_row_bytes, const void *x, size_t x_stride,
                               const float *xd, int64_t xd_stride, float *out);
 
+/* Activation rows for the panel kernels (cpu/panel.h): q8_0 row j at q + j * q_stride bytes, its
+ * expanded scales at d + j * d_stride floats (as xd above), the negated sums of its blocks' quants
+ * at nsum + j * nsum_stride. */
+typedef struct mllm_xrows {
+    const void *q;
+    size_t q_stride;
+    const float *d;
+    int64_t d_stride;
+    const int32_t *nsum;
+    int64_t nsum_stride;
+} mllm_xrows;
+/* Panels of 16 rows (cpu/panel.h), w at the first: y[j * ldy + 16 p + l] = dot(row l of panel p,
+ * x row j) for p < n_panels, l < 16, j < nx <= MLLM_PANEL_MAX_NX. */
+typedef void (*mllm_panel_fn)(int64_t k, const void *w, int64_t n_panels, const mllm_xrows *x, int nx, float *y,
+                              int64_t ldy);
+#define MLLM_PANEL_MAX_NX 4
+
 enum { MLLM_KSLOT_F32, MLLM_KSLOT_F16, MLLM_KSLOT_BF16, MLLM_KSLOT_Q8_0, MLLM_KSLOT_Q4_0,
        MLLM_KSLOT_Q4_1, MLLM_KSLOT_Q5_0, MLLM_KSLOT_Q5_1, MLLM_KSLOT_Q4_K, MLLM_KSLOT_Q5_K,
        MLLM_KSLOT_Q6_K, MLLM_KSLOT_COUNT };
@@ -69,6 +86,7 @@ typedef struct mllm_kernels {
     mllm_dot_fn dot[MLLM_KSLOT_COUNT];
     mllm_gemv_fn gemv[MLLM_KSLOT_COUNT]; /* optional (NULL: dot is used); q8_0 activations only */
     mllm_gemm4_fn gemm4[MLLM_KSLOT_COUNT]; /* optional (NULL: dot is used) */
+    mllm_panel_fn panel[MLLM_KSLOT_COUNT]; /* packed weights; NULL: not packed at this level */
     /* Tiles over rows unpacked by mllm_unpack_rows (cpu/unpack.h), once per row chunk:
      * value = scale * (q - off) (gemm4u_off) or scale * q + min (gemm4u_min, off 0). */
     void (*gemm4u_off)(int64_t k, const void *w, size_t w_row_bytes, int off, const void *x, size_t x_stride,
@@ -104,6 +122,7 @@ void mllm_kernels_fill_vnni(mllm_kernels *k);
 void mllm_kernels_fill_k_avx2(mllm_kernels *k);   /* K-quant dots: kernels_k_avx2.c */
 void mllm_kernels_fill_k_avx512(mllm_kernels *k); /* kernels_k_avx512.c */
 void mllm_kernels_fill_k_vnni(mllm_kernels *k);   /* kernels_k_vnni.c */
+void mllm_kernels_fill_panel_vnni(mllm_kernels *k); /* kernels_panel_vnni.c */
 #endif
 #if defined(__aarch64__)
 void mllm_kernels_fill_neon(mllm_kernels *k);         /* kernels_neon.c */

@@ -9,6 +9,7 @@
 
 #include "cpu/cpu_features.h"
 #include "cpu/kernels.h"
+#include "cpu/panel.h"
 #include "cpu/unpack.h"
 #include "quant/quant.h"
 
@@ -18,23 +19,28 @@
 
 static const mllm_kernels *current_kernels(void) { return mllm_kernels_for(mllm_cpu_current()); }
 
-/* Per-thread buffer for unpacked row chunks (cpu/unpack.h): allocated on a thread's first prompt matmul
- * and freed when the thread exits (a large static TLS array could break dlopen). */
-static pthread_key_t g_unpack_key;
-static pthread_once_t g_unpack_once = PTHREAD_ONCE_INIT;
-static void unpack_key_init(void) {
-    if (pthread_key_create(&g_unpack_key, free) != 0) g_unpack_key = (pthread_key_t)-1;
+/* Per-thread buffers: unpacked row chunks (cpu/unpack.h) and rows copied out of panels (the
+ * fallback in mllm_matmul_compute_panel). Allocated on a thread's first use and freed when the
+ * thread exits (a large static TLS array could break dlopen). */
+enum { SCRATCH_UNPACK, SCRATCH_PANEL, N_SCRATCH };
+static pthread_key_t g_scratch_key[N_SCRATCH];
+static int g_scratch_ok;
+static pthread_once_t g_scratch_once = PTHREAD_ONCE_INIT;
+static void scratch_key_init(void) {
+    g_scratch_ok = 1;
+    for (int i = 0; i < N_SCRATCH; i++)
+        if (pthread_key_create(&g_scratch_key[i], free) != 0) g_scratch_ok = 0;
 }
-typedef struct unpack_buf { size_t cap; uint8_t data[]; } unpack_buf;
-static uint8_t *unpack_scratch(size_t bytes) {
-    pthread_once(&g_unpack_once, unpack_key_init);
-    if (g_unpack_key == (pthread_key_t)-1) return NULL;
-    unpack_buf *b = pthread_getspecific(g_unpack_key);
+typedef struct scratch_buf { size_t cap; _Alignas(64) uint8_t data[]; } scratch_buf;
+static uint8_t *thread_scratch(int which, size_t bytes) {
+    pthread_once(&g_scratch_once, scratch_key_init);
+    if (!g_scratch_ok) return NULL;
+    scratch_buf *b = pthread_getspecific(g_scratch_key[which]);
     if (b && b->cap >= bytes) return b->data;
-    unpack_buf *nb = malloc(sizeof *nb + bytes);
-    if (!nb || pthread_setspecific(g_unpack_key, nb) != 0) {
+    scratch_buf *nb = aligned_alloc(64, (sizeof *nb + bytes + 63) & ~(size_t)63);
+    if (!nb || pthread_setspecific(g_scratch_key[which], nb) != 0) {
         free(nb);
-        return NULL; /* the caller falls back to the packed tiles */
+        return NULL; /* callers fall back or report */
     }
     free(b);
     nb->cap = bytes;
@@ -51,28 +57,32 @@ static int32_t act_type(int32_t wt) { return mllm_type_traits_of(wt)->vec_dot_ty
 
 /* wdata layout: m activation rows of the reference bytes, then (for q8_0/q8_1 activations) each
  * row's expanded block scales, MLLM_XD_LANES floats per block (q8_1: then the blocks' exact sums,
- * kernels.h), starting 64-byte aligned. */
+ * kernels.h), starting 64-byte aligned; then (q8_0) each row's negated block sums for the panel
+ * kernels (int32 per block); then, for a single q8_0 row, the gemv layout (64-byte aligned). */
 static int has_scales(int32_t at) { return at == MLLM_TYPE_Q8_0 || at == MLLM_TYPE_Q8_1; }
 static size_t rows_bytes(int32_t at, int64_t k, int64_t m) {
     return ((size_t)m * mllm_type_row_bytes(at, k) + 63) & ~(size_t)63;
 }
 static int64_t scales_per_row(int32_t at, int64_t k) { return at == MLLM_TYPE_Q8_1 ? MLLM_XD_ROW_Q8_1(k) : MLLM_XD_ROW_Q8_0(k); }
+static size_t nsum_offset(int32_t at, int64_t k, int64_t m) {
+    return rows_bytes(at, k, m) + (has_scales(at) ? (size_t)m * (size_t)scales_per_row(at, k) * sizeof(float) : 0);
+}
+static size_t nsum_bytes(int32_t at, int64_t k, int64_t m) {
+    return at == MLLM_TYPE_Q8_0 ? (size_t)m * (size_t)(k / 32) * sizeof(int32_t) : 0;
+}
 
-/* Single-row conversions of q8_0 activations also get the gemv layout (kernels.h), after the
- * scales, 64-byte aligned. */
+/* Single-row conversions of q8_0 activations also get the gemv layout (kernels.h). */
 static int has_aux(int32_t at, int64_t m) { return m == 1 && at == MLLM_TYPE_Q8_0; }
 static size_t aux_offset(int32_t at, int64_t k, int64_t m) {
-    size_t scales = has_scales(at) ? (size_t)m * (size_t)scales_per_row(at, k) * sizeof(float) : 0;
-    return (rows_bytes(at, k, m) + scales + 63) & ~(size_t)63;
+    return (nsum_offset(at, k, m) + nsum_bytes(at, k, m) + 63) & ~(size_t)63;
 }
 static size_t aux_bytes(int64_t k) { return (size_t)((k / 32 + 1) / 2) * MLLM_GEMV_PAIR_BYTES; }
 
 size_t mllm_matmul_wsize(int32_t wt, int64_t k, int64_t m) {
     if (!mllm_matmul_supported(wt, k) || m < 0) return 0;
     int32_t at = act_type(wt);
-    size_t scales = has_scales(at) ? (size_t)m * (size_t)scales_per_row(at, k) * sizeof(float) : 0;
     if (has_aux(at, m)) return aux_offset(at, k, m) + aux_bytes(k);
-    return rows_bytes(at, k, m) + scales;
+    return nsum_offset(at, k, m) + nsum_bytes(at, k, m);
 }
 
 /* Builds the gemv layout of one q8_0 row (portable code: the bytes do not depend on the level). */
@@ -129,6 +139,15 @@ void mllm_matmul_prepare_rows(int32_t wt, const float *x, int64_t ldx, int64_t k
                 xd[MLLM_XD_SUMS(k) + b] = (float)sum * d;
             }
         }
+        if (at == MLLM_TYPE_Q8_0) {
+            int32_t *nsum = (int32_t *)((char *)wdata + nsum_offset(at, k, m)) + i * (k / 32);
+            for (int64_t b = 0; b < k / 32; b++) {
+                const block_q8_0 *blk = (const block_q8_0 *)dst + b;
+                int32_t sum = 0;
+                for (int l = 0; l < QK8_0; l++) sum += blk->qs[l];
+                nsum[b] = -sum;
+            }
+        }
         if (has_aux(at, m)) build_gemv_aux((const block_q8_0 *)dst, k, (uint8_t *)wdata + aux_offset(at, k, m));
     }
 }
@@ -169,7 +188,7 @@ void mllm_matmul_compute(int32_t wt, const void *w, int64_t k, const void *wdata
         /* 8+ activation rows: unpack the chunk's quants and scales once, then tile over them */
         uint8_t *unpacked = NULL;
         if (unp_fn && m >= 8) {
-            unpacked = unpack_scratch(ROW_CHUNK * unp_rb);
+            unpacked = thread_scratch(SCRATCH_UNPACK, ROW_CHUNK * unp_rb);
             if (unpacked) mllm_unpack_rows(wt, (const char *)w + (size_t)r0 * wrb, wrb, r1 - r0, k, unpacked);
         }
         for (int64_t i0 = 0; i0 < m; i0 += MLLM_DOT_MAX_NX) {
@@ -197,6 +216,64 @@ void mllm_matmul_compute(int32_t wt, const void *w, int64_t k, const void *wdata
                 for (int j = 0; j < nx; j++) y[(i0 + j) * ldy + r] = out[j];
             }
         }
+    }
+}
+
+/* Rows [lo, hi) of packed weights with the reference dot, one block at a time (no allocation). */
+static void panel_ref(int32_t wt, const void *w, int64_t k, const void *xq, size_t xrb, int64_t m, float *y, int64_t ldy,
+                      int64_t lo, int64_t hi) {
+    const size_t xb = mllm_type_traits_of(act_type(wt))->block_bytes;
+    uint8_t blk[64];
+    for (int64_t r = lo; r < hi; r++) {
+        for (int64_t i = 0; i < m; i++) {
+            float sum = 0.0f;
+            for (int64_t b = 0; b < k / 32; b++) {
+                mllm_panel_block(wt, w, k, r, b, blk);
+                sum += mllm_vec_dot_ref(wt, blk, (const char *)xq + (size_t)i * xrb + (size_t)b * xb, 32);
+            }
+            y[i * ldy + r] = sum;
+        }
+    }
+}
+
+void mllm_matmul_compute_panel(int32_t wt, const void *w, int64_t k, const void *wdata, int64_t m, float *y,
+                               int64_t ldy, int64_t row_begin, int64_t row_end) {
+    if (!mllm_matmul_supported(wt, k) || !mllm_panel_supported(wt, k, MLLM_PANEL_ROWS)) return;
+    const mllm_kernels *K = current_kernels();
+    const mllm_panel_fn fn = K->panel[mllm_kernel_slot(wt)];
+    const int32_t at = act_type(wt);
+    const size_t pb = MLLM_PANEL_ROWS * mllm_type_row_bytes(wt, k);
+    const mllm_xrows x = {wdata, mllm_type_row_bytes(at, k), (const float *)((const char *)wdata + rows_bytes(at, k, m)),
+                          scales_per_row(at, k), (const int32_t *)((const char *)wdata + nsum_offset(at, k, m)), k / 32};
+    for (int64_t p = row_begin / MLLM_PANEL_ROWS; p * MLLM_PANEL_ROWS < row_end; p++) {
+        const int64_t r0 = p * MLLM_PANEL_ROWS, lo = row_begin > r0 ? row_begin : r0;
+        const int64_t hi = row_end < r0 + MLLM_PANEL_ROWS ? row_end : r0 + MLLM_PANEL_ROWS;
+        const char *wp = (const char *)w + (size_t)p * pb;
+        if (fn && lo == r0 && hi == r0 + MLLM_PANEL_ROWS) {
+            if (m == 1) { /* decode: every whole panel of the range in one call */
+                int64_t n = (row_end - r0) / MLLM_PANEL_ROWS;
+                fn(k, wp, n, &x, 1, y + r0, ldy);
+                p += n - 1;
+                continue;
+            }
+            for (int64_t i0 = 0; i0 < m; i0 += MLLM_PANEL_MAX_NX) {
+                mllm_xrows xi = x;
+                xi.q = (const char *)x.q + (size_t)i0 * x.q_stride;
+                xi.d += i0 * x.d_stride;
+                xi.nsum += i0 * x.nsum_stride;
+                int nx = m - i0 < MLLM_PANEL_MAX_NX ? (int)(m - i0) : MLLM_PANEL_MAX_NX;
+                fn(k, wp, 1, &xi, nx, y + i0 * ldy + r0, ldy);
+            }
+            continue;
+        }
+        /* no panel kernel at this level (or a partial panel): copy the rows out, use the row kernels */
+        uint8_t *rows = thread_scratch(SCRATCH_PANEL, pb);
+        if (!rows) { /* no memory for the copy: block by block through the reference dot */
+            panel_ref(wt, w, k, x.q, x.q_stride, m, y, ldy, lo, hi);
+            continue;
+        }
+        for (int64_t r = lo; r < hi; r++) mllm_panel_row(wt, w, k, r, rows + (size_t)(r - r0) * (pb / MLLM_PANEL_ROWS));
+        mllm_matmul_compute(wt, rows, k, wdata, m, y + r0, ldy, lo - r0, hi - r0);
     }
 }
 

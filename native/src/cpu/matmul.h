@@ -39,6 +39,11 @@ void mllm_matmul_prepare_rows(int32_t wt, const float *x, int64_t ldx, int64_t k
 void mllm_matmul_compute(int32_t wt, const void *w, int64_t k, const void *wdata, int64_t m,
                          float *y, int64_t ldy, int64_t row_begin, int64_t row_end);
 
+/* mllm_matmul_compute for weights packed into panels (cpu/panel.h); w points at the tensor's first
+ * panel. Ranges that start and end on panel boundaries take the panel kernels. */
+void mllm_matmul_compute_panel(int32_t wt, const void *w, int64_t k, const void *wdata, int64_t m, float *y,
+                               int64_t ldy, int64_t row_begin, int64_t row_end);
+
 /* Same result as the two phases above, single-threaded, using only scalar reference kernels.
  * The oracle for tests. */
 void mllm_matmul_ref(int32_t wt, const void *w, int64_t n_rows, int64_t k, const float *x,

@@ -7,6 +7,7 @@ int mllm_tensor_init(mllm_tensor *t, int32_t type, const int64_t ne[4], void *da
     const mllm_type_traits *tr = mllm_type_traits_of(type);
     if (!tr || tr->block_size <= 0 || ne[0] % tr->block_size != 0) return -1;
     t->type = type;
+    t->layout = MLLM_LAYOUT_ROWS;
     for (int d = 0; d < 4; d++) t->ne[d] = ne[d];
     t->nb[0] = tr->block_bytes; /* per block, like ggml */
     t->nb[1] = (size_t)(ne[0] / tr->block_size) * tr->block_bytes;
@@ -18,6 +19,7 @@ int mllm_tensor_init(mllm_tensor *t, int32_t type, const int64_t ne[4], void *da
 
 void mllm_tensor_f32(mllm_tensor *t, int64_t ne0, int64_t ne1, float *data) {
     t->type = 0; /* MLLM_TYPE_F32 */
+    t->layout = MLLM_LAYOUT_ROWS;
     t->ne[0] = ne0;
     t->ne[1] = ne1;
     t->ne[2] = t->ne[3] = 1;

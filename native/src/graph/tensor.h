@@ -6,8 +6,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* How a weight matrix's rows are stored. */
+enum { MLLM_LAYOUT_ROWS = 0,   /* row-major, ggml's block layout */
+       MLLM_LAYOUT_PANEL16 = 1 /* rows interleaved in panels of 16 (cpu/panel.h); no row pointers */ };
+
 typedef struct mllm_tensor {
     int32_t type;   /* mllm_type */
+    int32_t layout; /* MLLM_LAYOUT_* */
     int64_t ne[4];  /* elements per dimension */
     size_t nb[4];   /* bytes between consecutive elements/rows/planes; nb[1] = row bytes */
     void *data;

@@ -38,6 +38,7 @@ struct mllm_model {
     int32_t backend;          /* mllm_backend in use */
     int32_t n_threads;
     int32_t gpu_device;       /* mllm_model_params.gpu_device (Vulkan) */
+    void *packed;             /* owned: weights repacked for the CPU backend (model_pack.c), or NULL */
 };
 
 /* Loads hyper-parameters and weights from an opened file (no vocabulary). Takes ownership of
@@ -46,6 +47,9 @@ mllm_status mllm_model_from_gguf(struct mllm_gguf *file, mllm_model **out);
 /* Builds m->vocab from the tokenizer.ggml.* keys. */
 mllm_status mllm_model_load_vocab(mllm_model *m);
 void mllm_model_destroy(mllm_model *m);
+/* Repacks the matmul weights the CPU kernels can run faster in panels (model_pack.c); tensors
+ * then point into m->packed. For models run by the CPU backend, once, right after loading. */
+mllm_status mllm_model_pack_weights(mllm_model *m);
 
 /* Block applied at layer l (l / block_repeat). */
 static inline const mllm_block *mllm_model_layer(const mllm_model *m, int32_t l) {

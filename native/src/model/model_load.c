@@ -245,6 +245,7 @@ void mllm_model_destroy(mllm_model *m) {
     if (!m) return;
     mllm_vocab_free(m->vocab);
     free(m->blocks);
+    free(m->packed);
     mllm_gguf_close(m->file);
     free(m);
 }

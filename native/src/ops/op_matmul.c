@@ -76,6 +76,14 @@ static void epi_swiglu(const mllm_node *n, int64_t lo, int64_t hi, int64_t m) {
     }
 }
 
+/* Output rows [lo, hi) of weight wm, whichever layout it is stored in. */
+static void compute_rows(const mllm_tensor *wm, int64_t k, const void *wdata, int64_t m, mllm_tensor *y, int64_t lo,
+                         int64_t hi) {
+    const int64_t ldy = (int64_t)(y->nb[1] / sizeof(float));
+    if (wm->layout == MLLM_LAYOUT_PANEL16) mllm_matmul_compute_panel(wm->type, wm->data, k, wdata, m, y->data, ldy, lo, hi);
+    else mllm_matmul_compute(wm->type, wm->data, k, wdata, m, y->data, ldy, lo, hi);
+}
+
 void mllm_op_matmul(const mllm_node *n, const mllm_exec *ex, int ith, int nth) {
     const mllm_tensor *x = n->src[0];
     const int32_t wt = n->src[1]->type;
@@ -129,11 +137,7 @@ void mllm_op_matmul(const mllm_node *n, const mllm_exec *ex, int ith, int nth) {
     for (int64_t c = ith; c < n_chunks; c = counter ? nth + __atomic_fetch_add(counter, 1, __ATOMIC_RELAXED) : c + nth) {
         const int64_t b = c * chunk, e = b + chunk < total ? b + chunk : total;
         if (swiglu) {
-            for (int w = 0; w < 2; w++) {
-                mllm_tensor *y = n->dst[w];
-                mllm_matmul_compute(n->src[1 + w]->type, n->src[1 + w]->data, k, wdata, m, y->data,
-                                    (int64_t)(y->nb[1] / sizeof(float)), b, e);
-            }
+            for (int w = 0; w < 2; w++) compute_rows(n->src[1 + w], k, wdata, m, n->dst[w], b, e);
             epi_swiglu(n, b, e, m);
             continue;
         }
@@ -143,8 +147,7 @@ void mllm_op_matmul(const mllm_node *n, const mllm_exec *ex, int ith, int nth) {
             int64_t rows = wm->ne[1];
             int64_t lo = b > off ? b - off : 0, hi = e - off < rows ? e - off : rows;
             if (lo < hi) {
-                mllm_tensor *y = n->dst[w];
-                mllm_matmul_compute(wm->type, wm->data, k, wdata, m, y->data, (int64_t)(y->nb[1] / sizeof(float)), lo, hi);
+                compute_rows(wm, k, wdata, m, n->dst[w], lo, hi);
                 if (n->epilogue == MLLM_EPI_ROPE_STORE) epi_rope_store(n, ex, w, lo, hi, m);
             }
             off += rows;

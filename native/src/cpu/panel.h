@@ -1,0 +1,41 @@
+/* Panel layout: the CPU backend's load-time repacking of q4_0 and q8_0 weight matrices. Sixteen
+ * consecutive rows form a panel, stored block by block with the rows interleaved, so one 512-bit
+ * register holds 4 quant bytes of each of the 16 rows and a matmul kernel produces 16 outputs per
+ * lane-wise integer dot product: no horizontal sums, no shuffles, each activation group broadcast
+ * once for 16 rows.
+ *
+ * A panel of k elements (k a multiple of 64) is k/64 groups, one per pair of blocks (2p, 2p+1):
+ *   32 bytes   the 16 rows' fp16 scales d of block 2p (row l at 2l),
+ *   32 bytes   the same for block 2p+1,
+ *   Q bytes    block 2p's quants in chunks of 64 bytes, chunk t holding bytes 4t..4t+3 of each
+ *              row's qs (row l at 4l): q4_0 Q = 256 (4 chunks, nibbles as in qs), q8_0 Q = 512
+ *              (8 chunks, each byte stored as qs + 128, so the kernels multiply unsigned weights
+ *              by signed activations and subtract 128 * sum(x) per block),
+ *   Q bytes    block 2p+1's quants likewise.
+ * A panel takes exactly 16 rows' bytes, every group is 64-byte aligned when the tensor is, and row
+ * r of a packed tensor lies in panel r / 16. */
+#ifndef MLLM_PANEL_H
+#define MLLM_PANEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define MLLM_PANEL_ROWS 16
+
+/* 1 if a tensor of type wt with rows of k elements and n_rows rows can be packed. */
+int mllm_panel_supported(int32_t wt, int64_t k, int64_t n_rows);
+
+/* Packs n_rows rows (row-major, ggml block layout) into panels at dst (same byte count).
+ * src and dst must not overlap. */
+void mllm_panel_pack(int32_t wt, const void *src, int64_t k, int64_t n_rows, void *dst);
+
+/* Copies row r of a packed tensor back into ggml's block layout (row bytes at dst). */
+void mllm_panel_row(int32_t wt, const void *packed, int64_t k, int64_t r, void *dst);
+
+/* Copies block b of row r of a packed tensor into ggml's layout (block bytes at dst). */
+void mllm_panel_block(int32_t wt, const void *packed, int64_t k, int64_t r, int64_t b, void *dst);
+
+/* The weight offset a kernel removes per block: 8 (q4_0 nibbles) or 128 (q8_0 shifted bytes). */
+int mllm_panel_offset(int32_t wt);
+
+#endif
