@@ -1,7 +1,7 @@
 /* Speed of MobileLLM-shaped models (125M, 350M, 1B; random weights written straight in F16, Q8_0
  * or Q4_0 blocks) on a backend, measured like llama.cpp's llama-bench: pp128 and pp512 (one
  * prompt batch from an empty context) and tg128 (128 single-token steps from an empty context),
- * each the median of R repetitions. Not a test: built as bench_vulkan with the Vulkan backend.
+ * each the median of R repetitions. Not a test: built as bench_vulkan (cpu runs without Vulkan too).
  *   bench_vulkan [vulkan|cpu] [-r R] [-k DIR] [-t f16,q8_0,q4_0] [shape ...]   (shapes: 125M 350M 1B)
  * -k keeps the model files in DIR (mobilellm-<shape>-<type>-bench.gguf, reused when present) so
  * llama-bench can run the very same files: they carry a LLaMA-style vocabulary (<unk>, <s>, </s>,

@@ -382,6 +382,9 @@ int main(void) {
                     if (kk[ki] % 64) continue;
                     for (int64_t m = 1; m <= 9; m++)
                         check_matmul_as(WEIGHT_TYPES[ti], 48, kk[ki], m, pools[m % 3], exact, name, 1);
+                    /* AMX takes 16 activation rows per tile: full tiles plus a partial one */
+                    for (int64_t m = 16; m <= 40; m += 12)
+                        check_matmul_as(WEIGHT_TYPES[ti], 48, kk[ki], m, pools[m % 3], exact, name, 1);
                 }
             /* Float weights take any k: odd lengths exercise the kernels' tails. */
             if (is_float_type(WEIGHT_TYPES[ti]))

@@ -31,6 +31,7 @@ static void build_tables(void) {
             mllm_kernels_fill_k_vnni(k);
             mllm_kernels_fill_panel_vnni(k);
         }
+        if (lv == MLLM_CPU_AMX) mllm_kernels_fill_panel_amx(k);
 #endif
 #if defined(__aarch64__)
         if (lv >= MLLM_CPU_NEON) mllm_kernels_fill_neon(k);

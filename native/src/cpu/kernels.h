@@ -87,6 +87,7 @@ typedef struct mllm_kernels {
     mllm_gemv_fn gemv[MLLM_KSLOT_COUNT]; /* optional (NULL: dot is used); q8_0 activations only */
     mllm_gemm4_fn gemm4[MLLM_KSLOT_COUNT]; /* optional (NULL: dot is used) */
     mllm_panel_fn panel[MLLM_KSLOT_COUNT]; /* packed weights; NULL: not packed at this level */
+    mllm_panel_fn panel_tiles[MLLM_KSLOT_COUNT]; /* optional, prompts (AMX): any nx */
     /* Tiles over rows unpacked by mllm_unpack_rows (cpu/unpack.h), once per row chunk:
      * value = scale * (q - off) (gemm4u_off) or scale * q + min (gemm4u_min, off 0). */
     void (*gemm4u_off)(int64_t k, const void *w, size_t w_row_bytes, int off, const void *x, size_t x_stride,
@@ -123,6 +124,7 @@ void mllm_kernels_fill_k_avx2(mllm_kernels *k);   /* K-quant dots: kernels_k_avx
 void mllm_kernels_fill_k_avx512(mllm_kernels *k); /* kernels_k_avx512.c */
 void mllm_kernels_fill_k_vnni(mllm_kernels *k);   /* kernels_k_vnni.c */
 void mllm_kernels_fill_panel_vnni(mllm_kernels *k); /* kernels_panel_vnni.c */
+void mllm_kernels_fill_panel_amx(mllm_kernels *k);  /* kernels_panel_amx.c */
 #endif
 #if defined(__aarch64__)
 void mllm_kernels_fill_neon(mllm_kernels *k);         /* kernels_neon.c */

@@ -241,6 +241,7 @@ void mllm_matmul_compute_panel(int32_t wt, const void *w, int64_t k, const void 
     if (!mllm_matmul_supported(wt, k) || !mllm_panel_supported(wt, k, MLLM_PANEL_ROWS)) return;
     const mllm_kernels *K = current_kernels();
     const mllm_panel_fn fn = K->panel[mllm_kernel_slot(wt)];
+    const mllm_panel_fn tiles = m > 1 && m <= INT32_MAX ? K->panel_tiles[mllm_kernel_slot(wt)] : NULL;
     const int32_t at = act_type(wt);
     const size_t pb = MLLM_PANEL_ROWS * mllm_type_row_bytes(wt, k);
     const mllm_xrows x = {wdata, mllm_type_row_bytes(at, k), (const float *)((const char *)wdata + rows_bytes(at, k, m)),
@@ -253,6 +254,12 @@ void mllm_matmul_compute_panel(int32_t wt, const void *w, int64_t k, const void 
             if (m == 1) { /* decode: every whole panel of the range in one call */
                 int64_t n = (row_end - r0) / MLLM_PANEL_ROWS;
                 fn(k, wp, n, &x, 1, y + r0, ldy);
+                p += n - 1;
+                continue;
+            }
+            if (tiles) { /* prompts with tiles: the range's whole panels in one call */
+                int64_t n = (row_end - r0) / MLLM_PANEL_ROWS;
+                tiles(k, wp, n, &x, (int)m, y + r0, ldy);
                 p += n - 1;
                 continue;
             }
