@@ -304,6 +304,59 @@ static void check_k_tile_bits(const char *level) {
 }
 
 /* f32 helpers vs double-precision / reference-conversion oracles, odd lengths for the tails. */
+/* One attention head over an f16 cache against a double-precision softmax. Scores reach about +-10
+ * (q scaled by 4), so the softmax spans e^-20..1. Tolerance: each score carries <= (hd + 8) eps
+ * relative error of sum |q_i k_i| scale (< 1e-4 absolute here) and the exponential a few ulp, so
+ * each weight is off by < 2e-4 relative and the output by < 2e-4 max|v|. */
+/* One head's attention output against a double-precision softmax over the same f16 rows. */
+static void check_head(const char *level, const float *q, const uint16_t *k, const uint16_t *v, int stride, int32_t n,
+                       int32_t hd, float scale, const float *out, int nq, int h) {
+    double w[700], mx = -1e300, sum = 0;
+    for (int j = 0; j < n; j++) {
+        double d = 0;
+        for (int i = 0; i < hd; i++) d += (double)q[i] * mllm_fp16_to_fp32(k[j * stride + i]);
+        w[j] = d * scale;
+        if (w[j] > mx) mx = w[j];
+    }
+    for (int j = 0; j < n; j++) sum += (w[j] = exp(w[j] - mx));
+    for (int i = 0; i < hd; i++) {
+        double o = 0;
+        for (int j = 0; j < n; j++) o += w[j] / sum * mllm_fp16_to_fp32(v[j * stride + i]);
+        if (!(fabs(out[i] - o) <= 2e-4)) { /* |v| <= 1 */
+            CHECK(0, "[%s] attention hd=%d nq=%d n=%d head %d out[%d] = %.7g, reference %.7g", level, hd, nq, n, h, i, out[i], o);
+            return;
+        }
+    }
+}
+
+static void check_attention(const char *level) {
+    enum { MAXN = 700, STRIDE = 136 };
+    static const int32_t hds[] = {64, 48, 40}, ns[] = {1, 3, 4, 5, 17, 100, MAXN};
+    static uint16_t k[MAXN * STRIDE], v[MAXN * STRIDE];
+    static float s[MAXN];
+    float q[4 * 128], out[4 * 128];
+    for (int i = 0; i < MAXN * STRIDE; i++) { k[i] = mllm_fp32_to_fp16(frand()); v[i] = mllm_fp32_to_fp16(frand()); }
+    for (size_t hi = 0; hi < sizeof hds / sizeof hds[0]; hi++) {
+        const int32_t hd = hds[hi];
+        const float scale = 1.0f / sqrtf((float)hd);
+        for (int i = 0; i < 4 * hd; i++) q[i] = 4.0f * frand();
+        for (size_t ni = 0; ni < sizeof ns / sizeof ns[0]; ni++) {
+            const int32_t n = ns[ni];
+            mllm_attn_head_f16(q, k, v, STRIDE, n, hd, scale, s, out);
+            check_head(level, q, k, v, STRIDE, n, hd, scale, out, 0, 0);
+            /* 1..4 query heads over one KV head (levels with that kernel must take them) */
+            for (int nq = 1; nq <= 4; nq++) {
+                if (!mllm_attn_heads_f16(q, nq, k, v, STRIDE, n, hd, scale, out)) {
+                    CHECK(mllm_cpu_current() < MLLM_CPU_AVX512 || mllm_cpu_current() > MLLM_CPU_AMX || hd % 16 != 0,
+                          "[%s] grouped attention kernel refused hd=%d nq=%d", level, hd, nq);
+                    continue;
+                }
+                for (int h = 0; h < nq; h++) check_head(level, q + h * hd, k, v, STRIDE, n, hd, scale, out + h * hd, nq, h);
+            }
+        }
+    }
+}
+
 static void check_vec_helpers(const char *level) {
     enum { N = 203 };
     float a[N], b[N], y1[N], y2[N];
@@ -363,6 +416,7 @@ int main(void) {
         CHECK(mllm_cpu_set_level_by_name(name) == 0, "set level %s", name);
         printf("level %s\n", name);
         check_vec_helpers(name);
+        check_attention(name);
         check_k_dots_exact(name);
         check_k_tile_bits(name);
         for (int ti = 0; ti < N_TYPES; ti++) {

@@ -108,6 +108,10 @@ typedef struct mllm_kernels {
      * floats of scratch. */
     void (*attn_f16)(const float *q, const uint16_t *k, const uint16_t *v, size_t stride, int32_t n, int32_t hd,
                      float scale, float *s, float *out);
+    /* Optional: nq query heads (q and out hd floats apart) over the same KV head, as attn_f16 for
+     * each; returns 0 (nothing done) for shapes it does not take. */
+    int (*attn_f16_gqa)(const float *q, int nq, const uint16_t *k, const uint16_t *v, size_t stride, int32_t n, int32_t hd,
+                        float scale, float *out);
 } mllm_kernels;
 
 /* Kernel slot of a weight type, -1 if no matmul exists for it. */

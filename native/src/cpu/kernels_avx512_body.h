@@ -539,8 +539,42 @@ static void f32_to_f16(uint16_t *dst, const float *src, int64_t n) {
     }
 }
 
+/* e^x for x <= 0 (softmax inputs after subtracting the max): n = round(x / ln 2), r = x - n ln 2
+ * with ln 2 in two parts (Cody-Waite, so r is exact to float precision), e^r by its degree-7
+ * Taylor polynomial (|r| <= ln2 / 2: truncation below 5e-9 relative, under float rounding),
+ * scaled by 2^n. Below -104 the result is 0 in float anyway; the clamp keeps n in range. */
+MLLM_INLINE __m512 exp_neg512(__m512 x) {
+    x = _mm512_max_ps(x, _mm512_set1_ps(-104.0f));
+    const __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
+                                          _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693145751953125f), x);
+    r = _mm512_fnmadd_ps(n, _mm512_set1_ps(1.428606765330187e-06f), r);
+    __m512 p = _mm512_set1_ps(1.0f / 5040.0f);
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 720.0f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 120.0f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 24.0f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 6.0f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(0.5f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
+    return _mm512_scalef_ps(p, n);
+}
+
+/* The horizontal sums of four registers, in that order, with 14 shuffles and adds instead of four
+ * full reductions. */
+MLLM_INLINE __m128 hsum4_512(__m512 a0, __m512 a1, __m512 a2, __m512 a3) {
+    /* 128-bit quarters: [x.q0 + x.q2, x.q1 + x.q3] for x = a0, a1 (t0) and a2, a3 (t1) */
+    __m512 t0 = _mm512_add_ps(_mm512_shuffle_f32x4(a0, a1, _MM_SHUFFLE(1, 0, 1, 0)), _mm512_shuffle_f32x4(a0, a1, _MM_SHUFFLE(3, 2, 3, 2)));
+    __m512 t1 = _mm512_add_ps(_mm512_shuffle_f32x4(a2, a3, _MM_SHUFFLE(1, 0, 1, 0)), _mm512_shuffle_f32x4(a2, a3, _MM_SHUFFLE(3, 2, 3, 2)));
+    /* quarter i: the four partial sums of a_i */
+    __m512 u = _mm512_add_ps(_mm512_shuffle_f32x4(t0, t1, _MM_SHUFFLE(2, 0, 2, 0)), _mm512_shuffle_f32x4(t0, t1, _MM_SHUFFLE(3, 1, 3, 1)));
+    u = _mm512_add_ps(u, _mm512_permute_ps(u, _MM_SHUFFLE(2, 3, 0, 1)));
+    u = _mm512_add_ps(u, _mm512_permute_ps(u, _MM_SHUFFLE(1, 0, 3, 2)));
+    return _mm512_castps512_ps128(_mm512_permutexvar_ps(_mm512_setr_epi32(0, 4, 8, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0), u));
+}
+
 /* Attention for head sizes that are multiples of 16 up to 128: q and the output accumulator
- * stay in registers, keys are scored four at a time. */
+ * stay in registers, keys are scored four at a time, the softmax runs 16 scores per step. */
 #define ATT_MAX_V 8
 static void attn_f16(const float *q, const uint16_t *k, const uint16_t *v, size_t stride, int32_t n, int32_t hd,
                      float scale, float *s, float *out) {
@@ -550,8 +584,8 @@ static void attn_f16(const float *q, const uint16_t *k, const uint16_t *v, size_
         qv[i] = _mm512_loadu_ps(q + 16 * i);
         o[i] = _mm512_setzero_ps();
     }
-    float mx = -INFINITY;
     int32_t j = 0;
+    const __m128 sc4 = _mm_set1_ps(scale);
     for (; j + 4 <= n; j += 4) {
         const uint16_t *kr = k + (size_t)j * stride;
         __m512 a0 = _mm512_setzero_ps(), a1 = _mm512_setzero_ps(), a2 = _mm512_setzero_ps(), a3 = _mm512_setzero_ps();
@@ -561,10 +595,7 @@ static void attn_f16(const float *q, const uint16_t *k, const uint16_t *v, size_
             a2 = _mm512_fmadd_ps(ld16_f16(kr + 2 * stride, 16 * i, 0xffff), qv[i], a2);
             a3 = _mm512_fmadd_ps(ld16_f16(kr + 3 * stride, 16 * i, 0xffff), qv[i], a3);
         }
-        s[j] = hsum512(a0) * scale;
-        s[j + 1] = hsum512(a1) * scale;
-        s[j + 2] = hsum512(a2) * scale;
-        s[j + 3] = hsum512(a3) * scale;
+        _mm_storeu_ps(s + j, _mm_mul_ps(hsum4_512(a0, a1, a2, a3), sc4));
     }
     for (; j < n; j++) {
         const uint16_t *kr = k + (size_t)j * stride;
@@ -572,19 +603,113 @@ static void attn_f16(const float *q, const uint16_t *k, const uint16_t *v, size_
         for (int i = 0; i < nv; i++) a0 = _mm512_fmadd_ps(ld16_f16(kr, 16 * i, 0xffff), qv[i], a0);
         s[j] = hsum512(a0) * scale;
     }
-    for (j = 0; j < n; j++) mx = s[j] > mx ? s[j] : mx;
-    float sum = 0.0f;
-    for (j = 0; j < n; j++) {
-        s[j] = expf(s[j] - mx);
-        sum += s[j];
+    __m512 mx = _mm512_set1_ps(-INFINITY);
+    for (j = 0; j < n; j += 16) mx = _mm512_mask_max_ps(mx, tail_mask(n - j), mx, _mm512_maskz_loadu_ps(tail_mask(n - j), s + j));
+    const __m512 m = _mm512_set1_ps(_mm512_reduce_max_ps(mx));
+    __m512 sum = _mm512_setzero_ps();
+    for (j = 0; j < n; j += 16) {
+        const __mmask16 tm = tail_mask(n - j);
+        __m512 e = exp_neg512(_mm512_sub_ps(_mm512_maskz_loadu_ps(tm, s + j), m));
+        _mm512_mask_storeu_ps(s + j, tm, e);
+        sum = _mm512_add_ps(sum, _mm512_maskz_mov_ps(tm, e));
     }
     for (j = 0; j < n; j++) {
         const uint16_t *vr = v + (size_t)j * stride;
         __m512 p = _mm512_set1_ps(s[j]);
         for (int i = 0; i < nv; i++) o[i] = _mm512_fmadd_ps(p, ld16_f16(vr, 16 * i, 0xffff), o[i]);
     }
-    const __m512 inv = _mm512_set1_ps(1.0f / sum);
+    const __m512 inv = _mm512_set1_ps(1.0f / _mm512_reduce_add_ps(sum));
     for (int i = 0; i < nv; i++) _mm512_storeu_ps(out + 16 * i, _mm512_mul_ps(o[i], inv));
+}
+
+/* Attention for nq <= ATT_GQA_MAX query heads that read the same KV head (grouped-query attention):
+ * every key and value row is converted once for all of them. Keys go in blocks of ATT_BLOCK with
+ * a running max and sum per head (online softmax), so no score buffer is needed. Head sizes:
+ * multiples of 16 up to 128. */
+#define ATT_GQA_MAX 4
+#define ATT_BLOCK 32
+MLLM_INLINE void attn_gqa_n(const float *q, const uint16_t *k, const uint16_t *v, size_t stride, int32_t n, int32_t hd,
+                            float scale, float *out, const int NQ) {
+    const int nv = hd / 16;
+    __m512 qv[ATT_GQA_MAX][ATT_MAX_V], o[ATT_GQA_MAX][ATT_MAX_V];
+    float mx[ATT_GQA_MAX], l[ATT_GQA_MAX];
+    _Alignas(64) float sc[ATT_GQA_MAX][ATT_BLOCK];
+    for (int h = 0; h < NQ; h++) {
+        for (int i = 0; i < nv; i++) {
+            qv[h][i] = _mm512_mul_ps(_mm512_loadu_ps(q + (size_t)h * hd + 16 * i), _mm512_set1_ps(scale));
+            o[h][i] = _mm512_setzero_ps();
+        }
+        mx[h] = -INFINITY;
+        l[h] = 0.0f;
+    }
+    for (int32_t j0 = 0; j0 < n; j0 += ATT_BLOCK) {
+        const int nb = n - j0 < ATT_BLOCK ? n - j0 : ATT_BLOCK;
+        int jj = 0;
+        for (; jj + 4 <= nb; jj += 4) {
+            const uint16_t *kr = k + (size_t)(j0 + jj) * stride;
+            __m512 a[ATT_GQA_MAX][4];
+            for (int h = 0; h < NQ; h++)
+                for (int r = 0; r < 4; r++) a[h][r] = _mm512_setzero_ps();
+            for (int i = 0; i < nv; i++) {
+                __m512 kv[4];
+                for (int r = 0; r < 4; r++) kv[r] = ld16_f16(kr + (size_t)r * stride, 16 * i, 0xffff);
+                for (int h = 0; h < NQ; h++)
+                    for (int r = 0; r < 4; r++) a[h][r] = _mm512_fmadd_ps(kv[r], qv[h][i], a[h][r]);
+            }
+            for (int h = 0; h < NQ; h++) _mm_store_ps(&sc[h][jj], hsum4_512(a[h][0], a[h][1], a[h][2], a[h][3]));
+        }
+        for (; jj < nb; jj++) {
+            const uint16_t *kr = k + (size_t)(j0 + jj) * stride;
+            for (int h = 0; h < NQ; h++) {
+                __m512 a0 = _mm512_setzero_ps();
+                for (int i = 0; i < nv; i++) a0 = _mm512_fmadd_ps(ld16_f16(kr, 16 * i, 0xffff), qv[h][i], a0);
+                sc[h][jj] = hsum512(a0);
+            }
+        }
+        /* new running max; rescale what was summed under the old one */
+        const __mmask16 m0 = tail_mask(nb), m1 = nb > 16 ? tail_mask(nb - 16) : 0;
+        for (int h = 0; h < NQ; h++) {
+            __m512 s0 = _mm512_maskz_load_ps(m0, sc[h]), s1 = _mm512_maskz_load_ps(m1, sc[h] + 16);
+            float bm = _mm512_reduce_max_ps(_mm512_max_ps(_mm512_mask_mov_ps(_mm512_set1_ps(-INFINITY), m0, s0),
+                                                          _mm512_mask_mov_ps(_mm512_set1_ps(-INFINITY), m1, s1)));
+            const float m_new = bm > mx[h] ? bm : mx[h];
+            const __m512 mn = _mm512_set1_ps(m_new);
+            __m512 e0 = _mm512_maskz_mov_ps(m0, exp_neg512(_mm512_sub_ps(s0, mn)));
+            __m512 e1 = _mm512_maskz_mov_ps(m1, exp_neg512(_mm512_sub_ps(s1, mn)));
+            _mm512_store_ps(sc[h], e0);
+            _mm512_store_ps(sc[h] + 16, e1);
+            if (m_new > mx[h] && mx[h] > -INFINITY) {
+                const __m512 c = exp_neg512(_mm512_set1_ps(mx[h] - m_new));
+                for (int i = 0; i < nv; i++) o[h][i] = _mm512_mul_ps(o[h][i], c);
+                l[h] *= _mm512_cvtss_f32(c);
+            }
+            mx[h] = m_new;
+            l[h] += _mm512_reduce_add_ps(_mm512_add_ps(e0, e1));
+        }
+        for (jj = 0; jj < nb; jj++) {
+            const uint16_t *vr = v + (size_t)(j0 + jj) * stride;
+            for (int i = 0; i < nv; i++) {
+                const __m512 vv = ld16_f16(vr, 16 * i, 0xffff);
+                for (int h = 0; h < NQ; h++) o[h][i] = _mm512_fmadd_ps(_mm512_set1_ps(sc[h][jj]), vv, o[h][i]);
+            }
+        }
+    }
+    for (int h = 0; h < NQ; h++) {
+        const __m512 inv = _mm512_set1_ps(1.0f / l[h]);
+        for (int i = 0; i < nv; i++) _mm512_storeu_ps(out + (size_t)h * hd + 16 * i, _mm512_mul_ps(o[h][i], inv));
+    }
+}
+
+static int attn_f16_gqa(const float *q, int nq, const uint16_t *k, const uint16_t *v, size_t stride, int32_t n, int32_t hd,
+                        float scale, float *out) {
+    if (hd % 16 != 0 || hd > 16 * ATT_MAX_V || nq < 1 || nq > ATT_GQA_MAX || n < 1) return 0;
+    switch (nq) {
+    case 1: attn_gqa_n(q, k, v, stride, n, hd, scale, out, 1); break;
+    case 2: attn_gqa_n(q, k, v, stride, n, hd, scale, out, 2); break;
+    case 3: attn_gqa_n(q, k, v, stride, n, hd, scale, out, 3); break;
+    default: attn_gqa_n(q, k, v, stride, n, hd, scale, out, 4); break;
+    }
+    return 1;
 }
 
 /* other head sizes: the same steps with the vector helpers */
@@ -632,4 +757,5 @@ void MLLM_FILL_FN(mllm_kernels *k) {
     k->axpy_f16 = axpy_f16;
     k->f32_to_f16 = f32_to_f16;
     k->attn_f16 = attn_f16_any;
+    k->attn_f16_gqa = attn_f16_gqa;
 }

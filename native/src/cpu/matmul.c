@@ -323,3 +323,9 @@ void mllm_attn_head_f16(const float *q, const uint16_t *k, const uint16_t *v, si
                         float scale, float *s, float *out) {
     current_kernels()->attn_f16(q, k, v, stride, n, hd, scale, s, out);
 }
+
+int mllm_attn_heads_f16(const float *q, int nq, const uint16_t *k, const uint16_t *v, size_t stride, int32_t n, int32_t hd,
+                        float scale, float *out) {
+    const mllm_kernels *K = current_kernels();
+    return K->attn_f16_gqa ? K->attn_f16_gqa(q, nq, k, v, stride, n, hd, scale, out) : 0;
+}

@@ -60,4 +60,9 @@ void mllm_vec_f32_to_f16(uint16_t *dst, const float *src, int64_t n);
 void mllm_attn_head_f16(const float *q, const uint16_t *k, const uint16_t *v, size_t stride, int32_t n, int32_t hd,
                         float scale, float *s, float *out);
 
+/* nq query heads (hd floats apart in q and out) over one KV head, where the level has a kernel for
+ * it (kernels.h attn_f16_gqa); 0 when it did nothing (the caller then goes head by head). */
+int mllm_attn_heads_f16(const float *q, int nq, const uint16_t *k, const uint16_t *v, size_t stride, int32_t n, int32_t hd,
+                        float scale, float *out);
+
 #endif

@@ -7,6 +7,8 @@
 #include "model/kv_cache.h"
 #include "ops/ops.h"
 
+#define GQA_RUN 4 /* query heads per work item (the kernels' limit) */
+
 void mllm_op_attention(const mllm_node *n, const mllm_exec *ex, int ith, int nth) {
     const mllm_tensor *q = n->src[0];
     mllm_tensor *out = n->dst[0];
@@ -17,6 +19,23 @@ void mllm_op_attention(const mllm_node *n, const mllm_exec *ex, int ith, int nth
     float *s = ex->att_scratch + (size_t)ith * (size_t)kv->n_ctx;
     const int f16 = kv->type == MLLM_KV_F16;
     int64_t b, e;
+    if (f16) { /* work items: (token, KV head, run of up to GQA_RUN query heads) */
+        const int64_t per_g = (group + GQA_RUN - 1) / GQA_RUN;
+        mllm_split(q->ne[1] * n_kv * per_g, ith, nth, &b, &e);
+        for (int64_t u = b; u < e; u++) {
+            const int64_t t = u / (n_kv * per_g), g = u / per_g % n_kv, h0 = g * group + u % per_g * GQA_RUN;
+            const int nq = (int)(group - u % per_g * GQA_RUN < GQA_RUN ? group - u % per_g * GQA_RUN : GQA_RUN);
+            const int32_t n_keys = ex->n_past + (int32_t)t + 1;
+            const float *qh = (const float *)mllm_tensor_row(q, t) + h0 * hd;
+            float *o = (float *)mllm_tensor_row(out, t) + h0 * hd;
+            const uint16_t *k0 = (const uint16_t *)mllm_kv_k_row(kv, n->layer, 0) + g * hd;
+            const uint16_t *v0 = (const uint16_t *)mllm_kv_v_row(kv, n->layer, 0) + g * hd;
+            if (mllm_attn_heads_f16(qh, nq, k0, v0, (size_t)kv->row, n_keys, hd, scale, o)) continue;
+            for (int i = 0; i < nq; i++)
+                mllm_attn_head_f16(qh + i * hd, k0, v0, (size_t)kv->row, n_keys, hd, scale, s, o + i * hd);
+        }
+        return;
+    }
     mllm_split(q->ne[1] * n_head, ith, nth, &b, &e);
     for (int64_t u = b; u < e; u++) {
         const int64_t t = u / n_head, h = u % n_head, g = h / group;
