@@ -103,6 +103,8 @@ typedef struct mllm_kernels {
     void (*axpy_f16)(float *y, const uint16_t *x, float a, int64_t n);
     void (*axpy_f32)(float *y, const float *x, float a, int64_t n);
     void (*f32_to_f16)(uint16_t *dst, const float *src, int64_t n);
+    /* g[i] = silu(g[i]) * u[i] */
+    void (*swiglu)(float *g, const float *u, int64_t n);
     /* One head of causal attention over an f16 cache: s[j] = scale * dot(q, k_j) for j < n
      * (k_j = k + j * stride elements), softmax, out = sum_j p_j v_j (v_j likewise); s holds n
      * floats of scratch. */

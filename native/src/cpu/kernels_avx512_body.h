@@ -539,12 +539,12 @@ static void f32_to_f16(uint16_t *dst, const float *src, int64_t n) {
     }
 }
 
-/* e^x for x <= 0 (softmax inputs after subtracting the max): n = round(x / ln 2), r = x - n ln 2
- * with ln 2 in two parts (Cody-Waite, so r is exact to float precision), e^r by its degree-7
- * Taylor polynomial (|r| <= ln2 / 2: truncation below 5e-9 relative, under float rounding),
- * scaled by 2^n. Below -104 the result is 0 in float anyway; the clamp keeps n in range. */
-MLLM_INLINE __m512 exp_neg512(__m512 x) {
-    x = _mm512_max_ps(x, _mm512_set1_ps(-104.0f));
+/* e^x: n = round(x / ln 2), r = x - n ln 2 with ln 2 in two parts (Cody-Waite, so r is exact to
+ * float precision), e^r by its degree-7 Taylor polynomial (|r| <= ln2 / 2: truncation below 5e-9
+ * relative, under float rounding), scaled by 2^n. x is clamped to [-104, 100], where the result
+ * is already 0 resp. infinity in float (as expf gives), so n stays finite. */
+MLLM_INLINE __m512 exp512(__m512 x) {
+    x = _mm512_min_ps(_mm512_max_ps(x, _mm512_set1_ps(-104.0f)), _mm512_set1_ps(100.0f));
     const __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
                                           _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
     __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693145751953125f), x);
@@ -558,6 +558,15 @@ MLLM_INLINE __m512 exp_neg512(__m512 x) {
     p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
     p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
     return _mm512_scalef_ps(p, n);
+}
+
+static void swiglu(float *g, const float *u, int64_t n) {
+    for (int64_t i = 0; i < n; i += 16) {
+        const __mmask16 m = tail_mask(n - i);
+        const __m512 x = _mm512_maskz_loadu_ps(m, g + i);
+        const __m512 sg = _mm512_div_ps(x, _mm512_add_ps(_mm512_set1_ps(1.0f), exp512(_mm512_sub_ps(_mm512_setzero_ps(), x))));
+        _mm512_mask_storeu_ps(g + i, m, _mm512_mul_ps(sg, _mm512_maskz_loadu_ps(m, u + i)));
+    }
 }
 
 /* The horizontal sums of four registers, in that order, with 14 shuffles and adds instead of four
@@ -609,7 +618,7 @@ static void attn_f16(const float *q, const uint16_t *k, const uint16_t *v, size_
     __m512 sum = _mm512_setzero_ps();
     for (j = 0; j < n; j += 16) {
         const __mmask16 tm = tail_mask(n - j);
-        __m512 e = exp_neg512(_mm512_sub_ps(_mm512_maskz_loadu_ps(tm, s + j), m));
+        __m512 e = exp512(_mm512_sub_ps(_mm512_maskz_loadu_ps(tm, s + j), m));
         _mm512_mask_storeu_ps(s + j, tm, e);
         sum = _mm512_add_ps(sum, _mm512_maskz_mov_ps(tm, e));
     }
@@ -674,12 +683,12 @@ MLLM_INLINE void attn_gqa_n(const float *q, const uint16_t *k, const uint16_t *v
                                                           _mm512_mask_mov_ps(_mm512_set1_ps(-INFINITY), m1, s1)));
             const float m_new = bm > mx[h] ? bm : mx[h];
             const __m512 mn = _mm512_set1_ps(m_new);
-            __m512 e0 = _mm512_maskz_mov_ps(m0, exp_neg512(_mm512_sub_ps(s0, mn)));
-            __m512 e1 = _mm512_maskz_mov_ps(m1, exp_neg512(_mm512_sub_ps(s1, mn)));
+            __m512 e0 = _mm512_maskz_mov_ps(m0, exp512(_mm512_sub_ps(s0, mn)));
+            __m512 e1 = _mm512_maskz_mov_ps(m1, exp512(_mm512_sub_ps(s1, mn)));
             _mm512_store_ps(sc[h], e0);
             _mm512_store_ps(sc[h] + 16, e1);
             if (m_new > mx[h] && mx[h] > -INFINITY) {
-                const __m512 c = exp_neg512(_mm512_set1_ps(mx[h] - m_new));
+                const __m512 c = exp512(_mm512_set1_ps(mx[h] - m_new));
                 for (int i = 0; i < nv; i++) o[h][i] = _mm512_mul_ps(o[h][i], c);
                 l[h] *= _mm512_cvtss_f32(c);
             }
@@ -758,4 +767,5 @@ void MLLM_FILL_FN(mllm_kernels *k) {
     k->f32_to_f16 = f32_to_f16;
     k->attn_f16 = attn_f16_any;
     k->attn_f16_gqa = attn_f16_gqa;
+    k->swiglu = swiglu;
 }

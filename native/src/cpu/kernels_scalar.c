@@ -83,6 +83,10 @@ static void attn_f16(const float *q, const uint16_t *k, const uint16_t *v, size_
     for (int32_t i = 0; i < hd; i++) out[i] *= inv;
 }
 
+static void swiglu(float *g, const float *u, int64_t n) {
+    for (int64_t i = 0; i < n; i++) g[i] = g[i] / (1.0f + expf(-g[i])) * u[i];
+}
+
 void mllm_kernels_fill_scalar(mllm_kernels *k) {
     k->dot[MLLM_KSLOT_F32] = dot_f32;
     k->dot[MLLM_KSLOT_F16] = dot_f16;
@@ -103,4 +107,5 @@ void mllm_kernels_fill_scalar(mllm_kernels *k) {
     k->axpy_f32 = axpy_f32;
     k->f32_to_f16 = f32_to_f16;
     k->attn_f16 = attn_f16;
+    k->swiglu = swiglu;
 }

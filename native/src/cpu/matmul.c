@@ -315,6 +315,8 @@ void mllm_vec_axpy_f32(float *y, const float *x, float a, int64_t n) {
     current_kernels()->axpy_f32(y, x, a, n);
 }
 
+void mllm_vec_swiglu(float *g, const float *u, int64_t n) { current_kernels()->swiglu(g, u, n); }
+
 void mllm_vec_f32_to_f16(uint16_t *dst, const float *src, int64_t n) {
     current_kernels()->f32_to_f16(dst, src, n);
 }

@@ -56,6 +56,8 @@ float mllm_vec_dot_f16_f32(const uint16_t *a_f16, const float *b, int64_t n);
 void mllm_vec_axpy_f16(float *y, const uint16_t *x_f16, float a, int64_t n);
 void mllm_vec_axpy_f32(float *y, const float *x, float a, int64_t n);
 void mllm_vec_f32_to_f16(uint16_t *dst, const float *src, int64_t n);
+/* g = silu(g) * u, n elements */
+void mllm_vec_swiglu(float *g, const float *u, int64_t n);
 /* One attention head over an f16 KV cache (see mllm_kernels.attn_f16 in kernels.h). */
 void mllm_attn_head_f16(const float *q, const uint16_t *k, const uint16_t *v, size_t stride, int32_t n, int32_t hd,
                         float scale, float *s, float *out);

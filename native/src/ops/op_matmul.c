@@ -72,7 +72,7 @@ static void epi_swiglu(const mllm_node *n, int64_t lo, int64_t hi, int64_t m) {
     for (int64_t t = 0; t < m; t++) {
         float *g = mllm_tensor_row(n->dst[0], t);
         const float *u = mllm_tensor_row(n->dst[1], t);
-        for (int64_t i = lo; i < hi; i++) g[i] = g[i] / (1.0f + expf(-g[i])) * u[i];
+        mllm_vec_swiglu(g + lo, u + lo, hi - lo);
     }
 }
 

@@ -1,5 +1,5 @@
 /* SwiGLU activation: gate = silu(gate) * up, in place. */
-#include <math.h>
+#include "cpu/matmul.h"
 
 #include "ops/ops.h"
 
@@ -14,7 +14,7 @@ void mllm_op_swiglu(const mllm_node *n, const mllm_exec *ex, int ith, int nth) {
         int64_t r = k / d, i0 = k % d, i1 = d < i0 + (e - k) ? d : i0 + (e - k);
         float *gr = mllm_tensor_row(g, r);
         const float *ur = mllm_tensor_row(u, r);
-        for (int64_t i = i0; i < i1; i++) gr[i] = gr[i] / (1.0f + expf(-gr[i])) * ur[i];
+        mllm_vec_swiglu(gr + i0, ur + i0, i1 - i0);
         k += i1 - i0;
     }
 }
