@@ -26,9 +26,9 @@ MLLM_INLINE const block_q8_0 *xrow(const mllm_xrows *x, int j) {
 }
 
 /* acc[j] += 16 lanes of scale * int dot for block b, given the block's weights as 8 registers W
- * (W[t] and W[4 + t] pair with activation bytes 4t..4t+3 resp. 16+4t..16+4t+3 for q4_0; W[t] with
- * bytes 4t..4t+3 for q8_0, whose ORDER is 1) and the rows' scales sc. Two dependency chains per
- * activation row keep vpdpbusd's latency hidden when NX is 1. */
+ * (W[t] and W[4 + t] pair with activation bytes 4t.. and 16+4t.. for q4_0, 8t.. and 8t+4.. for
+ * q8_0, q8 = 1), the rows' scales sc, and the offset as a shift (-2^shift * sum(x) starts the
+ * sum). Two dependency chains per activation row keep vpdpbusd's latency hidden when NX is 1. */
 MLLM_INLINE void panel_block(const __m512i W[8], __m512 sc, int64_t b, const mllm_xrows *x, int shift, int q8,
                              __m512 *acc, const int NX) {
     for (int j = 0; j < NX; j++) {
@@ -46,10 +46,12 @@ MLLM_INLINE void panel_block(const __m512i W[8], __m512 sc, int64_t b, const mll
 
 MLLM_INLINE __m512 panel_scales(const uint8_t *g) { return _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)g)); }
 
-MLLM_INLINE void panel_q4_0_n(int64_t k, const void *w, int64_t n_panels, const mllm_xrows *x, float *y, int64_t ldy,
-                              const int NX) {
+/* q4: W[t] / W[4 + t] are chunk t's low / high nibbles (activation bytes 4t.. / 16+4t..); q8_0:
+ * chunks 2t and 2t+1 (activation bytes 8t.. and 8t+4..). */
+MLLM_INLINE void panel_n(int q4, int64_t k, const void *w, int64_t n_panels, const mllm_xrows *x, float *y, int64_t ldy,
+                         const int NX) {
     const int64_t ng = k / 64;
-    const size_t gb = 64 + 2 * 256;
+    const size_t qb = q4 ? 256 : 512, gb = 64 + 2 * qb;
     const __m512i m4 = _mm512_set1_epi8(0x0f);
     for (int64_t p = 0; p < n_panels; p++) {
         const uint8_t *g = (const uint8_t *)w + (size_t)p * (size_t)ng * gb;
@@ -57,42 +59,29 @@ MLLM_INLINE void panel_q4_0_n(int64_t k, const void *w, int64_t n_panels, const 
         for (int j = 0; j < NX; j++) acc[j] = _mm512_setzero_ps();
         for (int64_t q = 0; q < ng; q++, g += gb) {
             for (int h = 0; h < 2; h++) {
-                const uint8_t *qb = g + 64 + 256 * h;
+                const uint8_t *qp = g + 64 + qb * h;
                 __m512i W[8];
                 for (int t = 0; t < 4; t++) {
-                    __m512i v = _mm512_loadu_si512((const void *)(qb + 64 * t));
-                    W[t] = _mm512_and_si512(v, m4);
-                    W[4 + t] = _mm512_and_si512(_mm512_srli_epi16(v, 4), m4);
+                    if (q4) {
+                        __m512i v = _mm512_loadu_si512((const void *)(qp + 64 * t));
+                        W[t] = _mm512_and_si512(v, m4);
+                        W[4 + t] = _mm512_and_si512(_mm512_srli_epi16(v, 4), m4);
+                    } else {
+                        W[t] = _mm512_loadu_si512((const void *)(qp + 128 * t));
+                        W[4 + t] = _mm512_loadu_si512((const void *)(qp + 128 * t + 64));
+                    }
                 }
-                panel_block(W, panel_scales(g + 32 * h), 2 * q + h, x, 3, 0, acc, NX);
+                panel_block(W, panel_scales(g + 32 * h), 2 * q + h, x, q4 ? 3 : 7, !q4, acc, NX);
             }
         }
         for (int j = 0; j < NX; j++) _mm512_storeu_ps(y + (size_t)j * ldy + (size_t)p * MLLM_PANEL_ROWS, acc[j]);
     }
 }
-
-/* q8_0: W[t] and W[4 + t] are chunks 2t and 2t+1 (activation bytes 8t..8t+3 and 8t+4..8t+7). */
-MLLM_INLINE void panel_q8_0_n(int64_t k, const void *w, int64_t n_panels, const mllm_xrows *x, float *y, int64_t ldy,
-                              const int NX) {
-    const int64_t ng = k / 64;
-    const size_t gb = 64 + 2 * 512;
-    for (int64_t p = 0; p < n_panels; p++) {
-        const uint8_t *g = (const uint8_t *)w + (size_t)p * (size_t)ng * gb;
-        __m512 acc[MLLM_PANEL_MAX_NX];
-        for (int j = 0; j < NX; j++) acc[j] = _mm512_setzero_ps();
-        for (int64_t q = 0; q < ng; q++, g += gb) {
-            for (int h = 0; h < 2; h++) {
-                const uint8_t *qb = g + 64 + 512 * h;
-                __m512i W[8];
-                for (int t = 0; t < 4; t++) {
-                    W[t] = _mm512_loadu_si512((const void *)(qb + 128 * t));
-                    W[4 + t] = _mm512_loadu_si512((const void *)(qb + 128 * t + 64));
-                }
-                panel_block(W, panel_scales(g + 32 * h), 2 * q + h, x, 7, 1, acc, NX);
-            }
-        }
-        for (int j = 0; j < NX; j++) _mm512_storeu_ps(y + (size_t)j * ldy + (size_t)p * MLLM_PANEL_ROWS, acc[j]);
-    }
+MLLM_INLINE void panel_q4_0_n(int64_t k, const void *w, int64_t n, const mllm_xrows *x, float *y, int64_t ldy, const int NX) {
+    panel_n(1, k, w, n, x, y, ldy, NX);
+}
+MLLM_INLINE void panel_q8_0_n(int64_t k, const void *w, int64_t n, const mllm_xrows *x, float *y, int64_t ldy, const int NX) {
+    panel_n(0, k, w, n, x, y, ldy, NX);
 }
 
 #define PANEL_ENTRY(name)                                                                                              \

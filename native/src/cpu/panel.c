@@ -13,8 +13,6 @@ int mllm_panel_supported(int32_t wt, int64_t k, int64_t n_rows) {
     return qs_bytes(wt) > 0 && k > 0 && k % 64 == 0 && n_rows > 0 && n_rows % MLLM_PANEL_ROWS == 0;
 }
 
-int mllm_panel_offset(int32_t wt) { return wt == MLLM_TYPE_Q4_0 ? 8 : 128; }
-
 /* Byte offsets inside one block pair's group. */
 static size_t group_bytes(int32_t wt) { return 64 + 2 * (size_t)MLLM_PANEL_ROWS * (size_t)qs_bytes(wt); }
 static size_t quant_offset(int32_t wt, int j /* block of the pair */) {

@@ -35,7 +35,4 @@ void mllm_panel_row(int32_t wt, const void *packed, int64_t k, int64_t r, void *
 /* Copies block b of row r of a packed tensor into ggml's layout (block bytes at dst). */
 void mllm_panel_block(int32_t wt, const void *packed, int64_t k, int64_t r, int64_t b, void *dst);
 
-/* The weight offset a kernel removes per block: 8 (q4_0 nibbles) or 128 (q8_0 shifted bytes). */
-int mllm_panel_offset(int32_t wt);
-
 #endif

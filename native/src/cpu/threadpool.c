@@ -8,7 +8,9 @@
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdlib.h>
+#include <time.h>
 #if defined(__linux__)
 #include <linux/futex.h>
 #include <sys/syscall.h>
@@ -25,9 +27,12 @@
 #define CPU_RELAX() ((void)0)
 #endif
 
-/* Pause iterations before a waiting worker sleeps (~30-50 us at ~100 cycles per pause on recent
- * cores), and before a barrier waiter starts yielding its core (cores are often shared). */
-#define SPIN_BEFORE_SLEEP 1024
+/* How long an idle worker spins for the next run before it sleeps: longer than the gap between two
+ * decode steps when the caller does its own work per token (the Java API's loop: sampling, text,
+ * callback, tens of microseconds), since waking a sleeping worker costs about as much again per
+ * token. Measured in time, not pause instructions, whose latency differs 10x between cores. */
+#define SPIN_BEFORE_SLEEP_NS 300000
+/* Pause iterations before a barrier waiter starts yielding its core (cores are often shared). */
 #define SPIN_BEFORE_YIELD 256
 /* Pause iterations before a barrier waiter sleeps (Linux): a few microseconds, above the usual
  * skew between threads. Measured on the shared 2-core machine: 256 gave ~1.6x the 2-thread decode
@@ -61,11 +66,19 @@ static void spin_wait(int iter) {
 }
 
 /* Returns the new generation, waiting first by spinning, then by sleeping. */
+static int64_t now_ns(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+}
+
 static int wait_for_run(mllm_threadpool *p, int seen) {
-    for (int i = 0; i < SPIN_BEFORE_SLEEP; i++) {
+    const int64_t until = now_ns() + SPIN_BEFORE_SLEEP_NS;
+    for (int i = 0;; i++) {
         int g = atomic_load_explicit(&p->generation.v, memory_order_acquire);
         if (g != seen) return g;
         CPU_RELAX();
+        if (i % 64 == 63 && now_ns() > until) break;
     }
     pthread_mutex_lock(&p->mutex);
     atomic_fetch_add(&p->n_sleeping, 1); /* seq_cst: pairs with the publisher's load */

@@ -11,12 +11,30 @@ import java.util.Arrays;
 /**
  * Interleaved A/B of the Java decode loop against the engine's C loop on one model in one JVM: the same 16-token
  * prompt and 64 greedy tokens through Session.generateNative (mllm_generate) and Session.generate (per-token
- * callback), alternating, medians of 15 after 3 warm-ups. Complements JavaOverheadBenchmark, whose separate
+ * callback), alternating which goes first, medians of 15 after 50 warm-ups. Complements JavaOverheadBenchmark, whose separate
  * forks are more exposed to machine noise.
  *
  * <pre>java --enable-native-access=ALL-UNNAMED -cp jmh/target/benchmarks.jar io.github.mobilellm4j.jmh.JavaOverheadCheck MODEL.gguf THREADS</pre>
  */
 public class JavaOverheadCheck {
+    /** Warm-up generations per side: enough calls (over 3000 tokens) for the JIT to compile the Java loop
+     * and its downcalls; interpreted FFM downcalls cost tens of microseconds each. */
+    private static final int WARMUP = 50;
+
+    private static double timeNative(Session s, int[] prompt, GenerateOptions o) {
+        s.reset();
+        long t0 = System.nanoTime();
+        s.generateNative(prompt, o);
+        return (System.nanoTime() - t0) / 1e6;
+    }
+
+    private static double timeJava(Session s, int[] prompt, GenerateOptions o) {
+        s.reset();
+        long t0 = System.nanoTime();
+        s.generate(prompt, o, t -> {});
+        return (System.nanoTime() - t0) / 1e6;
+    }
+
     public static void main(String[] a) {
         if (a.length != 2) {
             System.err.println("usage: JavaOverheadCheck MODEL.gguf THREADS");
@@ -30,16 +48,15 @@ public class JavaOverheadCheck {
             GenerateOptions o = GenerateOptions.builder().greedy().ignoreEos(true).maxTokens(64).build();
             int reps = 15;
             double[] c = new double[reps], j = new double[reps];
-            for (int r = -3; r < reps; r++) {
-                s.reset();
-                long t0 = System.nanoTime();
-                s.generateNative(prompt, o);
-                long t1 = System.nanoTime();
-                s.reset();
-                long t2 = System.nanoTime();
-                s.generate(prompt, o, t -> {});
-                long t3 = System.nanoTime();
-                if (r >= 0) { c[r] = (t1 - t0) / 1e6; j[r] = (t3 - t2) / 1e6; }
+            for (int r = -WARMUP; r < reps; r++) {
+                // the order alternates (C first, then Java first): the second run of a pair is measurably
+                // faster on this machine, which would otherwise count as Java overhead or gain
+                double tc = 0, tj = 0;
+                for (int k = 0; k < 2; k++) {
+                    if ((r + k) % 2 == 0) tc = timeNative(s, prompt, o);
+                    else tj = timeJava(s, prompt, o);
+                }
+                if (r >= 0) { c[r] = tc; j[r] = tj; }
             }
             Arrays.sort(c); Arrays.sort(j);
             System.out.printf("threads %d: C loop median %.2f ms, Java loop median %.2f ms per 16+64 tokens -> %+.2f%% (%.1f us/token)%n",
