@@ -1,5 +1,6 @@
 /* Causal attention with grouped KV heads: query head h reads KV head h / (n_head / n_kv).
- * Scores are scaled by 1/sqrt(hd) and soft-maxed in f32; work is split over (token, head). */
+ * Scores are scaled by 1/sqrt(hd) and soft-maxed in f32; work is split over (token, KV head, run of
+ * query heads) for the f16 cache, over (token, head) for the f32 one. */
 #include <math.h>
 #include <string.h>
 
@@ -19,12 +20,16 @@ void mllm_op_attention(const mllm_node *n, const mllm_exec *ex, int ith, int nth
     float *s = ex->att_scratch + (size_t)ith * (size_t)kv->n_ctx;
     const int f16 = kv->type == MLLM_KV_F16;
     int64_t b, e;
-    if (f16) { /* work items: (token, KV head, run of up to GQA_RUN query heads) */
-        const int64_t per_g = (group + GQA_RUN - 1) / GQA_RUN;
+    if (f16) { /* work items: (token, KV head, run of query heads); rows of one layer are contiguous,
+                * key j at k0 + j * row */
+        /* runs of up to GQA_RUN heads share each key and value conversion; single heads when that
+         * would leave too few items to keep every thread busy (decode) */
+        int64_t run = GQA_RUN, per_g = (group + GQA_RUN - 1) / GQA_RUN;
+        if (q->ne[1] * n_kv * per_g < 4 * (int64_t)nth) run = 1, per_g = group;
         mllm_split(q->ne[1] * n_kv * per_g, ith, nth, &b, &e);
         for (int64_t u = b; u < e; u++) {
-            const int64_t t = u / (n_kv * per_g), g = u / per_g % n_kv, h0 = g * group + u % per_g * GQA_RUN;
-            const int nq = (int)(group - u % per_g * GQA_RUN < GQA_RUN ? group - u % per_g * GQA_RUN : GQA_RUN);
+            const int64_t t = u / (n_kv * per_g), g = u / per_g % n_kv, h0 = g * group + u % per_g * run;
+            const int nq = (int)(group - u % per_g * run < run ? group - u % per_g * run : run);
             const int32_t n_keys = ex->n_past + (int32_t)t + 1;
             const float *qh = (const float *)mllm_tensor_row(q, t) + h0 * hd;
             float *o = (float *)mllm_tensor_row(out, t) + h0 * hd;
@@ -36,23 +41,16 @@ void mllm_op_attention(const mllm_node *n, const mllm_exec *ex, int ith, int nth
         }
         return;
     }
-    mllm_split(q->ne[1] * n_head, ith, nth, &b, &e);
+    mllm_split(q->ne[1] * n_head, ith, nth, &b, &e); /* f32 cache: head by head */
     for (int64_t u = b; u < e; u++) {
         const int64_t t = u / n_head, h = u % n_head, g = h / group;
         const int32_t n_keys = ex->n_past + (int32_t)t + 1; /* causal: positions 0..pos */
         const float *qh = (const float *)mllm_tensor_row(q, t) + h * hd;
         float *o = (float *)mllm_tensor_row(out, t) + h * hd;
-        if (f16) { /* rows of one layer are contiguous: key j at k0 + j * row */
-            const uint16_t *k0 = (const uint16_t *)mllm_kv_k_row(kv, n->layer, 0) + g * hd;
-            const uint16_t *v0 = (const uint16_t *)mllm_kv_v_row(kv, n->layer, 0) + g * hd;
-            mllm_attn_head_f16(qh, k0, v0, (size_t)kv->row, n_keys, hd, scale, s, o);
-            continue;
-        }
         float mx = -INFINITY;
         for (int32_t j = 0; j < n_keys; j++) {
             const void *kr = mllm_kv_k_row(kv, n->layer, j);
-            float d = f16 ? mllm_vec_dot_f16_f32((const uint16_t *)kr + g * hd, qh, hd)
-                          : mllm_vec_dot_f32((const float *)kr + g * hd, qh, hd);
+            float d = mllm_vec_dot_f32((const float *)kr + g * hd, qh, hd);
             s[j] = d * scale;
             if (s[j] > mx) mx = s[j];
         }
@@ -64,8 +62,7 @@ void mllm_op_attention(const mllm_node *n, const mllm_exec *ex, int ith, int nth
         memset(o, 0, (size_t)hd * sizeof(float));
         for (int32_t j = 0; j < n_keys; j++) {
             const void *vr = mllm_kv_v_row(kv, n->layer, j);
-            if (f16) mllm_vec_axpy_f16(o, (const uint16_t *)vr + g * hd, s[j], hd);
-            else mllm_vec_axpy_f32(o, (const float *)vr + g * hd, s[j], hd);
+            mllm_vec_axpy_f32(o, (const float *)vr + g * hd, s[j], hd);
         }
         const float inv = 1.0f / sum;
         for (int32_t i = 0; i < hd; i++) o[i] *= inv;
