@@ -582,54 +582,7 @@ MLLM_INLINE __m128 hsum4_512(__m512 a0, __m512 a1, __m512 a2, __m512 a3) {
     return _mm512_castps512_ps128(_mm512_permutexvar_ps(_mm512_setr_epi32(0, 4, 8, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0), u));
 }
 
-/* Attention for head sizes that are multiples of 16 up to 128: q and the output accumulator
- * stay in registers, keys are scored four at a time, the softmax runs 16 scores per step. */
-#define ATT_MAX_V 8
-static void attn_f16(const float *q, const uint16_t *k, const uint16_t *v, size_t stride, int32_t n, int32_t hd,
-                     float scale, float *s, float *out) {
-    const int nv = hd / 16;
-    __m512 qv[ATT_MAX_V], o[ATT_MAX_V];
-    for (int i = 0; i < nv; i++) {
-        qv[i] = _mm512_loadu_ps(q + 16 * i);
-        o[i] = _mm512_setzero_ps();
-    }
-    int32_t j = 0;
-    const __m128 sc4 = _mm_set1_ps(scale);
-    for (; j + 4 <= n; j += 4) {
-        const uint16_t *kr = k + (size_t)j * stride;
-        __m512 a0 = _mm512_setzero_ps(), a1 = _mm512_setzero_ps(), a2 = _mm512_setzero_ps(), a3 = _mm512_setzero_ps();
-        for (int i = 0; i < nv; i++) {
-            a0 = _mm512_fmadd_ps(ld16_f16(kr, 16 * i, 0xffff), qv[i], a0);
-            a1 = _mm512_fmadd_ps(ld16_f16(kr + stride, 16 * i, 0xffff), qv[i], a1);
-            a2 = _mm512_fmadd_ps(ld16_f16(kr + 2 * stride, 16 * i, 0xffff), qv[i], a2);
-            a3 = _mm512_fmadd_ps(ld16_f16(kr + 3 * stride, 16 * i, 0xffff), qv[i], a3);
-        }
-        _mm_storeu_ps(s + j, _mm_mul_ps(hsum4_512(a0, a1, a2, a3), sc4));
-    }
-    for (; j < n; j++) {
-        const uint16_t *kr = k + (size_t)j * stride;
-        __m512 a0 = _mm512_setzero_ps();
-        for (int i = 0; i < nv; i++) a0 = _mm512_fmadd_ps(ld16_f16(kr, 16 * i, 0xffff), qv[i], a0);
-        s[j] = hsum512(a0) * scale;
-    }
-    __m512 mx = _mm512_set1_ps(-INFINITY);
-    for (j = 0; j < n; j += 16) mx = _mm512_mask_max_ps(mx, tail_mask(n - j), mx, _mm512_maskz_loadu_ps(tail_mask(n - j), s + j));
-    const __m512 m = _mm512_set1_ps(_mm512_reduce_max_ps(mx));
-    __m512 sum = _mm512_setzero_ps();
-    for (j = 0; j < n; j += 16) {
-        const __mmask16 tm = tail_mask(n - j);
-        __m512 e = exp512(_mm512_sub_ps(_mm512_maskz_loadu_ps(tm, s + j), m));
-        _mm512_mask_storeu_ps(s + j, tm, e);
-        sum = _mm512_add_ps(sum, _mm512_maskz_mov_ps(tm, e));
-    }
-    for (j = 0; j < n; j++) {
-        const uint16_t *vr = v + (size_t)j * stride;
-        __m512 p = _mm512_set1_ps(s[j]);
-        for (int i = 0; i < nv; i++) o[i] = _mm512_fmadd_ps(p, ld16_f16(vr, 16 * i, 0xffff), o[i]);
-    }
-    const __m512 inv = _mm512_set1_ps(1.0f / _mm512_reduce_add_ps(sum));
-    for (int i = 0; i < nv; i++) _mm512_storeu_ps(out + 16 * i, _mm512_mul_ps(o[i], inv));
-}
+#define ATT_MAX_V 8 /* head sizes up to 128 keep q and the output in registers */
 
 /* Attention for nq <= ATT_GQA_MAX query heads that read the same KV head (grouped-query attention):
  * every key and value row is converted once for all of them. Keys go in blocks of ATT_BLOCK with
@@ -721,13 +674,11 @@ static int attn_f16_gqa(const float *q, int nq, const uint16_t *k, const uint16_
     return 1;
 }
 
-/* other head sizes: the same steps with the vector helpers */
+/* One head: the grouped kernel with one query head; other head sizes take the same steps with the
+ * vector helpers. */
 static void attn_f16_any(const float *q, const uint16_t *k, const uint16_t *v, size_t stride, int32_t n, int32_t hd,
                          float scale, float *s, float *out) {
-    if (hd % 16 == 0 && hd <= 16 * ATT_MAX_V) {
-        attn_f16(q, k, v, stride, n, hd, scale, s, out);
-        return;
-    }
+    if (attn_f16_gqa(q, 1, k, v, stride, n, hd, scale, out)) return;
     float mx = -INFINITY, sum = 0.0f;
     for (int32_t j = 0; j < n; j++) {
         s[j] = vec_dot_f16_f32(k + (size_t)j * stride, q, hd) * scale;
