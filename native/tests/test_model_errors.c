@@ -5,7 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "api/errors.h"
+#include "core/errors.h"
 #include "graph/backend.h"
 #include "mobilellm.h"
 #include "util/test_check.h"

@@ -11,8 +11,8 @@
 #include "cpu/matmul.h"
 #include "cpu/threadpool.h"
 #include "graph/graph.h"
-#include "model/kv_cache.h"
-#include "ops/ops.h"
+#include "graph/kv_cache.h"
+#include "backends/cpu/ops.h"
 #include "quant/quant.h"
 #include "util/test_check.h"
 

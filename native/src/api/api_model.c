@@ -5,7 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "api/errors.h"
+#include "core/errors.h"
 #include "gguf/gguf.h"
 #include "graph/backend.h"
 #include "model/model.h"

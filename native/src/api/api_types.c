@@ -3,7 +3,7 @@
 
 #include <math.h>
 
-#include "api/errors.h"
+#include "core/errors.h"
 #include "cpu/cpu_features.h"
 #include "quant/quant.h"
 

@@ -10,7 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "api/errors.h"
+#include "core/errors.h"
 
 static mllm_status read_all(int fd, const char *path, uint8_t *buf, size_t size) {
     size_t done = 0;

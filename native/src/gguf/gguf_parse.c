@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "api/errors.h"
+#include "core/errors.h"
 #include "gguf/gguf.h"
 #include "quant/quant.h"
 

@@ -6,7 +6,7 @@
 
 #include <stdint.h>
 
-#include "graph/tensor.h"
+#include "core/tensor.h"
 
 struct mllm_kv_cache;
 struct mllm_threadpool;

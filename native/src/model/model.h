@@ -5,7 +5,7 @@
 
 #include <stdint.h>
 
-#include "graph/tensor.h"
+#include "core/tensor.h"
 #include "mobilellm.h"
 
 struct mllm_vocab;

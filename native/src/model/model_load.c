@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "api/errors.h"
+#include "core/errors.h"
 #include "cpu/matmul.h"
 #include "gguf/gguf.h"
 #include "model/model.h"

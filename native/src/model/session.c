@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "api/errors.h"
+#include "core/errors.h"
 #include "cpu/matmul.h"
 
 static size_t max_wsize(const mllm_model *m, int64_t nb) {

@@ -7,7 +7,7 @@
 
 #include "graph/backend.h"
 #include "graph/graph.h"
-#include "model/kv_cache.h"
+#include "graph/kv_cache.h"
 #include "model/model.h"
 
 #define MLLM_GRAPH_CACHE 8

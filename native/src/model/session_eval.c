@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "api/errors.h"
+#include "core/errors.h"
 #include "model/session.h"
 
 /* Fails up front (nothing evaluated) when the tokens cannot fit without a context shift. */

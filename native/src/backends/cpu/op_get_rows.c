@@ -3,7 +3,7 @@
 
 #include "cpu/panel.h"
 #include "mobilellm.h"
-#include "ops/ops.h"
+#include "backends/cpu/ops.h"
 #include "quant/quant.h"
 
 /* A row of a panel-packed matrix (the tied output head), copied out a few blocks at a time. */

@@ -11,8 +11,8 @@
 
 #include "cpu/matmul.h"
 #include "cpu/threadpool.h"
-#include "model/kv_cache.h"
-#include "ops/ops.h"
+#include "graph/kv_cache.h"
+#include "backends/cpu/ops.h"
 
 #define ROW_ALIGN 16 /* row chunks start on multiples of this many rows (kernel-friendly, and even
                       * so RoPE pairs stay together) */

@@ -1,11 +1,11 @@
 /* KV cache storage and the context-shift re-rotation. */
-#include "model/kv_cache.h"
+#include "graph/kv_cache.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "api/errors.h"
+#include "core/errors.h"
 #include "quant/quant.h"
 
 mllm_status mllm_kv_cache_create(int32_t type, int32_t n_layer, int32_t n_ctx, int32_t n_head_kv, int32_t head_dim,

@@ -1,5 +1,5 @@
 /* Error state and version queries of the public API. */
-#include "api/errors.h"
+#include "core/errors.h"
 
 #include <stdarg.h>
 #include <stdio.h>

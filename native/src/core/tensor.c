@@ -1,5 +1,5 @@
 /* Tensor views. */
-#include "graph/tensor.h"
+#include "core/tensor.h"
 
 #include "quant/quant.h"
 

@@ -1,5 +1,5 @@
 /* Op table. */
-#include "ops/ops.h"
+#include "backends/cpu/ops.h"
 
 typedef void (*op_fn)(const mllm_node *, const mllm_exec *, int, int);
 

@@ -8,7 +8,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "api/errors.h"
+#include "core/errors.h"
 #include "cpu/cpu_features.h"
 #include "cpu/kernels.h"
 #include "cpu/panel.h"

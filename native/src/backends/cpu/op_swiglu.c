@@ -1,7 +1,7 @@
 /* SwiGLU activation: gate = silu(gate) * up, in place. */
 #include "cpu/matmul.h"
 
-#include "ops/ops.h"
+#include "backends/cpu/ops.h"
 
 void mllm_op_swiglu(const mllm_node *n, const mllm_exec *ex, int ith, int nth) {
     mllm_tensor *g = n->dst[0];

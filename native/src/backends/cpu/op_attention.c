@@ -5,8 +5,8 @@
 #include <string.h>
 
 #include "cpu/matmul.h"
-#include "model/kv_cache.h"
-#include "ops/ops.h"
+#include "graph/kv_cache.h"
+#include "backends/cpu/ops.h"
 
 #define GQA_RUN 4 /* query heads per work item (the kernels' limit) */
 

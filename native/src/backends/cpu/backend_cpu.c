@@ -3,10 +3,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "api/errors.h"
+#include "core/errors.h"
 #include "cpu/threadpool.h"
 #include "graph/backend.h"
-#include "ops/ops.h"
+#include "backends/cpu/ops.h"
 
 typedef struct cpu_run {
     const mllm_graph *g;

@@ -3,8 +3,8 @@
 #include <string.h>
 
 #include "cpu/matmul.h"
-#include "model/kv_cache.h"
-#include "ops/ops.h"
+#include "graph/kv_cache.h"
+#include "backends/cpu/ops.h"
 
 void mllm_op_rope_store(const mllm_node *n, const mllm_exec *ex, int ith, int nth) {
     mllm_tensor *q = (mllm_tensor *)n->src[0];

@@ -26,7 +26,7 @@
  * counted, see mllm_vk_validation_errors); MLLM_VULKAN_VERBOSE=1 prints the device and its
  * features; MLLM_VULKAN_PROFILE=1 times every barrier-separated stage on the GPU (timestamp
  * queries) and prints the sums per stage kind when the backend is freed. */
-#include "api/errors.h"
+#include "core/errors.h"
 #include "graph/backend.h"
 
 #ifndef MLLM_HAVE_VULKAN
@@ -56,10 +56,10 @@ int mllm_vulkan_built(void) { return 0; }
 #include <sys/mman.h>
 #include <time.h>
 
-#include "model/kv_cache.h"
+#include "graph/kv_cache.h"
 #include "model/model.h"
 #include "quant/quant.h"
-#include "vulkan/vk_shaders.h"
+#include "backends/vulkan/vk_shaders.h"
 
 /* ---- loader ---------------------------------------------------------------------------- */
 

@@ -3,7 +3,7 @@
 #include <math.h>
 
 #include "cpu/matmul.h"
-#include "ops/ops.h"
+#include "backends/cpu/ops.h"
 
 void mllm_op_rms_norm(const mllm_node *n, const mllm_exec *ex, int ith, int nth) {
     mllm_tensor *x = (mllm_tensor *)n->src[0];
