@@ -1,7 +1,7 @@
 /* Tensor views. */
 #include "core/tensor.h"
 
-#include "quant/quant.h"
+#include "core/types.h"
 
 int mllm_tensor_init(mllm_tensor *t, int32_t type, const int64_t ne[4], void *data) {
     const mllm_type_traits *tr = mllm_type_traits_of(type);

@@ -1,6 +1,6 @@
 /* Table of every ggml type number we know: sizes for all (so files with other types can be
  * measured and rejected by name), kernels only for the `supported` ones. */
-#include "quant/quant.h"
+#include "core/types.h"
 
 #define T(id, nm, bs, bb, sup, ref, vdt) [id] = { nm, bs, bb, sup, ref, vdt }
 

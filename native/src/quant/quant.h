@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/types.h"
 #include "mobilellm.h"
 
 #define QK8_0 32
@@ -57,26 +58,17 @@ mllm_fp16 mllm_fp32_to_fp16(float f); /* round to nearest even, like ggml/F16C *
 float mllm_bf16_to_fp32(mllm_bf16 h);
 mllm_bf16 mllm_fp32_to_bf16(float f); /* round to nearest even, NaN kept quiet */
 
-typedef struct mllm_type_traits {
-    const char *name;
-    int64_t block_size;  /* elements per block */
-    size_t block_bytes;  /* bytes per block */
-    int supported;       /* engine has matmul + (de)quantize for it */
-    int has_ref;         /* scalar (de)quantizers exist (true for supported types and q8_1) */
-    /* type the activations are converted to before a dot product with this weight type */
-    int32_t vec_dot_type;
-} mllm_type_traits;
-
-/* NULL for unknown types. */
-const mllm_type_traits *mllm_type_traits_of(int32_t type);
-/* Bytes of a row of n elements; 0 if the type is unknown or n is not a multiple of its block. */
-size_t mllm_type_row_bytes(int32_t type, int64_t n);
-
 /* Scalar reference (de)quantizers: the oracle for every SIMD kernel. n % block_size == 0. */
 void mllm_quantize_row_ref(int32_t type, const float *x, void *y, int64_t n);
 void mllm_dequantize_row_ref(int32_t type, const void *x, float *y, int64_t n);
 /* Scalar reference dot product of one weight row (type wt) with one activation row already in
  * traits(wt)->vec_dot_type. n elements. */
 float mllm_vec_dot_ref(int32_t wt, const void *w_row, const void *x_row, int64_t n);
+
+/* The reference (de)quantizers behind mllm_quantize_row / mllm_dequantize_row: arguments checked
+ * first (unknown type, NULL buffers, n not a multiple of the block, non-finite values for block
+ * types), with the error message set (convert_row.c). */
+mllm_status mllm_quantize_row_checked(int32_t type, const float *src, void *dst, int64_t n);
+mllm_status mllm_dequantize_row_checked(int32_t type, const void *src, float *dst, int64_t n);
 
 #endif
