@@ -6,7 +6,7 @@
 #include <unistd.h>
 
 #include "core/errors.h"
-#include "graph/backend.h"
+#include "backends/vulkan/backend_vulkan.h"
 #include "mobilellm.h"
 #include "util/test_check.h"
 #include "util/tiny_model.h"

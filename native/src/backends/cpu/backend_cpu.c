@@ -1,29 +1,38 @@
 /* CPU backend: the whole graph runs inside one mllm_threadpool_run; threads meet at a barrier
  * between nodes, so a token costs one wake-up plus a barrier per node. */
+#include "backends/cpu/backend_cpu.h"
+
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/errors.h"
-#include "cpu/threadpool.h"
-#include "graph/backend.h"
 #include "backends/cpu/ops.h"
+#include "core/errors.h"
+#include "cpu/cpu_features.h"
+#include "cpu/threadpool.h"
 
-typedef struct cpu_run {
+typedef struct cpu_device {
+    const mllm_kernels *kernels; /* the level in use when the model was loaded */
+    void *packed;                /* the weights repacked into panels, or NULL */
+} cpu_device;
+
+typedef struct cpu_graph_run {
     const mllm_graph *g;
-    const mllm_exec *ex;
-} cpu_run;
+    mllm_cpu_run run;
+} cpu_graph_run;
 
 static void run_graph(void *ctx, int ith, int nth) {
-    const cpu_run *r = ctx;
+    const cpu_graph_run *r = ctx;
+    int first = 1;
     for (int32_t i = 0; i < r->g->n_nodes; i++) {
-        if (i > 0) mllm_threadpool_barrier(r->ex->pool);
-        mllm_op_run(&r->g->nodes[i], r->ex, ith, nth);
+        const mllm_node *n = &r->g->nodes[i];
+        if (n->fused.done_by) continue;
+        if (!first) mllm_threadpool_barrier(r->run.pool);
+        first = 0;
+        mllm_op_run(n, &r->run, ith, nth);
     }
 }
 
-static mllm_status cpu_upload(mllm_exec_backend *be, const mllm_tensor *const *weights, int n) { return MLLM_OK; }
-
-static mllm_status cpu_alloc(mllm_exec_backend *be, size_t bytes, void **out) {
+static mllm_status cpu_alloc(mllm_runner *r, size_t bytes, void **out) {
     /* 64-byte alignment for SIMD loads; aligned_alloc needs a multiple of the alignment. */
     size_t sz = (bytes + 63) & ~(size_t)63;
     /* Not cleared: pages are touched only where activations are written (large logits buffers
@@ -34,16 +43,16 @@ static mllm_status cpu_alloc(mllm_exec_backend *be, size_t bytes, void **out) {
     return MLLM_OK;
 }
 
-static void cpu_free_buffer(mllm_exec_backend *be, void *buf) { free(buf); }
+static void cpu_free_buffer(mllm_runner *r, void *buf) { free(buf); }
 
-static mllm_status cpu_compute(mllm_exec_backend *be, const mllm_graph *g, mllm_exec *ex) {
-    ex->pool = be->impl;
-    cpu_run r = {g, ex};
-    mllm_threadpool_run(be->impl, run_graph, &r);
+static mllm_status cpu_compute(mllm_runner *r, const mllm_graph *g, const mllm_exec *ex) {
+    const cpu_device *dev = r->device->impl;
+    cpu_graph_run run = {g, {ex, dev->kernels, r->impl}};
+    mllm_threadpool_run(r->impl, run_graph, &run);
     return MLLM_OK;
 }
 
-static mllm_status cpu_read_output(mllm_exec_backend *be, const mllm_tensor *t, int64_t row0, int64_t n_rows, float *dst) {
+static mllm_status cpu_read_output(mllm_runner *r, const mllm_tensor *t, int64_t row0, int64_t n_rows, float *dst) {
     if (row0 < 0 || n_rows < 0 || row0 + n_rows > t->ne[1]) {
         return mllm_fail(MLLM_ERR_INVALID_ARGUMENT, "read_output: rows [%lld, %lld) outside the tensor's %lld rows",
                          (long long)row0, (long long)(row0 + n_rows), (long long)t->ne[1]);
@@ -52,39 +61,71 @@ static mllm_status cpu_read_output(mllm_exec_backend *be, const mllm_tensor *t, 
     return MLLM_OK;
 }
 
-static void cpu_free(mllm_exec_backend *be) {
-    if (!be) return;
-    mllm_threadpool_free(be->impl);
-    free(be);
+static void cpu_runner_free(mllm_runner *r) {
+    if (!r) return;
+    mllm_threadpool_free(r->impl);
+    free(r);
 }
 
-static const mllm_backend_iface cpu_iface = {
-    "cpu", cpu_upload, cpu_alloc, cpu_free_buffer, cpu_compute, cpu_read_output, cpu_free, NULL,
+static const mllm_runner_iface cpu_runner_iface = {
+    .alloc = cpu_alloc,
+    .free_buffer = cpu_free_buffer,
+    .compute = cpu_compute,
+    .read_output = cpu_read_output,
+    .kv_shift = NULL, /* the KV cache is host memory: the session shifts it */
+    .free = cpu_runner_free,
 };
 
-mllm_exec_backend *mllm_backend_cpu_create(int n_threads) {
-    mllm_exec_backend *be = calloc(1, sizeof *be);
-    if (!be) {
-        mllm_set_error("out of memory creating the CPU backend");
-        return NULL;
+static mllm_status cpu_runner_create(mllm_device *dev, int n_threads, mllm_runner **out) {
+    *out = NULL;
+    mllm_runner *r = calloc(1, sizeof *r);
+    if (!r) return mllm_fail(MLLM_ERR_OUT_OF_MEMORY, "out of memory creating the CPU backend");
+    r->impl = mllm_threadpool_create(n_threads);
+    if (!r->impl) {
+        free(r);
+        return mllm_fail(MLLM_ERR_OUT_OF_MEMORY, "cannot create a thread pool of %d threads", n_threads);
     }
-    be->impl = mllm_threadpool_create(n_threads);
-    if (!be->impl) {
-        free(be);
-        mllm_set_error("cannot create a thread pool of %d threads", n_threads);
-        return NULL;
-    }
-    be->iface = &cpu_iface;
-    be->n_threads = n_threads;
-    return be;
+    r->iface = &cpu_runner_iface;
+    r->device = dev;
+    *out = r;
+    return MLLM_OK;
 }
 
-mllm_status mllm_backend_create(int32_t kind, int n_threads, mllm_exec_backend **out) {
+static mllm_status cpu_take_model(mllm_device *d, const mllm_model_desc *m) {
+    cpu_device *dev = d->impl;
+    return mllm_cpu_repack(dev->kernels, m, &dev->packed);
+}
+
+static void cpu_device_free(mllm_device *d) {
+    if (!d) return;
+    cpu_device *dev = d->impl;
+    free(dev->packed);
+    free(dev);
+    free(d);
+}
+
+static const mllm_device_iface cpu_device_iface = {
+    .name = "cpu",
+    .take_model = cpu_take_model,
+    .runner_create = cpu_runner_create,
+    .free = cpu_device_free,
+};
+
+mllm_status mllm_cpu_device_create(mllm_device **out) {
     *out = NULL;
-    if (kind == MLLM_BACKEND_VULKAN) return mllm_fail(MLLM_ERR_BACKEND, "Vulkan backend not built");
-    if (kind != MLLM_BACKEND_CPU && kind != MLLM_BACKEND_AUTO) {
-        return mllm_fail(MLLM_ERR_INVALID_ARGUMENT, "unknown backend %d", kind);
+    mllm_device *d = calloc(1, sizeof *d);
+    cpu_device *dev = calloc(1, sizeof *dev);
+    if (!d || !dev) {
+        free(d);
+        free(dev);
+        return mllm_fail(MLLM_ERR_OUT_OF_MEMORY, "out of memory creating the CPU backend");
     }
-    *out = mllm_backend_cpu_create(n_threads);
-    return *out ? MLLM_OK : MLLM_ERR_OUT_OF_MEMORY;
+    dev->kernels = mllm_kernels_for(mllm_cpu_current());
+    d->iface = &cpu_device_iface;
+    d->impl = dev;
+    /* op_matmul.c runs every fusion, for batches of any size */
+    d->fusions = (mllm_fusion_caps){.kinds = MLLM_FUSE_PRE_NORM | MLLM_FUSE_ADD_RESIDUAL | MLLM_FUSE_ROPE_STORE |
+                                             MLLM_FUSE_SWIGLU_AFTER};
+    *out = d;
+    return MLLM_OK;
 }

@@ -4,13 +4,14 @@
 #include <math.h>
 #include <string.h>
 
-#include "cpu/matmul.h"
-#include "graph/kv_cache.h"
 #include "backends/cpu/ops.h"
+#include "graph/kv_cache.h"
 
 #define GQA_RUN 4 /* query heads per work item (the kernels' limit) */
 
-void mllm_op_attention(const mllm_node *n, const mllm_exec *ex, int ith, int nth) {
+void mllm_op_attention(const mllm_node *n, const mllm_cpu_run *run, int ith, int nth) {
+    const mllm_exec *ex = run->ex;
+    const mllm_kernels *K = run->kernels;
     const mllm_tensor *q = n->src[0];
     mllm_tensor *out = n->dst[0];
     const mllm_kv_cache *kv = ex->kv;
@@ -35,9 +36,8 @@ void mllm_op_attention(const mllm_node *n, const mllm_exec *ex, int ith, int nth
             float *o = (float *)mllm_tensor_row(out, t) + h0 * hd;
             const uint16_t *k0 = (const uint16_t *)mllm_kv_k_row(kv, n->layer, 0) + g * hd;
             const uint16_t *v0 = (const uint16_t *)mllm_kv_v_row(kv, n->layer, 0) + g * hd;
-            if (mllm_attn_heads_f16(qh, nq, k0, v0, (size_t)kv->row, n_keys, hd, scale, o)) continue;
-            for (int i = 0; i < nq; i++)
-                mllm_attn_head_f16(qh + i * hd, k0, v0, (size_t)kv->row, n_keys, hd, scale, s, o + i * hd);
+            if (K->attn_f16_gqa && K->attn_f16_gqa(qh, nq, k0, v0, (size_t)kv->row, n_keys, hd, scale, o)) continue;
+            for (int i = 0; i < nq; i++) K->attn_f16(qh + i * hd, k0, v0, (size_t)kv->row, n_keys, hd, scale, s, o + i * hd);
         }
         return;
     }
@@ -50,7 +50,7 @@ void mllm_op_attention(const mllm_node *n, const mllm_exec *ex, int ith, int nth
         float mx = -INFINITY;
         for (int32_t j = 0; j < n_keys; j++) {
             const void *kr = mllm_kv_k_row(kv, n->layer, j);
-            float d = mllm_vec_dot_f32((const float *)kr + g * hd, qh, hd);
+            float d = K->vec_dot_f32((const float *)kr + g * hd, qh, hd);
             s[j] = d * scale;
             if (s[j] > mx) mx = s[j];
         }
@@ -62,7 +62,7 @@ void mllm_op_attention(const mllm_node *n, const mllm_exec *ex, int ith, int nth
         memset(o, 0, (size_t)hd * sizeof(float));
         for (int32_t j = 0; j < n_keys; j++) {
             const void *vr = mllm_kv_v_row(kv, n->layer, j);
-            mllm_vec_axpy_f32(o, (const float *)vr + g * hd, s[j], hd);
+            K->axpy_f32(o, (const float *)vr + g * hd, s[j], hd);
         }
         const float inv = 1.0f / sum;
         for (int32_t i = 0; i < hd; i++) o[i] *= inv;

@@ -1,7 +1,7 @@
 /* Op table. */
 #include "backends/cpu/ops.h"
 
-typedef void (*op_fn)(const mllm_node *, const mllm_exec *, int, int);
+typedef void (*op_fn)(const mllm_node *, const mllm_cpu_run *, int, int);
 
 static const op_fn k_ops[MLLM_OP_COUNT] = {
     [MLLM_OP_GET_ROWS] = mllm_op_get_rows,
@@ -12,4 +12,4 @@ static const op_fn k_ops[MLLM_OP_COUNT] = {
     [MLLM_OP_SWIGLU] = mllm_op_swiglu,
 };
 
-void mllm_op_run(const mllm_node *n, const mllm_exec *ex, int ith, int nth) { k_ops[n->op](n, ex, ith, nth); }
+void mllm_op_run(const mllm_node *n, const mllm_cpu_run *run, int ith, int nth) { k_ops[n->op](n, run, ith, nth); }

@@ -1,9 +1,9 @@
 /* Embedding lookup: one (dequantized) row of the embedding matrix per token. */
 #include <string.h>
 
+#include "backends/cpu/ops.h"
 #include "cpu/panel.h"
 #include "mobilellm.h"
-#include "backends/cpu/ops.h"
 #include "quant/quant.h"
 
 /* A row of a panel-packed matrix (the tied output head), copied out a few blocks at a time. */
@@ -14,11 +14,12 @@ static void packed_row(const mllm_tensor *w, int64_t r, float *out) {
     for (int64_t b0 = 0; b0 < w->ne[0] / 32; b0 += SEG) {
         int64_t b1 = b0 + SEG < w->ne[0] / 32 ? b0 + SEG : w->ne[0] / 32;
         for (int64_t b = b0; b < b1; b++) mllm_panel_block(w->type, w->data, w->ne[0], r, b, seg + (size_t)(b - b0) * bb);
-        mllm_dequantize_row(w->type, seg, out + b0 * 32, (b1 - b0) * 32);
+        mllm_dequantize_row_ref(w->type, seg, out + b0 * 32, (b1 - b0) * 32);
     }
 }
 
-void mllm_op_get_rows(const mllm_node *n, const mllm_exec *ex, int ith, int nth) {
+void mllm_op_get_rows(const mllm_node *n, const mllm_cpu_run *run, int ith, int nth) {
+    const mllm_exec *ex = run->ex;
     const mllm_tensor *w = n->src[0];
     mllm_tensor *dst = n->dst[0];
     int64_t b, e;
@@ -31,6 +32,6 @@ void mllm_op_get_rows(const mllm_node *n, const mllm_exec *ex, int ith, int nth)
         }
         const void *row = mllm_tensor_row(w, ex->tokens[i]);
         if (w->type == MLLM_TYPE_F32) memcpy(out, row, (size_t)w->ne[0] * sizeof(float));
-        else mllm_dequantize_row(w->type, row, out, w->ne[0]);
+        else mllm_dequantize_row_ref(w->type, row, out, w->ne[0]);
     }
 }

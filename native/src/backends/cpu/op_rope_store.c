@@ -2,11 +2,11 @@
  * to the KV cache rows of their positions. Split over tokens. */
 #include <string.h>
 
-#include "cpu/matmul.h"
-#include "graph/kv_cache.h"
 #include "backends/cpu/ops.h"
+#include "graph/kv_cache.h"
 
-void mllm_op_rope_store(const mllm_node *n, const mllm_exec *ex, int ith, int nth) {
+void mllm_op_rope_store(const mllm_node *n, const mllm_cpu_run *run, int ith, int nth) {
+    const mllm_exec *ex = run->ex;
     mllm_tensor *q = (mllm_tensor *)n->src[0];
     mllm_tensor *k = (mllm_tensor *)n->src[1];
     const mllm_tensor *v = n->src[2];
@@ -24,8 +24,8 @@ void mllm_op_rope_store(const mllm_node *n, const mllm_exec *ex, int ith, int nt
         for (int64_t h = 0; h < n_kv; h++) mllm_rope_head(kr + h * hd, cs, sn, half);
         void *kd = mllm_kv_k_row(kv, n->layer, pos), *vd = mllm_kv_v_row(kv, n->layer, pos);
         if (kv->type == MLLM_KV_F16) {
-            mllm_vec_f32_to_f16(kd, kr, kv->row);
-            mllm_vec_f32_to_f16(vd, vr, kv->row);
+            run->kernels->f32_to_f16(kd, kr, kv->row);
+            run->kernels->f32_to_f16(vd, vr, kv->row);
         } else {
             memcpy(kd, kr, kv->row_bytes);
             memcpy(vd, vr, kv->row_bytes);

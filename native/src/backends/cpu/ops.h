@@ -1,21 +1,31 @@
 /* CPU implementations of graph nodes. Every op is called on all nth threads with the same node
- * and does its ith share; ops that need an internal barrier use ex->pool. */
+ * and does its ith share; ops that need an internal barrier use run->pool. A node the fusion
+ * planner marked (mllm_node.fused) does the work of the nodes it absorbed. */
 #ifndef MLLM_OPS_H
 #define MLLM_OPS_H
 
 #include <stdint.h>
 
+#include "cpu/kernels.h"
+#include "cpu/threadpool.h"
 #include "graph/graph.h"
 
-void mllm_op_get_rows(const mllm_node *n, const mllm_exec *ex, int ith, int nth);
-void mllm_op_rms_norm(const mllm_node *n, const mllm_exec *ex, int ith, int nth);
-void mllm_op_matmul(const mllm_node *n, const mllm_exec *ex, int ith, int nth);
-void mllm_op_rope_store(const mllm_node *n, const mllm_exec *ex, int ith, int nth);
-void mllm_op_attention(const mllm_node *n, const mllm_exec *ex, int ith, int nth);
-void mllm_op_swiglu(const mllm_node *n, const mllm_exec *ex, int ith, int nth);
+/* What every op gets besides its node. */
+typedef struct mllm_cpu_run {
+    const mllm_exec *ex;
+    const mllm_kernels *kernels; /* the model's kernel level */
+    mllm_threadpool *pool;       /* for barriers inside ops */
+} mllm_cpu_run;
+
+void mllm_op_get_rows(const mllm_node *n, const mllm_cpu_run *run, int ith, int nth);
+void mllm_op_rms_norm(const mllm_node *n, const mllm_cpu_run *run, int ith, int nth);
+void mllm_op_matmul(const mllm_node *n, const mllm_cpu_run *run, int ith, int nth);
+void mllm_op_rope_store(const mllm_node *n, const mllm_cpu_run *run, int ith, int nth);
+void mllm_op_attention(const mllm_node *n, const mllm_cpu_run *run, int ith, int nth);
+void mllm_op_swiglu(const mllm_node *n, const mllm_cpu_run *run, int ith, int nth);
 
 /* Dispatches on n->op. */
-void mllm_op_run(const mllm_node *n, const mllm_exec *ex, int ith, int nth);
+void mllm_op_run(const mllm_node *n, const mllm_cpu_run *run, int ith, int nth);
 
 /* Thread ith's share [*begin, *end) of n items split evenly. */
 static inline void mllm_split(int64_t n, int ith, int nth, int64_t *begin, int64_t *end) {

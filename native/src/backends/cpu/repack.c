@@ -1,25 +1,23 @@
 /* Load-time repacking of matmul weights into panels (cpu/panel.h) for the CPU backend: one
  * anonymous allocation (huge pages where the kernel gives them) holds every packed matrix; the
  * file's pages of those matrices are released. Only types and shapes whose panel kernel exists at
- * the current kernel level are packed; MOBILELLM_REPACK=0 turns it off (for comparisons). */
+ * the model's kernel level are packed; MOBILELLM_REPACK=0 turns it off (for comparisons). */
 #define _GNU_SOURCE /* madvise */
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "backends/cpu/backend_cpu.h"
 #include "core/errors.h"
-#include "cpu/cpu_features.h"
-#include "cpu/kernels.h"
 #include "cpu/panel.h"
-#include "gguf/gguf.h"
-#include "model/model.h"
 
 #define HUGE_PAGE ((size_t)2 << 20)
 
-static int packable(const mllm_tensor *t) {
-    const mllm_kernels *K = mllm_kernels_for(mllm_cpu_current());
+static int packable(const mllm_kernels *K, const mllm_weight *w) {
+    const mllm_tensor *t = w->tensor;
     const int slot = mllm_kernel_slot(t->type);
+    if (w->use != MLLM_WEIGHT_MATMUL) return 0;
     return t->layout == MLLM_LAYOUT_ROWS && slot >= 0 && K->panel[slot] &&
            mllm_panel_supported(t->type, t->ne[0], t->ne[1]) && t->ne[2] == 1 && t->ne[3] == 1;
 }
@@ -34,52 +32,37 @@ static void release_pages(const void *p, size_t n) {
     if (e > a) madvise((void *)a, e - a, MADV_DONTNEED);
 }
 
-/* The model's matmul weights, each once (a tied output head is the embedding matrix). */
-static int collect(mllm_model *m, mllm_tensor **out) {
-    int n = 0;
-    for (int32_t b = 0; b < m->hp.n_block; b++) {
-        mllm_block *bl = &m->blocks[b];
-        mllm_tensor *w[] = {&bl->wq, &bl->wk, &bl->wv, &bl->wo, &bl->gate, &bl->up, &bl->down};
-        for (size_t i = 0; i < sizeof w / sizeof w[0]; i++) out[n++] = w[i];
-    }
-    out[n++] = &m->output;
-    return n;
-}
-
-mllm_status mllm_model_pack_weights(mllm_model *m) {
+mllm_status mllm_cpu_repack(const mllm_kernels *K, const mllm_model_desc *m, void **packed) {
+    *packed = NULL;
     const char *env = getenv("MOBILELLM_REPACK");
     if (env && strcmp(env, "0") == 0) return MLLM_OK;
-    mllm_tensor **ts = malloc(sizeof *ts * ((size_t)m->hp.n_block * 7 + 1));
-    if (!ts) return mllm_fail(MLLM_ERR_OUT_OF_MEMORY, "out of memory packing weights");
-    const int n = collect(m, ts);
     size_t total = 0;
-    for (int i = 0; i < n; i++)
-        if (packable(ts[i])) total += (tensor_bytes(ts[i]) + 63) & ~(size_t)63;
-    if (total == 0) {
-        free(ts);
-        return MLLM_OK;
-    }
+    for (int i = 0; i < m->n_weights; i++)
+        if (packable(K, &m->weights[i])) total += (tensor_bytes(m->weights[i].tensor) + 63) & ~(size_t)63;
+    if (total == 0) return MLLM_OK;
     const size_t cap = (total + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);
     uint8_t *buf = aligned_alloc(HUGE_PAGE, cap);
-    if (!buf) {
-        free(ts);
-        return mllm_fail(MLLM_ERR_OUT_OF_MEMORY, "cannot allocate %zu bytes for the packed weights", total);
-    }
+    if (!buf) return mllm_fail(MLLM_ERR_OUT_OF_MEMORY, "cannot allocate %zu bytes for the packed weights", total);
     madvise(buf, cap, MADV_HUGEPAGE); /* advice only: fewer TLB misses while streaming weights */
-    const int tied = m->tied;
     size_t off = 0;
-    for (int i = 0; i < n; i++) {
-        mllm_tensor *t = ts[i];
-        if (!packable(t)) continue;
-        const void *src = t->data;
+    for (int i = 0; i < m->n_weights; i++) {
+        mllm_tensor *t = m->weights[i].tensor;
+        if (!packable(K, &m->weights[i])) continue;
+        void *src = t->data;
         mllm_panel_pack(t->type, src, t->ne[0], t->ne[1], buf + off);
-        if (m->file->mapped) release_pages(src, tensor_bytes(t));
+        if (m->in_file_mapping) release_pages(src, tensor_bytes(t));
+        /* tensors sharing the matrix (a tied embedding) read the packed rows too */
+        for (int j = 0; j < m->n_weights; j++) {
+            mllm_tensor *u = m->weights[j].tensor;
+            if (u != t && u->data == src) {
+                u->data = buf + off;
+                u->layout = MLLM_LAYOUT_PANEL16;
+            }
+        }
         t->data = buf + off;
         t->layout = MLLM_LAYOUT_PANEL16;
-        if (tied && t == &m->output) m->tok_embd = *t; /* the embedding lookup reads packed rows */
         off += (tensor_bytes(t) + 63) & ~(size_t)63;
     }
-    free(ts);
-    m->packed = buf;
+    *packed = buf;
     return MLLM_OK;
 }

@@ -11,13 +11,13 @@
  * - One command buffer is recorded per graph (shape) and replayed: the per-step values (n_past,
  *   token ids) are read by the kernels from a small host-visible step buffer, so a decode step is
  *   one vkQueueSubmit and one fence wait.
- * - Decode steps (single-row graphs) fuse where it pays: the matvec kernels stage their input in
+ * - Decode steps (single-row graphs) fuse where it pays (the fusions mllm_vulkan_device_create
+ *   declares, marked on the graph by the fusion planner): the matvec kernels stage their input in
  *   shared memory and apply the preceding RMS norm, SwiGLU or q8_0 activation rounding there, the
  *   q/k/v matvecs apply RoPE and write K/V straight into the cache, the wo/down matvecs add
  *   straight into the residual stream, and attention splits the keys over up to 32 workgroups
- *   per head, merged by the last one to finish: 5 barriers per layer (on an H200 each barrier
- *   stage costs ~5 us however little it computes, so stages, not bytes, set the decode speed of
- *   these thin models).
+ *   per head, merged by the last one to finish: 5 barriers per layer (on an H200 each barrier stage costs ~5 us however little it
+ *   computes, so stages, not bytes, set the decode speed of these thin models).
  * - The session's activation "pointers" are a reserved, inaccessible host address range
  *   (PROT_NONE) that maps 1:1 onto a device buffer: the graph built by model_graph.c is used
  *   unchanged and any accidental host access faults at once.
@@ -26,16 +26,13 @@
  * counted, see mllm_vk_validation_errors); MLLM_VULKAN_VERBOSE=1 prints the device and its
  * features; MLLM_VULKAN_PROFILE=1 times every barrier-separated stage on the GPU (timestamp
  * queries) and prints the sums per stage kind when the backend is freed. */
+#include "backends/vulkan/backend_vulkan.h"
 #include "core/errors.h"
-#include "graph/backend.h"
 
 #ifndef MLLM_HAVE_VULKAN
 
-mllm_status mllm_backend_vulkan_create(int32_t gpu_device, mllm_exec_backend **out) {
+mllm_status mllm_vulkan_device_create(int32_t gpu_device, int gpu_only, mllm_device **out) {
     *out = NULL;
-    return mllm_fail(MLLM_ERR_BACKEND, "Vulkan backend not built (the library was configured without Vulkan headers or glslc)");
-}
-mllm_status mllm_vulkan_check(const mllm_model *m, int32_t gpu_device, int gpu_only) {
     return mllm_fail(MLLM_ERR_BACKEND, "Vulkan backend not built (the library was configured without Vulkan headers or glslc)");
 }
 int mllm_vk_validation_errors(void) { return 0; }
@@ -56,10 +53,10 @@ int mllm_vulkan_built(void) { return 0; }
 #include <sys/mman.h>
 #include <time.h>
 
+#include "backends/vulkan/shaders/push_constants.h"
+#include "backends/vulkan/vk_pipelines.h"
+#include "core/types.h"
 #include "graph/kv_cache.h"
-#include "model/model.h"
-#include "quant/quant.h"
-#include "backends/vulkan/vk_shaders.h"
 
 /* ---- loader ---------------------------------------------------------------------------- */
 
@@ -202,24 +199,9 @@ static int env_flag(const char *name) {
 
 /* ---- context ----------------------------------------------------------------------------- */
 
-enum {
-    P_GET_ROWS, P_RMS_NORM, P_QUANT_Q8, P_SWIGLU, P_ROPE_STORE, P_ATTENTION, P_ATTN_COMBINE, P_ATTENTION_DEC,
-    P_MV_F32_1, P_MV_F16_1, P_MV_Q8_0_1, P_MV_Q4_0_1, P_MV_F32_8, P_MV_F16_8, P_MV_Q8_0_8, P_MV_Q4_0_8,
-    P_MV_Q8_0_1S, P_MV_Q4_0_1S, P_COUNT
-};
-static const char *const k_pipe_names[P_COUNT] = {
-    "get_rows", "rms_norm", "quant_q8", "swiglu", "rope_store", "attention", "attn_combine", "attention_dec",
-    "mv_f32_1", "mv_f16_1", "mv_q8_0_1", "mv_q4_0_1", "mv_f32_8", "mv_f16_8", "mv_q8_0_8", "mv_q4_0_8",
-    "mv_q8_0_1s", "mv_q4_0_1s",
-};
-
-typedef struct vk_pc { /* mirrors PC in shaders/common.glsl */
-    VkDeviceAddress a[8];
-    uint32_t u[8];
-    float f[4];
-    uint32_t e[4];
-} vk_pc;
-_Static_assert(sizeof(vk_pc) == 128, "push constants: 128 bytes, the minimum maxPushConstantsSize");
+/* Every kernel's push constants fit in this many bytes (the minimum maxPushConstantsSize), so one
+ * pipeline layout serves them all. */
+#define VK_PUSH_BYTES 128
 
 typedef struct vk_buf {
     VkBuffer buf;
@@ -278,7 +260,7 @@ typedef struct vk_ctx {
     VkCommandPool pool;
     VkFence fence;
     VkPipelineLayout layout;
-    VkPipeline pipes[P_COUNT];
+    VkPipeline pipes[VK_PIPE_COUNT];
 
     vk_buf wbufs[VK_MAX_WBUFS];
     int n_wbufs;
@@ -691,16 +673,13 @@ static mllm_status create_device(vk_ctx *c) {
             fprintf(stderr, "mobilellm: MLLM_VULKAN_PROFILE ignored: the queue has no timestamps\n");
         }
     }
-    VkPushConstantRange pr = {.stageFlags = VK_SHADER_STAGE_COMPUTE_BIT, .offset = 0, .size = sizeof(vk_pc)};
+    VkPushConstantRange pr = {.stageFlags = VK_SHADER_STAGE_COMPUTE_BIT, .offset = 0, .size = VK_PUSH_BYTES};
     VkPipelineLayoutCreateInfo li = {.sType = VK_STRUCTURE_TYPE_PIPELINE_LAYOUT_CREATE_INFO, .pushConstantRangeCount = 1,
                                      .pPushConstantRanges = &pr};
     VKCHECK(p_vkCreatePipelineLayout(c->dev, &li, NULL, &c->layout), "vkCreatePipelineLayout");
-    for (int p = 0; p < P_COUNT; p++) {
-        const mllm_vk_shader *sh = NULL;
-        for (int i = 0; i < mllm_vk_n_shaders; i++) {
-            if (strcmp(mllm_vk_shaders[i].name, k_pipe_names[p]) == 0) sh = &mllm_vk_shaders[i];
-        }
-        if (!sh) return mllm_fail(MLLM_ERR_BACKEND, "Vulkan: shader %s is not embedded", k_pipe_names[p]);
+    for (int p = 0; p < VK_PIPE_COUNT; p++) {
+        const mllm_vk_spirv *sh = &mllm_vk_spirv_of[p];
+        if (!sh->size) return mllm_fail(MLLM_ERR_BACKEND, "Vulkan: pipeline %d has no embedded SPIR-V", p);
         VkShaderModuleCreateInfo mi = {.sType = VK_STRUCTURE_TYPE_SHADER_MODULE_CREATE_INFO, .codeSize = sh->size,
                                        .pCode = sh->code};
         VkShaderModule mod;
@@ -712,7 +691,7 @@ static mllm_status create_device(vk_ctx *c) {
             .layout = c->layout};
         VkResult r = p_vkCreateComputePipelines(c->dev, VK_NULL_HANDLE, 1, &ci, NULL, &c->pipes[p]);
         p_vkDestroyShaderModule(c->dev, mod, NULL);
-        if (r != VK_SUCCESS) return mllm_fail(MLLM_ERR_BACKEND, "Vulkan: pipeline %s failed (VkResult %d)", k_pipe_names[p], (int)r);
+        if (r != VK_SUCCESS) return mllm_fail(MLLM_ERR_BACKEND, "Vulkan: pipeline %s failed (VkResult %d)", sh->name, (int)r);
     }
     return buf_create(c, 16u << 20, 1, &c->staging);
 }
@@ -738,7 +717,7 @@ static void ctx_free(vk_ctx *c) {
         }
         vk_buf *bs[] = {&c->kv_k, &c->kv_v, &c->rope, &c->step, &c->step_dev, &c->qx, &c->att_part, &c->att_ctr, &c->readback, &c->staging};
         for (size_t i = 0; i < sizeof bs / sizeof bs[0]; i++) buf_free(c, bs[i]);
-        for (int p = 0; p < P_COUNT; p++) {
+        for (int p = 0; p < VK_PIPE_COUNT; p++) {
             if (c->pipes[p]) p_vkDestroyPipeline(c->dev, c->pipes[p], NULL);
         }
         if (c->layout) p_vkDestroyPipelineLayout(c->dev, c->layout, NULL);
@@ -774,12 +753,8 @@ static mllm_status check_weight(const mllm_tensor *t) {
     return MLLM_OK;
 }
 
-static mllm_status vk_upload(mllm_exec_backend *be, const mllm_tensor *const *w, int n) {
-    vk_ctx *c = be->impl;
-    for (int i = 0; i < n; i++) {
-        mllm_status st = check_weight(w[i]);
-        if (st) return st;
-    }
+/* Copies the weights (checked by take_model) into device-local buffers. */
+static mllm_status upload_weights(vk_ctx *c, const mllm_tensor *const *w, int n) {
     c->weights = calloc((size_t)n, sizeof *c->weights);
     if (!c->weights) return mllm_fail(MLLM_ERR_OUT_OF_MEMORY, "out of memory listing weights");
     /* distinct tensors (the tied output head aliases the embedding), packed into chunks */
@@ -846,8 +821,8 @@ static VkDeviceAddress addr_of(const vk_ctx *c, const void *p) {
 
 /* ---- activations ------------------------------------------------------------------------- */
 
-static mllm_status vk_alloc(mllm_exec_backend *be, size_t bytes, void **out) {
-    vk_ctx *c = be->impl;
+static mllm_status vk_alloc(mllm_runner *r, size_t bytes, void **out) {
+    vk_ctx *c = r->impl;
     int slot = -1;
     for (int i = 0; i < VK_MAX_ACTS && slot < 0; i++) {
         if (!c->acts[i].host) slot = i;
@@ -867,8 +842,8 @@ static mllm_status vk_alloc(mllm_exec_backend *be, size_t bytes, void **out) {
     return MLLM_OK;
 }
 
-static void vk_free_buffer(mllm_exec_backend *be, void *buf) {
-    vk_ctx *c = be->impl;
+static void vk_free_buffer(mllm_runner *r, void *buf) {
+    vk_ctx *c = r->impl;
     for (int i = 0; i < VK_MAX_ACTS; i++) {
         if (c->acts[i].host && c->acts[i].host == buf) {
             p_vkDeviceWaitIdle(c->dev);
@@ -908,20 +883,6 @@ static void stage_end(vk_ctx *c, VkCommandBuffer cb) {
     barrier(cb);
 }
 
-static void dispatch3(vk_ctx *c, VkCommandBuffer cb, int p, const vk_pc *pc, uint32_t x, uint32_t y, uint32_t z) {
-    if (c->prof) {
-        if (p >= P_MV_F32_1) snprintf(c->cur_label, sizeof c->cur_label, "%s r%u k%u", k_pipe_names[p], pc->u[1], pc->u[0]);
-        else snprintf(c->cur_label, sizeof c->cur_label, "%s", k_pipe_names[p]);
-    }
-    p_vkCmdBindPipeline(cb, VK_PIPELINE_BIND_POINT_COMPUTE, c->pipes[p]);
-    p_vkCmdPushConstants(cb, c->layout, VK_SHADER_STAGE_COMPUTE_BIT, 0, sizeof *pc, pc);
-    p_vkCmdDispatch(cb, x ? x : 1, y ? y : 1, z ? z : 1);
-    c->n_dispatch++;
-}
-static void dispatch(vk_ctx *c, VkCommandBuffer cb, int p, const vk_pc *pc, uint32_t x, uint32_t y) {
-    dispatch3(c, cb, p, pc, x, y, 1);
-}
-
 /* Split-K attention for small batches (decode): the keys of one (head, token) are divided over
  * this many workgroups so that a handful of heads still fills the GPU. */
 #define ATT_SPLIT 32
@@ -956,34 +917,281 @@ static size_t qx_need(const mllm_graph *g, size_t *scale_off) {
     return need ? *scale_off + need / 32 * sizeof(float) : 0;
 }
 
-/* Decode fusions (single-row graphs): node j is a matmul whose f32 input is staged by the matvec
- * kernel itself (FUSEX) and no other matmul node right after it reads the same input. */
-#define FUSEX_KMAX 3584 /* mul_mv.comp */
-static int fusable_mm(const mllm_graph *g, int32_t j, const void *x) {
-    if (j >= g->n_nodes) return 0;
-    const mllm_node *n = &g->nodes[j];
-    if (n->op != MLLM_OP_MATMUL || n->src[0]->data != x || n->src[0]->ne[1] != 1 || n->src[0]->ne[0] > FUSEX_KMAX) return 0;
-    return !(j + 1 < g->n_nodes && g->nodes[j + 1].op == MLLM_OP_MATMUL && g->nodes[j + 1].src[0]->data == x);
-}
-/* the RMS norm at node j can be folded into the matmul after it */
-static int fusable_norm(const mllm_graph *g, int32_t j) {
-    if (j >= g->n_nodes) return 0;
-    const mllm_node *n = &g->nodes[j];
-    return n->op == MLLM_OP_RMS_NORM && n->n_rows == 1 && n->row0 == 0 && fusable_mm(g, j + 1, n->dst[0]->data);
+/* mul_mv.comp stages a decode input row of at most this many values in shared memory */
+#define FUSEX_KMAX 3584
+
+/* What recording one graph needs besides the node at hand. A failure is kept in err: the
+ * functions below then record nothing more, and record_graph returns it after the node. */
+typedef struct vk_rec {
+    vk_ctx *c;
+    VkCommandBuffer cb;
+    VkDeviceAddress step;  /* the step buffer's device copy */
+    size_t qx_scale_off;   /* where the q8_0 activation scales start in c->qx */
+    int32_t node;          /* index of the node being recorded */
+    mllm_status err;
+} vk_rec;
+
+static mllm_status rec_fail(vk_rec *r, mllm_status s, const char *what) {
+    if (!r->err) r->err = mllm_fail(s, "Vulkan: node %d: %s", r->node, what);
+    return r->err;
 }
 
-#define ADDR(var, ptr)                                                                                  \
-    do {                                                                                                \
-        var = addr_of(c, (ptr));                                                                        \
-        if (!var) return mllm_fail(MLLM_ERR_BACKEND, "Vulkan: node %d reads memory unknown to the device", i); \
-    } while (0)
+/* Device address of a tensor's host pointer (a weight or an activation). */
+static VkDeviceAddress dev_addr(vk_rec *r, const void *host) {
+    VkDeviceAddress a = addr_of(r->c, host);
+    if (!a) rec_fail(r, MLLM_ERR_BACKEND, "reads memory unknown to the device");
+    return a;
+}
+
+static VkDeviceAddress cache_layer(const vk_ctx *c, const vk_buf *cache, int32_t layer) {
+    return cache->addr + (VkDeviceAddress)layer * (VkDeviceAddress)c->kv->n_ctx * c->kv->row_bytes;
+}
+
+static void dispatch(vk_rec *r, vk_pipe p, const void *pc, uint32_t pc_bytes, uint32_t x, uint32_t y, uint32_t z) {
+    vk_ctx *c = r->c;
+    if (r->err) return;
+    if (c->prof) snprintf(c->cur_label, sizeof c->cur_label, "%s", mllm_vk_spirv_of[p].name);
+    p_vkCmdBindPipeline(r->cb, VK_PIPELINE_BIND_POINT_COMPUTE, c->pipes[p]);
+    p_vkCmdPushConstants(r->cb, c->layout, VK_SHADER_STAGE_COMPUTE_BIT, 0, pc_bytes, pc);
+    p_vkCmdDispatch(r->cb, x ? x : 1, y ? y : 1, z ? z : 1);
+    c->n_dispatch++;
+}
+
+static void record_get_rows(vk_rec *r, const mllm_node *n) {
+    const vk_pc_get_rows pc = {
+        .weights = dev_addr(r, n->src[0]->data),
+        .dst = dev_addr(r, n->dst[0]->data),
+        .step = r->step,
+        .type = (uint32_t)n->src[0]->type,
+        .n_cols = (uint32_t)n->src[0]->ne[0],
+        .dst_stride = stride_f(n->dst[0]),
+    };
+    dispatch(r, VK_PIPE_get_rows, &pc, sizeof pc, (uint32_t)n->dst[0]->ne[1], 1, 1);
+}
+
+static void record_rms_norm(vk_rec *r, const mllm_node *n) {
+    const int add = n->src[2] && !n->fused.residual_added;
+    if (add && n->src[2]->nb[1] != n->src[0]->nb[1]) {
+        rec_fail(r, MLLM_ERR_BACKEND, "residual and stream strides differ");
+        return;
+    }
+    const vk_pc_rms_norm pc = {
+        .x = dev_addr(r, n->src[0]->data),
+        .weight = dev_addr(r, n->src[1]->data),
+        .residual = add ? dev_addr(r, n->src[2]->data) : 0,
+        .dst = dev_addr(r, n->dst[0]->data),
+        .n_cols = (uint32_t)n->src[0]->ne[0],
+        .x_stride = stride_f(n->src[0]),
+        .add_residual = (uint32_t)add,
+        .dst_stride = stride_f(n->dst[0]),
+        .row0 = (uint32_t)n->row0,
+        .eps = n->eps,
+    };
+    dispatch(r, VK_PIPE_rms_norm, &pc, sizeof pc, (uint32_t)n->n_rows, 1, 1);
+}
+
+/* The matvec pipeline for a weight type: decode rows staged by the kernel (with the SwiGLU input
+ * through a shared row, see mul_mv.comp's XF_STAGE) or 8 prompt rows per workgroup. */
+static vk_pipe mv_pipe(const vk_ctx *c, int32_t type, int staged, int swiglu_in) {
+    const int shared_row = c->xf_mode == 1 || (c->xf_mode == 2 && swiglu_in);
+    switch (type) {
+    case MLLM_TYPE_F32: return staged ? VK_PIPE_mv_f32_1 : VK_PIPE_mv_f32_8;
+    case MLLM_TYPE_F16: return staged ? VK_PIPE_mv_f16_1 : VK_PIPE_mv_f16_8;
+    case MLLM_TYPE_Q8_0: return !staged ? VK_PIPE_mv_q8_0_8 : shared_row ? VK_PIPE_mv_q8_0_1 : VK_PIPE_mv_q8_0_1s;
+    default: return !staged ? VK_PIPE_mv_q4_0_8 : shared_row ? VK_PIPE_mv_q4_0_1 : VK_PIPE_mv_q4_0_1s;
+    }
+}
+
+/* One dispatch per weight (gate and up share one in decode: MV_DUAL), with the fusions the
+ * planner marked: the norm or SwiGLU before it computed while staging the input, and the
+ * RoPE + KV store or residual add after it done on the output rows. */
+static void record_matmul(vk_rec *r, const mllm_node *n) {
+    vk_ctx *c = r->c;
+    const mllm_node *norm = n->fused.pre_norm, *swiglu = n->fused.pre_swiglu, *post = n->fused.post;
+    const mllm_tensor *x = n->src[0];
+    const uint32_t k = (uint32_t)x->ne[0], m = (uint32_t)x->ne[1];
+    const int32_t wt = n->src[1]->type;
+    const int quant = wt == MLLM_TYPE_Q8_0 || wt == MLLM_TYPE_Q4_0;
+    if (k % 32 != 0) {
+        rec_fail(r, MLLM_ERR_UNSUPPORTED, "matmul rows are not a multiple of 32 values");
+        return;
+    }
+    /* decode: the matvec kernels stage, convert and quantize x themselves (k <= FUSEX_KMAX) */
+    const int staged = m == 1 && k <= FUSEX_KMAX;
+    if (!staged && (norm || swiglu || post)) {
+        rec_fail(r, MLLM_ERR_BACKEND, "a fusion on a matmul the kernels cannot fuse");
+        return;
+    }
+    /* with a fused norm the kernel reads the norm's input rows */
+    const VkDeviceAddress xa = norm ? dev_addr(r, mllm_tensor_row(norm->src[0], norm->row0)) : dev_addr(r, x->data);
+    if (quant && !staged) { /* the node's weights share one activation type: quantize once */
+        const vk_pc_quant_q8 qp = {
+            .x = xa, .quants = c->qx.addr, .scales = c->qx.addr + r->qx_scale_off, .k = k, .m = m, .x_stride = stride_f(x)};
+        dispatch(r, VK_PIPE_quant_q8, &qp, sizeof qp, min_u32(((uint64_t)m * k / 32 + 63) / 64, 4096), 1, 1);
+        stage_end(c, r->cb);
+    }
+    const int rope = post && post->op == MLLM_OP_ROPE_STORE, accumulate = post && post->op == MLLM_OP_RMS_NORM;
+    const int dual = staged && n->n_w == 2 && !swiglu && n->src[1]->type == n->src[2]->type &&
+                     n->src[1]->ne[1] == n->src[2]->ne[1] && n->dst[0]->nb[1] == n->dst[1]->nb[1];
+    for (int w = 0; w < (dual ? 1 : n->n_w); w++) {
+        const mllm_tensor *wm = n->src[1 + w];
+        vk_pc_mul_mv pc = {
+            .weights = dev_addr(r, wm->data),
+            .x = quant && !staged ? c->qx.addr : xa,
+            .x_scales = quant && !staged ? c->qx.addr + r->qx_scale_off : 0,
+            .y = dev_addr(r, n->dst[w]->data),
+            .step = r->step,
+            .k = k,
+            .n_rows = (uint32_t)wm->ne[1],
+            .m = m,
+            .x_stride = stride_f(x),
+            .y_stride = stride_f(n->dst[w]),
+        };
+        if (swiglu) {
+            pc.up = dev_addr(r, swiglu->src[1]->data);
+            pc.flags |= MV_SWIGLU_IN;
+        }
+        if (norm) {
+            pc.norm_weight = dev_addr(r, norm->src[1]->data);
+            pc.flags |= MV_NORM_IN;
+            pc.eps = norm->eps;
+        }
+        if (accumulate) { /* y = stream + W x */
+            pc.y = dev_addr(r, post->src[0]->data);
+            pc.flags |= MV_ACCUMULATE;
+        }
+        if (rope) { /* q: rotate in place; k: rotate into the cache; v: into the cache */
+            const uint32_t f16 = c->kv->type == MLLM_KV_F16 ? MV_KV_F16 : 0u;
+            pc.flags |= w == 0 ? MV_ROPE : w == 1 ? MV_ROPE | MV_TO_KV | f16 : MV_TO_KV | f16;
+            pc.rope = c->rope.addr;
+            pc.rope_sin_offset = (uint32_t)(c->rope_half_bytes / sizeof(float));
+            pc.head_dim = (uint32_t)c->kv->head_dim;
+            pc.cache_row = (uint32_t)c->kv->row;
+            if (w > 0) pc.y = cache_layer(c, w == 1 ? &c->kv_k : &c->kv_v, post->layer);
+        }
+        if (dual) {
+            pc.flags |= MV_DUAL;
+            pc.weights2 = dev_addr(r, n->src[2]->data);
+            pc.y2 = dev_addr(r, n->dst[1]->data);
+        }
+        /* decode: at most mv_groups workgroups, each looping over row groups, so the input row is
+         * staged (normed, quantized) once per workgroup, not once per 4 rows (the 32000-row
+         * output head took 60 us on an H200 restaging 8000 times) */
+        const uint64_t groups = (uint64_t)(dual ? 2 : 1) * (uint64_t)((wm->ne[1] + 3) / 4);
+        const vk_pipe p = mv_pipe(c, wm->type, staged, swiglu != NULL);
+        dispatch(r, p, &pc, sizeof pc, min_u32(groups, staged ? (uint64_t)c->mv_groups : 65535), staged ? m : (m + 7) / 8, 1);
+        if (c->prof) snprintf(c->cur_label, sizeof c->cur_label, "%s r%u k%u", mllm_vk_spirv_of[p].name, pc.n_rows, k);
+    }
+}
+
+static void record_rope_store(vk_rec *r, const mllm_node *n) {
+    vk_ctx *c = r->c;
+    const uint32_t hd = (uint32_t)c->kv->head_dim;
+    if (n->src[2]->nb[1] != n->src[1]->nb[1]) {
+        rec_fail(r, MLLM_ERR_BACKEND, "k and v strides differ");
+        return;
+    }
+    const vk_pc_rope_store pc = {
+        .q = dev_addr(r, n->src[0]->data),
+        .k = dev_addr(r, n->src[1]->data),
+        .v = dev_addr(r, n->src[2]->data),
+        .rope_cos = c->rope.addr,
+        .rope_sin = c->rope.addr + c->rope_half_bytes,
+        .k_cache = cache_layer(c, &c->kv_k, n->layer),
+        .v_cache = cache_layer(c, &c->kv_v, n->layer),
+        .step = r->step,
+        .head_dim = hd,
+        .n_head = (uint32_t)(n->src[0]->ne[0] / hd),
+        .n_kv = (uint32_t)(n->src[1]->ne[0] / hd),
+        .q_stride = stride_f(n->src[0]),
+        .kv_stride = stride_f(n->src[1]),
+        .cache_f16 = c->kv->type == MLLM_KV_F16,
+        .cache_row = (uint32_t)c->kv->row,
+    };
+    dispatch(r, VK_PIPE_rope_store, &pc, sizeof pc, (uint32_t)n->src[0]->ne[1], 1, 1);
+}
+
+/* Decode over an f16 cache with 64-value heads: one dispatch (attention_dec); other small
+ * batches: split-K attention plus a combine pass; prompts: one workgroup per (head, token). */
+static void record_attention(vk_rec *r, const mllm_node *n) {
+    vk_ctx *c = r->c;
+    const mllm_kv_cache *kv = c->kv;
+    const uint32_t hd = (uint32_t)kv->head_dim, n_head = (uint32_t)(n->src[0]->ne[0] / hd), n_tok = (uint32_t)n->src[0]->ne[1];
+    if (hd > 256 || hd % 2) {
+        rec_fail(r, MLLM_ERR_UNSUPPORTED, "head_dim unsupported (even, <= 256)");
+        return;
+    }
+    const VkDeviceAddress q = dev_addr(r, n->src[0]->data), dst = dev_addr(r, n->dst[0]->data);
+    const VkDeviceAddress kc = cache_layer(c, &c->kv_k, n->layer), vc = cache_layer(c, &c->kv_v, n->layer);
+    const float scale = 1.0f / sqrtf((float)hd);
+    if (n_tok == 1 && hd == 64 && kv->type == MLLM_KV_F16 && n_head <= ATT_MAX_HEADS && kv->row % 8 == 0 && q % 16 == 0 &&
+        kc % 16 == 0 && vc % 16 == 0) {
+        const vk_pc_attention_dec pc = {.q = q, .k_cache = kc, .v_cache = vc, .dst = dst, .partials = c->att_part.addr,
+                                        .counters = c->att_ctr.addr, .step = r->step, .n_head = n_head,
+                                        .n_kv = (uint32_t)(kv->row / kv->head_dim), .cache_row = (uint32_t)kv->row,
+                                        .n_split = ATT_SPLIT, .scale = scale};
+        dispatch(r, VK_PIPE_attention_dec, &pc, sizeof pc, n_head, ATT_SPLIT, 1);
+        return;
+    }
+    const int split = n_tok <= ATT_SPLIT_MAX_TOKENS;
+    const vk_pc_attention pc = {.q = q, .k_cache = kc, .v_cache = vc, .dst = dst, .partials = split ? c->att_part.addr : 0,
+                                .step = r->step, .head_dim = hd, .n_head = n_head, .n_kv = (uint32_t)(kv->row / kv->head_dim),
+                                .q_stride = stride_f(n->src[0]), .dst_stride = stride_f(n->dst[0]),
+                                .cache_f16 = kv->type == MLLM_KV_F16, .cache_row = (uint32_t)kv->row,
+                                .n_split = split ? ATT_SPLIT : 0, .scale = scale};
+    dispatch(r, VK_PIPE_attention, &pc, sizeof pc, n_head, n_tok, split ? ATT_SPLIT : 1);
+    if (!split) return;
+    stage_end(c, r->cb);
+    const vk_pc_attn_combine cp = {.dst = dst, .partials = c->att_part.addr, .head_dim = hd, .n_head = n_head,
+                                   .dst_stride = stride_f(n->dst[0]), .n_split = ATT_SPLIT};
+    dispatch(r, VK_PIPE_attn_combine, &cp, sizeof cp, n_head, n_tok, 1);
+}
+
+static void record_swiglu(vk_rec *r, const mllm_node *n) {
+    const mllm_tensor *gate = n->dst[0], *up = n->src[1];
+    if (gate->nb[1] != (size_t)gate->ne[0] * sizeof(float) || up->nb[1] != gate->nb[1]) {
+        rec_fail(r, MLLM_ERR_BACKEND, "swiglu over non-contiguous tensors");
+        return;
+    }
+    const uint64_t total = (uint64_t)gate->ne[0] * (uint64_t)gate->ne[1];
+    const vk_pc_swiglu pc = {.gate = dev_addr(r, gate->data), .up = dev_addr(r, up->data), .n = (uint32_t)total};
+    dispatch(r, VK_PIPE_swiglu, &pc, sizeof pc, min_u32((total + 255) / 256, 65535), 1, 1);
+}
+
+typedef void (*record_fn)(vk_rec *r, const mllm_node *n);
+static const record_fn k_record[MLLM_OP_COUNT] = {
+    [MLLM_OP_GET_ROWS] = record_get_rows,
+    [MLLM_OP_RMS_NORM] = record_rms_norm,
+    [MLLM_OP_MATMUL] = record_matmul,
+    [MLLM_OP_ROPE_STORE] = record_rope_store,
+    [MLLM_OP_ATTENTION] = record_attention,
+    [MLLM_OP_SWIGLU] = record_swiglu,
+};
+
+/* The output rows go to the host-visible readback buffer in the same submission. */
+static mllm_status record_readback(vk_ctx *c, const mllm_graph *g, VkCommandBuffer cb) {
+    const mllm_tensor *out = &g->acts[MLLM_ACT_OUT];
+    const vk_act *a = NULL;
+    for (int j = 0; j < VK_MAX_ACTS; j++) {
+        if (c->acts[j].host && (const char *)out->data >= c->acts[j].host &&
+            (const char *)out->data < c->acts[j].host + c->acts[j].bytes) a = &c->acts[j];
+    }
+    if (!a) return mllm_fail(MLLM_ERR_BACKEND, "Vulkan: output tensor unknown to the device");
+    VkMemoryBarrier mb = {.sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER, .srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT,
+                          .dstAccessMask = VK_ACCESS_TRANSFER_READ_BIT};
+    p_vkCmdPipelineBarrier(cb, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_PIPELINE_STAGE_TRANSFER_BIT, 0, 1, &mb, 0, NULL, 0, NULL);
+    VkBufferCopy reg = {.srcOffset = (VkDeviceSize)((const char *)out->data - a->host), .dstOffset = 0,
+                        .size = (VkDeviceSize)g->n_out * out->nb[1]};
+    p_vkCmdCopyBuffer(cb, a->dev.buf, c->readback.buf, 1, &reg);
+    VkMemoryBarrier hb = {.sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER, .srcAccessMask = VK_ACCESS_TRANSFER_WRITE_BIT,
+                          .dstAccessMask = VK_ACCESS_HOST_READ_BIT};
+    p_vkCmdPipelineBarrier(cb, VK_PIPELINE_STAGE_TRANSFER_BIT, VK_PIPELINE_STAGE_HOST_BIT, 0, 1, &hb, 0, NULL, 0, NULL);
+    return MLLM_OK;
+}
 
 static mllm_status record_graph(vk_ctx *c, const mllm_graph *g, VkCommandBuffer cb) {
-    const mllm_kv_cache *kv = c->kv;
-    size_t scale_off;
-    qx_need(g, &scale_off);
-    const size_t layer_bytes = (size_t)kv->n_ctx * kv->row_bytes;
-    const uint32_t hd = (uint32_t)kv->head_dim;
+    vk_rec r = {.c = c, .cb = cb, .step = c->step_dev.addr};
+    qx_need(g, &r.qx_scale_off);
     VkCommandBufferBeginInfo bi = {.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO};
     VKCHECK(p_vkBeginCommandBuffer(cb, &bi), "vkBeginCommandBuffer");
     full_barrier(cb); /* earlier submissions (KV cache, uploads) before this one */
@@ -996,245 +1204,16 @@ static mllm_status record_graph(vk_ctx *c, const mllm_graph *g, VkCommandBuffer 
         p_vkCmdResetQueryPool(cb, c->tsq, 0, PROF_MAX_TS);
         p_vkCmdWriteTimestamp(cb, VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT, c->tsq, 0);
     }
-    const mllm_tensor *swiglu_up = NULL; /* a single-row SwiGLU folded into the next matvec */
-    const mllm_node *prenorm = NULL;     /* an RMS norm folded into the next matvec */
-    int res_added = 0;                   /* the last matvec added its result to the residual stream */
-    int skip_next = 0;                   /* node i + 1 was done by node i (RoPE + KV store) */
-    for (int32_t i = 0; i < g->n_nodes; i++) {
-        const mllm_node *nd = &g->nodes[i];
-        if (skip_next) {
-            skip_next = 0;
-            continue;
-        }
-        vk_pc pc;
-        memset(&pc, 0, sizeof pc);
-        pc.a[7] = c->step_dev.addr;
-        if (nd->pre_norm || nd->pre_res || nd->pre_xout || nd->epilogue) {
-            return mllm_fail(MLLM_ERR_BACKEND, "Vulkan: node %d uses CPU-graph fusions", i);
-        }
-        switch (nd->op) {
-        case MLLM_OP_GET_ROWS: {
-            ADDR(pc.a[0], nd->src[0]->data);
-            ADDR(pc.a[1], nd->dst[0]->data);
-            pc.u[0] = (uint32_t)nd->src[0]->type;
-            pc.u[1] = (uint32_t)nd->src[0]->ne[0];
-            pc.u[3] = stride_f(nd->dst[0]);
-            dispatch(c, cb, P_GET_ROWS, &pc, (uint32_t)nd->dst[0]->ne[1], 1);
-            break;
-        }
-        case MLLM_OP_RMS_NORM: {
-            if (fusable_norm(g, i) && (!nd->src[2] || res_added)) {
-                prenorm = nd;
-                res_added = 0;
-                continue;
-            }
-            ADDR(pc.a[0], nd->src[0]->data);
-            ADDR(pc.a[1], nd->src[1]->data);
-            if (nd->src[2]) ADDR(pc.a[2], nd->src[2]->data);
-            ADDR(pc.a[3], nd->dst[0]->data);
-            if (nd->src[2] && nd->src[2]->nb[1] != nd->src[0]->nb[1]) {
-                return mllm_fail(MLLM_ERR_BACKEND, "Vulkan: residual and stream strides differ");
-            }
-            pc.u[0] = (uint32_t)nd->src[0]->ne[0];
-            pc.u[1] = stride_f(nd->src[0]);
-            pc.u[2] = nd->src[2] != NULL;
-            pc.u[3] = stride_f(nd->dst[0]);
-            pc.u[4] = (uint32_t)nd->row0;
-            pc.f[0] = nd->eps;
-            dispatch(c, cb, P_RMS_NORM, &pc, (uint32_t)nd->n_rows, 1);
-            break;
-        }
-        case MLLM_OP_MATMUL: {
-            const mllm_tensor *x = nd->src[0];
-            const uint32_t k = (uint32_t)x->ne[0], m = (uint32_t)x->ne[1];
-            const int32_t wt = nd->src[1]->type;
-            const int quant = wt == MLLM_TYPE_Q8_0 || wt == MLLM_TYPE_Q4_0;
-            VkDeviceAddress xa;
-            ADDR(xa, x->data);
-            if (k % 32 != 0) return mllm_fail(MLLM_ERR_UNSUPPORTED, "Vulkan: matmul over %u values (not a multiple of 32)", k);
-            /* decode: the matvec kernels stage, convert and quantize x themselves (k <= FUSEX_KMAX) */
-            const int fused = m == 1 && k <= FUSEX_KMAX;
-            int accumulate = 0;
-            if (quant && !fused) { /* the node's weights share one activation type: quantize once */
-                vk_pc qp;
-                memset(&qp, 0, sizeof qp);
-                qp.a[0] = xa;
-                qp.a[1] = c->qx.addr;
-                qp.a[2] = c->qx.addr + scale_off;
-                qp.u[0] = k;
-                qp.u[1] = m;
-                qp.u[2] = stride_f(x);
-                dispatch(c, cb, P_QUANT_Q8, &qp, min_u32(((uint64_t)m * k / 32 + 63) / 64, 4096), 1);
-                stage_end(c, cb);
-            }
-            const int nc8 = !fused;
-            /* decode q/k/v projections followed by their RoPE + KV store: done in the matvec epilogue */
-            const mllm_node *rn = i + 1 < g->n_nodes ? &g->nodes[i + 1] : NULL;
-            const int rope_fused = fused && nd->n_w == 3 && rn && rn->op == MLLM_OP_ROPE_STORE &&
-                                   rn->src[0]->data == nd->dst[0]->data && rn->src[1]->data == nd->dst[1]->data &&
-                                   rn->src[2]->data == nd->dst[2]->data && hd % 2 == 0 && kv->row % 2 == 0 &&
-                                   nd->src[1]->ne[1] % 4 == 0 && nd->src[2]->ne[1] % 4 == 0 && nd->src[3]->ne[1] % 4 == 0;
-            /* decode gate/up: both matrices in one dispatch sharing the input staging */
-            const int dual = fused && nd->n_w == 2 && !rope_fused && !swiglu_up && nd->src[1]->type == nd->src[2]->type &&
-                             nd->src[1]->ne[1] == nd->src[2]->ne[1] && nd->dst[0]->nb[1] == nd->dst[1]->nb[1];
-            for (int w = 0; w < (dual ? 1 : nd->n_w); w++) {
-                const mllm_tensor *wm = nd->src[1 + w];
-                int p;
-                switch (wm->type) {
-                case MLLM_TYPE_F32: p = nc8 ? P_MV_F32_8 : P_MV_F32_1; break;
-                case MLLM_TYPE_F16: p = nc8 ? P_MV_F16_8 : P_MV_F16_1; break;
-                case MLLM_TYPE_Q8_0: p = nc8 ? P_MV_Q8_0_8 : P_MV_Q8_0_1; break;
-                default: p = nc8 ? P_MV_Q4_0_8 : P_MV_Q4_0_1; break;
-                }
-                /* input staging per block (XF_STAGE=0) unless it is the SwiGLU input (see mul_mv.comp) */
-                const int xf = c->xf_mode == 1 || (c->xf_mode == 2 && swiglu_up);
-                if (fused && !xf && p == P_MV_Q8_0_1) p = P_MV_Q8_0_1S;
-                if (fused && !xf && p == P_MV_Q4_0_1) p = P_MV_Q4_0_1S;
-                ADDR(pc.a[0], wm->data);
-                pc.a[1] = quant && !fused ? c->qx.addr : xa;
-                pc.a[2] = quant && !fused ? c->qx.addr + scale_off : 0;
-                if (fused && swiglu_up) {
-                    ADDR(pc.a[5], swiglu_up->data);
-                    pc.u[5] = 1;
-                }
-                if (fused && prenorm) { /* x = rms_norm(stream) * w, computed by the kernel */
-                    ADDR(pc.a[1], prenorm->src[0]->data);
-                    ADDR(pc.a[4], prenorm->src[1]->data);
-                    pc.u[6] = 1;
-                    pc.f[0] = prenorm->eps;
-                }
-                /* the residual add of the norm after this node, done here (y = stream + W x) */
-                const mllm_node *nx = i + 1 < g->n_nodes ? &g->nodes[i + 1] : NULL;
-                accumulate = fused && nd->n_w == 1 && nx && nx->op == MLLM_OP_RMS_NORM && nx->src[2] &&
-                             nx->src[2]->data == nd->dst[0]->data && fusable_norm(g, i + 1) &&
-                             nx->src[0]->nb[1] == nx->src[2]->nb[1];
-                if (accumulate) {
-                    ADDR(pc.a[3], nx->src[0]->data);
-                    pc.u[7] = 1;
-                } else {
-                    ADDR(pc.a[3], nd->dst[w]->data);
-                }
-                if (rope_fused) { /* q: rotate in place; k: rotate into the cache; v: into the cache */
-                    const uint32_t f16 = kv->type == MLLM_KV_F16 ? 4u : 0u;
-                    pc.e[0] = w == 0 ? 1u : w == 1 ? 1u | 2u | f16 : 2u | f16;
-                    pc.e[1] = (uint32_t)(c->rope_half_bytes / sizeof(float));
-                    pc.e[2] = hd;
-                    pc.e[3] = (uint32_t)kv->row;
-                    pc.a[6] = c->rope.addr;
-                    if (w > 0) pc.a[3] = (w == 1 ? c->kv_k.addr : c->kv_v.addr) + (VkDeviceAddress)rn->layer * layer_bytes;
-                }
-                if (dual) {
-                    pc.e[0] = 8u;
-                    ADDR(pc.a[6], nd->src[2]->data);
-                    ADDR(pc.a[5], nd->dst[1]->data);
-                }
-                pc.u[0] = k;
-                pc.u[1] = (uint32_t)wm->ne[1];
-                pc.u[2] = m;
-                pc.u[3] = stride_f(x);
-                pc.u[4] = stride_f(nd->dst[w]);
-                /* decode: at most MV_FUSED_GROUPS workgroups, each looping over row groups, so the
-                 * input row is staged (normed, quantized) once per workgroup, not once per 4 rows
-                 * (the 32000-row output head took 60 us on an H200 restaging 8000 times) */
-                dispatch(c, cb, p, &pc, min_u32((uint64_t)(dual ? 2 : 1) * (uint64_t)((wm->ne[1] + 3) / 4), fused ? (uint64_t)c->mv_groups : 65535),
-                         (m + (nc8 ? 7 : 0)) / (nc8 ? 8 : 1));
-            }
-            swiglu_up = NULL;
-            prenorm = NULL;
-            res_added = accumulate;
-            skip_next = rope_fused;
-            break;
-        }
-        case MLLM_OP_ROPE_STORE: {
-            ADDR(pc.a[0], nd->src[0]->data);
-            ADDR(pc.a[1], nd->src[1]->data);
-            ADDR(pc.a[2], nd->src[2]->data);
-            pc.a[3] = c->rope.addr;
-            pc.a[4] = c->rope.addr + c->rope_half_bytes;
-            pc.a[5] = c->kv_k.addr + (VkDeviceAddress)nd->layer * layer_bytes;
-            pc.a[6] = c->kv_v.addr + (VkDeviceAddress)nd->layer * layer_bytes;
-            pc.u[0] = hd;
-            pc.u[1] = (uint32_t)(nd->src[0]->ne[0] / hd);
-            pc.u[2] = (uint32_t)(nd->src[1]->ne[0] / hd);
-            pc.u[3] = stride_f(nd->src[0]);
-            pc.u[4] = stride_f(nd->src[1]);
-            pc.u[5] = kv->type == MLLM_KV_F16;
-            pc.u[6] = (uint32_t)kv->row;
-            if (nd->src[2]->nb[1] != nd->src[1]->nb[1]) return mllm_fail(MLLM_ERR_BACKEND, "Vulkan: k and v strides differ");
-            dispatch(c, cb, P_ROPE_STORE, &pc, (uint32_t)nd->src[0]->ne[1], 1);
-            break;
-        }
-        case MLLM_OP_ATTENTION: {
-            if (hd > 256 || hd % 2) return mllm_fail(MLLM_ERR_UNSUPPORTED, "Vulkan: head_dim %u unsupported (even, <= 256)", hd);
-            ADDR(pc.a[0], nd->src[0]->data);
-            pc.a[1] = c->kv_k.addr + (VkDeviceAddress)nd->layer * layer_bytes;
-            pc.a[2] = c->kv_v.addr + (VkDeviceAddress)nd->layer * layer_bytes;
-            ADDR(pc.a[3], nd->dst[0]->data);
-            pc.u[0] = hd;
-            pc.u[1] = (uint32_t)(nd->src[0]->ne[0] / hd);
-            pc.u[2] = (uint32_t)(kv->row / kv->head_dim);
-            pc.u[3] = stride_f(nd->src[0]);
-            pc.u[4] = stride_f(nd->dst[0]);
-            pc.u[5] = kv->type == MLLM_KV_F16;
-            pc.u[6] = (uint32_t)kv->row;
-            pc.f[0] = 1.0f / sqrtf((float)hd);
-            if (nd->src[0]->ne[1] == 1 && hd == 64 && kv->type == MLLM_KV_F16 && pc.u[1] <= ATT_MAX_HEADS && kv->row % 8 == 0 &&
-                pc.a[0] % 16 == 0 && pc.a[1] % 16 == 0 && pc.a[2] % 16 == 0) {
-                pc.u[7] = ATT_SPLIT;
-                pc.a[4] = c->att_part.addr;
-                pc.a[5] = c->att_ctr.addr;
-                dispatch(c, cb, P_ATTENTION_DEC, &pc, pc.u[1], ATT_SPLIT);
-            } else if (nd->src[0]->ne[1] <= ATT_SPLIT_MAX_TOKENS) {
-                pc.u[7] = ATT_SPLIT;
-                pc.a[4] = c->att_part.addr;
-                dispatch3(c, cb, P_ATTENTION, &pc, pc.u[1], (uint32_t)nd->src[0]->ne[1], ATT_SPLIT);
-                stage_end(c, cb);
-                dispatch(c, cb, P_ATTN_COMBINE, &pc, pc.u[1], (uint32_t)nd->src[0]->ne[1]);
-            } else {
-                dispatch(c, cb, P_ATTENTION, &pc, pc.u[1], (uint32_t)nd->src[0]->ne[1]);
-            }
-            break;
-        }
-        case MLLM_OP_SWIGLU: {
-            const mllm_tensor *gt = nd->dst[0], *up = nd->src[1];
-            if (gt->nb[1] != (size_t)gt->ne[0] * 4 || up->nb[1] != gt->nb[1]) {
-                return mllm_fail(MLLM_ERR_BACKEND, "Vulkan: swiglu over non-contiguous tensors");
-            }
-            if (gt->ne[1] == 1 && gt->ne[0] <= FUSEX_KMAX && i + 1 < g->n_nodes && g->nodes[i + 1].op == MLLM_OP_MATMUL &&
-                g->nodes[i + 1].src[0] == gt) {
-                swiglu_up = up; /* the down projection computes silu(gate) * up as it reads */
-                continue;
-            }
-            ADDR(pc.a[0], gt->data);
-            ADDR(pc.a[1], up->data);
-            const uint64_t total = (uint64_t)gt->ne[0] * (uint64_t)gt->ne[1];
-            pc.u[0] = (uint32_t)total;
-            dispatch(c, cb, P_SWIGLU, &pc, min_u32((total + 255) / 256, 65535), 1);
-            break;
-        }
-        default: return mllm_fail(MLLM_ERR_BACKEND, "Vulkan: op %d not implemented", (int)nd->op);
-        }
+    for (r.node = 0; r.node < g->n_nodes; r.node++) {
+        const mllm_node *n = &g->nodes[r.node];
+        if (n->fused.done_by) continue;
+        k_record[n->op](&r, n);
+        if (r.err) return r.err;
         stage_end(c, cb);
     }
-    /* the output rows go to the host-visible readback buffer in the same submission */
-    const mllm_tensor *out = &g->acts[MLLM_ACT_OUT];
     if (g->n_out > 0) {
-        VkDeviceAddress oa = addr_of(c, out->data);
-        const vk_act *a = NULL;
-        for (int j = 0; j < VK_MAX_ACTS; j++) {
-            if (c->acts[j].host && (const char *)out->data >= c->acts[j].host &&
-                (const char *)out->data < c->acts[j].host + c->acts[j].bytes) a = &c->acts[j];
-        }
-        if (!oa || !a) return mllm_fail(MLLM_ERR_BACKEND, "Vulkan: output tensor unknown to the device");
-        VkMemoryBarrier mb = {.sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER, .srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT,
-                              .dstAccessMask = VK_ACCESS_TRANSFER_READ_BIT};
-        p_vkCmdPipelineBarrier(cb, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_PIPELINE_STAGE_TRANSFER_BIT, 0, 1, &mb, 0, NULL, 0, NULL);
-        VkBufferCopy reg = {.srcOffset = (VkDeviceSize)((const char *)out->data - a->host), .dstOffset = 0,
-                            .size = (VkDeviceSize)g->n_out * out->nb[1]};
-        p_vkCmdCopyBuffer(cb, a->dev.buf, c->readback.buf, 1, &reg);
-        VkMemoryBarrier hb = {.sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER, .srcAccessMask = VK_ACCESS_TRANSFER_WRITE_BIT,
-                              .dstAccessMask = VK_ACCESS_HOST_READ_BIT};
-        p_vkCmdPipelineBarrier(cb, VK_PIPELINE_STAGE_TRANSFER_BIT, VK_PIPELINE_STAGE_HOST_BIT, 0, 1, &hb, 0, NULL, 0, NULL);
+        mllm_status st = record_readback(c, g, cb);
+        if (st) return st;
     }
     VKCHECK(p_vkEndCommandBuffer(cb), "vkEndCommandBuffer");
     return MLLM_OK;
@@ -1328,8 +1307,8 @@ static void prof_print(const vk_ctx *c) {
     }
 }
 
-static mllm_status vk_compute(mllm_exec_backend *be, const mllm_graph *g, mllm_exec *ex) {
-    vk_ctx *c = be->impl;
+static mllm_status vk_compute(mllm_runner *r, const mllm_graph *g, const mllm_exec *ex) {
+    vk_ctx *c = r->impl;
     mllm_status st = ensure_state(c, g, ex);
     if (st) return st;
     vk_cmd *hit = NULL, *victim = &c->cmds[0];
@@ -1386,8 +1365,8 @@ static mllm_status vk_compute(mllm_exec_backend *be, const mllm_graph *g, mllm_e
     return MLLM_OK;
 }
 
-static mllm_status vk_read_output(mllm_exec_backend *be, const mllm_tensor *t, int64_t row0, int64_t n_rows, float *dst) {
-    vk_ctx *c = be->impl;
+static mllm_status vk_read_output(mllm_runner *r, const mllm_tensor *t, int64_t row0, int64_t n_rows, float *dst) {
+    vk_ctx *c = r->impl;
     if (row0 < 0 || n_rows < 0 || row0 + n_rows > t->ne[1]) {
         return mllm_fail(MLLM_ERR_INVALID_ARGUMENT, "read_output: rows [%lld, %lld) outside the tensor's %lld rows",
                          (long long)row0, (long long)(row0 + n_rows), (long long)t->ne[1]);
@@ -1409,9 +1388,9 @@ static mllm_status vk_read_output(mllm_exec_backend *be, const mllm_tensor *t, i
 
 /* Context shift on the device copy of the cache: download, re-rotate with the CPU code, upload
  * (rare: half the movable context is dropped each time). */
-static mllm_status vk_kv_shift(mllm_exec_backend *be, mllm_kv_cache *kv, int32_t dst, int32_t src, int32_t n_past,
+static mllm_status vk_kv_shift(mllm_runner *r, mllm_kv_cache *kv, int32_t dst, int32_t src, int32_t n_past,
                                const double *inv_freq) {
-    vk_ctx *c = be->impl;
+    vk_ctx *c = r->impl;
     if (c->kv != kv) { /* nothing computed yet on the device */
         mllm_kv_cache_shift(kv, dst, src, n_past, inv_freq);
         return MLLM_OK;
@@ -1426,73 +1405,121 @@ static mllm_status vk_kv_shift(mllm_exec_backend *be, mllm_kv_cache *kv, int32_t
     return st;
 }
 
-static void vk_free(mllm_exec_backend *be) {
-    if (!be) return;
-    ctx_free(be->impl);
-    free(be);
+static void vk_runner_free(mllm_runner *r) {
+    if (!r) return;
+    ctx_free(r->impl);
+    free(r);
 }
 
-static const mllm_backend_iface vk_iface = {
-    .name = "vulkan",
-    .upload_weights = vk_upload,
+static const mllm_runner_iface vk_runner_iface = {
     .alloc = vk_alloc,
     .free_buffer = vk_free_buffer,
     .compute = vk_compute,
     .read_output = vk_read_output,
-    .free = vk_free,
     .kv_shift = vk_kv_shift,
+    .free = vk_runner_free,
 };
 
-mllm_status mllm_backend_vulkan_create(int32_t gpu_device, mllm_exec_backend **out) {
+/* The model-scoped part: which device to use and the model's weights, checked. The Vulkan device
+ * itself is opened per runner for now, and the weights are uploaded there. */
+typedef struct vk_device {
+    int32_t gpu_device;
+    int gpu_only;
+    const mllm_tensor **weights;
+    int n_weights;
+} vk_device;
+
+/* Instance and physical device of a device number, checked against gpu_only; c owns them. */
+static mllm_status open_device(vk_ctx *c, const vk_device *vd) {
+    mllm_status st = create_instance(c);
+    if (!st) st = pick_device(c, vd->gpu_device);
+    if (!st && vd->gpu_only && c->props.deviceType == VK_PHYSICAL_DEVICE_TYPE_CPU) {
+        st = mllm_fail(MLLM_ERR_BACKEND, "Vulkan: no GPU, only the CPU implementation %s", c->props.deviceName);
+    }
+    return st;
+}
+
+static mllm_status vk_runner_create(mllm_device *dev, int n_threads, mllm_runner **out) {
     *out = NULL;
+    const vk_device *vd = dev->impl;
     vk_ctx *c = calloc(1, sizeof *c);
-    mllm_exec_backend *be = calloc(1, sizeof *be);
-    if (!c || !be) {
+    mllm_runner *r = calloc(1, sizeof *r);
+    if (!c || !r) {
         free(c);
-        free(be);
+        free(r);
         return mllm_fail(MLLM_ERR_OUT_OF_MEMORY, "out of memory creating the Vulkan backend");
     }
-    mllm_status st = create_instance(c);
-    if (!st) st = pick_device(c, gpu_device);
+    mllm_status st = open_device(c, vd);
     if (!st) st = create_device(c);
+    if (!st) st = upload_weights(c, vd->weights, vd->n_weights);
     if (st) {
         ctx_free(c);
-        free(be);
+        free(r);
         return st;
     }
-    be->iface = &vk_iface;
-    be->n_threads = 1;
-    be->impl = c;
-    *out = be;
+    r->iface = &vk_runner_iface;
+    r->device = dev;
+    r->impl = c;
+    *out = r;
     return MLLM_OK;
 }
 
-mllm_status mllm_vulkan_check(const mllm_model *m, int32_t gpu_device, int gpu_only) {
-    const mllm_tensor *ts[3] = {&m->tok_embd, &m->output_norm, &m->output};
-    for (int i = 0; i < 3; i++) {
-        mllm_status st = check_weight(ts[i]);
+static mllm_status vk_take_model(mllm_device *dev, const mllm_model_desc *m) {
+    vk_device *vd = dev->impl;
+    for (int i = 0; i < m->n_weights; i++) {
+        mllm_status st = check_weight(m->weights[i].tensor);
         if (st) return st;
     }
-    for (int32_t b = 0; b < m->hp.n_block; b++) {
-        const mllm_block *bl = &m->blocks[b];
-        const mllm_tensor *t[] = {&bl->attn_norm, &bl->wq, &bl->wk, &bl->wv, &bl->wo, &bl->ffn_norm, &bl->gate, &bl->up, &bl->down};
-        for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
-            mllm_status st = check_weight(t[i]);
-            if (st) return st;
-        }
+    if (m->head_dim > 256 || m->head_dim % 2) {
+        return mllm_fail(MLLM_ERR_UNSUPPORTED, "Vulkan backend: head_dim %d unsupported (even, <= 256)", m->head_dim);
     }
-    if (m->hp.head_dim > 256 || m->hp.head_dim % 2) {
-        return mllm_fail(MLLM_ERR_UNSUPPORTED, "Vulkan backend: head_dim %d unsupported (even, <= 256)", m->hp.head_dim);
+    vk_ctx *probe = calloc(1, sizeof *probe); /* is the device there (and a GPU where asked)? */
+    if (!probe) return mllm_fail(MLLM_ERR_OUT_OF_MEMORY, "out of memory probing Vulkan");
+    mllm_status st = open_device(probe, vd);
+    ctx_free(probe);
+    if (st) return st;
+    vd->weights = malloc((size_t)m->n_weights * sizeof *vd->weights);
+    if (!vd->weights) return mllm_fail(MLLM_ERR_OUT_OF_MEMORY, "out of memory listing weights");
+    for (int i = 0; i < m->n_weights; i++) vd->weights[i] = m->weights[i].tensor;
+    vd->n_weights = m->n_weights;
+    return MLLM_OK;
+}
+
+static void vk_device_free(mllm_device *dev) {
+    if (!dev) return;
+    vk_device *vd = dev->impl;
+    free(vd->weights);
+    free(vd);
+    free(dev);
+}
+
+static const mllm_device_iface vk_device_iface = {
+    .name = "vulkan",
+    .take_model = vk_take_model,
+    .runner_create = vk_runner_create,
+    .free = vk_device_free,
+};
+
+mllm_status mllm_vulkan_device_create(int32_t gpu_device, int gpu_only, mllm_device **out) {
+    *out = NULL;
+    mllm_device *dev = calloc(1, sizeof *dev);
+    vk_device *vd = calloc(1, sizeof *vd);
+    if (!dev || !vd) {
+        free(dev);
+        free(vd);
+        return mllm_fail(MLLM_ERR_OUT_OF_MEMORY, "out of memory creating the Vulkan backend");
     }
-    vk_ctx *c = calloc(1, sizeof *c);
-    if (!c) return mllm_fail(MLLM_ERR_OUT_OF_MEMORY, "out of memory probing Vulkan");
-    mllm_status st = create_instance(c);
-    if (!st) st = pick_device(c, gpu_device);
-    if (!st && gpu_only && c->props.deviceType == VK_PHYSICAL_DEVICE_TYPE_CPU) {
-        st = mllm_fail(MLLM_ERR_BACKEND, "Vulkan: no GPU, only the CPU implementation %s", c->props.deviceName);
-    }
-    ctx_free(c);
-    return st;
+    vd->gpu_device = gpu_device;
+    vd->gpu_only = gpu_only;
+    dev->iface = &vk_device_iface;
+    dev->impl = vd;
+    /* mul_mv.comp's decode kernels fuse, for single rows they can stage (FUSEX_KMAX); the q/k/v
+     * epilogue takes rows in aligned groups of 4 (a RoPE pair never straddles workgroups) */
+    dev->fusions = (mllm_fusion_caps){.kinds = MLLM_FUSE_PRE_NORM | MLLM_FUSE_ADD_RESIDUAL | MLLM_FUSE_ROPE_STORE |
+                                               MLLM_FUSE_SWIGLU_BEFORE,
+                                      .max_rows = 1, .max_k = FUSEX_KMAX, .rope_rows = 4};
+    *out = dev;
+    return MLLM_OK;
 }
 
 #endif

@@ -1,12 +1,12 @@
 #version 450
 // Causal GQA attention over the KV cache, one workgroup per (head, token): keys in chunks of 128
 // (one score per thread), online softmax (running max and sum), thread d accumulates output
-// dimension d (and d + 128). a0 q, a1 K cache layer, a2 V cache layer, a3 out.
-// u0 hd (<= 256), u1 n_head, u2 n_kv, u3 q stride, u4 out stride, u5 1 = f16 cache, u6 cache row,
-// f0 scale. Split-K (decode): with u7 = n_split > 1 the keys are divided over gl_WorkGroupID.z and
-// each workgroup writes {max, sum, acc[hd]} to a4 at ((t * n_head + h) * n_split + z) * (hd + 2);
-// attn_combine.comp merges them.
+// dimension d (and d + 128); head_dim <= 256. Split-K (decode): with n_split > 1 the keys are
+// divided over gl_WorkGroupID.z and each workgroup writes {max, sum, acc[hd]} to the partials at
+// ((t * n_head + h) * n_split + z) * (hd + 2); attn_combine.comp merges them.
 #include "common.glsl"
+#define PC_attention
+#include "push_constants.h"
 #define WG 128u
 layout(local_size_x = 128) in;
 shared float qs[256];
@@ -36,15 +36,15 @@ float reduce_sum(uint tid, float v) {
 }
 void main() {
     const uint h = gl_WorkGroupID.x, t = gl_WorkGroupID.y, tid = gl_LocalInvocationID.x;
-    const uint hd = pc.u0, g = h / (pc.u1 / pc.u2), row = pc.u6, f16 = pc.u5;
-    const uint n_all = uint(step_n_past()) + t + 1u, n_split = max(pc.u7, 1u), z = gl_WorkGroupID.z;
+    const uint hd = pc.head_dim, g = h / (pc.n_head / pc.n_kv), row = pc.cache_row, f16 = pc.cache_f16;
+    const uint n_all = uint(step_n_past(pc.step)) + t + 1u, n_split = max(pc.n_split, 1u), z = gl_WorkGroupID.z;
     const uint per = ((n_all + n_split - 1u) / n_split + 31u) & ~31u;
     const uint k0 = min(z * per, n_all), n_keys = min(k0 + per, n_all); /* keys [k0, n_keys) */
-    F32 q = F32(pc.a0);
-    for (uint i = tid; i < hd; i += WG) qs[i] = q.v[t * pc.u3 + h * hd + i];
+    F32 q = F32(pc.q);
+    for (uint i = tid; i < hd; i += WG) qs[i] = q.v[t * pc.q_stride + h * hd + i];
     barrier();
-    U32 ku = U32(pc.a1), vu = U32(pc.a2);
-    F32 kf = F32(pc.a1), vf = F32(pc.a2);
+    U32 ku = U32(pc.k_cache), vu = U32(pc.v_cache);
+    F32 kf = F32(pc.k_cache), vf = F32(pc.v_cache);
     float m = -1.0 / 0.0, l = 0.0, acc0 = 0.0, acc1 = 0.0;
     for (uint c0 = k0; c0 < n_keys; c0 += WG) {
         const uint j = c0 + tid;
@@ -60,7 +60,7 @@ void main() {
             } else {
                 for (uint i = 0u; i < hd; i++) dot += kf.v[base + i] * qs[i];
             }
-            sc = dot * pc.f0;
+            sc = dot * pc.scale;
         }
         const float cmax = reduce_max(tid, sc);
         const float nm = max(m, cmax);
@@ -88,8 +88,8 @@ void main() {
         barrier(); /* ps is rewritten by the next chunk */
     }
     if (n_split > 1u) {
-        F32 part = F32(pc.a4);
-        const uint base = ((t * pc.u1 + h) * n_split + z) * (hd + 2u);
+        F32 part = F32(pc.partials);
+        const uint base = ((t * pc.n_head + h) * n_split + z) * (hd + 2u);
         if (tid == 0u) {
             part.v[base] = m; /* -inf and 0 for an empty range */
             part.v[base + 1u] = l;
@@ -98,7 +98,7 @@ void main() {
         if (tid + WG < hd) part.v[base + 2u + tid + WG] = acc1;
         return;
     }
-    F32 o = F32(pc.a3);
-    if (tid < hd) o.v[t * pc.u4 + h * hd + tid] = acc0 / l;
-    if (tid + WG < hd) o.v[t * pc.u4 + h * hd + tid + WG] = acc1 / l;
+    F32 o = F32(pc.dst);
+    if (tid < hd) o.v[t * pc.dst_stride + h * hd + tid] = acc0 / l;
+    if (tid + WG < hd) o.v[t * pc.dst_stride + h * hd + tid + WG] = acc1 / l;
 }

@@ -5,10 +5,10 @@
 // needed. Short contexts use few slices of at least 16 keys: less merging, more work per group.
 // Thread layout: scores one key per thread; values 16 dimension quads x 4 key lanes, so every
 // load is a 16- or 8-byte vector and the loops have fixed trip counts (the loads overlap).
-// a0 q (already roped), a1 K cache layer, a2 V cache layer, a3 out, a4 partials
-// ((h * NS + z) * 66 floats: max, sum, acc[64]), a5 counters (one uint per head, zero between
-// dispatches); u1 n_head, u2 n_kv, u6 cache row (values), u7 NS (workgroups per head), f0 scale.
+// The partials are (h * NS + z) * 66 floats (max, sum, acc[64]) for NS = n_split workgroups per head.
 #include "common.glsl"
+#define PC_attention_dec
+#include "push_constants.h"
 layout(buffer_reference, std430, buffer_reference_align = 4) coherent buffer CF32 { float v[]; };
 layout(buffer_reference, std430, buffer_reference_align = 4) coherent buffer CU32 { uint v[]; };
 layout(buffer_reference, std430, buffer_reference_align = 8) buffer UV2 { uvec2 v[]; };
@@ -44,16 +44,16 @@ float reduce_sum(uint tid, float v) {
 
 void main() {
     const uint h = gl_WorkGroupID.x, z = gl_WorkGroupID.y, tid = gl_LocalInvocationID.x;
-    const uint ns = pc.u7, row = pc.u6, g = h / (pc.u1 / pc.u2);
-    const uint n_all = uint(step_n_past()) + 1u;
+    const uint ns = pc.n_split, row = pc.cache_row, g = h / (pc.n_head / pc.n_kv);
+    const uint n_all = uint(step_n_past(pc.step)) + 1u;
     const uint per = max(16u, (n_all + ns - 1u) / ns), n_used = (n_all + per - 1u) / per;
     if (z >= n_used) return; /* uniform over the workgroup */
     const uint k0 = z * per, k1 = min(k0 + per, n_all);
-    if (tid < 16u) q4[tid] = V4(pc.a0).v[h * 16u + tid] * pc.f0;
+    if (tid < 16u) q4[tid] = V4(pc.q).v[h * 16u + tid] * pc.scale;
     barrier();
     const uint dq = tid & 15u, kl = tid >> 4;
-    UV4 kc = UV4(pc.a1);
-    UV2 vc = UV2(pc.a2);
+    UV4 kc = UV4(pc.k_cache);
+    UV2 vc = UV2(pc.v_cache);
     float m = -1.0 / 0.0, l = 0.0;
     vec4 acc = vec4(0.0);
     for (uint c0 = k0; c0 < k1; c0 += 64u) {
@@ -85,7 +85,7 @@ void main() {
     }
     accs[tid] = acc;
     barrier();
-    CF32 part = CF32(pc.a4);
+    CF32 part = CF32(pc.partials);
     const uint pb = (h * ns + z) * 66u;
     if (tid < 16u) {
         const vec4 a = accs[tid] + accs[tid + 16u] + accs[tid + 32u] + accs[tid + 48u];
@@ -101,7 +101,7 @@ void main() {
     /* publish the slice, then count it; the group that counts last merges all slices */
     memoryBarrierBuffer();
     barrier();
-    if (tid == 0u) is_last = atomicAdd(CU32(pc.a5).v[h], 1u) == n_used - 1u ? 1u : 0u;
+    if (tid == 0u) is_last = atomicAdd(CU32(pc.counters).v[h], 1u) == n_used - 1u ? 1u : 0u;
     barrier();
     if (is_last == 0u) return;
     memoryBarrierBuffer();
@@ -114,6 +114,6 @@ void main() {
         lt += part.v[b + 1u] * w;
         o += part.v[b + 2u + tid] * w;
     }
-    F32(pc.a3).v[h * 64u + tid] = o / lt;
-    if (tid == 0u) CU32(pc.a5).v[h] = 0u; /* ready for the next layer */
+    F32(pc.dst).v[h * 64u + tid] = o / lt;
+    if (tid == 0u) CU32(pc.counters).v[h] = 0u; /* ready for the next layer */
 }

@@ -1,7 +1,7 @@
 // Shared declarations: every kernel gets its tensors as buffer device addresses in push
-// constants (no descriptor sets), so one pipeline layout serves all kernels and tensors of any
-// size are addressed directly (no maxStorageBufferRange limit). Loads are 32-bit words only, so
-// no 8/16-bit storage feature is needed; GGUF blocks are unpacked with shifts.
+// constants (no descriptor sets; push_constants.h), so one pipeline layout serves all kernels and
+// tensors of any size are addressed directly (no maxStorageBufferRange limit). Loads are 32-bit
+// words only, so no 8/16-bit storage feature is needed; GGUF blocks are unpacked with shifts.
 #extension GL_EXT_buffer_reference : require
 #extension GL_EXT_buffer_reference_uvec2 : require
 
@@ -11,18 +11,9 @@ layout(buffer_reference, std430, buffer_reference_align = 4) buffer I32 { int v[
 layout(buffer_reference, std430, buffer_reference_align = 16) buffer V4 { vec4 v[]; };
 layout(buffer_reference, std430, buffer_reference_align = 16) buffer UV4 { uvec4 v[]; };
 
-// Host side: vk_pc in backend_vulkan.c (8 addresses, 8 uints, 4 floats, 4 uints = 128 bytes,
-// the push-constant size every device has).
-layout(push_constant) uniform PC {
-    uvec2 a0, a1, a2, a3, a4, a5, a6, a7;
-    uint u0, u1, u2, u3, u4, u5, u6, u7;
-    float f0, f1, f2, f3;
-    uint e0, e1, e2, e3;
-} pc;
-
-// a7 of every kernel that needs it: the step buffer {int n_past; int tokens[]}.
-int step_n_past() { return I32(pc.a7).v[0]; }
-int step_token(uint i) { return I32(pc.a7).v[1 + i]; }
+// The step buffer {int n_past; int tokens[]}: what changes from one run of a recorded graph to the next.
+int step_n_past(uvec2 step) { return I32(step).v[0]; }
+int step_token(uvec2 step, uint i) { return I32(step).v[1 + i]; }
 
 // 16-bit unit i of a word array.
 uint ld16(U32 b, uint i) { return (b.v[i >> 1] >> ((i & 1u) * 16u)) & 0xffffu; }

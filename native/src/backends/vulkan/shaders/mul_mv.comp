@@ -1,27 +1,25 @@
 #version 450
-// y[c][r] = W row r . x row c, for weight rows r < u1 and activation rows c < u2.
+// y[c][r] = W row r . x row c, for weight rows r < n_rows and activation rows c < m.
 // Compiled per weight type (WT: 0 f32, 1 f16, 8 q8_0, 2 q4_0) and per NC, the activation rows one
 // workgroup handles (1 for decode, more for prompt batches so each weight block is read once per
 // NC tokens). A workgroup is RPW rows x TPR threads; thread `lane` of a row takes 32-value blocks
 // lane, lane+TPR, ...; partial sums are reduced in shared memory.
-// f32/f16: a1 = x floats (row stride u3). q8_0/q4_0: a1 = x as q8_0 values (k/4 words per row),
-// a2 = their scales (k/32 per row): integer products as the CPU engine computes them.
-// a0 = W, a3 = y (row stride u4); u0 = k (multiple of 32).
-// FUSEX (decode, NC = 1): a1 is always the f32 row; q8_0/q4_0 kernels quantize each block of it
-// themselves (exactly as quant_q8.comp), and with u5 = 1 the input is silu(a1) * a5 (SwiGLU fused
-// into the down projection). Saves a dispatch and a barrier per matmul in a decode step. The
-// workgroup first stages the (converted) input row in shared memory (k <= FUSEX_KMAX).
-// With u6 = 1 the input is rms_norm(a1) * a4 (eps f0), the RMS norm recomputed per workgroup
-// (fused into the q/k/v and gate/up matvecs); with u7 = 1 the result is added to y (the residual
-// stream) instead of stored, which fuses the residual add of the wo and down projections.
-// Epilogue e0 (decode q/k/v projections, replaces rope_store.comp): bit 0 rotates each pair of
-// rows (2i, 2i+1) of a head by RoPE at position n_past (cos table a6, sin table at a6 + e1
-// floats, e2 = head_dim); bit 1 writes the row pair into the KV cache row n_past (a3 = the
-// layer's cache, e3 values per cache row) instead of y, as f16 with bit 2. Rows come in
-// aligned groups of RPW = 4, so a pair is always in one workgroup.
-// e0 bit 3 (decode gate/up): a second matrix of the same shape and type at a6, written to a5,
-// in the same dispatch: the row groups of both share one staging of the input per workgroup.
+// f32/f16: x holds floats. q8_0/q4_0 prompt kernels: x holds q8_0 values (k/4 words per row) and
+// x_scales their scales (k/32 per row): integer products as the CPU engine computes them.
+// FUSEX (decode, NC = 1): x is always the f32 row; q8_0/q4_0 kernels quantize each block of it
+// themselves (exactly as quant_q8.comp). The workgroup first stages the (converted) input row in
+// shared memory (k <= FUSEX_KMAX), and the fusions the planner chose (flags, push_constants.h)
+// happen there: the input is silu(x) * up (the SwiGLU before the down projection) or
+// rms_norm(x) * norm_weight (the norm before q/k/v and gate/up, recomputed per workgroup); the
+// result is added to y (the residual add after wo and down); or the q/k/v epilogue replaces
+// rope_store.comp: MV_ROPE rotates each pair of rows (2i, 2i+1) of a head at position n_past,
+// MV_TO_KV writes the pair into KV cache row n_past of the layer at y. Rows come in aligned groups
+// of RPW = 4, so a pair is always in one workgroup. MV_DUAL (decode gate/up): a second matrix of
+// the same shape and type, in the same dispatch: the row groups of both share one staging of the
+// input per workgroup.
 #include "common.glsl"
+#define PC_mul_mv
+#include "push_constants.h"
 #ifndef NC
 #define NC 1
 #endif
@@ -51,15 +49,15 @@ layout(local_size_x = 64) in;
 shared float red[NC][64];
 
 #if FUSEX
-float g_scale = 1.0; /* rms scale of the input row (u6) */
+float g_scale = 1.0; /* rms scale of the input row (MV_NORM_IN) */
 float xin(uint i) {
-    float g = F32(pc.a1).v[i];
-    if (pc.u5 != 0u) g = g / (1.0 + exp(-g)) * F32(pc.a5).v[i];
-    if (pc.u6 != 0u) g = g * g_scale * F32(pc.a4).v[i];
+    float g = F32(pc.x).v[i];
+    if ((pc.flags & MV_SWIGLU_IN) != 0u) g = g / (1.0 + exp(-g)) * F32(pc.up).v[i];
+    if ((pc.flags & MV_NORM_IN) != 0u) g = g * g_scale * F32(pc.norm_weight).v[i];
     return g;
 }
 vec4 xin4(uint e) { /* e multiple of 4 */
-    if (pc.u5 == 0u && pc.u6 == 0u) return V4(pc.a1).v[e / 4u];
+    if ((pc.flags & (MV_SWIGLU_IN | MV_NORM_IN)) == 0u) return V4(pc.x).v[e / 4u];
     return vec4(xin(e), xin(e + 1u), xin(e + 2u), xin(e + 3u));
 }
 #if !(WT == 0 || WT == 1)
@@ -92,14 +90,14 @@ void quant_block(uint b, out uint xw[8], out float xd) {
 
 void main() {
     const uint tid = gl_LocalInvocationID.x, lane = tid % TPR, rl = tid / TPR;
-    const uint k = pc.u0, nb = k / 32u, n_rows = pc.u1, m = pc.u2;
+    const uint k = pc.k, nb = k / 32u, n_rows = pc.n_rows, m = pc.m;
     const uint c0 = gl_WorkGroupID.y * NC;
     const uint n_groups = (n_rows + RPW - 1u) / RPW;
 #if FUSEX
-    if (pc.u6 != 0u) {
+    if ((pc.flags & MV_NORM_IN) != 0u) {
         float ss = 0.0;
         for (uint i = tid; i < k; i += 64u) {
-            const float v = F32(pc.a1).v[i];
+            const float v = F32(pc.x).v[i];
             ss += v * v;
         }
         red[0][tid] = ss;
@@ -108,7 +106,7 @@ void main() {
             if (tid < s) red[0][tid] += red[0][tid + s];
             barrier();
         }
-        g_scale = 1.0 / sqrt(red[0][0] / float(k) + pc.f0);
+        g_scale = 1.0 / sqrt(red[0][0] / float(k) + pc.eps);
         barrier();
     }
 #endif
@@ -131,17 +129,17 @@ void main() {
     }
     barrier();
 #endif
-    const uint n_mats = (pc.e0 & 8u) != 0u ? 2u : 1u;
+    const uint n_mats = (pc.flags & MV_DUAL) != 0u ? 2u : 1u;
     for (uint rga = gl_WorkGroupID.x; rga < n_groups * n_mats; rga += gl_NumWorkGroups.x) {
         const uint second = rga >= n_groups ? 1u : 0u, rg = rga - second * n_groups;
-        const uvec2 wa = second != 0u ? pc.a6 : pc.a0, ya = second != 0u ? pc.a5 : pc.a3;
+        const uvec2 wa = second != 0u ? pc.weights2 : pc.weights, ya = second != 0u ? pc.y2 : pc.y;
         const uint r = rg * RPW + rl;
         float acc[NC];
         for (uint j = 0u; j < NC; j++) acc[j] = 0.0;
         if (r < n_rows) {
             for (uint b = lane; b < nb; b += TPR) {
 #if WT == 0
-                V4 w = V4(wa), x = V4(pc.a1);
+                V4 w = V4(wa), x = V4(pc.x);
                 const uint wo = (r * k + b * 32u) / 4u;
                 for (uint t = 0u; t < 8u; t++) {
                     const vec4 wv = w.v[wo + t];
@@ -149,13 +147,13 @@ void main() {
                     acc[0] += dot(wv, xs[b * 8u + t]);
 #else
                     for (uint j = 0u; j < NC; j++) {
-                        if (c0 + j < m) acc[j] += dot(wv, x.v[((c0 + j) * pc.u3 + b * 32u) / 4u + t]);
+                        if (c0 + j < m) acc[j] += dot(wv, x.v[((c0 + j) * pc.x_stride + b * 32u) / 4u + t]);
                     }
 #endif
                 }
 #elif WT == 1
                 UV4 w = UV4(wa);
-                V4 x = V4(pc.a1);
+                V4 x = V4(pc.x);
                 const uint wo = (r * k + b * 32u) / 8u;
                 for (uint t = 0u; t < 4u; t++) {
                     const uvec4 wv = w.v[wo + t];
@@ -166,15 +164,15 @@ void main() {
 #else
                     for (uint j = 0u; j < NC; j++) {
                         if (c0 + j < m) {
-                            const uint xo = ((c0 + j) * pc.u3 + b * 32u) / 4u + 2u * t;
+                            const uint xo = ((c0 + j) * pc.x_stride + b * 32u) / 4u + 2u * t;
                             acc[j] += dot(lo, x.v[xo]) + dot(hi, x.v[xo + 1u]);
                         }
                     }
 #endif
                 }
 #else
-                U32 w = U32(wa), xq = U32(pc.a1);
-                F32 xd = F32(pc.a2);
+                U32 w = U32(wa), xq = U32(pc.x);
+                F32 xd = F32(pc.x_scales);
                 const uint gb = r * nb + b;
 #if WT == 8
                 const uint u16 = gb * 17u; /* 34-byte blocks: d, then 32 int8 */
@@ -248,35 +246,35 @@ void main() {
             barrier();
         }
 #if FUSEX
-        if ((pc.e0 & 7u) != 0u && lane == 0u && (rl & 1u) == 0u && r + 1u < n_rows) {
+        if ((pc.flags & (MV_ROPE | MV_TO_KV)) != 0u && lane == 0u && (rl & 1u) == 0u && r + 1u < n_rows) {
             float x0 = red[0][tid], x1 = red[0][tid + TPR];
-            const uint pos = uint(step_n_past());
-            if ((pc.e0 & 1u) != 0u) {
-                const uint half_ = pc.e2 / 2u, i = (r % pc.e2) / 2u;
-                const float c = F32(pc.a6).v[pos * half_ + i], s = F32(pc.a6).v[pc.e1 + pos * half_ + i];
+            const uint pos = uint(step_n_past(pc.step));
+            if ((pc.flags & MV_ROPE) != 0u) {
+                const uint half_ = pc.head_dim / 2u, i = (r % pc.head_dim) / 2u;
+                const float c = F32(pc.rope).v[pos * half_ + i], s = F32(pc.rope).v[pc.rope_sin_offset + pos * half_ + i];
                 const float r0 = x0 * c - x1 * s, r1 = x0 * s + x1 * c;
                 x0 = r0;
                 x1 = r1;
             }
-            if ((pc.e0 & 2u) == 0u) {
-                F32(pc.a3).v[r] = x0;
-                F32(pc.a3).v[r + 1u] = x1;
-            } else if ((pc.e0 & 4u) != 0u) {
-                U32(pc.a3).v[(pos * pc.e3 + r) >> 1] = pack_f16x2(vec2(x0, x1));
+            if ((pc.flags & MV_TO_KV) == 0u) {
+                F32(pc.y).v[r] = x0;
+                F32(pc.y).v[r + 1u] = x1;
+            } else if ((pc.flags & MV_KV_F16) != 0u) {
+                U32(pc.y).v[(pos * pc.cache_row + r) >> 1] = pack_f16x2(vec2(x0, x1));
             } else {
-                F32(pc.a3).v[pos * pc.e3 + r] = x0;
-                F32(pc.a3).v[pos * pc.e3 + r + 1u] = x1;
+                F32(pc.y).v[pos * pc.cache_row + r] = x0;
+                F32(pc.y).v[pos * pc.cache_row + r + 1u] = x1;
             }
         }
 #endif
-        if (lane == 0u && r < n_rows && !(FUSEX != 0 && (pc.e0 & 7u) != 0u)) {
+        if (lane == 0u && r < n_rows && !(FUSEX != 0 && (pc.flags & (MV_ROPE | MV_TO_KV)) != 0u)) {
             F32 y = F32(ya);
             for (uint j = 0u; j < NC; j++) {
 #if FUSEX
-                if (pc.u7 != 0u) y.v[r] += red[j][tid];
+                if ((pc.flags & MV_ACCUMULATE) != 0u) y.v[r] += red[j][tid];
                 else y.v[r] = red[j][tid];
 #else
-                if (c0 + j < m) y.v[(c0 + j) * pc.u4 + r] = red[j][tid];
+                if (c0 + j < m) y.v[(c0 + j) * pc.y_stride + r] = red[j][tid];
 #endif
             }
         }

@@ -1,16 +1,17 @@
 #version 450
 // Activations -> q8_0 blocks, as the CPU engine does before a dot product with q8_0/q4_0 weights:
 // d = amax/127 (stored rounded to f16), q = round-half-away(x / d). One thread per 32-value block.
-// a0 x (rows of stride u2 floats), a1 q words [m][k/4], a2 scales [m][k/32]; u0 = k, u1 = m.
 #include "common.glsl"
+#define PC_quant_q8
+#include "push_constants.h"
 layout(local_size_x = 64) in;
 void main() {
-    const uint nb = pc.u0 / 32u, total = nb * pc.u1;
-    F32 x = F32(pc.a0);
-    U32 q = U32(pc.a1);
-    F32 qd = F32(pc.a2);
+    const uint nb = pc.k / 32u, total = nb * pc.m;
+    F32 x = F32(pc.x);
+    U32 q = U32(pc.quants);
+    F32 qd = F32(pc.scales);
     for (uint g = gl_GlobalInvocationID.x; g < total; g += gl_NumWorkGroups.x * 64u) {
-        const uint c = g / nb, b = g % nb, base = c * pc.u2 + b * 32u;
+        const uint c = g / nb, b = g % nb, base = c * pc.x_stride + b * 32u;
         float amax = 0.0;
         for (uint j = 0u; j < 32u; j++) amax = max(amax, abs(x.v[base + j]));
         const float d = amax / 127.0;
