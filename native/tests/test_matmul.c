@@ -13,17 +13,8 @@
 #include "cpu/threadpool.h"
 #include "quant/kquant.h"
 #include "quant/quant.h"
+#include "util/test_check.h"
 
-static int g_failures;
-#define CHECK(cond, ...)                                                   \
-    do {                                                                   \
-        if (!(cond)) {                                                     \
-            fprintf(stderr, "%s:%d: FAILED %s: ", __FILE__, __LINE__, #cond); \
-            fprintf(stderr, __VA_ARGS__);                                  \
-            fprintf(stderr, "\n");                                         \
-            g_failures++;                                                  \
-        }                                                                  \
-    } while (0)
 
 static uint32_t rng_state = 777;
 static float frand(void) {
@@ -481,7 +472,5 @@ int main(void) {
               !mllm_matmul_supported(kt[i], 128) && !mllm_matmul_supported(kt[i], 0) && mllm_matmul_wsize(kt[i], 576, 1) == 0,
               "%s supported lengths", mllm_type_name(kt[i]));
     CHECK(!mllm_matmul_supported(MLLM_TYPE_Q2_K, 256) && !mllm_matmul_supported(MLLM_TYPE_Q8_K, 256), "other k-quants");
-    if (g_failures) { fprintf(stderr, "test_matmul: %d failure(s)\n", g_failures); return 1; }
-    printf("test_matmul: ok\n");
-    return 0;
+    return test_result("test_matmul");
 }

@@ -20,17 +20,8 @@
 #include "cpu/matmul.h"
 #include "cpu/unpack.h"
 #include "quant/quant.h"
+#include "util/test_check.h"
 
-static int g_fail;
-#define CHECK(c, ...)                                                   \
-    do {                                                                \
-        if (!(c)) {                                                     \
-            fprintf(stderr, "%s:%d: ", __FILE__, __LINE__);             \
-            fprintf(stderr, __VA_ARGS__);                               \
-            fprintf(stderr, "\n");                                      \
-            g_fail++;                                                   \
-        }                                                               \
-    } while (0)
 
 static unsigned long long g_rng = 88172645463325252ull;
 static float frand(void) {
@@ -136,10 +127,5 @@ int main(void) {
             free(w);
         }
     }
-    if (g_fail) {
-        printf("test_prompt_tiles: %d check(s) failed\n", g_fail);
-        return 1;
-    }
-    printf("test_prompt_tiles: all checks passed\n");
-    return 0;
+    return test_result("test_prompt_tiles");
 }
