@@ -1420,8 +1420,8 @@ static const mllm_runner_iface vk_runner_iface = {
     .free = vk_runner_free,
 };
 
-/* The model-scoped part: which device to use and the model's weights, checked. The Vulkan device
- * itself is opened per runner for now, and the weights are uploaded there. */
+/* The model-scoped part: which device to use and the model's weights, checked. Each runner opens
+ * the Vulkan device itself and uploads the weights to it. */
 typedef struct vk_device {
     int32_t gpu_device;
     int gpu_only;
