@@ -6,7 +6,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
 import java.util.function.IntConsumer;
-import java.util.function.LongConsumer;
 
 /**
  * Parsed command line of one command. Each command declares its options, so a typo is an error rather than
@@ -133,24 +132,14 @@ final class Args {
     float floatValue(String name, float def) {
         String v = get(name);
         if (v == null) return def;
-        try {
-            return Float.parseFloat(v.trim());
-        } catch (NumberFormatException e) {
-            throw new UsageException(typed(name) + " expects a number, got '" + v + "'");
-        }
+        if (!isNumber(v.trim())) throw new UsageException(typed(name) + " expects a number, got '" + v + "'");
+        return Float.parseFloat(v.trim());
     }
 
     /** When the option is given: its integer value to the setter, whose IllegalArgumentException names the option. */
     void withInt(String name, IntConsumer setter) {
         if (has(name)) {
             int v = intValue(name, 0);
-            checked(name, () -> setter.accept(v));
-        }
-    }
-
-    void withLong(String name, LongConsumer setter) {
-        if (has(name)) {
-            long v = longValue(name, 0);
             checked(name, () -> setter.accept(v));
         }
     }
@@ -166,7 +155,7 @@ final class Args {
      * Runs an API call made with the option's value. The API's IllegalArgumentException names its own parameter
      * ("topP must be in (0, 1], got 2.0"); the user sees the option they typed ("--top-p must be in (0, 1], got 2").
      */
-    void checked(String name, Runnable apiCall) {
+    private void checked(String name, Runnable apiCall) {
         try {
             apiCall.run();
         } catch (IllegalArgumentException e) {
@@ -180,8 +169,15 @@ final class Args {
     /** A usage error for a value that breaks a rule: "--top must be >= 1, got 0". */
     UsageException invalid(String name, String rule) {
         String v = get(name);
-        boolean number = v != null && v.matches("-?[0-9.eE+-]+");
-        return new UsageException(typed(name) + " " + rule + ", got " + (number ? v : "'" + v + "'"));
+        return new UsageException(typed(name) + " " + rule + ", got " + (isNumber(v) ? v : "'" + v + "'"));
+    }
+
+    private static boolean isNumber(String s) {
+        try {
+            return s != null && Double.isFinite(Double.parseDouble(s));
+        } catch (NumberFormatException e) {
+            return false;
+        }
     }
 
     /** "1,2,3" or "1 2 3" to token ids; null when the option is not given. */

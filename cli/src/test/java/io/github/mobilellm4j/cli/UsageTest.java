@@ -28,6 +28,7 @@ class UsageTest {
                 Arguments.of(List.of("generate", "-p", "x", "--tempp", "1"),
                         "mobilellm generate: unknown option --tempp (see mobilellm generate --help)"),
                 Arguments.of(List.of("generate", "-p", "x", "-n", "many"), "mobilellm generate: -n expects an integer, got 'many'"),
+                Arguments.of(List.of("generate", "-p", "x", "--temp", "NaN"), "mobilellm generate: --temp expects a number, got 'NaN'"),
                 Arguments.of(List.of("generate"), "mobilellm generate: a prompt is required (-p TEXT, -f FILE or --tokens IDS)"),
                 Arguments.of(List.of("generate", "-p", "x", "extra"),
                         "mobilellm generate: unexpected argument 'extra' (see mobilellm generate --help)"),
