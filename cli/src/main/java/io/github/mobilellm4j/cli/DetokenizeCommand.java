@@ -23,7 +23,7 @@ final class DetokenizeCommand implements Command {
         return """
                 usage: mobilellm detokenize -m FILE --tokens 1,2,3 [--json]
                   --json   {"text":"..."}
-                """;
+                """ + ModelArgs.USAGE;
     }
 
     @Override

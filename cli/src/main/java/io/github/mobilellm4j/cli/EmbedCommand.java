@@ -26,10 +26,10 @@ final class EmbedCommand implements Command {
                 usage: mobilellm embed -m FILE (-p TEXT | -f FILE) [--pooling mean|last] [--no-normalize] [--json]
                   -p, --prompt TEXT   the text
                   -f, --file FILE     read the text from a file (- = standard input)
-                  --pooling P      mean (default) or last
-                  --no-normalize   skip L2 normalisation
-                  --json           {"embedding":[...], "dim":n, "pooling":"mean", "normalized":true}
-                """;
+                  --pooling P         mean (default) or last
+                  --no-normalize      skip L2 normalisation
+                  --json              {"embedding":[...], "dim":n, "pooling":"mean", "normalized":true}
+                """ + ModelArgs.USAGE;
     }
 
     @Override

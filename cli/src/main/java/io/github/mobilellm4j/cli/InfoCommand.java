@@ -29,7 +29,7 @@ final class InfoCommand implements Command {
         return """
                 usage: mobilellm info -m FILE [--tensors] [--json]
                   --tensors   list every tensor (always included with --json)
-                """;
+                """ + ModelArgs.USAGE;
     }
 
     @Override

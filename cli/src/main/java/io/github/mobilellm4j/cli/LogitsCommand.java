@@ -29,7 +29,7 @@ final class LogitsCommand implements Command {
                 usage: mobilellm logits -m FILE --tokens 1,2,3 [--top K] [--json]
                   --top K   logits per position (default 5)
                   --json    {"positions":[{"position":0, "top":[{"id":5, "logit":12.3}, ...]}, ...]}
-                """;
+                """ + ModelArgs.USAGE;
     }
 
     @Override

@@ -26,10 +26,10 @@ final class TokenizeCommand implements Command {
                 usage: mobilellm tokenize -m FILE (-p TEXT | -f FILE) [--bos] [--parse-special] [--json]
                   -p, --prompt TEXT   the text
                   -f, --file FILE     read the text from a file (- = standard input)
-                  --bos             prepend the BOS token
-                  --parse-special   control-token text (e.g. <s>) becomes those tokens
-                  --json            {"tokens":[...], "pieces":[...]}
-                """;
+                  --bos               prepend the BOS token
+                  --parse-special     control-token text (e.g. <s>) becomes those tokens
+                  --json              {"tokens":[...], "pieces":[...]}
+                """ + ModelArgs.USAGE;
     }
 
     @Override
