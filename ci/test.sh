@@ -12,6 +12,9 @@
 #   MLLM_CI_SKIP_BENCH=1     skip the JMH smoke run;  MLLM_CI_SKIP_CROSS=1  skip the qemu runs
 #   MLLM_MAVEN_ARGS="..."    extra arguments for ./mvnw (e.g. "-o" or "-pl native,bindings -am")
 #   ASAN_OPTIONS / UBSAN_OPTIONS override the defaults below.
+# Optional tools (qemu-user and the aarch64 cross compiler, glslc + Vulkan headers + a Vulkan driver, node/npm):
+# where one is missing its part is skipped with a line saying so and how to enable it, except in CI (CI set, as
+# .ci/run does), where every part must run and a missing tool is an error.
 # Exits non-zero on the first failure.
 set -euo pipefail
 
@@ -21,6 +24,34 @@ jobs=${MLLM_JOBS:-2}
 started=$(date +%s)
 
 step() { printf '\n==== %s ====\n' "$*"; }
+
+in_ci=false
+if [[ -n "${CI:-}" && "${CI}" != false && "${CI}" != 0 ]]; then in_ci=true; fi
+skipped=()
+have() { command -v "$1" >/dev/null 2>&1; }
+missing() { # missing PART WHY INSTALL: an error in CI, otherwise a skipped part
+  if [[ $in_ci == true ]]; then echo "ERROR: CI runs the $1, but $2 (apt-get install $3)" >&2; exit 1; fi
+  skipped+=("$1")
+  echo "skipped: $1 ($2; to run it: apt-get install $3, or run .ci/run as root)"
+}
+if ! have node || ! have npm; then
+  missing "npm cross-checks" "node/npm not installed" "nodejs npm"
+fi
+if ! have glslc || ! echo '#include <vulkan/vulkan.h>' | "${CC:-cc}" -E -x c - >/dev/null 2>&1; then
+  missing "Vulkan backend build and test" "glslc or the Vulkan headers not installed" "glslc libvulkan-dev mesa-vulkan-drivers"
+fi
+aarch64=true
+if [[ "${MLLM_CI_SKIP_CROSS:-0}" != 1 ]]; then
+  if ! have qemu-x86_64; then
+    missing "x86 CPU level runs under qemu-x86_64" "qemu-user not installed" "qemu-user"
+    export MLLM_X86_SKIP_QEMU=1
+  fi
+  if ! have qemu-aarch64 || ! have aarch64-linux-gnu-gcc || [[ ! -f /usr/aarch64-linux-gnu/include/stdio.h ]]; then
+    missing "aarch64 tests" "qemu-aarch64 or the aarch64 cross compiler not installed" \
+      "qemu-user gcc-aarch64-linux-gnu libc6-dev-arm64-cross"
+    aarch64=false
+  fi
+fi
 
 if [[ "${MLLM_CI_SKIP_MAVEN:-0}" != 1 ]]; then
   step "1/2 ./mvnw -B verify (includes native build + ctest)"
@@ -50,8 +81,15 @@ fi
 if [[ "${MLLM_CI_SKIP_CROSS:-0}" != 1 ]]; then
   step "x86 CPU levels: qemu-x86_64 Haswell (avx2), Nehalem (scalar); native MOBILELLM_CPU=each level"
   MLLM_TEST_EXCLUDE='^test_vulkan$' ci/test-x86-levels.sh   # the Vulkan test runs once, in step 1
-  step "aarch64: cross build, ctest under qemu-aarch64 -cpu max (neon-dotprod) and cortex-a53 (neon)"
-  ci/test-aarch64.sh
+  if [[ $aarch64 == true ]]; then
+    step "aarch64: cross build, ctest under qemu-aarch64 -cpu max (neon-dotprod) and cortex-a53 (neon)"
+    ci/test-aarch64.sh
+  fi
 fi
 
-step "all tests passed in $(( $(date +%s) - started ))s"
+passed="all tests passed in $(( $(date +%s) - started ))s"
+if [[ ${#skipped[@]} -gt 0 ]]; then
+  printf -v list '%s, ' "${skipped[@]}"
+  passed+="; skipped for want of tools (see the lines at the start): ${list%, }"
+fi
+step "$passed"

@@ -294,7 +294,7 @@ typedef struct vk_ctx {
     uint8_t *rec_rows;     /* stage rows of the command buffer being recorded */
     int rec_n;
     int rec_decode;
-    char cur_label[40];    /* the last dispatch's label */
+    char cur_label[38];    /* the last dispatch's label; with a "d:"/"p:" prefix it fits a profile row name[40] */
     vk_prof_row prof_rows[PROF_ROWS];
     int n_prof_rows;
     double prof_gpu_ns[2], prof_host_ns[2]; /* [decode, prompt]: whole graphs */

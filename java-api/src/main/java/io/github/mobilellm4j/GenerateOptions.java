@@ -78,6 +78,7 @@ public final class GenerateOptions {
             return stopStrings(List.of(stops));
         }
 
+        /** How tokens are picked; default {@code SamplerOptions.builder().build()}: sampling with a random seed. */
         public Builder sampler(SamplerOptions sampler) {
             this.sampler = java.util.Objects.requireNonNull(sampler, "sampler");
             return this;

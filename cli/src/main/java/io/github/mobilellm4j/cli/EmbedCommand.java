@@ -4,9 +4,9 @@ import io.github.mobilellm4j.Model;
 import io.github.mobilellm4j.Pooling;
 import java.io.PrintStream;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Set;
 
 /** embed: the pooled final hidden state of a text. */
 final class EmbedCommand implements Command {
@@ -23,35 +23,34 @@ final class EmbedCommand implements Command {
     @Override
     public String usage() {
         return """
-                usage: mobilellm embed -m FILE -p TEXT [--pooling mean|last] [--no-normalize] [--json]
-                  --pooling P      mean (default) or last
-                  --no-normalize   skip L2 normalisation
-                  --json           {"embedding":[...], "dim":n, "pooling":"mean", "normalized":true}
-                """;
+                usage: mobilellm embed -m FILE (-p TEXT | -f FILE) [--pooling mean|last] [--no-normalize] [--json]
+                  -p, --prompt TEXT   the text
+                  -f, --file FILE     read the text from a file (- = standard input)
+                  --pooling P         mean (default) or last
+                  --no-normalize      skip L2 normalisation
+                  --json              {"embedding":[...], "dim":n, "pooling":"mean", "normalized":true}
+                """ + ModelArgs.USAGE;
     }
 
     @Override
-    public Set<String> valuedOptions() {
-        return ModelArgs.with("-p", "--prompt", "--pooling");
+    public List<Option> options() {
+        return ModelArgs.with(TextArgs.PROMPT, TextArgs.FILE, Option.valued("--pooling"), Option.flag("--json"),
+                Option.flag("--no-normalize"));
     }
 
     @Override
-    public Set<String> flagOptions() {
-        return Set.of("--json", "--no-normalize");
-    }
-
-    @Override
-    public int run(Args a, PrintStream out, PrintStream err) throws Exception {
-        String text = a.get("-p", "--prompt");
-        if (text == null) throw new UsageException("embed: -p TEXT is required");
+    public int run(Args a, Streams io) throws Exception {
         String pool = a.get("--pooling") == null ? "mean" : a.get("--pooling").toLowerCase(Locale.ROOT);
         Pooling pooling = switch (pool) {
             case "mean" -> Pooling.MEAN;
             case "last" -> Pooling.LAST;
-            default -> throw new UsageException("embed: unknown pooling '" + pool + "' (use mean or last)");
+            default -> throw a.invalid("--pooling", "must be mean or last");
         };
+        String text = TextArgs.read(a, io.in());
+        if (text == null) throw new UsageException("a text is required (-p TEXT or -f FILE)");
         boolean normalize = !a.has("--no-normalize");
-        try (Model model = ModelArgs.load(a, true, err)) {
+        PrintStream out = io.out();
+        try (Model model = ModelArgs.load(a, true, io.err())) {
             float[] e = model.embed(text, pooling, normalize);
             if (a.has("--json")) {
                 Map<String, Object> o = new LinkedHashMap<>();

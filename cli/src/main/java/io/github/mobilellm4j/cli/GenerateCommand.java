@@ -6,12 +6,10 @@ import io.github.mobilellm4j.Model;
 import io.github.mobilellm4j.Session;
 import io.github.mobilellm4j.sampling.SamplerOptions;
 import java.io.PrintStream;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Set;
 
 /** generate: text from a prompt, streamed as it is produced (or one JSON object with --json). */
 final class GenerateCommand implements Command {
@@ -30,11 +28,17 @@ final class GenerateCommand implements Command {
         return """
                 usage: mobilellm generate [-m FILE] (-p TEXT | -f FILE | --tokens 1,2,3) [options]
                   -p, --prompt TEXT      prompt text (BOS per the model's add_bos setting)
-                  -f, --file FILE        read the prompt from a file
+                  -f, --file FILE        read the prompt from a file (- = standard input)
                   --tokens IDS           prompt token ids, comma-separated (no BOS added)
                   -n, --n-predict N      tokens to generate (default 128)
                   --greedy               always the most likely token
-                  --temp T --top-k K --top-p P --min-p P --repeat-penalty R --repeat-last-n N --seed S
+                  --temp T               temperature (default 0.8; 0 = greedy)
+                  --top-k K              keep the K most likely tokens (default 40; 0 = off)
+                  --top-p P              nucleus threshold in (0, 1] (default 0.95; 1 = off)
+                  --min-p P              drop tokens below P x the most likely, in [0, 1] (default 0.05)
+                  --repeat-penalty R     penalty for recent tokens, > 0 (default 1 = off)
+                  --repeat-last-n N      recent tokens the penalty looks at (default 64)
+                  -s, --seed S           sampler seed (default: random, printed; -1 = random)
                   --stop STR             stop when STR appears (repeatable)
                   --ignore-eos           keep going past the end-of-sequence token
                   --parse-special        control-token text in the prompt (e.g. <s>) becomes tokens
@@ -43,39 +47,37 @@ final class GenerateCommand implements Command {
     }
 
     @Override
-    public Set<String> valuedOptions() {
-        return ModelArgs.with("-p", "--prompt", "-f", "--file", "--tokens", "-n", "--n-predict", "--temp", "--top-k",
-                "--top-p", "--min-p", "--repeat-penalty", "--repeat-last-n", "--seed", "--stop");
+    public List<Option> options() {
+        return ModelArgs.with(TextArgs.PROMPT, TextArgs.FILE, Option.valued("--tokens"), Option.valued("-n", "--n-predict"),
+                Option.valued("--temp"), Option.valued("--top-k"), Option.valued("--top-p"), Option.valued("--min-p"),
+                Option.valued("--repeat-penalty"), Option.valued("--repeat-last-n"), Option.valued("-s", "--seed"),
+                Option.valued("--stop"), Option.flag("--greedy"), Option.flag("--ignore-eos"), Option.flag("--json"),
+                Option.flag("--parse-special"));
     }
 
     @Override
-    public Set<String> flagOptions() {
-        return Set.of("--greedy", "--ignore-eos", "--json", "--parse-special");
-    }
-
-    @Override
-    public int run(Args a, PrintStream out, PrintStream err) throws Exception {
-        String prompt = a.get("-p", "--prompt");
-        String file = a.get("-f", "--file");
+    public int run(Args a, Streams io) throws Exception {
         int[] ids = a.tokens("--tokens");
-        int given = (prompt != null ? 1 : 0) + (file != null ? 1 : 0) + (ids != null ? 1 : 0);
-        if (given != 1) throw new UsageException("generate: give exactly one of -p TEXT, -f FILE or --tokens IDS");
-        if (file != null) {
-            Path p = Path.of(file);
-            if (!Files.isRegularFile(p)) throw new UsageException("generate: prompt file not found: " + file);
-            prompt = Files.readString(p);
+        if (ids != null && (a.has("-p") || a.has("-f"))) {
+            throw new UsageException("give one of -p TEXT, -f FILE or --tokens IDS");
         }
-        if (ids != null && ids.length == 0) throw new UsageException("generate: --tokens is empty");
-        GenerateOptions options = GenerateOptions.builder()
-                .maxTokens(a.intValue(a.has("-n") ? "-n" : "--n-predict", 128))
-                .sampler(sampler(a))
-                .stopStrings(a.all("--stop"))
-                .ignoreEos(a.has("--ignore-eos"))
-                .parseSpecial(a.has("--parse-special"))
-                .build();
+        String prompt = TextArgs.read(a, io.in());
+        if (prompt == null && ids == null) throw new UsageException("a prompt is required (-p TEXT, -f FILE or --tokens IDS)");
+        if (ids != null && ids.length == 0) throw new UsageException(a.typed("--tokens") + " is empty");
+        GenerateOptions.Builder ob = GenerateOptions.builder().sampler(sampler(a));
+        a.withInt("-n", ob::maxTokens);
+        for (String stop : a.all("--stop")) {
+            if (stop.isEmpty()) throw new UsageException(a.typed("--stop") + " needs a non-empty string");
+        }
+        GenerateOptions options = ob.stopStrings(a.all("--stop")).ignoreEos(a.has("--ignore-eos"))
+                .parseSpecial(a.has("--parse-special")).build();
+        SamplerOptions sampling = options.sampler();
         boolean json = a.has("--json");
-        try (Model model = ModelArgs.load(a, true, err); Session session = model.newSession()) {
-            int[] promptTokens = ids != null ? ids : session.model().tokenizer().encode(prompt, null, options.parseSpecial());
+        PrintStream out = io.out();
+        try (Model model = ModelArgs.load(a, true, io.err()); Session session = model.newSession()) {
+            if (ids != null) ModelArgs.checkTokens(a, "--tokens", ids, model);
+            int[] promptTokens = ids != null ? ids : model.tokenizer().encode(prompt, null, options.parseSpecial());
+            if (!sampling.isGreedy()) io.err().println("mobilellm: sampler seed: " + sampling.seed());
             if (!json) {
                 out.print(ids != null ? model.tokenizer().decode(ids) : prompt);
                 out.flush();
@@ -94,10 +96,11 @@ final class GenerateCommand implements Command {
                 o.put("stop_reason", g.stopReason().jsonName());
                 o.put("prompt_tokens_per_second", g.timings().promptTokensPerSecond());
                 o.put("tokens_per_second", g.timings().tokensPerSecond());
+                o.put("seed", sampling.isGreedy() ? null : sampling.seed());
                 out.println(Json.write(o));
             } else {
                 out.println();
-                err.printf(Locale.ROOT, "mobilellm: %d prompt tokens at %.1f t/s, %d generated at %.1f t/s (%s)%n",
+                io.err().printf(Locale.ROOT, "mobilellm: %d prompt tokens at %.1f t/s, %d generated at %.1f t/s (%s)%n",
                         g.timings().promptTokens(), g.timings().promptTokensPerSecond(), g.timings().generatedTokens(),
                         g.timings().tokensPerSecond(), g.stopReason().jsonName());
             }
@@ -105,22 +108,18 @@ final class GenerateCommand implements Command {
         return 0;
     }
 
+    /** --greedy, or sampling with the options given; without --seed (or with -1) the sampler draws a random seed. */
     static SamplerOptions sampler(Args a) {
         if (a.has("--greedy")) return SamplerOptions.greedy();
         SamplerOptions.Builder b = SamplerOptions.builder();
-        try {
-            if (a.has("--temp")) b.temperature(a.floatValue("--temp", 0.8f));
-            if (a.has("--top-k")) b.topK(a.intValue("--top-k", 40));
-            if (a.has("--top-p")) b.topP(a.floatValue("--top-p", 0.95f));
-            if (a.has("--min-p")) b.minP(a.floatValue("--min-p", 0.05f));
-            if (a.has("--repeat-penalty")) b.repeatPenalty(a.floatValue("--repeat-penalty", 1f));
-            if (a.has("--repeat-last-n")) b.repeatLastN(a.intValue("--repeat-last-n", 64));
-            if (a.has("--seed")) b.seed(a.longValue("--seed", 0));
-        } catch (UsageException e) {
-            throw e;
-        } catch (IllegalArgumentException e) {
-            throw new UsageException("generate: " + e.getMessage());
-        }
+        a.withFloat("--temp", b::temperature);
+        a.withInt("--top-k", b::topK);
+        a.withFloat("--top-p", b::topP);
+        a.withFloat("--min-p", b::minP);
+        a.withFloat("--repeat-penalty", b::repeatPenalty);
+        a.withInt("--repeat-last-n", b::repeatLastN);
+        long seed = a.longValue("-s", -1);
+        if (seed != -1) b.seed(seed);
         return b.build();
     }
 }

@@ -10,7 +10,6 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.TreeMap;
 
 /** info: metadata, tensors and types of a GGUF model. */
@@ -30,22 +29,18 @@ final class InfoCommand implements Command {
         return """
                 usage: mobilellm info -m FILE [--tensors] [--json]
                   --tensors   list every tensor (always included with --json)
-                """;
+                """ + ModelArgs.USAGE;
     }
 
     @Override
-    public Set<String> valuedOptions() {
-        return ModelArgs.with();
+    public List<Option> options() {
+        return ModelArgs.with(Option.flag("--json"), Option.flag("--tensors"));
     }
 
     @Override
-    public Set<String> flagOptions() {
-        return Set.of("--json", "--tensors");
-    }
-
-    @Override
-    public int run(Args a, PrintStream out, PrintStream err) throws Exception {
-        try (Model model = ModelArgs.load(a, true, err)) {
+    public int run(Args a, Streams io) throws Exception {
+        PrintStream out = io.out();
+        try (Model model = ModelArgs.load(a, true, io.err())) {
             ModelInfo i = model.info();
             List<TensorInfo> tensors = model.tensors();
             Map<String, Integer> typeCounts = new TreeMap<>();

@@ -10,7 +10,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Set;
 
 /** logits: every position's top-K logits for a token sequence. */
 final class LogitsCommand implements Command {
@@ -30,31 +29,25 @@ final class LogitsCommand implements Command {
                 usage: mobilellm logits -m FILE --tokens 1,2,3 [--top K] [--json]
                   --top K   logits per position (default 5)
                   --json    {"positions":[{"position":0, "top":[{"id":5, "logit":12.3}, ...]}, ...]}
-                """;
+                """ + ModelArgs.USAGE;
     }
 
     @Override
-    public Set<String> valuedOptions() {
-        return ModelArgs.with("--tokens", "--top");
+    public List<Option> options() {
+        return ModelArgs.with(Option.valued("--tokens"), Option.valued("--top"), Option.flag("--json"));
     }
 
     @Override
-    public Set<String> flagOptions() {
-        return Set.of("--json");
-    }
-
-    @Override
-    public int run(Args a, PrintStream out, PrintStream err) throws Exception {
+    public int run(Args a, Streams io) throws Exception {
         int[] ids = a.tokens("--tokens");
-        if (ids == null || ids.length == 0) throw new UsageException("logits: --tokens is required");
+        if (ids == null || ids.length == 0) throw new UsageException("token ids are required (--tokens 1,2,3)");
         int k = a.intValue("--top", 5);
-        if (k < 1) throw new UsageException("logits: --top must be >= 1");
-        try (Model model = ModelArgs.load(a, true, err);
+        if (k < 1) throw a.invalid("--top", "must be >= 1");
+        PrintStream out = io.out();
+        try (Model model = ModelArgs.load(a, true, io.err());
                 Session s = model.newSession(SessionOptions.builder().contextLength(Math.max(ids.length, 1)).build())) {
+            ModelArgs.checkTokens(a, "--tokens", ids, model);
             int vocab = model.info().vocabSize();
-            for (int id : ids) {
-                if (id < 0 || id >= vocab) throw new UsageException("logits: token id " + id + " out of range [0, " + vocab + ")");
-            }
             Logits logits = s.evalAll(ids);
             List<Map<String, Object>> positions = new ArrayList<>();
             for (int p = 0; p < logits.rows(); p++) {

@@ -1,13 +1,22 @@
 package io.github.mobilellm4j.cli;
 
-import io.github.mobilellm4j.MobileLlmException;
+import io.github.mobilellm4j.Native;
+import io.github.mobilellm4j.convert.Terminal;
+import java.io.FileDescriptor;
+import java.io.FileOutputStream;
+import java.io.IOException;
 import java.io.PrintStream;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
-import java.util.LinkedHashMap;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.FileSystemException;
+import java.nio.file.NoSuchFileException;
 import java.util.List;
-import java.util.Map;
 
-/** The mobilellm command-line tool. Exit codes: 0 success, 1 failure, 2 usage error. */
+/**
+ * The mobilellm command-line tool. Exit codes: 0 success, 1 failure (including missing or unreadable files and
+ * models that do not load), 2 usage error (unknown command or option, missing or invalid option value).
+ */
 public final class Main {
     private static final List<Command> COMMANDS = List.of(new GenerateCommand(), new TokenizeCommand(),
             new DetokenizeCommand(), new LogitsCommand(), new PerplexityCommand(), new EmbedCommand(), new InfoCommand(),
@@ -17,62 +26,86 @@ public final class Main {
     }
 
     public static void main(String[] argv) {
-        PrintStream out = new PrintStream(new java.io.FileOutputStream(java.io.FileDescriptor.out), true,
-                StandardCharsets.UTF_8);
-        System.exit(run(argv, out, System.err));
+        PrintStream out = new PrintStream(new FileOutputStream(FileDescriptor.out), true, StandardCharsets.UTF_8);
+        System.exit(run(argv, new Streams(System.in, out, System.err, Terminal.stderrIsTerminal())));
     }
 
     /** Runs one command line; returns the exit code. */
-    public static int run(String[] argv, PrintStream out, PrintStream err) {
-        if (argv.length == 0 || argv[0].equals("--help") || argv[0].equals("-h") || argv[0].equals("help")) {
-            out.print(overview());
-            return argv.length == 0 ? 2 : 0;
+    static int run(String[] argv, Streams io) {
+        if (argv.length == 0) {
+            io.err().print(overview());
+            return 2;
         }
-        if (argv[0].equals("--version")) {
-            out.println("mobilellm " + io.github.mobilellm4j.Native.version());
+        String first = argv[0];
+        if (first.equals("help") || first.equals("--help") || first.equals("-h")) return help(argv, io);
+        if (first.equals("--version")) {
+            io.out().println("mobilellm " + Native.version());
             return 0;
         }
-        Map<String, Command> byName = new LinkedHashMap<>();
-        for (Command c : COMMANDS) byName.put(c.name(), c);
-        Command c = byName.get(argv[0]);
-        if (c == null) {
-            err.println("mobilellm: unknown command '" + argv[0] + "'");
-            err.print(overview());
-            return 2;
-        }
-        for (int i = 1; i < argv.length; i++) {
-            if (argv[i].equals("--help") || argv[i].equals("-h")) {
-                out.print(c.usage());
+        Command c = find(first);
+        if (c == null) return unknownCommand(first, io);
+        String prefix = "mobilellm " + c.name() + ": ";
+        try {
+            Args args = Args.parse(c.name(), argv, 1, c.options(), c.maxPositional());
+            if (args.help()) {
+                io.out().print(c.usage());
                 return 0;
             }
-        }
-        try {
-            Args args = Args.parse(c.name(), argv, 1, c.valuedOptions(), c.flagOptions());
-            return c.run(args, out, err);
+            return c.run(args, io);
         } catch (UsageException e) {
-            err.println("mobilellm " + c.name() + ": " + e.getMessage());
+            io.err().println(prefix + e.getMessage());
             return 2;
-        } catch (MobileLlmException e) {
-            err.println("mobilellm " + c.name() + ": " + e.getMessage());
+        } catch (IOException e) {
+            io.err().println(prefix + describe(e));
             return 1;
-        } catch (io.github.mobilellm4j.convert.ConversionException e) {
-            err.println("mobilellm " + c.name() + ": " + e.getMessage());
-            return 1;
-        } catch (IllegalArgumentException | IllegalStateException e) {
-            err.println("mobilellm " + c.name() + ": " + e.getMessage());
-            return 1;
-        } catch (java.io.IOException | java.io.UncheckedIOException e) {
-            err.println("mobilellm " + c.name() + ": I/O error: " + e.getMessage());
+        } catch (UncheckedIOException e) {
+            io.err().println(prefix + describe(e.getCause()));
             return 1;
         } catch (Exception e) {
-            err.println("mobilellm " + c.name() + ": " + e);
+            // Failure, MobileLlmException, ConversionException and the API's argument checks carry their own message
+            io.err().println(prefix + (e.getMessage() != null ? e.getMessage() : e.toString()));
             return 1;
         }
+    }
+
+    /** help [COMMAND]: the overview, or one command's usage. */
+    private static int help(String[] argv, Streams io) {
+        if (argv.length == 1) {
+            io.out().print(overview());
+            return 0;
+        }
+        if (argv.length > 2) {
+            io.err().println("mobilellm help: give one command name (see mobilellm help)");
+            return 2;
+        }
+        Command c = find(argv[1]);
+        if (c == null) return unknownCommand(argv[1], io);
+        io.out().print(c.usage());
+        return 0;
+    }
+
+    private static Command find(String name) {
+        for (Command c : COMMANDS) {
+            if (c.name().equals(name)) return c;
+        }
+        return null;
+    }
+
+    private static int unknownCommand(String name, Streams io) {
+        io.err().println("mobilellm: unknown command '" + name + "' (see mobilellm help)");
+        return 2;
+    }
+
+    private static String describe(IOException e) {
+        if (e instanceof NoSuchFileException f) return f.getFile() + ": no such file";
+        if (e instanceof AccessDeniedException f) return f.getFile() + ": permission denied";
+        if (e instanceof FileSystemException f && f.getReason() != null) return f.getFile() + ": " + f.getReason();
+        return "I/O error: " + e.getMessage();
     }
 
     static String overview() {
         StringBuilder sb = new StringBuilder("""
-                usage: mobilellm COMMAND [options]      (mobilellm COMMAND --help for details)
+                usage: mobilellm COMMAND [options]      (mobilellm help COMMAND for details)
                 Runs MobileLLM models in-process on the JVM. Commands:
                 """);
         for (Command c : COMMANDS) sb.append(String.format("  %-11s %s%n", c.name(), c.summary()));

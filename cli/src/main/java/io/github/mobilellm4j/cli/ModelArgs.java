@@ -6,12 +6,14 @@ import io.github.mobilellm4j.ModelOptions;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
-import java.util.Set;
 
 /** Options shared by the commands that load a model. */
 final class ModelArgs {
-    static final Set<String> VALUED = Set.of("-m", "--model", "--threads", "-t", "--backend", "--ctx", "-c");
+    static final List<Option> OPTIONS = List.of(Option.valued("-m", "--model"), Option.valued("-t", "--threads"),
+            Option.valued("--backend"), Option.valued("-c", "--ctx"));
     static final String USAGE = """
               -m, --model FILE     GGUF model file
               -t, --threads N      CPU threads (default: all cores)
@@ -24,7 +26,7 @@ final class ModelArgs {
 
     /** -m FILE, or the bundled demo model when allowDemo and no -m is given. */
     static Model load(Args a, boolean allowDemo, PrintStream err) {
-        String file = a.get("-m", "--model");
+        String file = a.get("-m");
         ModelOptions options = options(a);
         if (file == null) {
             if (!allowDemo) throw new UsageException("a model file is required (-m FILE)");
@@ -32,34 +34,43 @@ final class ModelArgs {
             return Model.loadDemo(options);
         }
         Path p = Path.of(file);
-        if (!Files.exists(p)) throw new UsageException("model file not found: " + file);
         if (Files.isDirectory(p)) {
-            throw new UsageException(file + " is a folder; convert a Hugging Face checkpoint first: mobilellm convert "
+            throw new Failure(file + " is a folder; convert a Hugging Face checkpoint first: mobilellm convert "
                     + file + " -o model.gguf --type q8_0");
         }
+        if (!Files.exists(p)) throw new Failure("model file not found: " + file);
         return Model.load(p, options);
     }
 
     static ModelOptions options(Args a) {
         ModelOptions.Builder b = ModelOptions.builder();
-        if (a.has("--threads")) b.threads(a.intValue("--threads", 0));
-        if (a.has("-t")) b.threads(a.intValue("-t", 0));
+        a.withInt("-t", b::threads);
+        a.withInt("-c", b::contextLength);
         String backend = a.get("--backend");
         if (backend != null) {
             try {
                 b.backend(Backend.valueOf(backend.toUpperCase(Locale.ROOT)));
             } catch (IllegalArgumentException e) {
-                throw new UsageException("unknown backend '" + backend + "' (use cpu, vulkan or auto)");
+                throw a.invalid("--backend", "must be cpu, vulkan or auto");
             }
         }
-        if (a.has("--ctx")) b.contextLength(a.intValue("--ctx", 0));
-        if (a.has("-c")) b.contextLength(a.intValue("-c", 0));
         return b.build();
     }
 
-    static Set<String> with(String... more) {
-        java.util.HashSet<String> s = new java.util.HashSet<>(VALUED);
-        s.addAll(Set.of(more));
-        return Set.copyOf(s);
+    /** Token ids given on the command line must exist in the model's vocabulary. */
+    static void checkTokens(Args a, String name, int[] ids, Model model) {
+        int vocab = model.info().vocabSize();
+        for (int id : ids) {
+            if (id < 0 || id >= vocab) {
+                throw new UsageException(a.typed(name) + ": token id " + id + " is out of range [0, " + vocab + ")");
+            }
+        }
+    }
+
+    /** The model options plus a command's own. */
+    static List<Option> with(Option... more) {
+        List<Option> all = new ArrayList<>(OPTIONS);
+        all.addAll(List.of(more));
+        return List.copyOf(all);
     }
 }

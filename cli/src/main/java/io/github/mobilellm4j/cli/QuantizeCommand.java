@@ -2,9 +2,8 @@ package io.github.mobilellm4j.cli;
 
 import io.github.mobilellm4j.convert.ConsoleProgress;
 import io.github.mobilellm4j.convert.Quantizer;
-import java.io.PrintStream;
 import java.nio.file.Path;
-import java.util.Set;
+import java.util.List;
 
 /** quantize: requantize a GGUF file (from F32/F16/BF16 tensors). */
 final class QuantizeCommand implements Command {
@@ -30,22 +29,21 @@ final class QuantizeCommand implements Command {
     }
 
     @Override
-    public Set<String> valuedOptions() {
-        return Set.of("--type");
+    public List<Option> options() {
+        return List.of(Option.valued("--type"), Option.flag("--force"), Option.flag("--pure"));
     }
 
     @Override
-    public Set<String> flagOptions() {
-        return Set.of("--force", "--pure");
+    public int maxPositional() {
+        return 2;
     }
 
     @Override
-    public int run(Args a, PrintStream out, PrintStream err) throws Exception {
-        if (a.positional().size() != 2) throw new UsageException("quantize: give IN.gguf and OUT.gguf");
-        String type = a.get("--type");
-        if (type == null) throw new UsageException("quantize: --type is required");
-        Quantizer.quantize(Path.of(a.positional().get(0)), Path.of(a.positional().get(1)), Types.parse(type),
-                a.has("--force"), a.has("--pure"), new ConsoleProgress());
+    public int run(Args a, Streams io) throws Exception {
+        if (a.positional().size() != 2) throw new UsageException("give IN.gguf and OUT.gguf");
+        if (!a.has("--type")) throw new UsageException("an output type is required (--type T)");
+        Quantizer.quantize(Path.of(a.positional().get(0)), Path.of(a.positional().get(1)), Types.parse(a, "--type"),
+                a.has("--force"), a.has("--pure"), new ConsoleProgress(io.err(), io.errIsTerminal(), false));
         return 0;
     }
 }

@@ -2,9 +2,8 @@ package io.github.mobilellm4j.cli;
 
 import io.github.mobilellm4j.convert.Shape;
 import io.github.mobilellm4j.convert.SyntheticCheckpoint;
-import java.io.PrintStream;
 import java.nio.file.Path;
-import java.util.Set;
+import java.util.List;
 
 /** synth: a random-weight Hugging Face checkpoint of an exact MobileLLM shape (for benchmarks and tests). */
 final class SynthCommand implements Command {
@@ -22,33 +21,30 @@ final class SynthCommand implements Command {
     public String usage() {
         return """
                 usage: mobilellm synth --shape 125M|350M|600M|1B|1.5B [--layer-sharing] -o DIR [--seed S]
+                  --seed S   weight seed (default 1: the same checkpoint every time)
                 """;
     }
 
     @Override
-    public Set<String> valuedOptions() {
-        return Set.of("--shape", "-o", "--output", "--seed");
+    public List<Option> options() {
+        return List.of(Option.valued("--shape"), Option.valued("-o", "--output"), Option.valued("-s", "--seed"),
+                Option.flag("--layer-sharing"));
     }
 
     @Override
-    public Set<String> flagOptions() {
-        return Set.of("--layer-sharing");
-    }
-
-    @Override
-    public int run(Args a, PrintStream out, PrintStream err) throws Exception {
+    public int run(Args a, Streams io) throws Exception {
         String shape = a.get("--shape");
-        if (shape == null) throw new UsageException("synth: --shape is required (125M, 350M, 600M, 1B or 1.5B)");
-        String dir = a.get("-o", "--output");
-        if (dir == null) throw new UsageException("synth: an output folder is required (-o DIR)");
+        if (shape == null) throw new UsageException("a shape is required (--shape 125M, 350M, 600M, 1B or 1.5B)");
+        String dir = a.get("-o");
+        if (dir == null) throw new UsageException("an output folder is required (-o DIR)");
         Shape s;
         try {
             s = Shape.preset(shape);
         } catch (IllegalArgumentException e) {
-            throw new UsageException("synth: " + e.getMessage());
+            throw a.invalid("--shape", "must be 125M, 350M, 600M, 1B or 1.5B");
         }
-        SyntheticCheckpoint.write(s, a.has("--layer-sharing"), Path.of(dir), a.longValue("--seed", 1));
-        err.println("mobilellm: wrote a " + shape + (a.has("--layer-sharing") ? "-LS" : "") + " checkpoint to " + dir);
+        SyntheticCheckpoint.write(s, a.has("--layer-sharing"), Path.of(dir), a.longValue("-s", 1));
+        io.err().println("mobilellm: wrote a " + shape + (a.has("--layer-sharing") ? "-LS" : "") + " checkpoint to " + dir);
         return 0;
     }
 }

@@ -3,13 +3,10 @@ package io.github.mobilellm4j.cli;
 import io.github.mobilellm4j.Model;
 import io.github.mobilellm4j.Tokenizer;
 import java.io.PrintStream;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 /** tokenize: text to token ids and pieces. */
 final class TokenizeCommand implements Command {
@@ -26,33 +23,27 @@ final class TokenizeCommand implements Command {
     @Override
     public String usage() {
         return """
-                usage: mobilellm tokenize -m FILE (-p TEXT | --text-file F) [--bos] [--parse-special] [--json]
-                  --bos             prepend the BOS token
-                  --parse-special   control-token text (e.g. <s>) becomes those tokens
-                  --json            {"tokens":[...], "pieces":[...]}
-                """;
+                usage: mobilellm tokenize -m FILE (-p TEXT | -f FILE) [--bos] [--parse-special] [--json]
+                  -p, --prompt TEXT   the text
+                  -f, --file FILE     read the text from a file (- = standard input)
+                  --bos               prepend the BOS token
+                  --parse-special     control-token text (e.g. <s>) becomes those tokens
+                  --json              {"tokens":[...], "pieces":[...]}
+                """ + ModelArgs.USAGE;
     }
 
     @Override
-    public Set<String> valuedOptions() {
-        return ModelArgs.with("-p", "--prompt", "--text-file");
+    public List<Option> options() {
+        return ModelArgs.with(TextArgs.PROMPT, Option.valued("-f", "--file", "--text-file"), Option.flag("--bos"),
+                Option.flag("--json"), Option.flag("--parse-special"));
     }
 
     @Override
-    public Set<String> flagOptions() {
-        return Set.of("--bos", "--json", "--parse-special");
-    }
-
-    @Override
-    public int run(Args a, PrintStream out, PrintStream err) throws Exception {
-        String text = a.get("-p", "--prompt");
-        String file = a.get("--text-file");
-        if ((text == null) == (file == null)) throw new UsageException("tokenize: give exactly one of -p TEXT or --text-file F");
-        if (file != null) {
-            if (!Files.isRegularFile(Path.of(file))) throw new UsageException("tokenize: text file not found: " + file);
-            text = Files.readString(Path.of(file));
-        }
-        try (Model model = ModelArgs.load(a, true, err)) {
+    public int run(Args a, Streams io) throws Exception {
+        String text = TextArgs.read(a, io.in());
+        if (text == null) throw new UsageException("a text is required (-p TEXT or -f FILE)");
+        PrintStream out = io.out();
+        try (Model model = ModelArgs.load(a, true, io.err())) {
             Tokenizer tok = model.tokenizer();
             int[] ids = tok.encode(text, a.has("--bos"), a.has("--parse-special"));
             List<String> pieces = new ArrayList<>(ids.length);

@@ -7,11 +7,11 @@ final class Types {
     private Types() {
     }
 
-    static OutputType parse(String s) {
+    static OutputType parse(Args a, String name) {
         try {
-            return OutputType.parse(s);
+            return OutputType.parse(a.get(name));
         } catch (IllegalArgumentException e) {
-            throw new UsageException(e.getMessage());
+            throw new UsageException(a.typed(name) + ": " + e.getMessage());
         }
     }
 }

@@ -6,7 +6,6 @@ import io.github.mobilellm4j.Session;
 import io.github.mobilellm4j.SessionOptions;
 import java.util.Arrays;
 import java.util.Locale;
-import java.util.function.IntConsumer;
 
 /**
  * Perplexity of a model on a text.
@@ -54,18 +53,24 @@ public final class Perplexity {
         }
     }
 
+    /** Receives progress: windows scored so far (0 once before the first) and the number of windows in all. */
+    @FunctionalInterface
+    public interface Progress {
+        void windowDone(int done, int total);
+    }
+
     /**
-     * Computes the perplexity; progress (windows done) goes to the optional callback.
+     * Computes the perplexity; progress goes to the optional callback before the first window and after each.
      *
      * @throws IllegalArgumentException if the text is shorter than one window
      */
-    public static Result compute(Model model, String text, int contextLength, Method method, IntConsumer progress) {
+    public static Result compute(Model model, String text, int contextLength, Method method, Progress progress) {
         return compute(model, text, contextLength, method, KvCacheType.F16, progress);
     }
 
     /** As above, with the KV-cache type chosen (F32 for reference comparisons). */
     public static Result compute(Model model, String text, int contextLength, Method method, KvCacheType kvType,
-            IntConsumer progress) {
+            Progress progress) {
         if (contextLength < 2) throw new IllegalArgumentException("context length must be >= 2, got " + contextLength);
         int bos = model.info().bosToken();
         int[] body = model.tokenizer().encode(text, false, false);
@@ -86,6 +91,7 @@ public final class Perplexity {
         int scored = 0;
         try (Session session = model.newSession(SessionOptions.builder().contextLength(contextLength)
                 .batchSize(Math.min(contextLength, 512)).kvCacheType(kvType).build())) {
+            if (progress != null) progress.windowDone(0, windows);
             for (int w = 0; w < windows; w++) {
                 int[] window = Arrays.copyOfRange(all, w * contextLength, (w + 1) * contextLength);
                 int first = 0;
@@ -99,7 +105,7 @@ public final class Perplexity {
                     sum += nll[i];
                     scored++;
                 }
-                if (progress != null) progress.accept(w + 1);
+                if (progress != null) progress.windowDone(w + 1, windows);
             }
         }
         double mean = sum / scored;

@@ -1,6 +1,14 @@
 package io.github.mobilellm4j.sampling;
 
-/** Token sampling settings. Immutable; build with {@link #builder()} or use {@link #greedy()}. */
+import java.util.concurrent.ThreadLocalRandom;
+
+/**
+ * Token sampling settings. Immutable; build with {@link #builder()} or use {@link #greedy()}.
+ *
+ * <p>As in llama.cpp, the seed is random unless one is given: {@link Builder#build()} without
+ * {@link Builder#seed(long)} draws one in [0, 2^32). {@link #seed()} tells which seed an options object uses, and
+ * the same seed with the same model, prompt and settings gives the same tokens, so a run can be repeated.
+ */
 public final class SamplerOptions {
     private final boolean greedy;
     private final float temperature;
@@ -19,7 +27,7 @@ public final class SamplerOptions {
         this.minP = b.minP;
         this.repeatPenalty = b.repeatPenalty;
         this.repeatLastN = b.repeatLastN;
-        this.seed = b.seed;
+        this.seed = b.seedGiven ? b.seed : ThreadLocalRandom.current().nextLong(1L << 32);
     }
 
     /** Always the most likely token. */
@@ -27,7 +35,7 @@ public final class SamplerOptions {
         return builder().greedy(true).build();
     }
 
-    /** Defaults: temperature 0.8, top-k 40, top-p 0.95, min-p 0.05, no repetition penalty, seed 0. */
+    /** Defaults: temperature 0.8, top-k 40, top-p 0.95, min-p 0.05, no repetition penalty, a random seed. */
     public static Builder builder() {
         return new Builder();
     }
@@ -60,6 +68,7 @@ public final class SamplerOptions {
         return repeatLastN;
     }
 
+    /** The seed given to the builder, or the random one drawn when none was. */
     public long seed() {
         return seed;
     }
@@ -73,6 +82,7 @@ public final class SamplerOptions {
         private float repeatPenalty = 1.0f;
         private int repeatLastN = 64;
         private long seed;
+        private boolean seedGiven;
 
         public Builder greedy(boolean greedy) {
             this.greedy = greedy;
@@ -121,9 +131,10 @@ public final class SamplerOptions {
             return this;
         }
 
-        /** Same seed and same model give the same tokens. */
+        /** Same seed and same model give the same tokens; without a seed each built options object draws one. */
         public Builder seed(long seed) {
             this.seed = seed;
+            this.seedGiven = true;
             return this;
         }
 
