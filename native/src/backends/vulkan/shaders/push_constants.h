@@ -9,6 +9,10 @@
 #define MLLM_VK_PUSH_CONSTANTS_H
 
 #if defined(__STDC__)
+#include <stdint.h>
+
+#include "backends/vulkan/vk_loader.h"
+
 #define PC_BEGIN(name) typedef struct name {
 #define PC_END(name) } name;
 #define PC_ADDR VkDeviceAddress
