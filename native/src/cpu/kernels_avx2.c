@@ -76,18 +76,8 @@ MLLM_INLINE __m256i weight_quants(const void *w, int64_t b, const int T) {
     }
     }
 }
-MLLM_INLINE float weight_scale(const void *w, int64_t b, const int T) {
-    switch (T) {
-    case MLLM_TYPE_Q8_0: return h2f(((const block_q8_0 *)w)[b].d);
-    case MLLM_TYPE_Q4_0: return h2f(((const block_q4_0 *)w)[b].d);
-    case MLLM_TYPE_Q5_0: return h2f(((const block_q5_0 *)w)[b].d);
-    case MLLM_TYPE_Q4_1: return h2f(((const block_q4_1 *)w)[b].d);
-    default: return h2f(((const block_q5_1 *)w)[b].d);
-    }
-}
-MLLM_INLINE float weight_min(const void *w, int64_t b, const int T) {
-    return T == MLLM_TYPE_Q4_1 ? h2f(((const block_q4_1 *)w)[b].m) : h2f(((const block_q5_1 *)w)[b].m);
-}
+MLLM_INLINE float weight_scale(const void *w, int64_t b, const int T) { return h2f(mllm_block_d(w, b, T)); }
+MLLM_INLINE float weight_min(const void *w, int64_t b, const int T) { return h2f(mllm_block_m(w, b, T)); }
 
 /* Symmetric weights x q8_0 activations: per block, exact int32 sums scaled by d_w * d_x (d_x from
  * the expanded scales prepared with the activations). One block for all NX rows, into acc. */

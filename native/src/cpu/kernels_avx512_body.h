@@ -119,18 +119,8 @@ MLLM_INLINE __m256i weight_quants(const void *w, int64_t b, const int T) {
     }
     }
 }
-MLLM_INLINE float weight_scale(const void *w, int64_t b, const int T) {
-    switch (T) {
-    case MLLM_TYPE_Q8_0: return h2f(((const block_q8_0 *)w)[b].d);
-    case MLLM_TYPE_Q4_0: return h2f(((const block_q4_0 *)w)[b].d);
-    case MLLM_TYPE_Q5_0: return h2f(((const block_q5_0 *)w)[b].d);
-    case MLLM_TYPE_Q4_1: return h2f(((const block_q4_1 *)w)[b].d);
-    default: return h2f(((const block_q5_1 *)w)[b].d);
-    }
-}
-MLLM_INLINE float weight_min(const void *w, int64_t b, const int T) {
-    return T == MLLM_TYPE_Q4_1 ? h2f(((const block_q4_1 *)w)[b].m) : h2f(((const block_q5_1 *)w)[b].m);
-}
+MLLM_INLINE float weight_scale(const void *w, int64_t b, const int T) { return h2f(mllm_block_d(w, b, T)); }
+MLLM_INLINE float weight_min(const void *w, int64_t b, const int T) { return h2f(mllm_block_m(w, b, T)); }
 
 /* Blocks b and b+1 in one register. q4_0 unpacks both blocks' nibbles in one 256-bit pass, then
  * orders the 128-bit lanes as (lo b, hi b, lo b+1, hi b+1). */

@@ -101,18 +101,8 @@ NEON_INLINE void weight_quants(const void *w, int64_t b, int8x16_t *lo, int8x16_
     }
     }
 }
-NEON_INLINE float weight_scale(const void *w, int64_t b, const int T) {
-    switch (T) {
-    case MLLM_TYPE_Q8_0: return nh2f(((const block_q8_0 *)w)[b].d);
-    case MLLM_TYPE_Q4_0: return nh2f(((const block_q4_0 *)w)[b].d);
-    case MLLM_TYPE_Q5_0: return nh2f(((const block_q5_0 *)w)[b].d);
-    case MLLM_TYPE_Q4_1: return nh2f(((const block_q4_1 *)w)[b].d);
-    default: return nh2f(((const block_q5_1 *)w)[b].d);
-    }
-}
-NEON_INLINE float weight_min(const void *w, int64_t b, const int T) {
-    return T == MLLM_TYPE_Q4_1 ? nh2f(((const block_q4_1 *)w)[b].m) : nh2f(((const block_q5_1 *)w)[b].m);
-}
+NEON_INLINE float weight_scale(const void *w, int64_t b, const int T) { return nh2f(mllm_block_d(w, b, T)); }
+NEON_INLINE float weight_min(const void *w, int64_t b, const int T) { return nh2f(mllm_block_m(w, b, T)); }
 
 /* ---- float weights (activations f32) -------------------------------------------------------- */
 

@@ -53,6 +53,21 @@ _Static_assert(sizeof(block_q5_K) == 176, "block_q5_K layout");
 _Static_assert(sizeof(block_q6_K) == 210, "block_q6_K layout");
 _Static_assert(offsetof(block_q5_K, qs) == 48 && offsetof(block_q6_K, d) == 208, "K-quant field offsets");
 
+/* The scale d and (q4_1, q5_1) the min m of block b of a row of 32-element blocks of type t, as
+ * stored. Inline for the kernels, where t is a compile-time constant and the switch folds away. */
+static inline mllm_fp16 mllm_block_d(const void *row, int64_t b, int32_t t) {
+    switch (t) {
+    case MLLM_TYPE_Q8_0: return ((const block_q8_0 *)row)[b].d;
+    case MLLM_TYPE_Q4_0: return ((const block_q4_0 *)row)[b].d;
+    case MLLM_TYPE_Q5_0: return ((const block_q5_0 *)row)[b].d;
+    case MLLM_TYPE_Q4_1: return ((const block_q4_1 *)row)[b].d;
+    default: return ((const block_q5_1 *)row)[b].d;
+    }
+}
+static inline mllm_fp16 mllm_block_m(const void *row, int64_t b, int32_t t) {
+    return t == MLLM_TYPE_Q4_1 ? ((const block_q4_1 *)row)[b].m : ((const block_q5_1 *)row)[b].m;
+}
+
 float mllm_fp16_to_fp32(mllm_fp16 h);
 mllm_fp16 mllm_fp32_to_fp16(float f); /* round to nearest even, like ggml/F16C */
 float mllm_bf16_to_fp32(mllm_bf16 h);
