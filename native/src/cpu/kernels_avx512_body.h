@@ -412,8 +412,8 @@ MLLM_INLINE void gemm4u_n(int64_t k, const void *w, size_t wrb, int off, const v
             __m512 dx = _mm512_loadu_ps(xd + j * xds + 2 * p * MLLM_XD_LANES);
             __m512i corr = MIN ? _mm512_setzero_si512()
                                : _mm512_sub_epi32(_mm512_setzero_si512(), _mm512_dpbusd_epi32(_mm512_setzero_si512(), offv, xq));
-            __m512 sxf = MIN == 2 ? _mm512_mul_ps(pair_scales(((const block_q8_1 *)xb0)[2 * p].s, ((const block_q8_1 *)xb0)[2 * p + 1].s, pat),
-                                                  _mm512_set1_ps(0.125f))
+            const block_q8_1 *xs1 = (const block_q8_1 *)xb0;
+            __m512 sxf = MIN == 2 ? _mm512_mul_ps(pair_scales(xs1[2 * p].s, xs1[2 * p + 1].s, pat), _mm512_set1_ps(0.125f))
                          : MIN ? _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_dpbusd_epi32(_mm512_setzero_si512(), ones, xq)), dx)
                                : _mm512_setzero_ps();
             for (int i = 0; i < 4; i++) {

@@ -147,8 +147,8 @@ void mllm_matmul_prepare_rows(const mllm_kernels *K, int32_t wt, const float *x,
     }
 }
 
-void mllm_matmul_prepare(const mllm_kernels *K, int32_t wt, const float *x, int64_t ldx, int64_t k, int64_t m, void *wdata,
-                         int ith, int nth) {
+void mllm_matmul_prepare(const mllm_kernels *K, int32_t wt, const float *x, int64_t ldx, int64_t k, int64_t m,
+                         void *wdata, int ith, int nth) {
     if (nth < 1) return;
     int64_t i0 = m * ith / nth, i1 = m * (ith + 1) / nth;
     mllm_matmul_prepare_rows(K, wt, x + i0 * ldx, ldx, k, m, wdata, i0, i1);
@@ -230,8 +230,8 @@ static void panel_ref(int32_t wt, const void *w, int64_t k, const void *xq, size
     }
 }
 
-void mllm_matmul_compute_panel(const mllm_kernels *K, int32_t wt, const void *w, int64_t k, const void *wdata, int64_t m, float *y,
-                               int64_t ldy, int64_t row_begin, int64_t row_end) {
+void mllm_matmul_compute_panel(const mllm_kernels *K, int32_t wt, const void *w, int64_t k, const void *wdata, int64_t m,
+                               float *y, int64_t ldy, int64_t row_begin, int64_t row_end) {
     if (!mllm_matmul_supported(wt, k) || !mllm_panel_supported(wt, k, MLLM_PANEL_ROWS)) return;
     const mllm_panel_fn fn = K->panel[mllm_kernel_slot(wt)];
     const mllm_panel_fn tiles = m > 1 && m <= INT32_MAX ? K->panel_tiles[mllm_kernel_slot(wt)] : NULL;

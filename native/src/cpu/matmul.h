@@ -43,8 +43,8 @@ void mllm_matmul_compute(const mllm_kernels *K, int32_t wt, const void *w, int64
 
 /* mllm_matmul_compute for weights packed into panels (cpu/panel.h); w points at the tensor's first
  * panel. Ranges that start and end on panel boundaries take the panel kernels. */
-void mllm_matmul_compute_panel(const mllm_kernels *K, int32_t wt, const void *w, int64_t k, const void *wdata, int64_t m, float *y,
-                               int64_t ldy, int64_t row_begin, int64_t row_end);
+void mllm_matmul_compute_panel(const mllm_kernels *K, int32_t wt, const void *w, int64_t k, const void *wdata, int64_t m,
+                               float *y, int64_t ldy, int64_t row_begin, int64_t row_end);
 
 /* Same result as the two phases above, single-threaded, using only scalar reference kernels.
  * The oracle for tests. */

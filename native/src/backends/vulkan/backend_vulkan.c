@@ -282,7 +282,8 @@ static mllm_status vk_compute(mllm_runner *r, const mllm_graph *g, const mllm_ex
     if ((st = vk_submit_step(c, hit->cb))) return st;
     if (c->prof.on && hit->n_stages > 0) {
         clock_gettime(CLOCK_MONOTONIC, &t1);
-        vk_profile_collect(c, hit, g->n_tokens == 1, (uint64_t)((t1.tv_sec - t0.tv_sec) * 1000000000L + (t1.tv_nsec - t0.tv_nsec)));
+        const int64_t host_ns = (t1.tv_sec - t0.tv_sec) * 1000000000L + (t1.tv_nsec - t0.tv_nsec);
+        vk_profile_collect(c, hit, g->n_tokens == 1, (uint64_t)host_ns);
     }
     c->out_data = g->acts[MLLM_ACT_OUT].data;
     c->out_rows = g->n_out;
