@@ -44,7 +44,6 @@ typedef struct mllm_device mllm_device;
 typedef struct mllm_runner mllm_runner;
 
 typedef struct mllm_device_iface {
-    const char *name; /* for messages */
     /* Checks the model (MLLM_ERR_UNSUPPORTED for a type or shape the backend cannot run) and may
      * move or re-lay out its weights for the kernels; ops read whatever layout the device chose.
      * Called once, before any runner exists; the weights outlive the device. */

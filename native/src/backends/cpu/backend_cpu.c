@@ -105,7 +105,6 @@ static void cpu_device_free(mllm_device *d) {
 }
 
 static const mllm_device_iface cpu_device_iface = {
-    .name = "cpu",
     .take_model = cpu_take_model,
     .runner_create = cpu_runner_create,
     .free = cpu_device_free,

@@ -410,7 +410,6 @@ static void vk_device_free(mllm_device *dev) {
 }
 
 static const mllm_device_iface vk_device_iface = {
-    .name = "vulkan",
     .take_model = vk_take_model,
     .runner_create = vk_runner_create,
     .free = vk_device_free,
