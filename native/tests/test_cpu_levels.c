@@ -11,17 +11,8 @@
 #include "cpu/cpu_features.h"
 #include "cpu/kernels.h"
 #include "mobilellm.h"
+#include "util/test_check.h"
 
-static int g_failures;
-#define CHECK(cond, ...)                                                   \
-    do {                                                                   \
-        if (!(cond)) {                                                     \
-            fprintf(stderr, "%s:%d: FAILED %s: ", __FILE__, __LINE__, #cond); \
-            fprintf(stderr, __VA_ARGS__);                                  \
-            fprintf(stderr, "\n");                                         \
-            g_failures++;                                                  \
-        }                                                                  \
-    } while (0)
 
 /* Runs check(arg) in a fresh child whose environment has MOBILELLM_CPU=value (or unset if NULL);
  * returns the child's exit status. */
@@ -159,7 +150,5 @@ int main(void) {
     CHECK(mllm_set_cpu_level("scalar") == MLLM_OK && strcmp(mllm_cpu_level(), "scalar") == 0, "scalar always allowed");
     CHECK(mllm_cpu_detect() == top, "detection unchanged by set_level");
     CHECK(mllm_set_cpu_level(mllm_cpu_level_name(top)) == MLLM_OK, "back to the top level");
-    if (g_failures) { fprintf(stderr, "test_cpu_levels: %d failure(s)\n", g_failures); return 1; }
-    printf("test_cpu_levels: ok\n");
-    return 0;
+    return test_result("test_cpu_levels");
 }

@@ -6,7 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "api/errors.h"
+#include "core/errors.h"
 #include "gguf/gguf.h"
 #include "util/gguf_writer.h"
 #include "util/test_check.h"

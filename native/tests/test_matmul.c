@@ -13,17 +13,8 @@
 #include "cpu/threadpool.h"
 #include "quant/kquant.h"
 #include "quant/quant.h"
+#include "util/test_check.h"
 
-static int g_failures;
-#define CHECK(cond, ...)                                                   \
-    do {                                                                   \
-        if (!(cond)) {                                                     \
-            fprintf(stderr, "%s:%d: FAILED %s: ", __FILE__, __LINE__, #cond); \
-            fprintf(stderr, __VA_ARGS__);                                  \
-            fprintf(stderr, "\n");                                         \
-            g_failures++;                                                  \
-        }                                                                  \
-    } while (0)
 
 static uint32_t rng_state = 777;
 static float frand(void) {
@@ -72,6 +63,9 @@ static float tolerance(int32_t wt, const void *wrow, const float *wdeq, const fl
     return (float)(steps * FLT_EPSILON * s) + 1e-30f;
 }
 
+/* The kernel table of the level under test (main sets it per level). */
+static const mllm_kernels *g_kernels;
+
 typedef struct {
     int32_t wt;
     const void *w;
@@ -85,12 +79,12 @@ typedef struct {
 
 static void mm_run(void *p, int ith, int nth) {
     mm_task *t = p;
-    mllm_matmul_prepare(t->wt, t->x, t->k, t->k, t->m, t->wdata, ith, nth);
+    mllm_matmul_prepare(g_kernels, t->wt, t->x, t->k, t->k, t->m, t->wdata, ith, nth);
     mllm_threadpool_barrier(t->pool);
     /* Uneven split: thread ith takes rows [n*ith^2/nth^2, n*(ith+1)^2/nth^2). */
     int64_t r0 = t->n_rows * ith * ith / (nth * nth), r1 = t->n_rows * (ith + 1) * (ith + 1) / (nth * nth);
-    if (t->packed) mllm_matmul_compute_panel(t->wt, t->w, t->k, t->wdata, t->m, t->y, t->n_rows, r0, r1);
-    else mllm_matmul_compute(t->wt, t->w, t->k, t->wdata, t->m, t->y, t->n_rows, r0, r1);
+    if (t->packed) mllm_matmul_compute_panel(g_kernels, t->wt, t->w, t->k, t->wdata, t->m, t->y, t->n_rows, r0, r1);
+    else mllm_matmul_compute(g_kernels, t->wt, t->w, t->k, t->wdata, t->m, t->y, t->n_rows, r0, r1);
 }
 
 /* packed: the weights go through mllm_panel_pack and mllm_matmul_compute_panel (the thread
@@ -279,11 +273,11 @@ static void check_k_tile_bits(const char *level) {
         void *w1 = malloc(mllm_matmul_wsize(wt, K, 1)), *wm = malloc(mllm_matmul_wsize(wt, K, M));
         float y1[R], ym[M * R], yd[M];
         for (int j = 0; j < M; j++) { /* decode, one activation row at a time */
-            mllm_matmul_prepare(wt, x + j * K, K, K, 1, w1, 0, 1);
-            mllm_matmul_compute(wt, w, K, w1, 1, y1, R, 0, R);
+            mllm_matmul_prepare(g_kernels, wt, x + j * K, K, K, 1, w1, 0, 1);
+            mllm_matmul_compute(g_kernels, wt, w, K, w1, 1, y1, R, 0, R);
             for (int r = 0; r < R; r++) ym[j * R + r] = y1[r];
         }
-        mllm_matmul_prepare(wt, x, K, K, M, wm, 0, 1);
+        mllm_matmul_prepare(g_kernels, wt, x, K, K, M, wm, 0, 1);
         const size_t xrb = mllm_type_row_bytes(at, K);
         const float *xd = (const float *)((const char *)wm + (((size_t)M * xrb + 63) & ~(size_t)63));
         const int64_t xdr = at == MLLM_TYPE_Q8_1 ? MLLM_XD_ROW_Q8_1(K) : MLLM_XD_ROW_Q8_0(K);
@@ -338,7 +332,7 @@ static void check_swiglu(const char *level) {
     for (int i = 0; i < N; i++) { g[i] = 20.0f * frand(); u[i] = 3.0f * frand(); }
     g[0] = -100.0f, g[1] = 100.0f, g[2] = 0.0f, g[3] = -88.0f, g[4] = 89.0f;
     memcpy(y, g, sizeof g);
-    mllm_vec_swiglu(y, u, N);
+    g_kernels->swiglu(y, u, N);
     for (int i = 0; i < N; i++) {
         double want = (double)g[i] / (1.0 + exp(-(double)g[i])) * u[i];
         if (!(fabs(y[i] - want) <= 1e-6 * fabs(want) + 1e-37)) {
@@ -361,11 +355,11 @@ static void check_attention(const char *level) {
         for (int i = 0; i < 4 * hd; i++) q[i] = 4.0f * frand();
         for (size_t ni = 0; ni < sizeof ns / sizeof ns[0]; ni++) {
             const int32_t n = ns[ni];
-            mllm_attn_head_f16(q, k, v, STRIDE, n, hd, scale, s, out);
+            g_kernels->attn_f16(q, k, v, STRIDE, n, hd, scale, s, out);
             check_head(level, q, k, v, STRIDE, n, hd, scale, out, 0, 0);
             /* 1..4 query heads over one KV head (levels with that kernel must take them) */
             for (int nq = 1; nq <= 4; nq++) {
-                if (!mllm_attn_heads_f16(q, nq, k, v, STRIDE, n, hd, scale, out)) {
+                if (!g_kernels->attn_f16_gqa || !g_kernels->attn_f16_gqa(q, nq, k, v, STRIDE, n, hd, scale, out)) {
                     CHECK(mllm_cpu_current() < MLLM_CPU_AVX512 || mllm_cpu_current() > MLLM_CPU_AMX || hd % 16 != 0,
                           "[%s] grouped attention kernel refused hd=%d nq=%d", level, hd, nq);
                     continue;
@@ -390,14 +384,14 @@ static void check_vec_helpers(const char *level) {
         }
         /* Float accumulation of n products in >= 1 lane: at most n roundings, each <= eps * S. */
         float t1 = (float)((n + 16) * FLT_EPSILON * s1), t2 = (float)((n + 16) * FLT_EPSILON * s2);
-        float g1 = mllm_vec_dot_f32(a, b, n), g2 = mllm_vec_dot_f16_f32(h, b, n);
+        float g1 = g_kernels->vec_dot_f32(a, b, n), g2 = g_kernels->vec_dot_f16_f32(h, b, n);
         CHECK(fabs(g1 - d1) <= t1, "[%s] vec_dot_f32 n=%d: %.9g vs %.9g", level, n, g1, d1);
         CHECK(fabs(g2 - d2) <= t2, "[%s] vec_dot_f16_f32 n=%d: %.9g vs %.9g", level, n, g2, d2);
 
         /* axpy: one fma or a multiply and an add per element: <= 2 roundings. */
         memcpy(y1, b, sizeof(b)); memcpy(y2, b, sizeof(b));
-        mllm_vec_axpy_f32(y1, a, 0.37f, n);
-        mllm_vec_axpy_f16(y2, h, -1.5f, n);
+        g_kernels->axpy_f32(y1, a, 0.37f, n);
+        g_kernels->axpy_f16(y2, h, -1.5f, n);
         for (int i = 0; i < N; i++) {
             double e1 = i < n ? b[i] + 0.37 * a[i] : b[i];
             double e2 = i < n ? b[i] - 1.5 * mllm_fp16_to_fp32(h[i]) : b[i];
@@ -409,7 +403,7 @@ static void check_vec_helpers(const char *level) {
         }
         /* f32 -> f16 must be bit-identical to the reference conversion; nothing past n written. */
         memset(h2, 0xAB, sizeof(h2));
-        mllm_vec_f32_to_f16(h2, b, n);
+        g_kernels->f32_to_f16(h2, b, n);
         for (int i = 0; i < N; i++) {
             uint16_t want = i < n ? mllm_fp32_to_fp16(b[i]) : 0xABAB;
             if (h2[i] != want) { CHECK(0, "[%s] f32_to_f16 n=%d i=%d", level, n, i); break; }
@@ -433,6 +427,7 @@ int main(void) {
     for (int li = 0; li < n_levels; li++) {
         const char *name = mllm_cpu_level_name(levels[li]);
         CHECK(mllm_cpu_set_level_by_name(name) == 0, "set level %s", name);
+        g_kernels = mllm_kernels_for(mllm_cpu_current());
         printf("level %s\n", name);
         check_vec_helpers(name);
         check_attention(name);
@@ -477,7 +472,5 @@ int main(void) {
               !mllm_matmul_supported(kt[i], 128) && !mllm_matmul_supported(kt[i], 0) && mllm_matmul_wsize(kt[i], 576, 1) == 0,
               "%s supported lengths", mllm_type_name(kt[i]));
     CHECK(!mllm_matmul_supported(MLLM_TYPE_Q2_K, 256) && !mllm_matmul_supported(MLLM_TYPE_Q8_K, 256), "other k-quants");
-    if (g_failures) { fprintf(stderr, "test_matmul: %d failure(s)\n", g_failures); return 1; }
-    printf("test_matmul: ok\n");
-    return 0;
+    return test_result("test_matmul");
 }

@@ -5,8 +5,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "api/errors.h"
-#include "graph/backend.h"
+#include "core/errors.h"
+#include "backends/vulkan/backend_vulkan.h"
 #include "mobilellm.h"
 #include "util/test_check.h"
 #include "util/tiny_model.h"

@@ -16,7 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "graph/backend.h"
+#include "backends/vulkan/backend_vulkan.h"
 #include "mobilellm.h"
 #include "util/test_check.h"
 #include "util/tiny_model.h"

@@ -8,11 +8,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backends/cpu/ops.h"
+#include "cpu/cpu_features.h"
 #include "cpu/matmul.h"
 #include "cpu/threadpool.h"
 #include "graph/graph.h"
-#include "model/kv_cache.h"
-#include "ops/ops.h"
+#include "graph/kv_cache.h"
 #include "quant/quant.h"
 #include "util/test_check.h"
 
@@ -32,16 +33,16 @@ static float *rnd_vec(size_t n) {
 
 typedef struct run_ctx {
     const mllm_node *n;
-    mllm_exec *ex;
+    const mllm_cpu_run *run;
 } run_ctx;
 static void task(void *c, int ith, int nth) {
     run_ctx *r = c;
-    mllm_op_run(r->n, r->ex, ith, nth);
+    mllm_op_run(r->n, r->run, ith, nth);
 }
 static mllm_threadpool *g_pool;
-static void run(const mllm_node *n, mllm_exec *ex) {
-    ex->pool = g_pool;
-    run_ctx r = {n, ex};
+static void run(const mllm_node *n, const mllm_exec *ex) {
+    const mllm_cpu_run cr = {ex, mllm_kernels_for(mllm_cpu_current()), g_pool};
+    run_ctx r = {n, &cr};
     mllm_threadpool_run(g_pool, task, &r);
 }
 
@@ -244,7 +245,7 @@ static void test_get_rows(void) {
     enum { D = 32, V = 5 };
     float *e = rnd_vec(D * V);
     uint16_t h[D * V];
-    mllm_vec_f32_to_f16(h, e, D * V);
+    for (int i = 0; i < D * V; i++) h[i] = mllm_fp32_to_fp16(e[i]);
     mllm_tensor te, to;
     float out[3 * D];
     mllm_tensor_init(&te, MLLM_TYPE_F16, (int64_t[]){D, V, 1, 1}, h);

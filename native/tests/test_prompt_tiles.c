@@ -20,17 +20,8 @@
 #include "cpu/matmul.h"
 #include "cpu/unpack.h"
 #include "quant/quant.h"
+#include "util/test_check.h"
 
-static int g_fail;
-#define CHECK(c, ...)                                                   \
-    do {                                                                \
-        if (!(c)) {                                                     \
-            fprintf(stderr, "%s:%d: ", __FILE__, __LINE__);             \
-            fprintf(stderr, __VA_ARGS__);                               \
-            fprintf(stderr, "\n");                                      \
-            g_fail++;                                                   \
-        }                                                               \
-    } while (0)
 
 static unsigned long long g_rng = 88172645463325252ull;
 static float frand(void) {
@@ -58,7 +49,7 @@ int main(void) {
 
         /* the activations as the matmul driver prepares them */
         void *wdata = aligned_alloc(64, (mllm_matmul_wsize(MLLM_TYPE_Q4_0, k, m) + 63) & ~(size_t)63);
-        mllm_matmul_prepare(MLLM_TYPE_Q4_0, x, k, k, m, wdata, 0, 1);
+        mllm_matmul_prepare(K, MLLM_TYPE_Q4_0, x, k, k, m, wdata, 0, 1);
         const size_t xrb = mllm_type_row_bytes(MLLM_TYPE_Q8_0, k);
         const float *xd = (const float *)((const char *)wdata + ((m * xrb + 63) & ~(size_t)63));
         const int64_t spr = k / 32 * MLLM_XD_LANES;
@@ -80,7 +71,7 @@ int main(void) {
          * integer block sums, combined in another float order; each of the k/32 additions rounds
          * by <= 2^-24 of a partial sum of size ~|y| + 1, so ~2e-9 * k relative: 2e-8 * k allows 10x */
         float *y = malloc(sizeof(float) * (size_t)(m * rows)), *yr = malloc(sizeof(float) * (size_t)(m * rows));
-        mllm_matmul_compute(MLLM_TYPE_Q4_0, w, k, wdata, m, y, rows, 0, rows);
+        mllm_matmul_compute(K, MLLM_TYPE_Q4_0, w, k, wdata, m, y, rows, 0, rows);
         mllm_matmul_ref(MLLM_TYPE_Q4_0, w, rows, k, x, k, m, yr, rows);
         double worst = 0;
         for (int64_t i = 0; i < m * rows; i++) worst = fmax(worst, fabs((double)y[i] - yr[i]) / (1.0 + fabs((double)yr[i])));
@@ -108,9 +99,9 @@ int main(void) {
             for (int64_t i = 0; i < m * k; i++) x[i] = frand() + (i % 96 < 4 ? 1.5f : 0.0f);
             for (int64_t r = 0; r < rows; r++) mllm_quantize_row_ref(wt, wf + r * k, w + (size_t)r * wrb, k);
             void *wdata = aligned_alloc(64, (mllm_matmul_wsize(wt, k, m) + 63) & ~(size_t)63);
-            mllm_matmul_prepare(wt, x, k, k, m, wdata, 0, 1);
+            mllm_matmul_prepare(K, wt, x, k, k, m, wdata, 0, 1);
             float *y = malloc(sizeof(float) * (size_t)(m * rows)), *yr = malloc(sizeof(float) * (size_t)(m * rows));
-            mllm_matmul_compute(wt, w, k, wdata, m, y, rows, 0, rows);
+            mllm_matmul_compute(K, wt, w, k, wdata, m, y, rows, 0, rows);
             mllm_matmul_ref(wt, w, rows, k, x, k, m, yr, rows);
             double worst = 0;
             for (int64_t r = 0; r < rows; r++) {
@@ -136,10 +127,5 @@ int main(void) {
             free(w);
         }
     }
-    if (g_fail) {
-        printf("test_prompt_tiles: %d check(s) failed\n", g_fail);
-        return 1;
-    }
-    printf("test_prompt_tiles: all checks passed\n");
-    return 0;
+    return test_result("test_prompt_tiles");
 }

@@ -10,17 +10,8 @@
 #include "mobilellm.h"
 #include "quant/kquant.h"
 #include "quant/quant.h"
+#include "util/test_check.h"
 
-static int g_failures;
-#define CHECK(cond, ...)                                                   \
-    do {                                                                   \
-        if (!(cond)) {                                                     \
-            fprintf(stderr, "%s:%d: FAILED %s: ", __FILE__, __LINE__, #cond); \
-            fprintf(stderr, __VA_ARGS__);                                  \
-            fprintf(stderr, "\n");                                         \
-            g_failures++;                                                  \
-        }                                                                  \
-    } while (0)
 
 static uint32_t rng_state = 12345;
 static float frand(void) { /* xorshift, uniform in [-1, 1) */
@@ -502,7 +493,5 @@ int main(void) {
                              MLLM_TYPE_Q4_0, MLLM_TYPE_Q4_1, MLLM_TYPE_Q5_0, MLLM_TYPE_Q5_1};
     for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) test_round_trip(types[i], 32 * 67);
     test_api();
-    if (g_failures) { fprintf(stderr, "test_quant: %d failure(s)\n", g_failures); return 1; }
-    printf("test_quant: ok\n");
-    return 0;
+    return test_result("test_quant");
 }

@@ -6,16 +6,9 @@
 
 #include "mobilellm.h"
 #include "sampling/rng.h"
+#include "util/test_check.h"
 
-static int g_failures = 0;
 
-#define CHECK(cond)                                                                      \
-    do {                                                                                 \
-        if (!(cond)) {                                                                   \
-            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond);     \
-            g_failures++;                                                                \
-        }                                                                                \
-    } while (0)
 
 static mllm_sampler *make(mllm_sampler_params p, int32_t n_vocab) {
     mllm_sampler *s = NULL;
@@ -334,7 +327,5 @@ int main(void) {
     test_large_vocab_cutoffs();
     test_repeat_penalty();
     test_errors();
-    if (g_failures) fprintf(stderr, "%d check(s) failed\n", g_failures);
-    else printf("test_sampler: all checks passed\n");
-    return g_failures ? 1 : 0;
+    return test_result("test_sampler");
 }

@@ -9,17 +9,8 @@
 #include <time.h>
 
 #include "cpu/threadpool.h"
+#include "util/test_check.h"
 
-static int g_failures;
-#define CHECK(cond, ...)                                                   \
-    do {                                                                   \
-        if (!(cond)) {                                                     \
-            fprintf(stderr, "%s:%d: FAILED %s: ", __FILE__, __LINE__, #cond); \
-            fprintf(stderr, __VA_ARGS__);                                  \
-            fprintf(stderr, "\n");                                         \
-            g_failures++;                                                  \
-        }                                                                  \
-    } while (0)
 
 enum { MAX_THREADS = 8, PHASES = 200 };
 
@@ -95,7 +86,5 @@ int main(void) {
     mllm_threadpool_free(b);
     /* A pool created and freed without ever running. */
     mllm_threadpool_free(mllm_threadpool_create(4));
-    if (g_failures) { fprintf(stderr, "test_threadpool: %d failure(s)\n", g_failures); return 1; }
-    printf("test_threadpool: ok\n");
-    return 0;
+    return test_result("test_threadpool");
 }

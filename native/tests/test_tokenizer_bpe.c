@@ -141,7 +141,5 @@ int main(void) {
     mllm_vocab_free(tv.v);
     test_no_byte_fallback();
     test_no_space_prefix();
-    if (g_failures) fprintf(stderr, "%d check(s) failed\n", g_failures);
-    else printf("test_tokenizer_bpe: all checks passed\n");
-    return g_failures ? 1 : 0;
+    return test_result("test_tokenizer_bpe");
 }

@@ -180,7 +180,7 @@ static void round_trip_one(const test_vocab *tv, const char *s, int32_t n, int32
     int32_t w = expected_round_trip(s, n, want);
     if (m != w || memcmp(dec, want, (size_t)w) != 0) {
         fprintf(stderr, "corpus[%d]: round trip differs (%d vs %d bytes)\n", (int)index, (int)m, (int)w);
-        g_failures++;
+        g_fail++;
     }
     /* Streaming token by token must give exactly the batch result. */
     struct mllm_detokenizer *d = mllm_vocab_detok_new(tv->v, 1);
@@ -190,7 +190,7 @@ static void round_trip_one(const test_vocab *tv, const char *s, int32_t n, int32
     mllm_vocab_detok_free(d);
     if (total != m || memcmp(stream, dec, (size_t)m) != 0) {
         fprintf(stderr, "corpus[%d]: streaming differs from batch decode\n", (int)index);
-        g_failures++;
+        g_fail++;
     }
 }
 
@@ -250,7 +250,5 @@ int main(void) {
     test_corpus(&tv);
     mllm_vocab_free(tv.v);
     test_create_errors();
-    if (g_failures) fprintf(stderr, "%d check(s) failed\n", g_failures);
-    else printf("test_tokenizer_decode: all checks passed\n");
-    return g_failures ? 1 : 0;
+    return test_result("test_tokenizer_decode");
 }

@@ -1,4 +1,4 @@
-/* Shared helpers of the tokenizer tests: a tiny assertion macro and a hand-built vocabulary. */
+/* Shared helper of the tokenizer tests: a hand-built vocabulary. */
 #ifndef TEST_TOKENIZER_UTIL_H
 #define TEST_TOKENIZER_UTIL_H
 
@@ -8,16 +8,7 @@
 
 #include "mobilellm.h"
 #include "tokenizer/tokenizer.h"
-
-static int g_failures = 0;
-
-#define CHECK(cond)                                                          \
-    do {                                                                     \
-        if (!(cond)) {                                                       \
-            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
-            g_failures++;                                                    \
-        }                                                                    \
-    } while (0)
+#include "util/test_check.h"
 
 #define SP "\xE2\x96\x81" /* U+2581, SentencePiece's space */
 

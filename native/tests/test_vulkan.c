@@ -9,9 +9,9 @@
  *    (128 keys) and context shifts. Together these run every op of the graph (embedding lookup,
  *    RMS norm with fused residual, matmul/matvec per weight type, RoPE + KV store, attention,
  *    SwiGLU, output head) on the GPU and compare it with the CPU backend.
- * 2. The reference checkpoints (testdata/checkpoints, converted to GGUF by test_model_parity.c's
- *    converter, included below): the same greedy tokens as the CPU backend and as transformers,
- *    and logits within the tolerances test_model_parity.c uses against transformers.
+ * 2. The reference checkpoints (testdata/checkpoints, converted to GGUF by util/checkpoints.h):
+ *    the same greedy tokens as the CPU backend and as transformers, and logits within the
+ *    tolerances test_model_parity.c uses against transformers.
  *
  * Tolerances against the CPU backend. Both backends compute in f32 from bit-identical weights and,
  * for q8_0/q4_0 weights, the same q8_0 rounding of activations (the GPU's integer block sums are
@@ -39,18 +39,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "graph/backend.h"
+#include "backends/vulkan/backend_vulkan.h"
 #include "mobilellm.h"
+#include "util/checkpoints.h"
 #include "util/test_check.h"
 #include "util/tiny_model.h"
 
-/* the checkpoint converter and JSON helpers of the parity test */
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wunused-function"
-#define main test_model_parity_main
-#include "test_model_parity.c"
-#undef main
-#pragma GCC diagnostic pop
 
 #define TOL_F32KV 5e-4
 #define TOL_F16KV 1e-2
@@ -370,14 +364,9 @@ int main(void) {
         c.n_head = 6;
         tiny_case("tiny mobilellm-shared f16, head_dim 64", c, MLLM_KV_F16, 96, 8, 21, 40, 0);
     }
-    const spec specs[] = {
-        {"llama-f32", 1, 4, 1, 4, 2, 128, 352, 1024},
-        {"mobilellm-ls-f16", 1, 3, 2, 3, 1, 96, 256, 1024},
-        {"llama-sharded-bf16-lmhead", 3, 4, 1, 4, 2, 128, 352, 1024},
-    };
-    for (size_t i = 0; i < sizeof specs / sizeof specs[0]; i++) {
-        checkpoint_case(&specs[i], MLLM_KV_F32);
-        checkpoint_case(&specs[i], MLLM_KV_F16);
+    for (size_t i = 0; i < N_CHECKPOINTS; i++) {
+        checkpoint_case(&k_checkpoints[i], MLLM_KV_F32);
+        checkpoint_case(&k_checkpoints[i], MLLM_KV_F16);
     }
     printf("largest difference from the CPU backend: %.2e\n", g_worst);
     if (mllm_vk_validation_enabled()) {

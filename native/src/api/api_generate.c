@@ -2,7 +2,7 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "api/errors.h"
+#include "core/errors.h"
 #include "model/session.h"
 
 static double now_seconds(void) {

@@ -5,9 +5,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "api/errors.h"
+#include "backends/vulkan/backend_vulkan.h"
+#include "core/errors.h"
 #include "gguf/gguf.h"
-#include "graph/backend.h"
 #include "model/model.h"
 
 #define MAX_THREADS 512
@@ -55,17 +55,7 @@ mllm_status mllm_model_load(const char *path, const mllm_model_params *params, m
         mllm_model_destroy(m);
         return s;
     }
-    m->backend = MLLM_BACKEND_CPU;
-    m->gpu_device = p.gpu_device;
-    if (p.backend != MLLM_BACKEND_CPU) { /* AUTO: Vulkan when a device suits the model, else the CPU */
-        s = mllm_vulkan_check(m, p.gpu_device, p.backend == MLLM_BACKEND_AUTO);
-        if (!s) m->backend = MLLM_BACKEND_VULKAN;
-        else if (p.backend == MLLM_BACKEND_VULKAN) {
-            mllm_model_destroy(m);
-            return s;
-        }
-    }
-    if (m->backend == MLLM_BACKEND_CPU && (s = mllm_model_pack_weights(m))) {
+    if ((s = mllm_model_attach_backend(m, p.backend, p.gpu_device))) {
         mllm_model_destroy(m);
         return s;
     }

@@ -1,5 +1,5 @@
 /* Public sampling API: defaults, argument checking and error messages around sampling/. */
-#include "api/errors.h"
+#include "core/errors.h"
 #include "sampling/sampler.h"
 
 #include <stddef.h>

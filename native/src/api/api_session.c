@@ -1,7 +1,7 @@
 /* Public session API: argument checks around the session internals. */
 #include <string.h>
 
-#include "api/errors.h"
+#include "core/errors.h"
 #include "model/session.h"
 
 #define MAX_SESSION_THREADS 512

@@ -1,5 +1,5 @@
 /* Public tokenizer API: argument checking and error messages around tokenizer/. */
-#include "api/errors.h"
+#include "core/errors.h"
 #include "model/model.h"
 #include "tokenizer/tokenizer.h"
 

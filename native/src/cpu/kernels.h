@@ -1,6 +1,16 @@
 /* Per-level kernel table behind matmul.c's dispatch. Each SIMD file (kernels_<isa>.c, compiled
  * with that ISA's flags) fills in the entries it accelerates on top of the lower level's table,
- * so a level only ever calls code its CPU can run. */
+ * so a level only ever calls code its CPU can run.
+ *
+ * Every ISA writes its kernels the same way. A kernel body is an always-inlined function whose
+ * last parameters are compile-time constants: NX (activation rows) and T (the weight type,
+ * mllm_type); small helpers switch on T (the weight's quants, scale d, min m of block b), which
+ * the compiler folds away. One entry function per (kernel, type) calls the body with NX = 1..4
+ * (MLLM_DOT_ENTRY, MLLM_PANEL_ENTRY below), so every row count gets its own unrolled code. A body
+ * shared by two variants of one ISA (AVX-512 with or without VNNI, NEON with or without dotprod)
+ * lives in kernels_<isa>_body.h, included by each variant's file after it defines the variant's
+ * switch (MLLM_VNNI, MLLM_DOTPROD) and its fill function's name (MLLM_FILL_FN). Names are the same
+ * in every ISA: dot_<type>, gemv_<type>, gemm4_<type>, panel_<type>, and the body dot_<family>_n. */
 #ifndef MLLM_KERNELS_H
 #define MLLM_KERNELS_H
 
@@ -29,15 +39,14 @@
  * followed by the block sums); NULL for f32 activations. */
 typedef void (*mllm_dot_fn)(int64_t k, const void *w_row, const void *x, size_t x_stride,
                             const float *xd, int nx, float *out);
-/* Defines mllm_dot_fn `name` over `name##_n(k, w, x, xs, xd, out, NX)`, an inline kernel body
- * that the switch instantiates for each constant NX (1..4), so its per-row loops unroll. */
-#define MLLM_DOT_ENTRY(name)                                                                                     \
+/* Defines the mllm_dot_fn `name` over body(k, w, x, xs, xd, out, NX, T). */
+#define MLLM_DOT_ENTRY(name, body, T)                                                                            \
     static void name(int64_t k, const void *w, const void *x, size_t xs, const float *xd, int nx, float *out) { \
         switch (nx) {                                                                                            \
-        case 1: name##_n(k, w, x, xs, xd, out, 1); break;                                                        \
-        case 2: name##_n(k, w, x, xs, xd, out, 2); break;                                                        \
-        case 3: name##_n(k, w, x, xs, xd, out, 3); break;                                                        \
-        default: name##_n(k, w, x, xs, xd, out, 4); break;                                                       \
+        case 1: body(k, w, x, xs, xd, out, 1, T); break;                                                         \
+        case 2: body(k, w, x, xs, xd, out, 2, T); break;                                                         \
+        case 3: body(k, w, x, xs, xd, out, 3, T); break;                                                         \
+        default: body(k, w, x, xs, xd, out, 4, T); break;                                                        \
         }                                                                                                        \
     }
 
@@ -77,6 +86,16 @@ typedef struct mllm_xrows {
 typedef void (*mllm_panel_fn)(int64_t k, const void *w, int64_t n_panels, const mllm_xrows *x, int nx, float *y,
                               int64_t ldy);
 #define MLLM_PANEL_MAX_NX 4
+/* Defines the mllm_panel_fn `name` over body(k, w, n_panels, x, y, ldy, NX, T). */
+#define MLLM_PANEL_ENTRY(name, body, T)                                                                                \
+    static void name(int64_t k, const void *w, int64_t n_panels, const mllm_xrows *x, int nx, float *y, int64_t ldy) { \
+        switch (nx) {                                                                                                  \
+        case 1: body(k, w, n_panels, x, y, ldy, 1, T); break;                                                          \
+        case 2: body(k, w, n_panels, x, y, ldy, 2, T); break;                                                          \
+        case 3: body(k, w, n_panels, x, y, ldy, 3, T); break;                                                          \
+        default: body(k, w, n_panels, x, y, ldy, 4, T); break;                                                         \
+        }                                                                                                              \
+    }
 
 enum { MLLM_KSLOT_F32, MLLM_KSLOT_F16, MLLM_KSLOT_BF16, MLLM_KSLOT_Q8_0, MLLM_KSLOT_Q4_0,
        MLLM_KSLOT_Q4_1, MLLM_KSLOT_Q5_0, MLLM_KSLOT_Q5_1, MLLM_KSLOT_Q4_K, MLLM_KSLOT_Q5_K,

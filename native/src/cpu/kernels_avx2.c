@@ -1,6 +1,6 @@
 /* AVX2 + FMA + F16C kernels. Each dot kernel loads a weight row once and multiplies it with up
- * to MLLM_DOT_MAX_NX activation rows; the nx-specialised bodies come from one always-inlined
- * function instantiated per nx so the compiler keeps all accumulators in registers. */
+ * to MLLM_DOT_MAX_NX activation rows; the bodies are instantiated per nx and type (kernels.h) so
+ * the compiler keeps all accumulators in registers. */
 #include "cpu/kernels.h"
 
 #if defined(__AVX2__) && defined(__FMA__) && defined(__F16C__)
@@ -8,166 +8,145 @@
 
 /* ---- float weights (activations f32) -------------------------------------------------------- */
 
-MLLM_INLINE __m256 load8_f32(const void *w, int64_t i) { return _mm256_loadu_ps((const float *)w + i); }
-MLLM_INLINE __m256 load8_f16(const void *w, int64_t i) {
-    return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)((const uint16_t *)w + i)));
+/* 8 (load8) or 1 (load1) weights of type T from element i, widened to f32. */
+MLLM_INLINE __m256 load8(const void *w, int64_t i, const int T) {
+    switch (T) {
+    case MLLM_TYPE_F32: return _mm256_loadu_ps((const float *)w + i);
+    case MLLM_TYPE_F16: return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)((const uint16_t *)w + i)));
+    default: { /* bf16: the high half of an f32 */
+        __m128i h = _mm_loadu_si128((const __m128i *)((const uint16_t *)w + i));
+        return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16));
+    }
+    }
 }
-MLLM_INLINE __m256 load8_bf16(const void *w, int64_t i) {
-    __m128i h = _mm_loadu_si128((const __m128i *)((const uint16_t *)w + i));
-    return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16));
+MLLM_INLINE float load1(const void *w, int64_t i, const int T) {
+    switch (T) {
+    case MLLM_TYPE_F32: return ((const float *)w)[i];
+    case MLLM_TYPE_F16: return h2f(((const uint16_t *)w)[i]);
+    default: return mllm_bf16_to_fp32(((const uint16_t *)w)[i]);
+    }
 }
-MLLM_INLINE float load1_f32(const void *w, int64_t i) { return ((const float *)w)[i]; }
-MLLM_INLINE float load1_f16(const void *w, int64_t i) { return h2f(((const uint16_t *)w)[i]); }
-MLLM_INLINE float load1_bf16(const void *w, int64_t i) { return mllm_bf16_to_fp32(((const uint16_t *)w)[i]); }
 
 /* Two accumulators per activation row hide the fma latency when nx is small. */
-#define FLOAT_DOT_BODY(LOAD8, LOAD1)                                                            \
-    const float *x[MLLM_DOT_MAX_NX];                                                            \
-    __m256 acc0[MLLM_DOT_MAX_NX], acc1[MLLM_DOT_MAX_NX];                                       \
-    for (int j = 0; j < NX; j++) {                                                              \
-        x[j] = (const float *)((const char *)xv + (size_t)j * xs);                              \
-        acc0[j] = _mm256_setzero_ps();                                                          \
-        acc1[j] = _mm256_setzero_ps();                                                          \
-    }                                                                                           \
-    int64_t i = 0;                                                                              \
-    for (; i + 16 <= k; i += 16) {                                                              \
-        __m256 w0 = LOAD8(w, i), w1 = LOAD8(w, i + 8);                                          \
-        for (int j = 0; j < NX; j++) {                                                          \
-            acc0[j] = _mm256_fmadd_ps(w0, _mm256_loadu_ps(x[j] + i), acc0[j]);                  \
-            acc1[j] = _mm256_fmadd_ps(w1, _mm256_loadu_ps(x[j] + i + 8), acc1[j]);              \
-        }                                                                                       \
-    }                                                                                           \
-    for (; i + 8 <= k; i += 8) {                                                                \
-        __m256 w0 = LOAD8(w, i);                                                                \
-        for (int j = 0; j < NX; j++) acc0[j] = _mm256_fmadd_ps(w0, _mm256_loadu_ps(x[j] + i), acc0[j]); \
-    }                                                                                           \
-    for (int j = 0; j < NX; j++) {                                                              \
-        float s = hsum256(_mm256_add_ps(acc0[j], acc1[j]));                                     \
-        for (int64_t t = i; t < k; t++) s += LOAD1(w, t) * x[j][t];                             \
-        out[j] = s;                                                                             \
+MLLM_INLINE void dot_float_n(int64_t k, const void *w, const void *xv, size_t xs, const float *xd, float *out, const int NX,
+                             const int T) {
+    const float *x[MLLM_DOT_MAX_NX];
+    __m256 acc0[MLLM_DOT_MAX_NX], acc1[MLLM_DOT_MAX_NX];
+    for (int j = 0; j < NX; j++) {
+        x[j] = (const float *)((const char *)xv + (size_t)j * xs);
+        acc0[j] = _mm256_setzero_ps();
+        acc1[j] = _mm256_setzero_ps();
     }
-
-MLLM_INLINE void dot_f32_n(int64_t k, const void *w, const void *xv, size_t xs, const float *xd, float *out, const int NX) {
-    FLOAT_DOT_BODY(load8_f32, load1_f32)
-}
-MLLM_INLINE void dot_f16_n(int64_t k, const void *w, const void *xv, size_t xs, const float *xd, float *out, const int NX) {
-    FLOAT_DOT_BODY(load8_f16, load1_f16)
-}
-MLLM_INLINE void dot_bf16_n(int64_t k, const void *w, const void *xv, size_t xs, const float *xd, float *out, const int NX) {
-    FLOAT_DOT_BODY(load8_bf16, load1_bf16)
+    int64_t i = 0;
+    for (; i + 16 <= k; i += 16) {
+        __m256 w0 = load8(w, i, T), w1 = load8(w, i + 8, T);
+        for (int j = 0; j < NX; j++) {
+            acc0[j] = _mm256_fmadd_ps(w0, _mm256_loadu_ps(x[j] + i), acc0[j]);
+            acc1[j] = _mm256_fmadd_ps(w1, _mm256_loadu_ps(x[j] + i + 8), acc1[j]);
+        }
+    }
+    for (; i + 8 <= k; i += 8) {
+        __m256 w0 = load8(w, i, T);
+        for (int j = 0; j < NX; j++) acc0[j] = _mm256_fmadd_ps(w0, _mm256_loadu_ps(x[j] + i), acc0[j]);
+    }
+    for (int j = 0; j < NX; j++) {
+        float s = hsum256(_mm256_add_ps(acc0[j], acc1[j]));
+        for (int64_t t = i; t < k; t++) s += load1(w, t, T) * x[j][t];
+        out[j] = s;
+    }
 }
 
 /* ---- quantized weights ----------------------------------------------------------------------- */
 
-/* Weight block b as 32 signed bytes (symmetric types) for the sign-trick product. */
-MLLM_INLINE __m256i wq_q8_0(const void *w, int64_t b) {
-    return _mm256_loadu_si256((const __m256i *)((const block_q8_0 *)w)[b].qs);
+/* Block b of weights of type T: its quants as 32 bytes (signed for the symmetric q8_0, q4_0,
+ * q5_0; 0..15 / 0..31 for q4_1, q5_1), its scale d and (q4_1, q5_1) its min m. */
+MLLM_INLINE __m256i weight_quants(const void *w, int64_t b, const int T) {
+    switch (T) {
+    case MLLM_TYPE_Q8_0: return _mm256_loadu_si256((const __m256i *)((const block_q8_0 *)w)[b].qs);
+    case MLLM_TYPE_Q4_0: return _mm256_sub_epi8(unpack_nibbles(((const block_q4_0 *)w)[b].qs), _mm256_set1_epi8(8));
+    case MLLM_TYPE_Q5_0: {
+        const block_q5_0 *blk = (const block_q5_0 *)w + b;
+        __m256i q = _mm256_or_si256(unpack_nibbles(blk->qs), expand_qh(blk->qh));
+        return _mm256_sub_epi8(q, _mm256_set1_epi8(16));
+    }
+    case MLLM_TYPE_Q4_1: return unpack_nibbles(((const block_q4_1 *)w)[b].qs);
+    default: { /* q5_1 */
+        const block_q5_1 *blk = (const block_q5_1 *)w + b;
+        return _mm256_or_si256(unpack_nibbles(blk->qs), expand_qh(blk->qh));
+    }
+    }
 }
-MLLM_INLINE __m256i wq_q4_0(const void *w, int64_t b) {
-    return _mm256_sub_epi8(unpack_nibbles(((const block_q4_0 *)w)[b].qs), _mm256_set1_epi8(8));
-}
-MLLM_INLINE __m256i wq_q5_0(const void *w, int64_t b) {
-    const block_q5_0 *blk = (const block_q5_0 *)w + b;
-    __m256i q = _mm256_or_si256(unpack_nibbles(blk->qs), expand_qh(blk->qh));
-    return _mm256_sub_epi8(q, _mm256_set1_epi8(16));
-}
-MLLM_INLINE float wd_q8_0(const void *w, int64_t b) { return h2f(((const block_q8_0 *)w)[b].d); }
-MLLM_INLINE float wd_q4_0(const void *w, int64_t b) { return h2f(((const block_q4_0 *)w)[b].d); }
-MLLM_INLINE float wd_q5_0(const void *w, int64_t b) { return h2f(((const block_q5_0 *)w)[b].d); }
+MLLM_INLINE float weight_scale(const void *w, int64_t b, const int T) { return h2f(mllm_block_d(w, b, T)); }
+MLLM_INLINE float weight_min(const void *w, int64_t b, const int T) { return h2f(mllm_block_m(w, b, T)); }
 
 /* Symmetric weights x q8_0 activations: per block, exact int32 sums scaled by d_w * d_x (d_x from
- * the expanded scales prepared with the activations). */
-/* One block for all NX rows, accumulating into ACC. */
-#define SYM_STEP(WQ, WD, B, ACC)                                                                \
-    do {                                                                                        \
-        __m256i wq = WQ(w, B);                                                                  \
-        __m256 dw = _mm256_set1_ps(WD(w, B));                                                   \
-        for (int j = 0; j < NX; j++) {                                                          \
-            __m256i s = dot_s8_avx2(wq, _mm256_loadu_si256((const __m256i *)x[j][B].qs));       \
-            __m256 d = _mm256_mul_ps(dw, _mm256_loadu_ps(xd + j * spr + (B) * MLLM_XD_LANES));  \
-            ACC[j] = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(s), ACC[j]);                         \
-        }                                                                                       \
-    } while (0)
+ * the expanded scales prepared with the activations). One block for all NX rows, into acc. */
+MLLM_INLINE void sym_step(const void *w, int64_t b, const block_q8_0 *const *x, const float *xd, int64_t spr, __m256 *acc,
+                          const int NX, const int T) {
+    __m256i wq = weight_quants(w, b, T);
+    __m256 dw = _mm256_set1_ps(weight_scale(w, b, T));
+    for (int j = 0; j < NX; j++) {
+        __m256i s = dot_s8_avx2(wq, _mm256_loadu_si256((const __m256i *)x[j][b].qs));
+        __m256 d = _mm256_mul_ps(dw, _mm256_loadu_ps(xd + j * spr + b * MLLM_XD_LANES));
+        acc[j] = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(s), acc[j]);
+    }
+}
 
 /* Decode (NX = 1) alternates two accumulators so the fma latency chain does not bound the loop. */
-#define SYM_DOT_BODY(WQ, WD)                                                                    \
-    const block_q8_0 *x[MLLM_DOT_MAX_NX];                                                       \
-    __m256 acc[MLLM_DOT_MAX_NX], acc2[MLLM_DOT_MAX_NX];                                        \
-    for (int j = 0; j < NX; j++) {                                                              \
-        x[j] = (const block_q8_0 *)((const char *)xv + (size_t)j * xs);                         \
-        acc[j] = acc2[j] = _mm256_setzero_ps();                                                 \
-    }                                                                                           \
-    const int64_t nb = k / 32, spr = nb * MLLM_XD_LANES; /* xd floats per row */                \
-    int64_t b = 0;                                                                              \
-    /* every NX alike: a row's bits must not depend on how many rows share the call (batch =  \
-     * token by token, test_model_demo) */                                                     \
-    for (; b + 2 <= nb; b += 2) {                                                           \
-        SYM_STEP(WQ, WD, b, acc);                                                               \
-        SYM_STEP(WQ, WD, b + 1, acc2);                                                          \
-    }                                                                                           \
-    for (; b < nb; b++) SYM_STEP(WQ, WD, b, acc);                                               \
+MLLM_INLINE void dot_sym_n(int64_t k, const void *w, const void *xv, size_t xs, const float *xd, float *out, const int NX,
+                           const int T) {
+    const block_q8_0 *x[MLLM_DOT_MAX_NX];
+    __m256 acc[MLLM_DOT_MAX_NX], acc2[MLLM_DOT_MAX_NX];
+    for (int j = 0; j < NX; j++) {
+        x[j] = (const block_q8_0 *)((const char *)xv + (size_t)j * xs);
+        acc[j] = acc2[j] = _mm256_setzero_ps();
+    }
+    const int64_t nb = k / 32, spr = nb * MLLM_XD_LANES; /* xd floats per row */
+    int64_t b = 0;
+    /* every NX alike: a row's bits must not depend on how many rows share the call (batch =
+     * token by token, test_model_demo) */
+    for (; b + 2 <= nb; b += 2) {
+        sym_step(w, b, x, xd, spr, acc, NX, T);
+        sym_step(w, b + 1, x, xd, spr, acc2, NX, T);
+    }
+    for (; b < nb; b++) sym_step(w, b, x, xd, spr, acc, NX, T);
     for (int j = 0; j < NX; j++) out[j] = hsum256(_mm256_add_ps(acc[j], acc2[j]));
-
-MLLM_INLINE void dot_q8_0_n(int64_t k, const void *w, const void *xv, size_t xs, const float *xd, float *out, const int NX) {
-    SYM_DOT_BODY(wq_q8_0, wd_q8_0)
-}
-MLLM_INLINE void dot_q4_0_n(int64_t k, const void *w, const void *xv, size_t xs, const float *xd, float *out, const int NX) {
-    SYM_DOT_BODY(wq_q4_0, wd_q4_0)
-}
-MLLM_INLINE void dot_q5_0_n(int64_t k, const void *w, const void *xv, size_t xs, const float *xd, float *out, const int NX) {
-    SYM_DOT_BODY(wq_q5_0, wd_q5_0)
 }
 
 /* Offset weights (x = d q + m, q unsigned) x q8_1 activations: d_w d_x sum(q qx) + m_w s_x. */
-MLLM_INLINE __m256i wq_q4_1(const void *w, int64_t b) { return unpack_nibbles(((const block_q4_1 *)w)[b].qs); }
-MLLM_INLINE __m256i wq_q5_1(const void *w, int64_t b) {
-    const block_q5_1 *blk = (const block_q5_1 *)w + b;
-    return _mm256_or_si256(unpack_nibbles(blk->qs), expand_qh(blk->qh));
-}
-MLLM_INLINE float wd_q4_1(const void *w, int64_t b) { return h2f(((const block_q4_1 *)w)[b].d); }
-MLLM_INLINE float wd_q5_1(const void *w, int64_t b) { return h2f(((const block_q5_1 *)w)[b].d); }
-MLLM_INLINE float wm_q4_1(const void *w, int64_t b) { return h2f(((const block_q4_1 *)w)[b].m); }
-MLLM_INLINE float wm_q5_1(const void *w, int64_t b) { return h2f(((const block_q5_1 *)w)[b].m); }
-
-#define ASYM_DOT_BODY(WQ, WD, WM)                                                               \
-    const block_q8_1 *x[MLLM_DOT_MAX_NX];                                                       \
-    __m256 acc[MLLM_DOT_MAX_NX];                                                                \
-    float msum[MLLM_DOT_MAX_NX];                                                                \
-    for (int j = 0; j < NX; j++) {                                                              \
-        x[j] = (const block_q8_1 *)((const char *)xv + (size_t)j * xs);                         \
-        acc[j] = _mm256_setzero_ps();                                                           \
-        msum[j] = 0.0f;                                                                         \
-    }                                                                                           \
-    const int64_t nb = k / 32, spr = MLLM_XD_ROW_Q8_1(k); /* xd floats per row */               \
-    for (int64_t b = 0; b < nb; b++) {                                                          \
-        __m256i wq = WQ(w, b);                                                                  \
-        __m256 dw = _mm256_set1_ps(WD(w, b));                                                   \
-        float mw = WM(w, b);                                                                    \
-        for (int j = 0; j < NX; j++) {                                                          \
-            __m256i s = dot_u8s8_avx2(wq, _mm256_loadu_si256((const __m256i *)x[j][b].qs));     \
-            __m256 d = _mm256_mul_ps(dw, _mm256_loadu_ps(xd + j * spr + b * MLLM_XD_LANES));    \
-            acc[j] = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(s), acc[j]);                         \
-            msum[j] += mw * h2f(x[j][b].s);                                                     \
-        }                                                                                       \
-    }                                                                                           \
+MLLM_INLINE void dot_asym_n(int64_t k, const void *w, const void *xv, size_t xs, const float *xd, float *out, const int NX,
+                            const int T) {
+    const block_q8_1 *x[MLLM_DOT_MAX_NX];
+    __m256 acc[MLLM_DOT_MAX_NX];
+    float msum[MLLM_DOT_MAX_NX];
+    for (int j = 0; j < NX; j++) {
+        x[j] = (const block_q8_1 *)((const char *)xv + (size_t)j * xs);
+        acc[j] = _mm256_setzero_ps();
+        msum[j] = 0.0f;
+    }
+    const int64_t nb = k / 32, spr = MLLM_XD_ROW_Q8_1(k); /* xd floats per row */
+    for (int64_t b = 0; b < nb; b++) {
+        __m256i wq = weight_quants(w, b, T);
+        __m256 dw = _mm256_set1_ps(weight_scale(w, b, T));
+        float mw = weight_min(w, b, T);
+        for (int j = 0; j < NX; j++) {
+            __m256i s = dot_u8s8_avx2(wq, _mm256_loadu_si256((const __m256i *)x[j][b].qs));
+            __m256 d = _mm256_mul_ps(dw, _mm256_loadu_ps(xd + j * spr + b * MLLM_XD_LANES));
+            acc[j] = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(s), acc[j]);
+            msum[j] += mw * h2f(x[j][b].s);
+        }
+    }
     for (int j = 0; j < NX; j++) out[j] = hsum256(acc[j]) + msum[j];
-
-MLLM_INLINE void dot_q4_1_n(int64_t k, const void *w, const void *xv, size_t xs, const float *xd, float *out, const int NX) {
-    ASYM_DOT_BODY(wq_q4_1, wd_q4_1, wm_q4_1)
-}
-MLLM_INLINE void dot_q5_1_n(int64_t k, const void *w, const void *xv, size_t xs, const float *xd, float *out, const int NX) {
-    ASYM_DOT_BODY(wq_q5_1, wd_q5_1, wm_q5_1)
 }
 
-/* One entry point per type, dispatching on nx to the specialised bodies. */
-MLLM_DOT_ENTRY(dot_f32)
-MLLM_DOT_ENTRY(dot_f16)
-MLLM_DOT_ENTRY(dot_bf16)
-MLLM_DOT_ENTRY(dot_q8_0)
-MLLM_DOT_ENTRY(dot_q4_0)
-MLLM_DOT_ENTRY(dot_q5_0)
-MLLM_DOT_ENTRY(dot_q4_1)
-MLLM_DOT_ENTRY(dot_q5_1)
+MLLM_DOT_ENTRY(dot_f32, dot_float_n, MLLM_TYPE_F32)
+MLLM_DOT_ENTRY(dot_f16, dot_float_n, MLLM_TYPE_F16)
+MLLM_DOT_ENTRY(dot_bf16, dot_float_n, MLLM_TYPE_BF16)
+MLLM_DOT_ENTRY(dot_q8_0, dot_sym_n, MLLM_TYPE_Q8_0)
+MLLM_DOT_ENTRY(dot_q4_0, dot_sym_n, MLLM_TYPE_Q4_0)
+MLLM_DOT_ENTRY(dot_q5_0, dot_sym_n, MLLM_TYPE_Q5_0)
+MLLM_DOT_ENTRY(dot_q4_1, dot_asym_n, MLLM_TYPE_Q4_1)
+MLLM_DOT_ENTRY(dot_q5_1, dot_asym_n, MLLM_TYPE_Q5_1)
 
 /* ---- activation quantizers (bytes identical to the reference) -------------------------------- */
 
@@ -195,13 +174,13 @@ static void quantize_q8_1(const float *x, void *yv, int64_t k) {
 
 static float vec_dot_f32(const float *a, const float *b, int64_t n) {
     float out;
-    dot_f32_n(n, a, b, 0, NULL, &out, 1);
+    dot_float_n(n, a, b, 0, NULL, &out, 1, MLLM_TYPE_F32);
     return out;
 }
 
 static float vec_dot_f16_f32(const uint16_t *a, const float *b, int64_t n) {
     float out;
-    dot_f16_n(n, a, b, 0, NULL, &out, 1);
+    dot_float_n(n, a, b, 0, NULL, &out, 1, MLLM_TYPE_F16);
     return out;
 }
 
@@ -217,7 +196,7 @@ static void axpy_f16(float *y, const uint16_t *x, float a, int64_t n) {
     __m256 va = _mm256_set1_ps(a);
     int64_t i = 0;
     for (; i + 8 <= n; i += 8)
-        _mm256_storeu_ps(y + i, _mm256_fmadd_ps(va, load8_f16(x, i), _mm256_loadu_ps(y + i)));
+        _mm256_storeu_ps(y + i, _mm256_fmadd_ps(va, load8(x, i, MLLM_TYPE_F16), _mm256_loadu_ps(y + i)));
     for (; i < n; i++) y[i] += a * h2f(x[i]);
 }
 

@@ -62,69 +62,70 @@ MLLM_INLINE float hsum512(__m512 v) { return _mm512_reduce_add_ps(v); }
 
 /* ---- float weights ---------------------------------------------------------------------------- */
 
-MLLM_INLINE __m512 ld16_f32(const void *w, int64_t i, __mmask16 m) { return _mm512_maskz_loadu_ps(m, (const float *)w + i); }
-MLLM_INLINE __m512 ld16_f16(const void *w, int64_t i, __mmask16 m) {
-    return _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, (const uint16_t *)w + i));
-}
-MLLM_INLINE __m512 ld16_bf16(const void *w, int64_t i, __mmask16 m) {
-    __m256i h = _mm256_maskz_loadu_epi16(m, (const uint16_t *)w + i);
-    return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
+/* 16 weights of type T from element i (lanes outside mask m zero), widened to f32. */
+MLLM_INLINE __m512 load16(const void *w, int64_t i, __mmask16 m, const int T) {
+    switch (T) {
+    case MLLM_TYPE_F32: return _mm512_maskz_loadu_ps(m, (const float *)w + i);
+    case MLLM_TYPE_F16: return _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, (const uint16_t *)w + i));
+    default: { /* bf16: the high half of an f32 */
+        __m256i h = _mm256_maskz_loadu_epi16(m, (const uint16_t *)w + i);
+        return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
+    }
+    }
 }
 
 /* Masked loads handle the tail, so no scalar loop is needed. */
-#define FLOAT512_DOT_BODY(LD)                                                                   \
-    const float *x[MLLM_DOT_MAX_NX];                                                            \
-    __m512 acc0[MLLM_DOT_MAX_NX], acc1[MLLM_DOT_MAX_NX];                                       \
-    for (int j = 0; j < NX; j++) {                                                              \
-        x[j] = (const float *)((const char *)xv + (size_t)j * xs);                              \
-        acc0[j] = _mm512_setzero_ps();                                                          \
-        acc1[j] = _mm512_setzero_ps();                                                          \
-    }                                                                                           \
-    int64_t i = 0;                                                                              \
-    for (; i + 32 <= k; i += 32) {                                                              \
-        __m512 w0 = LD(w, i, 0xffff), w1 = LD(w, i + 16, 0xffff);                               \
-        for (int j = 0; j < NX; j++) {                                                          \
-            acc0[j] = _mm512_fmadd_ps(w0, _mm512_loadu_ps(x[j] + i), acc0[j]);                  \
-            acc1[j] = _mm512_fmadd_ps(w1, _mm512_loadu_ps(x[j] + i + 16), acc1[j]);             \
-        }                                                                                       \
-    }                                                                                           \
-    for (; i < k; i += 16) {                                                                    \
-        __mmask16 m = k - i >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (k - i)) - 1);       \
-        __m512 w0 = LD(w, i, m);                                                                \
-        for (int j = 0; j < NX; j++)                                                            \
-            acc0[j] = _mm512_fmadd_ps(w0, _mm512_maskz_loadu_ps(m, x[j] + i), acc0[j]);         \
-    }                                                                                           \
+MLLM_INLINE void dot_float_n(int64_t k, const void *w, const void *xv, size_t xs, const float *xd, float *out, const int NX,
+                             const int T) {
+    const float *x[MLLM_DOT_MAX_NX];
+    __m512 acc0[MLLM_DOT_MAX_NX], acc1[MLLM_DOT_MAX_NX];
+    for (int j = 0; j < NX; j++) {
+        x[j] = (const float *)((const char *)xv + (size_t)j * xs);
+        acc0[j] = _mm512_setzero_ps();
+        acc1[j] = _mm512_setzero_ps();
+    }
+    int64_t i = 0;
+    for (; i + 32 <= k; i += 32) {
+        __m512 w0 = load16(w, i, 0xffff, T), w1 = load16(w, i + 16, 0xffff, T);
+        for (int j = 0; j < NX; j++) {
+            acc0[j] = _mm512_fmadd_ps(w0, _mm512_loadu_ps(x[j] + i), acc0[j]);
+            acc1[j] = _mm512_fmadd_ps(w1, _mm512_loadu_ps(x[j] + i + 16), acc1[j]);
+        }
+    }
+    for (; i < k; i += 16) {
+        __mmask16 m = k - i >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (k - i)) - 1);
+        __m512 w0 = load16(w, i, m, T);
+        for (int j = 0; j < NX; j++) acc0[j] = _mm512_fmadd_ps(w0, _mm512_maskz_loadu_ps(m, x[j] + i), acc0[j]);
+    }
     for (int j = 0; j < NX; j++) out[j] = hsum512(_mm512_add_ps(acc0[j], acc1[j]));
-
-MLLM_INLINE void dot_f32_n(int64_t k, const void *w, const void *xv, size_t xs, const float *xd, float *out, const int NX) {
-    FLOAT512_DOT_BODY(ld16_f32)
-}
-MLLM_INLINE void dot_f16_n(int64_t k, const void *w, const void *xv, size_t xs, const float *xd, float *out, const int NX) {
-    FLOAT512_DOT_BODY(ld16_f16)
-}
-MLLM_INLINE void dot_bf16_n(int64_t k, const void *w, const void *xv, size_t xs, const float *xd, float *out, const int NX) {
-    FLOAT512_DOT_BODY(ld16_bf16)
 }
 
 /* ---- quantized weights ------------------------------------------------------------------------- */
 
-MLLM_INLINE __m256i q8_0_w(const void *w, int64_t b) { return _mm256_loadu_si256((const __m256i *)((const block_q8_0 *)w)[b].qs); }
-MLLM_INLINE __m256i q4_0_w(const void *w, int64_t b) {
-    return _mm256_sub_epi8(unpack_nibbles(((const block_q4_0 *)w)[b].qs), _mm256_set1_epi8(8));
+/* Block b of weights of type T: its quants as 32 bytes (signed for the symmetric q8_0, q4_0,
+ * q5_0; 0..15 / 0..31 for q4_1, q5_1), its scale d and (q4_1, q5_1) its min m. */
+MLLM_INLINE __m256i weight_quants(const void *w, int64_t b, const int T) {
+    switch (T) {
+    case MLLM_TYPE_Q8_0: return _mm256_loadu_si256((const __m256i *)((const block_q8_0 *)w)[b].qs);
+    case MLLM_TYPE_Q4_0: return _mm256_sub_epi8(unpack_nibbles(((const block_q4_0 *)w)[b].qs), _mm256_set1_epi8(8));
+    case MLLM_TYPE_Q5_0: {
+        const block_q5_0 *blk = (const block_q5_0 *)w + b;
+        return _mm256_sub_epi8(_mm256_or_si256(unpack_nibbles(blk->qs), expand_qh(blk->qh)), _mm256_set1_epi8(16));
+    }
+    case MLLM_TYPE_Q4_1: return unpack_nibbles(((const block_q4_1 *)w)[b].qs);
+    default: { /* q5_1 */
+        const block_q5_1 *blk = (const block_q5_1 *)w + b;
+        return _mm256_or_si256(unpack_nibbles(blk->qs), expand_qh(blk->qh));
+    }
+    }
 }
-MLLM_INLINE __m256i q5_0_w(const void *w, int64_t b) {
-    const block_q5_0 *blk = (const block_q5_0 *)w + b;
-    return _mm256_sub_epi8(_mm256_or_si256(unpack_nibbles(blk->qs), expand_qh(blk->qh)), _mm256_set1_epi8(16));
-}
-MLLM_INLINE float q8_0_d(const void *w, int64_t b) { return h2f(((const block_q8_0 *)w)[b].d); }
-MLLM_INLINE float q4_0_d(const void *w, int64_t b) { return h2f(((const block_q4_0 *)w)[b].d); }
-MLLM_INLINE float q5_0_d(const void *w, int64_t b) { return h2f(((const block_q5_0 *)w)[b].d); }
+MLLM_INLINE float weight_scale(const void *w, int64_t b, const int T) { return h2f(mllm_block_d(w, b, T)); }
+MLLM_INLINE float weight_min(const void *w, int64_t b, const int T) { return h2f(mllm_block_m(w, b, T)); }
 
 /* Blocks b and b+1 in one register. q4_0 unpacks both blocks' nibbles in one 256-bit pass, then
  * orders the 128-bit lanes as (lo b, hi b, lo b+1, hi b+1). */
-MLLM_INLINE __m512i q8_0_w2(const void *w, int64_t b) { return join256(q8_0_w(w, b), q8_0_w(w, b + 1)); }
-MLLM_INLINE __m512i q5_0_w2(const void *w, int64_t b) { return join256(q5_0_w(w, b), q5_0_w(w, b + 1)); }
-MLLM_INLINE __m512i q4_0_w2(const void *w, int64_t b) {
+MLLM_INLINE __m512i weight_quants2(const void *w, int64_t b, const int T) {
+    if (T != MLLM_TYPE_Q4_0) return join256(weight_quants(w, b, T), weight_quants(w, b + 1, T));
     const block_q4_0 *blk = (const block_q4_0 *)w + b;
     __m256i both = _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_loadu_si128((const __m128i *)blk[0].qs)),
                                            _mm_loadu_si128((const __m128i *)blk[1].qs), 1);
@@ -136,127 +137,104 @@ MLLM_INLINE __m512i q4_0_w2(const void *w, int64_t b) {
 }
 
 MLLM_INLINE __m256i xq8(const block_q8_0 *x, int64_t b) { return _mm256_loadu_si256((const __m256i *)x[b].qs); }
-
-#define SYM512_DOT_BODY(WQ, WQ2, WD)                                                                 \
-    const block_q8_0 *x[MLLM_DOT_MAX_NX];                                                       \
-    __m512 acc[MLLM_DOT_MAX_NX];                                                                \
-    for (int j = 0; j < NX; j++) {                                                              \
-        x[j] = (const block_q8_0 *)((const char *)xv + (size_t)j * xs);                         \
-        acc[j] = _mm512_setzero_ps();                                                           \
-    }                                                                                           \
-    const int64_t nb = k / 32, spr = nb * MLLM_XD_LANES; /* xd floats per row */                \
-    int64_t b = 0;                                                                              \
-    for (; b + 2 <= nb; b += 2) {                                                               \
-        __m512i wq = WQ2(w, b);                                                                 \
-        __m512 dw = scale_pair(WD(w, b), WD(w, b + 1));                                         \
-        for (int j = 0; j < NX; j++) {                                                          \
-            __m512i s = dot_s8_512(wq, join256(xq8(x[j], b), xq8(x[j], b + 1)));                \
-            __m512 d = _mm512_mul_ps(dw, _mm512_loadu_ps(xd + j * spr + b * MLLM_XD_LANES));    \
-            acc[j] = _mm512_fmadd_ps(d, _mm512_cvtepi32_ps(s), acc[j]);                         \
-        }                                                                                       \
-    }                                                                                           \
-    for (int j = 0; j < NX; j++) {                                                              \
-        float s = hsum512(acc[j]);                                                              \
-        if (b < nb) {                                                                           \
-            __m256i p = dot_s8_256(WQ(w, b), xq8(x[j], b));                                     \
-            s += hsum256(_mm256_mul_ps(_mm256_set1_ps(WD(w, b) * h2f(x[j][b].d)), _mm256_cvtepi32_ps(p))); \
-        }                                                                                       \
-        out[j] = s;                                                                             \
-    }
+MLLM_INLINE __m256i xq81(const block_q8_1 *x, int64_t b) { return _mm256_loadu_si256((const __m256i *)x[b].qs); }
 
 /* Decode (one activation row) of the nibble types in 256-bit registers with two accumulators:
  * measured faster than the 512-bit pair path on Sapphire Rapids with all cores busy. */
-#define SYM256_STEP(WQ, WD, B, ACC)                                                             \
-    ACC = _mm256_fmadd_ps(_mm256_mul_ps(_mm256_set1_ps(WD(w, B)), _mm256_loadu_ps(xd + (B) * MLLM_XD_LANES)), \
-                          _mm256_cvtepi32_ps(dot_s8_256(WQ(w, B), xq8(x0, B))), ACC)
-#define SYM256_DECODE_BODY(WQ, WD)                                                              \
-    const block_q8_0 *x0 = (const block_q8_0 *)xv;                                              \
-    __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();                                  \
-    const int64_t nb = k / 32;                                                                  \
-    int64_t b = 0;                                                                              \
-    for (; b + 2 <= nb; b += 2) {                                                               \
-        SYM256_STEP(WQ, WD, b, a0);                                                             \
-        SYM256_STEP(WQ, WD, b + 1, a1);                                                         \
-    }                                                                                           \
-    if (b < nb) SYM256_STEP(WQ, WD, b, a0);                                                     \
-    out[0] = hsum256(_mm256_add_ps(a0, a1));
-
-MLLM_INLINE void dot_q8_0_n(int64_t k, const void *w, const void *xv, size_t xs, const float *xd, float *out, const int NX) {
-    SYM512_DOT_BODY(q8_0_w, q8_0_w2, q8_0_d)
+MLLM_INLINE __m256 sym256_step(const void *w, int64_t b, const block_q8_0 *x0, const float *xd, __m256 acc, const int T) {
+    return _mm256_fmadd_ps(_mm256_mul_ps(_mm256_set1_ps(weight_scale(w, b, T)), _mm256_loadu_ps(xd + b * MLLM_XD_LANES)),
+                           _mm256_cvtepi32_ps(dot_s8_256(weight_quants(w, b, T), xq8(x0, b))), acc);
 }
-MLLM_INLINE void dot_q4_0_n(int64_t k, const void *w, const void *xv, size_t xs, const float *xd, float *out, const int NX) {
-    if (NX == 1) {
-        SYM256_DECODE_BODY(q4_0_w, q4_0_d)
-    } else {
-        SYM512_DOT_BODY(q4_0_w, q4_0_w2, q4_0_d)
+MLLM_INLINE float dot_sym256_decode(int64_t k, const void *w, const void *xv, const float *xd, const int T) {
+    const block_q8_0 *x0 = (const block_q8_0 *)xv;
+    __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
+    const int64_t nb = k / 32;
+    int64_t b = 0;
+    for (; b + 2 <= nb; b += 2) {
+        a0 = sym256_step(w, b, x0, xd, a0, T);
+        a1 = sym256_step(w, b + 1, x0, xd, a1, T);
+    }
+    if (b < nb) a0 = sym256_step(w, b, x0, xd, a0, T);
+    return hsum256(_mm256_add_ps(a0, a1));
+}
+
+/* Symmetric weights against q8_0 rows: pairs of blocks per 512-bit register. */
+MLLM_INLINE void dot_sym_n(int64_t k, const void *w, const void *xv, size_t xs, const float *xd, float *out, const int NX,
+                           const int T) {
+    if (NX == 1 && T != MLLM_TYPE_Q8_0) {
+        out[0] = dot_sym256_decode(k, w, xv, xd, T);
+        return;
+    }
+    const block_q8_0 *x[MLLM_DOT_MAX_NX];
+    __m512 acc[MLLM_DOT_MAX_NX];
+    for (int j = 0; j < NX; j++) {
+        x[j] = (const block_q8_0 *)((const char *)xv + (size_t)j * xs);
+        acc[j] = _mm512_setzero_ps();
+    }
+    const int64_t nb = k / 32, spr = nb * MLLM_XD_LANES; /* xd floats per row */
+    int64_t b = 0;
+    for (; b + 2 <= nb; b += 2) {
+        __m512i wq = weight_quants2(w, b, T);
+        __m512 dw = scale_pair(weight_scale(w, b, T), weight_scale(w, b + 1, T));
+        for (int j = 0; j < NX; j++) {
+            __m512i s = dot_s8_512(wq, join256(xq8(x[j], b), xq8(x[j], b + 1)));
+            __m512 d = _mm512_mul_ps(dw, _mm512_loadu_ps(xd + j * spr + b * MLLM_XD_LANES));
+            acc[j] = _mm512_fmadd_ps(d, _mm512_cvtepi32_ps(s), acc[j]);
+        }
+    }
+    for (int j = 0; j < NX; j++) {
+        float s = hsum512(acc[j]);
+        if (b < nb) {
+            __m256i p = dot_s8_256(weight_quants(w, b, T), xq8(x[j], b));
+            s += hsum256(_mm256_mul_ps(_mm256_set1_ps(weight_scale(w, b, T) * h2f(x[j][b].d)), _mm256_cvtepi32_ps(p)));
+        }
+        out[j] = s;
     }
 }
-MLLM_INLINE void dot_q5_0_n(int64_t k, const void *w, const void *xv, size_t xs, const float *xd, float *out, const int NX) {
-    if (NX == 1) {
-        SYM256_DECODE_BODY(q5_0_w, q5_0_d)
-    } else {
-        SYM512_DOT_BODY(q5_0_w, q5_0_w2, q5_0_d)
+
+/* Offset weights (x = d q + m) against q8_1 rows: d_w d_x sum(q qx) + m_w s_x per block. */
+MLLM_INLINE void dot_asym_n(int64_t k, const void *w, const void *xv, size_t xs, const float *xd, float *out, const int NX,
+                            const int T) {
+    const block_q8_1 *x[MLLM_DOT_MAX_NX];
+    __m512 acc[MLLM_DOT_MAX_NX];
+    float msum[MLLM_DOT_MAX_NX];
+    for (int j = 0; j < NX; j++) {
+        x[j] = (const block_q8_1 *)((const char *)xv + (size_t)j * xs);
+        acc[j] = _mm512_setzero_ps();
+        msum[j] = 0.0f;
+    }
+    const int64_t nb = k / 32, spr = MLLM_XD_ROW_Q8_1(k); /* xd floats per row */
+    int64_t b = 0;
+    for (; b + 2 <= nb; b += 2) {
+        __m512i wq = join256(weight_quants(w, b, T), weight_quants(w, b + 1, T));
+        __m512 dw = scale_pair(weight_scale(w, b, T), weight_scale(w, b + 1, T));
+        float m0 = weight_min(w, b, T), m1 = weight_min(w, b + 1, T);
+        for (int j = 0; j < NX; j++) {
+            __m512i s = dot_u8s8_512(wq, join256(xq81(x[j], b), xq81(x[j], b + 1)));
+            __m512 d = _mm512_mul_ps(dw, _mm512_loadu_ps(xd + j * spr + b * MLLM_XD_LANES));
+            acc[j] = _mm512_fmadd_ps(d, _mm512_cvtepi32_ps(s), acc[j]);
+            msum[j] += m0 * h2f(x[j][b].s) + m1 * h2f(x[j][b + 1].s);
+        }
+    }
+    for (int j = 0; j < NX; j++) {
+        float s = hsum512(acc[j]) + msum[j];
+        if (b < nb) {
+            __m256i p = dot_u8s8_256(weight_quants(w, b, T), xq81(x[j], b));
+            s += hsum256(_mm256_mul_ps(_mm256_set1_ps(weight_scale(w, b, T) * h2f(x[j][b].d)), _mm256_cvtepi32_ps(p)));
+            s += weight_min(w, b, T) * h2f(x[j][b].s);
+        }
+        out[j] = s;
     }
 }
 
-MLLM_INLINE __m256i q4_1_w(const void *w, int64_t b) { return unpack_nibbles(((const block_q4_1 *)w)[b].qs); }
-MLLM_INLINE __m256i q5_1_w(const void *w, int64_t b) {
-    const block_q5_1 *blk = (const block_q5_1 *)w + b;
-    return _mm256_or_si256(unpack_nibbles(blk->qs), expand_qh(blk->qh));
-}
-MLLM_INLINE float q4_1_d(const void *w, int64_t b) { return h2f(((const block_q4_1 *)w)[b].d); }
-MLLM_INLINE float q5_1_d(const void *w, int64_t b) { return h2f(((const block_q5_1 *)w)[b].d); }
-MLLM_INLINE float q4_1_m(const void *w, int64_t b) { return h2f(((const block_q4_1 *)w)[b].m); }
-MLLM_INLINE float q5_1_m(const void *w, int64_t b) { return h2f(((const block_q5_1 *)w)[b].m); }
-MLLM_INLINE __m256i xq81(const block_q8_1 *x, int64_t b) { return _mm256_loadu_si256((const __m256i *)x[b].qs); }
-
-#define ASYM512_DOT_BODY(WQ, WD, WM)                                                            \
-    const block_q8_1 *x[MLLM_DOT_MAX_NX];                                                       \
-    __m512 acc[MLLM_DOT_MAX_NX];                                                                \
-    float msum[MLLM_DOT_MAX_NX];                                                                \
-    for (int j = 0; j < NX; j++) {                                                              \
-        x[j] = (const block_q8_1 *)((const char *)xv + (size_t)j * xs);                         \
-        acc[j] = _mm512_setzero_ps();                                                           \
-        msum[j] = 0.0f;                                                                         \
-    }                                                                                           \
-    const int64_t nb = k / 32, spr = MLLM_XD_ROW_Q8_1(k); /* xd floats per row */               \
-    int64_t b = 0;                                                                              \
-    for (; b + 2 <= nb; b += 2) {                                                               \
-        __m512i wq = join256(WQ(w, b), WQ(w, b + 1));                                           \
-        __m512 dw = scale_pair(WD(w, b), WD(w, b + 1));                                         \
-        float m0 = WM(w, b), m1 = WM(w, b + 1);                                                 \
-        for (int j = 0; j < NX; j++) {                                                          \
-            __m512i s = dot_u8s8_512(wq, join256(xq81(x[j], b), xq81(x[j], b + 1)));            \
-            __m512 d = _mm512_mul_ps(dw, _mm512_loadu_ps(xd + j * spr + b * MLLM_XD_LANES));    \
-            acc[j] = _mm512_fmadd_ps(d, _mm512_cvtepi32_ps(s), acc[j]);                         \
-            msum[j] += m0 * h2f(x[j][b].s) + m1 * h2f(x[j][b + 1].s);                           \
-        }                                                                                       \
-    }                                                                                           \
-    for (int j = 0; j < NX; j++) {                                                              \
-        float s = hsum512(acc[j]) + msum[j];                                                    \
-        if (b < nb) {                                                                           \
-            __m256i p = dot_u8s8_256(WQ(w, b), xq81(x[j], b));                                  \
-            s += hsum256(_mm256_mul_ps(_mm256_set1_ps(WD(w, b) * h2f(x[j][b].d)), _mm256_cvtepi32_ps(p))); \
-            s += WM(w, b) * h2f(x[j][b].s);                                                     \
-        }                                                                                       \
-        out[j] = s;                                                                             \
-    }
-
-MLLM_INLINE void dot_q4_1_n(int64_t k, const void *w, const void *xv, size_t xs, const float *xd, float *out, const int NX) {
-    ASYM512_DOT_BODY(q4_1_w, q4_1_d, q4_1_m)
-}
-MLLM_INLINE void dot_q5_1_n(int64_t k, const void *w, const void *xv, size_t xs, const float *xd, float *out, const int NX) {
-    ASYM512_DOT_BODY(q5_1_w, q5_1_d, q5_1_m)
-}
-
-MLLM_DOT_ENTRY(dot_f32)
-MLLM_DOT_ENTRY(dot_f16)
-MLLM_DOT_ENTRY(dot_bf16)
-MLLM_DOT_ENTRY(dot_q8_0)
-MLLM_DOT_ENTRY(dot_q4_0)
-MLLM_DOT_ENTRY(dot_q5_0)
-MLLM_DOT_ENTRY(dot_q4_1)
-MLLM_DOT_ENTRY(dot_q5_1)
+MLLM_DOT_ENTRY(dot_f32, dot_float_n, MLLM_TYPE_F32)
+MLLM_DOT_ENTRY(dot_f16, dot_float_n, MLLM_TYPE_F16)
+MLLM_DOT_ENTRY(dot_bf16, dot_float_n, MLLM_TYPE_BF16)
+MLLM_DOT_ENTRY(dot_q8_0, dot_sym_n, MLLM_TYPE_Q8_0)
+MLLM_DOT_ENTRY(dot_q4_0, dot_sym_n, MLLM_TYPE_Q4_0)
+MLLM_DOT_ENTRY(dot_q5_0, dot_sym_n, MLLM_TYPE_Q5_0)
+MLLM_DOT_ENTRY(dot_q4_1, dot_asym_n, MLLM_TYPE_Q4_1)
+MLLM_DOT_ENTRY(dot_q5_1, dot_asym_n, MLLM_TYPE_Q5_1)
 
 /* ---- single-row matmul (decode) ---------------------------------------------------------------- */
 
@@ -333,8 +311,9 @@ static void gemv_q8_0(int64_t k, const void *w, size_t wrb, int64_t r0, int64_t 
         }
         float t = hsum512(_mm512_add_ps(acc0, acc1));
         if (2 * p < nb) {
-            __m256i s = dot_s8_256(q8_0_w(wb, 2 * p), xq8(x, 2 * p));
-            t += hsum256(_mm256_mul_ps(_mm256_set1_ps(q8_0_d(wb, 2 * p) * h2f(x[2 * p].d)), _mm256_cvtepi32_ps(s)));
+            __m256i s = dot_s8_256(weight_quants(wb, 2 * p, MLLM_TYPE_Q8_0), xq8(x, 2 * p));
+            t += hsum256(_mm256_mul_ps(_mm256_set1_ps(weight_scale(wb, 2 * p, MLLM_TYPE_Q8_0) * h2f(x[2 * p].d)),
+                                       _mm256_cvtepi32_ps(s)));
         }
         y[r] = t;
     }
@@ -405,63 +384,61 @@ static void gemm4_q4_0(int64_t k, const void *w, size_t wrb, const void *xv, siz
 
 /* Tiles over unpacked rows (cpu/unpack.h): per pair of blocks 64 quant bytes, 16 lane scales and
  * (MIN) 16 lane mins. The offset is removed like q4_0's (accumulator starts at -off * sum(x));
- * the min term adds min * sum(x) per lane, sum(x) from one vpdpbusd with ones per activation row. */
-#define GEMM4U_BODY(MIN)                                                                                      \
-    const int64_t np = k / 64;                                                                                \
-    const size_t pb = (MIN) ? 192 : 128;                                                                      \
-    const __m512i offv = _mm512_set1_epi8((char)off), ones = _mm512_set1_epi8(1);                           \
-    const __m512i pat = _mm512_setr_epi32(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1);                   \
-    (void)pat;                                                                                                \
-    (void)ones;                                                                                               \
-    __m512 acc[16];                                                                                           \
-    for (int i = 0; i < 16; i++) acc[i] = _mm512_setzero_ps();                                                \
-    for (int64_t p = 0; p < np; p++) {                                                                        \
-        __m512i q[4];                                                                                         \
-        __m512 sc[4], mn[4];                                                                                  \
-        for (int i = 0; i < 4; i++) {                                                                         \
-            const uint8_t *u = (const uint8_t *)w + (size_t)i * wrb + (size_t)p * pb;                         \
-            q[i] = _mm512_loadu_si512((const void *)u);                                                       \
-            sc[i] = _mm512_loadu_ps((const float *)(u + 64));                                                 \
-            mn[i] = (MIN) ? _mm512_loadu_ps((const float *)(u + 128)) : _mm512_setzero_ps();                  \
-        }                                                                                                     \
-        for (int j = 0; j < 4; j++) {                                                                         \
-            const block_q8_0 *xb0 = (const block_q8_0 *)((const char *)xv + (size_t)j * xs);                  \
-            const int8_t *x0 = (MIN) ? ((const block_q8_1 *)xb0)[2 * p].qs : xb0[2 * p].qs;                  \
-            const int8_t *x1 = (MIN) ? ((const block_q8_1 *)xb0)[2 * p + 1].qs : xb0[2 * p + 1].qs;           \
-            __m512i xq = join256(_mm256_loadu_si256((const __m256i *)x0), _mm256_loadu_si256((const __m256i *)x1)); \
-            __m512 dx = _mm512_loadu_ps(xd + j * xds + 2 * p * MLLM_XD_LANES);                                \
-            __m512i corr = (MIN) ? _mm512_setzero_si512()                                                     \
-                                 : _mm512_sub_epi32(_mm512_setzero_si512(), _mm512_dpbusd_epi32(_mm512_setzero_si512(), offv, xq)); \
-            __m512 sxf = (MIN) == 2 ? _mm512_mul_ps(pair_scales(((const block_q8_1 *)xb0)[2 * p].s,            \
-                                                                ((const block_q8_1 *)xb0)[2 * p + 1].s, pat),      \
-                                                    _mm512_set1_ps(0.125f))                                    \
-                       : (MIN) ? _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_dpbusd_epi32(_mm512_setzero_si512(), ones, xq)), dx) \
-                               : _mm512_setzero_ps();                                                         \
-            for (int i = 0; i < 4; i++) {                                                                     \
-                __m512i s = _mm512_dpbusd_epi32(corr, q[i], xq);                                              \
-                acc[i * 4 + j] = _mm512_fmadd_ps(_mm512_mul_ps(sc[i], dx), _mm512_cvtepi32_ps(s), acc[i * 4 + j]); \
-                if (MIN) acc[i * 4 + j] = _mm512_fmadd_ps(mn[i], sxf, acc[i * 4 + j]);                       \
-            }                                                                                                 \
-        }                                                                                                     \
-    }                                                                                                         \
+ * the min term adds min * sum(x) per lane: MIN 1 with sum(x) from one vpdpbusd with ones per
+ * activation row (the K-quants), MIN 2 with each q8_1 block's fp16 s (= d * sum), spread over its
+ * 8 lanes (q4_1, q5_1). */
+MLLM_INLINE void gemm4u_n(int64_t k, const void *w, size_t wrb, int off, const void *xv, size_t xs, const float *xd,
+                          int64_t xds, float *out, const int MIN) {
+    const int64_t np = k / 64;
+    const size_t pb = MIN ? 192 : 128;
+    const __m512i offv = _mm512_set1_epi8((char)off), ones = _mm512_set1_epi8(1);
+    const __m512i pat = _mm512_setr_epi32(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1);
+    __m512 acc[16];
+    for (int i = 0; i < 16; i++) acc[i] = _mm512_setzero_ps();
+    for (int64_t p = 0; p < np; p++) {
+        __m512i q[4];
+        __m512 sc[4], mn[4];
+        for (int i = 0; i < 4; i++) {
+            const uint8_t *u = (const uint8_t *)w + (size_t)i * wrb + (size_t)p * pb;
+            q[i] = _mm512_loadu_si512((const void *)u);
+            sc[i] = _mm512_loadu_ps((const float *)(u + 64));
+            mn[i] = MIN ? _mm512_loadu_ps((const float *)(u + 128)) : _mm512_setzero_ps();
+        }
+        for (int j = 0; j < 4; j++) {
+            const block_q8_0 *xb0 = (const block_q8_0 *)((const char *)xv + (size_t)j * xs);
+            const int8_t *x0 = MIN ? ((const block_q8_1 *)xb0)[2 * p].qs : xb0[2 * p].qs;
+            const int8_t *x1 = MIN ? ((const block_q8_1 *)xb0)[2 * p + 1].qs : xb0[2 * p + 1].qs;
+            __m512i xq = join256(_mm256_loadu_si256((const __m256i *)x0), _mm256_loadu_si256((const __m256i *)x1));
+            __m512 dx = _mm512_loadu_ps(xd + j * xds + 2 * p * MLLM_XD_LANES);
+            __m512i corr = MIN ? _mm512_setzero_si512()
+                               : _mm512_sub_epi32(_mm512_setzero_si512(), _mm512_dpbusd_epi32(_mm512_setzero_si512(), offv, xq));
+            const block_q8_1 *xs1 = (const block_q8_1 *)xb0;
+            __m512 sxf = MIN == 2 ? _mm512_mul_ps(pair_scales(xs1[2 * p].s, xs1[2 * p + 1].s, pat), _mm512_set1_ps(0.125f))
+                         : MIN ? _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_dpbusd_epi32(_mm512_setzero_si512(), ones, xq)), dx)
+                               : _mm512_setzero_ps();
+            for (int i = 0; i < 4; i++) {
+                __m512i s = _mm512_dpbusd_epi32(corr, q[i], xq);
+                acc[i * 4 + j] = _mm512_fmadd_ps(_mm512_mul_ps(sc[i], dx), _mm512_cvtepi32_ps(s), acc[i * 4 + j]);
+                if (MIN) acc[i * 4 + j] = _mm512_fmadd_ps(mn[i], sxf, acc[i * 4 + j]);
+            }
+        }
+    }
     hsum16(acc, out);
+}
 
 static void gemm4u_off(int64_t k, const void *w, size_t wrb, int off, const void *xv, size_t xs, const float *xd,
                        int64_t xds, float *out) {
-    GEMM4U_BODY(0)
+    gemm4u_n(k, w, wrb, off, xv, xs, xd, xds, out, 0);
 }
 
 static void gemm4u_min(int64_t k, const void *w, size_t wrb, int off, const void *xv, size_t xs, const float *xd,
                        int64_t xds, float *out) {
-    (void)off;
-    GEMM4U_BODY(1)
+    gemm4u_n(k, w, wrb, off, xv, xs, xd, xds, out, 1);
 }
 
-/* q4_1 / q5_1: the min multiplies each q8_1 block's fp16 s (= d * sum), spread over its 8 lanes */
 static void gemm4u_min_s(int64_t k, const void *w, size_t wrb, int off, const void *xv, size_t xs, const float *xd,
                          int64_t xds, float *out) {
-    (void)off;
-    GEMM4U_BODY(2)
+    gemm4u_n(k, w, wrb, off, xv, xs, xd, xds, out, 2);
 }
 
 static void gemm4_q8_0(int64_t k, const void *w, size_t wrb, const void *xv, size_t xs, const float *xd,
@@ -499,13 +476,13 @@ static void gemm4_q8_0(int64_t k, const void *w, size_t wrb, const void *xv, siz
 
 static float vec_dot_f32(const float *a, const float *b, int64_t n) {
     float out;
-    dot_f32_n(n, a, b, 0, NULL, &out, 1);
+    dot_float_n(n, a, b, 0, NULL, &out, 1, MLLM_TYPE_F32);
     return out;
 }
 
 static float vec_dot_f16_f32(const uint16_t *a, const float *b, int64_t n) {
     float out;
-    dot_f16_n(n, a, b, 0, NULL, &out, 1);
+    dot_float_n(n, a, b, 0, NULL, &out, 1, MLLM_TYPE_F16);
     return out;
 }
 
@@ -526,7 +503,7 @@ static void axpy_f16(float *y, const uint16_t *x, float a, int64_t n) {
     __m512 va = _mm512_set1_ps(a);
     for (int64_t i = 0; i < n; i += 16) {
         __mmask16 m = tail_mask(n - i);
-        __m512 r = _mm512_fmadd_ps(va, ld16_f16(x, i, m), _mm512_maskz_loadu_ps(m, y + i));
+        __m512 r = _mm512_fmadd_ps(va, load16(x, i, m, MLLM_TYPE_F16), _mm512_maskz_loadu_ps(m, y + i));
         _mm512_mask_storeu_ps(y + i, m, r);
     }
 }
@@ -614,7 +591,7 @@ MLLM_INLINE void attn_gqa_n(const float *q, const uint16_t *k, const uint16_t *v
                 for (int r = 0; r < 4; r++) a[h][r] = _mm512_setzero_ps();
             for (int i = 0; i < nv; i++) {
                 __m512 kv[4];
-                for (int r = 0; r < 4; r++) kv[r] = ld16_f16(kr + (size_t)r * stride, 16 * i, 0xffff);
+                for (int r = 0; r < 4; r++) kv[r] = load16(kr + (size_t)r * stride, 16 * i, 0xffff, MLLM_TYPE_F16);
                 for (int h = 0; h < NQ; h++)
                     for (int r = 0; r < 4; r++) a[h][r] = _mm512_fmadd_ps(kv[r], qv[h][i], a[h][r]);
             }
@@ -624,7 +601,7 @@ MLLM_INLINE void attn_gqa_n(const float *q, const uint16_t *k, const uint16_t *v
             const uint16_t *kr = k + (size_t)(j0 + jj) * stride;
             for (int h = 0; h < NQ; h++) {
                 __m512 a0 = _mm512_setzero_ps();
-                for (int i = 0; i < nv; i++) a0 = _mm512_fmadd_ps(ld16_f16(kr, 16 * i, 0xffff), qv[h][i], a0);
+                for (int i = 0; i < nv; i++) a0 = _mm512_fmadd_ps(load16(kr, 16 * i, 0xffff, MLLM_TYPE_F16), qv[h][i], a0);
                 sc[h][jj] = hsum512(a0);
             }
         }
@@ -651,7 +628,7 @@ MLLM_INLINE void attn_gqa_n(const float *q, const uint16_t *k, const uint16_t *v
         for (jj = 0; jj < nb; jj++) {
             const uint16_t *vr = v + (size_t)(j0 + jj) * stride;
             for (int i = 0; i < nv; i++) {
-                const __m512 vv = ld16_f16(vr, 16 * i, 0xffff);
+                const __m512 vv = load16(vr, 16 * i, 0xffff, MLLM_TYPE_F16);
                 for (int h = 0; h < NQ; h++) o[h][i] = _mm512_fmadd_ps(_mm512_set1_ps(sc[h][jj]), vv, o[h][i]);
             }
         }

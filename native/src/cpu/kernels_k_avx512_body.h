@@ -1,5 +1,5 @@
 /* AVX-512 dot kernels of the K-quants, included by kernels_k_avx512.c (MLLM_VNNI 0: maddubs +
- * madd) and kernels_k_vnni.c (MLLM_VNNI 1: vpdpbusd); defines the includer's MLLM_K_FILL_FN.
+ * madd) and kernels_k_vnni.c (MLLM_VNNI 1: vpdpbusd); defines the includer's MLLM_FILL_FN.
  * Q4_K / Q5_K run against q8_1 rows, Q6_K against q8_0 rows. Two 32-element activation blocks
  * share a 512-bit register; per group of 4 bytes the integer sum is exact, then scaled in float
  * by d * sc * d_x. Each row's float operations are the same whatever nx, so decode (nx = 1) and
@@ -7,7 +7,7 @@
  * weight rows per activation load was up to 25% faster on cache-resident matrices but 2.5x
  * slower streaming from memory (Zen 4), and even with software prefetch no faster than this. */
 #ifndef MLLM_VNNI
-#error "define MLLM_VNNI and MLLM_K_FILL_FN before including kernels_k_avx512_body.h"
+#error "define MLLM_VNNI and MLLM_FILL_FN before including kernels_k_avx512_body.h"
 #endif
 
 #include "cpu/simd_x86_common.h"
@@ -41,51 +41,53 @@ MLLM_INLINE __m512i k_join(const int8_t *a, const int8_t *b) {
 
 MLLM_INLINE __m256 k_u8x8_to_ps(uint64_t v) { return _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_cvtsi64_si128((long long)v))); }
 
-/* Rows of the activation type XT (xd rows of XD_ROW floats) and two accumulators per row (even /
- * odd blocks), plus one for the Q4_K / Q5_K min terms. */
-#define K512_ROWS(XT, XD_ROW)                                                                   \
-    const XT *x[MLLM_DOT_MAX_NX];                                                               \
-    __m512 acc[MLLM_DOT_MAX_NX], acc2[MLLM_DOT_MAX_NX];                                        \
-    __m256 accm[MLLM_DOT_MAX_NX];                                                               \
-    for (int j = 0; j < NX; j++) {                                                              \
-        x[j] = (const XT *)((const char *)xv + (size_t)j * xs);                                 \
-        acc[j] = acc2[j] = _mm512_setzero_ps();                                                 \
-        accm[j] = _mm256_setzero_ps();                                                          \
-    }                                                                                           \
-    const int64_t nsb = k / QK_K, spr = XD_ROW(k); /* xd floats per row */
+/* The NX activation rows (q8_1 for Q4_K / Q5_K, q8_0 for Q6_K, as bytes) and their accumulators:
+ * two per row (even / odd blocks) and one for the Q4_K / Q5_K min terms. */
+MLLM_INLINE void k_rows_init(const void *xv, size_t xs, const char **x, __m512 *acc, __m512 *acc2, __m256 *accm, const int NX) {
+    for (int j = 0; j < NX; j++) {
+        x[j] = (const char *)xv + (size_t)j * xs;
+        acc[j] = acc2[j] = _mm512_setzero_ps();
+        accm[j] = _mm256_setzero_ps();
+    }
+}
 
 /* Q4_K / Q5_K: register c holds blocks 2c (low nibbles of qs[32c..]) and 2c+1 (high nibbles); the
- * lanes' scales d sc come from one permute of the 8 scales. Q5_K (FIVE) adds 16 where bit 2c
+ * lanes' scales d sc come from one permute of the 8 scales. Q5_K adds 16 where bit 2c
  * (first half) or 2c+1 (second half) of qh[l] is set. The min term dmin m_i d_x sum(x) is one fma
  * of 8 lanes per row and super-block. */
-MLLM_INLINE void k_dot_q45_n(int64_t k, const void *w, const void *xv, size_t xs, const float *xd, float *out,
-                             const int NX, const int FIVE) {
-    K512_ROWS(block_q8_1, MLLM_XD_ROW_Q8_1)
+MLLM_INLINE void dot_q45_k_n(int64_t k, const void *w, const void *xv, size_t xs, const float *xd, float *out, const int NX,
+                             const int T) {
+    const int five = T == MLLM_TYPE_Q5_K;
+    const char *x[MLLM_DOT_MAX_NX];
+    __m512 acc[MLLM_DOT_MAX_NX], acc2[MLLM_DOT_MAX_NX];
+    __m256 accm[MLLM_DOT_MAX_NX];
+    k_rows_init(xv, xs, x, acc, acc2, accm, NX);
+    const int64_t nsb = k / QK_K, spr = MLLM_XD_ROW_Q8_1(k); /* xd floats per row */
     const __m512i m4 = _mm512_set1_epi8(0x0f), c16 = _mm512_set1_epi8(16);
     const __m512i pair0 = _mm512_setr_epi32(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1);
     const __m512i bit0 = _mm512_inserti64x4(_mm512_set1_epi8(1), _mm256_set1_epi8(2), 1);
     for (int64_t sb = 0; sb < nsb; sb++) {
         const block_q4_K *b4k = (const block_q4_K *)w + sb;
         const block_q5_K *b5k = (const block_q5_K *)w + sb;
-        const mllm_fp16 *dd = FIVE ? &b5k->d : &b4k->d; /* d, dmin lead both layouts */
-        const uint8_t *qs = FIVE ? b5k->qs : b4k->qs;
+        const mllm_fp16 *dd = five ? &b5k->d : &b4k->d; /* d, dmin lead both layouts */
+        const uint8_t *qs = five ? b5k->qs : b4k->qs;
         uint64_t sc, mn;
-        kq_scales_words(FIVE ? b5k->scales : b4k->scales, &sc, &mn);
+        kq_scales_words(five ? b5k->scales : b4k->scales, &sc, &mn);
         const __m512 dsc = _mm512_castps256_ps512(_mm256_mul_ps(_mm256_set1_ps(h2f(dd[0])), k_u8x8_to_ps(sc)));
         const __m256 dm = _mm256_mul_ps(_mm256_set1_ps(h2f(dd[1])), k_u8x8_to_ps(mn));
-        const __m512i qh = FIVE ? _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)b5k->qh)) : _mm512_setzero_si512();
+        const __m512i qh = five ? _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)b5k->qh)) : _mm512_setzero_si512();
         __m512i idx = pair0, bits = bit0;
         for (int c = 0; c < 4; c++) {
             __m256i v = _mm256_loadu_si256((const __m256i *)(qs + 32 * c));
             __m512i q = _mm512_and_si512(_mm512_inserti64x4(_mm512_castsi256_si512(v), _mm256_srli_epi16(v, 4), 1), m4);
-            if (FIVE) {
+            if (five) {
                 q = _mm512_mask_add_epi8(q, _mm512_test_epi8_mask(qh, bits), q, c16);
                 bits = _mm512_slli_epi16(bits, 2); /* 1,2 -> 4,8 -> 16,32 -> 64,128: never crosses a byte */
             }
             const __m512 sp = _mm512_permutexvar_ps(idx, dsc);
             idx = _mm512_add_epi32(idx, _mm512_set1_epi32(2));
             for (int j = 0; j < NX; j++) {
-                const block_q8_1 *xb = x[j] + 8 * sb + 2 * c;
+                const block_q8_1 *xb = (const block_q8_1 *)x[j] + 8 * sb + 2 * c;
                 __m512 f = _mm512_cvtepi32_ps(k_dot_u8s8(q, k_join(xb[0].qs, xb[1].qs)));
                 __m512 scale = _mm512_mul_ps(sp, _mm512_loadu_ps(xd + j * spr + (8 * sb + 2 * c) * MLLM_XD_LANES));
                 if (c & 1) acc2[j] = _mm512_fmadd_ps(scale, f, acc2[j]);
@@ -102,9 +104,13 @@ MLLM_INLINE void k_dot_q45_n(int64_t k, const void *w, const void *xv, size_t xs
  * high nibbles, of 4hh+2 and 4hh+3; qh[32 hh ..] (in both halves) gives the bit pairs, moved to
  * bits 4..5 by per-half 16-bit shifts (the 0x30 mask drops bits from the neighbouring byte).
  * Lanes of 4 int32 are one sub-block of 16, scaled by d sc from one permute of the 16 scales. */
-MLLM_INLINE void k_dot_q6_K_n(int64_t k, const void *w, const void *xv, size_t xs, const float *xd, float *out, const int NX) {
-    K512_ROWS(block_q8_0, MLLM_XD_ROW_Q8_0)
-    (void)accm;
+MLLM_INLINE void dot_q6_k_n(int64_t k, const void *w, const void *xv, size_t xs, const float *xd, float *out, const int NX,
+                            const int T) {
+    const char *x[MLLM_DOT_MAX_NX];
+    __m512 acc[MLLM_DOT_MAX_NX], acc2[MLLM_DOT_MAX_NX];
+    __m256 accm[MLLM_DOT_MAX_NX];
+    k_rows_init(xv, xs, x, acc, acc2, accm, NX);
+    const int64_t nsb = k / QK_K, spr = MLLM_XD_ROW_Q8_0(k); /* xd floats per row */
     const __m512i m4 = _mm512_set1_epi8(0x0f), m30 = _mm512_set1_epi8(0x30);
     const __m512i shl01 = _mm512_inserti64x4(_mm512_set1_epi16(4), _mm256_set1_epi16(2), 1); /* blocks 0, 1 */
     const __m512i shr23 = _mm512_inserti64x4(_mm512_setzero_si512(), _mm256_set1_epi16(2), 1); /* blocks 2, 3 */
@@ -123,7 +129,7 @@ MLLM_INLINE void k_dot_q6_K_n(int64_t k, const void *w, const void *xv, size_t x
                 const int i = 4 * hh + 2 * p; /* first block of the pair within the super-block */
                 const __m512 sp = _mm512_permutexvar_ps(_mm512_add_epi32(quad, _mm512_set1_epi32(2 * i)), dsc);
                 for (int j = 0; j < NX; j++) {
-                    const block_q8_0 *xb = x[j] + 8 * sb + i;
+                    const block_q8_0 *xb = (const block_q8_0 *)x[j] + 8 * sb + i;
                     __m512 f = _mm512_cvtepi32_ps(k_dot_u8s8_off32(q[p], k_join(xb[0].qs, xb[1].qs)));
                     __m512 scale = _mm512_mul_ps(sp, _mm512_loadu_ps(xd + j * spr + (8 * sb + i) * MLLM_XD_LANES));
                     if (p) acc2[j] = _mm512_fmadd_ps(scale, f, acc2[j]);
@@ -135,19 +141,12 @@ MLLM_INLINE void k_dot_q6_K_n(int64_t k, const void *w, const void *xv, size_t x
     for (int j = 0; j < NX; j++) out[j] = _mm512_reduce_add_ps(_mm512_add_ps(acc[j], acc2[j]));
 }
 
-MLLM_INLINE void k_dot_q4_K_n(int64_t k, const void *w, const void *xv, size_t xs, const float *xd, float *out, const int NX) {
-    k_dot_q45_n(k, w, xv, xs, xd, out, NX, 0);
-}
-MLLM_INLINE void k_dot_q5_K_n(int64_t k, const void *w, const void *xv, size_t xs, const float *xd, float *out, const int NX) {
-    k_dot_q45_n(k, w, xv, xs, xd, out, NX, 1);
-}
+MLLM_DOT_ENTRY(dot_q4_K, dot_q45_k_n, MLLM_TYPE_Q4_K)
+MLLM_DOT_ENTRY(dot_q5_K, dot_q45_k_n, MLLM_TYPE_Q5_K)
+MLLM_DOT_ENTRY(dot_q6_K, dot_q6_k_n, MLLM_TYPE_Q6_K)
 
-MLLM_DOT_ENTRY(k_dot_q4_K)
-MLLM_DOT_ENTRY(k_dot_q5_K)
-MLLM_DOT_ENTRY(k_dot_q6_K)
-
-void MLLM_K_FILL_FN(mllm_kernels *k) {
-    k->dot[MLLM_KSLOT_Q4_K] = k_dot_q4_K;
-    k->dot[MLLM_KSLOT_Q5_K] = k_dot_q5_K;
-    k->dot[MLLM_KSLOT_Q6_K] = k_dot_q6_K;
+void MLLM_FILL_FN(mllm_kernels *k) {
+    k->dot[MLLM_KSLOT_Q4_K] = dot_q4_K;
+    k->dot[MLLM_KSLOT_Q5_K] = dot_q5_K;
+    k->dot[MLLM_KSLOT_Q6_K] = dot_q6_K;
 }

@@ -89,8 +89,9 @@ static inline void panel_blocks(int q4, const uint8_t *panel, size_t gb, size_t 
     }
 }
 
-static inline void panel_tiles(int q4, int64_t k, const void *w, int64_t n_panels, const mllm_xrows *x, int nx, float *y,
-                               int64_t ldy) {
+static inline void panel_tiles(int64_t k, const void *w, int64_t n_panels, const mllm_xrows *x, int nx, float *y, int64_t ldy,
+                               const int T) {
+    const int q4 = T == MLLM_TYPE_Q4_0;
     const int64_t nb = k / 32;
     const size_t qb = q4 ? 256 : 512, gb = 64 + 2 * qb, pb = (size_t)(k / 64) * gb;
     _Alignas(64) uint8_t expanded[CHUNK * 512];
@@ -117,10 +118,10 @@ static inline void panel_tiles(int q4, int64_t k, const void *w, int64_t n_panel
 }
 
 static void tiles_q4_0(int64_t k, const void *w, int64_t n_panels, const mllm_xrows *x, int nx, float *y, int64_t ldy) {
-    panel_tiles(1, k, w, n_panels, x, nx, y, ldy);
+    panel_tiles(k, w, n_panels, x, nx, y, ldy, MLLM_TYPE_Q4_0);
 }
 static void tiles_q8_0(int64_t k, const void *w, int64_t n_panels, const mllm_xrows *x, int nx, float *y, int64_t ldy) {
-    panel_tiles(0, k, w, n_panels, x, nx, y, ldy);
+    panel_tiles(k, w, n_panels, x, nx, y, ldy, MLLM_TYPE_Q8_0);
 }
 
 void mllm_kernels_fill_panel_amx(mllm_kernels *k) {

@@ -48,8 +48,9 @@ MLLM_INLINE __m512 panel_scales(const uint8_t *g) { return _mm512_cvtph_ps(_mm25
 
 /* q4: W[t] / W[4 + t] are chunk t's low / high nibbles (activation bytes 4t.. / 16+4t..); q8_0:
  * chunks 2t and 2t+1 (activation bytes 8t.. and 8t+4..). */
-MLLM_INLINE void panel_n(int q4, int64_t k, const void *w, int64_t n_panels, const mllm_xrows *x, float *y, int64_t ldy,
-                         const int NX) {
+MLLM_INLINE void panel_n(int64_t k, const void *w, int64_t n_panels, const mllm_xrows *x, float *y, int64_t ldy, const int NX,
+                         const int T) {
+    const int q4 = T == MLLM_TYPE_Q4_0;
     const int64_t ng = k / 64;
     const size_t qb = q4 ? 256 : 512, gb = 64 + 2 * qb;
     const __m512i m4 = _mm512_set1_epi8(0x0f);
@@ -77,24 +78,8 @@ MLLM_INLINE void panel_n(int q4, int64_t k, const void *w, int64_t n_panels, con
         for (int j = 0; j < NX; j++) _mm512_storeu_ps(y + (size_t)j * ldy + (size_t)p * MLLM_PANEL_ROWS, acc[j]);
     }
 }
-MLLM_INLINE void panel_q4_0_n(int64_t k, const void *w, int64_t n, const mllm_xrows *x, float *y, int64_t ldy, const int NX) {
-    panel_n(1, k, w, n, x, y, ldy, NX);
-}
-MLLM_INLINE void panel_q8_0_n(int64_t k, const void *w, int64_t n, const mllm_xrows *x, float *y, int64_t ldy, const int NX) {
-    panel_n(0, k, w, n, x, y, ldy, NX);
-}
-
-#define PANEL_ENTRY(name)                                                                                              \
-    static void name(int64_t k, const void *w, int64_t n_panels, const mllm_xrows *x, int nx, float *y, int64_t ldy) { \
-        switch (nx) {                                                                                                  \
-        case 1: name##_n(k, w, n_panels, x, y, ldy, 1); break;                                                         \
-        case 2: name##_n(k, w, n_panels, x, y, ldy, 2); break;                                                         \
-        case 3: name##_n(k, w, n_panels, x, y, ldy, 3); break;                                                         \
-        default: name##_n(k, w, n_panels, x, y, ldy, 4); break;                                                        \
-        }                                                                                                              \
-    }
-PANEL_ENTRY(panel_q4_0)
-PANEL_ENTRY(panel_q8_0)
+MLLM_PANEL_ENTRY(panel_q4_0, panel_n, MLLM_TYPE_Q4_0)
+MLLM_PANEL_ENTRY(panel_q8_0, panel_n, MLLM_TYPE_Q8_0)
 
 void mllm_kernels_fill_panel_vnni(mllm_kernels *k) {
     k->panel[MLLM_KSLOT_Q4_0] = panel_q4_0;

@@ -1,6 +1,6 @@
 /* Portable kernels: the baseline table every level starts from (and the whole table on CPUs
- * without our SIMD kernels, e.g. aarch64 for now). Quantized dots are the reference ones; float
- * dots keep 8 independent partial sums so compilers can vectorise them. */
+ * without our SIMD kernels). Quantized dots are the reference ones; float dots keep 8 independent
+ * partial sums so compilers can vectorise them. */
 #include <math.h>
 
 #include "cpu/kernels.h"
@@ -9,49 +9,56 @@
 
 #define LANES 8
 
-/* Widening loaders for the float dot bodies below. */
-static inline float ld_f32(const void *w, int64_t i) { return ((const float *)w)[i]; }
-static inline float ld_f16(const void *w, int64_t i) { return mllm_fp16_to_fp32_inline(((const uint16_t *)w)[i]); }
-static inline float ld_bf16(const void *w, int64_t i) { return mllm_bf16_to_fp32_inline(((const uint16_t *)w)[i]); }
-
-#define FLOAT_DOT(name, LD)                                                                      \
-    static float name##_1(const void *w, const float *x, int64_t k) {                            \
-        float acc[LANES] = {0};                                                                  \
-        int64_t i = 0;                                                                           \
-        for (; i + LANES <= k; i += LANES)                                                       \
-            for (int l = 0; l < LANES; l++) acc[l] += LD(w, i + l) * x[i + l];                   \
-        float s = 0.0f;                                                                          \
-        for (; i < k; i++) s += LD(w, i) * x[i];                                                 \
-        for (int l = 0; l < LANES; l++) s += acc[l];                                             \
-        return s;                                                                                \
-    }                                                                                            \
-    static void name(int64_t k, const void *w, const void *x, size_t xs, const float *xd, int nx, float *out) {  \
-        for (int j = 0; j < nx; j++) out[j] = name##_1(w, (const float *)((const char *)x + (size_t)j * xs), k); \
+/* Weight i of a row of type T, widened to f32. */
+static inline float load1(const void *w, int64_t i, const int T) {
+    switch (T) {
+    case MLLM_TYPE_F32: return ((const float *)w)[i];
+    case MLLM_TYPE_F16: return mllm_fp16_to_fp32_inline(((const uint16_t *)w)[i]);
+    default: return mllm_bf16_to_fp32_inline(((const uint16_t *)w)[i]);
     }
-FLOAT_DOT(dot_f32, ld_f32)
-FLOAT_DOT(dot_f16, ld_f16)
-FLOAT_DOT(dot_bf16, ld_bf16)
+}
 
-#define SCALAR_DOT(name, type)                                                                  \
-    static void name(int64_t k, const void *w, const void *x, size_t xs, const float *xd, int nx, float *out) { \
-        for (int j = 0; j < nx; j++)                                                            \
-            out[j] = mllm_vec_dot_ref(type, w, (const char *)x + (size_t)j * xs, k);             \
-    }
-SCALAR_DOT(dot_q8_0, MLLM_TYPE_Q8_0)
-SCALAR_DOT(dot_q4_0, MLLM_TYPE_Q4_0)
-SCALAR_DOT(dot_q4_1, MLLM_TYPE_Q4_1)
-SCALAR_DOT(dot_q5_0, MLLM_TYPE_Q5_0)
-SCALAR_DOT(dot_q5_1, MLLM_TYPE_Q5_1)
-SCALAR_DOT(dot_q4_K, MLLM_TYPE_Q4_K)
-SCALAR_DOT(dot_q5_K, MLLM_TYPE_Q5_K)
-SCALAR_DOT(dot_q6_K, MLLM_TYPE_Q6_K)
+/* One row of float weights against one f32 row, in LANES independent partial sums. */
+static inline float dot_float_row(const void *w, const float *x, int64_t k, const int T) {
+    float acc[LANES] = {0};
+    int64_t i = 0;
+    for (; i + LANES <= k; i += LANES)
+        for (int l = 0; l < LANES; l++) acc[l] += load1(w, i + l, T) * x[i + l];
+    float s = 0.0f;
+    for (; i < k; i++) s += load1(w, i, T) * x[i];
+    for (int l = 0; l < LANES; l++) s += acc[l];
+    return s;
+}
+
+static inline void dot_float_n(int64_t k, const void *w, const void *x, size_t xs, const float *xd, float *out, const int NX,
+                               const int T) {
+    for (int j = 0; j < NX; j++) out[j] = dot_float_row(w, (const float *)((const char *)x + (size_t)j * xs), k, T);
+}
+
+/* Quantized weights: the reference dot, row by row. */
+static inline void dot_ref_n(int64_t k, const void *w, const void *x, size_t xs, const float *xd, float *out, const int NX,
+                             const int T) {
+    for (int j = 0; j < NX; j++) out[j] = mllm_vec_dot_ref(T, w, (const char *)x + (size_t)j * xs, k);
+}
+
+MLLM_DOT_ENTRY(dot_f32, dot_float_n, MLLM_TYPE_F32)
+MLLM_DOT_ENTRY(dot_f16, dot_float_n, MLLM_TYPE_F16)
+MLLM_DOT_ENTRY(dot_bf16, dot_float_n, MLLM_TYPE_BF16)
+MLLM_DOT_ENTRY(dot_q8_0, dot_ref_n, MLLM_TYPE_Q8_0)
+MLLM_DOT_ENTRY(dot_q4_0, dot_ref_n, MLLM_TYPE_Q4_0)
+MLLM_DOT_ENTRY(dot_q4_1, dot_ref_n, MLLM_TYPE_Q4_1)
+MLLM_DOT_ENTRY(dot_q5_0, dot_ref_n, MLLM_TYPE_Q5_0)
+MLLM_DOT_ENTRY(dot_q5_1, dot_ref_n, MLLM_TYPE_Q5_1)
+MLLM_DOT_ENTRY(dot_q4_K, dot_ref_n, MLLM_TYPE_Q4_K)
+MLLM_DOT_ENTRY(dot_q5_K, dot_ref_n, MLLM_TYPE_Q5_K)
+MLLM_DOT_ENTRY(dot_q6_K, dot_ref_n, MLLM_TYPE_Q6_K)
 
 static void quantize_q8_0(const float *x, void *y, int64_t k) { mllm_quantize_row_ref(MLLM_TYPE_Q8_0, x, y, k); }
 static void quantize_q8_1(const float *x, void *y, int64_t k) { mllm_quantize_row_ref(MLLM_TYPE_Q8_1, x, y, k); }
 
-static float vec_dot_f32(const float *a, const float *b, int64_t n) { return dot_f32_1(a, b, n); }
+static float vec_dot_f32(const float *a, const float *b, int64_t n) { return dot_float_row(a, b, n, MLLM_TYPE_F32); }
 
-static float vec_dot_f16_f32(const uint16_t *a, const float *b, int64_t n) { return dot_f16_1(a, b, n); }
+static float vec_dot_f16_f32(const uint16_t *a, const float *b, int64_t n) { return dot_float_row(a, b, n, MLLM_TYPE_F16); }
 
 static void axpy_f16(float *y, const uint16_t *x, float a, int64_t n) {
     for (int64_t i = 0; i < n; i++) y[i] += a * mllm_fp16_to_fp32_inline(x[i]);
@@ -69,7 +76,7 @@ static void attn_f16(const float *q, const uint16_t *k, const uint16_t *v, size_
                      float scale, float *s, float *out) {
     float mx = -INFINITY;
     for (int32_t j = 0; j < n; j++) {
-        s[j] = dot_f16_1(k + (size_t)j * stride, q, hd) * scale;
+        s[j] = dot_float_row(k + (size_t)j * stride, q, hd, MLLM_TYPE_F16) * scale;
         if (s[j] > mx) mx = s[j];
     }
     float sum = 0.0f;

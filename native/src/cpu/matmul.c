@@ -7,8 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cpu/cpu_features.h"
-#include "cpu/kernels.h"
 #include "cpu/panel.h"
 #include "cpu/unpack.h"
 #include "quant/quant.h"
@@ -16,8 +14,6 @@
 /* Weight rows per chunk: small enough that the chunk stays in L1/L2 while all activation rows
  * pass over it. */
 #define ROW_CHUNK 16
-
-static const mllm_kernels *current_kernels(void) { return mllm_kernels_for(mllm_cpu_current()); }
 
 /* Per-thread buffers: unpacked row chunks (cpu/unpack.h) and rows copied out of panels (the
  * fallback in mllm_matmul_compute_panel). Allocated on a thread's first use and freed when the
@@ -112,12 +108,11 @@ static void build_gemv_aux(const block_q8_0 *x, int64_t k, uint8_t *aux) {
     }
 }
 
-void mllm_matmul_prepare_rows(int32_t wt, const float *x, int64_t ldx, int64_t k, int64_t m, void *wdata,
+void mllm_matmul_prepare_rows(const mllm_kernels *K, int32_t wt, const float *x, int64_t ldx, int64_t k, int64_t m, void *wdata,
                               int64_t i0, int64_t i1) {
     if (!mllm_matmul_supported(wt, k)) return; /* the engine validates types at load */
     int32_t at = act_type(wt);
     size_t xrb = mllm_type_row_bytes(at, k), bb = mllm_type_traits_of(at)->block_bytes;
-    const mllm_kernels *K = current_kernels();
     float *scales = (float *)((char *)wdata + rows_bytes(at, k, m));
     for (int64_t i = i0; i < i1; i++) {
         char *dst = (char *)wdata + (size_t)i * xrb;
@@ -152,17 +147,16 @@ void mllm_matmul_prepare_rows(int32_t wt, const float *x, int64_t ldx, int64_t k
     }
 }
 
-void mllm_matmul_prepare(int32_t wt, const float *x, int64_t ldx, int64_t k, int64_t m, void *wdata,
-                         int ith, int nth) {
+void mllm_matmul_prepare(const mllm_kernels *K, int32_t wt, const float *x, int64_t ldx, int64_t k, int64_t m,
+                         void *wdata, int ith, int nth) {
     if (nth < 1) return;
     int64_t i0 = m * ith / nth, i1 = m * (ith + 1) / nth;
-    mllm_matmul_prepare_rows(wt, x + i0 * ldx, ldx, k, m, wdata, i0, i1);
+    mllm_matmul_prepare_rows(K, wt, x + i0 * ldx, ldx, k, m, wdata, i0, i1);
 }
 
-void mllm_matmul_compute(int32_t wt, const void *w, int64_t k, const void *wdata, int64_t m, float *y,
+void mllm_matmul_compute(const mllm_kernels *K, int32_t wt, const void *w, int64_t k, const void *wdata, int64_t m, float *y,
                          int64_t ldy, int64_t row_begin, int64_t row_end) {
     if (!mllm_matmul_supported(wt, k)) return; /* never index the kernel table with slot -1 */
-    const mllm_kernels *K = current_kernels();
     mllm_dot_fn dot = K->dot[mllm_kernel_slot(wt)];
     int32_t at = act_type(wt);
     size_t wrb = mllm_type_row_bytes(wt, k), xrb = mllm_type_row_bytes(at, k);
@@ -236,10 +230,9 @@ static void panel_ref(int32_t wt, const void *w, int64_t k, const void *xq, size
     }
 }
 
-void mllm_matmul_compute_panel(int32_t wt, const void *w, int64_t k, const void *wdata, int64_t m, float *y,
-                               int64_t ldy, int64_t row_begin, int64_t row_end) {
+void mllm_matmul_compute_panel(const mllm_kernels *K, int32_t wt, const void *w, int64_t k, const void *wdata, int64_t m,
+                               float *y, int64_t ldy, int64_t row_begin, int64_t row_end) {
     if (!mllm_matmul_supported(wt, k) || !mllm_panel_supported(wt, k, MLLM_PANEL_ROWS)) return;
-    const mllm_kernels *K = current_kernels();
     const mllm_panel_fn fn = K->panel[mllm_kernel_slot(wt)];
     const mllm_panel_fn tiles = m > 1 && m <= INT32_MAX ? K->panel_tiles[mllm_kernel_slot(wt)] : NULL;
     const int32_t at = act_type(wt);
@@ -280,7 +273,7 @@ void mllm_matmul_compute_panel(int32_t wt, const void *w, int64_t k, const void 
             continue;
         }
         for (int64_t r = lo; r < hi; r++) mllm_panel_row(wt, w, k, r, rows + (size_t)(r - r0) * (pb / MLLM_PANEL_ROWS));
-        mllm_matmul_compute(wt, rows, k, wdata, m, y + r0, ldy, lo - r0, hi - r0);
+        mllm_matmul_compute(K, wt, rows, k, wdata, m, y + r0, ldy, lo - r0, hi - r0);
     }
 }
 
@@ -297,37 +290,4 @@ void mllm_matmul_ref(int32_t wt, const void *w, int64_t n_rows, int64_t k, const
             y[i * ldy + r] = mllm_vec_dot_ref(wt, (const char *)w + (size_t)r * wrb, xq, k);
     }
     free(xq);
-}
-
-float mllm_vec_dot_f32(const float *a, const float *b, int64_t n) {
-    return current_kernels()->vec_dot_f32(a, b, n);
-}
-
-float mllm_vec_dot_f16_f32(const uint16_t *a_f16, const float *b, int64_t n) {
-    return current_kernels()->vec_dot_f16_f32(a_f16, b, n);
-}
-
-void mllm_vec_axpy_f16(float *y, const uint16_t *x_f16, float a, int64_t n) {
-    current_kernels()->axpy_f16(y, x_f16, a, n);
-}
-
-void mllm_vec_axpy_f32(float *y, const float *x, float a, int64_t n) {
-    current_kernels()->axpy_f32(y, x, a, n);
-}
-
-void mllm_vec_swiglu(float *g, const float *u, int64_t n) { current_kernels()->swiglu(g, u, n); }
-
-void mllm_vec_f32_to_f16(uint16_t *dst, const float *src, int64_t n) {
-    current_kernels()->f32_to_f16(dst, src, n);
-}
-
-void mllm_attn_head_f16(const float *q, const uint16_t *k, const uint16_t *v, size_t stride, int32_t n, int32_t hd,
-                        float scale, float *s, float *out) {
-    current_kernels()->attn_f16(q, k, v, stride, n, hd, scale, s, out);
-}
-
-int mllm_attn_heads_f16(const float *q, int nq, const uint16_t *k, const uint16_t *v, size_t stride, int32_t n, int32_t hd,
-                        float scale, float *out) {
-    const mllm_kernels *K = current_kernels();
-    return K->attn_f16_gqa ? K->attn_f16_gqa(q, nq, k, v, stride, n, hd, scale, out) : 0;
 }

@@ -71,6 +71,12 @@ mllm_status mllm_gguf_open(const char *path, int use_mmap, mllm_gguf **out);
 mllm_status mllm_gguf_parse(uint8_t *base, size_t size, int mapped, mllm_gguf **out);
 void mllm_gguf_close(mllm_gguf *g);
 
+/* gguf_parse.c, for the functions above: validates g->base[0, g->size) and fills in g's
+ * directory (kv, tensors, alignment, data offset); frees that directory again. The bytes stay
+ * the caller's. */
+mllm_status mllm_gguf_read_directory(mllm_gguf *g);
+void mllm_gguf_free_directory(mllm_gguf *g);
+
 /* Index of key or tensor, -1 if absent. */
 int64_t mllm_gguf_find_key(const mllm_gguf *g, const char *key);
 const mllm_gguf_tensor *mllm_gguf_find_tensor(const mllm_gguf *g, const char *name);

@@ -1,4 +1,5 @@
-/* Opening a GGUF file: map it (or read it fully) and hand the bytes to the parser. */
+/* A GGUF file's lifetime: map it (or read it fully), have gguf_parse.c read its directory, and
+ * release both on close. */
 #define _POSIX_C_SOURCE 200809L
 #include "gguf/gguf.h"
 
@@ -10,7 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "api/errors.h"
+#include "core/errors.h"
 
 static mllm_status read_all(int fd, const char *path, uint8_t *buf, size_t size) {
     size_t done = 0;
@@ -73,11 +74,29 @@ mllm_status mllm_gguf_open(const char *path, int use_mmap, mllm_gguf **out) {
     return mllm_gguf_parse(base, size, mapped, out);
 }
 
+mllm_status mllm_gguf_parse(uint8_t *base, size_t size, int mapped, mllm_gguf **out) {
+    if (out) *out = NULL;
+    mllm_gguf *g = calloc(1, sizeof *g);
+    if (!g) {
+        if (mapped) munmap(base, size);
+        else free(base);
+        return mllm_fail(MLLM_ERR_OUT_OF_MEMORY, "out of memory opening GGUF");
+    }
+    g->base = base;
+    g->size = size;
+    g->mapped = mapped;
+    mllm_status s = mllm_gguf_read_directory(g);
+    if (s != MLLM_OK) {
+        mllm_gguf_close(g);
+        return s;
+    }
+    *out = g;
+    return MLLM_OK;
+}
+
 void mllm_gguf_close(mllm_gguf *g) {
     if (!g) return;
-    for (int64_t i = 0; i < g->n_kv; i++) free(g->kv[i].key);
-    free(g->kv);
-    free(g->tensors);
+    mllm_gguf_free_directory(g);
     if (g->base) {
         if (g->mapped) munmap(g->base, g->size);
         else free(g->base);

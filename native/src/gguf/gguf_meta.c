@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "api/errors.h"
+#include "core/errors.h"
 #include "gguf/gguf.h"
 
 const char *mllm_gguf_type_name(uint32_t type) {

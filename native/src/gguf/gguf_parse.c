@@ -2,13 +2,12 @@
  * arrays) and every tensor descriptor. Counts read from the file are checked against the bytes
  * that remain before anything is allocated from them. */
 #include <inttypes.h>
-#include <sys/mman.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "api/errors.h"
+#include "core/errors.h"
+#include "core/types.h"
 #include "gguf/gguf.h"
-#include "quant/quant.h"
 
 #define MAX_ARRAY_DEPTH 8
 
@@ -340,22 +339,13 @@ static mllm_status parse(mllm_gguf *g) {
     return check_tensor_data(g);
 }
 
-mllm_status mllm_gguf_parse(uint8_t *base, size_t size, int mapped, mllm_gguf **out) {
-    if (out) *out = NULL;
-    mllm_gguf *g = calloc(1, sizeof *g);
-    if (!g) {
-        if (mapped) munmap(base, size);
-        else free(base);
-        return mllm_fail(MLLM_ERR_OUT_OF_MEMORY, "out of memory opening GGUF");
-    }
-    g->base = base;
-    g->size = size;
-    g->mapped = mapped;
-    mllm_status s = parse(g);
-    if (s != MLLM_OK) {
-        mllm_gguf_close(g);
-        return s;
-    }
-    *out = g;
-    return MLLM_OK;
+mllm_status mllm_gguf_read_directory(mllm_gguf *g) { return parse(g); }
+
+void mllm_gguf_free_directory(mllm_gguf *g) {
+    for (int64_t i = 0; i < g->n_kv; i++) free(g->kv[i].key);
+    free(g->kv);
+    free(g->tensors);
+    g->kv = NULL;
+    g->tensors = NULL;
+    g->n_kv = g->n_tensors = 0;
 }

@@ -6,16 +6,14 @@
 
 #include <stdint.h>
 
-#include "graph/tensor.h"
+#include "core/tensor.h"
 
 struct mllm_kv_cache;
-struct mllm_threadpool;
 
 typedef enum mllm_op {
     MLLM_OP_GET_ROWS,   /* dst0[i] = row tokens[i] of src0 (dequantized) */
     MLLM_OP_RMS_NORM,   /* if src2: src0 += src2 (residual); dst0 = rms_norm(src0) * src1, rows [row0, row0+n_rows) */
-    MLLM_OP_MATMUL,     /* dst[w] = src0 x src[1+w]^T for w < n_w (weights sharing one activation conversion);
-                         * optional fusions (CPU graphs): pre_norm and epilogue below */
+    MLLM_OP_MATMUL,     /* dst[w] = src0 x src[1+w]^T for w < n_w (weights sharing one activation conversion) */
     MLLM_OP_ROPE_STORE, /* rotate src0 (q) and src1 (k) in place, store k and src2 (v) in the KV cache of `layer` */
     MLLM_OP_ATTENTION,  /* dst0 = causal GQA attention of src0 (q) over the KV cache of `layer` */
     MLLM_OP_SWIGLU,     /* dst0 = silu(dst0) * src1, in place over the gate */
@@ -25,6 +23,24 @@ typedef enum mllm_op {
 #define MLLM_MAX_SRC 4
 #define MLLM_MAX_DST 3
 
+struct mllm_node;
+
+/* How a node is fused with its neighbours: written by the fusion planner (graph/fusion.h), all
+ * zero in a graph as built. A backend runs the fused node in one step, so the intermediate
+ * tensor is never written and the barrier between the two nodes disappears. */
+typedef struct mllm_node_fusion {
+    const struct mllm_node *done_by;    /* set: another node does this node's work; skip it */
+    /* matmul: its input is the output of this RMS norm (without residual), computed here */
+    const struct mllm_node *pre_norm;
+    /* matmul: its input is the output of this SwiGLU, computed here */
+    const struct mllm_node *pre_swiglu;
+    /* matmul: work done on its output rows as they are computed: this ROPE_STORE (weights q, k, v)
+     * or SWIGLU (weights gate, up), or the residual add of this RMS norm (the matmul's only output
+     * is that norm's src2: it is added into the norm's src0 instead) */
+    const struct mllm_node *post;
+    int32_t residual_added;             /* rms_norm: its src2 was added by the matmul before it */
+} mllm_node_fusion;
+
 typedef struct mllm_node {
     mllm_op op;
     int32_t id;                           /* index in the graph (mllm_graph_add) */
@@ -33,20 +49,9 @@ typedef struct mllm_node {
     mllm_tensor *dst[MLLM_MAX_DST];
     int32_t layer;                        /* KV-cache slot for rope_store / attention */
     int32_t row0, n_rows;                 /* rms_norm: rows it reads and writes */
-    float eps;                            /* rms_norm, and matmul pre_norm */
-    /* Matmul fusions. With pre_norm set, the matmul input is rms_norm(src0 + pre_res) * pre_norm
-     * over src0 rows [row0, row0 + n_rows) (pre_res optional); pre_xout (optional, never src0)
-     * receives src0 + pre_res, the next residual stream. The epilogue runs on each thread's
-     * output rows: MLLM_EPI_ROPE_STORE (weights q, k, v: rope q and k, store k and v in the KV
-     * cache of `layer`, like MLLM_OP_ROPE_STORE), MLLM_EPI_SWIGLU (weights gate, up: dst0 =
-     * silu(gate) * up, like MLLM_OP_SWIGLU; rows are split over the ffn index). */
-    const mllm_tensor *pre_norm;
-    const mllm_tensor *pre_res;
-    mllm_tensor *pre_xout;
-    int32_t epilogue;
+    float eps;                            /* rms_norm */
+    mllm_node_fusion fused;
 } mllm_node;
-
-enum { MLLM_EPI_NONE = 0, MLLM_EPI_ROPE_STORE = 1, MLLM_EPI_SWIGLU = 2 };
 
 /* What changes between runs of a cached graph. */
 typedef struct mllm_exec {
@@ -59,13 +64,12 @@ typedef struct mllm_exec {
     void *wdata;                  /* matmul activation scratch (shared by all threads) */
     /* Optional per-thread scratch (thread ith at thread_scratch + ith * thread_scratch_bytes):
      * matmuls over at most MLLM_PRIVATE_M rows convert their activations there, each thread
-     * all rows, which saves the barrier between conversion and compute. Needed by pre_norm. */
+     * all rows, which saves the barrier between conversion and compute. Needed by fused RMS norms. */
     void *thread_scratch;
     size_t thread_scratch_bytes;
     /* Optional: one zeroed counter per node (index: node id). Matmuls then hand out row chunks
      * first come, first served, so a thread the OS delays holds the others up less. */
     int32_t *chunk_counters;
-    struct mllm_threadpool *pool; /* for barriers inside ops */
 } mllm_exec;
 
 /* Activation tensors a graph owns (shapes depend on its batch size). */
@@ -81,7 +85,6 @@ enum {
     MLLM_ACT_UP,
     MLLM_ACT_H_OUT,  /* the first n_out rows of H: normed rows fed to the output head */
     MLLM_ACT_OUT,    /* logits [n_out, vocab] or final hidden [n_out, dim] */
-    MLLM_ACT_X2,     /* second residual stream buffer (fused graphs alternate X and X2) [n, dim] */
     MLLM_ACT_COUNT
 };
 

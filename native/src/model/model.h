@@ -5,11 +5,12 @@
 
 #include <stdint.h>
 
-#include "graph/tensor.h"
+#include "core/tensor.h"
 #include "mobilellm.h"
 
 struct mllm_vocab;
 struct mllm_gguf;
+struct mllm_device;
 
 /* The model's vocabulary (never NULL for a loaded model). Lives as long as the model. */
 const struct mllm_vocab *mllm_model_vocab(const mllm_model *m);
@@ -37,8 +38,7 @@ struct mllm_model {
     mllm_model_info info;
     int32_t backend;          /* mllm_backend in use */
     int32_t n_threads;
-    int32_t gpu_device;       /* mllm_model_params.gpu_device (Vulkan) */
-    void *packed;             /* owned: weights repacked for the CPU backend (model_pack.c), or NULL */
+    struct mllm_device *device; /* owned: the backend's part of the model (graph/backend.h) */
 };
 
 /* Loads hyper-parameters and weights from an opened file (no vocabulary). Takes ownership of
@@ -47,9 +47,9 @@ mllm_status mllm_model_from_gguf(struct mllm_gguf *file, mllm_model **out);
 /* Builds m->vocab from the tokenizer.ggml.* keys. */
 mllm_status mllm_model_load_vocab(mllm_model *m);
 void mllm_model_destroy(mllm_model *m);
-/* Repacks the matmul weights the CPU kernels can run faster in panels (model_pack.c); tensors
- * then point into m->packed. For models run by the CPU backend, once, right after loading. */
-mllm_status mllm_model_pack_weights(mllm_model *m);
+/* Creates the model's device for `backend` (mllm_backend; AUTO: Vulkan when a GPU suits the model,
+ * else the CPU) and hands it the weights (model_backend.c). Once, right after loading. */
+mllm_status mllm_model_attach_backend(mllm_model *m, int32_t backend, int32_t gpu_device);
 
 /* Block applied at layer l (l / block_repeat). */
 static inline const mllm_block *mllm_model_layer(const mllm_model *m, int32_t l) {

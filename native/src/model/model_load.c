@@ -5,9 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "api/errors.h"
+#include "core/errors.h"
 #include "cpu/matmul.h"
 #include "gguf/gguf.h"
+#include "graph/backend.h"
 #include "model/model.h"
 #include "quant/quant.h"
 #include "tokenizer/tokenizer.h"
@@ -243,9 +244,9 @@ mllm_status mllm_model_from_gguf(mllm_gguf *file, mllm_model **out) {
 
 void mllm_model_destroy(mllm_model *m) {
     if (!m) return;
+    if (m->device) m->device->iface->free(m->device); /* before the file: it may hold copies of its pages */
     mllm_vocab_free(m->vocab);
     free(m->blocks);
-    free(m->packed);
     mllm_gguf_close(m->file);
     free(m);
 }

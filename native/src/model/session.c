@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "api/errors.h"
+#include "core/errors.h"
 #include "cpu/matmul.h"
 
 static size_t max_wsize(const mllm_model *m, int64_t nb) {
@@ -22,26 +22,6 @@ static size_t max_wsize(const mllm_model *m, int64_t nb) {
     return w;
 }
 
-/* Hands every weight tensor to the backend. */
-static mllm_status upload_weights(mllm_session *s) {
-    const mllm_model *m = s->model;
-    const int per_block = 9;
-    int n = 3 + m->hp.n_block * per_block, k = 0;
-    const mllm_tensor **w = malloc((size_t)n * sizeof *w);
-    if (!w) return mllm_fail(MLLM_ERR_OUT_OF_MEMORY, "out of memory listing weights");
-    w[k++] = &m->tok_embd;
-    w[k++] = &m->output_norm;
-    w[k++] = &m->output;
-    for (int32_t b = 0; b < m->hp.n_block; b++) {
-        const mllm_block *bl = &m->blocks[b];
-        const mllm_tensor *t[] = {&bl->attn_norm, &bl->wq, &bl->wk, &bl->wv, &bl->wo, &bl->ffn_norm, &bl->gate, &bl->up, &bl->down};
-        for (int i = 0; i < per_block; i++) w[k++] = t[i];
-    }
-    mllm_status st = s->be->iface->upload_weights(s->be, w, k);
-    free(w);
-    return st;
-}
-
 static size_t align64(size_t x) { return (x + 63) & ~(size_t)63; }
 
 /* One allocation for every activation buffer, the matmul scratch and the attention scores. */
@@ -51,7 +31,7 @@ static mllm_status plan_scratch(mllm_session *s) {
     const size_t q = (size_t)hp->n_head * hp->head_dim, kv = (size_t)hp->n_head_kv * hp->head_dim;
     size_t out_cols = (size_t)(hp->n_vocab > hp->n_embd ? hp->n_vocab : hp->n_embd);
     size_t sizes[MLLM_ACT_COUNT] = {0};
-    sizes[MLLM_ACT_X] = sizes[MLLM_ACT_H] = sizes[MLLM_ACT_TMP] = sizes[MLLM_ACT_X2] = nb * (size_t)hp->n_embd * f;
+    sizes[MLLM_ACT_X] = sizes[MLLM_ACT_H] = sizes[MLLM_ACT_TMP] = nb * (size_t)hp->n_embd * f;
     sizes[MLLM_ACT_Q] = sizes[MLLM_ACT_ATT] = nb * q * f;
     sizes[MLLM_ACT_K] = sizes[MLLM_ACT_V] = nb * kv * f;
     sizes[MLLM_ACT_GATE] = sizes[MLLM_ACT_UP] = nb * (size_t)hp->n_ff * f;
@@ -67,7 +47,7 @@ static mllm_status plan_scratch(mllm_session *s) {
     size_t thr = (size_t)s->params.n_threads * s->thread_scratch_bytes;
     size_t total = align64(wsize) + align64(att) + thr;
     for (int i = 0; i < MLLM_ACT_COUNT; i++) total += align64(sizes[i]);
-    mllm_status st = s->be->iface->alloc(s->be, total, &s->scratch);
+    mllm_status st = s->runner->iface->alloc(s->runner, total, &s->scratch);
     if (st) return st;
     char *p = s->scratch;
     for (int i = 0; i < MLLM_ACT_COUNT; i++) {
@@ -107,10 +87,8 @@ mllm_status mllm_session_new(mllm_model *m, const mllm_session_params *p, mllm_s
     s->model = m;
     s->params = *p;
     const mllm_hparams *hp = &m->hp;
-    mllm_status st = m->backend == MLLM_BACKEND_VULKAN ? mllm_backend_vulkan_create(m->gpu_device, &s->be)
-                                                       : mllm_backend_create(m->backend, s->params.n_threads, &s->be);
+    mllm_status st = m->device->iface->runner_create(m->device, s->params.n_threads, &s->runner);
     if (!st) st = mllm_kv_cache_create(p->kv_type, hp->n_layer, p->n_ctx, hp->n_head_kv, hp->head_dim, &s->kv);
-    if (!st) st = upload_weights(s);
     if (!st) st = plan_scratch(s);
     if (!st) st = make_rope_tables(s);
     if (!st) {
@@ -136,9 +114,9 @@ mllm_status mllm_session_new(mllm_model *m, const mllm_session_params *p, mllm_s
 void mllm_session_destroy(mllm_session *s) {
     if (!s) return;
     for (int i = 0; i < MLLM_GRAPH_CACHE; i++) mllm_graph_free(s->graphs[i].g);
-    if (s->be) {
-        if (s->scratch) s->be->iface->free_buffer(s->be, s->scratch);
-        s->be->iface->free(s->be);
+    if (s->runner) {
+        if (s->scratch) s->runner->iface->free_buffer(s->runner, s->scratch);
+        s->runner->iface->free(s->runner);
     }
     mllm_kv_cache_free(s->kv);
     free(s->inv_freq);
@@ -162,10 +140,9 @@ mllm_status mllm_session_graph(mllm_session *s, int32_t n_tokens, int32_t n_out,
         }
         if (!sl->g || (victim->g && sl->last_use < victim->last_use)) victim = sl;
     }
-    /* fused nodes are a CPU-backend feature; other backends get the plain op list */
-    const int fused = strcmp(s->be->iface->name, "cpu") == 0;
-    mllm_graph *g = mllm_model_build_graph(s->model, s->act, n_tokens, n_out, out_hidden, fused);
+    mllm_graph *g = mllm_model_build_graph(s->model, s->act, n_tokens, n_out, out_hidden);
     if (!g) return mllm_fail(MLLM_ERR_OUT_OF_MEMORY, "out of memory building a graph for %d tokens", n_tokens);
+    mllm_graph_plan_fusions(g, &s->runner->device->fusions);
     mllm_graph_free(victim->g);
     victim->g = g;
     victim->last_use = ++s->use_clock;
@@ -200,8 +177,8 @@ mllm_status mllm_session_make_room(mllm_session *s, int32_t n, int32_t *n_now) {
     int32_t discard = movable / 2; /* drop half the movable tokens so shifts stay rare */
     if (s->n_past - discard + n > n_ctx) discard = s->n_past + n - n_ctx;
     if (discard > 0) {
-        if (s->be->iface->kv_shift) {
-            mllm_status st = s->be->iface->kv_shift(s->be, s->kv, keep, keep + discard, s->n_past, s->inv_freq);
+        if (s->runner->iface->kv_shift) {
+            mllm_status st = s->runner->iface->kv_shift(s->runner, s->kv, keep, keep + discard, s->n_past, s->inv_freq);
             if (st) return st;
         } else {
             mllm_kv_cache_shift(s->kv, keep, keep + discard, s->n_past, s->inv_freq);
@@ -230,7 +207,7 @@ mllm_status mllm_session_run_chunk(mllm_session *s, const int32_t *tokens, int32
         .chunk_counters = g->n_nodes <= s->max_nodes ? s->chunk_counters : NULL,
     };
     if (ex.chunk_counters) memset(ex.chunk_counters, 0, (size_t)g->n_nodes * sizeof *ex.chunk_counters);
-    st = s->be->iface->compute(s->be, g, &ex);
+    st = s->runner->iface->compute(s->runner, g, &ex);
     if (st) return st;
     s->n_past += n;
     *g_out = g;

@@ -7,7 +7,7 @@
 
 #include "graph/backend.h"
 #include "graph/graph.h"
-#include "model/kv_cache.h"
+#include "graph/kv_cache.h"
 #include "model/model.h"
 
 #define MLLM_GRAPH_CACHE 8
@@ -20,7 +20,7 @@ typedef struct mllm_graph_slot {
 struct mllm_session {
     mllm_model *model;
     mllm_session_params params; /* resolved: n_ctx, n_batch, n_threads filled in */
-    mllm_exec_backend *be;
+    mllm_runner *runner;        /* the model's backend, for this session */
     mllm_kv_cache *kv;
     int32_t n_past;
 
@@ -48,11 +48,11 @@ struct mllm_session {
 mllm_status mllm_session_new(mllm_model *m, const mllm_session_params *p, mllm_session **out);
 void mllm_session_destroy(mllm_session *s);
 
-/* Graph for (n_tokens, n_out, out_hidden), built on first use. */
+/* Graph for (n_tokens, n_out, out_hidden), built and marked for the backend's fusions on first use. */
 mllm_status mllm_session_graph(mllm_session *s, int32_t n_tokens, int32_t n_out, int32_t out_hidden, const mllm_graph **out);
 /* Builds a graph over the session's scratch (model_graph.c). */
 mllm_graph *mllm_model_build_graph(const mllm_model *m, float *const act[MLLM_ACT_COUNT], int32_t n_tokens, int32_t n_out,
-                                   int32_t out_hidden, int32_t fused);
+                                   int32_t out_hidden);
 
 /* Makes room for n more tokens (context shift when enabled). Returns the number of tokens that
  * may be evaluated now (<= n), or fails with MLLM_ERR_CONTEXT_FULL. */

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "api/errors.h"
+#include "core/errors.h"
 #include "model/session.h"
 
 /* Fails up front (nothing evaluated) when the tokens cannot fit without a context shift. */
@@ -46,7 +46,7 @@ mllm_status mllm_session_eval_impl(mllm_session *s, const int32_t *tokens, int32
         if ((st = mllm_session_run_chunk(s, tokens + done, c, n_out, 0, &g))) return st;
         if (n_out) {
             float *dst = s->logits + (size_t)(mode == MLLM_LOGITS_ALL ? done : 0) * (size_t)n_vocab;
-            if ((st = s->be->iface->read_output(s->be, &g->acts[MLLM_ACT_OUT], 0, n_out, dst))) return st;
+            if ((st = s->runner->iface->read_output(s->runner, &g->acts[MLLM_ACT_OUT], 0, n_out, dst))) return st;
         }
         done += c;
     }
@@ -78,7 +78,7 @@ mllm_status mllm_session_score_impl(mllm_session *s, const int32_t *tokens, int3
         const mllm_graph *g;
         if ((st = mllm_session_run_chunk(s, tokens + done, c, c, 0, &g))) return st;
         for (int32_t r = 0; r < n_out; r++) {
-            if ((st = s->be->iface->read_output(s->be, &g->acts[MLLM_ACT_OUT], r, 1, s->row))) return st;
+            if ((st = s->runner->iface->read_output(s->runner, &g->acts[MLLM_ACT_OUT], r, 1, s->row))) return st;
             nll[done + r] = nll_of(s->row, n_vocab, tokens[done + r + 1]);
         }
         done += c;
@@ -105,7 +105,7 @@ mllm_status mllm_session_embed_impl(mllm_session *s, const int32_t *tokens, int3
         const mllm_graph *g;
         st = mllm_session_run_chunk(s, tokens + done, c, n_out, 1, &g);
         for (int32_t r = 0; !st && r < n_out; r++) {
-            st = s->be->iface->read_output(s->be, &g->acts[MLLM_ACT_OUT], r, 1, s->row);
+            st = s->runner->iface->read_output(s->runner, &g->acts[MLLM_ACT_OUT], r, 1, s->row);
             for (int32_t i = 0; !st && i < d; i++) s->pool[i] += s->row[i];
         }
         done += c;

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/types.h"
 #include "mobilellm.h"
 
 #define QK8_0 32
@@ -52,25 +53,25 @@ _Static_assert(sizeof(block_q5_K) == 176, "block_q5_K layout");
 _Static_assert(sizeof(block_q6_K) == 210, "block_q6_K layout");
 _Static_assert(offsetof(block_q5_K, qs) == 48 && offsetof(block_q6_K, d) == 208, "K-quant field offsets");
 
+/* The scale d and (q4_1, q5_1) the min m of block b of a row of 32-element blocks of type t, as
+ * stored. Inline for the kernels, where t is a compile-time constant and the switch folds away. */
+static inline mllm_fp16 mllm_block_d(const void *row, int64_t b, int32_t t) {
+    switch (t) {
+    case MLLM_TYPE_Q8_0: return ((const block_q8_0 *)row)[b].d;
+    case MLLM_TYPE_Q4_0: return ((const block_q4_0 *)row)[b].d;
+    case MLLM_TYPE_Q5_0: return ((const block_q5_0 *)row)[b].d;
+    case MLLM_TYPE_Q4_1: return ((const block_q4_1 *)row)[b].d;
+    default: return ((const block_q5_1 *)row)[b].d;
+    }
+}
+static inline mllm_fp16 mllm_block_m(const void *row, int64_t b, int32_t t) {
+    return t == MLLM_TYPE_Q4_1 ? ((const block_q4_1 *)row)[b].m : ((const block_q5_1 *)row)[b].m;
+}
+
 float mllm_fp16_to_fp32(mllm_fp16 h);
 mllm_fp16 mllm_fp32_to_fp16(float f); /* round to nearest even, like ggml/F16C */
 float mllm_bf16_to_fp32(mllm_bf16 h);
 mllm_bf16 mllm_fp32_to_bf16(float f); /* round to nearest even, NaN kept quiet */
-
-typedef struct mllm_type_traits {
-    const char *name;
-    int64_t block_size;  /* elements per block */
-    size_t block_bytes;  /* bytes per block */
-    int supported;       /* engine has matmul + (de)quantize for it */
-    int has_ref;         /* scalar (de)quantizers exist (true for supported types and q8_1) */
-    /* type the activations are converted to before a dot product with this weight type */
-    int32_t vec_dot_type;
-} mllm_type_traits;
-
-/* NULL for unknown types. */
-const mllm_type_traits *mllm_type_traits_of(int32_t type);
-/* Bytes of a row of n elements; 0 if the type is unknown or n is not a multiple of its block. */
-size_t mllm_type_row_bytes(int32_t type, int64_t n);
 
 /* Scalar reference (de)quantizers: the oracle for every SIMD kernel. n % block_size == 0. */
 void mllm_quantize_row_ref(int32_t type, const float *x, void *y, int64_t n);
@@ -78,5 +79,11 @@ void mllm_dequantize_row_ref(int32_t type, const void *x, float *y, int64_t n);
 /* Scalar reference dot product of one weight row (type wt) with one activation row already in
  * traits(wt)->vec_dot_type. n elements. */
 float mllm_vec_dot_ref(int32_t wt, const void *w_row, const void *x_row, int64_t n);
+
+/* The reference (de)quantizers behind mllm_quantize_row / mllm_dequantize_row: arguments checked
+ * first (unknown type, NULL buffers, n not a multiple of the block, non-finite values for block
+ * types), with the error message set (convert_row.c). */
+mllm_status mllm_quantize_row_checked(int32_t type, const float *src, void *dst, int64_t n);
+mllm_status mllm_dequantize_row_checked(int32_t type, const void *src, float *dst, int64_t n);
 
 #endif

@@ -1,7 +1,13 @@
-/* Tiny assertion helpers shared by the engine tests. */
+/* The assertion harness of the engine tests. A failed check prints where and what failed and is
+ * counted; the test goes on, and main ends with `return test_result("test_name");`.
+ *   CHECK(cond)                     cond holds
+ *   CHECK(cond, "fmt", args...)     the same, printing the message when it fails
+ *   CHECK_OK(expr)                  expr returns MLLM_OK (else the status and mllm_last_error())
+ *   CHECK_ERR(expr, status, word)   expr returns status and mllm_last_error() contains word */
 #ifndef TEST_CHECK_H
 #define TEST_CHECK_H
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -9,12 +15,24 @@
 
 static int g_fail = 0;
 
-#define CHECK(c)                                                                  \
-    do {                                                                          \
-        if (!(c)) {                                                               \
-            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #c); \
-            g_fail++;                                                             \
-        }                                                                         \
+/* fmt starts with one space, after which the message (if any) follows */
+__attribute__((format(printf, 4, 5))) static inline void test_check_failed(const char *file, int line, const char *cond,
+                                                                            const char *fmt, ...) {
+    fprintf(stderr, "%s:%d: CHECK failed: %s", file, line, cond);
+    if (fmt[1]) {
+        va_list ap;
+        va_start(ap, fmt);
+        fputs(" --", stderr);
+        vfprintf(stderr, fmt, ap);
+        va_end(ap);
+    }
+    fputc('\n', stderr);
+    g_fail++;
+}
+
+#define CHECK(cond, ...)                                                                     \
+    do {                                                                                     \
+        if (!(cond)) test_check_failed(__FILE__, __LINE__, #cond, " " __VA_ARGS__);         \
     } while (0)
 
 /* Status equals `want` and the last error message contains `word`. */

@@ -1,0 +1,46 @@
+/* CPU implementations of graph nodes. Every op is called on all nth threads with the same node
+ * and does its ith share; ops that need an internal barrier use run->pool. A node the fusion
+ * planner marked (mllm_node.fused) does the work of the nodes it absorbed. */
+#ifndef MLLM_OPS_H
+#define MLLM_OPS_H
+
+#include <stdint.h>
+
+#include "cpu/kernels.h"
+#include "cpu/threadpool.h"
+#include "graph/graph.h"
+
+/* What every op gets besides its node. */
+typedef struct mllm_cpu_run {
+    const mllm_exec *ex;
+    const mllm_kernels *kernels; /* the model's kernel level */
+    mllm_threadpool *pool;       /* for barriers inside ops */
+} mllm_cpu_run;
+
+void mllm_op_get_rows(const mllm_node *n, const mllm_cpu_run *run, int ith, int nth);
+void mllm_op_rms_norm(const mllm_node *n, const mllm_cpu_run *run, int ith, int nth);
+void mllm_op_matmul(const mllm_node *n, const mllm_cpu_run *run, int ith, int nth);
+void mllm_op_rope_store(const mllm_node *n, const mllm_cpu_run *run, int ith, int nth);
+void mllm_op_attention(const mllm_node *n, const mllm_cpu_run *run, int ith, int nth);
+void mllm_op_swiglu(const mllm_node *n, const mllm_cpu_run *run, int ith, int nth);
+
+/* Dispatches on n->op. */
+void mllm_op_run(const mllm_node *n, const mllm_cpu_run *run, int ith, int nth);
+
+/* Thread ith's share [*begin, *end) of n items split evenly. */
+static inline void mllm_split(int64_t n, int ith, int nth, int64_t *begin, int64_t *end) {
+    int64_t per = n / nth, extra = n % nth;
+    *begin = ith * per + (ith < extra ? ith : extra);
+    *end = *begin + per + (ith < extra ? 1 : 0);
+}
+
+/* Rotates adjacent pairs (x[2i], x[2i+1]) of one head by the angles whose cos/sin are given. */
+static inline void mllm_rope_head(float *x, const float *cs, const float *sn, int32_t half) {
+    for (int32_t i = 0; i < half; i++) {
+        float x0 = x[2 * i], x1 = x[2 * i + 1];
+        x[2 * i] = x0 * cs[i] - x1 * sn[i];
+        x[2 * i + 1] = x0 * sn[i] + x1 * cs[i];
+    }
+}
+
+#endif

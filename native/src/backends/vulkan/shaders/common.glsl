@@ -1,0 +1,38 @@
+// Shared declarations: every kernel gets its tensors as buffer device addresses in push
+// constants (no descriptor sets; push_constants.h), so one pipeline layout serves all kernels and
+// tensors of any size are addressed directly (no maxStorageBufferRange limit). Loads are 32-bit
+// words only, so no 8/16-bit storage feature is needed; GGUF blocks are unpacked with shifts.
+#extension GL_EXT_buffer_reference : require
+#extension GL_EXT_buffer_reference_uvec2 : require
+
+layout(buffer_reference, std430, buffer_reference_align = 4) buffer U32 { uint v[]; };
+layout(buffer_reference, std430, buffer_reference_align = 4) buffer F32 { float v[]; };
+layout(buffer_reference, std430, buffer_reference_align = 4) buffer I32 { int v[]; };
+layout(buffer_reference, std430, buffer_reference_align = 16) buffer V4 { vec4 v[]; };
+layout(buffer_reference, std430, buffer_reference_align = 16) buffer UV4 { uvec4 v[]; };
+
+// The step buffer {int n_past; int tokens[]}: what changes from one run of a recorded graph to the next.
+int step_n_past(uvec2 step) { return I32(step).v[0]; }
+int step_token(uvec2 step, uint i) { return I32(step).v[1 + i]; }
+
+// 16-bit unit i of a word array.
+uint ld16(U32 b, uint i) { return (b.v[i >> 1] >> ((i & 1u) * 16u)) & 0xffffu; }
+float half_at(U32 b, uint i) { return unpackHalf2x16(ld16(b, i)).x; }
+// 32-bit word starting at 16-bit unit i (i may be odd).
+uint ld32_at16(U32 b, uint i) {
+    uint w = i >> 1;
+    return (i & 1u) == 0u ? b.v[w] : ((b.v[w] >> 16) | (b.v[w + 1] << 16));
+}
+// signed byte n (0..3) of a word
+int sbyte(uint w, uint n) { return bitfieldExtract(int(w), int(n * 8u), 8); }
+// f32 -> f16 bits, round to nearest even (like the CPU engine; packHalf2x16's rounding is
+// implementation-defined and lavapipe's differs).
+uint f2h(float f) {
+    uint x = floatBitsToUint(f);
+    uint sign = (x >> 16) & 0x8000u, a = x & 0x7fffffffu;
+    if (a >= 0x7f800000u) return sign | (a > 0x7f800000u ? 0x7e00u : 0x7c00u);
+    if (a >= 0x477ff000u) return sign | 0x7c00u;                                  // rounds past 65504
+    if (a < 0x38800000u) return sign | uint(roundEven(uintBitsToFloat(a) * 16777216.0)); // subnormal (exact scaling)
+    return sign | ((a + 0xc8000fffu + ((a >> 13) & 1u)) >> 13);
+}
+uint pack_f16x2(vec2 v) { return f2h(v.x) | (f2h(v.y) << 16); }

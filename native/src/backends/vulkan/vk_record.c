@@ -1,0 +1,343 @@
+/* Recording a graph into a command buffer: one record_<op> per op, each filling its kernel's
+ * push constants (shaders/push_constants.h) and dispatching, a barrier between stages. Nodes the
+ * fusion planner folded into a neighbour (mllm_node.fused) are done by that neighbour's kernel:
+ * the matvec kernels stage a decode input row in shared memory and compute the fused RMS norm or
+ * SwiGLU there, and apply RoPE + KV store or the residual add to their output rows. */
+#ifdef MLLM_HAVE_VULKAN
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "backends/vulkan/shaders/push_constants.h"
+#include "backends/vulkan/vk_context.h"
+
+/* Split-K attention for small batches (decode): the keys of one (head, token) are divided over
+ * this many workgroups so that a handful of heads still fills the GPU. */
+#define ATT_SPLIT 32
+#define ATT_SPLIT_MAX_TOKENS 8
+size_t vk_att_part_need(const mllm_graph *g, int32_t head_dim) {
+    for (int32_t i = 0; i < g->n_nodes; i++) {
+        const mllm_node *nd = &g->nodes[i];
+        if (nd->op == MLLM_OP_ATTENTION && nd->src[0]->ne[1] <= ATT_SPLIT_MAX_TOKENS) {
+            return (size_t)nd->src[0]->ne[1] * (size_t)(nd->src[0]->ne[0] / head_dim) * ATT_SPLIT * (size_t)(head_dim + 2) *
+                   sizeof(float);
+        }
+    }
+    return 0;
+}
+
+static uint32_t stride_f(const mllm_tensor *t) { return (uint32_t)(t->nb[1] / sizeof(float)); }
+static uint32_t min_u32(uint64_t a, uint64_t b) { return (uint32_t)(a < b ? a : b); }
+
+/* Scratch needed by the graph's matmuls with q8_0/q4_0 weights: q8_0 activations + scales. */
+size_t vk_qx_need(const mllm_graph *g, size_t *scale_off) {
+    size_t need = 0;
+    for (int32_t i = 0; i < g->n_nodes; i++) {
+        const mllm_node *nd = &g->nodes[i];
+        if (nd->op != MLLM_OP_MATMUL) continue;
+        int32_t t = nd->src[1]->type;
+        if (t != MLLM_TYPE_Q8_0 && t != MLLM_TYPE_Q4_0) continue;
+        size_t e = (size_t)nd->src[0]->ne[0] * (size_t)nd->src[0]->ne[1];
+        if (e > need) need = e;
+    }
+    *scale_off = (need + 255) & ~(size_t)255;
+    return need ? *scale_off + need / 32 * sizeof(float) : 0;
+}
+
+/* What recording one graph needs besides the node at hand. A failure is kept in err: the
+ * functions below then record nothing more, and record_graph returns it after the node. */
+typedef struct vk_rec {
+    vk_ctx *c;
+    VkCommandBuffer cb;
+    VkDeviceAddress step;  /* the step buffer's device copy */
+    size_t qx_scale_off;   /* where the q8_0 activation scales start in c->qx */
+    int32_t node;          /* index of the node being recorded */
+    mllm_status err;
+} vk_rec;
+
+static mllm_status rec_fail(vk_rec *r, mllm_status s, const char *what) {
+    if (!r->err) r->err = mllm_fail(s, "Vulkan: node %d: %s", r->node, what);
+    return r->err;
+}
+
+/* Device address of a tensor's host pointer (a weight or an activation). */
+static VkDeviceAddress dev_addr(vk_rec *r, const void *host) {
+    VkDeviceAddress a = vk_addr_of(r->c, host);
+    if (!a) rec_fail(r, MLLM_ERR_BACKEND, "reads memory unknown to the device");
+    return a;
+}
+
+static VkDeviceAddress cache_layer(const vk_ctx *c, const vk_buf *cache, int32_t layer) {
+    return cache->addr + (VkDeviceAddress)layer * (VkDeviceAddress)c->kv->n_ctx * c->kv->row_bytes;
+}
+
+static void dispatch(vk_rec *r, vk_pipe p, const void *pc, uint32_t pc_bytes, uint32_t x, uint32_t y, uint32_t z) {
+    vk_ctx *c = r->c;
+    if (r->err) return;
+    if (c->prof.on) snprintf(c->prof.label, sizeof c->prof.label, "%s", vk_pipe_name(p));
+    p_vkCmdBindPipeline(r->cb, VK_PIPELINE_BIND_POINT_COMPUTE, c->pipes[p]);
+    p_vkCmdPushConstants(r->cb, c->layout, VK_SHADER_STAGE_COMPUTE_BIT, 0, pc_bytes, pc);
+    p_vkCmdDispatch(r->cb, x ? x : 1, y ? y : 1, z ? z : 1);
+    c->n_dispatch++;
+}
+
+static void record_get_rows(vk_rec *r, const mllm_node *n) {
+    const vk_pc_get_rows pc = {
+        .weights = dev_addr(r, n->src[0]->data),
+        .dst = dev_addr(r, n->dst[0]->data),
+        .step = r->step,
+        .type = (uint32_t)n->src[0]->type,
+        .n_cols = (uint32_t)n->src[0]->ne[0],
+        .dst_stride = stride_f(n->dst[0]),
+    };
+    dispatch(r, VK_PIPE_get_rows, &pc, sizeof pc, (uint32_t)n->dst[0]->ne[1], 1, 1);
+}
+
+static void record_rms_norm(vk_rec *r, const mllm_node *n) {
+    const int add = n->src[2] && !n->fused.residual_added;
+    if (add && n->src[2]->nb[1] != n->src[0]->nb[1]) {
+        rec_fail(r, MLLM_ERR_BACKEND, "residual and stream strides differ");
+        return;
+    }
+    const vk_pc_rms_norm pc = {
+        .x = dev_addr(r, n->src[0]->data),
+        .weight = dev_addr(r, n->src[1]->data),
+        .residual = add ? dev_addr(r, n->src[2]->data) : 0,
+        .dst = dev_addr(r, n->dst[0]->data),
+        .n_cols = (uint32_t)n->src[0]->ne[0],
+        .x_stride = stride_f(n->src[0]),
+        .add_residual = (uint32_t)add,
+        .dst_stride = stride_f(n->dst[0]),
+        .row0 = (uint32_t)n->row0,
+        .eps = n->eps,
+    };
+    dispatch(r, VK_PIPE_rms_norm, &pc, sizeof pc, (uint32_t)n->n_rows, 1, 1);
+}
+
+/* The matvec pipeline for a weight type: decode rows staged by the kernel (with the SwiGLU input
+ * through a shared row, see mul_mv.comp's XF_STAGE) or 8 prompt rows per workgroup. */
+static vk_pipe mv_pipe(const vk_ctx *c, int32_t type, int staged, int swiglu_in) {
+    const int shared_row = c->xf_mode == 1 || (c->xf_mode == 2 && swiglu_in);
+    switch (type) {
+    case MLLM_TYPE_F32: return staged ? VK_PIPE_mv_f32_1 : VK_PIPE_mv_f32_8;
+    case MLLM_TYPE_F16: return staged ? VK_PIPE_mv_f16_1 : VK_PIPE_mv_f16_8;
+    case MLLM_TYPE_Q8_0: return !staged ? VK_PIPE_mv_q8_0_8 : shared_row ? VK_PIPE_mv_q8_0_1 : VK_PIPE_mv_q8_0_1s;
+    default: return !staged ? VK_PIPE_mv_q4_0_8 : shared_row ? VK_PIPE_mv_q4_0_1 : VK_PIPE_mv_q4_0_1s;
+    }
+}
+
+/* One dispatch per weight (gate and up share one in decode: MV_DUAL), with the fusions the
+ * planner marked: the norm or SwiGLU before it computed while staging the input, and the
+ * RoPE + KV store or residual add after it done on the output rows. */
+static void record_matmul(vk_rec *r, const mllm_node *n) {
+    vk_ctx *c = r->c;
+    const mllm_node *norm = n->fused.pre_norm, *swiglu = n->fused.pre_swiglu, *post = n->fused.post;
+    const mllm_tensor *x = n->src[0];
+    const uint32_t k = (uint32_t)x->ne[0], m = (uint32_t)x->ne[1];
+    const int32_t wt = n->src[1]->type;
+    const int quant = wt == MLLM_TYPE_Q8_0 || wt == MLLM_TYPE_Q4_0;
+    if (k % 32 != 0) {
+        rec_fail(r, MLLM_ERR_UNSUPPORTED, "matmul rows are not a multiple of 32 values");
+        return;
+    }
+    /* decode: the matvec kernels stage, convert and quantize x themselves (k <= FUSEX_KMAX) */
+    const int staged = m == 1 && k <= FUSEX_KMAX;
+    if (!staged && (norm || swiglu || post)) {
+        rec_fail(r, MLLM_ERR_BACKEND, "a fusion on a matmul the kernels cannot fuse");
+        return;
+    }
+    /* with a fused norm the kernel reads the norm's input rows */
+    const VkDeviceAddress xa = norm ? dev_addr(r, mllm_tensor_row(norm->src[0], norm->row0)) : dev_addr(r, x->data);
+    if (quant && !staged) { /* the node's weights share one activation type: quantize once */
+        const vk_pc_quant_q8 qp = {
+            .x = xa, .quants = c->qx.addr, .scales = c->qx.addr + r->qx_scale_off, .k = k, .m = m, .x_stride = stride_f(x)};
+        dispatch(r, VK_PIPE_quant_q8, &qp, sizeof qp, min_u32(((uint64_t)m * k / 32 + 63) / 64, 4096), 1, 1);
+        vk_stage_end(c, r->cb);
+    }
+    const int rope = post && post->op == MLLM_OP_ROPE_STORE, accumulate = post && post->op == MLLM_OP_RMS_NORM;
+    const int dual = staged && n->n_w == 2 && !swiglu && n->src[1]->type == n->src[2]->type &&
+                     n->src[1]->ne[1] == n->src[2]->ne[1] && n->dst[0]->nb[1] == n->dst[1]->nb[1];
+    for (int w = 0; w < (dual ? 1 : n->n_w); w++) {
+        const mllm_tensor *wm = n->src[1 + w];
+        vk_pc_mul_mv pc = {
+            .weights = dev_addr(r, wm->data),
+            .x = quant && !staged ? c->qx.addr : xa,
+            .x_scales = quant && !staged ? c->qx.addr + r->qx_scale_off : 0,
+            .y = dev_addr(r, n->dst[w]->data),
+            .step = r->step,
+            .k = k,
+            .n_rows = (uint32_t)wm->ne[1],
+            .m = m,
+            .x_stride = stride_f(x),
+            .y_stride = stride_f(n->dst[w]),
+        };
+        if (swiglu) {
+            pc.up = dev_addr(r, swiglu->src[1]->data);
+            pc.flags |= MV_SWIGLU_IN;
+        }
+        if (norm) {
+            pc.norm_weight = dev_addr(r, norm->src[1]->data);
+            pc.flags |= MV_NORM_IN;
+            pc.eps = norm->eps;
+        }
+        if (accumulate) { /* y = stream + W x */
+            pc.y = dev_addr(r, post->src[0]->data);
+            pc.flags |= MV_ACCUMULATE;
+        }
+        if (rope) { /* q: rotate in place; k: rotate into the cache; v: into the cache */
+            const uint32_t f16 = c->kv->type == MLLM_KV_F16 ? MV_KV_F16 : 0u;
+            pc.flags |= w == 0 ? MV_ROPE : w == 1 ? MV_ROPE | MV_TO_KV | f16 : MV_TO_KV | f16;
+            pc.rope = c->rope.addr;
+            pc.rope_sin_offset = (uint32_t)(c->rope_half_bytes / sizeof(float));
+            pc.head_dim = (uint32_t)c->kv->head_dim;
+            pc.cache_row = (uint32_t)c->kv->row;
+            if (w > 0) pc.y = cache_layer(c, w == 1 ? &c->kv_k : &c->kv_v, post->layer);
+        }
+        if (dual) {
+            pc.flags |= MV_DUAL;
+            pc.weights2 = dev_addr(r, n->src[2]->data);
+            pc.y2 = dev_addr(r, n->dst[1]->data);
+        }
+        /* decode: at most mv_groups workgroups, each looping over row groups, so the input row is
+         * staged (normed, quantized) once per workgroup, not once per 4 rows (the 32000-row
+         * output head took 60 us on an H200 restaging 8000 times) */
+        const uint64_t groups = (uint64_t)(dual ? 2 : 1) * (uint64_t)((wm->ne[1] + 3) / 4);
+        const vk_pipe p = mv_pipe(c, wm->type, staged, swiglu != NULL);
+        dispatch(r, p, &pc, sizeof pc, min_u32(groups, staged ? (uint64_t)c->mv_groups : 65535), staged ? m : (m + 7) / 8, 1);
+        if (c->prof.on) snprintf(c->prof.label, sizeof c->prof.label, "%s r%u k%u", vk_pipe_name(p), pc.n_rows, k);
+    }
+}
+
+static void record_rope_store(vk_rec *r, const mllm_node *n) {
+    vk_ctx *c = r->c;
+    const uint32_t hd = (uint32_t)c->kv->head_dim;
+    if (n->src[2]->nb[1] != n->src[1]->nb[1]) {
+        rec_fail(r, MLLM_ERR_BACKEND, "k and v strides differ");
+        return;
+    }
+    const vk_pc_rope_store pc = {
+        .q = dev_addr(r, n->src[0]->data),
+        .k = dev_addr(r, n->src[1]->data),
+        .v = dev_addr(r, n->src[2]->data),
+        .rope_cos = c->rope.addr,
+        .rope_sin = c->rope.addr + c->rope_half_bytes,
+        .k_cache = cache_layer(c, &c->kv_k, n->layer),
+        .v_cache = cache_layer(c, &c->kv_v, n->layer),
+        .step = r->step,
+        .head_dim = hd,
+        .n_head = (uint32_t)(n->src[0]->ne[0] / hd),
+        .n_kv = (uint32_t)(n->src[1]->ne[0] / hd),
+        .q_stride = stride_f(n->src[0]),
+        .kv_stride = stride_f(n->src[1]),
+        .cache_f16 = c->kv->type == MLLM_KV_F16,
+        .cache_row = (uint32_t)c->kv->row,
+    };
+    dispatch(r, VK_PIPE_rope_store, &pc, sizeof pc, (uint32_t)n->src[0]->ne[1], 1, 1);
+}
+
+/* Decode over an f16 cache with 64-value heads: one dispatch (attention_dec); other small
+ * batches: split-K attention plus a combine pass; prompts: one workgroup per (head, token). */
+static void record_attention(vk_rec *r, const mllm_node *n) {
+    vk_ctx *c = r->c;
+    const mllm_kv_cache *kv = c->kv;
+    const uint32_t hd = (uint32_t)kv->head_dim, n_head = (uint32_t)(n->src[0]->ne[0] / hd), n_tok = (uint32_t)n->src[0]->ne[1];
+    if (hd > 256 || hd % 2) {
+        rec_fail(r, MLLM_ERR_UNSUPPORTED, "head_dim unsupported (even, <= 256)");
+        return;
+    }
+    const VkDeviceAddress q = dev_addr(r, n->src[0]->data), dst = dev_addr(r, n->dst[0]->data);
+    const VkDeviceAddress kc = cache_layer(c, &c->kv_k, n->layer), vc = cache_layer(c, &c->kv_v, n->layer);
+    const float scale = 1.0f / sqrtf((float)hd);
+    if (n_tok == 1 && hd == 64 && kv->type == MLLM_KV_F16 && n_head <= ATT_MAX_HEADS && kv->row % 8 == 0 && q % 16 == 0 &&
+        kc % 16 == 0 && vc % 16 == 0) {
+        const vk_pc_attention_dec pc = {.q = q, .k_cache = kc, .v_cache = vc, .dst = dst, .partials = c->att_part.addr,
+                                        .counters = c->att_ctr.addr, .step = r->step, .n_head = n_head,
+                                        .n_kv = (uint32_t)(kv->row / kv->head_dim), .cache_row = (uint32_t)kv->row,
+                                        .n_split = ATT_SPLIT, .scale = scale};
+        dispatch(r, VK_PIPE_attention_dec, &pc, sizeof pc, n_head, ATT_SPLIT, 1);
+        return;
+    }
+    const int split = n_tok <= ATT_SPLIT_MAX_TOKENS;
+    const vk_pc_attention pc = {.q = q, .k_cache = kc, .v_cache = vc, .dst = dst, .partials = split ? c->att_part.addr : 0,
+                                .step = r->step, .head_dim = hd, .n_head = n_head, .n_kv = (uint32_t)(kv->row / kv->head_dim),
+                                .q_stride = stride_f(n->src[0]), .dst_stride = stride_f(n->dst[0]),
+                                .cache_f16 = kv->type == MLLM_KV_F16, .cache_row = (uint32_t)kv->row,
+                                .n_split = split ? ATT_SPLIT : 0, .scale = scale};
+    dispatch(r, VK_PIPE_attention, &pc, sizeof pc, n_head, n_tok, split ? ATT_SPLIT : 1);
+    if (!split) return;
+    vk_stage_end(c, r->cb);
+    const vk_pc_attn_combine cp = {.dst = dst, .partials = c->att_part.addr, .head_dim = hd, .n_head = n_head,
+                                   .dst_stride = stride_f(n->dst[0]), .n_split = ATT_SPLIT};
+    dispatch(r, VK_PIPE_attn_combine, &cp, sizeof cp, n_head, n_tok, 1);
+}
+
+static void record_swiglu(vk_rec *r, const mllm_node *n) {
+    const mllm_tensor *gate = n->dst[0], *up = n->src[1];
+    if (gate->nb[1] != (size_t)gate->ne[0] * sizeof(float) || up->nb[1] != gate->nb[1]) {
+        rec_fail(r, MLLM_ERR_BACKEND, "swiglu over non-contiguous tensors");
+        return;
+    }
+    const uint64_t total = (uint64_t)gate->ne[0] * (uint64_t)gate->ne[1];
+    const vk_pc_swiglu pc = {.gate = dev_addr(r, gate->data), .up = dev_addr(r, up->data), .n = (uint32_t)total};
+    dispatch(r, VK_PIPE_swiglu, &pc, sizeof pc, min_u32((total + 255) / 256, 65535), 1, 1);
+}
+
+typedef void (*record_fn)(vk_rec *r, const mllm_node *n);
+static const record_fn k_record[MLLM_OP_COUNT] = {
+    [MLLM_OP_GET_ROWS] = record_get_rows,
+    [MLLM_OP_RMS_NORM] = record_rms_norm,
+    [MLLM_OP_MATMUL] = record_matmul,
+    [MLLM_OP_ROPE_STORE] = record_rope_store,
+    [MLLM_OP_ATTENTION] = record_attention,
+    [MLLM_OP_SWIGLU] = record_swiglu,
+};
+
+/* The output rows go to the host-visible readback buffer in the same submission. */
+static mllm_status record_readback(vk_ctx *c, const mllm_graph *g, VkCommandBuffer cb) {
+    const mllm_tensor *out = &g->acts[MLLM_ACT_OUT];
+    const vk_act *a = NULL;
+    for (int j = 0; j < VK_MAX_ACTS; j++) {
+        if (c->acts[j].host && (const char *)out->data >= c->acts[j].host &&
+            (const char *)out->data < c->acts[j].host + c->acts[j].bytes) a = &c->acts[j];
+    }
+    if (!a) return mllm_fail(MLLM_ERR_BACKEND, "Vulkan: output tensor unknown to the device");
+    VkMemoryBarrier mb = {.sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER, .srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT,
+                          .dstAccessMask = VK_ACCESS_TRANSFER_READ_BIT};
+    p_vkCmdPipelineBarrier(cb, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_PIPELINE_STAGE_TRANSFER_BIT, 0, 1, &mb, 0, NULL, 0, NULL);
+    VkBufferCopy reg = {.srcOffset = (VkDeviceSize)((const char *)out->data - a->host), .dstOffset = 0,
+                        .size = (VkDeviceSize)g->n_out * out->nb[1]};
+    p_vkCmdCopyBuffer(cb, a->dev.buf, c->readback.buf, 1, &reg);
+    VkMemoryBarrier hb = {.sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER, .srcAccessMask = VK_ACCESS_TRANSFER_WRITE_BIT,
+                          .dstAccessMask = VK_ACCESS_HOST_READ_BIT};
+    p_vkCmdPipelineBarrier(cb, VK_PIPELINE_STAGE_TRANSFER_BIT, VK_PIPELINE_STAGE_HOST_BIT, 0, 1, &hb, 0, NULL, 0, NULL);
+    return MLLM_OK;
+}
+
+mllm_status vk_record_graph(vk_ctx *c, const mllm_graph *g, VkCommandBuffer cb) {
+    vk_rec r = {.c = c, .cb = cb, .step = c->step_dev.addr};
+    vk_qx_need(g, &r.qx_scale_off);
+    VkCommandBufferBeginInfo bi = {.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO};
+    VKCHECK(p_vkBeginCommandBuffer(cb, &bi), "vkBeginCommandBuffer");
+    vk_full_barrier(cb); /* earlier submissions (KV cache, uploads) before this one */
+    /* n_past and the token ids, read by most kernels: one copy into device memory, so they are
+     * not fetched across the bus by every workgroup */
+    VkBufferCopy sc = {.srcOffset = 0, .dstOffset = 0, .size = (VkDeviceSize)(g->n_tokens + 1) * sizeof(int32_t)};
+    p_vkCmdCopyBuffer(cb, c->step.buf, c->step_dev.buf, 1, &sc);
+    vk_full_barrier(cb);
+    vk_profile_begin(c, cb);
+    for (r.node = 0; r.node < g->n_nodes; r.node++) {
+        const mllm_node *n = &g->nodes[r.node];
+        if (n->fused.done_by) continue;
+        k_record[n->op](&r, n);
+        if (r.err) return r.err;
+        vk_stage_end(c, cb);
+    }
+    if (g->n_out > 0) {
+        mllm_status st = record_readback(c, g, cb);
+        if (st) return st;
+    }
+    VKCHECK(p_vkEndCommandBuffer(cb), "vkEndCommandBuffer");
+    return MLLM_OK;
+}
+
+#endif

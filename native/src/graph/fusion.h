@@ -1,0 +1,30 @@
+/* The fusion planner: one pass over a built graph that marks which neighbouring nodes a backend
+ * runs as one (mllm_node.fused), from what the backend says it can fuse. Both backends record or
+ * run the marked graph; neither looks for patterns itself. */
+#ifndef MLLM_FUSION_H
+#define MLLM_FUSION_H
+
+#include <stdint.h>
+
+#include "graph/graph.h"
+
+/* Fusions a backend implements. Each folds one node into a neighbouring matmul. */
+enum {
+    MLLM_FUSE_PRE_NORM = 1u << 0,      /* the RMS norm (without residual) whose output the matmul reads */
+    MLLM_FUSE_ADD_RESIDUAL = 1u << 1,  /* the residual add of the RMS norm that reads the matmul's output */
+    MLLM_FUSE_ROPE_STORE = 1u << 2,    /* the RoPE + KV store of the q/k/v matmul's outputs */
+    MLLM_FUSE_SWIGLU_AFTER = 1u << 3,  /* the SwiGLU of the gate/up matmul's outputs */
+    MLLM_FUSE_SWIGLU_BEFORE = 1u << 4, /* the SwiGLU whose output the (down) matmul reads */
+};
+
+typedef struct mllm_fusion_caps {
+    uint32_t kinds;       /* MLLM_FUSE_* */
+    int64_t max_rows;     /* fuse only matmuls over at most this many activation rows; 0: any */
+    int64_t max_k;        /* ... and whose rows have at most this many values; 0: any */
+    int64_t rope_rows;    /* ROPE_STORE: every q/k/v weight's row count a multiple of this; 0: any */
+} mllm_fusion_caps;
+
+/* Marks g's nodes for a backend with these capabilities. Run once on a freshly built graph. */
+void mllm_graph_plan_fusions(mllm_graph *g, const mllm_fusion_caps *caps);
+
+#endif

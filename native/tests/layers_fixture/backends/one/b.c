@@ -1,0 +1,3 @@
+/* across backends */
+#include "backends/two/c.h"
+#include "mid_a/x.h"

@@ -1,0 +1,2 @@
+/* allowed: a lower floor */
+#include "mid_b/y.h"

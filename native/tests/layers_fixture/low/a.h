@@ -1,0 +1,2 @@
+/* up a floor */
+#include "top/t.h"

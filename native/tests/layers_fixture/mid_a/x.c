@@ -1,0 +1,2 @@
+/* same floor */
+#include "mid_b/y.h"

@@ -1,0 +1,3 @@
+/* the public header and lower floors: allowed */
+#include "mobilellm.h"
+#include "low/a.h"

@@ -1,0 +1,1 @@
+/* a folder on no floor */
