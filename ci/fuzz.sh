@@ -45,9 +45,11 @@ failed=()
 for t in "${targets[@]}"; do
   corpus="$build/corpus/$t" crashes="$build/crashes/$t"
   mkdir -p "$corpus" "$crashes"
+  dict=()
+  if [[ -f "native/fuzz/$t.dict" ]]; then dict=(-dict="native/fuzz/$t.dict"); fi
   echo "==== fuzz: $t for ${seconds}s ===="
   # new inputs go to the first folder; the committed seeds are only read
-  if "$build/$t" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+  if "$build/$t" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 "${dict[@]}" \
        -artifact_prefix="$crashes/" "$corpus" "native/fuzz/corpus/$t" >"$build/$t.log" 2>&1; then
     grep -E '^(Done|stat::number_of_executed_units)' "$build/$t.log" || true
   else
