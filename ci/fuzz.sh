@@ -25,8 +25,11 @@ cc=${CC:-clang}
 targets=(fuzz_model_load fuzz_tokenizer fuzz_detokenizer fuzz_sampler)
 build="$root/native/build-fuzz"
 
-if ! command -v "$cc" >/dev/null 2>&1; then
-  echo "ci/fuzz.sh: $cc not found; install clang and libclang-rt-14-dev (Debian 12) or set CC" >&2
+probe='#include <stddef.h>
+int LLVMFuzzerTestOneInput(const unsigned char *d, size_t n) { return d && n; }'
+if ! command -v "$cc" >/dev/null 2>&1 ||
+   ! echo "$probe" | "$cc" -fsanitize=fuzzer,address -x c - -o /dev/null >/dev/null 2>&1; then
+  echo "ci/fuzz.sh: $cc with libFuzzer not found; install clang and libclang-rt-14-dev (Debian 12) or set CC" >&2
   exit 1
 fi
 
