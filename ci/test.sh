@@ -5,11 +5,14 @@
 #                            loader tests, Java API, converters, CLI (whatever modules exist).
 #   2. ASan/UBSan            native/ again with -DMLLM_SANITIZE=ON (RelWithDebInfo) into
 #                            native/build-sanitize, then ctest on it.
+#   3. fuzz                  ci/fuzz.sh: the libFuzzer targets (clang) for MLLM_FUZZ_SECONDS each
+#                            (default 30), and the Java fuzz targets when ci/fuzz-java.sh exists.
 #
 # Environment:
 #   MLLM_JOBS=N              parallel compile/test jobs (default 2)
 #   MLLM_CI_SKIP_MAVEN=1     skip step 1;   MLLM_CI_SKIP_SANITIZE=1  skip step 2
 #   MLLM_CI_SKIP_BENCH=1     skip the JMH smoke run;  MLLM_CI_SKIP_CROSS=1  skip the qemu runs
+#   MLLM_CI_SKIP_FUZZ=1      skip step 3;   MLLM_FUZZ_SECONDS=N  seconds per fuzz target
 #   MLLM_MAVEN_ARGS="..."    extra arguments for ./mvnw (e.g. "-o" or "-pl native,bindings -am")
 #   ASAN_OPTIONS / UBSAN_OPTIONS override the defaults below.
 # Optional tools (qemu-user and the aarch64 cross compiler, glslc + Vulkan headers + a Vulkan driver, node/npm):
@@ -39,6 +42,11 @@ if ! have node || ! have npm; then
 fi
 if ! have glslc || ! echo '#include <vulkan/vulkan.h>' | "${CC:-cc}" -E -x c - >/dev/null 2>&1; then
   missing "Vulkan backend build and test" "glslc or the Vulkan headers not installed" "glslc libvulkan-dev mesa-vulkan-drivers"
+fi
+fuzz=true
+if [[ "${MLLM_CI_SKIP_FUZZ:-0}" != 1 ]] && ! have clang; then
+  missing "fuzz run" "clang or its libFuzzer runtime not installed" "clang libclang-rt-14-dev"
+  fuzz=false
 fi
 aarch64=true
 if [[ "${MLLM_CI_SKIP_CROSS:-0}" != 1 ]]; then
@@ -76,6 +84,11 @@ if [[ "${MLLM_CI_SKIP_SANITIZE:-0}" != 1 ]]; then
   export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1:strict_string_checks=1:detect_stack_use_after_return=1}
   export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
   ctest --test-dir "$build" --output-on-failure --parallel "$jobs"
+fi
+
+if [[ "${MLLM_CI_SKIP_FUZZ:-0}" != 1 && $fuzz == true ]]; then
+  step "fuzz: libFuzzer targets (GGUF loader, tokenizer, detokenizer, sampler), ${MLLM_FUZZ_SECONDS:-30}s each"
+  MLLM_JOBS="$jobs" MLLM_FUZZ_JAVA_SECONDS="${MLLM_FUZZ_JAVA_SECONDS:-15}" ci/fuzz.sh "${MLLM_FUZZ_SECONDS:-30}"
 fi
 
 if [[ "${MLLM_CI_SKIP_CROSS:-0}" != 1 ]]; then

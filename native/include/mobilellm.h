@@ -83,7 +83,8 @@ MLLM_API int32_t mllm_type_supported(int32_t type);
 MLLM_API int64_t mllm_type_block_size(int32_t type);
 /* Bytes per block; 0 for an unknown type. */
 MLLM_API int64_t mllm_type_block_bytes(int32_t type);
-/* Bytes of a row of n elements; -1 if n is not a multiple of the block size or type unknown. */
+/* Bytes of a row of n elements; -1 if n is not a multiple of the block size, the type is unknown
+ * or the size does not fit int64_t. */
 MLLM_API int64_t mllm_row_bytes(int32_t type, int64_t n);
 /* Quantize (or convert) n floats to `type`, writing exactly mllm_row_bytes(type, n) bytes.
  * Bit-identical to ggml's reference quantizers for the 32-element types; q4_k, q5_k and q6_k
@@ -125,7 +126,11 @@ typedef struct mllm_model_params {
 MLLM_API void mllm_model_params_init(mllm_model_params *params);
 
 /* Loads a GGUF file (architectures "llama" and "mobilellm"). Every header field, metadata value
- * and tensor descriptor is validated before use. */
+ * and tensor descriptor is validated before use, and sizes the metadata declares are checked
+ * against the tensors the file holds before anything is allocated from them (docs/reliability.md
+ * lists the limits). A path that is not a regular file (directory, FIFO, device) fails with
+ * MLLM_ERR_IO without blocking. With use_mmap = 1 the file must not be truncated while the model
+ * lives (reading a page past the new end raises SIGBUS); use_mmap = 0 reads it into memory. */
 MLLM_API mllm_status mllm_model_load(const char *path, const mllm_model_params *params,
                                      mllm_model **out_model);
 MLLM_API void mllm_model_free(mllm_model *model);
@@ -192,7 +197,8 @@ typedef enum mllm_token_type {
     MLLM_TOKEN_BYTE = 6
 } mllm_token_type;
 
-/* Encodes text_len bytes of UTF-8 text. add_bos: prepend BOS (-1 = the model's add_bos setting).
+/* Encodes text_len bytes of UTF-8 text (at most 715827881 bytes, about 682 MiB, per call).
+ * add_bos: prepend BOS (-1 = the model's add_bos setting).
  * parse_special: 1 = control tokens written in the text (e.g. "<s>") become those tokens; 0 = they
  * are plain text. Returns the number of tokens; if it exceeds n_max, returns its negation and
  * writes nothing (call again with a larger buffer). Returns INT32_MIN on error. */
@@ -235,14 +241,25 @@ typedef enum mllm_kv_type {
     MLLM_KV_F32 = 1
 } mllm_kv_type;
 
+/* Session context lengths (mllm_session_params.n_ctx). A model file's context_length is what the
+ * model was trained for, not a budget: 0 (the default) gives min(n_ctx_train, MLLM_DEFAULT_N_CTX)
+ * tokens, MLLM_N_CTX_TRAIN the full training context, a positive value exactly that many tokens
+ * (up to MLLM_MAX_N_CTX). A context whose KV cache and position tables need more than the
+ * machine's physical memory is refused with MLLM_ERR_OUT_OF_MEMORY before anything is allocated. */
+#define MLLM_DEFAULT_N_CTX 4096
+#define MLLM_N_CTX_TRAIN (-1)
+#define MLLM_MAX_N_CTX (1 << 20)
+
 typedef struct mllm_session_params {
-    int32_t n_ctx;        /* context length in tokens; 0 = the model's training context */
+    int32_t n_ctx;        /* context length in tokens; 0 = min(n_ctx_train, MLLM_DEFAULT_N_CTX),
+                             MLLM_N_CTX_TRAIN (-1) = n_ctx_train, else 1..MLLM_MAX_N_CTX */
     int32_t n_batch;      /* max tokens evaluated per graph run (prompts are chunked); default 256 */
     int32_t kv_type;      /* mllm_kv_type; default MLLM_KV_F16 */
     int32_t n_threads;    /* 0 = the model's thread count */
     int32_t context_shift;/* 1 = when full, drop the oldest tokens after n_keep and continue;
                              0 (default) = MLLM_ERR_CONTEXT_FULL */
-    int32_t n_keep;       /* tokens kept at the start on a context shift (e.g. 1 for BOS) */
+    int32_t n_keep;       /* tokens kept at the start on a context shift (e.g. 1 for BOS); >= 0,
+                             and < n_ctx when context_shift is on (ignored otherwise) */
 } mllm_session_params;
 
 MLLM_API void mllm_session_params_init(mllm_session_params *params);

@@ -261,6 +261,33 @@ static void test_header_errors(void) {
     gw_free(&b);
 }
 
+/* One f32 tensor at data offset `off` in a file declaring general.alignment = align. */
+static mllm_status aligned_file(uint32_t align, uint64_t off) {
+    gw_buf b;
+    header(&b, 3, 1, 1);
+    gw_str(&b, "general.alignment");
+    gw_u32(&b, GW_U32);
+    gw_u32(&b, align);
+    tensor_info(&b, "t", 1, (uint64_t[]){4}, MLLM_TYPE_F32, off);
+    while (b.len % (align > 8 ? align : 8)) gw_u8(&b, 0);
+    for (int i = 0; i < 64; i++) gw_u8(&b, 0);
+    mllm_status s = parse_buf(&b);
+    gw_free(&b);
+    return s;
+}
+
+/* The GGUF specification requires general.alignment to be a multiple of 8 (and a power of two):
+ * smaller ones would let tensor data start at addresses its type cannot be read from. */
+static void test_alignment_values(void) {
+    CHECK_ERR(aligned_file(1, 1), MLLM_ERR_FORMAT, "general.alignment' = 1 is not a power of two >= 8");
+    CHECK_ERR(aligned_file(2, 2), MLLM_ERR_FORMAT, "= 2 is not");
+    CHECK_ERR(aligned_file(4, 4), MLLM_ERR_FORMAT, "= 4 is not");
+    CHECK_OK(aligned_file(8, 8));
+    CHECK_OK(aligned_file(8, 16));
+    CHECK_OK(aligned_file(64, 0));
+    CHECK_ERR(aligned_file(8, 12), MLLM_ERR_FORMAT, "not a multiple of the alignment 8");
+}
+
 static void test_tensor_errors(void) {
     const uint64_t ne4[] = {4}, ne8x2[] = {8, 2};
     CHECK_OK(one_tensor("t", 1, ne4, MLLM_TYPE_F32, 0, 16));
@@ -349,6 +376,7 @@ static void test_mutations(void) {
 }
 
 int main(void) {
+    test_alignment_values();
     test_valid();
     test_header_errors();
     test_tensor_errors();

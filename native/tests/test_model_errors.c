@@ -1,8 +1,10 @@
 /* Model loading rejects broken or unsupported files with a clear status and message (missing
  * tensors and keys, wrong shapes and types, unknown architecture), checks API arguments, and
  * reports metadata and tensors of a good file as written. */
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "core/errors.h"
@@ -101,6 +103,36 @@ static void test_broken_models(void) {
     CHECK(m == NULL);
 }
 
+/* Paths that are not regular files are refused before anything could block on them: opening a
+ * FIFO for reading waits for a writer, so without the check this test would hang (the alarm
+ * turns a hang into a failure). */
+static void test_not_regular_files(void) {
+    char fifo[64];
+    snprintf(fifo, sizeof fifo, "/tmp/mllm_fifo_%d", (int)getpid());
+    unlink(fifo);
+    CHECK(mkfifo(fifo, 0600) == 0);
+    mllm_model *m = NULL;
+    alarm(30);
+    CHECK_ERR(mllm_model_load(fifo, NULL, &m), MLLM_ERR_IO, "is not a regular file (a FIFO)");
+    alarm(0);
+    unlink(fifo);
+    CHECK_ERR(mllm_model_load("/tmp", NULL, &m), MLLM_ERR_IO, "'/tmp' is not a regular file (a directory)");
+    CHECK_ERR(mllm_model_load("/dev/null", NULL, &m), MLLM_ERR_IO, "is not a regular file (a character device)");
+    CHECK(m == NULL);
+}
+
+/* Counts in the metadata are checked against the tensors the file actually has before anything
+ * is sized from them. */
+static void test_metadata_bounds(void) {
+    tiny_cfg c = tiny_default();
+    c.claim_block_count = 1000;
+    CHECK_ERR(try_load(&c, NULL), MLLM_ERR_FORMAT, "tensor 'blk.999.attn_norm.weight' is missing");
+    c = tiny_default();
+    c.claim_vocab_size = 2000000000u;
+    CHECK_ERR(try_load(&c, NULL), MLLM_ERR_FORMAT, "'llama.vocab_size' = 2000000000 is outside 1..");
+    unlink(g_path);
+}
+
 static void test_info_and_meta(void) {
     tiny_cfg c = tiny_default();
     c.arch = "mobilellm";
@@ -163,14 +195,15 @@ static void test_info_and_meta(void) {
     sp.kv_type = 5;
     CHECK_ERR(mllm_session_create(m, &sp, &s), MLLM_ERR_INVALID_ARGUMENT, "kv_type");
     mllm_session_params_init(&sp);
-    sp.n_keep = 64;
+    sp.n_keep = 64; /* with context shift, n_keep must leave room in the 64-token context */
+    sp.context_shift = 1;
     CHECK_ERR(mllm_session_create(m, &sp, &s), MLLM_ERR_INVALID_ARGUMENT, "n_keep");
     mllm_session_params_init(&sp);
     sp.n_ctx = -3;
     CHECK_ERR(mllm_session_create(m, &sp, &s), MLLM_ERR_INVALID_ARGUMENT, "n_ctx");
     CHECK_ERR(mllm_session_create(NULL, NULL, &s), MLLM_ERR_INVALID_ARGUMENT, "NULL");
     CHECK(s == NULL);
-    CHECK_OK(mllm_session_create(m, NULL, &s)); /* defaults: training context */
+    CHECK_OK(mllm_session_create(m, NULL, &s)); /* defaults: the training context (64 < MLLM_DEFAULT_N_CTX) */
     CHECK(mllm_session_n_ctx(s) == 64 && mllm_session_n_past(s) == 0);
     mllm_session_free(s);
     mllm_session_free(NULL);
@@ -235,6 +268,8 @@ static void test_mutated_models(void) {
 }
 
 int main(void) {
+    test_not_regular_files();
+    test_metadata_bounds();
     test_broken_models();
     test_info_and_meta();
     test_mutated_models();

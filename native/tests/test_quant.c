@@ -438,6 +438,13 @@ static void test_api(void) {
     CHECK(mllm_row_bytes(MLLM_TYPE_BF16, 7) == 14, "bf16 row");
     CHECK(mllm_row_bytes(MLLM_TYPE_Q4_0, 33) == -1, "q4_0 row of 33");
     CHECK(mllm_row_bytes(4, 32) == -1, "type 4 is unknown");
+    /* rows whose byte size does not fit int64: -1, never a wrapped (negative) size */
+    CHECK(mllm_row_bytes(MLLM_TYPE_F32, INT64_MAX / 4) == INT64_MAX / 4 * 4, "largest f32 row");
+    CHECK(mllm_row_bytes(MLLM_TYPE_F32, INT64_MAX / 4 + 1) == -1, "f32 row over int64");
+    CHECK(mllm_row_bytes(MLLM_TYPE_F32, INT64_MAX / 2) == -1, "f32 row over int64 (wraps to negative)");
+    CHECK(mllm_row_bytes(MLLM_TYPE_Q8_0, INT64_MAX / 32 * 32) == -1, "q8_0 row over int64");
+    CHECK(mllm_row_bytes(MLLM_TYPE_Q8_0, INT64_MAX / 34 / 32 * 32) == INT64_MAX / 34 / 32 * 34, "large q8_0 row");
+    CHECK(mllm_row_bytes(MLLM_TYPE_F32, -4) == -1, "negative n");
     CHECK(mllm_type_supported(MLLM_TYPE_Q8_0) && mllm_type_supported(MLLM_TYPE_BF16), "supported");
     CHECK(!mllm_type_supported(MLLM_TYPE_Q2_K) && !mllm_type_supported(MLLM_TYPE_Q8_K) && !mllm_type_supported(77), "unsupported");
     CHECK(mllm_type_supported(MLLM_TYPE_Q4_K) && mllm_type_supported(MLLM_TYPE_Q5_K) && mllm_type_supported(MLLM_TYPE_Q6_K), "k-quants");

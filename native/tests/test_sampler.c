@@ -1,4 +1,5 @@
 /* Sampling through the public API (mllm_sampler_*) plus the internal PRNG. */
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -274,6 +275,29 @@ static void test_repeat_penalty(void) {
     mllm_sampler_accept(s, 0);
     mllm_sampler_accept(s, 2);
     CHECK(mllm_sampler_sample(s, logits, 4) == 0);
+    mllm_sampler_free(s);
+
+    /* a penalty never makes a finite logit infinite: -1e37 * 1e23 overflows float, yet the only
+     * token stays possible (found by fuzz_sampler: it returned -1, "no usable logit") */
+    p = plain(1.0f, 3);
+    p.repeat_penalty = 1e23f;
+    const float huge_neg[1] = {-1e37f};
+    s = make(p, 1);
+    CHECK(mllm_sampler_sample(s, huge_neg, 1) == 0); /* records token 0 */
+    CHECK(mllm_sampler_sample(s, huge_neg, 1) == 0);
+    mllm_sampler_free(s);
+    /* nor certain: 1e37 / 1e-30 stays the largest float, which ties with FLT_MAX, so both tokens
+     * are drawn (an infinite logit would take every draw; both equal: 2^-63 chance of one only) */
+    p.repeat_penalty = 1e-30f;
+    const float big[2] = {1e37f, FLT_MAX};
+    s = make(p, 2);
+    CHECK(mllm_sampler_accept(s, 0) == MLLM_OK);
+    int seen[2] = {0, 0};
+    for (int i = 0; i < 64; i++) {
+        int32_t t = mllm_sampler_sample(s, big, 2);
+        if (t == 0 || t == 1) seen[t]++;
+    }
+    CHECK(seen[0] > 0 && seen[1] > 0 && seen[0] + seen[1] == 64);
     mllm_sampler_free(s);
 }
 

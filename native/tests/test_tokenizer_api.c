@@ -51,6 +51,9 @@ static void test_tokenize(mllm_model *m) {
     CHECK(mllm_tokenize(m, NULL, 3, ids, 16, 0, 0) == INT32_MIN && strstr(mllm_last_error(), "text is NULL"));
     CHECK(mllm_tokenize(m, "a", 1, NULL, 4, 0, 0) == INT32_MIN && strstr(mllm_last_error(), "tokens is NULL"));
     CHECK(mllm_tokenize(m, "a", 1, ids, 16, 5, 0) == INT32_MIN && strstr(mllm_last_error(), "add_bos"));
+    /* refused by its length before a byte is read (the buffer is far shorter than claimed) */
+    CHECK(mllm_tokenize(m, "a", INT32_MAX, ids, 16, 0, 0) == INT32_MIN &&
+          strstr(mllm_last_error(), "text of 2147483647 bytes exceeds the limit of 715827881 bytes"));
 }
 
 static void test_detokenize(mllm_model *m) {

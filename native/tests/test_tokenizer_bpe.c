@@ -130,7 +130,50 @@ static void test_long_input(const test_vocab *tv) {
     free(ids);
 }
 
+/* A user-defined piece that is a strict prefix of U+2581 (invalid UTF-8 on its own) splits every
+ * normalised space into more symbols than the input had bytes: "\xE2" leaves "\x96" and "\x81"
+ * as one invalid byte each, so " " (dummy prefix + space) becomes 6 symbols from 1 byte of text.
+ * The expected tokens follow from the rules alone: the user piece is matched whole and frozen, the
+ * two stray bytes form no piece and fall back to byte tokens. */
+static void test_user_piece_inside_space(void) {
+    static const test_piece pieces[] = {{"\xE2", 0.0f, MLLM_TOKEN_USER_DEFINED}, {"a", -1.0f, 1}};
+    test_vocab tv;
+    test_vocab_build(&tv, pieces, 2, 1, 1);
+    ENCODES(&tv, " ", 0, 0, "\xE2", "<0x96>", "<0x81>", "\xE2", "<0x96>", "<0x81>");
+    ENCODES(&tv, "a a", 0, 0, "\xE2", "<0x96>", "<0x81>", "a", "\xE2", "<0x96>", "<0x81>", "a");
+    /* Many spaces: three symbols each, far more than one per input byte. */
+    enum { N = 5000 };
+    char *text = malloc(N);
+    int32_t *ids = malloc(sizeof(int32_t) * 3 * (N + 1));
+    memset(text, ' ', N);
+    int32_t k = mllm_vocab_encode(tv.v, text, N, ids, 3 * (N + 1), 0, 0);
+    CHECK(k == 3 * (N + 1));
+    int ok = k == 3 * (N + 1);
+    for (int32_t i = 0; ok && i < k; i += 3)
+        ok = ids[i] == test_id(&tv, "\xE2") && ids[i + 1] == test_id(&tv, "<0x96>") && ids[i + 2] == test_id(&tv, "<0x81>");
+    CHECK(ok);
+    /* parse_special splits the text into fragments, each with its own dummy prefix */
+    memcpy(text + 100, "<s>", 3);
+    k = mllm_vocab_encode(tv.v, text, N, ids, 3 * (N + 1), 0, 1);
+    CHECK(k == 3 * (N - 3 + 2) + 1);
+    free(text);
+    free(ids);
+    mllm_vocab_free(tv.v);
+}
+
+/* The vocabulary size is bounded before any of the description's arrays is read. */
+static void test_vocab_size_limit(void) {
+    const char *piece = "a";
+    uint32_t len = 1;
+    mllm_vocab_desc d = {MLLM_VOCAB_MAX_TOKENS + 1, &piece, &len, NULL, NULL, -1, -1, -1, -1, 0, 0, 1};
+    char err[256] = "";
+    CHECK(mllm_vocab_create(&d, err, sizeof err) == NULL);
+    CHECK(strstr(err, "exceeds the limit") != NULL);
+}
+
 int main(void) {
+    test_user_piece_inside_space();
+    test_vocab_size_limit();
     test_vocab tv;
     test_vocab_build(&tv, k_pieces, N_PIECES, 1, 1);
     test_merges(&tv);

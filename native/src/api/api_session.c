@@ -23,8 +23,13 @@ mllm_status mllm_session_create(mllm_model *m, const mllm_session_params *params
     mllm_session_params p;
     mllm_session_params_init(&p);
     if (params) p = *params;
-    if (p.n_ctx < 0 || p.n_ctx > (1 << 20)) return mllm_fail(MLLM_ERR_INVALID_ARGUMENT, "n_ctx %d is outside 0..%d", p.n_ctx, 1 << 20);
-    if (p.n_ctx == 0) p.n_ctx = m->hp.n_ctx_train;
+    if (p.n_ctx < MLLM_N_CTX_TRAIN || p.n_ctx > MLLM_MAX_N_CTX) {
+        return mllm_fail(MLLM_ERR_INVALID_ARGUMENT, "n_ctx %d is outside 1..%d (0 = default, -1 = the model's training context)",
+                         p.n_ctx, MLLM_MAX_N_CTX);
+    }
+    /* the file's context length is a claim, not a budget: only used whole on request */
+    if (p.n_ctx == 0) p.n_ctx = m->hp.n_ctx_train < MLLM_DEFAULT_N_CTX ? m->hp.n_ctx_train : MLLM_DEFAULT_N_CTX;
+    if (p.n_ctx == MLLM_N_CTX_TRAIN) p.n_ctx = m->hp.n_ctx_train;
     if (p.n_batch < 0) return mllm_fail(MLLM_ERR_INVALID_ARGUMENT, "n_batch %d is negative", p.n_batch);
     if (p.n_batch == 0) p.n_batch = 256;
     if (p.n_batch > p.n_ctx) p.n_batch = p.n_ctx; /* a chunk never exceeds the context */
@@ -38,8 +43,10 @@ mllm_status mllm_session_create(mllm_model *m, const mllm_session_params *params
     if (p.context_shift != 0 && p.context_shift != 1) {
         return mllm_fail(MLLM_ERR_INVALID_ARGUMENT, "context_shift %d must be 0 or 1", p.context_shift);
     }
-    if (p.n_keep < 0 || p.n_keep >= p.n_ctx) {
-        return mllm_fail(MLLM_ERR_INVALID_ARGUMENT, "n_keep %d must be in 0..n_ctx-1 (%d)", p.n_keep, p.n_ctx - 1);
+    if (p.n_keep < 0) return mllm_fail(MLLM_ERR_INVALID_ARGUMENT, "n_keep %d is negative", p.n_keep);
+    if (p.context_shift && p.n_keep >= p.n_ctx) { /* a shift must leave room for new tokens */
+        return mllm_fail(MLLM_ERR_INVALID_ARGUMENT, "n_keep %d must be in 0..n_ctx-1 (%d) with context_shift", p.n_keep,
+                         p.n_ctx - 1);
     }
     return mllm_session_new(m, &p, out);
 }

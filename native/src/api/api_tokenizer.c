@@ -42,6 +42,10 @@ int32_t mllm_tokenize(const mllm_model *model, const char *text, int32_t text_le
         mllm_set_error("%s: add_bos is %d (expected -1, 0 or 1)", fn, (int)add_bos);
         return INT32_MIN;
     }
+    if (text_len > MLLM_VOCAB_MAX_TEXT) {
+        mllm_set_error("%s: text of %d bytes exceeds the limit of %d bytes per call", fn, (int)text_len, MLLM_VOCAB_MAX_TEXT);
+        return INT32_MIN;
+    }
     int bos = add_bos == -1 ? mllm_vocab_add_bos(v) : add_bos;
     int32_t n = mllm_vocab_encode(v, text, text_len, tokens, n_max, bos, parse_special != 0);
     if (n == INT32_MIN) mllm_set_error("%s: out of memory encoding %d bytes of text", fn, (int)text_len);

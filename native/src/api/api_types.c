@@ -28,6 +28,7 @@ MLLM_API int64_t mllm_type_block_bytes(int32_t type) {
 MLLM_API int64_t mllm_row_bytes(int32_t type, int64_t n) {
     const mllm_type_traits *t = mllm_type_traits_of(type);
     if (!t || n < 0 || n % t->block_size != 0) return -1;
+    if (n / t->block_size > INT64_MAX / (int64_t)t->block_bytes) return -1; /* not representable */
     return (int64_t)mllm_type_row_bytes(type, n);
 }
 

@@ -3,11 +3,16 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 static _Thread_local char g_error[1024];
 
+/* Formats into a local buffer first: callers may pass the current message (mllm_last_error())
+ * as an argument to wrap it, and vsnprintf must not write into a buffer it is reading from. */
 static void set_error_v(const char *fmt, va_list ap) {
-    vsnprintf(g_error, sizeof g_error, fmt, ap);
+    char msg[sizeof g_error];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    memcpy(g_error, msg, sizeof msg);
 }
 
 void mllm_set_error(const char *fmt, ...) {

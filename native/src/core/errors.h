@@ -10,7 +10,8 @@
 #define MLLM_PRINTF(f, a)
 #endif
 
-/* Replaces this thread's message (truncated to a fixed buffer of 1024 bytes). */
+/* Replaces this thread's message (truncated to a fixed buffer of 1024 bytes). The arguments may
+ * include mllm_last_error() itself, e.g. to prefix the message of a failed inner call. */
 void mllm_set_error(const char *fmt, ...) MLLM_PRINTF(1, 2);
 /* Sets the message and returns s, so callers can write `return mllm_fail(MLLM_ERR_IO, ...)`. */
 mllm_status mllm_fail(mllm_status s, const char *fmt, ...) MLLM_PRINTF(2, 3);

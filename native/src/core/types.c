@@ -34,5 +34,6 @@ const mllm_type_traits *mllm_type_traits_of(int32_t type) {
 size_t mllm_type_row_bytes(int32_t type, int64_t n) {
     const mllm_type_traits *t = mllm_type_traits_of(type);
     if (!t || n < 0 || n % t->block_size != 0) return 0;
+    if ((uint64_t)(n / t->block_size) > SIZE_MAX / t->block_bytes) return 0;
     return (size_t)(n / t->block_size) * t->block_bytes;
 }

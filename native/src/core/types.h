@@ -21,7 +21,8 @@ typedef struct mllm_type_traits {
 
 /* NULL for unknown types. */
 const mllm_type_traits *mllm_type_traits_of(int32_t type);
-/* Bytes of a row of n elements; 0 if the type is unknown or n is not a multiple of its block. */
+/* Bytes of a row of n elements; 0 if the type is unknown, n is not a multiple of its block or the
+ * size does not fit size_t. */
 size_t mllm_type_row_bytes(int32_t type, int64_t n);
 
 #endif

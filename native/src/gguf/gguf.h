@@ -12,6 +12,7 @@
 #define MLLM_GGUF_MAGIC 0x46554747u /* "GGUF" little-endian */
 #define MLLM_GGUF_VERSION 3u
 #define MLLM_GGUF_DEFAULT_ALIGNMENT 32u
+#define MLLM_GGUF_MIN_ALIGNMENT 8u /* general.alignment: a power of two, at least this */
 #define MLLM_GGUF_MAX_DIMS 4
 #define MLLM_GGUF_MAX_NAME 64 /* tensor names, including the NUL */
 
@@ -62,12 +63,15 @@ typedef struct mllm_gguf {
     mllm_gguf_kv *kv;
     int64_t n_tensors;
     mllm_gguf_tensor *tensors;
+    const mllm_gguf_kv **by_key;      /* the kv pairs sorted by key: lookups in O(log n) */
+    const mllm_gguf_tensor **by_name; /* the tensors sorted by name */
 } mllm_gguf;
 
 /* Opens and validates a file. On failure *out is NULL and the error message is set. */
 mllm_status mllm_gguf_open(const char *path, int use_mmap, mllm_gguf **out);
-/* Validates a file already in memory. Takes ownership of `base` (freed with free(), or unmapped
- * when mapped = 1), also on failure. */
+/* Validates a file already in memory. base must be at least MLLM_GGUF_MIN_ALIGNMENT-byte aligned
+ * (mappings and malloc are) so that aligned offsets in the file are aligned addresses. Takes
+ * ownership of `base` (freed with free(), or unmapped when mapped = 1), also on failure. */
 mllm_status mllm_gguf_parse(uint8_t *base, size_t size, int mapped, mllm_gguf **out);
 void mllm_gguf_close(mllm_gguf *g);
 
@@ -77,6 +81,10 @@ void mllm_gguf_close(mllm_gguf *g);
 mllm_status mllm_gguf_read_directory(mllm_gguf *g);
 void mllm_gguf_free_directory(mllm_gguf *g);
 
+/* Sorted indexes behind the lookups below (g->by_key, g->by_name), built by the parser; they
+ * fail on duplicate names. */
+mllm_status mllm_gguf_index_keys(mllm_gguf *g);
+mllm_status mllm_gguf_index_tensors(mllm_gguf *g);
 /* Index of key or tensor, -1 if absent. */
 int64_t mllm_gguf_find_key(const mllm_gguf *g, const char *key);
 const mllm_gguf_tensor *mllm_gguf_find_tensor(const mllm_gguf *g, const char *name);

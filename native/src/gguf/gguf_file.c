@@ -27,10 +27,21 @@ static mllm_status read_all(int fd, const char *path, uint8_t *buf, size_t size)
     return MLLM_OK;
 }
 
+static const char *file_kind(mode_t m) {
+    if (S_ISDIR(m)) return "a directory";
+    if (S_ISFIFO(m)) return "a FIFO";
+    if (S_ISCHR(m)) return "a character device";
+    if (S_ISBLK(m)) return "a block device";
+    if (S_ISSOCK(m)) return "a socket";
+    return "not a plain file";
+}
+
 mllm_status mllm_gguf_open(const char *path, int use_mmap, mllm_gguf **out) {
     if (out) *out = NULL;
     if (!path || !out) return mllm_fail(MLLM_ERR_INVALID_ARGUMENT, "gguf open: path and out must not be NULL");
-    int fd = open(path, O_RDONLY);
+    /* O_NONBLOCK: opening a FIFO (or some devices) would otherwise wait for a writer before the
+     * type check below could refuse it. Regular files ignore the flag. */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0) return mllm_fail(MLLM_ERR_IO, "cannot open '%s': %s", path, strerror(errno));
     struct stat st;
     if (fstat(fd, &st) != 0) {
@@ -40,7 +51,8 @@ mllm_status mllm_gguf_open(const char *path, int use_mmap, mllm_gguf **out) {
     }
     if (!S_ISREG(st.st_mode)) {
         close(fd);
-        return mllm_fail(MLLM_ERR_IO, "'%s' is not a regular file", path);
+        return mllm_fail(MLLM_ERR_IO, "'%s' is not a regular file (%s); a model must be a GGUF file", path,
+                         file_kind(st.st_mode));
     }
     size_t size = (size_t)st.st_size;
     if (size < 24) {

@@ -2,6 +2,7 @@
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/errors.h"
@@ -13,18 +14,54 @@ const char *mllm_gguf_type_name(uint32_t type) {
     return type < MLLM_GGUF_TYPE_COUNT ? names[type] : "?";
 }
 
-int64_t mllm_gguf_find_key(const mllm_gguf *g, const char *key) {
-    for (int64_t i = 0; i < g->n_kv; i++) {
-        if (g->kv[i].key && strcmp(g->kv[i].key, key) == 0) return i;
+static int cmp_key(const void *a, const void *b) {
+    return strcmp((*(const mllm_gguf_kv *const *)a)->key, (*(const mllm_gguf_kv *const *)b)->key);
+}
+
+static int cmp_tensor_name(const void *a, const void *b) {
+    return strcmp((*(const mllm_gguf_tensor *const *)a)->name, (*(const mllm_gguf_tensor *const *)b)->name);
+}
+
+/* Sorting keeps lookups O(log n) and duplicate detection O(n log n) even for files with millions
+ * of tiny entries. */
+mllm_status mllm_gguf_index_keys(mllm_gguf *g) {
+    g->by_key = malloc((size_t)(g->n_kv ? g->n_kv : 1) * sizeof *g->by_key);
+    if (!g->by_key) return mllm_fail(MLLM_ERR_OUT_OF_MEMORY, "out of memory indexing metadata keys");
+    for (int64_t i = 0; i < g->n_kv; i++) g->by_key[i] = &g->kv[i];
+    qsort(g->by_key, (size_t)g->n_kv, sizeof *g->by_key, cmp_key);
+    for (int64_t i = 1; i < g->n_kv; i++) {
+        if (strcmp(g->by_key[i - 1]->key, g->by_key[i]->key) == 0)
+            return mllm_fail(MLLM_ERR_FORMAT, "duplicate metadata key '%s'", g->by_key[i]->key);
     }
-    return -1;
+    return MLLM_OK;
+}
+
+mllm_status mllm_gguf_index_tensors(mllm_gguf *g) {
+    g->by_name = malloc((size_t)(g->n_tensors ? g->n_tensors : 1) * sizeof *g->by_name);
+    if (!g->by_name) return mllm_fail(MLLM_ERR_OUT_OF_MEMORY, "out of memory indexing tensor names");
+    for (int64_t i = 0; i < g->n_tensors; i++) g->by_name[i] = &g->tensors[i];
+    qsort(g->by_name, (size_t)g->n_tensors, sizeof *g->by_name, cmp_tensor_name);
+    for (int64_t i = 1; i < g->n_tensors; i++) {
+        if (strcmp(g->by_name[i - 1]->name, g->by_name[i]->name) == 0)
+            return mllm_fail(MLLM_ERR_FORMAT, "duplicate tensor '%s'", g->by_name[i]->name);
+    }
+    return MLLM_OK;
+}
+
+int64_t mllm_gguf_find_key(const mllm_gguf *g, const char *key) {
+    mllm_gguf_kv probe = {.key = (char *)key};
+    const mllm_gguf_kv *p = &probe;
+    const mllm_gguf_kv *const *hit = bsearch(&p, g->by_key, (size_t)g->n_kv, sizeof *g->by_key, cmp_key);
+    return hit ? *hit - g->kv : -1;
 }
 
 const mllm_gguf_tensor *mllm_gguf_find_tensor(const mllm_gguf *g, const char *name) {
-    for (int64_t i = 0; i < g->n_tensors; i++) {
-        if (strcmp(g->tensors[i].name, name) == 0) return &g->tensors[i];
-    }
-    return NULL;
+    if (strlen(name) >= MLLM_GGUF_MAX_NAME) return NULL; /* no tensor has a longer name */
+    mllm_gguf_tensor probe;
+    strcpy(probe.name, name);
+    const mllm_gguf_tensor *p = &probe;
+    const mllm_gguf_tensor *const *hit = bsearch(&p, g->by_name, (size_t)g->n_tensors, sizeof *g->by_name, cmp_tensor_name);
+    return hit ? *hit : NULL;
 }
 
 const uint8_t *mllm_gguf_read_str(const uint8_t *p, const char **s, uint64_t *len) {

@@ -164,8 +164,11 @@ static mllm_status read_alignment(mllm_gguf *g) {
     }
     uint32_t a;
     memcpy(&a, g->kv[i].value, 4);
-    if (a == 0 || (a & (a - 1)) != 0) {
-        return mllm_fail(MLLM_ERR_FORMAT, "key 'general.alignment' = %u is not a power of two", a);
+    /* The GGUF specification asks for a multiple of 8; with a power of two >= 8 every tensor
+     * starts 8-byte aligned in memory (the file's bytes are at least 64-byte aligned), enough for
+     * every tensor type's elements and block fields, so the kernels read them directly. */
+    if (a < MLLM_GGUF_MIN_ALIGNMENT || (a & (a - 1)) != 0) {
+        return mllm_fail(MLLM_ERR_FORMAT, "key 'general.alignment' = %u is not a power of two >= %u", a, MLLM_GGUF_MIN_ALIGNMENT);
     }
     g->alignment = a;
     return MLLM_OK;
@@ -224,32 +227,6 @@ static mllm_status parse_tensor_info(cursor *c, mllm_gguf *g, int64_t i) {
     if (blocks > UINT64_MAX / tr->block_bytes) return mllm_fail(MLLM_ERR_FORMAT, "tensor '%s': byte size overflows 64 bits", t->name);
     t->n_bytes = blocks * tr->block_bytes;
     return MLLM_OK;
-}
-
-static int cmp_str(const void *a, const void *b) {
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
-/* Sorting keeps duplicate detection O(n log n) even for files with millions of tiny entries. */
-static mllm_status check_unique(const char **names, int64_t n, const char *what) {
-    if (n < 2) return MLLM_OK;
-    qsort(names, (size_t)n, sizeof *names, cmp_str);
-    for (int64_t i = 1; i < n; i++) {
-        if (strcmp(names[i - 1], names[i]) == 0) return mllm_fail(MLLM_ERR_FORMAT, "duplicate %s '%s'", what, names[i]);
-    }
-    return MLLM_OK;
-}
-
-static mllm_status check_names(mllm_gguf *g) {
-    int64_t n = g->n_kv > g->n_tensors ? g->n_kv : g->n_tensors;
-    const char **names = malloc((size_t)(n ? n : 1) * sizeof *names);
-    if (!names) return mllm_fail(MLLM_ERR_OUT_OF_MEMORY, "out of memory checking names");
-    for (int64_t i = 0; i < g->n_kv; i++) names[i] = g->kv[i].key;
-    mllm_status s = check_unique(names, g->n_kv, "metadata key");
-    for (int64_t i = 0; !s && i < g->n_tensors; i++) names[i] = g->tensors[i].name;
-    if (!s) s = check_unique(names, g->n_tensors, "tensor");
-    free(names);
-    return s;
 }
 
 static int cmp_offset(const void *a, const void *b) {
@@ -321,6 +298,7 @@ static mllm_status parse(mllm_gguf *g) {
     if (!g->kv || !g->tensors) return mllm_fail(MLLM_ERR_OUT_OF_MEMORY, "out of memory for GGUF directory");
     g->n_kv = (int64_t)n_kv; /* keys are freed up to n_kv; unset ones are NULL */
     s = parse_kv(&c, g);
+    if (!s) s = mllm_gguf_index_keys(g);
     if (!s) s = read_alignment(g);
     if (s) return s;
     g->n_tensors = (int64_t)n_tensors;
@@ -334,18 +312,27 @@ static mllm_status parse(mllm_gguf *g) {
                          c.pos + pad, c.size);
     }
     g->data_offset = pad > remaining(&c) ? c.size : c.pos + pad;
-    s = check_names(g);
+    s = mllm_gguf_index_tensors(g);
     if (s) return s;
     return check_tensor_data(g);
 }
 
-mllm_status mllm_gguf_read_directory(mllm_gguf *g) { return parse(g); }
+mllm_status mllm_gguf_read_directory(mllm_gguf *g) {
+    if ((uintptr_t)g->base % MLLM_GGUF_MIN_ALIGNMENT != 0) {
+        return mllm_fail(MLLM_ERR_INVALID_ARGUMENT, "GGUF bytes at %p are not %u-byte aligned", (void *)g->base,
+                         MLLM_GGUF_MIN_ALIGNMENT);
+    }
+    return parse(g);
+}
 
 void mllm_gguf_free_directory(mllm_gguf *g) {
     for (int64_t i = 0; i < g->n_kv; i++) free(g->kv[i].key);
     free(g->kv);
     free(g->tensors);
+    free(g->by_key);
+    free(g->by_name);
     g->kv = NULL;
     g->tensors = NULL;
+    g->by_key = g->by_name = NULL;
     g->n_kv = g->n_tensors = 0;
 }

@@ -13,10 +13,14 @@
 #include "quant/quant.h"
 #include "tokenizer/tokenizer.h"
 
+/* Upper bounds on what the metadata may declare (docs/reliability.md). Each is far above any
+ * model this engine runs; the sizes are then also checked against the tensors in the file. */
 #define MAX_LAYERS 1024
 #define MAX_REPEAT 16
 #define MAX_HEAD_DIM 512
-#define MAX_CTX (1 << 20)
+#define MAX_EMBD (1 << 16)
+#define MAX_FF (1 << 20)
+#define MAX_HEADS 4096
 
 /* ARCH.suffix as a u32 in [lo, hi]; `def` < 0 means required. */
 static mllm_status arch_u32(const mllm_gguf *f, const char *arch, const char *suffix, int64_t def, int64_t lo, int64_t hi,
@@ -64,12 +68,12 @@ static mllm_status read_hparams(const mllm_gguf *f, mllm_hparams *hp) {
     memcpy(hp->arch, arch, (size_t)len);
     hp->arch[len] = '\0';
     const char *a = hp->arch;
-    if ((s = arch_u32(f, a, "embedding_length", -1, 1, 1 << 16, &hp->n_embd))) return s;
+    if ((s = arch_u32(f, a, "embedding_length", -1, 1, MAX_EMBD, &hp->n_embd))) return s;
     if ((s = arch_u32(f, a, "block_count", -1, 1, MAX_LAYERS, &hp->n_block))) return s;
-    if ((s = arch_u32(f, a, "feed_forward_length", -1, 1, 1 << 20, &hp->n_ff))) return s;
-    if ((s = arch_u32(f, a, "attention.head_count", -1, 1, 4096, &hp->n_head))) return s;
-    if ((s = arch_u32(f, a, "attention.head_count_kv", hp->n_head, 1, 4096, &hp->n_head_kv))) return s;
-    if ((s = arch_u32(f, a, "context_length", 2048, 1, MAX_CTX, &hp->n_ctx_train))) return s;
+    if ((s = arch_u32(f, a, "feed_forward_length", -1, 1, MAX_FF, &hp->n_ff))) return s;
+    if ((s = arch_u32(f, a, "attention.head_count", -1, 1, MAX_HEADS, &hp->n_head))) return s;
+    if ((s = arch_u32(f, a, "attention.head_count_kv", hp->n_head, 1, MAX_HEADS, &hp->n_head_kv))) return s;
+    if ((s = arch_u32(f, a, "context_length", 2048, 1, MLLM_MAX_N_CTX, &hp->n_ctx_train))) return s;
     if ((s = arch_u32(f, a, "rope.dimension_count", hp->n_embd / hp->n_head, 2, MAX_HEAD_DIM, &hp->head_dim))) return s;
     if (strcmp(a, "mobilellm") == 0) {
         if ((s = arch_u32(f, a, "block_repeat", 1, 1, MAX_REPEAT, &hp->block_repeat))) return s;
@@ -148,13 +152,15 @@ static mllm_status bind_weights(mllm_model *m) {
     mllm_hparams *hp = &m->hp;
     const mllm_gguf_tensor *emb = mllm_gguf_find_tensor(f, "token_embd.weight");
     if (!emb) return mllm_fail(MLLM_ERR_FORMAT, "tensor 'token_embd.weight' is missing");
-    if (emb->n_dims != 2 || emb->ne[1] < 1 || emb->ne[1] > INT32_MAX) {
-        return mllm_fail(MLLM_ERR_FORMAT, "tensor 'token_embd.weight' must be 2-D [n_embd, n_vocab]");
+    if (emb->n_dims != 2) return mllm_fail(MLLM_ERR_FORMAT, "tensor 'token_embd.weight' must be 2-D [n_embd, n_vocab]");
+    if (emb->ne[1] > MLLM_VOCAB_MAX_TOKENS) {
+        return mllm_fail(MLLM_ERR_FORMAT, "tensor 'token_embd.weight' has %" PRId64 " rows, more than the vocabulary limit of %d",
+                         emb->ne[1], MLLM_VOCAB_MAX_TOKENS);
     }
     int32_t n_vocab = (int32_t)emb->ne[1];
     char key[96];
     snprintf(key, sizeof key, "%s.vocab_size", hp->arch);
-    mllm_status s = arch_u32(f, hp->arch, "vocab_size", n_vocab, 1, INT32_MAX, &hp->n_vocab);
+    mllm_status s = arch_u32(f, hp->arch, "vocab_size", n_vocab, 1, MLLM_VOCAB_MAX_TOKENS, &hp->n_vocab);
     if (s) return s;
     if (hp->n_vocab != n_vocab) {
         return mllm_fail(MLLM_ERR_FORMAT, "metadata key '%s' = %d does not match token_embd.weight's %d rows", key, hp->n_vocab,
@@ -169,6 +175,10 @@ static mllm_status bind_weights(mllm_model *m) {
         m->output = m->tok_embd;
         m->tied = 1;
     }
+    /* the last block first: a block_count the file's tensors do not back fails before the block
+     * table is sized from it */
+    mllm_block last;
+    if ((s = bind_block(f, hp, hp->n_block - 1, &last))) return s;
     m->blocks = calloc((size_t)hp->n_block, sizeof *m->blocks);
     if (!m->blocks) return mllm_fail(MLLM_ERR_OUT_OF_MEMORY, "out of memory for %d blocks", hp->n_block);
     for (int32_t b = 0; b < hp->n_block; b++) {

@@ -4,6 +4,9 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__unix__) || defined(__APPLE__)
+#include <unistd.h> /* sysconf */
+#endif
 
 #include "core/errors.h"
 #include "cpu/matmul.h"
@@ -80,8 +83,38 @@ static mllm_status make_rope_tables(mllm_session *s) {
     return MLLM_OK;
 }
 
+/* Physical memory in bytes, 0 if unknown. */
+static uint64_t physical_memory(void) {
+#if defined(_SC_PHYS_PAGES) && defined(_SC_PAGESIZE)
+    long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+    if (pages > 0 && page > 0) return (uint64_t)pages * (uint64_t)page;
+#endif
+    return 0;
+}
+
+/* The session's memory that grows with n_ctx (KV cache, RoPE tables, attention scores) is
+ * checked before any of it is allocated: a context no machine here could hold fails with a
+ * message instead of an allocation that might succeed lazily and fail when touched. */
+static mllm_status check_context_memory(const mllm_model *m, const mllm_session_params *p) {
+    const mllm_hparams *hp = &m->hp;
+    const uint64_t n_ctx = (uint64_t)p->n_ctx, kv_elem = p->kv_type == MLLM_KV_F16 ? 2 : 4;
+    const uint64_t kv = 2 * (uint64_t)hp->n_layer * n_ctx * (uint64_t)hp->n_head_kv * (uint64_t)hp->head_dim * kv_elem;
+    const uint64_t rope = 2 * n_ctx * (uint64_t)(hp->head_dim / 2) * sizeof(float);
+    const uint64_t att = (uint64_t)p->n_threads * n_ctx * sizeof(float);
+    const uint64_t need = kv + rope + att, have = physical_memory();
+    if (have && need > have) {
+        return mllm_fail(MLLM_ERR_OUT_OF_MEMORY,
+                         "n_ctx %d needs %.1f GiB for the KV cache and position tables, more than the %.1f GiB of memory "
+                         "of this machine; choose a smaller n_ctx",
+                         p->n_ctx, (double)need / (1 << 30), (double)have / (1 << 30));
+    }
+    return MLLM_OK;
+}
+
 mllm_status mllm_session_new(mllm_model *m, const mllm_session_params *p, mllm_session **out) {
     *out = NULL;
+    mllm_status cm = check_context_memory(m, p);
+    if (cm) return cm;
     mllm_session *s = calloc(1, sizeof *s);
     if (!s) return mllm_fail(MLLM_ERR_OUT_OF_MEMORY, "out of memory for a session");
     s->model = m;

@@ -4,6 +4,7 @@
 #include "sampling/sampler.h"
 #include "sampling/rng.h"
 
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -86,7 +87,9 @@ void mllm_sampling_accept(mllm_sampler *s, int32_t token) {
     if (s->hist_n < cap) s->hist_n++;
 }
 
-/* Each distinct recent token is penalised once, however often it occurred. */
+/* Each distinct recent token is penalised once, however often it occurred. A penalty makes a
+ * finite logit smaller or larger but never infinite: overflow would turn it into an impossible
+ * (-inf) or certain (+inf) token. */
 static void apply_repeat_penalty(mllm_sampler *s) {
     float pen = s->p.repeat_penalty;
     if (pen == 1.0f) return;
@@ -95,7 +98,8 @@ static void apply_repeat_penalty(mllm_sampler *s) {
         if (s->mark[t]) continue;
         s->mark[t] = 1;
         float l = s->work[t];
-        s->work[t] = l > 0.0f ? l / pen : l * pen;
+        float p = l > 0.0f ? l / pen : l * pen;
+        s->work[t] = isinf(l) ? p : fminf(fmaxf(p, -FLT_MAX), FLT_MAX);
     }
     for (int32_t i = 0; i < s->hist_n; i++) s->mark[s->history[i]] = 0;
 }

@@ -221,17 +221,22 @@ static void encode_fragment(encoder *e, const char *text, int32_t len) {
 
 int32_t mllm_vocab_encode(const mllm_vocab *v, const char *text, int32_t len, int32_t *out,
                           int32_t n_max, int add_bos, int parse_special) {
-    if (!v || len < 0 || (len > 0 && !text) || n_max < 0 || (n_max > 0 && !out)) return INT32_MIN;
+    if (!v || len < 0 || len > MLLM_VOCAB_MAX_TEXT || (len > 0 && !text) || n_max < 0 || (n_max > 0 && !out))
+        return INT32_MIN;
     encoder e = {0};
     e.v = v;
-    /* Worst case per fragment: 3-byte dummy prefix + every byte a 3-byte U+2581; at most one
-     * symbol per input byte plus the prefix; the heap holds the initial pairs plus at most two
-     * per merge. */
-    size_t max_sym = (size_t)len + 1;
-    e.norm = malloc((size_t)len * 3 + 3);
-    e.sym = malloc(sizeof(bpe_symbol) * max_sym);
-    e.heap = malloc(sizeof(bpe_pair) * max_sym * 3);
-    e.stack = malloc(sizeof(span) * ((size_t)len * 3 + 3));
+    /* Bytes of the longest normalised fragment: a 3-byte dummy prefix, each space a 3-byte
+     * U+2581. Every symbol covers at least one of those bytes, and that is the only bound: a
+     * user-defined piece that is part of a U+2581 leaves its other bytes as symbols of their own,
+     * so a space can become three symbols. The heap holds the initial pairs plus at most two per
+     * merge; the resegmentation stack at most one span per byte. */
+    size_t spaces = 0;
+    for (int32_t i = 0; i < len; i++) spaces += text[i] == ' ';
+    const size_t max_norm = (size_t)len + 2 * spaces + 3;
+    e.norm = malloc(max_norm);
+    e.sym = malloc(sizeof(bpe_symbol) * max_norm);
+    e.heap = malloc(sizeof(bpe_pair) * max_norm * 3);
+    e.stack = malloc(sizeof(span) * max_norm);
     e.split_at = malloc(sizeof(int32_t) * (size_t)(v->n_unused + 1));
     e.split_gen = calloc((size_t)v->n_unused + 1, sizeof(int32_t)); /* gen starts at 1: none valid */
     if (!e.norm || !e.sym || !e.heap || !e.stack || !e.split_at || !e.split_gen) e.failed = 1;

@@ -17,7 +17,7 @@ int mllm_byte_piece_value(const char *p, uint32_t len) {
 }
 
 static void put(mllm_text_sink *s, const void *p, int64_t n) {
-    if (s->len + n <= s->cap) memcpy(s->buf + s->len, p, (size_t)n);
+    if (n > 0 && s->len + n <= s->cap) memcpy(s->buf + s->len, p, (size_t)n); /* buf may be NULL (size query) */
     s->len += n;
 }
 

@@ -38,7 +38,14 @@ int32_t mllm_vocab_bos(const mllm_vocab *v);
 int32_t mllm_vocab_eos(const mllm_vocab *v);
 int32_t mllm_vocab_add_bos(const mllm_vocab *v);
 
-/* Same contracts as mllm_tokenize / mllm_detokenize in mobilellm.h (add_bos already resolved). */
+/* Limits: the vocabulary size (64 times the largest vocabularies in use; also keeps the piece
+ * map's capacity within 32 bits), and the text one encode call takes (its normalised form, each
+ * space a 3-byte U+2581, must stay below 2 GiB). */
+#define MLLM_VOCAB_MAX_TOKENS (1 << 24)
+#define MLLM_VOCAB_MAX_TEXT ((INT32_MAX - 3) / 3)
+
+/* Same contracts as mllm_tokenize / mllm_detokenize in mobilellm.h (add_bos already resolved);
+ * encode returns INT32_MIN for a text longer than MLLM_VOCAB_MAX_TEXT. */
 int32_t mllm_vocab_encode(const mllm_vocab *v, const char *text, int32_t len, int32_t *out,
                           int32_t n_max, int add_bos, int parse_special);
 int32_t mllm_vocab_decode(const mllm_vocab *v, const int32_t *tokens, int32_t n, char *buf, int32_t size);

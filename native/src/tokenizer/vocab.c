@@ -74,6 +74,10 @@ static int32_t first_of_type(const mllm_vocab *v, int32_t type) {
 static int validate(const mllm_vocab_desc *d, char *err, int errlen) {
     if (!d) { set_err(err, errlen, "vocabulary description is NULL", 0, 0); return -1; }
     if (d->n_tokens <= 0) { set_err(err, errlen, "vocabulary has %ld tokens (need at least 1)", d->n_tokens, 0); return -1; }
+    if (d->n_tokens > MLLM_VOCAB_MAX_TOKENS) {
+        set_err(err, errlen, "vocabulary of %ld tokens exceeds the limit of %ld", d->n_tokens, MLLM_VOCAB_MAX_TOKENS);
+        return -1;
+    }
     if (!d->pieces || !d->piece_lens) { set_err(err, errlen, "vocabulary pieces or piece lengths are NULL", 0, 0); return -1; }
     for (int32_t i = 0; i < d->n_tokens; i++) {
         if (!d->pieces[i] && d->piece_lens[i] > 0) { set_err(err, errlen, "piece of token %ld is NULL", i, 0); return -1; }

@@ -32,6 +32,8 @@ typedef struct tiny_cfg {
     const char *skip_key;       /* do not write this key */
     int32_t force_type_of;      /* with force_type_name: write that tensor with this type id */
     const char *force_type_name;
+    uint32_t claim_block_count; /* > 0: the block_count key says this instead of n_block */
+    uint32_t claim_vocab_size;  /* > 0: the vocab_size key says this instead of n_vocab */
 } tiny_cfg;
 
 typedef struct tiny_block {
@@ -188,12 +190,12 @@ static inline int tiny_write(const tiny_model *m, const char *path) {
                                      : c->wtype == MLLM_TYPE_Q6_K ? 18 : 7);
     tiny_key_u32(&f, c, "context_length", (uint32_t)c->n_ctx);
     tiny_key_u32(&f, c, "embedding_length", (uint32_t)c->n_embd);
-    tiny_key_u32(&f, c, "block_count", (uint32_t)c->n_block);
+    tiny_key_u32(&f, c, "block_count", c->claim_block_count ? c->claim_block_count : (uint32_t)c->n_block);
     tiny_key_u32(&f, c, "feed_forward_length", (uint32_t)c->n_ff);
     tiny_key_u32(&f, c, "attention.head_count", (uint32_t)c->n_head);
     tiny_key_u32(&f, c, "attention.head_count_kv", (uint32_t)c->n_kv);
     tiny_key_u32(&f, c, "rope.dimension_count", (uint32_t)m->hd);
-    tiny_key_u32(&f, c, "vocab_size", (uint32_t)c->n_vocab);
+    tiny_key_u32(&f, c, "vocab_size", c->claim_vocab_size ? c->claim_vocab_size : (uint32_t)c->n_vocab);
     if (strcmp(c->arch, "mobilellm") == 0) tiny_key_u32(&f, c, "block_repeat", (uint32_t)c->repeat);
     char key[128];
     snprintf(key, sizeof key, "%s.attention.layer_norm_rms_epsilon", c->arch);
