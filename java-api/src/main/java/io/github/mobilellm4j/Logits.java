@@ -8,7 +8,9 @@ import java.lang.foreign.ValueLayout;
  * next eval, prefill, reset, truncate, score, embed, generation or close; any access after that throws
  * IllegalStateException. The same holds for the segments {@link #row} and {@link #segment} return, even when
  * kept: they are scoped to this view's lifetime, so the JVM refuses to read them once the engine may have
- * reused or freed the memory.
+ * reused or freed the memory. (Ending that scope costs some tens of microseconds per eval whose logits were
+ * read through {@link #get}, {@link #row} or {@link #segment}; {@link #toArray} and {@link #argmax} do not
+ * need it.)
  */
 public final class Logits {
     private final Session session;
@@ -56,26 +58,35 @@ public final class Logits {
 
     /** A copy of row r. */
     public float[] toArray(int row) {
-        return row(row).toArray(ValueLayout.JAVA_FLOAT);
+        java.util.Objects.checkIndex(row, rows);
+        return session.readLogits(epoch, () -> unscopedRow(row).toArray(ValueLayout.JAVA_FLOAT));
     }
 
     /** The id with the largest logit in row r (lowest id on ties). */
     public int argmax(int row) {
-        MemorySegment r = row(row);
-        int best = 0;
-        float bestValue = r.getAtIndex(ValueLayout.JAVA_FLOAT, 0);
-        for (int i = 1; i < vocab; i++) {
-            float v = r.getAtIndex(ValueLayout.JAVA_FLOAT, i);
-            if (v > bestValue) {
-                bestValue = v;
-                best = i;
+        java.util.Objects.checkIndex(row, rows);
+        return session.readLogits(epoch, () -> {
+            MemorySegment r = unscopedRow(row);
+            int best = 0;
+            float bestValue = r.getAtIndex(ValueLayout.JAVA_FLOAT, 0);
+            for (int i = 1; i < vocab; i++) {
+                float v = r.getAtIndex(ValueLayout.JAVA_FLOAT, i);
+                if (v > bestValue) {
+                    bestValue = v;
+                    best = i;
+                }
             }
-        }
-        return best;
+            return best;
+        });
     }
 
     static IllegalStateException stale() {
         return new IllegalStateException("these logits are stale: the session evaluated, reset or closed since");
+    }
+
+    /** Row r of the engine's buffer: only for reads inside {@link Session#readLogits}, never handed out. */
+    private MemorySegment unscopedRow(int row) {
+        return buffer.asSlice(4L * row * vocab, 4L * vocab);
     }
 
     private MemorySegment view() {

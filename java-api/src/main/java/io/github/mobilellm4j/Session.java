@@ -371,10 +371,20 @@ public final class Session implements AutoCloseable {
      * the JVM refuses access through it (and through every slice of it) with IllegalStateException.
      */
     MemorySegment scopeLogits(long e, MemorySegment buffer) {
-        return call(() -> {
-            if (e != epoch) throw Logits.stale();
+        return readLogits(e, () -> {
             if (logitsScope == null) logitsScope = Arena.ofShared(); // shared: the session may change threads
             return buffer.reinterpret(logitsScope, null);
+        });
+    }
+
+    /**
+     * Runs read on the logits of epoch e under the session's guards: no eval or close can change the buffer
+     * meanwhile, so reads that hand nothing out need no scope.
+     */
+    <T> T readLogits(long e, java.util.function.Supplier<T> read) {
+        return call(() -> {
+            if (e != epoch) throw Logits.stale();
+            return read.get();
         });
     }
 
