@@ -26,6 +26,11 @@ import java.util.zip.Inflater;
  */
 public final class ZipArchive {
 
+    /** The largest inflated entry: it is inflated into one buffer. */
+    private static final long MAX_INFLATED = Integer.MAX_VALUE - 8;
+    /** Deflate turns at most 258 bytes into 2 bits: no valid entry inflates by more than 1032 to 1. */
+    private static final long DEFLATE_MAX_RATIO = 1032;
+
     /** A file entry: method 0 (stored) or 8 (deflate); dataOffset is absolute. */
     public record Entry(String name, int method, long compressedSize, long size, long crc, long dataOffset) {}
 
@@ -142,6 +147,14 @@ public final class ZipArchive {
             long data = lho + 30 + lnlen + lxlen;
             if (csize < 0 || usize < 0 || csize > size - data) throw new ConversionException(path, "truncated or corrupt zip: data of " + name + " extends past the end of the file");
             if (method == 0 && csize != usize) throw new ConversionException(path, "corrupt zip: stored entry " + name + " has differing sizes");
+            if (method == 8 && usize > MAX_INFLATED) {
+                throw new ConversionException(path, "zip entry " + name + " is deflated to " + usize
+                        + " bytes; deflated entries above 2 GiB are not supported (torch.save stores its entries uncompressed)");
+            }
+            if (method == 8 && usize / DEFLATE_MAX_RATIO > csize) {
+                throw new ConversionException(path, "corrupt zip: entry " + name + " claims " + usize + " bytes from "
+                        + csize + " compressed bytes, beyond what deflate can encode");
+            }
             map.put(name, new Entry(name, method, csize, usize, crc, data));
             p += 46 + nlen + xlen + clen;
         }
