@@ -38,8 +38,9 @@ JAZZER_FUZZ=1 ./mvnw -B ${MLLM_MAVEN_ARGS:-} -pl converters test -DreuseForks=fa
   -Djazzer.max_duration="${seconds}s" -Djazzer.disabled_hooks="${disabled%:}" \
   -Dmobilellm.test.argLine=-Xmx1g >"$log" 2>&1 || status=$?
 
-# libFuzzer's last status line of each run: executions and the coverage (edges) reached
-grep -E '^#[0-9]+[[:space:]]+DONE|^Done [0-9]+ runs' "$log" | sed 's/^/  /' || true
+# libFuzzer's last status line of each target: executions, coverage (edges reached), corpus size
+awk '/Running io\.github\.mobilellm4j\.convert\.fuzz\./ { n = split($NF, p, "."); target = p[n] }
+     /^#[0-9]+[[:space:]]+DONE/ { printf "  %-20s %s\n", target, $0 }' "$log"
 if [[ $status -ne 0 ]]; then
   tail -n 150 "$log" >&2
   echo "ci/fuzz-java.sh: a fuzz target failed (the finding and its saved input are above)" >&2
