@@ -9,7 +9,7 @@
 # (converters/.cifuzz-corpus, not committed). A finding fails the run; Jazzer saves the input in the
 # target's inputs folder (converters/src/test/resources/.../fuzz/<Target>Inputs/<method>/crash-*), from
 # where every `mvn verify` replays it: fix the bug and commit the file as a regression test.
-# A JVM costs about 15 s of start-up on top of SECONDS; CI runs 15 s per target (about 2.5 minutes).
+# A JVM costs about 15 s of start-up on top of SECONDS; CI runs 15 s per target (about 2 minutes in all).
 #
 # Environment: MLLM_MAVEN_ARGS="..." extra arguments for ./mvnw (e.g. "-o").
 set -euo pipefail
