@@ -1,11 +1,15 @@
 package io.github.mobilellm4j;
 
+import static io.github.mobilellm4j.bindings.mobilellm_h.MLLM_LOGITS_LAST;
+
 import java.util.Arrays;
+import java.util.function.Supplier;
 
 /**
  * The decode loop behind generate() and stream(): evaluates the prompt, then samples one token at a time.
  * It looks one token ahead (evaluates a token and samples the next before handing it out) so the last
- * token handed out already carries all remaining text. Not thread-safe; uses the session's guards.
+ * token handed out already carries all remaining text. Runs under the session's guards, so it is usable from
+ * any one thread at a time; closing the session or the model between tokens ends it (CANCELLED).
  */
 final class Generator implements AutoCloseable {
     private final Session session;
@@ -15,6 +19,11 @@ final class Generator implements AutoCloseable {
     private final StreamingDetokenizer detok;
     private final int eos;
     private final StringBuilder text = new StringBuilder();
+    /** The token evaluated next, passed without allocating per token. */
+    private final int[] next = new int[1];
+    /** The two halves of next(), made once so that the per-token path does not allocate lambdas. */
+    private final Supplier<GeneratedToken> advance = this::advance;
+    private final Supplier<GeneratedToken> step = this::step;
     private int emitted;
     private int[] tokens = new int[16];
     private int count;
@@ -28,9 +37,8 @@ final class Generator implements AutoCloseable {
     private long end;
 
     Generator(Session session, int[] prompt, GenerateOptions options) {
-        java.util.Objects.requireNonNull(prompt, "prompt");
+        session.checkTokens(prompt, "the prompt has no tokens");
         java.util.Objects.requireNonNull(options, "options");
-        if (prompt.length == 0) throw new IllegalArgumentException("the prompt has no tokens");
         this.session = session;
         this.prompt = prompt.clone();
         this.options = options;
@@ -42,46 +50,7 @@ final class Generator implements AutoCloseable {
 
     /** The next generated token, or null when generation has ended. */
     GeneratedToken next() {
-        if (done) return null;
-        return session.call(() -> {
-            if (!primed) {
-                primed = true;
-                start = System.nanoTime();
-                session.evalMode(prompt, io.github.mobilellm4j.bindings.mobilellm_h.MLLM_LOGITS_LAST());
-                promptEnd = System.nanoTime();
-                if (options.maxTokens() == 0) return finish(StopReason.MAX_TOKENS);
-                candidate = sampleNext();
-                if (isEos(candidate)) return finish(StopReason.EOS);
-            }
-            int token = candidate;
-            if (count == tokens.length) tokens = Arrays.copyOf(tokens, count * 2);
-            tokens[count++] = token;
-            text.append(detok.push(token));
-            int stopAt = findStop();
-            if (stopAt >= 0) {
-                text.setLength(stopAt);
-                stopReason = StopReason.STOP_STRING;
-            } else if (count == options.maxTokens()) {
-                stopReason = StopReason.MAX_TOKENS;
-            } else {
-                session.evalMode(new int[] {token}, io.github.mobilellm4j.bindings.mobilellm_h.MLLM_LOGITS_LAST());
-                candidate = sampleNext();
-                if (isEos(candidate)) stopReason = StopReason.EOS;
-            }
-            String release;
-            if (stopReason != null) {
-                done = true;
-                end = System.nanoTime();
-                if (stopReason != StopReason.STOP_STRING) text.append(detok.flush());
-                release = text.substring(Math.min(emitted, text.length()));
-                emitted = text.length();
-            } else {
-                int safe = Math.max(emitted, text.length() - stopPrefixHeld());
-                release = text.substring(emitted, safe);
-                emitted = safe;
-            }
-            return new GeneratedToken(token, release, count - 1);
-        });
+        return session.holding(advance);
     }
 
     Generation result() {
@@ -92,12 +61,65 @@ final class Generator implements AutoCloseable {
                 new Timings(prompt.length, count, promptSeconds, genSeconds));
     }
 
+    /** Frees the sampler and detokenizer; refused (IllegalStateException) while another thread is inside. */
     @Override
     public void close() {
-        if (closed) return;
-        closed = true;
-        sampler.close();
-        detok.close();
+        session.holding(() -> {
+            if (!closed) {
+                closed = true;
+                sampler.close();
+                detok.close();
+            }
+            return null;
+        });
+    }
+
+    private GeneratedToken advance() {
+        if (done) return null;
+        // closed between tokens, e.g. by a token callback or the stream's consumer
+        if (session.isClosed()) return finish(StopReason.CANCELLED);
+        return session.call(step);
+    }
+
+    private GeneratedToken step() {
+        if (!primed) {
+            primed = true;
+            start = System.nanoTime();
+            session.evaluate(prompt, MLLM_LOGITS_LAST());
+            promptEnd = System.nanoTime();
+            if (options.maxTokens() == 0) return finish(StopReason.MAX_TOKENS);
+            candidate = sampleNext();
+            if (isEos(candidate)) return finish(StopReason.EOS);
+        }
+        int token = candidate;
+        if (count == tokens.length) tokens = Arrays.copyOf(tokens, count * 2);
+        tokens[count++] = token;
+        text.append(detok.push(token));
+        int stopAt = findStop();
+        if (stopAt >= 0) {
+            text.setLength(stopAt);
+            stopReason = StopReason.STOP_STRING;
+        } else if (count == options.maxTokens()) {
+            stopReason = StopReason.MAX_TOKENS;
+        } else {
+            next[0] = token;
+            session.evaluate(next, MLLM_LOGITS_LAST());
+            candidate = sampleNext();
+            if (isEos(candidate)) stopReason = StopReason.EOS;
+        }
+        String release;
+        if (stopReason != null) {
+            done = true;
+            end = System.nanoTime();
+            if (stopReason != StopReason.STOP_STRING) text.append(detok.flush());
+            release = text.substring(Math.min(emitted, text.length()));
+            emitted = text.length();
+        } else {
+            int safe = Math.max(emitted, text.length() - stopPrefixHeld());
+            release = text.substring(emitted, safe);
+            emitted = safe;
+        }
+        return new GeneratedToken(token, release, count - 1);
     }
 
     private GeneratedToken finish(StopReason reason) {

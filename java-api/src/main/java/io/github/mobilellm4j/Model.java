@@ -24,6 +24,9 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  * which holds one sequence's state. Closing the model closes its sessions; using it afterwards throws
  * IllegalStateException.
  *
+ * <p>Sessions made without an explicit context length hold min(the model's training context, 4096) tokens,
+ * whatever the file declares; ask for {@link SessionOptions#MODEL_MAXIMUM} to get the training context.
+ *
  * <pre>{@code
  * try (Model model = Model.load(Path.of("model.gguf"));
  *      Session session = model.newSession()) {
@@ -104,7 +107,10 @@ public final class Model implements AutoCloseable {
         return tokenizer;
     }
 
-    /** A new session with the model's default context length. */
+    /**
+     * A new session with this model's default session options: the context length of
+     * {@link ModelOptions#contextLength()} (by default min(the model's training context, 4096)).
+     */
     public Session newSession() {
         return newSession(SessionOptions.builder().contextLength(options.contextLength()).build());
     }
@@ -119,14 +125,14 @@ public final class Model implements AutoCloseable {
         });
     }
 
-    /** Convenience: generates in a temporary session. */
+    /** Convenience: generates in a temporary session made by {@link #newSession()}. */
     public Generation generate(String prompt, GenerateOptions generateOptions) {
         try (Session s = newSession()) {
             return s.generate(prompt, generateOptions);
         }
     }
 
-    /** Convenience: embeds text (BOS added per the model's setting) in a temporary session. */
+    /** Convenience: embeds text (BOS added per the model's setting) in a temporary session made by {@link #newSession()}. */
     public float[] embed(String text, Pooling pooling, boolean normalize) {
         try (Session s = newSession()) {
             return s.embed(tokenizer().encode(text), pooling, normalize);
@@ -184,9 +190,19 @@ public final class Model implements AutoCloseable {
         return closed;
     }
 
-    /** Closes every open session, then frees the model. Idempotent. */
+    /**
+     * Closes every open session, then frees the model. Idempotent. Waits for engine calls in progress on other
+     * threads, never for user code: it may be called from a token callback or a stream's consumer (that
+     * generation ends after the callback returns, with {@link StopReason#CANCELLED}), and a generation on
+     * another thread whose callback is running ends the same way.
+     */
     @Override
     public void close() {
+        if (lifecycle.getReadHoldCount() > 0) {
+            // no user code runs under the read lock, so this is a bug in this library, not in the caller's code;
+            // refusing beats waiting forever for a lock this thread holds
+            throw new IllegalStateException("model " + path + " cannot be closed from inside one of its own calls");
+        }
         lifecycle.writeLock().lock();
         try {
             if (closed) return;

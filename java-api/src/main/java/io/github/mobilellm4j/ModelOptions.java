@@ -40,7 +40,10 @@ public final class ModelOptions {
         return gpuDevice;
     }
 
-    /** Default context length of sessions made by {@link Model#newSession()}; 0 = the model's. */
+    /**
+     * Context length of sessions made by {@link Model#newSession()}, {@link Model#generate} and
+     * {@link Model#embed}: as in {@link SessionOptions.Builder#contextLength(int)}.
+     */
     public int contextLength() {
         return contextLength;
     }
@@ -76,9 +79,12 @@ public final class ModelOptions {
             return this;
         }
 
-        /** Default context length for new sessions; 0 (default) = the model's training context. */
+        /**
+         * Context length of the sessions {@link Model#newSession()} makes: n &gt; 0 exactly; 0 (default) =
+         * min(the model's training context, 4096); {@link SessionOptions#MODEL_MAXIMUM} = the training context.
+         */
         public Builder contextLength(int contextLength) {
-            if (contextLength < 0) throw new IllegalArgumentException("contextLength must be >= 0");
+            SessionOptions.Builder.checkContextLength(contextLength);
             this.contextLength = contextLength;
             return this;
         }

@@ -16,8 +16,20 @@ import java.util.stream.Stream;
 import java.util.stream.StreamSupport;
 
 /**
- * One sequence's state (KV cache) over a shared {@link Model}. A session belongs to one thread at a time:
- * a call while another thread is inside the session throws IllegalStateException. Use after close throws.
+ * One sequence's state (KV cache) over a shared {@link Model}.
+ *
+ * <p><b>Threads.</b> A session belongs to one thread at a time, not to the thread that made it: it, and a
+ * stream made from it, may move to another thread between calls. A call while another thread is inside the
+ * session (including a generation whose token callback is running) throws IllegalStateException.
+ *
+ * <p><b>Lifetimes.</b> {@link Logits} and the segments they hand out are valid until the session's next eval,
+ * prefill, reset, truncate, score, embed, generation or close (or the model's close); reading them afterwards
+ * throws IllegalStateException.
+ *
+ * <p><b>Closing.</b> Closing the session or its model from a token callback or a stream's consumer ends the
+ * generation once the callback returns (the stream ends; a blocking generation returns with
+ * {@link StopReason#CANCELLED}). No user callback runs while the session holds the model's lock, so such a
+ * close never waits for its own thread. Use after close throws IllegalStateException.
  */
 public final class Session implements AutoCloseable {
     private final Model model;
@@ -25,8 +37,10 @@ public final class Session implements AutoCloseable {
     private final int vocab;
     private final AtomicReference<Thread> user = new AtomicReference<>();
     private int depth;
-    /** Counts evals; a Logits view is valid only for the epoch it was made in. */
-    private long epoch;
+    /** Counts evals and resets: a Logits object belongs to one epoch. Volatile: Logits check it on any thread. */
+    private volatile long epoch;
+    /** Scope of the logits segments handed out in this epoch (made on first use), closed when the epoch ends. */
+    private Arena logitsScope;
     private volatile boolean closed;
     /** Scratch for passing token ids to the engine without allocating per token. */
     private final Arena arena = Arena.ofShared();
@@ -43,18 +57,26 @@ public final class Session implements AutoCloseable {
 
     static Session create(Model model, MemorySegment modelHandle, SessionOptions o) {
         try (Arena a = Arena.ofConfined()) {
-            MemorySegment p = mllm_session_params.allocate(a);
-            mllm_session_params_init(p);
-            mllm_session_params.n_ctx(p, o.contextLength());
-            mllm_session_params.n_batch(p, o.batchSize());
-            mllm_session_params.kv_type(p, o.kvCacheType().code);
-            mllm_session_params.n_threads(p, o.threads());
-            mllm_session_params.context_shift(p, o.contextShift() ? 1 : 0);
-            mllm_session_params.n_keep(p, o.keep());
             MemorySegment out = a.allocate(ValueLayout.ADDRESS);
-            Native.check(mllm_session_create(modelHandle, p, out), "cannot create session");
+            Native.check(mllm_session_create(modelHandle, params(o, a), out), "cannot create session");
             return new Session(model, out.get(ValueLayout.ADDRESS, 0));
         }
+    }
+
+    /**
+     * The engine's session parameters for these options. The context length passes through unchanged: 0 asks
+     * for the engine's default, {@link SessionOptions#MODEL_MAXIMUM} (-1) for the model's training context.
+     */
+    static MemorySegment params(SessionOptions o, Arena a) {
+        MemorySegment p = mllm_session_params.allocate(a);
+        mllm_session_params_init(p);
+        mllm_session_params.n_ctx(p, o.contextLength());
+        mllm_session_params.n_batch(p, o.batchSize());
+        mllm_session_params.kv_type(p, o.kvCacheType().code);
+        mllm_session_params.n_threads(p, o.threads());
+        mllm_session_params.context_shift(p, o.contextShift() ? 1 : 0);
+        mllm_session_params.n_keep(p, o.keep());
+        return p;
     }
 
     public Model model() {
@@ -86,7 +108,7 @@ public final class Session implements AutoCloseable {
         evalMode(tokens, MLLM_LOGITS_NONE());
     }
 
-    /** The logits of the last eval (a view, valid until the next eval). */
+    /** The logits of the last eval (a view, valid until the next eval, reset or close). */
     public Logits logits() {
         return call(this::currentLogits);
     }
@@ -94,8 +116,8 @@ public final class Session implements AutoCloseable {
     /** Keeps the first n tokens of the sequence and forgets the rest. */
     public void truncate(int n) {
         call(() -> {
+            newEpoch();
             Native.check(mllm_session_truncate(handle, n), "truncate");
-            epoch++;
             return null;
         });
     }
@@ -103,8 +125,8 @@ public final class Session implements AutoCloseable {
     /** Forgets the whole sequence. */
     public void reset() {
         call(() -> {
+            newEpoch();
             Native.check(mllm_session_reset(handle), "reset");
-            epoch++;
             return null;
         });
     }
@@ -119,8 +141,8 @@ public final class Session implements AutoCloseable {
             try (Arena a = Arena.ofConfined()) {
                 MemorySegment ids = a.allocateFrom(ValueLayout.JAVA_INT, tokens);
                 MemorySegment nll = a.allocate(ValueLayout.JAVA_FLOAT, tokens.length - 1L);
+                newEpoch();
                 Native.check(mllm_session_score(handle, ids, tokens.length, nll), "score");
-                epoch++;
                 return nll.toArray(ValueLayout.JAVA_FLOAT);
             }
         });
@@ -135,9 +157,9 @@ public final class Session implements AutoCloseable {
             try (Arena a = Arena.ofConfined()) {
                 MemorySegment ids = a.allocateFrom(ValueLayout.JAVA_INT, tokens);
                 MemorySegment out = a.allocate(ValueLayout.JAVA_FLOAT, model.info().embeddingLength());
+                newEpoch();
                 Native.check(mllm_session_embed(handle, ids, tokens.length, pooling.code, normalize ? 1 : 0, out),
                         "embed");
-                epoch++;
                 return out.toArray(ValueLayout.JAVA_FLOAT);
             }
         });
@@ -148,10 +170,15 @@ public final class Session implements AutoCloseable {
         return generate(encodePrompt(prompt, options), options, null);
     }
 
-    /** Generates from prompt tokens, calling onToken for each generated token as it is produced. */
+    /**
+     * Generates from prompt tokens, calling onToken for each generated token as it is produced. The callback
+     * may close this session or its model: the generation then ends with {@link StopReason#CANCELLED}.
+     */
     public Generation generate(int[] promptTokens, GenerateOptions options, Consumer<GeneratedToken> onToken) {
-        // the whole generation, callbacks included, holds the session: no other thread can interleave
-        return call(() -> {
+        // the whole generation, callbacks included, holds the session (no other thread can interleave), but
+        // only the steps between callbacks hold the model's lock: a callback may close the model
+        return holding(() -> {
+            ensureOpen();
             try (Generator g = new Generator(this, promptTokens, options)) {
                 for (GeneratedToken t = g.next(); t != null; t = g.next()) {
                     if (onToken != null) onToken.accept(t);
@@ -167,14 +194,10 @@ public final class Session implements AutoCloseable {
      * Same tokens and text as generate(); stop strings are not supported here.
      */
     public Generation generateNative(int[] promptTokens, GenerateOptions options) {
-        java.util.Objects.requireNonNull(promptTokens, "promptTokens");
+        checkTokens(promptTokens, "the prompt has no tokens");
         java.util.Objects.requireNonNull(options, "options");
-        if (promptTokens.length == 0) throw new IllegalArgumentException("the prompt has no tokens");
         if (!options.stopStrings().isEmpty()) {
             throw new IllegalArgumentException("generateNative does not support stop strings; use generate()");
-        }
-        for (int t : promptTokens) {
-            if (t < 0 || t >= vocab) throw new IllegalArgumentException("token id " + t + " out of range [0, " + vocab + ")");
         }
         return call(() -> {
             try (Arena a = Arena.ofConfined(); Sampler sampler = new Sampler(options.sampler(), vocab);
@@ -184,7 +207,7 @@ public final class Session implements AutoCloseable {
                 MemorySegment out = a.allocate(ValueLayout.JAVA_INT, Math.max(1, max));
                 MemorySegment nOut = a.allocate(ValueLayout.JAVA_INT);
                 MemorySegment timings = io.github.mobilellm4j.bindings.mllm_timings.allocate(a);
-                epoch++;
+                newEpoch();
                 int status = mllm_generate(handle, sampler.handle(), prompt, promptTokens.length, max,
                         options.ignoreEos() ? 1 : 0, out, nOut, MemorySegment.NULL, MemorySegment.NULL, timings);
                 Native.check(status, "generate");
@@ -202,7 +225,11 @@ public final class Session implements AutoCloseable {
         });
     }
 
-    /** Streams generated tokens lazily; close the stream (try-with-resources) if you stop early. */
+    /**
+     * Streams generated tokens lazily; close the stream (try-with-resources) if you stop early. The stream may
+     * be consumed on any one thread at a time; its consumer may close this session or its model, which ends
+     * the stream.
+     */
     public Stream<GeneratedToken> stream(String prompt, GenerateOptions options) {
         return stream(encodePrompt(prompt, options), options);
     }
@@ -241,6 +268,11 @@ public final class Session implements AutoCloseable {
         return closed;
     }
 
+    /**
+     * Frees the session. Idempotent. May be called from a token callback or a stream's consumer on the
+     * generating thread (the generation ends); from another thread while a call is in progress it throws
+     * IllegalStateException.
+     */
     @Override
     public void close() {
         model.readLock().lock();
@@ -257,7 +289,7 @@ public final class Session implements AutoCloseable {
         model.forget(this);
     }
 
-    // ---- used by Generator and Model ---------------------------------------------------------------
+    // ---- used by Generator, Logits and Model -------------------------------------------------------
 
     int[] encodePrompt(String prompt, GenerateOptions options) {
         java.util.Objects.requireNonNull(prompt, "prompt");
@@ -266,7 +298,7 @@ public final class Session implements AutoCloseable {
         return model.tokenizer().encode(prompt, bos, options.parseSpecial());
     }
 
-    /** Runs action inside the session's guards (open model, open session, one thread). */
+    /** Runs action inside the session's guards (open model, open session, one thread, the model's lock). */
     <T> T call(java.util.function.Supplier<T> action) {
         model.readLock().lock();
         try {
@@ -283,23 +315,42 @@ public final class Session implements AutoCloseable {
         }
     }
 
-    /** Evaluates tokens, reusing the scratch buffer; the hot path of generation. */
-    Logits evalMode(int[] tokens, int mode) {
+    /**
+     * Runs action as the session's only thread but without the model's lock, so that user code inside it
+     * (token callbacks) may close the model. Native calls inside still go through {@link #call}.
+     */
+    <T> T holding(java.util.function.Supplier<T> action) {
+        enter();
+        try {
+            return action.get();
+        } finally {
+            exit();
+        }
+    }
+
+    void ensureOpen() {
+        model.ensureOpen();
+        if (closed) throw new IllegalStateException("session is closed");
+    }
+
+    /** Rejects null, empty and out-of-vocabulary token arrays before they reach the engine. */
+    void checkTokens(int[] tokens, String ifEmpty) {
         java.util.Objects.requireNonNull(tokens, "tokens");
-        if (tokens.length == 0) throw new IllegalArgumentException("no tokens to evaluate");
+        if (tokens.length == 0) throw new IllegalArgumentException(ifEmpty);
         for (int t : tokens) {
             if (t < 0 || t >= vocab) throw new IllegalArgumentException("token id " + t + " out of range [0, " + vocab + ")");
         }
-        return call(() -> {
-            if (tokenBuf.byteSize() < 4L * tokens.length) tokenBuf = arena.allocate(ValueLayout.JAVA_INT, tokens.length);
-            MemorySegment.copy(tokens, 0, tokenBuf, ValueLayout.JAVA_INT, 0, tokens.length);
-            epoch++;
-            Native.check(mllm_session_eval(handle, tokenBuf, tokens.length, mode), "eval");
-            return mode == MLLM_LOGITS_NONE() ? null : currentLogits();
-        });
     }
 
-    /** Segment of the last logits row (valid until the next eval). Caller holds the guards. */
+    /** Appends tokens and runs the model, reusing the scratch buffer; the hot path of generation. Caller is in call(). */
+    void evaluate(int[] tokens, int mode) {
+        if (tokenBuf.byteSize() < 4L * tokens.length) tokenBuf = arena.allocate(ValueLayout.JAVA_INT, tokens.length);
+        MemorySegment.copy(tokens, 0, tokenBuf, ValueLayout.JAVA_INT, 0, tokens.length);
+        newEpoch();
+        Native.check(mllm_session_eval(handle, tokenBuf, tokens.length, mode), "eval");
+    }
+
+    /** Segment of the last logits row, for the sampler only (valid until the next eval). Caller is in call(). */
     MemorySegment lastRow() {
         MemorySegment p = mllm_session_logits(handle, rowsOut);
         int rows = rowsOut.get(ValueLayout.JAVA_INT, 0);
@@ -315,9 +366,39 @@ public final class Session implements AutoCloseable {
         return !closed && e == epoch;
     }
 
+    /**
+     * The logits buffer of epoch e as a segment scoped to that epoch: when the epoch ends, its scope closes and
+     * the JVM refuses access through it (and through every slice of it) with IllegalStateException.
+     */
+    MemorySegment scopeLogits(long e, MemorySegment buffer) {
+        return readLogits(e, () -> {
+            if (logitsScope == null) logitsScope = Arena.ofShared(); // shared: the session may change threads
+            return buffer.reinterpret(logitsScope, null);
+        });
+    }
+
+    /**
+     * Runs read on the logits of epoch e under the session's guards: no eval or close can change the buffer
+     * meanwhile, so reads that hand nothing out need no scope.
+     */
+    <T> T readLogits(long e, java.util.function.Supplier<T> read) {
+        return call(() -> {
+            if (e != epoch) throw Logits.stale();
+            return read.get();
+        });
+    }
+
     void closeFromModel() {
         // called with the model's write lock held: no session call is in flight
         freeNative();
+    }
+
+    private Logits evalMode(int[] tokens, int mode) {
+        checkTokens(tokens, "no tokens to evaluate");
+        return call(() -> {
+            evaluate(tokens, mode);
+            return mode == MLLM_LOGITS_NONE() ? null : currentLogits();
+        });
     }
 
     private Logits currentLogits() {
@@ -327,8 +408,22 @@ public final class Session implements AutoCloseable {
         return new Logits(this, epoch, p.reinterpret(4L * rows * vocab), rows, vocab);
     }
 
+    /** Ends the logits epoch before the engine reuses the buffer: segments handed out for it stop working. */
+    private void newEpoch() {
+        closeLogitsScope();
+        epoch++;
+    }
+
+    private void closeLogitsScope() {
+        if (logitsScope != null) {
+            logitsScope.close(); // throws (and nothing changes) if a native call elsewhere still holds a segment
+            logitsScope = null;
+        }
+    }
+
     private void freeNative() {
         if (closed) return;
+        closeLogitsScope();
         closed = true;
         mllm_session_free(handle);
         arena.close();

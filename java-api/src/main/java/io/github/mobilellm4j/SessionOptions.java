@@ -2,6 +2,12 @@ package io.github.mobilellm4j;
 
 /** How to create a session (one sequence's KV cache). Immutable; build with {@link #builder()}. */
 public final class SessionOptions {
+    /**
+     * A {@link Builder#contextLength(int) context length} asking for the model's full training context (its
+     * GGUF {@code context_length}), which a file may set as high as 2^20 tokens: budget the memory for it.
+     */
+    public static final int MODEL_MAXIMUM = -1;
+
     private final int contextLength;
     private final int batchSize;
     private final KvCacheType kvCacheType;
@@ -22,6 +28,7 @@ public final class SessionOptions {
         return new Builder();
     }
 
+    /** Tokens the session holds: n &gt; 0, 0 for the default, or {@link #MODEL_MAXIMUM}. */
     public int contextLength() {
         return contextLength;
     }
@@ -54,9 +61,13 @@ public final class SessionOptions {
         private boolean contextShift;
         private int keep = 1;
 
-        /** Tokens the session can hold; 0 (default) = the model's training context. */
+        /**
+         * Tokens the session can hold: n &gt; 0 exactly; 0 (default) = min(the model's training context, 4096),
+         * so that a file declaring a huge context does not make every session huge; {@link #MODEL_MAXIMUM} =
+         * the model's training context.
+         */
         public Builder contextLength(int n) {
-            if (n < 0) throw new IllegalArgumentException("contextLength must be >= 0, got " + n);
+            checkContextLength(n);
             this.contextLength = n;
             return this;
         }
@@ -94,6 +105,12 @@ public final class SessionOptions {
             if (n < 0) throw new IllegalArgumentException("keep must be >= 0, got " + n);
             this.keep = n;
             return this;
+        }
+
+        static void checkContextLength(int n) {
+            if (n < MODEL_MAXIMUM) {
+                throw new IllegalArgumentException("contextLength must be > 0, 0 (default) or MODEL_MAXIMUM, got " + n);
+            }
         }
 
         public SessionOptions build() {

@@ -7,11 +7,14 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.charset.StandardCharsets;
 
-/** Turns tokens into text one at a time, never splitting a UTF-8 character. One thread at a time. */
+/**
+ * Turns tokens into text one at a time, never splitting a UTF-8 character. One thread at a time, but any
+ * thread: its buffer lives in a shared arena, so a stream made on one thread can be consumed on another.
+ */
 final class StreamingDetokenizer implements AutoCloseable {
     private static final int BUF = 256;
     private final Model model;
-    private final Arena arena = Arena.ofConfined();
+    private final Arena arena = Arena.ofShared();
     private final MemorySegment handle;
     private MemorySegment buf;
 

@@ -13,12 +13,14 @@ import java.util.Locale;
 /** Options shared by the commands that load a model. */
 final class ModelArgs {
     static final List<Option> OPTIONS = List.of(Option.valued("-m", "--model"), Option.valued("-t", "--threads"),
-            Option.valued("--backend"), Option.valued("-c", "--ctx"));
+            Option.valued("--backend"), Option.valued("-c", "--ctx"), Option.flag("--no-mmap"));
     static final String USAGE = """
               -m, --model FILE     GGUF model file
               -t, --threads N      CPU threads (default: all cores)
               --backend B          cpu (default), vulkan or auto
-              -c, --ctx N          context length (default: the model's)
+              -c, --ctx N          context length (default: the model's, at most 4096;
+                                   -1 = the model's full training context)
+              --no-mmap            read the model into memory instead of mapping the file
             """;
 
     private ModelArgs() {
@@ -46,6 +48,7 @@ final class ModelArgs {
         ModelOptions.Builder b = ModelOptions.builder();
         a.withInt("-t", b::threads);
         a.withInt("-c", b::contextLength);
+        if (a.has("--no-mmap")) b.memoryMap(false);
         String backend = a.get("--backend");
         if (backend != null) {
             try {

@@ -2,6 +2,7 @@ package io.github.mobilellm4j.convert;
 
 import java.io.IOException;
 import java.nio.channels.FileChannel;
+import java.nio.file.DirectoryStream;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -12,7 +13,9 @@ import java.util.Collection;
 /**
  * An output file written to a temporary file in the target's folder and atomically renamed onto
  * the target on {@link #commit()}. Closing without commit (failure, exception) deletes the
- * temporary file; a JVM shutdown (Ctrl-C) while open deletes it too.
+ * temporary file; a JVM shutdown (Ctrl-C) while open deletes it too. A process killed outright
+ * (SIGKILL, power loss) leaves it behind: its name, {@code .NAME.pidPID.RANDOM.tmp}, records the
+ * owner, and the next output to the same target deletes it once that process is gone.
  */
 public final class AtomicOutput implements AutoCloseable {
     private final Path target;
@@ -38,7 +41,8 @@ public final class AtomicOutput implements AutoCloseable {
         Path dir = abs.getParent();
         Path temp = null;
         try {
-            temp = Files.createTempFile(dir, "." + abs.getFileName() + ".", ".tmp");
+            removeStaleTemps(dir, abs.getFileName().toString());
+            temp = Files.createTempFile(dir, ownerPrefix(abs.getFileName().toString()) + ProcessHandle.current().pid() + ".", ".tmp");
             try {
                 // createTempFile makes the file owner-only; give it the usual rw-r--r--
                 Files.setPosixFilePermissions(temp, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
@@ -90,6 +94,38 @@ public final class AtomicOutput implements AutoCloseable {
         }
         if (Files.exists(abs) && !force) {
             throw new ConversionException(target, "output file already exists (use --force to overwrite)");
+        }
+    }
+
+    /** Temporary files of target start with this, then the owner's PID, '.', random digits, ".tmp". */
+    private static String ownerPrefix(String target) {
+        return "." + target + ".pid";
+    }
+
+    /**
+     * Deletes the temporary files of earlier outputs to target whose process no longer runs. A live
+     * owner's file is left alone (a recycled PID can only make us keep a stale file, never delete a
+     * live one); so are files not named by this class.
+     */
+    private static void removeStaleTemps(Path dir, String target) throws IOException {
+        String prefix = ownerPrefix(target);
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir, p -> {
+            String n = p.getFileName().toString();
+            return n.startsWith(prefix) && n.endsWith(".tmp");
+        })) {
+            for (Path p : ds) {
+                String rest = p.getFileName().toString().substring(prefix.length());
+                int dot = rest.indexOf('.');
+                if (dot <= 0 || !rest.substring(dot + 1).matches("\\d+\\.tmp")) continue;
+                long pid;
+                try {
+                    pid = Long.parseLong(rest.substring(0, dot));
+                } catch (NumberFormatException notOurs) {
+                    continue;
+                }
+                if (ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)) continue;
+                deleteQuietly(p);
+            }
         }
     }
 

@@ -52,10 +52,11 @@ public final class Converter {
         }
         AtomicOutput.checkTarget(outGguf, opts.force(), inputs);
         HfConfig cfg = HfConfig.read(cfgFile);
-        Vocabulary vocab = TokenizerLoader.load(hfDir, cfg, pl);
         try (WeightSet ws = openWeights(hfDir)) {
             GgufWriter w = new GgufWriter();
+            // every tensor's shape is checked against the config before the vocabulary is sized from it
             long params = plan(cfg, ws, opts, w, pl);
+            Vocabulary vocab = TokenizerLoader.load(hfDir, cfg, pl);
             boolean compactLs = cfg.layerSharing() && !opts.expandLayerSharing();
             String arch = compactLs ? "mobilellm" : "llama";
             int blocks = cfg.layerSharing() && opts.expandLayerSharing() ? 2 * cfg.numLayers() : cfg.numLayers();

@@ -111,7 +111,8 @@ public final class GgufReader implements AutoCloseable {
             dataOffset = (pos + alignment - 1) / alignment * alignment;
             long dataSize = file.byteSize() - dataOffset;
             for (GgufTensorInfo ti : ts) {
-                if (dataOffset > file.byteSize() || ti.offset() + ti.byteSize() > dataSize) {
+                // compared by subtraction: offset + size may exceed Long.MAX_VALUE in a hostile file
+                if (dataSize < 0 || ti.offset() > dataSize - ti.byteSize()) {
                     throw new ConversionException(path, "truncated: data of tensor " + ti.name() + " extends past the end of the file");
                 }
             }
@@ -167,7 +168,7 @@ public final class GgufReader implements AutoCloseable {
     public MemorySegment mapTensor(GgufTensorInfo ti, Arena target) throws ConversionException {
         long off = dataOffset + ti.offset(), len = ti.byteSize();
         try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
-            if (off + len > ch.size()) throw new ConversionException(path, "truncated: file shrank while reading");
+            if (off > ch.size() - len) throw new ConversionException(path, "truncated: file shrank while reading");
             return ch.map(FileChannel.MapMode.READ_ONLY, off, len, target);
         } catch (IOException e) {
             throw ConversionException.io(path, "cannot map", e);

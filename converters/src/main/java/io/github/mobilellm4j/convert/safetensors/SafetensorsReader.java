@@ -190,7 +190,7 @@ public final class SafetensorsReader {
     public static MemorySegment map(Path file, long offset, long len, Arena arena) throws ConversionException {
         if (len == 0) return MemorySegment.ofArray(new byte[0]);
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
-            if (offset + len > ch.size()) throw new ConversionException(file, "truncated: file shrank while reading");
+            if (offset > ch.size() - len) throw new ConversionException(file, "truncated: file shrank while reading");
             return ch.map(FileChannel.MapMode.READ_ONLY, offset, len, arena);
         } catch (IOException e) {
             throw ConversionException.io(file, "cannot map", e);

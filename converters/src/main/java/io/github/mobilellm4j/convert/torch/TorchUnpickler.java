@@ -32,7 +32,16 @@ public final class TorchUnpickler {
         String full() { return module + "." + name; }
     }
 
-    private record Tuple(List<Object> items) {}
+    /** A tuple and how deeply tuples nest inside it (1 = no tuple inside). */
+    private record Tuple(List<Object> items, int depth) {}
+
+    /**
+     * Bounds on what a hostile pickle can build: tuple nesting (hashing or printing nested objects recurses),
+     * stack and memo sizes. A torch state dict nests tuples 3 deep and keeps a few entries per tensor.
+     */
+    private static final int MAX_NESTING = 64;
+    private static final int MAX_STACK = 1 << 20;
+    private static final int MAX_MEMO = 1 << 22;
 
     private static final Object MARK = new Object() {
         @Override public String toString() { return "MARK"; }
@@ -77,7 +86,7 @@ public final class TorchUnpickler {
     }
 
     private String utf8(long n) throws ConversionException {
-        if (n < 0 || pos + n > b.length) throw err("truncated string");
+        if (n < 0 || n > b.length - pos) throw err("truncated string");
         String s = new String(b, pos, (int) n, StandardCharsets.UTF_8);
         pos += (int) n;
         return s;
@@ -92,8 +101,33 @@ public final class TorchUnpickler {
         return s;
     }
 
-    private void push(Object o) {
+    private void push(Object o) throws ConversionException {
+        if (stack.size() >= MAX_STACK) throw err("more than " + MAX_STACK + " objects on the stack");
         stack.add(o);
+    }
+
+    private Tuple tuple(List<Object> items) throws ConversionException {
+        int depth = 1;
+        for (Object o : items) if (o instanceof Tuple t) depth = Math.max(depth, t.depth + 1);
+        if (depth > MAX_NESTING) throw err("tuples nested more than " + MAX_NESTING + " deep");
+        return new Tuple(items, depth);
+    }
+
+    private void memoPut(long key) throws ConversionException {
+        if (memo.size() >= MAX_MEMO && !memo.containsKey(key)) throw err("more than " + MAX_MEMO + " memo entries");
+        memo.put(key, peek());
+    }
+
+    /**
+     * Python's rule: only immutable values can be dict keys; a tuple only if all its items can. Tuples are
+     * bounded in depth and cannot contain themselves without a dict in between, so the recursion ends.
+     */
+    private static boolean hashable(Object k) {
+        if (k instanceof Tuple t) {
+            for (Object o : t.items) if (!hashable(o)) return false;
+            return true;
+        }
+        return k == null || k instanceof String || k instanceof Long || k instanceof Boolean || k instanceof Global;
     }
 
     private Object pop() throws ConversionException {
@@ -135,7 +169,7 @@ public final class TorchUnpickler {
         Map<Object, Object> m = (Map<Object, Object>) target;
         for (int i = 0; i < kv.size(); i += 2) {
             Object k = kv.get(i);
-            if (k instanceof Map<?, ?> || k instanceof List<?>) throw err("unhashable dict key");
+            if (!hashable(k)) throw err("unhashable dict key (a dict, or a tuple holding one)");
             m.put(k, kv.get(i + 1));
         }
     }
@@ -167,11 +201,11 @@ public final class TorchUnpickler {
                     if (bi.bitLength() > 63) throw err("integer too large");
                     push(bi.longValue());
                 }
-                case 0x74 -> push(new Tuple(popMark())); // TUPLE
-                case 0x29 -> push(new Tuple(List.of())); // EMPTY_TUPLE
-                case 0x85 -> { Object a = pop(); push(new Tuple(List.of(a))); } // TUPLE1
-                case 0x86 -> { Object c = pop(), a = pop(); push(new Tuple(listOf(a, c))); } // TUPLE2
-                case 0x87 -> { Object c = pop(), bb = pop(), a = pop(); push(new Tuple(listOf(a, bb, c))); } // TUPLE3
+                case 0x74 -> push(tuple(popMark())); // TUPLE
+                case 0x29 -> push(tuple(List.of())); // EMPTY_TUPLE
+                case 0x85 -> { Object a = pop(); push(tuple(listOf(a))); } // TUPLE1
+                case 0x86 -> { Object c = pop(), a = pop(); push(tuple(listOf(a, c))); } // TUPLE2
+                case 0x87 -> { Object c = pop(), bb = pop(), a = pop(); push(tuple(listOf(a, bb, c))); } // TUPLE3
                 case 0x88 -> push(Boolean.TRUE); // NEWTRUE
                 case 0x89 -> push(Boolean.FALSE); // NEWFALSE
                 case 0x4e -> push(null); // NONE
@@ -183,9 +217,9 @@ public final class TorchUnpickler {
                 }
                 case 0x68 -> push(memoGet(u8())); // BINGET
                 case 0x6a -> push(memoGet(le(4))); // LONG_BINGET
-                case 0x71 -> memo.put((long) u8(), peek()); // BINPUT
-                case 0x72 -> memo.put(le(4), peek()); // LONG_BINPUT
-                case 0x94 -> memo.put((long) memo.size(), peek()); // MEMOIZE
+                case 0x71 -> memoPut(u8()); // BINPUT
+                case 0x72 -> memoPut(le(4)); // LONG_BINPUT
+                case 0x94 -> memoPut(memo.size()); // MEMOIZE
                 case 0x73 -> { Object v = pop(), k = pop(); setItems(peek(), listOf(k, v)); } // SETITEM
                 case 0x75 -> { List<Object> kv = popMark(); setItems(peek(), kv); } // SETITEMS
                 case 0x51 -> push(persistentLoad(pop())); // BINPERSID
@@ -228,9 +262,12 @@ public final class TorchUnpickler {
             case "torch.FloatStorage" -> DType.F32;
             default -> throw err("unsupported storage type " + g.full());
         };
-        if (!(t.items.get(2) instanceof String key) || !(t.items.get(4) instanceof Long numel)) throw err("malformed storage reference");
         Object loc = t.items.get(3);
-        return new StorageRef(dt, key, loc == null ? "" : loc.toString(), numel);
+        if (!(t.items.get(2) instanceof String key) || !(t.items.get(4) instanceof Long numel)
+                || !(loc == null || loc instanceof String)) {
+            throw err("malformed storage reference (expected a string key, a location such as 'cpu' and an element count)");
+        }
+        return new StorageRef(dt, key, loc == null ? "" : (String) loc, numel);
     }
 
     private Object reduce(Object fn, Object args) throws ConversionException {

@@ -26,6 +26,11 @@ import java.util.zip.Inflater;
  */
 public final class ZipArchive {
 
+    /** The largest inflated entry: it is inflated into one buffer. */
+    private static final long MAX_INFLATED = Integer.MAX_VALUE - 8;
+    /** Deflate turns at most 258 bytes into 2 bits: no valid entry inflates by more than 1032 to 1. */
+    private static final long DEFLATE_MAX_RATIO = 1032;
+
     /** A file entry: method 0 (stored) or 8 (deflate); dataOffset is absolute. */
     public record Entry(String name, int method, long compressedSize, long size, long crc, long dataOffset) {}
 
@@ -85,14 +90,14 @@ public final class ZipArchive {
             int loc = eocd - 20;
             if (loc < 0 || tail.getInt(loc) != 0x07064b50) throw new ConversionException(path, "corrupt zip: ZIP64 locator missing");
             long e64 = tail.getLong(loc + 8);
-            if (e64 < 0 || e64 + 56 > size) throw new ConversionException(path, "corrupt zip: bad ZIP64 end record");
+            if (e64 < 0 || e64 > size - 56) throw new ConversionException(path, "corrupt zip: bad ZIP64 end record");
             ByteBuffer r = read(ch, e64, 56);
             if (r.getInt(0) != 0x06064b50) throw new ConversionException(path, "corrupt zip: bad ZIP64 end record");
             count = r.getLong(32);
             cdSize = r.getLong(40);
             cdOff = r.getLong(48);
         }
-        if (cdOff < 0 || cdSize < 0 || cdOff + cdSize > size || count < 0 || count > 1_000_000 || cdSize > (256 << 20)) {
+        if (cdOff < 0 || cdSize < 0 || cdOff > size - cdSize || count < 0 || count > 1_000_000 || cdSize > (256 << 20)) {
             throw new ConversionException(path, "corrupt zip: central directory out of range");
         }
         ByteBuffer cd = read(ch, cdOff, (int) cdSize);
@@ -131,7 +136,7 @@ public final class ZipArchive {
             }
             if ((flags & 1) != 0) throw new ConversionException(path, "zip entry " + name + " is encrypted");
             if (method != 0 && method != 8) throw new ConversionException(path, "zip entry " + name + " uses unsupported compression method " + method);
-            if (lho < 0 || lho + 30 > size) throw new ConversionException(path, "corrupt zip: bad local header of " + name);
+            if (lho < 0 || lho > size - 30) throw new ConversionException(path, "corrupt zip: bad local header of " + name);
             lh.clear();
             while (lh.hasRemaining()) {
                 if (ch.read(lh, lho + lh.position()) < 0) throw new ConversionException(path, "corrupt zip: bad local header of " + name);
@@ -140,8 +145,16 @@ public final class ZipArchive {
             int lnlen = lh.getShort(26) & 0xffff;
             int lxlen = lh.getShort(28) & 0xffff;
             long data = lho + 30 + lnlen + lxlen;
-            if (csize < 0 || usize < 0 || data + csize > size || data + csize < 0) throw new ConversionException(path, "truncated or corrupt zip: data of " + name + " extends past the end of the file");
+            if (csize < 0 || usize < 0 || csize > size - data) throw new ConversionException(path, "truncated or corrupt zip: data of " + name + " extends past the end of the file");
             if (method == 0 && csize != usize) throw new ConversionException(path, "corrupt zip: stored entry " + name + " has differing sizes");
+            if (method == 8 && usize > MAX_INFLATED) {
+                throw new ConversionException(path, "zip entry " + name + " is deflated to " + usize
+                        + " bytes; deflated entries above 2 GiB are not supported (torch.save stores its entries uncompressed)");
+            }
+            if (method == 8 && usize / DEFLATE_MAX_RATIO > csize) {
+                throw new ConversionException(path, "corrupt zip: entry " + name + " claims " + usize + " bytes from "
+                        + csize + " compressed bytes, beyond what deflate can encode");
+            }
             map.put(name, new Entry(name, method, csize, usize, crc, data));
             p += 46 + nlen + xlen + clen;
         }
