@@ -221,6 +221,7 @@ static void encode_fragment(encoder *e, const char *text, int32_t len) {
 
 int32_t mllm_vocab_encode(const mllm_vocab *v, const char *text, int32_t len, int32_t *out,
                           int32_t n_max, int add_bos, int parse_special) {
+    if (v && v->kind == MLLM_VOCAB_BYTELEVEL) return mllm_bytelevel_encode(v, text, len, out, n_max, add_bos, parse_special);
     if (!v || len < 0 || (len > 0 && !text) || n_max < 0 || (n_max > 0 && !out)) return INT32_MIN;
     encoder e = {0};
     e.v = v;
