@@ -327,9 +327,10 @@ typedef struct mllm_timings {
  * stop. */
 typedef int32_t (*mllm_token_callback)(int32_t token, const char *text, int32_t text_len, void *user_data);
 
-/* Evaluates the prompt, then samples up to n_max tokens, stopping at EOS unless ignore_eos.
- * Generated tokens go to out_tokens (capacity n_max) and their count to *n_out; EOS itself is not
- * returned. Every returned token has been evaluated, so afterwards n_past = previous n_past +
+/* Evaluates the prompt, then samples up to n_max tokens, stopping at EOS (or the end-of-turn /
+ * end-of-message token the file names, tokenizer.ggml.eot_token_id / eom_token_id) unless
+ * ignore_eos. Generated tokens go to out_tokens (capacity n_max) and their count to *n_out; the
+ * stopping token itself is not returned. Every returned token has been evaluated, so afterwards n_past = previous n_past +
  * n_prompt + *n_out. callback may be NULL; text still held by the streaming detokenizer at the end
  * is passed to the callback with token -1. When the context fills up (and context_shift is off)
  * the call returns MLLM_ERR_CONTEXT_FULL with the tokens produced so far in out_tokens/n_out. */

@@ -13,7 +13,7 @@ final class Generator implements AutoCloseable {
     private final GenerateOptions options;
     private final Sampler sampler;
     private final StreamingDetokenizer detok;
-    private final int eos;
+    private final int[] endOfGeneration;
     private final StringBuilder text = new StringBuilder();
     private int emitted;
     private int[] tokens = new int[16];
@@ -35,7 +35,7 @@ final class Generator implements AutoCloseable {
         this.prompt = prompt.clone();
         this.options = options;
         Model model = session.model();
-        this.eos = model.info().eosToken();
+        this.endOfGeneration = model.tokenizer().endOfGeneration();
         this.sampler = new Sampler(options.sampler(), model.info().vocabSize());
         this.detok = new StreamingDetokenizer(model, false);
     }
@@ -111,8 +111,13 @@ final class Generator implements AutoCloseable {
         return sampler.sample(session.lastRow());
     }
 
+    /** EOS, or an end-of-turn / end-of-message token (Tokenizer.endOfGeneration()). */
     private boolean isEos(int token) {
-        return !options.ignoreEos() && token == eos;
+        if (options.ignoreEos()) return false;
+        for (int t : endOfGeneration) {
+            if (t == token) return true;
+        }
+        return false;
     }
 
     /** Earliest index where a stop string starts in the text, or -1. */

@@ -113,6 +113,18 @@ public final class Tokenizer {
         return model.info().eosToken();
     }
 
+    /**
+     * The tokens that end generation: EOS and, where the file names them, the end-of-turn and
+     * end-of-message tokens (tokenizer.ggml.eot_token_id / eom_token_id; e.g. Llama 3's
+     * &lt;|eot_id|&gt;, which ends an assistant reply in chat).
+     */
+    public int[] endOfGeneration() {
+        java.util.Map<String, String> md = model.metadata();
+        return java.util.stream.Stream.of(Integer.toString(eos()), md.get("tokenizer.ggml.eot_token_id"), md.get("tokenizer.ggml.eom_token_id"))
+                .filter(v -> v != null && !v.equals("-1"))
+                .mapToInt(Integer::parseInt).distinct().toArray();
+    }
+
     private void checkIds(int[] tokens) {
         java.util.Objects.requireNonNull(tokens, "tokens");
         for (int t : tokens) checkId(t);
