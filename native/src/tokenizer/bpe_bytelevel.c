@@ -13,6 +13,7 @@
  *     ids having changed. A byte whose character is not in the vocabulary becomes the unknown
  *     token if there is one and is dropped otherwise (as tokenizers does). */
 #include "tokenizer/bytelevel.h"
+#include "tokenizer/heap.h"
 #include "tokenizer/unicode_class.h"
 #include "tokenizer/utf8.h"
 #include "tokenizer/vocab_internal.h"
@@ -91,65 +92,24 @@ typedef struct bl_encoder {
     /* per piece, grown to the longest piece: */
     char *spelt;       /* the piece in the byte-level alphabet (2 bytes per byte at most) */
     bl_symbol *sym;    /* one per byte */
-    bl_pair *heap;     /* the initial pairs plus two per merge: 3 per byte */
-    int32_t piece_cap, heap_n;
-    int32_t *out;
-    int64_t n_out, cap_out;
-    int failed;        /* out of memory */
+    mllm_heap heap;    /* bl_pair: the initial pairs plus two per merge, 3 per byte */
+    int32_t piece_cap;
+    mllm_token_list out; /* out.failed: out of memory */
 } bl_encoder;
 
-static void emit(bl_encoder *e, int32_t id) {
-    if (e->failed) return;
-    if (e->n_out == e->cap_out) {
-        int64_t cap = e->cap_out ? e->cap_out * 2 : 64;
-        int32_t *p = realloc(e->out, sizeof(int32_t) * (size_t)cap);
-        if (!p) {
-            e->failed = 1;
-            return;
-        }
-        e->out = p;
-        e->cap_out = cap;
-    }
-    e->out[e->n_out++] = id;
-}
+static void emit(bl_encoder *e, int32_t id) { mllm_token_list_push(&e->out, id); }
 
-/* Min-heap order: lower rank first, then the leftmost pair. */
-static int pair_before(const bl_pair *a, const bl_pair *b) {
+/* Heap order: lower rank first, then the leftmost pair. */
+static int pair_before(const void *pa, const void *pb) {
+    const bl_pair *a = pa, *b = pb;
     return a->rank < b->rank || (a->rank == b->rank && a->left < b->left);
-}
-
-static void heap_push(bl_encoder *e, bl_pair p) {
-    int32_t i = e->heap_n++;
-    while (i > 0) {
-        int32_t parent = (i - 1) / 2;
-        if (!pair_before(&p, &e->heap[parent])) break;
-        e->heap[i] = e->heap[parent];
-        i = parent;
-    }
-    e->heap[i] = p;
-}
-
-static bl_pair heap_pop(bl_encoder *e) {
-    bl_pair top = e->heap[0];
-    bl_pair last = e->heap[--e->heap_n];
-    int32_t i = 0, n = e->heap_n;
-    for (;;) {
-        int32_t c = 2 * i + 1;
-        if (c >= n) break;
-        if (c + 1 < n && pair_before(&e->heap[c + 1], &e->heap[c])) c++;
-        if (!pair_before(&e->heap[c], &last)) break;
-        e->heap[i] = e->heap[c];
-        i = c;
-    }
-    if (n > 0) e->heap[i] = last;
-    return top;
 }
 
 static void try_pair(bl_encoder *e, int32_t left, int32_t right) {
     if (left < 0 || right < 0) return;
     int32_t lid = e->sym[left].id, rid = e->sym[right].id;
     int32_t rank = mllm_merge_table_find(&e->v->merges, lid, rid);
-    if (rank >= 0) heap_push(e, (bl_pair){rank, left, right, lid, rid});
+    if (rank >= 0) mllm_heap_push(&e->heap, &(bl_pair){rank, left, right, lid, rid});
 }
 
 static int reserve_piece(bl_encoder *e, int32_t nb) {
@@ -159,8 +119,8 @@ static int reserve_piece(bl_encoder *e, int32_t nb) {
     if (spelt) e->spelt = spelt;
     bl_symbol *sym = realloc(e->sym, sizeof(bl_symbol) * (size_t)cap);
     if (sym) e->sym = sym;
-    bl_pair *heap = realloc(e->heap, sizeof(bl_pair) * 3 * (size_t)cap);
-    if (heap) e->heap = heap;
+    bl_pair *heap = realloc(e->heap.items, sizeof(bl_pair) * 3 * (size_t)cap);
+    if (heap) e->heap.items = heap;
     if (!spelt || !sym || !heap) return -1;
     e->piece_cap = cap;
     return 0;
@@ -170,7 +130,7 @@ static int reserve_piece(bl_encoder *e, int32_t nb) {
 static void encode_piece(bl_encoder *e, const unsigned char *bytes, int32_t nb) {
     const mllm_vocab *v = e->v;
     if (reserve_piece(e, nb)) {
-        e->failed = 1;
+        e->out.failed = 1;
         return;
     }
     if (v->ignore_merges) {
@@ -194,10 +154,11 @@ static void encode_piece(bl_encoder *e, const unsigned char *bytes, int32_t nb) 
         if (n_sym > 0) e->sym[n_sym - 1].next = n_sym;
         n_sym++;
     }
-    e->heap_n = 0;
+    e->heap.n = 0;
     for (int32_t i = 0; i + 1 < n_sym; i++) try_pair(e, i, i + 1);
-    while (e->heap_n > 0) {
-        bl_pair p = heap_pop(e);
+    while (e->heap.n > 0) {
+        bl_pair p;
+        mllm_heap_pop(&e->heap, &p);
         bl_symbol *l = &e->sym[p.left], *r = &e->sym[p.right];
         if (l->id != p.left_id || r->id != p.right_id || l->next != p.right) continue; /* stale */
         l->id = v->merges.result[p.rank];
@@ -212,13 +173,13 @@ static void encode_piece(bl_encoder *e, const unsigned char *bytes, int32_t nb) 
 
 /* Pre-tokenizes and encodes a stretch of text that holds no added token. */
 static void encode_stretch(bl_encoder *e, const char *text, int32_t len) {
-    if (len == 0 || e->failed) return;
+    if (len == 0 || e->out.failed) return;
     int32_t n = mllm_utf8_decode_lossy((const unsigned char *)text, len, e->cps, e->offs);
     for (int32_t i = 0; i < n; i++) {
         mllm_utf8_encode(e->cps[i], e->clean + e->offs[i]);
         e->cats[i] = (uint8_t)mllm_ucat_of(e->cps[i]);
     }
-    for (int32_t i = 0; i < n && !e->failed;) {
+    for (int32_t i = 0; i < n && !e->out.failed;) {
         int32_t k = mllm_pretok_next(e->v->pretok, e->cps, e->cats, n, i);
         encode_piece(e, (const unsigned char *)e->clean + e->offs[i], e->offs[i + k] - e->offs[i]);
         i += k;
@@ -238,6 +199,8 @@ int32_t mllm_bytelevel_encode(const mllm_vocab *v, const char *text, int32_t len
     if (!v || len < 0 || (len > 0 && !text) || n_max < 0 || (n_max > 0 && !out)) return INT32_MIN;
     bl_encoder e = {0};
     e.v = v;
+    e.heap.item_size = sizeof(bl_pair);
+    e.heap.before = pair_before;
     /* A stretch of len bytes has at most len code points and re-encodes to at most 3 * len
      * bytes (an ill-formed byte becomes the 3 bytes of U+FFFD). */
     size_t n = (size_t)len + 1;
@@ -245,10 +208,10 @@ int32_t mllm_bytelevel_encode(const mllm_vocab *v, const char *text, int32_t len
     e.cats = malloc(n);
     e.offs = malloc(sizeof(int32_t) * (n + 1));
     e.clean = malloc(3 * n + 4);
-    if (!e.cps || !e.cats || !e.offs || !e.clean) e.failed = 1;
+    if (!e.cps || !e.cats || !e.offs || !e.clean) e.out.failed = 1;
     if (add_bos && v->bos >= 0) emit(&e, v->bos);
     int32_t stretch = 0;
-    for (int32_t pos = 0; pos < len && !e.failed;) {
+    for (int32_t pos = 0; pos < len && !e.out.failed;) {
         int32_t id = added_token_at(v, text + pos, len - pos, parse_special);
         if (id < 0) {
             pos++;
@@ -260,22 +223,13 @@ int32_t mllm_bytelevel_encode(const mllm_vocab *v, const char *text, int32_t len
         stretch = pos;
     }
     encode_stretch(&e, text + stretch, len - stretch);
-    int32_t result;
-    if (e.failed || e.n_out > INT32_MAX) {
-        result = INT32_MIN;
-    } else if (e.n_out > n_max) {
-        result = -(int32_t)e.n_out;
-    } else {
-        if (e.n_out) memcpy(out, e.out, sizeof(int32_t) * (size_t)e.n_out);
-        result = (int32_t)e.n_out;
-    }
+    int32_t result = mllm_token_list_finish(&e.out, out, n_max);
     free(e.cps);
     free(e.cats);
     free(e.offs);
     free(e.clean);
     free(e.spelt);
     free(e.sym);
-    free(e.heap);
-    free(e.out);
+    free(e.heap.items);
     return result;
 }
