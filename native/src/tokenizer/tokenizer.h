@@ -53,8 +53,6 @@ int32_t mllm_vocab_type(const mllm_vocab *v, int32_t id);
 int32_t mllm_vocab_bos(const mllm_vocab *v);
 int32_t mllm_vocab_eos(const mllm_vocab *v);
 int32_t mllm_vocab_add_bos(const mllm_vocab *v);
-int32_t mllm_vocab_add_eos(const mllm_vocab *v);
-int32_t mllm_vocab_kind_of(const mllm_vocab *v);
 /* 1 if generation ends at this token: EOS or one of the desc's eog tokens. */
 int mllm_vocab_is_eog(const mllm_vocab *v, int32_t id);
 

@@ -214,8 +214,6 @@ int32_t mllm_vocab_type(const mllm_vocab *v, int32_t id) {
 int32_t mllm_vocab_bos(const mllm_vocab *v) { return v->bos; }
 int32_t mllm_vocab_eos(const mllm_vocab *v) { return v->eos; }
 int32_t mllm_vocab_add_bos(const mllm_vocab *v) { return v->add_bos; }
-int32_t mllm_vocab_add_eos(const mllm_vocab *v) { return v->add_eos; }
-int32_t mllm_vocab_kind_of(const mllm_vocab *v) { return v->kind; }
 
 int mllm_vocab_is_eog(const mllm_vocab *v, int32_t id) {
     if (id < 0) return 0;

@@ -1,21 +1,18 @@
 package io.github.mobilellm4j.convert.hf;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.github.mobilellm4j.convert.ConversionException;
 import io.github.mobilellm4j.convert.ProgressListener;
 import io.github.mobilellm4j.convert.sentencepiece.SentencePieceModel;
 
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.Set;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.regex.Pattern;
 
 /**
@@ -27,8 +24,7 @@ import java.util.regex.Pattern;
  * tokens and add_bos_token/add_eos_token, generation_config.json the tokens that end generation
  * ({@link TokenizerConfig}).
  *
- * <p>For a SentencePiece-style tokenizer.json:
- * <p>Scores for tokenizer.json (which has merges but no scores), chosen so that a SentencePiece
+ * <p>Scores for a SentencePiece-style tokenizer.json (which has merges but no scores), chosen so that a SentencePiece
  * BPE encoder that always applies the highest-scoring merge reproduces HF's merge order:
  * <ul>
  *   <li>a piece produced by merge rank r (0 = first merge line) scores -r (first merge that
