@@ -186,7 +186,9 @@ MLLM_API int32_t mllm_model_tensor_count(const mllm_model *model);
 MLLM_API mllm_status mllm_model_tensor_info(const mllm_model *model, int32_t i, mllm_tensor_info *out_info);
 
 /* ---------------------------------------------------------------------------------------------
- * Tokenizer (SentencePiece BPE as described by tokenizer.ggml.* keys)
+ * Tokenizer: SentencePiece BPE (tokenizer.ggml.model "llama") or byte-level BPE ("gpt2", with
+ * tokenizer.ggml.merges and the pre-tokenizer tokenizer.ggml.pre), as described by the
+ * tokenizer.ggml.* keys (docs/gguf-conventions.md)
  * ------------------------------------------------------------------------------------------- */
 typedef enum mllm_token_type {
     MLLM_TOKEN_NORMAL = 1,
@@ -198,20 +200,23 @@ typedef enum mllm_token_type {
 } mllm_token_type;
 
 /* Encodes text_len bytes of UTF-8 text (at most 715827881 bytes, about 682 MiB, per call).
- * add_bos: prepend BOS (-1 = the model's add_bos setting).
- * parse_special: 1 = control tokens written in the text (e.g. "<s>") become those tokens; 0 = they
- * are plain text. Returns the number of tokens; if it exceeds n_max, returns its negation and
+ * add_bos: prepend BOS (-1 = the model's add_bos setting; EOS is never appended).
+ * parse_special: 1 = control tokens written in the text (e.g. "<s>", "<|eot_id|>") become those
+ * tokens; 0 = they are plain text. User-defined (added) tokens are always matched. Byte-level
+ * vocabularies read ill-formed UTF-8 as its lossy decoding (U+FFFD). Returns the number of tokens;
+ * if it exceeds n_max, returns its negation and
  * writes nothing (call again with a larger buffer). Returns INT32_MIN on error. */
 MLLM_API int32_t mllm_tokenize(const mllm_model *model, const char *text, int32_t text_len,
                                int32_t *tokens, int32_t n_max, int32_t add_bos, int32_t parse_special);
 
-/* Decodes tokens to UTF-8 as SentencePiece does (control tokens vanish, byte tokens become bytes,
- * the dummy-prefix space of the first piece is removed). Returns the byte length; if it exceeds
+/* Decodes tokens to UTF-8 as the vocabulary's tokenizer does: control tokens vanish; SentencePiece:
+ * byte tokens become bytes and the dummy-prefix space of the first piece is removed; byte-level:
+ * the tokens' bytes are joined and ill-formed sequences become U+FFFD. Returns the byte length; if it exceeds
  * buf_size, returns its negation (buffer contents unspecified). INT32_MIN on error. */
 MLLM_API int32_t mllm_detokenize(const mllm_model *model, const int32_t *tokens, int32_t n_tokens,
                                  char *buf, int32_t buf_size);
 
-/* The vocabulary entry as stored ("▁the", "<0x0A>", "<s>"), NUL-terminated, or NULL if out of
+/* The vocabulary entry as stored ("▁the", "<0x0A>", "<s>", "Ġthe"), NUL-terminated, or NULL if out of
  * range. Valid while the model lives. */
 MLLM_API const char *mllm_token_piece(const mllm_model *model, int32_t token);
 MLLM_API float mllm_token_score(const mllm_model *model, int32_t token);
@@ -221,7 +226,8 @@ MLLM_API int32_t mllm_token_type_of(const mllm_model *model, int32_t token);
 /* Streaming detokenizer: turns tokens into UTF-8 text incrementally, never emitting part of a
  * character (byte tokens are held until the character is complete). */
 typedef struct mllm_detokenizer mllm_detokenizer;
-/* strip_leading_space: remove the dummy-prefix space from the first emitted text. */
+/* strip_leading_space: remove the dummy-prefix space from the first emitted text (SentencePiece
+ * vocabularies with a dummy prefix only). */
 MLLM_API mllm_status mllm_detokenizer_create(const mllm_model *model, int32_t strip_leading_space,
                                              mllm_detokenizer **out);
 MLLM_API void mllm_detokenizer_free(mllm_detokenizer *detok);
@@ -344,9 +350,10 @@ typedef struct mllm_timings {
  * stop. */
 typedef int32_t (*mllm_token_callback)(int32_t token, const char *text, int32_t text_len, void *user_data);
 
-/* Evaluates the prompt, then samples up to n_max tokens, stopping at EOS unless ignore_eos.
- * Generated tokens go to out_tokens (capacity n_max) and their count to *n_out; EOS itself is not
- * returned. Every returned token has been evaluated, so afterwards n_past = previous n_past +
+/* Evaluates the prompt, then samples up to n_max tokens, stopping at EOS (or the end-of-turn /
+ * end-of-message token the file names, tokenizer.ggml.eot_token_id / eom_token_id) unless
+ * ignore_eos. Generated tokens go to out_tokens (capacity n_max) and their count to *n_out; the
+ * stopping token itself is not returned. Every returned token has been evaluated, so afterwards n_past = previous n_past +
  * n_prompt + *n_out. callback may be NULL; text still held by the streaming detokenizer at the end
  * is passed to the callback with token -1. When the context fills up (and context_shift is off)
  * the call returns MLLM_ERR_CONTEXT_FULL with the tokens produced so far in out_tokens/n_out. */

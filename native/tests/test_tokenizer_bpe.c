@@ -165,7 +165,8 @@ static void test_user_piece_inside_space(void) {
 static void test_vocab_size_limit(void) {
     const char *piece = "a";
     uint32_t len = 1;
-    mllm_vocab_desc d = {MLLM_VOCAB_MAX_TOKENS + 1, &piece, &len, NULL, NULL, -1, -1, -1, -1, 0, 0, 1};
+    mllm_vocab_desc d = {.n_tokens = MLLM_VOCAB_MAX_TOKENS + 1, .pieces = &piece, .piece_lens = &len,
+                         .bos = -1, .eos = -1, .unk = -1, .pad = -1, .add_space_prefix = 1};
     char err[256] = "";
     CHECK(mllm_vocab_create(&d, err, sizeof err) == NULL);
     CHECK(strstr(err, "exceeds the limit") != NULL);

@@ -220,7 +220,8 @@ static void test_create_errors(void) {
     float scores[3] = {0, 0, 0};
     int32_t types[3] = {2, 1, 1};
     char err[256];
-    mllm_vocab_desc d = {3, pieces, lens, scores, types, -1, -1, 0, -1, 0, 0, 1};
+    mllm_vocab_desc d = {.n_tokens = 3, .pieces = pieces, .piece_lens = lens, .scores = scores, .types = types,
+                         .bos = -1, .eos = -1, .unk = 0, .pad = -1, .add_space_prefix = 1};
     mllm_vocab *v = mllm_vocab_create(&d, err, sizeof err);
     CHECK(v != NULL);
     mllm_vocab_free(v);

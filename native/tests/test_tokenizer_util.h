@@ -51,7 +51,8 @@ static inline void test_vocab_build(test_vocab *tv, const test_piece *extra, int
         tv->types[tv->n++] = extra[i].type;
     }
     for (int32_t i = 0; i < tv->n; i++) tv->lens[i] = (uint32_t)strlen(tv->pieces[i]);
-    mllm_vocab_desc d = {tv->n, tv->pieces, tv->lens, tv->scores, tv->types, 1, 2, 0, -1, 1, 0, add_space_prefix};
+    mllm_vocab_desc d = {.n_tokens = tv->n, .pieces = tv->pieces, .piece_lens = tv->lens, .scores = tv->scores, .types = tv->types,
+                         .bos = 1, .eos = 2, .unk = 0, .pad = -1, .add_bos = 1, .add_space_prefix = add_space_prefix};
     char err[256] = "";
     tv->v = mllm_vocab_create(&d, err, sizeof err);
     if (!tv->v) {

@@ -4,6 +4,7 @@
 
 #include "core/errors.h"
 #include "model/session.h"
+#include "tokenizer/tokenizer.h"
 
 static double now_seconds(void) {
     struct timespec ts;
@@ -42,7 +43,7 @@ mllm_status mllm_generate(mllm_session *s, mllm_sampler *sampler, const int32_t 
         return mllm_fail(MLLM_ERR_STATE, "mllm_generate: empty prompt and no logits from a previous eval");
     }
     const int32_t n_vocab = s->model->hp.n_vocab;
-    const int32_t eos = s->model->info.eos_token;
+    const struct mllm_vocab *vocab = mllm_model_vocab(s->model);
     double t0 = now_seconds();
     mllm_status st = n_prompt > 0 ? mllm_session_eval(s, prompt, n_prompt, MLLM_LOGITS_LAST) : MLLM_OK;
     if (st) return st;
@@ -65,7 +66,7 @@ mllm_status mllm_generate(mllm_session *s, mllm_sampler *sampler, const int32_t 
             st = mllm_fail(MLLM_ERR_STATE, "sampler failed: %s", mllm_last_error());
             break;
         }
-        if (tok == eos && !ignore_eos) break; /* EOS ends generation and is not returned */
+        if (!ignore_eos && mllm_vocab_is_eog(vocab, tok)) break; /* EOS (or end of turn) ends generation and is not returned */
         out_tokens[n++] = tok;
         if ((st = emit(dt, tok, 0, callback, user_data, &stop))) break;
         /* every returned token is evaluated, so the cache holds prompt + output */

@@ -104,7 +104,7 @@ mllm_status mllm_gguf_get_i64(const mllm_gguf *g, const char *key, int64_t *out)
 }
 
 mllm_status mllm_gguf_get_u32(const mllm_gguf *g, const char *key, uint32_t *out) {
-    int64_t v;
+    int64_t v = 0;
     mllm_status s = mllm_gguf_get_i64(g, key, &v);
     if (s) return s;
     if (v < 0 || v > (int64_t)UINT32_MAX) return mllm_fail(MLLM_ERR_FORMAT, "key '%s' = %" PRId64 " is out of range", key, v);
@@ -182,7 +182,7 @@ static void sb_printf(sbuf *b, const char *fmt, ...) {
 }
 
 static void render_scalar(sbuf *b, uint32_t type, const uint8_t *p) {
-    int64_t v;
+    int64_t v = 0;
     uint64_t uv;
     int is_unsigned;
     if (read_int(type, p, &v, &uv, &is_unsigned)) {

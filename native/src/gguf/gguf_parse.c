@@ -333,6 +333,7 @@ void mllm_gguf_free_directory(mllm_gguf *g) {
     free(g->by_name);
     g->kv = NULL;
     g->tensors = NULL;
-    g->by_key = g->by_name = NULL;
+    g->by_key = NULL;
+    g->by_name = NULL;
     g->n_kv = g->n_tensors = 0;
 }

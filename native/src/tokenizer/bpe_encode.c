@@ -223,6 +223,7 @@ int32_t mllm_vocab_encode(const mllm_vocab *v, const char *text, int32_t len, in
                           int32_t n_max, int add_bos, int parse_special) {
     if (!v || len < 0 || len > MLLM_VOCAB_MAX_TEXT || (len > 0 && !text) || n_max < 0 || (n_max > 0 && !out))
         return INT32_MIN;
+    if (v->kind == MLLM_VOCAB_BYTELEVEL) return mllm_bytelevel_encode(v, text, len, out, n_max, add_bos, parse_special);
     encoder e = {0};
     e.v = v;
     /* Bytes of the longest normalised fragment: a 3-byte dummy prefix, each space a 3-byte

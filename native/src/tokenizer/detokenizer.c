@@ -15,7 +15,7 @@ struct mllm_detokenizer *mllm_vocab_detok_new(const mllm_vocab *v, int strip_lea
     if (!d) return NULL;
     d->v = v;
     d->strip_leading_space = strip_leading_space && v->add_space_prefix;
-    mllm_detok_init(&d->st, d->strip_leading_space);
+    mllm_detok_init(v, &d->st, d->strip_leading_space);
     return d;
 }
 
@@ -40,6 +40,6 @@ int32_t mllm_vocab_detok_flush(struct mllm_detokenizer *d, char *buf, int32_t si
     mllm_detok_state next = d->st;
     mllm_text_sink out = {buf, size, 0};
     mllm_detok_finish(&next, &out);
-    mllm_detok_init(&next, d->strip_leading_space); /* flush also resets */
+    mllm_detok_init(d->v, &next, d->strip_leading_space); /* flush also resets */
     return commit(d, &next, &out);
 }

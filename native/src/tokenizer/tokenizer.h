@@ -1,5 +1,7 @@
-/* SentencePiece BPE tokenizer over a GGUF vocabulary (tokenizer.ggml.model = "llama").
+/* Tokenizers over a GGUF vocabulary: SentencePiece BPE (tokenizer.ggml.model = "llama") and
+ * byte-level BPE (tokenizer.ggml.model = "gpt2", bpe_bytelevel.c).
  *
+ * SentencePiece:
  * Encoding follows SentencePiece's BPE model with LLaMA's identity normaliser (bpe_encode.c):
  * dummy prefix U+2581 when add_space_prefix, ' ' -> U+2581, no other normalisation; USER_DEFINED
  * pieces matched whole; score-ordered merges (ties leftmost) into NORMAL/USER_DEFINED/UNUSED
@@ -15,6 +17,11 @@
 
 typedef struct mllm_vocab mllm_vocab;
 
+typedef enum mllm_vocab_kind {
+    MLLM_VOCAB_SPM = 0,       /* tokenizer.ggml.model "llama": SentencePiece BPE */
+    MLLM_VOCAB_BYTELEVEL = 1  /* tokenizer.ggml.model "gpt2": byte-level BPE with merges */
+} mllm_vocab_kind;
+
 typedef struct mllm_vocab_desc {
     int32_t n_tokens;
     const char *const *pieces;   /* pieces[i], not NUL-terminated necessarily: see piece_lens */
@@ -24,6 +31,15 @@ typedef struct mllm_vocab_desc {
     int32_t bos, eos, unk, pad;  /* -1 if absent */
     int32_t add_bos, add_eos;
     int32_t add_space_prefix;    /* SentencePiece's dummy prefix; default 1 */
+    int32_t n_eog;               /* more tokens that end generation besides eos (end of turn, ...) */
+    const int32_t *eog;
+    /* byte-level BPE only */
+    int32_t kind;                /* mllm_vocab_kind (0: SentencePiece) */
+    int32_t pretok;              /* mllm_pretok (pretokenize.h) */
+    int32_t ignore_merges;
+    int32_t n_merges;
+    const char *const *merges;   /* "left right", split at the first space after the first byte */
+    const uint32_t *merge_lens;
 } mllm_vocab_desc;
 
 /* Copies everything it needs. NULL + message in err (size errlen) on bad input. */
@@ -37,6 +53,8 @@ int32_t mllm_vocab_type(const mllm_vocab *v, int32_t id);
 int32_t mllm_vocab_bos(const mllm_vocab *v);
 int32_t mllm_vocab_eos(const mllm_vocab *v);
 int32_t mllm_vocab_add_bos(const mllm_vocab *v);
+/* 1 if generation ends at this token: EOS or one of the desc's eog tokens. */
+int mllm_vocab_is_eog(const mllm_vocab *v, int32_t id);
 
 /* Limits: the vocabulary size (64 times the largest vocabularies in use; also keeps the piece
  * map's capacity within 32 bits), and the text one encode call takes (its normalised form, each

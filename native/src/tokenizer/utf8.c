@@ -37,3 +37,63 @@ int mllm_utf8_char_len(const unsigned char *s, int32_t n) {
     if (want == 0 || want > n) return 0;
     return mllm_utf8_is_valid_prefix(s, want) ? want : 0;
 }
+
+int mllm_utf8_maximal_subpart(const unsigned char *s, int32_t n) {
+    int k = 1;
+    while (k < n && k < 4 && mllm_utf8_is_valid_prefix(s, k + 1)) k++;
+    return k;
+}
+
+static uint32_t decode_char(const unsigned char *s, int len) {
+    switch (len) {
+    case 1: return s[0];
+    case 2: return ((uint32_t)(s[0] & 0x1F) << 6) | (s[1] & 0x3F);
+    case 3: return ((uint32_t)(s[0] & 0x0F) << 12) | ((uint32_t)(s[1] & 0x3F) << 6) | (s[2] & 0x3F);
+    default: return ((uint32_t)(s[0] & 0x07) << 18) | ((uint32_t)(s[1] & 0x3F) << 12) | ((uint32_t)(s[2] & 0x3F) << 6) | (s[3] & 0x3F);
+    }
+}
+
+int32_t mllm_utf8_decode_lossy(const unsigned char *text, int32_t n, uint32_t *cps, int32_t *offs) {
+    int32_t count = 0, out_off = 0;
+    for (int32_t i = 0; i < n;) {
+        int len = mllm_utf8_char_len(text + i, n - i);
+        uint32_t cp;
+        if (len > 0) {
+            cp = decode_char(text + i, len);
+            i += len;
+        } else {
+            cp = 0xFFFD;
+            len = 3; /* re-encoded length of U+FFFD */
+            i += mllm_utf8_maximal_subpart(text + i, n - i);
+        }
+        if (cps) cps[count] = cp;
+        if (offs) offs[count] = out_off;
+        out_off += len;
+        count++;
+    }
+    if (offs) offs[count] = out_off;
+    return count;
+}
+
+int mllm_utf8_encode(uint32_t cp, char *out) {
+    if (cp < 0x80) {
+        out[0] = (char)cp;
+        return 1;
+    }
+    if (cp < 0x800) {
+        out[0] = (char)(0xC0 | (cp >> 6));
+        out[1] = (char)(0x80 | (cp & 0x3F));
+        return 2;
+    }
+    if (cp < 0x10000) {
+        out[0] = (char)(0xE0 | (cp >> 12));
+        out[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+        out[2] = (char)(0x80 | (cp & 0x3F));
+        return 3;
+    }
+    out[0] = (char)(0xF0 | (cp >> 18));
+    out[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+    out[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
+    out[3] = (char)(0x80 | (cp & 0x3F));
+    return 4;
+}

@@ -91,6 +91,17 @@ static int validate(const mllm_vocab_desc *d, char *err, int errlen) {
     if (check_special_id("BOS", d->bos, d->n_tokens, err, errlen) || check_special_id("EOS", d->eos, d->n_tokens, err, errlen) ||
         check_special_id("UNK", d->unk, d->n_tokens, err, errlen) || check_special_id("PAD", d->pad, d->n_tokens, err, errlen))
         return -1;
+    if (d->n_eog < 0 || (d->n_eog > 0 && !d->eog)) { set_err(err, errlen, "%ld end-of-generation tokens but no list of them", d->n_eog, 0); return -1; }
+    for (int32_t i = 0; i < d->n_eog; i++)
+        if (d->eog[i] < 0 || d->eog[i] >= d->n_tokens) {
+            set_err(err, errlen, "end-of-generation token id %ld is out of range (vocabulary has %ld tokens)", d->eog[i], d->n_tokens);
+            return -1;
+        }
+    if (d->kind != MLLM_VOCAB_SPM && d->kind != MLLM_VOCAB_BYTELEVEL) { set_err(err, errlen, "unknown vocabulary kind %ld", d->kind, 0); return -1; }
+    if (d->kind == MLLM_VOCAB_BYTELEVEL) {
+        if (d->pretok != MLLM_PRETOK_LLAMA3 && d->pretok != MLLM_PRETOK_LLAMA4) { set_err(err, errlen, "unknown pre-tokenizer %ld", d->pretok, 0); return -1; }
+        if (d->n_merges < 0 || (d->n_merges > 0 && (!d->merges || !d->merge_lens))) { set_err(err, errlen, "%ld merges but no list of them", d->n_merges, 0); return -1; }
+    }
     return 0;
 }
 
@@ -145,7 +156,17 @@ mllm_vocab *mllm_vocab_create(const mllm_vocab_desc *d, char *err, int errlen) {
     v->unused_index = malloc(sizeof(int32_t) * (size_t)n);
     if (!v->unused_index) goto oom;
     for (int32_t i = 0; i < n; i++) v->unused_index[i] = v->types[i] == MLLM_TOKEN_UNUSED ? v->n_unused++ : -1;
-    if (v->unk < 0) {
+    v->kind = d->kind;
+    v->n_eog = d->n_eog;
+    v->eog = malloc(sizeof(int32_t) * (size_t)(d->n_eog > 0 ? d->n_eog : 1));
+    if (!v->eog) goto oom;
+    if (d->n_eog > 0) memcpy(v->eog, d->eog, sizeof(int32_t) * (size_t)d->n_eog);
+    if (v->kind == MLLM_VOCAB_BYTELEVEL) {
+        if (mllm_bytelevel_init(v, d, err, errlen)) {
+            mllm_vocab_free(v);
+            return NULL;
+        }
+    } else if (v->unk < 0) {
         for (int b = 0; b < 256; b++) {
             if (v->byte_ids[b] < 0) {
                 mllm_vocab_free(v);
@@ -175,6 +196,8 @@ void mllm_vocab_free(mllm_vocab *v) {
     free(v->scores);
     free(v->types);
     free(v->unused_index);
+    free(v->eog);
+    mllm_merge_table_free(&v->merges);
     free(v);
 }
 
@@ -195,3 +218,11 @@ int32_t mllm_vocab_type(const mllm_vocab *v, int32_t id) {
 int32_t mllm_vocab_bos(const mllm_vocab *v) { return v->bos; }
 int32_t mllm_vocab_eos(const mllm_vocab *v) { return v->eos; }
 int32_t mllm_vocab_add_bos(const mllm_vocab *v) { return v->add_bos; }
+
+int mllm_vocab_is_eog(const mllm_vocab *v, int32_t id) {
+    if (id < 0) return 0;
+    if (id == v->eos) return 1;
+    for (int32_t i = 0; i < v->n_eog; i++)
+        if (v->eog[i] == id) return 1;
+    return 0;
+}

@@ -34,6 +34,11 @@ typedef struct tiny_cfg {
     const char *force_type_name;
     uint32_t claim_block_count; /* > 0: the block_count key says this instead of n_block */
     uint32_t claim_vocab_size;  /* > 0: the vocab_size key says this instead of n_vocab */
+    /* byte-level vocabulary (tokenizer.ggml.model "gpt2", needs n_vocab >= 261): ids 0..255 the
+     * byte stand-ins in byte order, 256 "Ġt", 257 "he", 258 "Ġthe" (merges "Ġ t", "h e", "Ġt he"),
+     * 259 "<|begin_of_text|>" (BOS), 260 "<|eot_id|>" (end of turn), then unused "[PADn]" */
+    int bytelevel;
+    const char *pre;            /* tokenizer.ggml.pre; NULL: no key */
 } tiny_cfg;
 
 typedef struct tiny_block {
@@ -179,6 +184,68 @@ static inline void tiny_key_u32(gw_file *f, const tiny_cfg *c, const char *suffi
     gwf_u32(f, key, v);
 }
 
+static inline void tiny_spm_vocab(gw_file *f, const tiny_cfg *c) {
+    gwf_str(f, "tokenizer.ggml.model", "llama");
+    const char **pieces = malloc((size_t)c->n_vocab * sizeof *pieces);
+    char(*names)[8] = malloc((size_t)c->n_vocab * 8);
+    float *scores = malloc((size_t)c->n_vocab * sizeof(float));
+    int32_t *types = malloc((size_t)c->n_vocab * sizeof(int32_t));
+    for (int i = 0; i < c->n_vocab; i++) {
+        if (i == 0) snprintf(names[i], 8, "<unk>");
+        else if (i == 1) snprintf(names[i], 8, "<s>");
+        else if (i == 2) snprintf(names[i], 8, "</s>");
+        else snprintf(names[i], 8, "%c%c", 'a' + (i - 3) % 26, (i - 3) / 26 ? '0' + (i - 3) / 26 : 'x');
+        pieces[i] = names[i];
+        scores[i] = (float)-i;
+        types[i] = i == 0 ? MLLM_TOKEN_UNKNOWN : i < 3 ? MLLM_TOKEN_CONTROL : MLLM_TOKEN_NORMAL;
+    }
+    gwf_arr_str(f, "tokenizer.ggml.tokens", pieces, (uint64_t)c->n_vocab);
+    gwf_arr_f32(f, "tokenizer.ggml.scores", scores, (uint64_t)c->n_vocab);
+    gwf_arr_i32(f, "tokenizer.ggml.token_type", types, (uint64_t)c->n_vocab);
+    gwf_u32(f, "tokenizer.ggml.bos_token_id", 1);
+    gwf_u32(f, "tokenizer.ggml.eos_token_id", (uint32_t)c->eos);
+    gwf_u32(f, "tokenizer.ggml.unknown_token_id", 0);
+    free(pieces);
+    free(names);
+    free(scores);
+    free(types);
+}
+
+static inline void tiny_bytelevel_vocab(gw_file *f, const tiny_cfg *c) {
+    gwf_str(f, "tokenizer.ggml.model", "gpt2");
+    if (c->pre) gwf_str(f, "tokenizer.ggml.pre", c->pre);
+    const char **pieces = malloc((size_t)c->n_vocab * sizeof *pieces);
+    char(*names)[24] = malloc((size_t)c->n_vocab * 24);
+    int32_t *types = malloc((size_t)c->n_vocab * sizeof(int32_t));
+    for (int i = 0, shifted = 0; i < c->n_vocab; i++) {
+        types[i] = MLLM_TOKEN_NORMAL;
+        if (i < 256) { /* GPT-2's alphabet: printable bytes stand for themselves, the rest shift to U+0100.. */
+            int self = (i >= 0x21 && i <= 0x7E) || (i >= 0xA1 && i <= 0xAC) || (i >= 0xAE && i <= 0xFF);
+            unsigned cp = self ? (unsigned)i : 0x100u + (unsigned)shifted++;
+            if (cp < 0x80) snprintf(names[i], 24, "%c", (char)cp);
+            else snprintf(names[i], 24, "%c%c", (char)(0xC0 | (cp >> 6)), (char)(0x80 | (cp & 0x3F)));
+        } else if (i < 261) {
+            static const char *const extra[] = {"\xC4\xA0t", "he", "\xC4\xA0the", "<|begin_of_text|>", "<|eot_id|>"};
+            snprintf(names[i], 24, "%s", extra[i - 256]);
+            if (i >= 259) types[i] = MLLM_TOKEN_CONTROL;
+        } else {
+            snprintf(names[i], 24, "[PAD%d]", i);
+            types[i] = MLLM_TOKEN_UNUSED;
+        }
+        pieces[i] = names[i];
+    }
+    static const char *const merges[] = {"\xC4\xA0 t", "h e", "\xC4\xA0t he"};
+    gwf_arr_str(f, "tokenizer.ggml.tokens", pieces, (uint64_t)c->n_vocab);
+    gwf_arr_i32(f, "tokenizer.ggml.token_type", types, (uint64_t)c->n_vocab);
+    gwf_arr_str(f, "tokenizer.ggml.merges", merges, 3);
+    gwf_u32(f, "tokenizer.ggml.bos_token_id", 259);
+    gwf_u32(f, "tokenizer.ggml.eos_token_id", (uint32_t)c->eos);
+    gwf_u32(f, "tokenizer.ggml.eot_token_id", 260);
+    free(pieces);
+    free(names);
+    free(types);
+}
+
 static inline int tiny_write(const tiny_model *m, const char *path) {
     const tiny_cfg *c = &m->c;
     gw_file f;
@@ -202,30 +269,8 @@ static inline int tiny_write(const tiny_model *m, const char *path) {
     gwf_f32(&f, key, c->eps);
     snprintf(key, sizeof key, "%s.rope.freq_base", c->arch);
     gwf_f32(&f, key, c->theta);
-    gwf_str(&f, "tokenizer.ggml.model", "llama");
-    const char **pieces = malloc((size_t)c->n_vocab * sizeof *pieces);
-    char(*names)[8] = malloc((size_t)c->n_vocab * 8);
-    float *scores = malloc((size_t)c->n_vocab * sizeof(float));
-    int32_t *types = malloc((size_t)c->n_vocab * sizeof(int32_t));
-    for (int i = 0; i < c->n_vocab; i++) {
-        if (i == 0) snprintf(names[i], 8, "<unk>");
-        else if (i == 1) snprintf(names[i], 8, "<s>");
-        else if (i == 2) snprintf(names[i], 8, "</s>");
-        else snprintf(names[i], 8, "%c%c", 'a' + (i - 3) % 26, (i - 3) / 26 ? '0' + (i - 3) / 26 : 'x');
-        pieces[i] = names[i];
-        scores[i] = (float)-i;
-        types[i] = i == 0 ? MLLM_TOKEN_UNKNOWN : i < 3 ? MLLM_TOKEN_CONTROL : MLLM_TOKEN_NORMAL;
-    }
-    gwf_arr_str(&f, "tokenizer.ggml.tokens", pieces, (uint64_t)c->n_vocab);
-    gwf_arr_f32(&f, "tokenizer.ggml.scores", scores, (uint64_t)c->n_vocab);
-    gwf_arr_i32(&f, "tokenizer.ggml.token_type", types, (uint64_t)c->n_vocab);
-    gwf_u32(&f, "tokenizer.ggml.bos_token_id", 1);
-    gwf_u32(&f, "tokenizer.ggml.eos_token_id", (uint32_t)c->eos);
-    gwf_u32(&f, "tokenizer.ggml.unknown_token_id", 0);
-    free(pieces);
-    free(names);
-    free(scores);
-    free(types);
+    if (c->bytelevel) tiny_bytelevel_vocab(&f, c);
+    else tiny_spm_vocab(&f, c);
 
     const int d = c->n_embd, q = c->n_head * m->hd, kv = c->n_kv * m->hd;
     tiny_put(&f, c, "token_embd.weight", m->tok_embd, c->n_vocab, d, c->wtype);

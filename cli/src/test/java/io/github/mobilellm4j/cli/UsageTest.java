@@ -70,7 +70,7 @@ class UsageTest {
                 Arguments.of(List.of("generate", "-p", "x", "--n-predict", "-3"), "--n-predict must be >= 0, got -3"),
                 Arguments.of(List.of("generate", "-p", "x", "--threads", "-1"), "--threads must be >= 0, got -1"),
                 Arguments.of(List.of("generate", "-p", "x", "-t", "-1"), "-t must be >= 0, got -1"),
-                Arguments.of(List.of("generate", "-p", "x", "--ctx=-5"), "--ctx must be >= 0, got -5"),
+                Arguments.of(List.of("generate", "-p", "x", "--ctx=-5"), "--ctx must be > 0, 0 (the default) or -1 (the model's full context), got -5"),
                 Arguments.of(List.of("generate", "-p", "x", "--stop", ""), "--stop needs a non-empty string"),
                 Arguments.of(List.of("generate", "-p", "x", "--backend", "gpu"), "--backend must be cpu, vulkan or auto, got 'gpu'"),
                 Arguments.of(List.of("logits", "--tokens", "1", "--top", "0"), "--top must be >= 1, got 0"),

@@ -32,7 +32,8 @@ public final class Converter {
     private Converter() {}
 
     private static final List<String> INPUT_NAMES = List.of("config.json", "tokenizer.model", "tokenizer.json",
-            "tokenizer_config.json", "model.safetensors", "model.safetensors.index.json", "pytorch_model.bin",
+            "tokenizer_config.json", "special_tokens_map.json", "added_tokens.json", "generation_config.json",
+            "chat_template.jinja", "chat_template.json", "model.safetensors", "model.safetensors.index.json", "pytorch_model.bin",
             "pytorch_model.bin.index.json");
 
     /** One GGUF tensor to produce. */
@@ -85,23 +86,32 @@ public final class Converter {
     }
 
     static void putVocab(Map<String, GgufValue> md, Vocabulary v) {
-        md.put("tokenizer.ggml.model", GgufValue.string("llama"));
+        Vocabulary.ByteLevel bl = v.byteLevel();
+        md.put("tokenizer.ggml.model", GgufValue.string(bl != null ? "gpt2" : "llama"));
+        if (bl != null) md.put("tokenizer.ggml.pre", GgufValue.string(bl.pre()));
         md.put("tokenizer.ggml.tokens", GgufValue.array(GgufValueType.STRING, v.tokens()));
-        List<Object> scores = new ArrayList<>(v.size());
         List<Object> types = new ArrayList<>(v.size());
-        for (int i = 0; i < v.size(); i++) {
-            scores.add(v.scores()[i]);
-            types.add(v.types()[i]);
+        for (int i = 0; i < v.size(); i++) types.add(v.types()[i]);
+        if (v.scores() != null) {
+            List<Object> scores = new ArrayList<>(v.size());
+            for (int i = 0; i < v.size(); i++) scores.add(v.scores()[i]);
+            md.put("tokenizer.ggml.scores", GgufValue.array(GgufValueType.FLOAT32, scores));
         }
-        md.put("tokenizer.ggml.scores", GgufValue.array(GgufValueType.FLOAT32, scores));
         md.put("tokenizer.ggml.token_type", GgufValue.array(GgufValueType.INT32, types));
+        if (bl != null) {
+            md.put("tokenizer.ggml.merges", GgufValue.array(GgufValueType.STRING, bl.merges()));
+            if (bl.ignoreMerges() != null) md.put("tokenizer.ggml.ignore_merges", GgufValue.bool(bl.ignoreMerges()));
+        }
         if (v.bosId() >= 0) md.put("tokenizer.ggml.bos_token_id", GgufValue.u32(v.bosId()));
         if (v.eosId() >= 0) md.put("tokenizer.ggml.eos_token_id", GgufValue.u32(v.eosId()));
+        if (v.eotId() >= 0) md.put("tokenizer.ggml.eot_token_id", GgufValue.u32(v.eotId()));
+        if (v.eomId() >= 0) md.put("tokenizer.ggml.eom_token_id", GgufValue.u32(v.eomId()));
         if (v.unkId() >= 0) md.put("tokenizer.ggml.unknown_token_id", GgufValue.u32(v.unkId()));
         if (v.padId() >= 0) md.put("tokenizer.ggml.padding_token_id", GgufValue.u32(v.padId()));
         md.put("tokenizer.ggml.add_bos_token", GgufValue.bool(v.addBos()));
         md.put("tokenizer.ggml.add_eos_token", GgufValue.bool(v.addEos()));
-        md.put("tokenizer.ggml.add_space_prefix", GgufValue.bool(v.addSpacePrefix()));
+        if (bl == null) md.put("tokenizer.ggml.add_space_prefix", GgufValue.bool(v.addSpacePrefix()));
+        if (v.chatTemplate() != null) md.put("tokenizer.chat_template", GgufValue.string(v.chatTemplate()));
     }
 
     /** Opens the weights: model.safetensors, its sharded index, pytorch_model.bin or its index. */
