@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backends/cpu/backend_cpu.h"
 #include "backends/cpu/ops.h"
 #include "cpu/cpu_features.h"
 #include "cpu/matmul.h"
@@ -43,7 +44,7 @@ static mllm_threadpool *g_pool;
 static void run(const mllm_node *n, const mllm_exec *ex) {
     const mllm_cpu_run cr = {ex, mllm_kernels_for(mllm_cpu_current()), g_pool};
     run_ctx r = {n, &cr};
-    mllm_threadpool_run(g_pool, task, &r);
+    mllm_threadpool_run(g_pool, task, &r, mllm_threadpool_size(g_pool));
 }
 
 static int close_to(double got, double want, double tol) { return fabs(got - want) <= tol * (1.0 + fabs(want)); }
@@ -151,7 +152,9 @@ static void test_rope_attention(int kv_type) {
     enum { HD = 8, NH = 6, NKV = 2, PAST = 3, N = 4, CTX = 16 };
     const double theta = 10000.0;
     mllm_kv_cache *kv = NULL;
-    CHECK_OK(mllm_kv_cache_create(kv_type, 2, CTX, NKV, HD, &kv));
+    mllm_device *dev = NULL;
+    CHECK_OK(mllm_cpu_device_create(1, 0, &dev));
+    if (dev) CHECK_OK(mllm_kv_cache_create(dev, kv_type, 2, CTX, NKV, HD, &kv));
     if (!kv) return;
     const int layer = 1;
     double kref[CTX][NKV * HD], vref[CTX][NKV * HD];
@@ -198,7 +201,8 @@ static void test_rope_attention(int kv_type) {
     mllm_tensor_f32(&tv, NKV * HD, N, v);
     mllm_tensor_f32(&to, NH * HD, N, out);
     float *scratch = malloc(sizeof(float) * NTH * CTX);
-    mllm_exec ex = {.n_past = PAST, .kv = kv, .rope_cos = cs, .rope_sin = sn, .att_scratch = scratch};
+    const mllm_seq_rows seq = {.row0 = 0, .n_rows = N, .n_past = PAST, .kv = kv};
+    mllm_exec ex = {.seqs = &seq, .n_seqs = 1, .rope_cos = cs, .rope_sin = sn, .n_positions = CTX, .att_scratch = scratch, .att_stride = CTX};
     mllm_node rs = {.op = MLLM_OP_ROPE_STORE, .src = {&tq, &tk, &tv}, .layer = layer};
     mllm_node at = {.op = MLLM_OP_ATTENTION, .src = {&tq}, .dst = {&to}, .layer = layer};
     run(&rs, &ex);
@@ -239,6 +243,7 @@ static void test_rope_attention(int kv_type) {
     if (bad) fprintf(stderr, "attention kv_type %d: %d wrong values\n", kv_type, bad);
     free(q); free(k); free(v); free(out); free(scratch);
     mllm_kv_cache_free(kv);
+    dev->iface->free(dev);
 }
 
 static void test_get_rows(void) {

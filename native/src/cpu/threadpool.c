@@ -47,6 +47,10 @@ struct mllm_threadpool {
     pthread_t *threads;    /* n_threads - 1 workers */
     mllm_task_fn fn;
     void *ctx;
+    int nth;               /* threads taking part in the current run (workers ith >= nth skip it) */
+    /* callers take turns: ticket `next` is handed out on arrival, the run of `serving` goes next */
+    unsigned next, serving;
+    pthread_cond_t turn;
     padded_int generation; /* bumped per run; workers wait for a change */
     padded_int n_done;     /* workers finished with the current run */
     padded_int n_arrived;  /* barrier arrivals */
@@ -97,7 +101,7 @@ static void *worker_main(void *arg) {
     for (;;) {
         seen = wait_for_run(p, seen);
         if (atomic_load_explicit(&p->stop, memory_order_acquire)) break;
-        p->fn(p->ctx, wa.ith, p->n_threads);
+        if (wa.ith < p->nth) p->fn(p->ctx, wa.ith, p->nth);
         atomic_fetch_add_explicit(&p->n_done.v, 1, memory_order_release);
     }
     return NULL;
@@ -119,14 +123,15 @@ mllm_threadpool *mllm_threadpool_create(int n_threads) {
     mllm_threadpool *p = calloc(1, sizeof(*p));
     if (!p) return NULL;
     p->n_threads = 1; /* threads actually started; free() joins exactly those */
+    p->nth = 1;
     p->threads = calloc((size_t)n_threads, sizeof(pthread_t));
-    if (!p->threads || pthread_mutex_init(&p->mutex, NULL) != 0) {
-        free(p->threads);
-        free(p);
-        return NULL;
-    }
-    if (pthread_cond_init(&p->wake, NULL) != 0) {
-        pthread_mutex_destroy(&p->mutex);
+    int ok = p->threads != NULL;
+    int have_mutex = ok && pthread_mutex_init(&p->mutex, NULL) == 0;
+    int have_wake = have_mutex && pthread_cond_init(&p->wake, NULL) == 0;
+    int have_turn = have_wake && pthread_cond_init(&p->turn, NULL) == 0;
+    if (!have_turn) {
+        if (have_wake) pthread_cond_destroy(&p->wake);
+        if (have_mutex) pthread_mutex_destroy(&p->mutex);
         free(p->threads);
         free(p);
         return NULL;
@@ -150,6 +155,7 @@ void mllm_threadpool_free(mllm_threadpool *p) {
     publish(p);
     for (int i = 0; i < p->n_threads - 1; i++) pthread_join(p->threads[i], NULL);
     pthread_cond_destroy(&p->wake);
+    pthread_cond_destroy(&p->turn);
     pthread_mutex_destroy(&p->mutex);
     free(p->threads);
     free(p);
@@ -157,18 +163,40 @@ void mllm_threadpool_free(mllm_threadpool *p) {
 
 int mllm_threadpool_size(const mllm_threadpool *p) { return p ? p->n_threads : 0; }
 
-void mllm_threadpool_run(mllm_threadpool *p, mllm_task_fn fn, void *ctx) {
-    if (p->n_threads == 1) {
+/* Waits for the caller's turn (tickets in arrival order). */
+static void take_turn(mllm_threadpool *p) {
+    pthread_mutex_lock(&p->mutex);
+    const unsigned ticket = p->next++;
+    while (p->serving != ticket) pthread_cond_wait(&p->turn, &p->mutex);
+    pthread_mutex_unlock(&p->mutex);
+}
+
+static void end_turn(mllm_threadpool *p) {
+    pthread_mutex_lock(&p->mutex);
+    p->serving++;
+    pthread_cond_broadcast(&p->turn);
+    pthread_mutex_unlock(&p->mutex);
+}
+
+void mllm_threadpool_run(mllm_threadpool *p, mllm_task_fn fn, void *ctx, int nth) {
+    if (nth > p->n_threads) nth = p->n_threads;
+    if (nth < 1) nth = 1;
+    take_turn(p);
+    if (p->n_threads == 1 || nth == 1) { /* nothing to share: the workers stay asleep */
+        p->nth = 1;
         fn(ctx, 0, 1);
+        end_turn(p);
         return;
     }
     p->fn = fn;
     p->ctx = ctx;
+    p->nth = nth;
     atomic_store_explicit(&p->n_done.v, 0, memory_order_relaxed);
-    publish(p); /* release: workers see fn/ctx */
-    fn(ctx, 0, p->n_threads);
+    publish(p); /* release: workers see fn/ctx/nth */
+    fn(ctx, 0, nth);
     for (int i = 0; atomic_load_explicit(&p->n_done.v, memory_order_acquire) != p->n_threads - 1; i++)
         spin_wait(i);
+    end_turn(p);
 }
 
 #if MLLM_HAVE_FUTEX
@@ -181,7 +209,7 @@ static void futex_wake_all(atomic_int *addr) { syscall(SYS_futex, (int *)addr, F
  * burning it. The seq_cst pair (sleeper: n_bsleep++ then re-read phase; last arriver: store phase
  * then read n_bsleep) guarantees that a sleeper either sees the new phase or gets woken. */
 void mllm_threadpool_barrier(mllm_threadpool *p) {
-    int n = p->n_threads;
+    int n = p->nth;
     if (n == 1) return;
     int ph = atomic_load_explicit(&p->phase.v, memory_order_acquire);
     if (atomic_fetch_add_explicit(&p->n_arrived.v, 1, memory_order_acq_rel) == n - 1) {

@@ -1,7 +1,11 @@
-/* CPU backend: the whole graph runs inside one mllm_threadpool_run; threads meet at a barrier
- * between nodes, so a token costs one wake-up plus a barrier per node. */
+/* CPU backend: the device owns the model's worker pool (or shares the process-wide one) and its
+ * repacked weights; KV caches are plain host memory. A run is the whole graph inside one
+ * mllm_threadpool_run: threads meet at a barrier between nodes, so a token costs one wake-up plus
+ * a barrier per node. */
 #include "backends/cpu/backend_cpu.h"
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,42 +17,90 @@
 typedef struct cpu_device {
     const mllm_kernels *kernels; /* the level in use when the model was loaded */
     void *packed;                /* the weights repacked into panels, or NULL */
+    mllm_threadpool *pool;
+    int shared_pool;             /* pool is the process-wide one (released, not freed) */
 } cpu_device;
+
+/* ---- the process-wide pool: created by its first user, freed with its last ------------------- */
+
+static pthread_mutex_t g_pool_lock = PTHREAD_MUTEX_INITIALIZER;
+static mllm_threadpool *g_pool;
+static int g_pool_users;
+
+static mllm_threadpool *acquire_process_pool(int n_threads) {
+    pthread_mutex_lock(&g_pool_lock);
+    if (!g_pool) g_pool = mllm_threadpool_create(n_threads);
+    if (g_pool) g_pool_users++;
+    mllm_threadpool *p = g_pool;
+    pthread_mutex_unlock(&g_pool_lock);
+    return p;
+}
+
+static void release_process_pool(void) {
+    pthread_mutex_lock(&g_pool_lock);
+    if (--g_pool_users == 0) {
+        mllm_threadpool_free(g_pool);
+        g_pool = NULL;
+    }
+    pthread_mutex_unlock(&g_pool_lock);
+}
+
+/* ---- running graphs ------------------------------------------------------------------------- */
 
 typedef struct cpu_graph_run {
     const mllm_graph *g;
     mllm_cpu_run run;
+    atomic_int stopped; /* set by thread 0 before a barrier; every thread reads it after that barrier */
 } cpu_graph_run;
 
 static void run_graph(void *ctx, int ith, int nth) {
-    const cpu_graph_run *r = ctx;
+    cpu_graph_run *r = ctx;
+    const mllm_exec *ex = r->run.ex;
     int first = 1;
     for (int32_t i = 0; i < r->g->n_nodes; i++) {
         const mllm_node *n = &r->g->nodes[i];
         if (n->fused.done_by) continue;
-        if (!first) mllm_threadpool_barrier(r->run.pool);
+        if (!first) {
+            mllm_threadpool_barrier(r->run.pool);
+            if (atomic_load_explicit(&r->stopped, memory_order_relaxed)) return; /* all threads leave at the same node */
+        }
         first = 0;
         mllm_op_run(n, &r->run, ith, nth);
+        /* once per layer: the barrier after this node tells the others */
+        if (ith == 0 && n->op == MLLM_OP_ATTENTION && ex->abort && ex->abort(ex->abort_ctx))
+            atomic_store_explicit(&r->stopped, 1, memory_order_relaxed);
     }
 }
 
+/* Activation memory: 64-byte aligned for SIMD loads, after a 64-byte header holding its size (for
+ * the device's memory count). Not cleared: pages are touched only where activations are written
+ * (large logits buffers would otherwise be faulted in at once). */
+#define ALLOC_HEADER 64
 static mllm_status cpu_alloc(mllm_runner *r, size_t bytes, void **out) {
-    /* 64-byte alignment for SIMD loads; aligned_alloc needs a multiple of the alignment. */
-    size_t sz = (bytes + 63) & ~(size_t)63;
-    /* Not cleared: pages are touched only where activations are written (large logits buffers
-     * would otherwise be faulted in at session creation). */
-    void *p = aligned_alloc(64, sz ? sz : 64);
+    const size_t sz = ALLOC_HEADER + ((bytes + 63) & ~(size_t)63); /* aligned_alloc needs a multiple of the alignment */
+    char *p = aligned_alloc(64, sz);
     if (!p) return mllm_fail(MLLM_ERR_OUT_OF_MEMORY, "cannot allocate %zu bytes of CPU memory", bytes);
-    *out = p;
+    memcpy(p, &sz, sizeof sz);
+    mllm_device_count(r->device, MLLM_MEM_COMPUTE, (long long)sz);
+    *out = p + ALLOC_HEADER;
     return MLLM_OK;
 }
 
-static void cpu_free_buffer(mllm_runner *r, void *buf) { free(buf); }
+static void cpu_free_buffer(mllm_runner *r, void *buf) {
+    if (!buf) return;
+    char *p = (char *)buf - ALLOC_HEADER;
+    size_t sz;
+    memcpy(&sz, p, sizeof sz);
+    mllm_device_count(r->device, MLLM_MEM_COMPUTE, -(long long)sz);
+    free(p);
+}
 
-static mllm_status cpu_compute(mllm_runner *r, const mllm_graph *g, const mllm_exec *ex) {
+static mllm_status cpu_compute(mllm_runner *r, const mllm_graph *g, const mllm_exec *ex, int n_threads) {
     const cpu_device *dev = r->device->impl;
-    cpu_graph_run run = {g, {ex, dev->kernels, r->impl}};
-    mllm_threadpool_run(r->impl, run_graph, &run);
+    cpu_graph_run run = {.g = g, .run = {ex, dev->kernels, dev->pool}};
+    atomic_init(&run.stopped, 0);
+    mllm_threadpool_run(dev->pool, run_graph, &run, n_threads);
+    if (atomic_load(&run.stopped)) return mllm_fail(MLLM_ERR_CANCELLED, "cancelled");
     return MLLM_OK;
 }
 
@@ -61,44 +113,91 @@ static mllm_status cpu_read_output(mllm_runner *r, const mllm_tensor *t, int64_t
     return MLLM_OK;
 }
 
-static void cpu_runner_free(mllm_runner *r) {
-    if (!r) return;
-    mllm_threadpool_free(r->impl);
-    free(r);
-}
+static void cpu_runner_free(mllm_runner *r) { free(r); }
 
 static const mllm_runner_iface cpu_runner_iface = {
     .alloc = cpu_alloc,
     .free_buffer = cpu_free_buffer,
     .compute = cpu_compute,
     .read_output = cpu_read_output,
-    .kv_shift = NULL, /* the KV cache is host memory: the session shifts it */
     .free = cpu_runner_free,
 };
 
-static mllm_status cpu_runner_create(mllm_device *dev, int n_threads, mllm_runner **out) {
+static mllm_status cpu_runner_create(mllm_device *dev, mllm_runner **out) {
     *out = NULL;
     mllm_runner *r = calloc(1, sizeof *r);
     if (!r) return mllm_fail(MLLM_ERR_OUT_OF_MEMORY, "out of memory creating the CPU backend");
-    r->impl = mllm_threadpool_create(n_threads);
-    if (!r->impl) {
-        free(r);
-        return mllm_fail(MLLM_ERR_OUT_OF_MEMORY, "cannot create a thread pool of %d threads", n_threads);
-    }
     r->iface = &cpu_runner_iface;
     r->device = dev;
     *out = r;
     return MLLM_OK;
 }
 
+/* ---- memory: host allocations ----------------------------------------------------------------- */
+
+static mllm_status cpu_buffer_alloc(mllm_device *dev, size_t size, mllm_mem_kind kind, mllm_buffer **out) {
+    *out = NULL;
+    mllm_buffer *b = calloc(1, sizeof *b);
+    void *p = calloc(1, size ? size : 1);
+    if (!b || !p) {
+        free(b);
+        free(p);
+        return mllm_fail(MLLM_ERR_OUT_OF_MEMORY, "cannot allocate %zu bytes of CPU memory", size);
+    }
+    b->host = p;
+    b->size = size;
+    b->kind = kind;
+    mllm_device_count(dev, kind, (long long)size);
+    *out = b;
+    return MLLM_OK;
+}
+
+static void cpu_buffer_free(mllm_device *dev, mllm_buffer *b) {
+    if (!b) return;
+    mllm_device_count(dev, b->kind, -(long long)b->size);
+    free(b->host);
+    free(b);
+}
+
+static mllm_status cpu_buffer_write(mllm_device *dev, mllm_buffer *b, size_t off, const void *src, size_t n) {
+    memcpy((char *)b->host + off, src, n);
+    return MLLM_OK;
+}
+
+static mllm_status cpu_buffer_read(mllm_device *dev, const mllm_buffer *b, size_t off, void *dst, size_t n) {
+    memcpy(dst, (const char *)b->host + off, n);
+    return MLLM_OK;
+}
+
+static mllm_status cpu_buffer_copy(mllm_device *dev, mllm_buffer *dst, size_t dst_off, const mllm_buffer *src, size_t src_off,
+                                   size_t n) {
+    memmove((char *)dst->host + dst_off, (const char *)src->host + src_off, n);
+    return MLLM_OK;
+}
+
+/* ---- the device ------------------------------------------------------------------------------ */
+
 static mllm_status cpu_take_model(mllm_device *d, const mllm_model_desc *m) {
     cpu_device *dev = d->impl;
-    return mllm_cpu_repack(dev->kernels, m, &dev->packed);
+    mllm_status st = mllm_cpu_repack(dev->kernels, m, &dev->packed);
+    if (st) return st;
+    /* the weights the kernels read: packed ones in our allocation, the rest in the file's memory */
+    long long bytes = 0;
+    for (int i = 0; i < m->n_weights; i++) {
+        const mllm_tensor *t = m->weights[i].tensor;
+        int shared = 0; /* a tied head shares the embedding's data: count it once */
+        for (int j = 0; j < i; j++) shared |= m->weights[j].tensor->data == t->data;
+        if (!shared) bytes += (long long)(t->nb[1] * (size_t)t->ne[1] * (size_t)t->ne[2] * (size_t)t->ne[3]);
+    }
+    mllm_device_count(d, MLLM_MEM_WEIGHTS, bytes);
+    return MLLM_OK;
 }
 
 static void cpu_device_free(mllm_device *d) {
     if (!d) return;
     cpu_device *dev = d->impl;
+    if (dev->shared_pool) release_process_pool();
+    else mllm_threadpool_free(dev->pool);
     free(dev->packed);
     free(dev);
     free(d);
@@ -107,10 +206,15 @@ static void cpu_device_free(mllm_device *d) {
 static const mllm_device_iface cpu_device_iface = {
     .take_model = cpu_take_model,
     .runner_create = cpu_runner_create,
+    .buffer_alloc = cpu_buffer_alloc,
+    .buffer_free = cpu_buffer_free,
+    .buffer_write = cpu_buffer_write,
+    .buffer_read = cpu_buffer_read,
+    .buffer_copy = cpu_buffer_copy,
     .free = cpu_device_free,
 };
 
-mllm_status mllm_cpu_device_create(mllm_device **out) {
+mllm_status mllm_cpu_device_create(int n_threads, int process_pool, mllm_device **out) {
     *out = NULL;
     mllm_device *d = calloc(1, sizeof *d);
     cpu_device *dev = calloc(1, sizeof *dev);
@@ -120,8 +224,18 @@ mllm_status mllm_cpu_device_create(mllm_device **out) {
         return mllm_fail(MLLM_ERR_OUT_OF_MEMORY, "out of memory creating the CPU backend");
     }
     dev->kernels = mllm_kernels_for(mllm_cpu_current());
+    dev->shared_pool = process_pool;
+    dev->pool = process_pool ? acquire_process_pool(n_threads) : mllm_threadpool_create(n_threads);
+    if (!dev->pool) {
+        free(d);
+        free(dev);
+        return mllm_fail(MLLM_ERR_OUT_OF_MEMORY, "cannot create a thread pool of %d threads", n_threads);
+    }
+    const int size = mllm_threadpool_size(dev->pool);
     d->iface = &cpu_device_iface;
     d->impl = dev;
+    d->max_threads = n_threads < size ? n_threads : size;
+    for (int k = 0; k < MLLM_MEM_KINDS; k++) atomic_init(&d->mem[k], 0);
     /* op_matmul.c runs every fusion, for batches of any size */
     d->fusions = (mllm_fusion_caps){.kinds = MLLM_FUSE_PRE_NORM | MLLM_FUSE_ADD_RESIDUAL | MLLM_FUSE_ROPE_STORE |
                                              MLLM_FUSE_SWIGLU_AFTER};

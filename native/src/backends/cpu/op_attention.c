@@ -1,4 +1,5 @@
-/* Causal attention with grouped KV heads: query head h reads KV head h / (n_head / n_kv).
+/* Causal attention with grouped KV heads: query head h reads KV head h / (n_head / n_kv); each
+ * row attends over its own sequence's KV cache, up to its own position.
  * Scores are scaled by 1/sqrt(hd) and soft-maxed in f32; work is split over (token, KV head, run of
  * query heads) for the f16 cache, over (token, head) for the f32 one. */
 #include <math.h>
@@ -14,12 +15,12 @@ void mllm_op_attention(const mllm_node *n, const mllm_cpu_run *run, int ith, int
     const mllm_kernels *K = run->kernels;
     const mllm_tensor *q = n->src[0];
     mllm_tensor *out = n->dst[0];
-    const mllm_kv_cache *kv = ex->kv;
-    const int32_t hd = kv->head_dim;
-    const int64_t n_head = q->ne[0] / hd, n_kv = kv->row / hd, group = n_head / n_kv;
+    const mllm_kv_cache *kv0 = ex->seqs[0].kv; /* every sequence's cache has the model's shape and the same type */
+    const int32_t hd = kv0->head_dim;
+    const int64_t n_head = q->ne[0] / hd, n_kv = kv0->row / hd, group = n_head / n_kv;
     const float scale = 1.0f / sqrtf((float)hd);
-    float *s = ex->att_scratch + (size_t)ith * (size_t)kv->n_ctx;
-    const int f16 = kv->type == MLLM_KV_F16;
+    float *s = ex->att_scratch + (size_t)ith * (size_t)ex->att_stride;
+    const int f16 = kv0->type == MLLM_KV_F16;
     int64_t b, e;
     if (f16) { /* work items: (token, KV head, run of query heads); rows of one layer are contiguous,
                 * key j at k0 + j * row */
@@ -31,7 +32,9 @@ void mllm_op_attention(const mllm_node *n, const mllm_cpu_run *run, int ith, int
         for (int64_t u = b; u < e; u++) {
             const int64_t t = u / (n_kv * per_g), g = u / per_g % n_kv, h0 = g * group + u % per_g * run;
             const int nq = (int)(group - u % per_g * run < run ? group - u % per_g * run : run);
-            const int32_t n_keys = ex->n_past + (int32_t)t + 1;
+            const mllm_seq_rows *seq = mllm_exec_seq(ex, t);
+            const mllm_kv_cache *kv = seq->kv;
+            const int32_t n_keys = mllm_exec_pos(seq, t) + 1;
             const float *qh = (const float *)mllm_tensor_row(q, t) + h0 * hd;
             float *o = (float *)mllm_tensor_row(out, t) + h0 * hd;
             const uint16_t *k0 = (const uint16_t *)mllm_kv_k_row(kv, n->layer, 0) + g * hd;
@@ -44,7 +47,9 @@ void mllm_op_attention(const mllm_node *n, const mllm_cpu_run *run, int ith, int
     mllm_split(q->ne[1] * n_head, ith, nth, &b, &e); /* f32 cache: head by head */
     for (int64_t u = b; u < e; u++) {
         const int64_t t = u / n_head, h = u % n_head, g = h / group;
-        const int32_t n_keys = ex->n_past + (int32_t)t + 1; /* causal: positions 0..pos */
+        const mllm_seq_rows *seq = mllm_exec_seq(ex, t);
+        const mllm_kv_cache *kv = seq->kv;
+        const int32_t n_keys = mllm_exec_pos(seq, t) + 1; /* causal: positions 0..pos */
         const float *qh = (const float *)mllm_tensor_row(q, t) + h * hd;
         float *o = (float *)mllm_tensor_row(out, t) + h * hd;
         float mx = -INFINITY;

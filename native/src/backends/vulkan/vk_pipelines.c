@@ -11,7 +11,7 @@ static const char *const k_pipe_names[VK_PIPE_COUNT] = {
 
 const char *vk_pipe_name(vk_pipe p) { return k_pipe_names[p]; }
 
-mllm_status vk_pipelines_create(vk_ctx *c) {
+mllm_status vk_pipelines_create(vk_dev *c) {
     VkPushConstantRange pr = {.stageFlags = VK_SHADER_STAGE_COMPUTE_BIT, .offset = 0, .size = VK_PUSH_BYTES};
     VkPipelineLayoutCreateInfo li = {.sType = VK_STRUCTURE_TYPE_PIPELINE_LAYOUT_CREATE_INFO, .pushConstantRangeCount = 1,
                                      .pPushConstantRanges = &pr};
@@ -35,7 +35,7 @@ mllm_status vk_pipelines_create(vk_ctx *c) {
     return MLLM_OK;
 }
 
-void vk_pipelines_free(vk_ctx *c) {
+void vk_pipelines_free(vk_dev *c) {
     for (int p = 0; p < VK_PIPE_COUNT; p++) {
         if (c->pipes[p]) p_vkDestroyPipeline(c->dev, c->pipes[p], NULL);
     }

@@ -4,6 +4,7 @@
 // words only, so no 8/16-bit storage feature is needed; GGUF blocks are unpacked with shifts.
 #extension GL_EXT_buffer_reference : require
 #extension GL_EXT_buffer_reference_uvec2 : require
+#include "step.h"
 
 layout(buffer_reference, std430, buffer_reference_align = 4) buffer U32 { uint v[]; };
 layout(buffer_reference, std430, buffer_reference_align = 4) buffer F32 { float v[]; };
@@ -11,9 +12,18 @@ layout(buffer_reference, std430, buffer_reference_align = 4) buffer I32 { int v[
 layout(buffer_reference, std430, buffer_reference_align = 16) buffer V4 { vec4 v[]; };
 layout(buffer_reference, std430, buffer_reference_align = 16) buffer UV4 { uvec4 v[]; };
 
-// The step buffer {int n_past; int tokens[]}: what changes from one run of a recorded graph to the next.
-int step_n_past(uvec2 step) { return I32(step).v[0]; }
-int step_token(uvec2 step, uint i) { return I32(step).v[1 + i]; }
+// The step buffer (step.h): each row's token, position and sequence, each sequence's cache.
+uint step_token(uvec2 step, uint r) { return U32(step).v[STEP_ROWS + STEP_ROW_WORDS * r]; }
+uint step_pos(uvec2 step, uint r) { return U32(step).v[STEP_ROWS + STEP_ROW_WORDS * r + 1u]; }
+uint step_out_row(uvec2 step, uint i) { return U32(step).v[STEP_ROWS + STEP_ROW_WORDS * i + 3u]; }
+// Address of layer `layer` of the K (v = 0) or V (v = 1) cache of row r's sequence.
+uvec2 step_cache(uvec2 step, uint r, uint v, uint layer) {
+    U32 t = U32(step);
+    const uint s = t.v[STEP_ROWS + STEP_ROW_WORDS * r + 2u] * STEP_SEQ_WORDS;
+    uint carry;
+    const uint lo = uaddCarry(t.v[s + 2u * v], layer * t.v[s + 4u], carry);
+    return uvec2(lo, t.v[s + 2u * v + 1u] + carry);
+}
 
 // 16-bit unit i of a word array.
 uint ld16(U32 b, uint i) { return (b.v[i >> 1] >> ((i & 1u) * 16u)) & 0xffffu; }

@@ -26,12 +26,14 @@
 #define PC_F32 float
 #endif
 
+#include "step.h"
+
 /* get_rows.comp: dst row i = row tokens[i] of the embedding matrix, dequantized */
 #if defined(__STDC__) || defined(PC_get_rows)
 PC_BEGIN(vk_pc_get_rows)
     PC_ADDR weights;    /* type `type`, rows of n_cols values */
     PC_ADDR dst;
-    PC_ADDR step;       /* the step buffer: {n_past, tokens[]} */
+    PC_ADDR step;       /* the step buffer (above) */
     PC_U32 type;        /* mllm_type: f32, f16, q8_0 or q4_0 */
     PC_U32 n_cols;
     PC_U32 dst_stride;  /* floats between dst rows */
@@ -39,19 +41,23 @@ PC_BEGIN(vk_pc_get_rows)
 PC_END(vk_pc_get_rows)
 #endif
 
-/* rms_norm.comp: if add_residual, x += residual; dst = rms_norm(x) * weight, rows [row0, row0 + groups) */
+/* rms_norm.comp: if add_residual, x += residual; dst = rms_norm(x) * weight, rows [row0, row0 + groups)
+ * (gather: the rows the step buffer names) */
 #if defined(__STDC__) || defined(PC_rms_norm)
 PC_BEGIN(vk_pc_rms_norm)
     PC_ADDR x;
     PC_ADDR weight;
     PC_ADDR residual;
     PC_ADDR dst;        /* row r of the norm's rows at dst row r */
+    PC_ADDR step;
     PC_U32 n_cols;
     PC_U32 x_stride;    /* floats between x (and residual) rows */
     PC_U32 add_residual;
     PC_U32 dst_stride;
     PC_U32 row0;
     PC_F32 eps;
+    PC_U32 gather;
+    PC_U32 pad;
 PC_END(vk_pc_rms_norm)
 #endif
 
@@ -86,9 +92,7 @@ PC_BEGIN(vk_pc_rope_store)
     PC_ADDR v;
     PC_ADDR rope_cos;   /* [pos][head_dim / 2] */
     PC_ADDR rope_sin;
-    PC_ADDR k_cache;    /* this layer's rows */
-    PC_ADDR v_cache;
-    PC_ADDR step;
+    PC_ADDR step;       /* each row's position and cache */
     PC_U32 head_dim;
     PC_U32 n_head;
     PC_U32 n_kv;
@@ -96,7 +100,7 @@ PC_BEGIN(vk_pc_rope_store)
     PC_U32 kv_stride;   /* floats between k (and v) rows */
     PC_U32 cache_f16;
     PC_U32 cache_row;   /* values per cache row */
-    PC_U32 pad;
+    PC_U32 layer;
 PC_END(vk_pc_rope_store)
 #endif
 
@@ -105,11 +109,9 @@ PC_END(vk_pc_rope_store)
 #if defined(__STDC__) || defined(PC_attention)
 PC_BEGIN(vk_pc_attention)
     PC_ADDR q;
-    PC_ADDR k_cache;
-    PC_ADDR v_cache;
     PC_ADDR dst;
     PC_ADDR partials;   /* n_split > 1: {max, sum, acc[head_dim]} per (token, head, split) */
-    PC_ADDR step;
+    PC_ADDR step;       /* each row's position and cache */
     PC_U32 head_dim;
     PC_U32 n_head;
     PC_U32 n_kv;
@@ -119,7 +121,7 @@ PC_BEGIN(vk_pc_attention)
     PC_U32 cache_row;
     PC_U32 n_split;
     PC_F32 scale;
-    PC_U32 pad;
+    PC_U32 layer;
 PC_END(vk_pc_attention)
 #endif
 
@@ -135,23 +137,24 @@ PC_BEGIN(vk_pc_attn_combine)
 PC_END(vk_pc_attn_combine)
 #endif
 
-/* attention_dec.comp: decode attention (one token, head_dim 64, f16 cache) in one dispatch; the
- * last of a head's n_split workgroups merges the partial results */
+/* attention_dec.comp: attention of a few tokens (head_dim 64, f16 cache) in one dispatch, one
+ * workgroup per (head, key slice, token); the last of a (token, head)'s n_split workgroups merges
+ * the partial results */
 #if defined(__STDC__) || defined(PC_attention_dec)
 PC_BEGIN(vk_pc_attention_dec)
     PC_ADDR q;
-    PC_ADDR k_cache;
-    PC_ADDR v_cache;
     PC_ADDR dst;
-    PC_ADDR partials;   /* {max, sum, acc[64]} per (head, split) */
-    PC_ADDR counters;   /* one per head, zero between dispatches */
-    PC_ADDR step;
+    PC_ADDR partials;   /* {max, sum, acc[64]} per (token, head, split) */
+    PC_ADDR counters;   /* one per (token, head), zero between dispatches */
+    PC_ADDR step;       /* each row's position and cache */
     PC_U32 n_head;
     PC_U32 n_kv;
     PC_U32 cache_row;
     PC_U32 n_split;
     PC_F32 scale;
-    PC_U32 pad;
+    PC_U32 layer;
+    PC_U32 q_stride;
+    PC_U32 dst_stride;
 PC_END(vk_pc_attention_dec)
 #endif
 
@@ -160,8 +163,8 @@ PC_END(vk_pc_attention_dec)
 #define MV_SWIGLU_IN 1u   /* the input is silu(x) * up */
 #define MV_NORM_IN 2u     /* the input is rms_norm(x) * norm_weight */
 #define MV_ACCUMULATE 4u  /* y += result (a residual add) instead of y = result */
-#define MV_ROPE 8u        /* rotate each pair of rows (2i, 2i+1) of a head by RoPE at position n_past */
-#define MV_TO_KV 16u      /* write the result into KV cache row n_past of the layer at y */
+#define MV_ROPE 8u        /* rotate each pair of rows (2i, 2i+1) of a head by RoPE at the row's position */
+#define MV_TO_KV 16u      /* write the result into the row's KV cache (K if MV_ROPE, else V), layer `layer` */
 #define MV_KV_F16 32u     /* ... as f16 */
 #define MV_DUAL 64u       /* also weights2 x -> y2 (same shape and type), sharing the input staging */
 #if defined(__STDC__) || defined(PC_mul_mv)
@@ -186,13 +189,15 @@ PC_BEGIN(vk_pc_mul_mv)
     PC_U32 head_dim;
     PC_U32 cache_row;
     PC_F32 eps;         /* MV_NORM_IN */
+    PC_U32 layer;       /* MV_TO_KV */
+    PC_U32 pad;
 PC_END(vk_pc_mul_mv)
 #endif
 
 #if defined(__STDC__)
-_Static_assert(sizeof(vk_pc_get_rows) == 40 && sizeof(vk_pc_rms_norm) == 56 && sizeof(vk_pc_quant_q8) == 40 &&
-                   sizeof(vk_pc_swiglu) == 24 && sizeof(vk_pc_rope_store) == 96 && sizeof(vk_pc_attention) == 88 &&
-                   sizeof(vk_pc_attn_combine) == 32 && sizeof(vk_pc_attention_dec) == 80 && sizeof(vk_pc_mul_mv) == 120,
+_Static_assert(sizeof(vk_pc_get_rows) == 40 && sizeof(vk_pc_rms_norm) == 72 && sizeof(vk_pc_quant_q8) == 40 &&
+                   sizeof(vk_pc_swiglu) == 24 && sizeof(vk_pc_rope_store) == 80 && sizeof(vk_pc_attention) == 72 &&
+                   sizeof(vk_pc_attn_combine) == 32 && sizeof(vk_pc_attention_dec) == 72 && sizeof(vk_pc_mul_mv) == 128,
                "push constants: fields and padding as the kernels read them");
 #endif
 
