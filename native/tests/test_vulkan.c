@@ -271,7 +271,11 @@ static void checkpoint_case(const spec *sp, int kv_type) {
 }
 
 int main(void) {
+#if defined(_WIN32)
+    if (!getenv("MLLM_VULKAN_VALIDATION")) _putenv_s("MLLM_VULKAN_VALIDATION", "1");
+#else
     setenv("MLLM_VULKAN_VALIDATION", "1", 0);
+#endif
     /* a clear error for a device index that does not exist */
     {
         tiny_cfg c = tiny_default();

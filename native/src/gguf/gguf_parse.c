@@ -2,7 +2,6 @@
  * arrays) and every tensor descriptor. Counts read from the file are checked against the bytes
  * that remain before anything is allocated from them. */
 #include <inttypes.h>
-#include <sys/mman.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -344,8 +343,7 @@ mllm_status mllm_gguf_parse(uint8_t *base, size_t size, int mapped, mllm_gguf **
     if (out) *out = NULL;
     mllm_gguf *g = calloc(1, sizeof *g);
     if (!g) {
-        if (mapped) munmap(base, size);
-        else free(base);
+        mllm_gguf_release(base, size, mapped);
         return mllm_fail(MLLM_ERR_OUT_OF_MEMORY, "out of memory opening GGUF");
     }
     g->base = base;

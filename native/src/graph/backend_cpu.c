@@ -7,6 +7,7 @@
 #include "cpu/threadpool.h"
 #include "graph/backend.h"
 #include "ops/ops.h"
+#include "platform/memory.h"
 
 typedef struct cpu_run {
     const mllm_graph *g;
@@ -24,17 +25,15 @@ static void run_graph(void *ctx, int ith, int nth) {
 static mllm_status cpu_upload(mllm_exec_backend *be, const mllm_tensor *const *weights, int n) { return MLLM_OK; }
 
 static mllm_status cpu_alloc(mllm_exec_backend *be, size_t bytes, void **out) {
-    /* 64-byte alignment for SIMD loads; aligned_alloc needs a multiple of the alignment. */
-    size_t sz = (bytes + 63) & ~(size_t)63;
-    /* Not cleared: pages are touched only where activations are written (large logits buffers
-     * would otherwise be faulted in at session creation). */
-    void *p = aligned_alloc(64, sz ? sz : 64);
+    /* 64-byte alignment and size for SIMD loads. Not cleared: pages are touched only where
+     * activations are written (large logits buffers would otherwise be faulted in at session creation). */
+    void *p = mllm_aligned_alloc(64, (bytes + 63) & ~(size_t)63);
     if (!p) return mllm_fail(MLLM_ERR_OUT_OF_MEMORY, "cannot allocate %zu bytes of CPU memory", bytes);
     *out = p;
     return MLLM_OK;
 }
 
-static void cpu_free_buffer(mllm_exec_backend *be, void *buf) { free(buf); }
+static void cpu_free_buffer(mllm_exec_backend *be, void *buf) { mllm_aligned_free(buf); }
 
 static mllm_status cpu_compute(mllm_exec_backend *be, const mllm_graph *g, mllm_exec *ex) {
     ex->pool = be->impl;

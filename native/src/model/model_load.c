@@ -9,6 +9,7 @@
 #include "cpu/matmul.h"
 #include "gguf/gguf.h"
 #include "model/model.h"
+#include "platform/memory.h"
 #include "quant/quant.h"
 #include "tokenizer/tokenizer.h"
 
@@ -245,7 +246,7 @@ void mllm_model_destroy(mllm_model *m) {
     if (!m) return;
     mllm_vocab_free(m->vocab);
     free(m->blocks);
-    free(m->packed);
+    mllm_aligned_free(m->packed);
     mllm_gguf_close(m->file);
     free(m);
 }

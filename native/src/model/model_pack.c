@@ -2,11 +2,8 @@
  * anonymous allocation (huge pages where the kernel gives them) holds every packed matrix; the
  * file's pages of those matrices are released. Only types and shapes whose panel kernel exists at
  * the current kernel level are packed; MOBILELLM_REPACK=0 turns it off (for comparisons). */
-#define _GNU_SOURCE /* madvise */
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <unistd.h>
 
 #include "api/errors.h"
 #include "cpu/cpu_features.h"
@@ -14,6 +11,7 @@
 #include "cpu/panel.h"
 #include "gguf/gguf.h"
 #include "model/model.h"
+#include "platform/memory.h"
 
 #define HUGE_PAGE ((size_t)2 << 20)
 
@@ -25,14 +23,6 @@ static int packable(const mllm_tensor *t) {
 }
 
 static size_t tensor_bytes(const mllm_tensor *t) { return t->nb[1] * (size_t)t->ne[1]; }
-
-/* The whole pages inside [p, p + n): dropped from a read-only file mapping, they would be read
- * again from the file if anything touched them. */
-static void release_pages(const void *p, size_t n) {
-    const uintptr_t pg = (uintptr_t)sysconf(_SC_PAGESIZE);
-    uintptr_t a = ((uintptr_t)p + pg - 1) & ~(pg - 1), e = ((uintptr_t)p + n) & ~(pg - 1);
-    if (e > a) madvise((void *)a, e - a, MADV_DONTNEED);
-}
 
 /* The model's matmul weights, each once (a tied output head is the embedding matrix). */
 static int collect(mllm_model *m, mllm_tensor **out) {
@@ -60,12 +50,12 @@ mllm_status mllm_model_pack_weights(mllm_model *m) {
         return MLLM_OK;
     }
     const size_t cap = (total + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);
-    uint8_t *buf = aligned_alloc(HUGE_PAGE, cap);
+    uint8_t *buf = mllm_aligned_alloc(HUGE_PAGE, cap);
     if (!buf) {
         free(ts);
         return mllm_fail(MLLM_ERR_OUT_OF_MEMORY, "cannot allocate %zu bytes for the packed weights", total);
     }
-    madvise(buf, cap, MADV_HUGEPAGE); /* advice only: fewer TLB misses while streaming weights */
+    mllm_advise_huge_pages(buf, cap); /* fewer TLB misses while streaming weights */
     const int tied = m->tied;
     size_t off = 0;
     for (int i = 0; i < n; i++) {
@@ -73,7 +63,7 @@ mllm_status mllm_model_pack_weights(mllm_model *m) {
         if (!packable(t)) continue;
         const void *src = t->data;
         mllm_panel_pack(t->type, src, t->ne[0], t->ne[1], buf + off);
-        if (m->file->mapped) release_pages(src, tensor_bytes(t));
+        if (m->file->mapped) mllm_discard_file_pages(src, tensor_bytes(t));
         t->data = buf + off;
         t->layout = MLLM_LAYOUT_PANEL16;
         if (tied && t == &m->output) m->tok_embd = *t; /* the embedding lookup reads packed rows */

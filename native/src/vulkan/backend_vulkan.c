@@ -1,7 +1,8 @@
 /* Vulkan backend: the whole forward pass on the GPU.
  *
- * - The loader is opened at run time (dlopen of libvulkan.so.1): a machine without Vulkan gets a
- *   clear MLLM_ERR_BACKEND, never a library that fails to load.
+ * - The loader is opened at run time (libvulkan.so.1; vulkan-1.dll on Windows; on macOS the Vulkan
+ *   loader or MoltenVK itself): a machine without Vulkan gets a clear MLLM_ERR_BACKEND, never a
+ *   library that fails to load.
  * - Weights are uploaded once into device-local buffers (chunks no larger than the device's
  *   maxMemoryAllocationSize, 1 GiB at most) and stay resident; the KV cache, RoPE tables and all
  *   activations live on the device. Only the graph's output rows come back, copied to a
@@ -19,7 +20,7 @@
  *   stage costs ~5 us however little it computes, so stages, not bytes, set the decode speed of
  *   these thin models).
  * - The session's activation "pointers" are a reserved, inaccessible host address range
- *   (PROT_NONE) that maps 1:1 onto a device buffer: the graph built by model_graph.c is used
+ *   (no access allowed) that maps 1:1 onto a device buffer: the graph built by model_graph.c is used
  *   unchanged and any accidental host access faults at once.
  *
  * Environment: MLLM_VULKAN_VALIDATION=1 enables VK_LAYER_KHRONOS_validation (errors are
@@ -47,17 +48,17 @@ int mllm_vulkan_built(void) { return 0; }
 #define VK_NO_PROTOTYPES
 #include <vulkan/vulkan.h>
 
-#include <dlfcn.h>
 #include <math.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <time.h>
 
 #include "model/kv_cache.h"
 #include "model/model.h"
+#include "platform/clock.h"
+#include "platform/dynlib.h"
+#include "platform/memory.h"
+#include "platform/threads.h"
 #include "quant/quant.h"
 #include "vulkan/vk_shaders.h"
 
@@ -130,21 +131,34 @@ static PFN_vkGetInstanceProcAddr p_vkGetInstanceProcAddr;
 static PFN_vkCreateDebugUtilsMessengerEXT p_vkCreateDebugUtilsMessengerEXT;
 static PFN_vkDestroyDebugUtilsMessengerEXT p_vkDestroyDebugUtilsMessengerEXT;
 
-static pthread_once_t g_load_once = PTHREAD_ONCE_INIT;
-static pthread_mutex_t g_fn_lock = PTHREAD_MUTEX_INITIALIZER;
+static mllm_once g_load_once = MLLM_ONCE_INIT;
+static mllm_mutex g_fn_lock = MLLM_MUTEX_INIT;
 static void *g_lib;
 static char g_load_err[256];
 
 static void load_loader(void) {
+#if defined(_WIN32)
+    const char *names[] = {"vulkan-1.dll"};
+    const char *hint = "no Vulkan loader (vulkan-1.dll) found: install your GPU's driver or use the CPU backend";
+#elif defined(__APPLE__)
+    /* The Vulkan loader (LunarG SDK, Homebrew's vulkan-loader) or MoltenVK itself, which the
+     * instance then reaches through VK_KHR_portability_enumeration. */
+    const char *names[] = {"libvulkan.1.dylib", "libvulkan.dylib", "/usr/local/lib/libvulkan.1.dylib",
+                           "/opt/homebrew/lib/libvulkan.1.dylib", "libMoltenVK.dylib", "/usr/local/lib/libMoltenVK.dylib",
+                           "/opt/homebrew/lib/libMoltenVK.dylib"};
+    const char *hint = "no Vulkan loader (libvulkan.1.dylib) or MoltenVK (libMoltenVK.dylib) found: install the Vulkan "
+                       "SDK or Homebrew's molten-vk and vulkan-loader, or use the CPU backend";
+#else
     const char *names[] = {"libvulkan.so.1", "libvulkan.so"};
-    for (size_t i = 0; i < 2 && !g_lib; i++) g_lib = dlopen(names[i], RTLD_NOW | RTLD_LOCAL);
+    const char *hint = "no Vulkan loader (libvulkan.so.1) found: install a Vulkan driver (e.g. Debian's libvulkan1 and "
+                       "mesa-vulkan-drivers) or use the CPU backend";
+#endif
+    for (size_t i = 0; i < sizeof names / sizeof names[0] && !g_lib; i++) g_lib = mllm_dynlib_open(names[i]);
     if (!g_lib) {
-        snprintf(g_load_err, sizeof g_load_err,
-                 "no Vulkan loader (libvulkan.so.1) found: install a Vulkan driver (e.g. Debian's libvulkan1 and "
-                 "mesa-vulkan-drivers) or use the CPU backend");
+        snprintf(g_load_err, sizeof g_load_err, "%s", hint);
         return;
     }
-    p_vkGetInstanceProcAddr = (PFN_vkGetInstanceProcAddr)dlsym(g_lib, "vkGetInstanceProcAddr");
+    p_vkGetInstanceProcAddr = (PFN_vkGetInstanceProcAddr)mllm_dynlib_symbol(g_lib, "vkGetInstanceProcAddr");
     if (!p_vkGetInstanceProcAddr) {
         snprintf(g_load_err, sizeof g_load_err, "the Vulkan loader has no vkGetInstanceProcAddr");
         return;
@@ -158,22 +172,22 @@ static void load_loader(void) {
 /* Instance and device functions are the same for every instance of one loader (the loader's
  * trampolines), so they are loaded once per process; a mutex guards the (idempotent) stores. */
 static void load_instance_funcs(VkInstance inst) {
-    pthread_mutex_lock(&g_fn_lock);
+    mllm_mutex_lock(&g_fn_lock);
 #define LOAD(f) p_##f = (PFN_##f)p_vkGetInstanceProcAddr(inst, #f);
     VK_INSTANCE_FUNCS(LOAD)
     LOAD(vkCreateDebugUtilsMessengerEXT)
     LOAD(vkDestroyDebugUtilsMessengerEXT)
 #undef LOAD
-    pthread_mutex_unlock(&g_fn_lock);
+    mllm_mutex_unlock(&g_fn_lock);
 }
 
 static int load_device_funcs(VkDevice dev) {
-    pthread_mutex_lock(&g_fn_lock);
+    mllm_mutex_lock(&g_fn_lock);
     int ok = 1;
 #define LOAD(f) ok &= (p_##f = (PFN_##f)p_vkGetDeviceProcAddr(dev, #f)) != NULL;
     VK_DEVICE_FUNCS(LOAD)
 #undef LOAD
-    pthread_mutex_unlock(&g_fn_lock);
+    mllm_mutex_unlock(&g_fn_lock);
     return ok;
 }
 
@@ -415,14 +429,12 @@ static mllm_status submit_step(vk_ctx *c, VkCommandBuffer cb) {
     VkSubmitInfo si = {.sType = VK_STRUCTURE_TYPE_SUBMIT_INFO, .commandBufferCount = 1, .pCommandBuffers = &cb};
     VKCHECK(p_vkResetFences(c->dev, 1, &c->fence), "vkResetFences");
     VKCHECK(p_vkQueueSubmit(c->queue, 1, &si, c->fence), "vkQueueSubmit");
-    struct timespec t0, t;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
+    const int64_t t0 = mllm_now_ns();
     for (;;) {
         VkResult r = p_vkGetFenceStatus(c->dev, c->fence);
         if (r == VK_SUCCESS) return MLLM_OK;
         if (r != VK_NOT_READY) return mllm_fail(MLLM_ERR_BACKEND, "Vulkan: vkGetFenceStatus failed (VkResult %d)", (int)r);
-        clock_gettime(CLOCK_MONOTONIC, &t);
-        if ((t.tv_sec - t0.tv_sec) * 1000000000L + (t.tv_nsec - t0.tv_nsec) > 20000000L) break;
+        if (mllm_now_ns() - t0 > 20000000) break;
     }
     VKCHECK(p_vkWaitForFences(c->dev, 1, &c->fence, VK_TRUE, UINT64_MAX), "vkWaitForFences");
     return MLLM_OK;
@@ -561,14 +573,14 @@ static int has_layer(const char *name) {
 
 /* One instance per process, never destroyed: destroying the last instance unloads the driver
  * (ICD) and some drivers cannot be loaded again in the same process. */
-static pthread_mutex_t g_inst_lock = PTHREAD_MUTEX_INITIALIZER;
+static mllm_mutex g_inst_lock = MLLM_MUTEX_INIT;
 static VkInstance g_inst;
 static VkDebugUtilsMessengerEXT g_messenger;
 
 static mllm_status create_instance_once(vk_ctx *c);
 
 static mllm_status create_instance(vk_ctx *c) {
-    pthread_mutex_lock(&g_inst_lock);
+    mllm_mutex_lock(&g_inst_lock);
     mllm_status st = MLLM_OK;
     if (!g_inst) {
         vk_ctx tmp;
@@ -582,12 +594,12 @@ static mllm_status create_instance(vk_ctx *c) {
         }
     }
     c->inst = g_inst;
-    pthread_mutex_unlock(&g_inst_lock);
+    mllm_mutex_unlock(&g_inst_lock);
     return st;
 }
 
 static mllm_status create_instance_once(vk_ctx *c) {
-    pthread_once(&g_load_once, load_loader);
+    mllm_once_run(&g_load_once, load_loader);
     if (g_load_err[0]) return mllm_fail(MLLM_ERR_BACKEND, "%s", g_load_err);
     const int validation = env_flag("MLLM_VULKAN_VALIDATION");
     const char *layer = "VK_LAYER_KHRONOS_validation", *ext = VK_EXT_DEBUG_UTILS_EXTENSION_NAME;
@@ -733,7 +745,7 @@ static void ctx_free(vk_ctx *c) {
         for (int i = 0; i < VK_MAX_ACTS; i++) {
             if (c->acts[i].host) {
                 buf_free(c, &c->acts[i].dev);
-                munmap(c->acts[i].host, c->acts[i].bytes);
+                mllm_release_address_space(c->acts[i].host, c->acts[i].bytes);
             }
         }
         vk_buf *bs[] = {&c->kv_k, &c->kv_v, &c->rope, &c->step, &c->step_dev, &c->qx, &c->att_part, &c->att_ctr, &c->readback, &c->staging};
@@ -854,11 +866,11 @@ static mllm_status vk_alloc(mllm_exec_backend *be, size_t bytes, void **out) {
     }
     if (slot < 0) return mllm_fail(MLLM_ERR_BACKEND, "Vulkan: too many activation buffers");
     size_t sz = bytes ? bytes : 64;
-    void *h = mmap(NULL, sz, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (h == MAP_FAILED) return mllm_fail(MLLM_ERR_OUT_OF_MEMORY, "cannot reserve %zu bytes of address space", sz);
+    void *h = mllm_reserve_address_space(sz);
+    if (!h) return mllm_fail(MLLM_ERR_OUT_OF_MEMORY, "cannot reserve %zu bytes of address space", sz);
     mllm_status st = buf_create(c, sz, 0, &c->acts[slot].dev);
     if (st) {
-        munmap(h, sz);
+        mllm_release_address_space(h, sz);
         return st;
     }
     c->acts[slot].host = h;
@@ -873,7 +885,7 @@ static void vk_free_buffer(mllm_exec_backend *be, void *buf) {
         if (c->acts[i].host && c->acts[i].host == buf) {
             p_vkDeviceWaitIdle(c->dev);
             buf_free(c, &c->acts[i].dev);
-            munmap(c->acts[i].host, c->acts[i].bytes);
+            mllm_release_address_space(c->acts[i].host, c->acts[i].bytes);
             memset(&c->acts[i], 0, sizeof c->acts[i]);
         }
     }
@@ -1294,9 +1306,8 @@ static mllm_status ensure_state(vk_ctx *c, const mllm_graph *g, const mllm_exec 
     return MLLM_OK;
 }
 
-static void prof_collect(vk_ctx *c, const vk_cmd *cmd, int decode, struct timespec t0) {
-    struct timespec t1;
-    clock_gettime(CLOCK_MONOTONIC, &t1);
+static void prof_collect(vk_ctx *c, const vk_cmd *cmd, int decode, int64_t t0) {
+    const int64_t t1 = mllm_now_ns();
     uint64_t ts[PROF_MAX_TS];
     const uint32_t n = (uint32_t)cmd->n_stages + 1;
     if (p_vkGetQueryPoolResults(c->dev, c->tsq, 0, n, sizeof ts, ts, sizeof ts[0], VK_QUERY_RESULT_64_BIT | VK_QUERY_RESULT_WAIT_BIT) !=
@@ -1309,7 +1320,7 @@ static void prof_collect(vk_ctx *c, const vk_cmd *cmd, int decode, struct timesp
     }
     const int k = decode ? 0 : 1;
     c->prof_gpu_ns[k] += (double)(ts[n - 1] - ts[0]) * period;
-    c->prof_host_ns[k] += (double)(t1.tv_sec - t0.tv_sec) * 1e9 + (double)(t1.tv_nsec - t0.tv_nsec);
+    c->prof_host_ns[k] += (double)(t1 - t0);
     c->prof_graphs[k]++;
 }
 
@@ -1376,8 +1387,7 @@ static mllm_status vk_compute(mllm_exec_backend *be, const mllm_graph *g, mllm_e
     step[0] = ex->n_past;
     memcpy(step + 1, ex->tokens, (size_t)g->n_tokens * sizeof(int32_t));
     c->out_data = NULL;
-    struct timespec t0;
-    if (c->prof) clock_gettime(CLOCK_MONOTONIC, &t0);
+    const int64_t t0 = c->prof ? mllm_now_ns() : 0;
     if ((st = submit_step(c, hit->cb))) return st;
     if (c->prof && hit->n_stages > 0) prof_collect(c, hit, g->n_tokens == 1, t0);
     c->out_data = g->acts[MLLM_ACT_OUT].data;
