@@ -29,7 +29,7 @@ public final class Main {
             return argv.length == 0 ? 2 : 0;
         }
         if (argv[0].equals("--version")) {
-            out.println("mobilellm " + io.github.mobilellm4j.Native.version());
+            out.println("mobilellm " + io.github.mobilellm4j.Engine.version());
             return 0;
         }
         Map<String, Command> byName = new LinkedHashMap<>();
