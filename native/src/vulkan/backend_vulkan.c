@@ -46,6 +46,7 @@ int mllm_vulkan_built(void) { return 0; }
 #else
 
 #define VK_NO_PROTOTYPES
+#define VK_ENABLE_BETA_EXTENSIONS /* VK_KHR_portability_subset (MoltenVK) is still a provisional extension */
 #include <vulkan/vulkan.h>
 
 #include <math.h>
@@ -96,6 +97,13 @@ int mllm_vulkan_built(void) { return 0; }
     X(vkDestroyShaderModule)          \
     X(vkCreatePipelineLayout)         \
     X(vkDestroyPipelineLayout)        \
+    X(vkCreateDescriptorSetLayout)    \
+    X(vkDestroyDescriptorSetLayout)   \
+    X(vkCreateDescriptorPool)         \
+    X(vkDestroyDescriptorPool)        \
+    X(vkAllocateDescriptorSets)       \
+    X(vkUpdateDescriptorSets)         \
+    X(vkCmdBindDescriptorSets)        \
     X(vkCreateComputePipelines)       \
     X(vkDestroyPipeline)              \
     X(vkCreateCommandPool)            \
@@ -292,6 +300,11 @@ typedef struct vk_ctx {
     VkCommandPool pool;
     VkFence fence;
     VkPipelineLayout layout;
+    /* The one descriptor: attention_dec's counters as a storage buffer (set 0, binding 0). Atomics
+     * through buffer device addresses have no Metal translation in SPIRV-Cross, bound buffers do. */
+    VkDescriptorSetLayout set_layout;
+    VkDescriptorPool desc_pool;
+    VkDescriptorSet ctr_set;
     VkPipeline pipes[P_COUNT];
 
     vk_buf wbufs[VK_MAX_WBUFS];
@@ -559,6 +572,30 @@ static mllm_status list_devices(VkInstance inst, VkPhysicalDevice *out, uint32_t
     return MLLM_OK;
 }
 
+static int has_instance_extension(const char *name) {
+    uint32_t n = 0;
+    if (p_vkEnumerateInstanceExtensionProperties(NULL, &n, NULL) != VK_SUCCESS || n == 0) return 0;
+    VkExtensionProperties *e = malloc(n * sizeof *e);
+    int found = 0;
+    if (e && p_vkEnumerateInstanceExtensionProperties(NULL, &n, e) == VK_SUCCESS) {
+        for (uint32_t i = 0; i < n; i++) found |= strcmp(e[i].extensionName, name) == 0;
+    }
+    free(e);
+    return found;
+}
+
+static int has_device_extension(VkPhysicalDevice pd, const char *name) {
+    uint32_t n = 0;
+    if (p_vkEnumerateDeviceExtensionProperties(pd, NULL, &n, NULL) != VK_SUCCESS || n == 0) return 0;
+    VkExtensionProperties *e = malloc(n * sizeof *e);
+    int found = 0;
+    if (e && p_vkEnumerateDeviceExtensionProperties(pd, NULL, &n, e) == VK_SUCCESS) {
+        for (uint32_t i = 0; i < n; i++) found |= strcmp(e[i].extensionName, name) == 0;
+    }
+    free(e);
+    return found;
+}
+
 static int has_layer(const char *name) {
     uint32_t n = 0;
     if (p_vkEnumerateInstanceLayerProperties(&n, NULL) != VK_SUCCESS || n == 0) return 0;
@@ -608,11 +645,19 @@ static mllm_status create_instance_once(vk_ctx *c) {
         use_layer = has_layer(layer);
         if (!use_layer) fprintf(stderr, "mobilellm: MLLM_VULKAN_VALIDATION is set but %s is not installed\n", layer);
     }
+    const char *exts[2];
+    uint32_t n_ext = 0;
+    if (use_layer) exts[n_ext++] = ext;
+    /* Portability implementations (MoltenVK over Metal on macOS) are listed only to instances that
+     * ask for them with this extension and flag. */
+    const int portability = has_instance_extension(VK_KHR_PORTABILITY_ENUMERATION_EXTENSION_NAME);
+    if (portability) exts[n_ext++] = VK_KHR_PORTABILITY_ENUMERATION_EXTENSION_NAME;
     VkApplicationInfo app = {.sType = VK_STRUCTURE_TYPE_APPLICATION_INFO, .pApplicationName = "mobilellm",
                              .pEngineName = "mobilellm", .apiVersion = VK_API_VERSION_1_2};
     VkInstanceCreateInfo ci = {.sType = VK_STRUCTURE_TYPE_INSTANCE_CREATE_INFO, .pApplicationInfo = &app,
+                               .flags = portability ? VK_INSTANCE_CREATE_ENUMERATE_PORTABILITY_BIT_KHR : 0,
                                .enabledLayerCount = use_layer ? 1 : 0, .ppEnabledLayerNames = &layer,
-                               .enabledExtensionCount = use_layer ? 1 : 0, .ppEnabledExtensionNames = &ext};
+                               .enabledExtensionCount = n_ext, .ppEnabledExtensionNames = exts};
     VkResult r = p_vkCreateInstance(&ci, NULL, &c->inst);
     if (r == VK_ERROR_INCOMPATIBLE_DRIVER) {
         return mllm_fail(MLLM_ERR_BACKEND, "Vulkan: no compatible driver found (install a Vulkan ICD, e.g. mesa-vulkan-drivers)");
@@ -672,8 +717,22 @@ static mllm_status create_device(vk_ctx *c) {
     VkPhysicalDeviceVulkan12Features f12 = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_2_FEATURES,
                                             .bufferDeviceAddress = VK_TRUE};
     VkPhysicalDeviceFeatures2 f = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2, .pNext = &f12};
+    /* A portability implementation (MoltenVK) must get VK_KHR_portability_subset enabled. The subset
+     * leaves out events, some image views and samplers, triangle fans, tessellation modes and
+     * interpolation functions: this backend uses buffers, push constants, one storage buffer
+     * descriptor, pipeline barriers and compute dispatches only, none of which it restricts. */
+    const char *subset = VK_KHR_PORTABILITY_SUBSET_EXTENSION_NAME;
+    const int portable = has_device_extension(c->pd, subset);
+    if (portable && env_flag("MLLM_VULKAN_VERBOSE")) {
+        VkPhysicalDevicePortabilitySubsetFeaturesKHR ps = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PORTABILITY_SUBSET_FEATURES_KHR};
+        VkPhysicalDeviceFeatures2 pf = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2, .pNext = &ps};
+        p_vkGetPhysicalDeviceFeatures2(c->pd, &pf);
+        fprintf(stderr, "mobilellm: Vulkan portability subset (events %d, image view reinterpretation %d)\n", ps.events,
+                ps.imageViewFormatReinterpretation);
+    }
     VkDeviceCreateInfo di = {.sType = VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO, .pNext = &f, .queueCreateInfoCount = 1,
-                             .pQueueCreateInfos = &qi};
+                             .pQueueCreateInfos = &qi, .enabledExtensionCount = portable ? 1 : 0,
+                             .ppEnabledExtensionNames = &subset};
     VKCHECK(p_vkCreateDevice(c->pd, &di, NULL, &c->dev), "vkCreateDevice");
     if (!load_device_funcs(c->dev)) return mllm_fail(MLLM_ERR_BACKEND, "Vulkan: the driver lacks a core 1.2 device function");
     p_vkGetDeviceQueue(c->dev, c->qfam, 0, &c->queue);
@@ -703,8 +762,21 @@ static mllm_status create_device(vk_ctx *c) {
             fprintf(stderr, "mobilellm: MLLM_VULKAN_PROFILE ignored: the queue has no timestamps\n");
         }
     }
+    VkDescriptorSetLayoutBinding ctr_binding = {.binding = 0, .descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
+                                                .descriptorCount = 1, .stageFlags = VK_SHADER_STAGE_COMPUTE_BIT};
+    VkDescriptorSetLayoutCreateInfo sli = {.sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_CREATE_INFO, .bindingCount = 1,
+                                           .pBindings = &ctr_binding};
+    VKCHECK(p_vkCreateDescriptorSetLayout(c->dev, &sli, NULL, &c->set_layout), "vkCreateDescriptorSetLayout");
+    VkDescriptorPoolSize ps = {.type = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, .descriptorCount = 1};
+    VkDescriptorPoolCreateInfo dpi = {.sType = VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO, .maxSets = 1, .poolSizeCount = 1,
+                                      .pPoolSizes = &ps};
+    VKCHECK(p_vkCreateDescriptorPool(c->dev, &dpi, NULL, &c->desc_pool), "vkCreateDescriptorPool");
+    VkDescriptorSetAllocateInfo dai = {.sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_ALLOCATE_INFO, .descriptorPool = c->desc_pool,
+                                       .descriptorSetCount = 1, .pSetLayouts = &c->set_layout};
+    VKCHECK(p_vkAllocateDescriptorSets(c->dev, &dai, &c->ctr_set), "vkAllocateDescriptorSets");
     VkPushConstantRange pr = {.stageFlags = VK_SHADER_STAGE_COMPUTE_BIT, .offset = 0, .size = sizeof(vk_pc)};
-    VkPipelineLayoutCreateInfo li = {.sType = VK_STRUCTURE_TYPE_PIPELINE_LAYOUT_CREATE_INFO, .pushConstantRangeCount = 1,
+    VkPipelineLayoutCreateInfo li = {.sType = VK_STRUCTURE_TYPE_PIPELINE_LAYOUT_CREATE_INFO, .setLayoutCount = 1,
+                                     .pSetLayouts = &c->set_layout, .pushConstantRangeCount = 1,
                                      .pPushConstantRanges = &pr};
     VKCHECK(p_vkCreatePipelineLayout(c->dev, &li, NULL, &c->layout), "vkCreatePipelineLayout");
     for (int p = 0; p < P_COUNT; p++) {
@@ -754,6 +826,8 @@ static void ctx_free(vk_ctx *c) {
             if (c->pipes[p]) p_vkDestroyPipeline(c->dev, c->pipes[p], NULL);
         }
         if (c->layout) p_vkDestroyPipelineLayout(c->dev, c->layout, NULL);
+        if (c->desc_pool) p_vkDestroyDescriptorPool(c->dev, c->desc_pool, NULL);
+        if (c->set_layout) p_vkDestroyDescriptorSetLayout(c->dev, c->set_layout, NULL);
         if (c->fence) p_vkDestroyFence(c->dev, c->fence, NULL);
         if (c->pool) p_vkDestroyCommandPool(c->dev, c->pool, NULL);
         p_vkDestroyDevice(c->dev, NULL);
@@ -1194,7 +1268,7 @@ static mllm_status record_graph(vk_ctx *c, const mllm_graph *g, VkCommandBuffer 
                 pc.a[0] % 16 == 0 && pc.a[1] % 16 == 0 && pc.a[2] % 16 == 0) {
                 pc.u[7] = ATT_SPLIT;
                 pc.a[4] = c->att_part.addr;
-                pc.a[5] = c->att_ctr.addr;
+                p_vkCmdBindDescriptorSets(cb, VK_PIPELINE_BIND_POINT_COMPUTE, c->layout, 0, 1, &c->ctr_set, 0, NULL);
                 dispatch(c, cb, P_ATTENTION_DEC, &pc, pc.u[1], ATT_SPLIT);
             } else if (nd->src[0]->ne[1] <= ATT_SPLIT_MAX_TOKENS) {
                 pc.u[7] = ATT_SPLIT;
@@ -1298,6 +1372,10 @@ static mllm_status ensure_state(vk_ctx *c, const mllm_graph *g, const mllm_exec 
         static const uint32_t zeros[ATT_MAX_HEADS];
         if ((st = buf_create(c, sizeof zeros, 0, &c->att_ctr))) return st;
         if ((st = transfer(c, c->att_ctr.buf, 0, (void *)zeros, sizeof zeros, 1))) return st;
+        VkDescriptorBufferInfo bi = {.buffer = c->att_ctr.buf, .offset = 0, .range = VK_WHOLE_SIZE};
+        VkWriteDescriptorSet w = {.sType = VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET, .dstSet = c->ctr_set, .dstBinding = 0,
+                                  .descriptorCount = 1, .descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, .pBufferInfo = &bi};
+        p_vkUpdateDescriptorSets(c->dev, 1, &w, 0, NULL);
         grew = 1;
     }
     const size_t rb = (size_t)g->n_out * g->acts[MLLM_ACT_OUT].nb[1];
