@@ -572,25 +572,16 @@ static mllm_status list_devices(VkInstance inst, VkPhysicalDevice *out, uint32_t
     return MLLM_OK;
 }
 
-static int has_instance_extension(const char *name) {
+/* Whether the instance (pd == NULL) or the device pd offers extension `name`. */
+static int has_extension(VkPhysicalDevice pd, const char *name) {
     uint32_t n = 0;
-    if (p_vkEnumerateInstanceExtensionProperties(NULL, &n, NULL) != VK_SUCCESS || n == 0) return 0;
+    VkResult r = pd ? p_vkEnumerateDeviceExtensionProperties(pd, NULL, &n, NULL) : p_vkEnumerateInstanceExtensionProperties(NULL, &n, NULL);
+    if (r != VK_SUCCESS || n == 0) return 0;
     VkExtensionProperties *e = malloc(n * sizeof *e);
     int found = 0;
-    if (e && p_vkEnumerateInstanceExtensionProperties(NULL, &n, e) == VK_SUCCESS) {
-        for (uint32_t i = 0; i < n; i++) found |= strcmp(e[i].extensionName, name) == 0;
-    }
-    free(e);
-    return found;
-}
-
-static int has_device_extension(VkPhysicalDevice pd, const char *name) {
-    uint32_t n = 0;
-    if (p_vkEnumerateDeviceExtensionProperties(pd, NULL, &n, NULL) != VK_SUCCESS || n == 0) return 0;
-    VkExtensionProperties *e = malloc(n * sizeof *e);
-    int found = 0;
-    if (e && p_vkEnumerateDeviceExtensionProperties(pd, NULL, &n, e) == VK_SUCCESS) {
-        for (uint32_t i = 0; i < n; i++) found |= strcmp(e[i].extensionName, name) == 0;
+    if (e) {
+        r = pd ? p_vkEnumerateDeviceExtensionProperties(pd, NULL, &n, e) : p_vkEnumerateInstanceExtensionProperties(NULL, &n, e);
+        for (uint32_t i = 0; r == VK_SUCCESS && i < n; i++) found |= strcmp(e[i].extensionName, name) == 0;
     }
     free(e);
     return found;
@@ -650,7 +641,7 @@ static mllm_status create_instance_once(vk_ctx *c) {
     if (use_layer) exts[n_ext++] = ext;
     /* Portability implementations (MoltenVK over Metal on macOS) are listed only to instances that
      * ask for them with this extension and flag. */
-    const int portability = has_instance_extension(VK_KHR_PORTABILITY_ENUMERATION_EXTENSION_NAME);
+    const int portability = has_extension(VK_NULL_HANDLE, VK_KHR_PORTABILITY_ENUMERATION_EXTENSION_NAME);
     if (portability) exts[n_ext++] = VK_KHR_PORTABILITY_ENUMERATION_EXTENSION_NAME;
     VkApplicationInfo app = {.sType = VK_STRUCTURE_TYPE_APPLICATION_INFO, .pApplicationName = "mobilellm",
                              .pEngineName = "mobilellm", .apiVersion = VK_API_VERSION_1_2};
@@ -722,7 +713,7 @@ static mllm_status create_device(vk_ctx *c) {
      * interpolation functions: this backend uses buffers, push constants, one storage buffer
      * descriptor, pipeline barriers and compute dispatches only, none of which it restricts. */
     const char *subset = VK_KHR_PORTABILITY_SUBSET_EXTENSION_NAME;
-    const int portable = has_device_extension(c->pd, subset);
+    const int portable = has_extension(c->pd, subset);
     if (portable && env_flag("MLLM_VULKAN_VERBOSE")) {
         VkPhysicalDevicePortabilitySubsetFeaturesKHR ps = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PORTABILITY_SUBSET_FEATURES_KHR};
         VkPhysicalDeviceFeatures2 pf = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2, .pNext = &ps};
