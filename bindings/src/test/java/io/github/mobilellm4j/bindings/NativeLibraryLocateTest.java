@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.github.mobilellm4j.bindings.internal.BundledResources;
 import java.net.URL;
 import java.net.URLClassLoader;
 import java.nio.file.Files;
@@ -33,7 +34,7 @@ class NativeLibraryLocateTest {
     private NativeLibrary.Settings settings(String property, String env, Path cacheDir, ClassLoader cl) {
         return new NativeLibrary.Settings(property, env, cacheDir == null ? null : cacheDir.toString(), null,
                 tmp.resolve("home").toString(), cl, NativeLibrary.platformId(), NativeLibrary.libraryFileName(),
-                "9.9.9-test");
+                "9.9.9-test", null);
     }
 
     @Test
@@ -94,7 +95,7 @@ class NativeLibraryLocateTest {
         byte[] lib = TestSupport.bundledLibrary();
         Path cache = tmp.resolve("cache");
         NativeLibrary.Located found = NativeLibrary.locate(settings(null, null, cache, getClass().getClassLoader()));
-        String hash = NativeLibrary.sha256(lib).substring(0, 16);
+        String hash = BundledResources.sha256(lib).substring(0, 16);
         assertEquals(cache.resolve("9.9.9-test-" + hash).resolve(NativeLibrary.libraryFileName()), found.path());
         assertArrayEquals(lib, Files.readAllBytes(found.path()));
         assertTrue(found.source().contains(NativeLibrary.resourcePath()), found.source());
@@ -149,7 +150,7 @@ class NativeLibraryLocateTest {
         NativeLibrary.Settings s = settings(null, null, null, getClass().getClassLoader());
         assertEquals(tmp.resolve("home/.cache/mobilellm4j"), s.cacheRoot());
         NativeLibrary.Settings env = new NativeLibrary.Settings(null, null, null, tmp.resolve("envcache").toString(),
-                "/home/x", null, "linux-x86_64", "libmobilellm.so", "1");
+                "/home/x", null, "linux-x86_64", "libmobilellm.so", "1", null);
         assertEquals(tmp.resolve("envcache"), env.cacheRoot());
     }
 
