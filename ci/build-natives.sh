@@ -112,6 +112,10 @@ for p in "${only[@]}"; do
       if (( tests )); then
         t0=$(date +%s)
         export WINEPREFIX="$work/wine" WINEDEBUG=-all
+        # Wine's first start creates the prefix and starts its server; parallel first starts race for
+        # that (one fails with "chdir to /tmp/wine-..."), so one start comes first.
+        wine=$(command -v wine64 || command -v wine || echo /usr/lib/wine/wine64)
+        "$wine" wineboot --init >/dev/null 2>&1 || fail "$p: Wine does not start ($wine wineboot --init)"
         ctest --test-dir "$work/$p" --output-on-failure --parallel "$jobs" -E '^test_vulkan$'
         echo "windows-x86_64: ctest under Wine passed in $(( $(date +%s) - t0 ))s"
       fi
