@@ -13,6 +13,13 @@ module io.github.mobilellm4j {
     requires jinjava;
     requires java.desktop;
     opens io.github.mobilellm4j.chat to jinjava;
+    // Jinjava has no module-info, so nothing would put the named modules it uses into the module
+    // graph: this module requires them on its behalf.
+    requires com.fasterxml.jackson.databind;
+    requires com.fasterxml.jackson.dataformat.yaml;
+    requires com.fasterxml.jackson.datatype.jdk8;
+    requires org.apache.commons.lang3;
+    requires org.slf4j;
 
     exports io.github.mobilellm4j;
     exports io.github.mobilellm4j.chat;
