@@ -1,6 +1,6 @@
 package io.github.mobilellm4j;
 
-import static org.junit.jupiter.api.Assertions.*;
+import static org.assertj.core.api.Assertions.assertThat;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -27,12 +27,13 @@ class DemoModelTest {
         try (Model model = Model.load(TestFiles.convert(TestFiles.repoRoot().resolve("models/demo/hf"), "demo", "f32"))) {
             for (JsonNode p : ref.get("prompts")) {
                 int[] ids = ReferenceParityTest.ints(p.get("ids"));
-                assertArrayEquals(ids, model.tokenizer().encode(p.get("text").asText()));
+                assertThat(model.tokenizer().encode(p.get("text").asText())).isEqualTo(ids);
                 int[] expected = ReferenceParityTest.ints(p.get("greedy_ids"));
                 try (Session s = model.newSession(SessionOptions.builder().kvCacheType(KvCacheType.F32).build())) {
                     Generation g = s.generate(ids, GenerateOptions.builder().greedy().ignoreEos(true)
                             .maxTokens(expected.length).build(), null);
-                    assertArrayEquals(expected, g.tokens(), "greedy continuation of '" + p.get("text").asText() + "'");
+                    assertThat(g.tokens()).as("greedy continuation of '%s'", p.get("text").asText())
+                            .isEqualTo(expected);
                 }
             }
         }
@@ -41,11 +42,11 @@ class DemoModelTest {
     @Test
     void bundledModelGeneratesEnglish() {
         try (Model model = Model.loadDemo()) {
-            assertEquals(model.info().vocabSize(), model.tokenizer().vocabSize());
+            assertThat(model.tokenizer().vocabSize()).isEqualTo(model.info().vocabSize());
             Generation g = model.generate(DemoModel.EXAMPLE_PROMPT, GenerateOptions.builder().greedy().maxTokens(24).build());
-            assertTrue(g.tokens().length > 0);
+            assertThat(g.tokens()).isNotEmpty();
             long letters = g.text().chars().filter(Character::isLetter).count();
-            assertTrue(letters > g.text().length() / 2, "mostly letters: " + g.text());
+            assertThat(letters).as("mostly letters: " + g.text()).isGreaterThan(g.text().length() / 2);
         }
     }
 
