@@ -4,16 +4,19 @@
  * than the pool has; callers on several threads take turns (one run at a time, none lost); an
  * idle pool uses no CPU. */
 #define _POSIX_C_SOURCE 200809L
-#include <pthread.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#if !defined(_WIN32)
 #include <time.h>
+#endif
 
 #include "cpu/threadpool.h"
+#include "platform/clock.h"
+#include "platform/threads.h"
 #include "util/test_check.h"
-
 
 enum { MAX_THREADS = 8, PHASES = 200 };
 
@@ -48,8 +51,7 @@ static void test_barrier(int n) {
     CHECK(mllm_threadpool_size(c.pool) == n, "size");
     for (int run = 0; run < 5; run++) {
         if (run == 3) { /* let workers fall asleep, then wake them */
-            struct timespec ts = {0, 20 * 1000 * 1000};
-            nanosleep(&ts, NULL);
+            for (int64_t t0 = mllm_now_ns(); mllm_now_ns() - t0 < 20 * 1000 * 1000;) mllm_thread_yield();
         }
         memset((void *)c.slot, 0, sizeof(c.slot));
         mllm_threadpool_run(c.pool, barrier_task, &c, n);
@@ -85,29 +87,29 @@ static void test_many_runs(int n) {
 /* Several threads run on one pool at once (sessions sharing a model's pool): each run must be
  * whole and none lost. */
 typedef struct { mllm_threadpool *pool; sum_ctx sum; } caller_ctx;
-static void *caller(void *p) {
+static void caller(void *p) {
     caller_ctx *c = p;
     for (int i = 0; i < 200; i++) mllm_threadpool_run(c->pool, add_task, &c->sum, 3);
-    return NULL;
 }
 
 static void test_callers_take_turns(void) {
     enum { CALLERS = 4 };
     mllm_threadpool *pool = mllm_threadpool_create(3);
     caller_ctx c[CALLERS];
-    pthread_t t[CALLERS];
+    mllm_thread t[CALLERS];
     for (int i = 0; i < CALLERS; i++) {
         c[i].pool = pool;
         atomic_init(&c[i].sum.sum, 0);
-        pthread_create(&t[i], NULL, caller, &c[i]);
+        CHECK(mllm_thread_start(&t[i], caller, &c[i]) == 0, "start caller %d", i);
     }
     for (int i = 0; i < CALLERS; i++) {
-        pthread_join(t[i], NULL);
+        mllm_thread_join(t[i]);
         CHECK(atomic_load(&c[i].sum.sum) == 200L * 6, "caller %d: sum %ld", i, atomic_load(&c[i].sum.sum));
     }
     mllm_threadpool_free(pool);
 }
 
+#if !defined(_WIN32) /* process CPU time and sleeping without spinning: POSIX clocks */
 static double cpu_seconds(void) {
     struct timespec ts;
     clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
@@ -128,6 +130,7 @@ static void test_idle_pool_sleeps(void) {
     CHECK(used < 0.03, "an idle pool of 4 used %.1f ms of CPU in 300 ms", used * 1e3);
     mllm_threadpool_free(pool);
 }
+#endif
 
 int main(void) {
     CHECK(mllm_threadpool_create(0) == NULL && mllm_threadpool_create(-3) == NULL, "bad sizes refused");
@@ -144,6 +147,8 @@ int main(void) {
     /* A pool created and freed without ever running. */
     mllm_threadpool_free(mllm_threadpool_create(4));
     test_callers_take_turns();
+#if !defined(_WIN32)
     test_idle_pool_sleeps();
+#endif
     return test_result("test_threadpool");
 }

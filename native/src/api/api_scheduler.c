@@ -8,18 +8,18 @@
  * the last one sampled) -> DONE. A token is sampled after each pass that produced the sequence's
  * logits; when that token ends the sequence (max_tokens, or the callback asks) it still takes part
  * in one more pass without logits (FINAL), so that every returned token is in the KV cache. */
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "core/errors.h"
 #include "model/batch.h"
 #include "model/session.h"
 #include "sampling/sampler.h"
 #include "tokenizer/tokenizer.h"
+#include "platform/clock.h"
+#include "platform/threads.h"
 
 enum seq_state { SEQ_QUEUED, SEQ_PROMPT, SEQ_SAMPLE, SEQ_DECODE, SEQ_FINAL, SEQ_DONE };
 
@@ -53,14 +53,10 @@ struct mllm_scheduler {
     int32_t n_seqs, cap_seqs;
     int32_t next_id;
     seq **step;                  /* the sequences in the current step's batch */
-    pthread_mutex_t lock;        /* cancel (any thread) against submit/release */
+    mllm_mutex lock;             /* cancel (any thread) against submit/release */
 };
 
-static double now_seconds(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
+static double now_seconds(void) { return 1e-9 * (double)mllm_now_ns(); }
 
 void mllm_scheduler_params_init(mllm_scheduler_params *p) {
     if (!p) return;
@@ -82,7 +78,7 @@ mllm_status mllm_scheduler_create(mllm_model *m, const mllm_scheduler_params *pa
     }
     mllm_scheduler *s = calloc(1, sizeof *s);
     if (!s) return mllm_fail(MLLM_ERR_OUT_OF_MEMORY, "out of memory for a scheduler");
-    if (pthread_mutex_init(&s->lock, NULL) != 0) {
+    if (mllm_mutex_init(&s->lock) != 0) {
         free(s);
         return mllm_fail(MLLM_ERR_OUT_OF_MEMORY, "cannot create a lock");
     }
@@ -212,12 +208,12 @@ mllm_status mllm_scheduler_submit(mllm_scheduler *s, const mllm_seq_params *p, i
     q->ud = p->user_data;
     atomic_init(&q->cancel, 0);
     q->state = SEQ_QUEUED;
-    pthread_mutex_lock(&s->lock);
+    mllm_mutex_lock(&s->lock);
     if (s->n_seqs == s->cap_seqs) {
         int32_t cap = s->cap_seqs ? 2 * s->cap_seqs : 16;
         seq **t = realloc(s->seqs, (size_t)cap * sizeof *t);
         if (!t) {
-            pthread_mutex_unlock(&s->lock);
+            mllm_mutex_unlock(&s->lock);
             seq_free(q);
             return mllm_fail(MLLM_ERR_OUT_OF_MEMORY, "out of memory for a sequence");
         }
@@ -227,7 +223,7 @@ mllm_status mllm_scheduler_submit(mllm_scheduler *s, const mllm_seq_params *p, i
     q->id = s->next_id++;
     if (s->next_id <= 0) s->next_id = 1; /* after 2^31 submissions; released ids are long gone */
     s->seqs[s->n_seqs++] = q;
-    pthread_mutex_unlock(&s->lock);
+    mllm_mutex_unlock(&s->lock);
     q->session = ss;
     ss->holder = q;
     ss->on_free = session_freed;
@@ -237,10 +233,10 @@ mllm_status mllm_scheduler_submit(mllm_scheduler *s, const mllm_seq_params *p, i
 
 mllm_status mllm_scheduler_cancel(mllm_scheduler *s, int32_t id) {
     if (!s) return mllm_fail(MLLM_ERR_INVALID_ARGUMENT, "mllm_scheduler_cancel: scheduler is NULL");
-    pthread_mutex_lock(&s->lock);
+    mllm_mutex_lock(&s->lock);
     seq *q = find(s, id);
     if (q) atomic_store(&q->cancel, 1);
-    pthread_mutex_unlock(&s->lock);
+    mllm_mutex_unlock(&s->lock);
     return q ? MLLM_OK : mllm_fail(MLLM_ERR_INVALID_ARGUMENT, "mllm_scheduler_cancel: no sequence %d", id);
 }
 
@@ -268,7 +264,7 @@ mllm_status mllm_scheduler_result(const mllm_scheduler *s, int32_t id, mllm_seq_
 
 mllm_status mllm_scheduler_release(mllm_scheduler *s, int32_t id) {
     if (!s) return mllm_fail(MLLM_ERR_INVALID_ARGUMENT, "mllm_scheduler_release: scheduler is NULL");
-    pthread_mutex_lock(&s->lock);
+    mllm_mutex_lock(&s->lock);
     mllm_status st = MLLM_OK;
     int32_t i = 0;
     while (i < s->n_seqs && s->seqs[i]->id != id) i++;
@@ -279,7 +275,7 @@ mllm_status mllm_scheduler_release(mllm_scheduler *s, int32_t id) {
         memmove(s->seqs + i, s->seqs + i + 1, (size_t)(s->n_seqs - i - 1) * sizeof *s->seqs);
         s->n_seqs--;
     }
-    pthread_mutex_unlock(&s->lock);
+    mllm_mutex_unlock(&s->lock);
     return st;
 }
 
@@ -292,7 +288,7 @@ void mllm_scheduler_free(mllm_scheduler *s) {
     free(s->seqs);
     free(s->step);
     mllm_batch_destroy(s->batch);
-    pthread_mutex_destroy(&s->lock);
+    mllm_mutex_destroy(&s->lock);
     free(s);
 }
 

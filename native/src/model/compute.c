@@ -3,7 +3,6 @@
 #include "model/compute.h"
 
 #include <math.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,6 +12,7 @@
 #include "graph/fusion.h"
 #include "graph/kv_cache.h"
 #include "model/model.h"
+#include "platform/threads.h"
 
 #define GRAPH_CACHE 16 /* graph shapes kept (batches add shapes: decode rows, prompt chunks, output rows) */
 
@@ -25,8 +25,8 @@ struct mllm_compute {
     mllm_model *model;
     mllm_runner *runner;
     /* turn-taking: ticket `next` is handed out on arrival, the holder of `serving` runs */
-    pthread_mutex_t lock;
-    pthread_cond_t turn;
+    mllm_mutex lock;
+    mllm_cond turn;
     unsigned next, serving;
 
     int32_t cap_rows, cap_ctx;  /* what the memory below is planned for */
@@ -47,29 +47,29 @@ struct mllm_compute {
 };
 
 static void take_turn(mllm_compute *c) {
-    pthread_mutex_lock(&c->lock);
+    mllm_mutex_lock(&c->lock);
     const unsigned ticket = c->next++;
-    while (c->serving != ticket) pthread_cond_wait(&c->turn, &c->lock);
-    pthread_mutex_unlock(&c->lock);
+    while (c->serving != ticket) mllm_cond_wait(&c->turn, &c->lock);
+    mllm_mutex_unlock(&c->lock);
 }
 
 static void end_turn(mllm_compute *c) {
-    pthread_mutex_lock(&c->lock);
+    mllm_mutex_lock(&c->lock);
     c->serving++;
-    pthread_cond_broadcast(&c->turn);
-    pthread_mutex_unlock(&c->lock);
+    mllm_cond_broadcast(&c->turn);
+    mllm_mutex_unlock(&c->lock);
 }
 
 mllm_status mllm_compute_create(mllm_model *m, mllm_compute **out) {
     *out = NULL;
     mllm_compute *c = calloc(1, sizeof *c);
     if (!c) return mllm_fail(MLLM_ERR_OUT_OF_MEMORY, "out of memory for the compute context");
-    if (pthread_mutex_init(&c->lock, NULL) != 0) {
+    if (mllm_mutex_init(&c->lock) != 0) {
         free(c);
         return mllm_fail(MLLM_ERR_OUT_OF_MEMORY, "cannot create a lock");
     }
-    if (pthread_cond_init(&c->turn, NULL) != 0) {
-        pthread_mutex_destroy(&c->lock);
+    if (mllm_cond_init(&c->turn) != 0) {
+        mllm_mutex_destroy(&c->lock);
         free(c);
         return mllm_fail(MLLM_ERR_OUT_OF_MEMORY, "cannot create a condition variable");
     }
@@ -111,8 +111,8 @@ void mllm_compute_free(mllm_compute *c) {
         free_memory(c);
         c->runner->iface->free(c->runner);
     }
-    pthread_cond_destroy(&c->turn);
-    pthread_mutex_destroy(&c->lock);
+    mllm_cond_destroy(&c->turn);
+    mllm_mutex_destroy(&c->lock);
     free(c);
 }
 

@@ -12,6 +12,7 @@
 #include "graph/backend.h"
 #include "model/compute.h"
 #include "model/model.h"
+#include "platform/memory.h"
 #include "quant/quant.h"
 #include "tokenizer/tokenizer.h"
 

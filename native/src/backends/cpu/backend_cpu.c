@@ -4,7 +4,6 @@
  * a barrier per node. */
 #include "backends/cpu/backend_cpu.h"
 
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +12,8 @@
 #include "core/errors.h"
 #include "cpu/cpu_features.h"
 #include "cpu/threadpool.h"
+#include "platform/memory.h"
+#include "platform/threads.h"
 
 typedef struct cpu_device {
     const mllm_kernels *kernels; /* the level in use when the model was loaded */
@@ -23,26 +24,26 @@ typedef struct cpu_device {
 
 /* ---- the process-wide pool: created by its first user, freed with its last ------------------- */
 
-static pthread_mutex_t g_pool_lock = PTHREAD_MUTEX_INITIALIZER;
+static mllm_mutex g_pool_lock = MLLM_MUTEX_INIT;
 static mllm_threadpool *g_pool;
 static int g_pool_users;
 
 static mllm_threadpool *acquire_process_pool(int n_threads) {
-    pthread_mutex_lock(&g_pool_lock);
+    mllm_mutex_lock(&g_pool_lock);
     if (!g_pool) g_pool = mllm_threadpool_create(n_threads);
     if (g_pool) g_pool_users++;
     mllm_threadpool *p = g_pool;
-    pthread_mutex_unlock(&g_pool_lock);
+    mllm_mutex_unlock(&g_pool_lock);
     return p;
 }
 
 static void release_process_pool(void) {
-    pthread_mutex_lock(&g_pool_lock);
+    mllm_mutex_lock(&g_pool_lock);
     if (--g_pool_users == 0) {
         mllm_threadpool_free(g_pool);
         g_pool = NULL;
     }
-    pthread_mutex_unlock(&g_pool_lock);
+    mllm_mutex_unlock(&g_pool_lock);
 }
 
 /* ---- running graphs ------------------------------------------------------------------------- */
@@ -77,8 +78,8 @@ static void run_graph(void *ctx, int ith, int nth) {
  * (large logits buffers would otherwise be faulted in at once). */
 #define ALLOC_HEADER 64
 static mllm_status cpu_alloc(mllm_runner *r, size_t bytes, void **out) {
-    const size_t sz = ALLOC_HEADER + ((bytes + 63) & ~(size_t)63); /* aligned_alloc needs a multiple of the alignment */
-    char *p = aligned_alloc(64, sz);
+    const size_t sz = ALLOC_HEADER + ((bytes + 63) & ~(size_t)63);
+    char *p = mllm_aligned_alloc(64, sz);
     if (!p) return mllm_fail(MLLM_ERR_OUT_OF_MEMORY, "cannot allocate %zu bytes of CPU memory", bytes);
     memcpy(p, &sz, sizeof sz);
     mllm_device_count(r->device, MLLM_MEM_COMPUTE, (long long)sz);
@@ -92,7 +93,7 @@ static void cpu_free_buffer(mllm_runner *r, void *buf) {
     size_t sz;
     memcpy(&sz, p, sizeof sz);
     mllm_device_count(r->device, MLLM_MEM_COMPUTE, -(long long)sz);
-    free(p);
+    mllm_aligned_free(p);
 }
 
 static mllm_status cpu_compute(mllm_runner *r, const mllm_graph *g, const mllm_exec *ex, int n_threads) {
@@ -198,7 +199,7 @@ static void cpu_device_free(mllm_device *d) {
     cpu_device *dev = d->impl;
     if (dev->shared_pool) release_process_pool();
     else mllm_threadpool_free(dev->pool);
-    free(dev->packed);
+    mllm_aligned_free(dev->packed);
     free(dev);
     free(d);
 }

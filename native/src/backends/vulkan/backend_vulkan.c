@@ -1,14 +1,16 @@
 /* Vulkan backend: the whole forward pass on the GPU.
  *
- * - The loader is opened at run time (dlopen of libvulkan.so.1): a machine without Vulkan gets a
- *   clear MLLM_ERR_BACKEND, never a library that fails to load.
+ * - The loader is opened at run time (libvulkan.so.1; vulkan-1.dll on Windows; on macOS the Vulkan
+ *   loader or MoltenVK itself): a machine without Vulkan gets a clear MLLM_ERR_BACKEND, never a
+ *   library that fails to load.
  * - One device per model (vk_context.h): the weights are uploaded once into device-local buffers
  *   (chunks no larger than the device's maxMemoryAllocationSize, 1 GiB at most) and stay resident,
  *   shared by every session; sessions' KV caches are device buffers of the same device; RoPE
  *   tables and all activations live on the device with the compute context's runner. Only the
  *   graph's output rows come back, copied to a host-visible buffer inside the same submission.
- * - Kernels take tensors as buffer device addresses in push constants (no descriptor sets), so
- *   any tensor is addressed whole, whatever maxStorageBufferRange is (128 MiB on lavapipe).
+ * - Kernels take tensors as buffer device addresses in push constants, so any tensor is addressed
+ *   whole, whatever maxStorageBufferRange is (128 MiB on lavapipe). The one descriptor set holds
+ *   attention_dec's counters, whose atomics must be on a bound buffer to translate to Metal.
  * - One command buffer is recorded per graph (shape) and replayed: what changes per step (each
  *   row's token, position and sequence, each sequence's KV cache) is read by the kernels from a
  *   small step buffer (shaders/step.h), so a step is one vkQueueSubmit and one fence wait,
@@ -22,7 +24,7 @@
  *   5 barriers per layer (on an H200 each barrier stage costs ~5 us however little it computes,
  *   so stages, not bytes, set the decode speed of these thin models, and a step of 8 sequences
  *   costs little more than a step of one).
- * - The activation "pointers" are a reserved, inaccessible host address range (PROT_NONE) that
+ * - The activation "pointers" are a reserved, inaccessible host address range (no access allowed) that
  *   maps 1:1 onto a device buffer: the graph built by model_graph.c is used unchanged and any
  *   accidental host access faults at once.
  *
@@ -48,12 +50,12 @@ int mllm_vulkan_built(void) { return 0; }
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <time.h>
 
 #include "backends/vulkan/shaders/step.h"
 #include "backends/vulkan/vk_context.h"
 #include "core/types.h"
+#include "platform/clock.h"
+#include "platform/memory.h"
 
 /* ---- weights ----------------------------------------------------------------------------- */
 
@@ -162,11 +164,11 @@ static mllm_status vk_alloc(mllm_runner *r, size_t bytes, void **out) {
     }
     if (slot < 0) return mllm_fail(MLLM_ERR_BACKEND, "Vulkan: too many activation buffers");
     size_t sz = bytes ? bytes : 64;
-    void *h = mmap(NULL, sz, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (h == MAP_FAILED) return mllm_fail(MLLM_ERR_OUT_OF_MEMORY, "cannot reserve %zu bytes of address space", sz);
+    void *h = mllm_reserve_address_space(sz);
+    if (!h) return mllm_fail(MLLM_ERR_OUT_OF_MEMORY, "cannot reserve %zu bytes of address space", sz);
     mllm_status st = vk_buf_create(c->d, sz, 0, MLLM_MEM_COMPUTE, &c->acts[slot].dev);
     if (st) {
-        munmap(h, sz);
+        mllm_release_address_space(h, sz);
         return st;
     }
     c->acts[slot].host = h;
@@ -182,7 +184,7 @@ static void vk_free_buffer(mllm_runner *r, void *buf) {
             p_vkWaitForFences(c->d->dev, 1, &c->fence, VK_TRUE, UINT64_MAX);
             drop_cmds(c); /* every recording addressed it */
             vk_buf_free(c->d, &c->acts[i].dev);
-            munmap(c->acts[i].host, c->acts[i].bytes);
+            mllm_release_address_space(c->acts[i].host, c->acts[i].bytes);
             memset(&c->acts[i], 0, sizeof c->acts[i]);
         }
     }
@@ -222,6 +224,7 @@ static mllm_status ensure_state(vk_run *c, const mllm_graph *g, const mllm_exec 
         static const uint32_t zeros[ATT_DEC_MAX_TOKENS * ATT_MAX_HEADS];
         if ((st = vk_buf_create(d, sizeof zeros, 0, MLLM_MEM_COMPUTE, &c->att_ctr))) return st;
         if ((st = vk_transfer(d, c->att_ctr.buf, 0, (void *)zeros, sizeof zeros, 1))) return st;
+        vk_bind_counters(c, c->att_ctr.buf);
         grew = 1;
     }
     const size_t rb = (size_t)g->n_out * g->acts[MLLM_ACT_OUT].nb[1];
@@ -306,14 +309,9 @@ static mllm_status vk_compute(mllm_runner *r, const mllm_graph *g, const mllm_ex
     hit->last_use = ++c->clock;
     write_step(c, g, ex);
     c->out_data = NULL;
-    struct timespec t0, t1;
-    if (c->prof.on) clock_gettime(CLOCK_MONOTONIC, &t0);
+    const int64_t t0 = c->prof.on ? mllm_now_ns() : 0;
     if ((st = vk_submit_step(c->d, hit->cb, c->fence))) return st;
-    if (c->prof.on && hit->n_stages > 0) {
-        clock_gettime(CLOCK_MONOTONIC, &t1);
-        const int64_t host_ns = (t1.tv_sec - t0.tv_sec) * 1000000000L + (t1.tv_nsec - t0.tv_nsec);
-        vk_profile_collect(c, hit, g->n_tokens <= FUSEX_WIDE_ROWS, (uint64_t)host_ns);
-    }
+    if (c->prof.on && hit->n_stages > 0) vk_profile_collect(c, hit, g->n_tokens <= FUSEX_WIDE_ROWS, (uint64_t)(mllm_now_ns() - t0));
     c->out_data = g->acts[MLLM_ACT_OUT].data;
     c->out_rows = g->n_out;
     c->out_row_bytes = g->acts[MLLM_ACT_OUT].nb[1];
@@ -353,11 +351,12 @@ static void vk_runner_free(mllm_runner *r) {
         for (int i = 0; i < VK_MAX_ACTS; i++) {
             if (c->acts[i].host) {
                 vk_buf_free(d, &c->acts[i].dev);
-                munmap(c->acts[i].host, c->acts[i].bytes);
+                mllm_release_address_space(c->acts[i].host, c->acts[i].bytes);
             }
         }
         vk_buf *bs[] = {&c->rope, &c->step, &c->step_dev, &c->qx, &c->att_part, &c->att_ctr, &c->readback};
         for (size_t i = 0; i < sizeof bs / sizeof bs[0]; i++) vk_buf_free(d, bs[i]);
+        if (c->desc_pool) p_vkDestroyDescriptorPool(d->dev, c->desc_pool, NULL);
         if (c->fence) p_vkDestroyFence(d->dev, c->fence, NULL);
         if (c->pool) p_vkDestroyCommandPool(d->dev, c->pool, NULL);
         free(c);
@@ -393,6 +392,7 @@ static mllm_status vk_runner_create(mllm_device *dev, mllm_runner **out) {
     VkResult vr = p_vkCreateCommandPool(d->dev, &pi, NULL, &c->pool);
     if (vr == VK_SUCCESS) vr = p_vkCreateFence(d->dev, &fi, NULL, &c->fence);
     mllm_status st = vr == VK_SUCCESS ? vk_profile_init(c) : mllm_fail(MLLM_ERR_BACKEND, "Vulkan: cannot create a command pool (VkResult %d)", (int)vr);
+    if (!st) st = vk_counter_set_create(c);
     if (st) {
         vk_runner_free(r);
         return st;
@@ -480,7 +480,7 @@ static void vk_device_free(mllm_device *dev) {
     vk_dev *d = dev->impl;
     vk_dev_close(d);
     free(d->weights);
-    pthread_mutex_destroy(&d->lock);
+    mllm_mutex_destroy(&d->lock);
     free(d);
     free(dev);
 }
@@ -500,7 +500,7 @@ mllm_status mllm_vulkan_device_create(int32_t gpu_device, int gpu_only, mllm_dev
     *out = NULL;
     mllm_device *dev = calloc(1, sizeof *dev);
     vk_dev *d = calloc(1, sizeof *d);
-    if (!dev || !d || pthread_mutex_init(&d->lock, NULL) != 0) {
+    if (!dev || !d || mllm_mutex_init(&d->lock) != 0) {
         free(dev);
         free(d);
         return mllm_fail(MLLM_ERR_OUT_OF_MEMORY, "out of memory creating the Vulkan backend");

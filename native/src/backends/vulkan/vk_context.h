@@ -15,7 +15,6 @@
 #ifndef MLLM_VK_CONTEXT_H
 #define MLLM_VK_CONTEXT_H
 
-#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -25,6 +24,7 @@
 #include "graph/backend.h"
 #include "graph/graph.h"
 #include "graph/kv_cache.h"
+#include "platform/threads.h"
 
 /* Every kernel's push constants fit in this many bytes (the minimum maxPushConstantsSize), so one
  * pipeline layout serves them all. */
@@ -80,6 +80,9 @@ typedef struct vk_dev {
     VkDevice dev;
     VkQueue queue;
     uint32_t qfam;
+    /* The one descriptor: attention_dec's counters as a storage buffer (set 0, binding 0). Atomics
+     * through buffer device addresses have no Metal translation in SPIRV-Cross, bound buffers do. */
+    VkDescriptorSetLayout set_layout;
     VkPipelineLayout layout;
     VkPipeline pipes[VK_PIPE_COUNT];
     vk_buf wbufs[VK_MAX_WBUFS];
@@ -87,7 +90,7 @@ typedef struct vk_dev {
     vk_weight *weights;
     int n_weights;
     /* transfers and the queue */
-    pthread_mutex_t lock;
+    mllm_mutex lock;
     VkCommandPool xfer_pool;
     VkFence xfer_fence;
     vk_buf staging;          /* host visible */
@@ -133,6 +136,9 @@ typedef struct vk_run {
     vk_dev *d;
     VkCommandPool pool;
     VkFence fence;
+    /* the set bound for attention_dec's counters (vk_bind_counters), from a pool of one */
+    VkDescriptorPool desc_pool;
+    VkDescriptorSet ctr_set;
     vk_act acts[VK_MAX_ACTS];
     vk_buf rope;             /* cos table then sin table */
     const float *rope_src;
@@ -187,9 +193,12 @@ mllm_status vk_copy(vk_dev *d, VkBuffer dst, VkDeviceSize dst_off, VkBuffer src,
 void vk_full_barrier(VkCommandBuffer cb);
 void vk_barrier(VkCommandBuffer cb);
 
-/* vk_pipelines.c */
+/* vk_pipelines.c: the device's pipelines and descriptor set layout; a runner's descriptor set,
+ * pointed at its attention_dec counters by vk_bind_counters */
 mllm_status vk_pipelines_create(vk_dev *d);
 void vk_pipelines_free(vk_dev *d);
+mllm_status vk_counter_set_create(vk_run *r);
+void vk_bind_counters(vk_run *r, VkBuffer counters);
 const char *vk_pipe_name(vk_pipe p);
 
 /* vk_record.c: the buffers a graph needs (bytes; 0: none) and its command buffer; kv: the shape

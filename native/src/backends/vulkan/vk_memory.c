@@ -126,7 +126,7 @@ static void record_copy(VkCommandBuffer cb, const void *ctx) {
 
 mllm_status vk_transfer(vk_dev *c, VkBuffer dev, VkDeviceSize dev_off, void *host, size_t bytes, int to_dev) {
     mllm_status st = MLLM_OK;
-    pthread_mutex_lock(&c->lock);
+    mllm_mutex_lock(&c->lock);
     for (size_t done = 0; done < bytes && !st; ) {
         size_t n = bytes - done < c->staging.size ? bytes - done : (size_t)c->staging.size;
         if (to_dev) memcpy(c->staging.map, (char *)host + done, n);
@@ -136,15 +136,15 @@ mllm_status vk_transfer(vk_dev *c, VkBuffer dev, VkDeviceSize dev_off, void *hos
         if (!st && !to_dev) memcpy((char *)host + done, c->staging.map, n);
         done += n;
     }
-    pthread_mutex_unlock(&c->lock);
+    mllm_mutex_unlock(&c->lock);
     return st;
 }
 
 mllm_status vk_copy(vk_dev *c, VkBuffer dst, VkDeviceSize dst_off, VkBuffer src, VkDeviceSize src_off, VkDeviceSize bytes) {
     copy_op op = {.src = src, .dst = dst, .region = {.srcOffset = src_off, .dstOffset = dst_off, .size = bytes}};
-    pthread_mutex_lock(&c->lock);
+    mllm_mutex_lock(&c->lock);
     mllm_status st = bytes ? run_once(c, record_copy, &op) : MLLM_OK;
-    pthread_mutex_unlock(&c->lock);
+    mllm_mutex_unlock(&c->lock);
     return st;
 }
 

@@ -267,11 +267,13 @@ static void record_attention(vk_rec *r, const mllm_node *n) {
     const float scale = 1.0f / sqrtf((float)hd);
     if (n_tok <= ATT_DEC_MAX_TOKENS && hd == 64 && kv->type == MLLM_KV_F16 && n_head <= ATT_MAX_HEADS && kv->row % 8 == 0 &&
         q % 16 == 0 && stride_f(n->src[0]) % 4 == 0) {
-        const vk_pc_attention_dec pc = {.q = q, .dst = dst, .partials = c->att_part.addr, .counters = c->att_ctr.addr,
+        const vk_pc_attention_dec pc = {.q = q, .dst = dst, .partials = c->att_part.addr,
                                         .step = r->step, .n_head = n_head, .n_kv = (uint32_t)(kv->row / kv->head_dim),
                                         .cache_row = (uint32_t)kv->row, .n_split = ATT_SPLIT, .scale = scale,
                                         .layer = (uint32_t)n->layer, .q_stride = stride_f(n->src[0]),
                                         .dst_stride = stride_f(n->dst[0])};
+        /* the counters: the set bound for the pipeline layout (vk_bind_counters) */
+        p_vkCmdBindDescriptorSets(r->cb, VK_PIPELINE_BIND_POINT_COMPUTE, c->d->layout, 0, 1, &c->ctr_set, 0, NULL);
         dispatch(r, VK_PIPE_attention_dec, &pc, sizeof pc, n_head, ATT_SPLIT, n_tok);
         return;
     }
