@@ -51,7 +51,10 @@ static void release_process_pool(void) {
 typedef struct cpu_graph_run {
     const mllm_graph *g;
     mllm_cpu_run run;
-    atomic_int stopped; /* set by thread 0 before a barrier; every thread reads it after that barrier */
+    /* the node after which thread 0 found the call cancelled, or -1. A node index, not a flag: a
+     * thread waking late from the barrier before that node may already see it set, and must still
+     * run the node and leave at the next barrier with the others */
+    atomic_int stopped_after;
 } cpu_graph_run;
 
 static void run_graph(void *ctx, int ith, int nth) {
@@ -63,13 +66,14 @@ static void run_graph(void *ctx, int ith, int nth) {
         if (n->fused.done_by) continue;
         if (!first) {
             mllm_threadpool_barrier(r->run.pool);
-            if (atomic_load_explicit(&r->stopped, memory_order_relaxed)) return; /* all threads leave at the same node */
+            const int stop = atomic_load_explicit(&r->stopped_after, memory_order_relaxed);
+            if (stop >= 0 && stop < i) return; /* all threads leave at the same node */
         }
         first = 0;
         mllm_op_run(n, &r->run, ith, nth);
         /* once per layer: the barrier after this node tells the others */
         if (ith == 0 && n->op == MLLM_OP_ATTENTION && ex->abort && ex->abort(ex->abort_ctx))
-            atomic_store_explicit(&r->stopped, 1, memory_order_relaxed);
+            atomic_store_explicit(&r->stopped_after, i, memory_order_relaxed);
     }
 }
 
@@ -99,9 +103,9 @@ static void cpu_free_buffer(mllm_runner *r, void *buf) {
 static mllm_status cpu_compute(mllm_runner *r, const mllm_graph *g, const mllm_exec *ex, int n_threads) {
     const cpu_device *dev = r->device->impl;
     cpu_graph_run run = {.g = g, .run = {ex, dev->kernels, dev->pool}};
-    atomic_init(&run.stopped, 0);
+    atomic_init(&run.stopped_after, -1);
     mllm_threadpool_run(dev->pool, run_graph, &run, n_threads);
-    if (atomic_load(&run.stopped)) return mllm_fail(MLLM_ERR_CANCELLED, "cancelled");
+    if (atomic_load(&run.stopped_after) >= 0) return mllm_fail(MLLM_ERR_CANCELLED, "cancelled");
     return MLLM_OK;
 }
 
