@@ -495,7 +495,8 @@ typedef struct mllm_seq_params {
 typedef struct mllm_seq_result {
     int32_t status;       /* mllm_status: MLLM_OK, or what ended it (MLLM_ERR_CONTEXT_FULL, ...) */
     int32_t stop_reason;  /* mllm_stop_reason */
-    int32_t n_tokens;     /* tokens generated so far */
+    int32_t n_tokens;     /* tokens generated so far, each in the session's KV cache (a token streamed
+                             just before a cancellation, not yet evaluated, is not counted) */
     mllm_timings timings;
     char message[256];    /* the error message when status != MLLM_OK */
 } mllm_seq_result;
@@ -535,7 +536,8 @@ MLLM_API mllm_status mllm_scheduler_release(mllm_scheduler *scheduler, int32_t i
  * streaming detokenizer at the end is passed to the callback with token -1. When the context
  * fills up (and context_shift is off) the call returns MLLM_ERR_CONTEXT_FULL with the tokens
  * produced so far in out_tokens/n_out; when cancelled (mllm_session_cancel, the session's abort
- * callback) MLLM_ERR_CANCELLED likewise. */
+ * callback) MLLM_ERR_CANCELLED likewise (n_past = previous n_past + n_prompt + *n_out holds in
+ * every case: a token streamed just before the cancellation but not evaluated is not returned). */
 MLLM_API mllm_status mllm_generate(mllm_session *session, mllm_sampler *sampler, const int32_t *prompt,
                                    int32_t n_prompt, int32_t n_max, int32_t ignore_eos,
                                    int32_t *out_tokens, int32_t *n_out, mllm_token_callback callback,

@@ -298,8 +298,11 @@ static int stop_requested(seq *q) {
     return atomic_load(&q->cancel) || !q->session || mllm_session_should_stop(q->session);
 }
 
-/* Ends a sequence that was asked to stop; a session's cancel request is used up by it. */
+/* Ends a sequence that was asked to stop; a session's cancel request is used up by it. A token
+ * sampled but not yet evaluated (DECODE, FINAL) is dropped, so that the result holds exactly the
+ * tokens in the cache. */
 static void finish_cancelled(seq *q) {
+    if (q->state == SEQ_DECODE || q->state == SEQ_FINAL) q->n_tokens--;
     int by_session = q->session && !atomic_load(&q->cancel);
     if (q->session && by_session) mllm_session_cancel_done(q->session);
     finish(q, MLLM_STOP_CANCELLED, q->session ? MLLM_OK : MLLM_ERR_STATE, q->session ? NULL : "the session was freed");
