@@ -1,0 +1,200 @@
+/* Checks of batched decoding shared by test_batch.c (CPU) and test_vulkan_batch.c: many sequences
+ * advanced together by a scheduler (continuous batching, chunked prefill, sequences waiting for a
+ * place and joining later) must produce exactly the greedy tokens each produces alone (one
+ * session, mllm_session_eval one token at a time, argmax of its logits), and those must follow the
+ * transformers greedy ids of the reference checkpoints (testdata/reference) wherever transformers'
+ * top-2 margin leaves no doubt; and a restored state must continue exactly as the saved session. */
+#ifndef TEST_BATCH_CHECKS_H
+#define TEST_BATCH_CHECKS_H
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mobilellm.h"
+#include "checkpoints.h"
+#include "test_check.h"
+
+enum { BC_MAX_GEN = 64, BC_PROMPTS = 3 };
+
+static inline int32_t bc_argmax(const float *x, int n) {
+    int32_t b = 0;
+    for (int i = 1; i < n; i++)
+        if (x[i] > x[b]) b = i;
+    return b;
+}
+
+static inline mllm_model *bc_load(const char *path, int backend) {
+    mllm_model_params mp;
+    mllm_model_params_init(&mp);
+    mp.backend = backend;
+    mp.n_threads = 2;
+    mllm_model *m = NULL;
+    CHECK_OK(mllm_model_load(path, &mp, &m));
+    return m;
+}
+
+static inline mllm_session *bc_session(mllm_model *m, int n_ctx) {
+    mllm_session_params sp;
+    mllm_session_params_init(&sp);
+    sp.n_ctx = n_ctx;
+    mllm_session *s = NULL;
+    CHECK_OK(mllm_session_create(m, &sp, &s));
+    return s;
+}
+
+/* The sequence alone: the prompt in one eval, then one eval per greedy token (no scheduler). */
+static inline void bc_alone(mllm_model *m, int n_vocab, const int32_t *prompt, int n_prompt, int n_gen, int32_t *out) {
+    mllm_session *s = bc_session(m, n_prompt + n_gen + 8);
+    if (!s) return;
+    CHECK_OK(mllm_session_eval(s, prompt, n_prompt, MLLM_LOGITS_LAST));
+    for (int g = 0; g < n_gen; g++) {
+        int32_t rows = 0;
+        const float *lg = mllm_session_logits(s, &rows);
+        out[g] = lg ? bc_argmax(lg, n_vocab) : -1;
+        if (g + 1 < n_gen) CHECK_OK(mllm_session_eval(s, &out[g], 1, MLLM_LOGITS_LAST));
+    }
+    mllm_session_free(s);
+}
+
+typedef struct bc_seq {
+    const int32_t *prompt;
+    int n_prompt, n_gen;
+    mllm_session *s;
+    int32_t id;
+} bc_seq;
+
+static inline void bc_submit(mllm_scheduler *sch, bc_seq *q) {
+    mllm_seq_params p;
+    memset(&p, 0, sizeof p);
+    p.session = q->s;
+    p.prompt = q->prompt;
+    p.n_prompt = q->n_prompt;
+    p.max_tokens = q->n_gen;
+    p.ignore_eos = 1;
+    CHECK_OK(mllm_scheduler_submit(sch, &p, &q->id));
+}
+
+/* n sequences through one scheduler of max_seqs places and step_tokens per step: the first
+ * n - late are submitted at once, the others after two steps (they join running ones). Each
+ * sequence's tokens go to out[i * BC_MAX_GEN ...]; returns the steps taken. */
+static inline int bc_scheduled(mllm_model *m, bc_seq *q, int n, int late, int max_seqs, int step_tokens, int32_t *out) {
+    mllm_scheduler_params pp;
+    mllm_scheduler_params_init(&pp);
+    pp.max_seqs = max_seqs;
+    pp.step_tokens = step_tokens;
+    mllm_scheduler *sch = NULL;
+    CHECK_OK(mllm_scheduler_create(m, &pp, &sch));
+    if (!sch) return 0;
+    for (int i = 0; i < n; i++) q[i].s = bc_session(m, q[i].n_prompt + q[i].n_gen + 8);
+    for (int i = 0; i < n - late; i++) bc_submit(sch, &q[i]);
+    int steps = 0, active = 1;
+    while (active > 0 && steps < 10000) {
+        if (steps == 2)
+            for (int i = n - late; i < n; i++) bc_submit(sch, &q[i]);
+        CHECK_OK(mllm_scheduler_step(sch, &active));
+        steps++;
+        if (steps <= 2 && late > 0) active = 1; /* the late ones are still to come */
+    }
+    for (int i = 0; i < n; i++) {
+        mllm_seq_result r;
+        CHECK_OK(mllm_scheduler_result(sch, q[i].id, &r, out + (size_t)i * BC_MAX_GEN, BC_MAX_GEN));
+        CHECK(r.status == MLLM_OK && r.stop_reason == MLLM_STOP_MAX_TOKENS && r.n_tokens == q[i].n_gen,
+              "sequence %d: status %d stop %d, %d tokens (%s)", i, r.status, r.stop_reason, r.n_tokens, r.message);
+        CHECK(mllm_session_n_past(q[i].s) == q[i].n_prompt + q[i].n_gen, "every returned token is in the cache");
+        CHECK_OK(mllm_scheduler_release(sch, q[i].id));
+    }
+    mllm_scheduler_free(sch);
+    for (int i = 0; i < n; i++) mllm_session_free(q[i].s);
+    return steps;
+}
+
+/* A reference checkpoint's three prompts (and their copies, so that more sequences than places
+ * run), scheduled in small steps: identical to alone, and alone as transformers. */
+static inline void bc_checkpoint_case(const spec *sp, int backend, const char *gguf) {
+    char path[512];
+    snprintf(path, sizeof path, "%s/reference/%s.json", MLLM_TEST_DATA, sp->name);
+    char *json = read_all(path, NULL);
+    CHECK(json != NULL, "%s", path);
+    CHECK(convert(sp, gguf) == 0);
+    mllm_model *m = json ? bc_load(gguf, backend) : NULL;
+    if (!m) {
+        free(json);
+        return;
+    }
+    enum { N = 6 };
+    static int32_t ids[BC_PROMPTS][64], alone[BC_PROMPTS][BC_MAX_GEN], got[N * BC_MAX_GEN];
+    double d[64], greedy[BC_PROMPTS][64], margin[BC_PROMPTS][64];
+    int n_ids[BC_PROMPTS], n_greedy[BC_PROMPTS];
+    bc_seq q[N];
+    for (int p = 0; p < BC_PROMPTS; p++) {
+        n_ids[p] = json_array(json, "\"ids\": [", p, d, 64);
+        n_greedy[p] = json_array(json, "\"greedy_ids\": [", p, greedy[p], 64);
+        CHECK(json_array(json, "\"greedy_top2_margins\": [", p, margin[p], 64) == n_greedy[p] && n_ids[p] > 1 && n_greedy[p] > 0);
+        for (int i = 0; i < n_ids[p]; i++) ids[p][i] = (int32_t)d[i];
+        bc_alone(m, sp->vocab, ids[p], n_ids[p], n_greedy[p], alone[p]);
+    }
+    for (int i = 0; i < N; i++) {
+        const int p = i % BC_PROMPTS;
+        q[i] = (bc_seq){.prompt = ids[p], .n_prompt = n_ids[p], .n_gen = n_greedy[p] - (i >= BC_PROMPTS ? 3 : 0)};
+    }
+    /* 4 places for 6 sequences (2 wait), 2 of them joining after two steps; 7 tokens per step, so
+     * prompts are read in chunks within the same steps as other sequences' decodes */
+    const int steps = bc_scheduled(m, q, N, 2, 4, 7, got);
+    int same = 1, compared = 0, agree = 0;
+    for (int i = 0; i < N; i++) {
+        const int p = i % BC_PROMPTS;
+        for (int g = 0; g < q[i].n_gen; g++) same &= got[i * BC_MAX_GEN + g] == alone[p][g];
+    }
+    for (int p = 0; p < BC_PROMPTS; p++) {
+        /* the F16 KV cache rounds K/V: compare while transformers' top two are clearly apart (the
+         * threshold of test_vulkan.c's F16 comparison) */
+        for (int g = 0; g < n_greedy[p] && margin[p][g] >= 5e-2; g++, compared++) agree += alone[p][g] == (int32_t)greedy[p][g];
+    }
+    printf("%-28s %s: %d sequences in %d steps, greedy %s as alone; alone as transformers %d/%d\n", sp->name,
+           backend == MLLM_BACKEND_VULKAN ? "vulkan" : "cpu", N, steps, same ? "same" : "DIFFERENT", agree, compared);
+    CHECK(same, "%s: batched greedy differs from the sequences alone", sp->name);
+    CHECK(compared > 0 && agree == compared, "%s: greedy differs from transformers", sp->name);
+    mllm_model_free(m);
+    remove(gguf);
+    free(json);
+}
+
+/* Save after a prompt, restore into a fresh session: its logits and the next eval's logits are the
+ * saved session's, bit for bit (the same backend computing the same rows). */
+static inline void bc_state_roundtrip(mllm_model *m, int n_vocab, const int32_t *prompt, int n, const char *file) {
+    mllm_session *a = bc_session(m, 64), *b = bc_session(m, 64);
+    if (!a || !b) return;
+    CHECK_OK(mllm_session_eval(a, prompt, n, MLLM_LOGITS_LAST));
+    int64_t size = 0, written = 0;
+    CHECK_OK(mllm_session_state_size(a, &size));
+    void *buf = malloc((size_t)size);
+    CHECK_OK(mllm_session_state_save(a, buf, size, &written));
+    CHECK(written == size);
+    CHECK_OK(mllm_session_state_load(b, buf, size));
+    CHECK(mllm_session_n_past(b) == n);
+    int32_t ra = 0, rb = 0;
+    const float *la = mllm_session_logits(a, &ra), *lb = mllm_session_logits(b, &rb);
+    CHECK(la && lb && ra == 1 && rb == 1 && memcmp(la, lb, sizeof(float) * (size_t)n_vocab) == 0, "restored logits");
+    const int32_t next = la ? bc_argmax(la, n_vocab) : 0;
+    CHECK_OK(mllm_session_eval(a, &next, 1, MLLM_LOGITS_LAST));
+    CHECK_OK(mllm_session_eval(b, &next, 1, MLLM_LOGITS_LAST));
+    la = mllm_session_logits(a, &ra);
+    lb = mllm_session_logits(b, &rb);
+    CHECK(la && lb && memcmp(la, lb, sizeof(float) * (size_t)n_vocab) == 0, "logits after the restored state");
+    /* through a file: the same */
+    CHECK_OK(mllm_session_state_save_file(a, file));
+    mllm_session *c = bc_session(m, 64);
+    CHECK_OK(mllm_session_state_load_file(c, file));
+    const float *lc = mllm_session_logits(c, &rb);
+    la = mllm_session_logits(a, &ra);
+    CHECK(c && mllm_session_n_past(c) == n + 1 && lc && memcmp(la, lc, sizeof(float) * (size_t)n_vocab) == 0);
+    remove(file);
+    mllm_session_free(c);
+    free(buf);
+    mllm_session_free(a);
+    mllm_session_free(b);
+}
+
+#endif
