@@ -32,6 +32,7 @@ static mllm_model *tiny_load(const tiny_cfg *c, const char *name) {
     CHECK(tiny_write(&tm, path) == 0);
     mllm_model *m = bc_load(path, MLLM_BACKEND_CPU);
     remove(path);
+    tiny_free(&tm);
     return m;
 }
 
@@ -335,6 +336,7 @@ static void shared_resources(const tiny_cfg *cfg) {
     const int after_first = thread_count();
     CHECK_OK(mllm_model_load(path, &mp, &b));
     CHECK(thread_count() == after_first, "a second model on the process pool started threads");
+    tiny_free(&tm);
     mllm_session *sa = a ? bc_session(a, 16) : NULL, *sb = b ? bc_session(b, 16) : NULL;
     const int32_t t[] = {1, 2, 3};
     if (sa && sb) {
@@ -369,6 +371,7 @@ int main(void) {
         tmp_path(file, sizeof file, "state.bin");
         const int32_t p[] = {5, 6, 7, 8, 9, 10, 11};
         batch_rows_match_separate_evals(m, cfg.n_vocab);
+        bc_same_as_alone(m, cfg.n_vocab, "tiny llama f32");
         bc_state_roundtrip(m, cfg.n_vocab, p, 7, file);
         state_errors(m, other, file);
         prefix_copy(m, cfg.n_vocab);

@@ -161,6 +161,25 @@ static inline void bc_checkpoint_case(const spec *sp, int backend, const char *g
     free(json);
 }
 
+/* Six sequences of a model (prompts of 3 to 13 tokens) scheduled as in bc_checkpoint_case:
+ * identical to each alone. */
+static inline void bc_same_as_alone(mllm_model *m, int n_vocab, const char *label) {
+    enum { N = 6, GEN = 20 };
+    static int32_t prompts[N][16], alone[N][BC_MAX_GEN], got[N * BC_MAX_GEN];
+    bc_seq q[N];
+    for (int i = 0; i < N; i++) {
+        const int n = 3 + 2 * i;
+        for (int k = 0; k < n; k++) prompts[i][k] = (int32_t)((k * 13 + i * 7 + 1) % n_vocab);
+        q[i] = (bc_seq){.prompt = prompts[i], .n_prompt = n, .n_gen = GEN - i};
+        bc_alone(m, n_vocab, prompts[i], n, GEN - i, alone[i]);
+    }
+    const int steps = bc_scheduled(m, q, N, 2, 4, 7, got);
+    int same = 1;
+    for (int i = 0; i < N; i++) same &= memcmp(got + (size_t)i * BC_MAX_GEN, alone[i], sizeof(int32_t) * (size_t)(GEN - i)) == 0;
+    printf("%-28s: %d sequences in %d steps, greedy %s as alone\n", label, N, steps, same ? "same" : "DIFFERENT");
+    CHECK(same, "%s: batched greedy differs from the sequences alone", label);
+}
+
 /* Save after a prompt, restore into a fresh session: its logits and the next eval's logits are the
  * saved session's, bit for bit (the same backend computing the same rows). */
 static inline void bc_state_roundtrip(mllm_model *m, int n_vocab, const int32_t *prompt, int n, const char *file) {
