@@ -17,7 +17,10 @@ public class MobileLlmException extends RuntimeException {
     /** The engine's status codes (mllm_status in mobilellm.h). */
     public enum Status {
         INVALID_ARGUMENT(1), IO(2), FORMAT(3), UNSUPPORTED(4), OUT_OF_MEMORY(5), CONTEXT_FULL(6), BACKEND(7),
-        STATE(8), UNKNOWN(-1);
+        STATE(8),
+        /** Stopped by {@link Session#cancel()} or by interrupting the calling thread; the session is as before the call. */
+        CANCELLED(9),
+        UNKNOWN(-1);
 
         private final int code;
 

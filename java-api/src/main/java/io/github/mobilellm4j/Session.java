@@ -2,6 +2,7 @@ package io.github.mobilellm4j;
 
 import static io.github.mobilellm4j.bindings.mobilellm_h.*;
 
+import io.github.mobilellm4j.bindings.mllm_abort_callback;
 import io.github.mobilellm4j.bindings.mllm_session_params;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -10,6 +11,8 @@ import java.util.Iterator;
 import java.util.NoSuchElementException;
 import java.util.Spliterator;
 import java.util.Spliterators;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 import java.util.stream.Stream;
@@ -30,6 +33,12 @@ import java.util.stream.StreamSupport;
  * generation once the callback returns (the stream ends; a blocking generation returns with
  * {@link StopReason#CANCELLED}). No user callback runs while the session holds the model's lock, so such a
  * close never waits for its own thread. Use after close throws IllegalStateException.
+ *
+ * <p><b>Cancelling.</b> Interrupting the thread inside a model call (eval, prefill, score, embed, a
+ * generation), or {@link #cancel()} from any thread, stops it within about one layer's time: the call throws
+ * {@link MobileLlmException} with status {@link MobileLlmException.Status#CANCELLED} and the session is as
+ * before the call (an interrupted thread keeps its interrupt status). Tokens a generation already returned
+ * stay in the sequence.
  */
 public final class Session implements AutoCloseable {
     private final Model model;
@@ -46,10 +55,17 @@ public final class Session implements AutoCloseable {
     private final Arena arena = Arena.ofShared();
     private MemorySegment tokenBuf;
     private final MemorySegment rowsOut;
+    /** Held while the native session is freed and while {@link #cancel()} reaches it from another thread. */
+    private final Object nativeLock = new Object();
+
+    /** Asked by the engine once per layer on the calling thread: a pending interrupt stops the call. */
+    private static final MemorySegment INTERRUPT_CHECK = mllm_abort_callback.allocate(
+            userData -> Thread.currentThread().isInterrupted() ? 1 : 0, Arena.global());
 
     private Session(Model model, MemorySegment handle) {
         this.model = model;
         this.handle = handle;
+        Native.check(mllm_session_set_abort_callback(handle, INTERRUPT_CHECK, MemorySegment.NULL), "session");
         this.vocab = model.info().vocabSize();
         this.tokenBuf = arena.allocate(ValueLayout.JAVA_INT, 512);
         this.rowsOut = arena.allocate(ValueLayout.JAVA_INT);
@@ -122,6 +138,97 @@ public final class Session implements AutoCloseable {
         });
     }
 
+    /**
+     * Asks the model call running in this session to stop; callable from any thread. The call throws
+     * {@link MobileLlmException} with status CANCELLED and leaves the session as before it. Made while no call
+     * runs, the request stops the session's next call. Does nothing on a closed session.
+     */
+    public void cancel() {
+        model.readLock().lock();
+        try {
+            synchronized (nativeLock) {
+                if (!closed) Native.check(mllm_session_cancel(handle), "cancel");
+            }
+        } finally {
+            model.readLock().unlock();
+        }
+    }
+
+    /**
+     * The session's state (its sequence's KV cache and last logits) in a versioned, checksummed format that
+     * {@link #restoreState(byte[])} reads back into a session of the same model and KV cache type.
+     */
+    public byte[] saveState() {
+        return call(() -> {
+            try (Arena a = Arena.ofConfined()) {
+                MemorySegment size = a.allocate(ValueLayout.JAVA_LONG);
+                Native.check(mllm_session_state_size(handle, size), "saveState");
+                long n = size.get(ValueLayout.JAVA_LONG, 0);
+                if (n > Integer.MAX_VALUE - 8) {
+                    throw new IllegalStateException("the state (" + n + " bytes) is too large for a byte array; use saveState(Path)");
+                }
+                MemorySegment buf = a.allocate(n);
+                Native.check(mllm_session_state_save(handle, buf, n, size), "saveState");
+                return buf.toArray(ValueLayout.JAVA_BYTE);
+            }
+        });
+    }
+
+    /** Writes the state to a file: the file is either the whole state or left untouched. */
+    public void saveState(java.nio.file.Path file) {
+        java.util.Objects.requireNonNull(file, "file");
+        call(() -> {
+            try (Arena a = Arena.ofConfined()) {
+                Native.check(mllm_session_state_save_file(handle, a.allocateFrom(file.toString())), "saveState");
+            }
+            return null;
+        });
+    }
+
+    /**
+     * Replaces this session's sequence with a saved state; afterwards the session continues exactly as the saved
+     * one would. A state of another model, KV cache type or format version, a damaged one, or one longer than
+     * this session's context is refused with {@link MobileLlmException} naming the problem, the session unchanged.
+     */
+    public void restoreState(byte[] state) {
+        java.util.Objects.requireNonNull(state, "state");
+        call(() -> {
+            try (Arena a = Arena.ofConfined()) {
+                MemorySegment buf = a.allocateFrom(ValueLayout.JAVA_BYTE, state);
+                newEpoch();
+                Native.check(mllm_session_state_load(handle, buf, state.length), "restoreState");
+            }
+            return null;
+        });
+    }
+
+    /** {@link #restoreState(byte[])} from a file written by {@link #saveState(java.nio.file.Path)}. */
+    public void restoreState(java.nio.file.Path file) {
+        java.util.Objects.requireNonNull(file, "file");
+        call(() -> {
+            try (Arena a = Arena.ofConfined()) {
+                newEpoch();
+                Native.check(mllm_session_state_load_file(handle, a.allocateFrom(file.toString())), "restoreState");
+            }
+            return null;
+        });
+    }
+
+    /**
+     * Prefix sharing: makes this session's sequence the first {@code tokens} tokens of {@code source}'s without
+     * evaluating them, by copying those KV-cache rows (both sessions of one model and KV cache type). A copy:
+     * later changes to either session never affect the other.
+     */
+    public void copyPrefixFrom(Session source, int tokens) {
+        java.util.Objects.requireNonNull(source, "source");
+        if (source.model != model) throw new IllegalArgumentException("the sessions belong to different models");
+        call(() -> source.call(() -> {
+            newEpoch();
+            Native.check(mllm_session_copy_prefix(handle, source.handle, tokens), "copyPrefixFrom");
+            return null;
+        }));
+    }
+
     /** Forgets the whole sequence. */
     public void reset() {
         call(() -> {
@@ -186,6 +293,57 @@ public final class Session implements AutoCloseable {
                 return g.result();
             }
         });
+    }
+
+    /**
+     * Runs {@link #generate(int[], GenerateOptions, Consumer)} on {@code executor}. Cancelling the future stops
+     * the native work within about one layer's time (the running thread is interrupted, and its interrupt status
+     * cleared again when the generation has ended); the session stays usable, holding the tokens generated
+     * before the cancellation. The future fails with the generation's exception, if any.
+     */
+    public CompletableFuture<Generation> generateAsync(int[] promptTokens, GenerateOptions options, Executor executor) {
+        java.util.Objects.requireNonNull(executor, "executor");
+        checkTokens(promptTokens, "the prompt has no tokens");
+        java.util.Objects.requireNonNull(options, "options");
+        AsyncGeneration f = new AsyncGeneration();
+        executor.execute(() -> f.run(() -> generate(promptTokens, options, null)));
+        return f;
+    }
+
+    /** A future whose cancellation interrupts the thread running it, and only while it runs. */
+    private static final class AsyncGeneration extends CompletableFuture<Generation> {
+        private Thread runner;
+        private boolean finished;
+        private boolean interrupted;
+
+        void run(java.util.function.Supplier<Generation> work) {
+            synchronized (this) {
+                if (isDone()) return; // cancelled before it started
+                runner = Thread.currentThread();
+            }
+            try {
+                complete(work.get());
+            } catch (Throwable t) {
+                completeExceptionally(t);
+            } finally {
+                synchronized (this) {
+                    finished = true;
+                    if (interrupted) Thread.interrupted(); // ours: not left to the executor's next task
+                }
+            }
+        }
+
+        @Override
+        public boolean cancel(boolean mayInterruptIfRunning) {
+            boolean cancelled = super.cancel(mayInterruptIfRunning);
+            synchronized (this) {
+                if (cancelled && runner != null && !finished) {
+                    interrupted = true;
+                    runner.interrupt();
+                }
+            }
+            return cancelled;
+        }
     }
 
     /**
@@ -425,8 +583,10 @@ public final class Session implements AutoCloseable {
     private void freeNative() {
         if (closed) return;
         closeLogitsScope();
-        closed = true;
-        mllm_session_free(handle);
+        synchronized (nativeLock) {
+            closed = true;
+            mllm_session_free(handle);
+        }
         arena.close();
     }
 
