@@ -568,7 +568,7 @@ public final class Session implements AutoCloseable {
     }
 
     /** Ends the logits epoch before the engine reuses the buffer: segments handed out for it stop working. */
-    private void newEpoch() {
+    void newEpoch() {
         closeLogitsScope();
         epoch++;
     }
