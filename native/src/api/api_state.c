@@ -7,6 +7,7 @@
 
 #include "core/errors.h"
 #include "model/session_state.h"
+#include "platform/file.h"
 
 mllm_status mllm_session_state_size(const mllm_session *s, int64_t *out) {
     if (out) *out = 0;
@@ -48,7 +49,7 @@ mllm_status mllm_session_state_save_file(const mllm_session *s, const char *path
     } else {
         st = mllm_state_write(s, NULL, f);
         if (fclose(f) != 0 && !st) st = mllm_fail(MLLM_ERR_IO, "cannot write '%s'", tmp);
-        if (!st && rename(tmp, path) != 0) st = mllm_fail(MLLM_ERR_IO, "cannot rename the state file to '%s'", path);
+        if (!st && mllm_file_replace(tmp, path) != 0) st = mllm_fail(MLLM_ERR_IO, "cannot rename the state file to '%s'", path);
         if (st) unlink(tmp);
     }
     free(tmp);
@@ -67,17 +68,17 @@ mllm_status mllm_session_state_load_file(mllm_session *s, const char *path) {
     if (!s || !path) return mllm_fail(MLLM_ERR_INVALID_ARGUMENT, "mllm_session_state_load_file: session and path must not be NULL");
     mllm_status st = mllm_session_check_free(s, "mllm_session_state_load_file");
     if (st) return st;
-    FILE *f = fopen(path, "rb");
-    if (!f) return mllm_fail(MLLM_ERR_IO, "cannot open '%s'", path);
-    long size = -1;
-    if (fseek(f, 0, SEEK_END) == 0) size = ftell(f);
+    mllm_file f;
+    char why[160];
+    if (mllm_file_open(path, &f, why, sizeof why) != 0) return mllm_fail(MLLM_ERR_IO, "cannot open '%s': %s", path, why);
     uint8_t *p = NULL;
-    if (size < 0 || fseek(f, 0, SEEK_SET) != 0) st = mllm_fail(MLLM_ERR_IO, "cannot read '%s'", path);
-    else if ((uint64_t)size > mllm_state_max_bytes(s)) /* refused before it is read */
-        st = mllm_fail(MLLM_ERR_INVALID_ARGUMENT, "'%s' (%ld bytes) is larger than any state of this session", path, size);
-    else if (!(p = malloc(size ? (size_t)size : 1))) st = mllm_fail(MLLM_ERR_OUT_OF_MEMORY, "out of memory reading '%s'", path);
-    else if (fread(p, 1, (size_t)size, f) != (size_t)size) st = mllm_fail(MLLM_ERR_IO, "cannot read '%s'", path);
-    fclose(f);
+    if (f.size > mllm_state_max_bytes(s)) /* refused before it is read */
+        st = mllm_fail(MLLM_ERR_INVALID_ARGUMENT, "'%s' (%llu bytes) is larger than any state of this session", path,
+                       (unsigned long long)f.size);
+    else if (!(p = malloc(f.size ? (size_t)f.size : 1))) st = mllm_fail(MLLM_ERR_OUT_OF_MEMORY, "out of memory reading '%s'", path);
+    else if (mllm_file_read(&f, p, (size_t)f.size, why, sizeof why) != 0) st = mllm_fail(MLLM_ERR_IO, "cannot read '%s': %s", path, why);
+    const uint64_t size = f.size;
+    mllm_file_close(&f);
     if (!st) st = mllm_state_read(s, p, (uint64_t)size);
     free(p);
     return st;
