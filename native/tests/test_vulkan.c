@@ -42,6 +42,7 @@
 #include "backends/vulkan/backend_vulkan.h"
 #include "mobilellm.h"
 #include "util/checkpoints.h"
+#include "util/vulkan_device.h"
 #include "util/test_check.h"
 #include "util/tiny_model.h"
 
@@ -264,15 +265,6 @@ static void checkpoint_case(const spec *sp, int kv_type) {
     free(ref);
 }
 
-/* Exit code that ctest counts as skipped (SKIP_RETURN_CODE). */
-#define SKIPPED 77
-
-/* Whether a load failed because this machine has no usable Vulkan device (no loader, no driver, no device with
- * what the backend needs), as opposed to a failure of the backend itself. */
-static int no_vulkan_device(const char *why) {
-    return strstr(why, "no Vulkan loader") || strstr(why, "no compatible driver") || strstr(why, "no device found") ||
-           strstr(why, "none of the");
-}
 
 int main(void) {
 #if defined(_WIN32)

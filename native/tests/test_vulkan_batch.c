@@ -9,11 +9,7 @@
 
 #include "util/batch_checks.h"
 #include "util/tiny_model.h"
-
-static int no_vulkan_device(const char *why) {
-    return strstr(why, "no Vulkan loader") || strstr(why, "no compatible driver") || strstr(why, "no device found") ||
-           strstr(why, "none of the");
-}
+#include "util/vulkan_device.h"
 
 int main(void) {
 #if defined(_WIN32)
@@ -42,7 +38,7 @@ int main(void) {
         if (st && no_vulkan_device(mllm_last_error()) && !getenv("CI")) {
             printf("test_vulkan_batch: skipped: %s\n", mllm_last_error());
             remove(gguf);
-            return 77;
+            return SKIPPED;
         }
         CHECK_OK(st);
         if (!m) continue;

@@ -10,6 +10,7 @@
 
 #include "platform/clock.h"
 #include "platform/threads.h"
+#include "platform/turns.h"
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
@@ -41,9 +42,7 @@ struct mllm_threadpool {
     mllm_task_fn fn;
     void *ctx;
     int nth;               /* threads taking part in the current run (workers ith >= nth skip it) */
-    /* callers take turns: ticket `next` is handed out on arrival, the run of `serving` goes next */
-    unsigned next, serving;
-    mllm_cond turn;
+    mllm_turns turns;      /* callers take turns: one run at a time, in arrival order */
     padded_int generation; /* bumped per run; workers wait for a change */
     padded_int n_done;     /* workers finished with the current run */
     padded_int n_arrived;  /* barrier arrivals */
@@ -114,7 +113,7 @@ mllm_threadpool *mllm_threadpool_create(int n_threads) {
     int ok = p->threads != NULL;
     int have_mutex = ok && mllm_mutex_init(&p->mutex) == 0;
     int have_wake = have_mutex && mllm_cond_init(&p->wake) == 0;
-    int have_turn = have_wake && mllm_cond_init(&p->turn) == 0;
+    int have_turn = have_wake && mllm_turns_init(&p->turns) == 0;
     if (!have_turn) {
         if (have_wake) mllm_cond_destroy(&p->wake);
         if (have_mutex) mllm_mutex_destroy(&p->mutex);
@@ -141,7 +140,7 @@ void mllm_threadpool_free(mllm_threadpool *p) {
     publish(p);
     for (int i = 0; i < p->n_threads - 1; i++) mllm_thread_join(p->threads[i]);
     mllm_cond_destroy(&p->wake);
-    mllm_cond_destroy(&p->turn);
+    mllm_turns_destroy(&p->turns);
     mllm_mutex_destroy(&p->mutex);
     free(p->threads);
     free(p);
@@ -149,29 +148,14 @@ void mllm_threadpool_free(mllm_threadpool *p) {
 
 int mllm_threadpool_size(const mllm_threadpool *p) { return p ? p->n_threads : 0; }
 
-/* Waits for the caller's turn (tickets in arrival order). */
-static void take_turn(mllm_threadpool *p) {
-    mllm_mutex_lock(&p->mutex);
-    const unsigned ticket = p->next++;
-    while (p->serving != ticket) mllm_cond_wait(&p->turn, &p->mutex);
-    mllm_mutex_unlock(&p->mutex);
-}
-
-static void end_turn(mllm_threadpool *p) {
-    mllm_mutex_lock(&p->mutex);
-    p->serving++;
-    mllm_cond_broadcast(&p->turn);
-    mllm_mutex_unlock(&p->mutex);
-}
-
 void mllm_threadpool_run(mllm_threadpool *p, mllm_task_fn fn, void *ctx, int nth) {
     if (nth > p->n_threads) nth = p->n_threads;
     if (nth < 1) nth = 1;
-    take_turn(p);
+    mllm_turns_take(&p->turns);
     if (p->n_threads == 1 || nth == 1) { /* nothing to share: the workers stay asleep */
         p->nth = 1;
         fn(ctx, 0, 1);
-        end_turn(p);
+        mllm_turns_end(&p->turns);
         return;
     }
     p->fn = fn;
@@ -182,7 +166,7 @@ void mllm_threadpool_run(mllm_threadpool *p, mllm_task_fn fn, void *ctx, int nth
     fn(ctx, 0, nth);
     for (int i = 0; atomic_load_explicit(&p->n_done.v, memory_order_acquire) != p->n_threads - 1; i++)
         spin_wait(i);
-    end_turn(p);
+    mllm_turns_end(&p->turns);
 }
 
 /* Waiters spin briefly (the others are usually a few microseconds away), then sleep on the phase

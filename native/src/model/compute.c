@@ -12,7 +12,7 @@
 #include "graph/fusion.h"
 #include "graph/kv_cache.h"
 #include "model/model.h"
-#include "platform/threads.h"
+#include "platform/turns.h"
 
 #define GRAPH_CACHE 16 /* graph shapes kept (batches add shapes: decode rows, prompt chunks, output rows) */
 
@@ -24,10 +24,7 @@ typedef struct graph_slot {
 struct mllm_compute {
     mllm_model *model;
     mllm_runner *runner;
-    /* turn-taking: ticket `next` is handed out on arrival, the holder of `serving` runs */
-    mllm_mutex lock;
-    mllm_cond turn;
-    unsigned next, serving;
+    mllm_turns turns;           /* evaluations of the model run one at a time, in arrival order */
 
     int32_t cap_rows, cap_ctx;  /* what the memory below is planned for */
     int n_threads;              /* the device's threads (per-thread scratch) */
@@ -46,32 +43,13 @@ struct mllm_compute {
     const mllm_graph *last;     /* the graph of the run begun */
 };
 
-static void take_turn(mllm_compute *c) {
-    mllm_mutex_lock(&c->lock);
-    const unsigned ticket = c->next++;
-    while (c->serving != ticket) mllm_cond_wait(&c->turn, &c->lock);
-    mllm_mutex_unlock(&c->lock);
-}
-
-static void end_turn(mllm_compute *c) {
-    mllm_mutex_lock(&c->lock);
-    c->serving++;
-    mllm_cond_broadcast(&c->turn);
-    mllm_mutex_unlock(&c->lock);
-}
-
 mllm_status mllm_compute_create(mllm_model *m, mllm_compute **out) {
     *out = NULL;
     mllm_compute *c = calloc(1, sizeof *c);
     if (!c) return mllm_fail(MLLM_ERR_OUT_OF_MEMORY, "out of memory for the compute context");
-    if (mllm_mutex_init(&c->lock) != 0) {
+    if (mllm_turns_init(&c->turns) != 0) {
         free(c);
         return mllm_fail(MLLM_ERR_OUT_OF_MEMORY, "cannot create a lock");
-    }
-    if (mllm_cond_init(&c->turn) != 0) {
-        mllm_mutex_destroy(&c->lock);
-        free(c);
-        return mllm_fail(MLLM_ERR_OUT_OF_MEMORY, "cannot create a condition variable");
     }
     c->model = m;
     c->n_threads = m->device->max_threads;
@@ -111,8 +89,7 @@ void mllm_compute_free(mllm_compute *c) {
         free_memory(c);
         c->runner->iface->free(c->runner);
     }
-    mllm_cond_destroy(&c->turn);
-    mllm_mutex_destroy(&c->lock);
+    mllm_turns_destroy(&c->turns);
     free(c);
 }
 
@@ -197,9 +174,9 @@ static mllm_status ensure(mllm_compute *c, int32_t n_rows, int32_t n_ctx) {
 }
 
 mllm_status mllm_compute_reserve(mllm_compute *c, int32_t n_rows, int32_t n_ctx) {
-    take_turn(c);
+    mllm_turns_take(&c->turns);
     mllm_status st = ensure(c, n_rows, n_ctx);
-    end_turn(c);
+    mllm_turns_end(&c->turns);
     return st;
 }
 
@@ -228,7 +205,7 @@ static mllm_status get_graph(mllm_compute *c, int32_t n_tokens, int32_t n_out, i
 }
 
 mllm_status mllm_compute_begin(mllm_compute *c, const mllm_run *r) {
-    take_turn(c);
+    mllm_turns_take(&c->turns);
     c->last = NULL;
     int32_t n_ctx = 0;
     for (int32_t i = 0; i < r->n_seqs; i++)
@@ -267,4 +244,4 @@ mllm_status mllm_compute_read(mllm_compute *c, int64_t row0, int64_t n, float *d
     return c->runner->iface->read_output(c->runner, &c->last->acts[MLLM_ACT_OUT], row0, n, dst);
 }
 
-void mllm_compute_end(mllm_compute *c) { end_turn(c); }
+void mllm_compute_end(mllm_compute *c) { mllm_turns_end(&c->turns); }
