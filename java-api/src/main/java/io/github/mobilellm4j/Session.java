@@ -37,8 +37,8 @@ import java.util.stream.StreamSupport;
  * <p><b>Cancelling.</b> Interrupting the thread inside a model call (eval, prefill, score, embed, a
  * generation), or {@link #cancel()} from any thread, stops it within about one layer's time: the call throws
  * {@link MobileLlmException} with status {@link MobileLlmException.Status#CANCELLED} and the session is as
- * before the call (an interrupted thread keeps its interrupt status). Tokens a generation already returned
- * stay in the sequence.
+ * before the call (an interrupted thread keeps its interrupt status). A generation stopped this way keeps
+ * the tokens evaluated before the stop in the sequence ({@link #position()} tells how many).
  */
 public final class Session implements AutoCloseable {
     private final Model model;
@@ -298,7 +298,7 @@ public final class Session implements AutoCloseable {
     /**
      * Runs {@link #generate(int[], GenerateOptions, Consumer)} on {@code executor}. Cancelling the future stops
      * the native work within about one layer's time (the running thread is interrupted, and its interrupt status
-     * cleared again when the generation has ended); the session stays usable, holding the tokens generated
+     * cleared again when the generation has ended); the session stays usable, holding the tokens evaluated
      * before the cancellation. The future fails with the generation's exception, if any.
      */
     public CompletableFuture<Generation> generateAsync(int[] promptTokens, GenerateOptions options, Executor executor) {
