@@ -40,6 +40,8 @@ typedef struct mllm_model_desc {
     int n_weights;
     int in_file_mapping; /* the data lie in a read-only file mapping: pages the device copies may be dropped */
     int32_t head_dim;    /* attention head size */
+    const mllm_attn_layer *attn; /* n_layer applied layers: how each one's attention treats positions */
+    int32_t n_layer;
 } mllm_model_desc;
 
 /* What memory a device holds for: the model's weights, sessions' KV caches, compute state. */
@@ -81,6 +83,7 @@ struct mllm_device {
     mllm_fusion_caps fusions;  /* what its runners fuse (the planner marks graphs with it) */
     int max_threads;           /* threads one run may use (CPU: the pool's size; GPU: 1) */
     int device_memory;         /* 1: its buffers are GPU memory (host == NULL) */
+    uint32_t kv_types;         /* bit 1 << mllm_kv_type for each KV-cache type its runners take */
     atomic_llong mem[MLLM_MEM_KINDS]; /* bytes allocated per mllm_mem_kind, for mllm_model_get_memory */
     void *impl;
 };

@@ -68,6 +68,11 @@ mllm_status mllm_batch_push(mllm_batch *b, mllm_session *s, const int32_t *token
         return mllm_fail(MLLM_ERR_CONTEXT_FULL, "%d tokens do not fit in n_ctx %d after the %d kept ones", n, s->params.n_ctx,
                          s->params.n_keep);
     }
+    if (n > s->params.n_batch && mllm_kv_cache_has_ring(s->kv)) {
+        return mllm_fail(MLLM_ERR_UNSUPPORTED,
+                         "mllm_batch_add: %d tokens exceed the session's n_batch %d, which sizes its sliding-window KV cache", n,
+                         s->params.n_batch);
+    }
     mllm_status st = mllm_session_check_tokens(s, tokens, n);
     if (st) return st;
     memcpy(b->tokens + b->n_tokens, tokens, (size_t)n * sizeof *tokens);
@@ -110,6 +115,8 @@ mllm_status mllm_batch_run(mllm_batch *b, int (*abort)(void *ctx), void *abort_c
                         .abort = abort, .abort_ctx = abort_ctx};
     mllm_compute *cc = b->model->compute;
     mllm_status st = mllm_compute_begin(cc, &r);
+    /* a run that failed part-way may have written its positions into the rings too */
+    for (int32_t i = 0; i < b->n_items; i++) mllm_kv_cache_advance(b->items[i].s->kv, b->seqs[i].n_past + b->items[i].n);
     const int64_t n_vocab = b->model->hp.n_vocab;
     for (int32_t i = 0, row = 0; i < b->n_items && !st; i++) {
         const int32_t k = out_count(&b->items[i]);

@@ -23,6 +23,7 @@ typedef struct mllm_hparams {
     int32_t n_head, n_head_kv, head_dim;
     int32_t n_block, block_repeat, n_layer;
     float eps, rope_base;
+    int32_t n_swa;      /* the sliding window of the layers that have one; 0: none */
 } mllm_hparams;
 
 typedef struct mllm_block {
@@ -36,13 +37,15 @@ struct mllm_model {
     mllm_tensor tok_embd, output_norm, output; /* output aliases tok_embd when tied */
     int32_t tied;
     mllm_block *blocks;       /* n_block, owned */
+    mllm_attn_layer *attn;    /* n_layer, owned: each applied layer's position handling */
+    const float *rope_freqs;  /* head_dim/2 RoPE frequency divisors (rope_freqs.weight, Llama 3 scaling), or NULL */
     struct mllm_vocab *vocab; /* owned */
     mllm_model_info info;
     int32_t backend;          /* mllm_backend in use */
     int32_t n_threads;        /* threads a run uses by default (<= the device's) */
     struct mllm_device *device;   /* owned: the backend's part of the model (graph/backend.h) */
     struct mllm_compute *compute; /* owned: the compute context all sessions share (model/compute.h) */
-    double *inv_freq;         /* [head_dim/2] RoPE frequencies theta^(-2i/hd) */
+    double *inv_freq;         /* [head_dim/2] RoPE frequencies theta^(-2i/hd) / rope_freqs[i] */
     uint64_t fingerprint;     /* hash of the hyper-parameters and tensor table (saved session states name it) */
 };
 

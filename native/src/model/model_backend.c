@@ -39,6 +39,8 @@ static mllm_status attach(mllm_model *m, int32_t backend, int32_t gpu_device, in
     if (!desc.weights) return mllm_fail(MLLM_ERR_OUT_OF_MEMORY, "out of memory listing weights");
     desc.in_file_mapping = m->file->mapped;
     desc.head_dim = m->hp.head_dim;
+    desc.attn = m->attn;
+    desc.n_layer = m->hp.n_layer;
     mllm_device *dev;
     mllm_status s = backend == MLLM_BACKEND_VULKAN ? mllm_vulkan_device_create(gpu_device, gpu_only, &dev)
                                                    : mllm_cpu_device_create(n_threads, process_pool, &dev);

@@ -13,15 +13,20 @@
  * allocation that might succeed lazily and fail when touched. */
 static mllm_status check_context_memory(const mllm_model *m, const mllm_session_params *p) {
     const mllm_hparams *hp = &m->hp;
-    const uint64_t n_ctx = (uint64_t)p->n_ctx, kv_elem = p->kv_type == MLLM_KV_F16 ? 2 : 4;
-    const uint64_t kv = 2 * (uint64_t)hp->n_layer * n_ctx * (uint64_t)hp->n_head_kv * (uint64_t)hp->head_dim * kv_elem;
+    const uint64_t n_ctx = (uint64_t)p->n_ctx;
+    const int64_t row_bytes = mllm_kv_row_bytes(p->kv_type, hp->n_head_kv * hp->head_dim);
+    uint64_t kv = 0;
+    for (int32_t l = 0; l < hp->n_layer; l++) {
+        const int32_t rows = mllm_kv_layer_rows(m->attn[l].window, p->n_ctx, p->n_batch);
+        kv += 2 * (uint64_t)rows * (rows < p->n_ctx ? 2 : 1) * (uint64_t)(row_bytes > 0 ? row_bytes : 0);
+    }
     const uint64_t rope = 2 * n_ctx * (uint64_t)(hp->head_dim / 2) * sizeof(float);
     const uint64_t att = (uint64_t)m->device->max_threads * n_ctx * sizeof(float);
     const uint64_t need = kv + rope + att, have = mllm_physical_memory();
     if (have && need > have) {
         return mllm_fail(MLLM_ERR_OUT_OF_MEMORY,
                          "n_ctx %d needs %.1f GiB for the KV cache and position tables, more than the %.1f GiB of memory "
-                         "of this machine; choose a smaller n_ctx",
+                         "of this machine; choose a smaller n_ctx (or a q8_0 KV cache)",
                          p->n_ctx, (double)need / (1 << 30), (double)have / (1 << 30));
     }
     return MLLM_OK;
@@ -29,6 +34,10 @@ static mllm_status check_context_memory(const mllm_model *m, const mllm_session_
 
 mllm_status mllm_session_new(mllm_model *m, const mllm_session_params *p, mllm_session **out) {
     *out = NULL;
+    if (!(m->device->kv_types & (1u << p->kv_type))) {
+        return mllm_fail(MLLM_ERR_UNSUPPORTED, "this backend does not support KV-cache type %s",
+                         p->kv_type == MLLM_KV_Q8_0 ? "q8_0" : p->kv_type == MLLM_KV_F32 ? "f32" : "f16");
+    }
     mllm_status cm = check_context_memory(m, p);
     if (cm) return cm;
     mllm_session *s = calloc(1, sizeof *s);
@@ -39,7 +48,8 @@ mllm_status mllm_session_new(mllm_model *m, const mllm_session_params *p, mllm_s
     const mllm_hparams *hp = &m->hp;
     /* the model's compute state grows to this session's batch and context once, here */
     mllm_status st = mllm_compute_reserve(m->compute, p->n_batch, p->n_ctx);
-    if (!st) st = mllm_kv_cache_create(m->device, p->kv_type, hp->n_layer, p->n_ctx, hp->n_head_kv, hp->head_dim, &s->kv);
+    if (!st) st = mllm_kv_cache_create(m->device, p->kv_type, hp->n_layer, p->n_ctx, p->n_batch, hp->n_head_kv, hp->head_dim,
+                                         m->attn, &s->kv);
     if (!st) {
         s->logits_cap = 1; /* grown when a call asks for all logits */
         s->logits = malloc((size_t)hp->n_vocab * sizeof(float));
@@ -68,6 +78,11 @@ void mllm_session_destroy(mllm_session *s) {
 mllm_status mllm_session_check_free(const mllm_session *s, const char *fn) {
     if (s->holder) return mllm_fail(MLLM_ERR_STATE, "%s: the session is generating (a scheduler holds it until it finishes)", fn);
     return MLLM_OK;
+}
+
+void mllm_session_truncate_impl(mllm_session *s, int32_t n_keep) {
+    s->n_past = mllm_kv_cache_keep(s->kv, n_keep); /* rows beyond are overwritten by the next eval */
+    s->n_logits = 0;
 }
 
 mllm_status mllm_session_check_tokens(const mllm_session *s, const int32_t *tokens, int32_t n) {

@@ -43,6 +43,9 @@ mllm_status mllm_session_check_free(const mllm_session *s, const char *fn);
  * the sequence, is moved as a shift moves the tokens before it (the position to go back to when
  * the call that asked fails). */
 mllm_status mllm_session_make_room(mllm_session *s, int32_t n, int32_t *n_now, int32_t *mark);
+/* Keeps the first n_keep tokens, or none where a sliding-window ring no longer holds what they need
+ * (mllm_kv_cache_keep); n_past tells which. */
+void mllm_session_truncate_impl(mllm_session *s, int32_t n_keep);
 /* Checks ids against the vocabulary. */
 mllm_status mllm_session_check_tokens(const mllm_session *s, const int32_t *tokens, int32_t n);
 /* Room for rows of logits. */

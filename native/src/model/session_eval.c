@@ -26,7 +26,10 @@ static mllm_status run_chunk(mllm_session *s, const int32_t *tokens, int32_t c, 
     const mllm_seq_rows seq = {.row0 = 0, .n_rows = c, .n_past = s->n_past, .kv = s->kv};
     const mllm_run r = {.tokens = tokens, .n_tokens = c, .seqs = &seq, .n_seqs = 1, .n_out = n_out, .out_hidden = out_hidden,
                         .n_threads = s->params.n_threads, .abort = session_abort, .abort_ctx = s};
-    return mllm_compute_begin(s->model->compute, &r);
+    mllm_status st = mllm_compute_begin(s->model->compute, &r);
+    /* a run that failed part-way may have written its positions into the rings too */
+    mllm_kv_cache_advance(s->kv, s->n_past + c);
+    return st;
 }
 
 /* A failed call goes back to the position it started at (moved by any context shift it made). */
@@ -103,7 +106,7 @@ mllm_status mllm_session_score_impl(mllm_session *s, const int32_t *tokens, int3
 
 mllm_status mllm_session_embed_impl(mllm_session *s, const int32_t *tokens, int32_t n, int32_t pooling, int32_t normalize,
                                     float *out) {
-    s->n_past = 0;
+    mllm_session_truncate_impl(s, 0);
     s->n_logits = 0;
     mllm_status st = mllm_session_check_tokens(s, tokens, n);
     if (st) return st;
@@ -128,7 +131,7 @@ mllm_status mllm_session_embed_impl(mllm_session *s, const int32_t *tokens, int3
         s->n_past += c;
         done += c;
     }
-    s->n_past = 0;
+    mllm_session_truncate_impl(s, 0);
     if (st == MLLM_ERR_CANCELLED) mllm_session_cancel_done(s);
     if (st) return st;
     const double div = pooling == MLLM_POOLING_MEAN ? (double)n : 1.0;

@@ -88,13 +88,19 @@ static mllm_status write_state(const mllm_session *s, sink *k) {
     put32(h + 40, (uint32_t)logit_rows(s));
     put32(h + 44, (uint32_t)s->model->hp.n_vocab);
     put64(h + 48, payload_bytes(s));
+    if (!mllm_kv_cache_holds_prefix(kv, s->n_past)) {
+        return mllm_fail(MLLM_ERR_UNSUPPORTED,
+                         "cannot save this session's state: its sliding-window layers no longer hold all of its %d tokens "
+                         "(a state can be saved while the sequence fits in their window + n_batch - 1 positions)",
+                         s->n_past);
+    }
     k->hash = FNV_START;
     mllm_status st = put(k, h, HEADER);
     uint8_t *rows = s->n_past > 0 ? malloc((size_t)s->n_past * kv->row_bytes) : NULL;
     if (!st && s->n_past > 0 && !rows) st = mllm_fail(MLLM_ERR_OUT_OF_MEMORY, "out of memory saving the session state");
     for (int32_t l = 0; l < kv->n_layer && !st && s->n_past > 0; l++) {
         for (int v = 0; v < 2 && !st; v++) {
-            st = mllm_kv_cache_read(kv, v, l, 0, s->n_past, rows);
+            st = mllm_kv_cache_read(kv, v, l, s->n_past, rows);
             if (!st) st = put(k, rows, (size_t)s->n_past * kv->row_bytes);
         }
     }
@@ -112,6 +118,10 @@ static mllm_status write_state(const mllm_session *s, sink *k) {
 mllm_status mllm_state_write(const mllm_session *s, void *buf, FILE *file) {
     sink k = {.buf = buf, .file = file};
     return write_state(s, &k);
+}
+
+static const char *kv_type_name(uint32_t type) {
+    return type == MLLM_KV_F16 ? "f16" : type == MLLM_KV_F32 ? "f32" : type == MLLM_KV_Q8_0 ? "q8_0" : "unknown";
 }
 
 /* Checks a whole state against the session (nothing changes), then restores it. */
@@ -134,8 +144,8 @@ mllm_status mllm_state_read(mllm_session *s, const uint8_t *p, uint64_t size) {
     const uint32_t rows = get32(p + 40), n_vocab = get32(p + 44);
     const uint64_t payload = get64(p + 48);
     if (type != (uint32_t)kv->type) {
-        return mllm_fail(MLLM_ERR_INVALID_ARGUMENT, "the session state has a %s KV cache, this session an %s one",
-                         type == MLLM_KV_F16 ? "f16" : "f32", kv->type == MLLM_KV_F16 ? "f16" : "f32");
+        return mllm_fail(MLLM_ERR_INVALID_ARGUMENT, "the session state has a %s KV cache, this session a %s one",
+                         kv_type_name(type), kv_type_name((uint32_t)kv->type));
     }
     if (n_layer != (uint32_t)kv->n_layer || row != (uint32_t)kv->row || n_vocab != (uint32_t)s->model->hp.n_vocab || rows > 1) {
         return mllm_fail(MLLM_ERR_FORMAT, "the session state's shape (%u layers, rows of %u, vocabulary %u) does not match its model",
@@ -144,6 +154,12 @@ mllm_status mllm_state_read(mllm_session *s, const uint8_t *p, uint64_t size) {
     if (n_past > (uint32_t)s->params.n_ctx) {
         return mllm_fail(MLLM_ERR_INVALID_ARGUMENT, "the session state holds %u tokens, more than this session's n_ctx %d", n_past,
                          s->params.n_ctx);
+    }
+    if (!mllm_kv_cache_rings_fit(kv, (int32_t)n_past)) {
+        return mllm_fail(MLLM_ERR_UNSUPPORTED,
+                         "the session state holds %u tokens, more than this session's sliding-window layers hold (their "
+                         "window + n_batch - 1 positions)",
+                         n_past);
     }
     const uint64_t kv_bytes = 2 * (uint64_t)n_layer * n_past * kv->row_bytes;
     const uint64_t expect = kv_bytes + (uint64_t)rows * n_vocab * sizeof(float);
@@ -158,10 +174,9 @@ mllm_status mllm_state_read(mllm_session *s, const uint8_t *p, uint64_t size) {
     const size_t layer_bytes = (size_t)n_past * kv->row_bytes;
     for (uint32_t l = 0; l < n_layer && n_past > 0; l++) {
         for (int v = 0; v < 2; v++, d += layer_bytes) {
-            mllm_status st = mllm_kv_cache_write(s->kv, v, (int32_t)l, 0, (int32_t)n_past, d);
+            mllm_status st = mllm_kv_cache_write(s->kv, v, (int32_t)l, (int32_t)n_past, d);
             if (st) { /* a device failure half way: the cache holds a mix, so the sequence is forgotten */
-                s->n_past = 0;
-                s->n_logits = 0;
+                mllm_session_truncate_impl(s, 0);
                 return st;
             }
         }
@@ -178,8 +193,7 @@ uint64_t mllm_state_max_bytes(const mllm_session *s) {
 }
 
 mllm_status mllm_session_copy_prefix_impl(mllm_session *dst, const mllm_session *src, int32_t n) {
-    dst->n_logits = 0;
-    dst->n_past = 0;
+    mllm_session_truncate_impl(dst, 0);
     mllm_status st = mllm_kv_cache_copy_prefix(dst->kv, src->kv, n);
     if (!st) dst->n_past = n;
     return st;

@@ -241,9 +241,12 @@ mllm_status mllm_cpu_device_create(int n_threads, int process_pool, mllm_device 
     d->impl = dev;
     d->max_threads = n_threads < size ? n_threads : size;
     for (int k = 0; k < MLLM_MEM_KINDS; k++) atomic_init(&d->mem[k], 0);
-    /* op_matmul.c runs every fusion, for batches of any size */
+    /* op_matmul.c runs every fusion, for batches of any size; its RoPE + KV store takes whole q8_0
+     * blocks of 32 rows */
     d->fusions = (mllm_fusion_caps){.kinds = MLLM_FUSE_PRE_NORM | MLLM_FUSE_ADD_RESIDUAL | MLLM_FUSE_ROPE_STORE |
-                                             MLLM_FUSE_SWIGLU_AFTER};
+                                             MLLM_FUSE_SWIGLU_AFTER,
+                                    .rope_rows = 32};
+    d->kv_types = 1u << MLLM_KV_F16 | 1u << MLLM_KV_F32 | 1u << MLLM_KV_Q8_0;
     *out = d;
     return MLLM_OK;
 }

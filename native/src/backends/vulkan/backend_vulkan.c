@@ -468,10 +468,19 @@ static mllm_status vk_take_model(mllm_device *dev, const mllm_model_desc *m) {
     if (m->head_dim > 256 || m->head_dim % 2) {
         return mllm_fail(MLLM_ERR_UNSUPPORTED, "Vulkan backend: head_dim %d unsupported (even, <= 256)", m->head_dim);
     }
+    for (int32_t l = 0; l < m->n_layer; l++) {
+        if (!mllm_attn_is_plain(&m->attn[l])) {
+            return mllm_fail(MLLM_ERR_UNSUPPORTED,
+                             "Vulkan backend: layer %d's attention (sliding window, NoPE, QK-norm or temperature tuning) "
+                             "is not supported; use the CPU backend for this model",
+                             l);
+        }
+    }
     mllm_status st = vk_open_device(d, d->gpu_device, d->gpu_only);
     if (!st) st = vk_create_device(d);
     if (!st) st = upload_weights(d, m);
     if (!st) dev->fusions = fusion_caps(d);
+    dev->kv_types = 1u << MLLM_KV_F16 | 1u << MLLM_KV_F32; /* the kernels read f16 and f32 caches */
     return st;
 }
 

@@ -64,7 +64,7 @@ final class BenchCommand implements Command {
         if (parallel < 0 || parallel > 256) throw a.invalid("--parallel", "must be 1..256");
         PrintStream out = io.out();
         PrintStream err = io.err();
-        try (Model model = ModelArgs.load(a, false, err)) {
+        try (Model model = ModelArgs.load(a, false, io)) {
             ModelInfo info = model.info();
             int ctx = Math.max(16, Math.max(nPrompt, nGen) + 1);
             if (ctx > info.contextLength()) ctx = Math.max(ctx, info.contextLength());

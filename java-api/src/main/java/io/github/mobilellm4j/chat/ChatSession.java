@@ -52,6 +52,7 @@ public final class ChatSession {
         if (keep < 0) keep = ids.length; // the same tokens: re-evaluate the last one for fresh logits
         keep = Math.min(keep, ids.length - 1);
         if (keep < session.position()) session.truncate(keep);
+        keep = session.position(); // sliding-window layers may not hold what the prefix needs: then less (or nothing) is kept
         int[] rest = Arrays.copyOfRange(ids, keep, ids.length);
         String open = prompt.substring(Math.max(0, prompt.lastIndexOf(ReasoningSplitter.OPEN)));
         ReasoningSplitter split = new ReasoningSplitter(prompt.contains(ReasoningSplitter.OPEN) && !open.contains(ReasoningSplitter.CLOSE));
@@ -71,7 +72,9 @@ public final class ChatSession {
         int[] all = Arrays.copyOf(ids, ids.length + generated.size());
         for (int i = 0; i < generated.size(); i++) all[ids.length + i] = generated.get(i);
         cached = Arrays.copyOf(all, Math.min(all.length, session.position()));
-        return new ChatReply(split.answer(), split.reasoning(), g);
+        // the reply's prompt is the whole conversation, however much of it the cache already held
+        Generation whole = new Generation(g.text(), ids, g.tokens(), g.stopReason(), g.timings());
+        return new ChatReply(split.answer(), split.reasoning(), whole);
     }
 
     /** Forgets the conversation's cached tokens (the next reply evaluates its whole prompt). */
