@@ -368,6 +368,8 @@ static int add_to_step(mllm_scheduler *s, seq *q, int32_t *budget) {
     if (q->state == SEQ_PROMPT) {
         n = q->n_prompt - q->fed < *budget ? q->n_prompt - q->fed : *budget;
         const mllm_session_params *sp = &q->session->params;
+        /* sliding-window rings hold window + n_batch - 1 positions: one pass writes at most n_batch */
+        if (n > sp->n_batch && mllm_kv_cache_has_ring(q->session->kv)) n = sp->n_batch;
         if (sp->context_shift) { /* a chunk the cache can hold after a shift */
             const int32_t room = sp->n_ctx - (sp->n_keep < q->session->n_past ? sp->n_keep : q->session->n_past);
             if (n > room) n = room;

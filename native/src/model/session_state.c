@@ -193,8 +193,14 @@ uint64_t mllm_state_max_bytes(const mllm_session *s) {
 }
 
 mllm_status mllm_session_copy_prefix_impl(mllm_session *dst, const mllm_session *src, int32_t n) {
-    mllm_session_truncate_impl(dst, 0);
+    /* a ring that no longer holds the prefix is refused before anything is written: dst unchanged */
     mllm_status st = mllm_kv_cache_copy_prefix(dst->kv, src->kv, n);
-    if (!st) dst->n_past = n;
-    return st;
+    if (st == MLLM_ERR_UNSUPPORTED) return st;
+    if (st) { /* a device failure half way: the cache holds a mix, so the sequence is forgotten */
+        mllm_session_truncate_impl(dst, 0);
+        return st;
+    }
+    dst->n_past = n; /* the copy set the rings' bookkeeping for positions 0..n-1 */
+    dst->n_logits = 0;
+    return MLLM_OK;
 }

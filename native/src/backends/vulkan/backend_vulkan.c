@@ -245,7 +245,17 @@ static void write_step(vk_run *c, const mllm_graph *g, const mllm_exec *ex) {
         e[1] = (uint32_t)(ka >> 32);
         e[2] = (uint32_t)va;
         e[3] = (uint32_t)(va >> 32);
-        e[4] = (uint32_t)((size_t)kv->n_ctx * kv->row_bytes); /* < 2^32: a cache buffer is at most max_alloc */
+        /* byte counts < 2^32: a cache buffer is at most max_alloc */
+        e[4] = (uint32_t)((size_t)kv->n_ctx * kv->row_bytes);
+        e[5] = e[6] = 0;
+        for (int32_t l = 0; l < kv->n_layer; l++) { /* the sliding-window layers all have one window (vk_take_model) */
+            const mllm_kv_layer *L = &kv->layers[l];
+            if (!L->window) continue;
+            e[5] = (uint32_t)((size_t)L->rows * (size_t)mllm_kv_copies(kv, l) * kv->row_bytes);
+            e[6] = L->ring ? (uint32_t)L->rows : 0u;
+            break;
+        }
+        e[7] = (uint32_t)kv->ring_lo;
         for (int32_t r = ex->seqs[s].row0; r < ex->seqs[s].row0 + ex->seqs[s].n_rows; r++) {
             uint32_t *row = w + STEP_ROWS + STEP_ROW_WORDS * r;
             row[0] = (uint32_t)ex->tokens[r];
@@ -468,13 +478,13 @@ static mllm_status vk_take_model(mllm_device *dev, const mllm_model_desc *m) {
     if (m->head_dim > 256 || m->head_dim % 2) {
         return mllm_fail(MLLM_ERR_UNSUPPORTED, "Vulkan backend: head_dim %d unsupported (even, <= 256)", m->head_dim);
     }
+    int32_t window = 0; /* the kernels address every sliding-window layer alike (step.h) */
     for (int32_t l = 0; l < m->n_layer; l++) {
-        if (!mllm_attn_is_plain(&m->attn[l])) {
-            return mllm_fail(MLLM_ERR_UNSUPPORTED,
-                             "Vulkan backend: layer %d's attention (sliding window, NoPE, QK-norm or temperature tuning) "
-                             "is not supported; use the CPU backend for this model",
-                             l);
+        const int32_t w = m->attn[l].window;
+        if (w && window && w != window) {
+            return mllm_fail(MLLM_ERR_UNSUPPORTED, "Vulkan backend: sliding windows of different sizes (%d, %d)", window, w);
         }
+        if (w) window = w;
     }
     mllm_status st = vk_open_device(d, d->gpu_device, d->gpu_only);
     if (!st) st = vk_create_device(d);

@@ -30,6 +30,18 @@ size_t vk_att_part_need(const mllm_graph *g, int32_t head_dim) {
 }
 
 static uint32_t stride_f(const mllm_tensor *t) { return (uint32_t)(t->nb[1] / sizeof(float)); }
+
+/* A layer's place in every cache of the run (step_cache in common.glsl): the full-attention layers
+ * before it, and in the high half the sliding-window ones (the model's layers, the same in every
+ * sequence's cache). */
+static uint32_t layer_slot(const mllm_kv_cache *kv, int32_t layer) {
+    uint32_t full = 0, win = 0;
+    for (int32_t l = 0; l < layer; l++) {
+        if (kv->layers[l].window) win++;
+        else full++;
+    }
+    return full | win << 16;
+}
 static uint32_t min_u32(uint64_t a, uint64_t b) { return (uint32_t)(a < b ? a : b); }
 
 /* Scratch needed by the graph's matmuls with q8_0/q4_0 weights: q8_0 activations + scales. */
@@ -209,7 +221,7 @@ static void record_matmul(vk_rec *r, const mllm_node *n) {
             pc.rope_sin_offset = (uint32_t)(c->rope_half_bytes / sizeof(float));
             pc.head_dim = (uint32_t)kv->head_dim;
             pc.cache_row = (uint32_t)kv->row;
-            pc.layer = (uint32_t)post->layer;
+            pc.slot = layer_slot(kv, post->layer);
         }
         if (dual) {
             pc.flags |= MV_DUAL;
@@ -227,6 +239,8 @@ static void record_matmul(vk_rec *r, const mllm_node *n) {
 }
 
 static void record_rope_store(vk_rec *r, const mllm_node *n) {
+    static const mllm_attn_layer plain = {.rope = 1};
+    const mllm_attn_layer *at = n->attn ? n->attn : &plain;
     vk_run *c = r->c;
     const uint32_t hd = (uint32_t)r->kv->head_dim;
     if (n->src[2]->nb[1] != n->src[1]->nb[1]) {
@@ -247,7 +261,12 @@ static void record_rope_store(vk_rec *r, const mllm_node *n) {
         .kv_stride = stride_f(n->src[1]),
         .cache_f16 = r->kv->type == MLLM_KV_F16,
         .cache_row = (uint32_t)r->kv->row,
-        .layer = (uint32_t)n->layer,
+        .slot = layer_slot(r->kv, n->layer),
+        .flags = (at->rope ? RS_ROPE : 0u) | (at->qk_norm ? RS_QK_NORM : 0u) | (at->temp_tuning ? RS_TEMP : 0u),
+        .window = (uint32_t)at->window,
+        .eps = at->eps,
+        .temp_scale = at->temp_scale,
+        .temp_floor = (uint32_t)(at->temp_floor > 0 ? at->temp_floor : 1),
     };
     dispatch(r, VK_PIPE_rope_store, &pc, sizeof pc, (uint32_t)n->src[0]->ne[1], 1, 1);
 }
@@ -265,13 +284,14 @@ static void record_attention(vk_rec *r, const mllm_node *n) {
     }
     const VkDeviceAddress q = dev_addr(r, n->src[0]->data), dst = dev_addr(r, n->dst[0]->data);
     const float scale = 1.0f / sqrtf((float)hd);
+    const uint32_t slot = layer_slot(kv, n->layer), window = n->attn ? (uint32_t)n->attn->window : 0u;
     if (n_tok <= ATT_DEC_MAX_TOKENS && hd == 64 && kv->type == MLLM_KV_F16 && n_head <= ATT_MAX_HEADS && kv->row % 8 == 0 &&
         q % 16 == 0 && stride_f(n->src[0]) % 4 == 0) {
         const vk_pc_attention_dec pc = {.q = q, .dst = dst, .partials = c->att_part.addr,
                                         .step = r->step, .n_head = n_head, .n_kv = (uint32_t)(kv->row / kv->head_dim),
                                         .cache_row = (uint32_t)kv->row, .n_split = ATT_SPLIT, .scale = scale,
-                                        .layer = (uint32_t)n->layer, .q_stride = stride_f(n->src[0]),
-                                        .dst_stride = stride_f(n->dst[0])};
+                                        .slot = slot, .q_stride = stride_f(n->src[0]),
+                                        .dst_stride = stride_f(n->dst[0]), .window = window};
         /* the counters: the set bound for the pipeline layout (vk_bind_counters) */
         p_vkCmdBindDescriptorSets(r->cb, VK_PIPELINE_BIND_POINT_COMPUTE, c->d->layout, 0, 1, &c->ctr_set, 0, NULL);
         dispatch(r, VK_PIPE_attention_dec, &pc, sizeof pc, n_head, ATT_SPLIT, n_tok);
@@ -282,7 +302,7 @@ static void record_attention(vk_rec *r, const mllm_node *n) {
                                 .n_head = n_head, .n_kv = (uint32_t)(kv->row / kv->head_dim), .q_stride = stride_f(n->src[0]),
                                 .dst_stride = stride_f(n->dst[0]), .cache_f16 = kv->type == MLLM_KV_F16,
                                 .cache_row = (uint32_t)kv->row, .n_split = split ? ATT_SPLIT : 0, .scale = scale,
-                                .layer = (uint32_t)n->layer};
+                                .slot = slot, .window = window};
     dispatch(r, VK_PIPE_attention, &pc, sizeof pc, n_head, n_tok, split ? ATT_SPLIT : 1);
     if (!split) return;
     vk_stage_end(c, r->cb);

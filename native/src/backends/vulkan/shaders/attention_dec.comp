@@ -1,6 +1,6 @@
 #version 450
-// Decode attention (a few tokens, each over its own sequence's f16 KV cache up to its position;
-// head_dim 64) in one dispatch: workgroup (h, z, t) takes a slice of at most 64 keys per pass of
+// Decode attention (a few tokens, each over its own sequence's f16 KV cache up to its position,
+// within the layer's window as attention.comp; head_dim 64) in one dispatch: workgroup (h, z, t) takes a slice of at most 64 keys per pass of
 // head h of token t; the slices are merged by whichever workgroup of the (token, head) finishes
 // last (an atomic counter each), so no second dispatch and barrier are needed. Short contexts use few slices of at least 16 keys: less merging, more work per group.
 // Thread layout: scores one key per thread; values 16 dimension quads x 4 key lanes, so every
@@ -49,22 +49,24 @@ float reduce_sum(uint tid, float v) {
 void main() {
     const uint h = gl_WorkGroupID.x, z = gl_WorkGroupID.y, t = gl_WorkGroupID.z, tid = gl_LocalInvocationID.x;
     const uint ns = pc.n_split, row = pc.cache_row, g = h / (pc.n_head / pc.n_kv), th = t * pc.n_head + h;
-    const uint n_all = step_pos(pc.step, t) + 1u;
+    const uint pos = step_pos(pc.step, t), ring = step_ring(pc.step, t, pc.window);
+    const uint first = first_key(pc.step, t, pos, pc.window, ring), row0 = cache_row_of(first, ring);
+    const uint n_all = pos - first + 1u; /* keys first..pos in rows row0.. (attention.comp) */
     const uint per = max(16u, (n_all + ns - 1u) / ns), n_used = (n_all + per - 1u) / per;
     if (z >= n_used) return; /* uniform over the workgroup */
     const uint k0 = z * per, k1 = min(k0 + per, n_all);
     if (tid < 16u) q4[tid] = V4(pc.q).v[(t * pc.q_stride) / 4u + h * 16u + tid] * pc.scale;
     barrier();
     const uint dq = tid & 15u, kl = tid >> 4;
-    UV4 kc = UV4(step_cache(pc.step, t, 0u, pc.layer));
-    UV2 vc = UV2(step_cache(pc.step, t, 1u, pc.layer));
+    UV4 kc = UV4(step_cache(pc.step, t, 0u, pc.slot));
+    UV2 vc = UV2(step_cache(pc.step, t, 1u, pc.slot));
     float m = -1.0 / 0.0, l = 0.0;
     vec4 acc = vec4(0.0);
     for (uint c0 = k0; c0 < k1; c0 += 64u) {
         const uint j = c0 + tid;
         float s = -1.0 / 0.0;
         if (j < k1) {
-            const uint base = (j * row + g * 64u) / 8u;
+            const uint base = ((row0 + j) * row + g * 64u) / 8u;
             float d = 0.0;
             for (uint t = 0u; t < 8u; t++) {
                 const uvec4 w = kc.v[base + t];
@@ -81,7 +83,7 @@ void main() {
         acc *= corr;
         const uint nk = min(64u, k1 - c0);
         for (uint jj = kl; jj < nk; jj += 4u) {
-            const uvec2 v = vc.v[((c0 + jj) * row + g * 64u) / 4u + dq];
+            const uvec2 v = vc.v[((row0 + c0 + jj) * row + g * 64u) / 4u + dq];
             acc += ps[jj] * vec4(unpackHalf2x16(v.x), unpackHalf2x16(v.y));
         }
         m = nm;

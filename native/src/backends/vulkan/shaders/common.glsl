@@ -16,14 +16,28 @@ layout(buffer_reference, std430, buffer_reference_align = 16) buffer UV4 { uvec4
 uint step_token(uvec2 step, uint r) { return U32(step).v[STEP_ROWS + STEP_ROW_WORDS * r]; }
 uint step_pos(uvec2 step, uint r) { return U32(step).v[STEP_ROWS + STEP_ROW_WORDS * r + 1u]; }
 uint step_out_row(uvec2 step, uint i) { return U32(step).v[STEP_ROWS + STEP_ROW_WORDS * i + 3u]; }
-// Address of layer `layer` of the K (v = 0) or V (v = 1) cache of row r's sequence.
-uvec2 step_cache(uvec2 step, uint r, uint v, uint layer) {
+uint step_seq(uvec2 step, uint r) { return U32(step).v[STEP_ROWS + STEP_ROW_WORDS * r + 2u] * STEP_SEQ_WORDS; }
+// Address of a layer of the K (v = 0) or V (v = 1) cache of row r's sequence. The layer's `slot`
+// (vk_record.c) counts the layers before it: full-attention ones in its low 16 bits, sliding-window
+// ones in its high 16 bits; each kind takes the same bytes in one cache (step.h).
+uvec2 step_cache(uvec2 step, uint r, uint v, uint slot) {
     U32 t = U32(step);
-    const uint s = t.v[STEP_ROWS + STEP_ROW_WORDS * r + 2u] * STEP_SEQ_WORDS;
+    const uint s = step_seq(step, r);
     uint carry;
-    const uint lo = uaddCarry(t.v[s + 2u * v], layer * t.v[s + 4u], carry);
+    const uint lo = uaddCarry(t.v[s + 2u * v], (slot & 0xffffu) * t.v[s + 4u] + (slot >> 16) * t.v[s + 5u], carry);
     return uvec2(lo, t.v[s + 2u * v + 1u] + carry);
 }
+// The ring size of a layer with this window in row r's sequence (0: no ring, graph/kv_cache.h).
+uint step_ring(uvec2 step, uint r, uint window) { return window != 0u ? U32(step).v[step_seq(step, r) + 6u] : 0u; }
+// The first key position the query of row r at pos reads (mllm_kv_first_key): a window's start,
+// and in a ring no earlier than the sequence's ring_lo. The key of position j is cache row
+// cache_row_of(j) and a ring's rows are stored twice, so the keys from there on are consecutive rows.
+uint first_key(uvec2 step, uint r, uint pos, uint window, uint ring) {
+    int first = window != 0u ? int(pos) - int(window) + 1 : 0;
+    if (ring != 0u) first = max(first, int(U32(step).v[step_seq(step, r) + 7u]));
+    return uint(max(first, 0));
+}
+uint cache_row_of(uint pos, uint ring) { return ring != 0u ? pos % ring : pos; }
 
 // 16-bit unit i of a word array.
 uint ld16(U32 b, uint i) { return (b.v[i >> 1] >> ((i & 1u) * 16u)) & 0xffffu; }

@@ -278,7 +278,7 @@ void main() {
                     F32(pc.y).v[c * pc.y_stride + r + 1u] = x1;
                 } else {
                     /* K when the pair is roped, else V */
-                    U32 cache = U32(step_cache(pc.step, c, (pc.flags & MV_ROPE) != 0u ? 0u : 1u, pc.layer));
+                    U32 cache = U32(step_cache(pc.step, c, (pc.flags & MV_ROPE) != 0u ? 0u : 1u, pc.slot));
                     const uint co = pos * pc.cache_row + r;
                     if ((pc.flags & MV_KV_F16) != 0u) {
                         cache.v[co >> 1] = pack_f16x2(vec2(x0, x1));

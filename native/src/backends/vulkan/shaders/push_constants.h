@@ -84,7 +84,11 @@ PC_BEGIN(vk_pc_swiglu)
 PC_END(vk_pc_swiglu)
 #endif
 
-/* rope_store.comp: RoPE on q in place and on k, then k and v into the KV cache rows of their positions */
+/* rope_store.comp: positions q (in place) and k as `flags` say (RS_*), stores k and v in the KV
+ * cache rows of their positions */
+#define RS_ROPE 1u      /* RoPE on adjacent pairs */
+#define RS_QK_NORM 2u   /* then a weightless RMS norm of every q and k head (eps) */
+#define RS_TEMP 4u      /* q *= 1 + temp_scale * log(floor((pos + 1) / temp_floor) + 1) */
 #if defined(__STDC__) || defined(PC_rope_store)
 PC_BEGIN(vk_pc_rope_store)
     PC_ADDR q;
@@ -100,7 +104,12 @@ PC_BEGIN(vk_pc_rope_store)
     PC_U32 kv_stride;   /* floats between k (and v) rows */
     PC_U32 cache_f16;
     PC_U32 cache_row;   /* values per cache row */
-    PC_U32 layer;
+    PC_U32 slot;        /* the layer's place in the caches (step_cache in common.glsl) */
+    PC_U32 flags;       /* RS_* */
+    PC_U32 window;      /* the layer's sliding window (0: full attention) */
+    PC_F32 eps;
+    PC_F32 temp_scale;
+    PC_U32 temp_floor;
 PC_END(vk_pc_rope_store)
 #endif
 
@@ -121,7 +130,8 @@ PC_BEGIN(vk_pc_attention)
     PC_U32 cache_row;
     PC_U32 n_split;
     PC_F32 scale;
-    PC_U32 layer;
+    PC_U32 slot;        /* as rope_store */
+    PC_U32 window;      /* the layer's sliding window (0: full attention) */
 PC_END(vk_pc_attention)
 #endif
 
@@ -151,9 +161,10 @@ PC_BEGIN(vk_pc_attention_dec)
     PC_U32 cache_row;
     PC_U32 n_split;
     PC_F32 scale;
-    PC_U32 layer;
+    PC_U32 slot;        /* as rope_store */
     PC_U32 q_stride;
     PC_U32 dst_stride;
+    PC_U32 window;      /* as attention.comp */
 PC_END(vk_pc_attention_dec)
 #endif
 
@@ -163,7 +174,7 @@ PC_END(vk_pc_attention_dec)
 #define MV_NORM_IN 2u     /* the input is rms_norm(x) * norm_weight */
 #define MV_ACCUMULATE 4u  /* y += result (a residual add) instead of y = result */
 #define MV_ROPE 8u        /* rotate each pair of rows (2i, 2i+1) of a head by RoPE at the row's position */
-#define MV_TO_KV 16u      /* write the result into the row's KV cache (K if MV_ROPE, else V), layer `layer` */
+#define MV_TO_KV 16u      /* write the result into the row's KV cache (K if MV_ROPE, else V), layer `slot` */
 #define MV_KV_F16 32u     /* ... as f16 */
 #define MV_DUAL 64u       /* also weights2 x -> y2 (same shape and type), sharing the input staging */
 #if defined(__STDC__) || defined(PC_mul_mv)
@@ -188,15 +199,15 @@ PC_BEGIN(vk_pc_mul_mv)
     PC_U32 head_dim;
     PC_U32 cache_row;
     PC_F32 eps;         /* MV_NORM_IN */
-    PC_U32 layer;       /* MV_TO_KV */
+    PC_U32 slot;        /* MV_TO_KV: as rope_store */
     PC_U32 pad;
 PC_END(vk_pc_mul_mv)
 #endif
 
 #if defined(__STDC__)
 _Static_assert(sizeof(vk_pc_get_rows) == 40 && sizeof(vk_pc_rms_norm) == 72 && sizeof(vk_pc_quant_q8) == 40 &&
-                   sizeof(vk_pc_swiglu) == 24 && sizeof(vk_pc_rope_store) == 80 && sizeof(vk_pc_attention) == 72 &&
-                   sizeof(vk_pc_attn_combine) == 32 && sizeof(vk_pc_attention_dec) == 64 && sizeof(vk_pc_mul_mv) == 128,
+                   sizeof(vk_pc_swiglu) == 24 && sizeof(vk_pc_rope_store) == 104 && sizeof(vk_pc_attention) == 80 &&
+                   sizeof(vk_pc_attn_combine) == 32 && sizeof(vk_pc_attention_dec) == 72 && sizeof(vk_pc_mul_mv) == 128,
                "push constants: fields and padding as the kernels read them");
 #endif
 
