@@ -367,14 +367,16 @@ MLLM_API mllm_status mllm_session_state_size(const mllm_session *session, int64_
 /* Writes the session's state: its n_past KV-cache rows, the last logits row (if any) and what they
  * belong to (the model's fingerprint: a hash of its hyper-parameters, tensor table and the first
  * bytes of every tensor; the KV type), followed by a checksum. *out_written receives the size
- * (also when buf_size is too small: MLLM_ERR_INVALID_ARGUMENT then, nothing written). */
+ * (also when buf_size is too small: MLLM_ERR_INVALID_ARGUMENT then, nothing written). A model with
+ * sliding-window layers keeps only their last window + n_batch - 1 positions (a ring): its state can
+ * be saved while the sequence still fits there, and MLLM_ERR_UNSUPPORTED says so once it does not. */
 MLLM_API mllm_status mllm_session_state_save(const mllm_session *session, void *buf, int64_t buf_size, int64_t *out_written);
 /* Restores a state saved by mllm_session_state_save into a session of the same model and KV type
  * whose context holds it: afterwards the session continues exactly as the saved one would (same
  * logits on the CPU backend, bit for bit). Refused with a message naming the problem, the session
  * unchanged: MLLM_ERR_FORMAT (not a state, truncated, checksum mismatch), MLLM_ERR_UNSUPPORTED
- * (another format version), MLLM_ERR_INVALID_ARGUMENT (another model, KV type, or too long for
- * this session's n_ctx). */
+ * (another format version, or more tokens than this session's sliding-window rings hold),
+ * MLLM_ERR_INVALID_ARGUMENT (another model, KV type, or too long for this session's n_ctx). */
 MLLM_API mllm_status mllm_session_state_load(mllm_session *session, const void *buf, int64_t size);
 /* The same through a file. Saving writes a temporary file next to `path` and renames it, so
  * `path` is either the complete state or untouched. */
@@ -384,7 +386,8 @@ MLLM_API mllm_status mllm_session_state_load_file(mllm_session *session, const c
  * src's n_past, <= dst's n_ctx) without evaluating them, by copying those KV-cache rows (both
  * sessions of one model and KV type; dst's previous contents are dropped, its logits cleared). A
  * copy, not shared memory: later changes to either session never affect the other, and each
- * costs its own KV memory. */
+ * costs its own KV memory. MLLM_ERR_UNSUPPORTED, dst unchanged, where a sliding-window ring of src
+ * no longer holds those tokens or one of dst cannot hold them (see mllm_session_state_save). */
 MLLM_API mllm_status mllm_session_copy_prefix(mllm_session *dst, const mllm_session *src, int32_t n_tokens);
 
 typedef enum mllm_pooling {
@@ -438,7 +441,9 @@ MLLM_API void mllm_batch_free(mllm_batch *batch);
 /* Adds n_tokens (copied) to append to a session's sequence, and which logits it wants
  * (mllm_logits_mode). Each session at most once per batch; sessions of one batch share their
  * model and KV cache type. Refused (the batch unchanged) when the tokens do not fit the batch or,
- * without context_shift, the session's context (MLLM_ERR_CONTEXT_FULL). The session must stay
+ * without context_shift, the session's context (MLLM_ERR_CONTEXT_FULL), and with MLLM_ERR_UNSUPPORTED
+ * when a session with sliding-window layers gets more tokens than its n_batch (which sizes their
+ * rings). The session must stay
  * alive and unused until the batch is decoded or cleared. */
 MLLM_API mllm_status mllm_batch_add(mllm_batch *batch, mllm_session *session, const int32_t *tokens, int32_t n_tokens,
                                     int32_t logits_mode);

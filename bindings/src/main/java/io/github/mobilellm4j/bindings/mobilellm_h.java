@@ -2407,6 +2407,15 @@ public class mobilellm_h extends mobilellm_h$shared {
     public static int MLLM_KV_F32() {
         return MLLM_KV_F32;
     }
+    private static final int MLLM_KV_Q8_0 = (int)2L;
+    /**
+     * {@snippet lang=c :
+     * enum mllm_kv_type.MLLM_KV_Q8_0 = 2
+     * }
+     */
+    public static int MLLM_KV_Q8_0() {
+        return MLLM_KV_Q8_0;
+    }
 
     private static class mllm_session_params_init {
         public static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(
