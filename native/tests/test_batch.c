@@ -394,6 +394,7 @@ static void rings(const char *file) {
     c.temp_tuning = 1;
     c.temp_scale = 0.2f;
     c.temp_floor = 3;
+    c.n_embd = 128; /* head_dim 32: what a q8_0 cache needs */
     mllm_model *m = tiny_load(&c, "pro.gguf");
     if (!m) return;
     enum { N = 3, GEN = 14 };
@@ -453,6 +454,28 @@ static void rings(const char *file) {
         mllm_session_free(b);
         mllm_session_free(d);
     }
+
+    /* Restoring an empty state forgets the rings' bookkeeping of the session's old sequence: 11
+     * tokens truncated to 10 leave the rings holding positions from 3 on; after the restore, a new
+     * prompt gives the logits of a fresh session (a stale start would cut its windows short). */
+    mllm_session *a = pro_session(m, 4, MLLM_KV_F32), *e = pro_session(m, 4, MLLM_KV_F32), *f = pro_session(m, 4, MLLM_KV_F32);
+    if (a && e && f) {
+        CHECK_OK(mllm_session_eval(a, prompts[0], np[0], MLLM_LOGITS_NONE));
+        CHECK_OK(mllm_session_truncate(a, 10));
+        CHECK(mllm_session_n_past(a) == 10, "truncation within the rings keeps the tokens");
+        CHECK_OK(mllm_session_state_save_file(e, file));
+        CHECK_OK(mllm_session_state_load_file(a, file));
+        CHECK(mllm_session_n_past(a) == 0, "an empty state restored");
+        CHECK_OK(mllm_session_eval(a, prompts[2], np[2], MLLM_LOGITS_LAST));
+        CHECK_OK(mllm_session_eval(f, prompts[2], np[2], MLLM_LOGITS_LAST));
+        int32_t ra, rf;
+        const float *la = mllm_session_logits(a, &ra), *lf = mllm_session_logits(f, &rf);
+        CHECK(la && lf && memcmp(la, lf, sizeof(float) * (size_t)c.n_vocab) == 0, "after restoring an empty state");
+        remove(file);
+    }
+    mllm_session_free(a);
+    mllm_session_free(e);
+    mllm_session_free(f);
     mllm_model_free(m);
 }
 
