@@ -34,7 +34,7 @@ final class ParquetRows {
                 r.next();
                 rows.add(object(r));
             }
-        } catch (RuntimeException e) {
+        } catch (IOException | RuntimeException e) { // e.g. no Parquet magic, a truncated file, a codec missing
             throw new IOException(file + ": not a readable Parquet file (" + e.getMessage() + ")", e);
         }
         return rows;

@@ -1,7 +1,7 @@
 package io.github.mobilellm4j.eval;
 
 import java.util.ArrayList;
-import java.util.LinkedHashSet;
+import java.util.EnumSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
@@ -86,10 +86,10 @@ public enum Task {
         throw new IllegalArgumentException("unknown task '" + name + "' (expected one of " + ids() + " or all)");
     }
 
-    /** "all", or a comma-separated list of tasks (duplicates dropped, order kept). */
+    /** "all", or a comma-separated list of tasks, in the card's order (duplicates dropped). */
     public static List<Task> parseList(String names) {
         if (names.trim().equalsIgnoreCase("all")) return List.of(values());
-        Set<Task> out = new LinkedHashSet<>();
+        Set<Task> out = EnumSet.noneOf(Task.class);
         for (String part : names.split(",")) {
             if (!part.isBlank()) out.add(parse(part));
         }
