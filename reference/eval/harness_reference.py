@@ -341,6 +341,8 @@ def main():
     ap.add_argument("--device", default="cuda")
     ap.add_argument("--budget", type=float, default=400, help="seconds; later stages are skipped past it")
     ap.add_argument("--stages", default="parity,limit,parquet,bench")
+    ap.add_argument("--bench-plan", default="125M:16:24,350M:16:12,125M:2:8,350M:2:4",
+                    help="SHAPE:THREADS:ITEMS,... for the bench stage")
     args = ap.parse_args()
     BUDGET_S = args.budget
     sys.path[:0] = [os.path.join(args.repo, "reference"), HERE]  # refcommon, synth_weights
@@ -371,8 +373,8 @@ def main():
             elif stage == "parquet":
                 parquet_files(args.data, args.out)
             elif stage == "bench":
-                bench(args.work, task_dir, args.tokenizer_125m, args.out,
-                      [("125M", 16, 24), ("350M", 16, 12), ("125M", 2, 8), ("350M", 2, 4)])
+                plan = [(s, int(t), int(n)) for s, t, n in (p.split(":") for p in args.bench_plan.split(","))]
+                bench(args.work, task_dir, args.tokenizer_125m, args.out, plan)
         except Exception:  # noqa: BLE001 - report and go on with the next stage
             import traceback
             traceback.print_exc()
