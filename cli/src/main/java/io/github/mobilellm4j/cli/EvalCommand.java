@@ -13,9 +13,14 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.logging.Level;
+import java.util.logging.Logger;
 
 /** eval: zero-shot multiple-choice accuracy as lm-evaluation-harness computes it; --compare for two models. */
 final class EvalCommand implements Command {
+    /** Quiets the Parquet reader's start-up notes (INFO on stderr); held so that the setting is not collected. */
+    private static final Logger PARQUET_LOG = Logger.getLogger("dev.hardwood");
+
     @Override
     public String name() {
         return "eval";
@@ -62,6 +67,7 @@ final class EvalCommand implements Command {
 
     @Override
     public int run(Args a, Streams io) throws Exception {
+        PARQUET_LOG.setLevel(Level.WARNING);
         List<Path> models = models(a);
         if (a.get("--task") == null) throw new UsageException("a task is required (--task TASK, or --task all)");
         if (a.get("--data") == null) throw new UsageException("the tasks' data are required (--data FILE_OR_DIR)");
