@@ -8,9 +8,11 @@ import io.github.mobilellm4j.convert.SyntheticCheckpoint;
 import io.github.mobilellm4j.eval.EvalItem;
 import io.github.mobilellm4j.eval.Evaluator;
 import io.github.mobilellm4j.eval.Loglikelihood;
+import io.github.mobilellm4j.eval.LoglikelihoodScorer;
 import io.github.mobilellm4j.eval.Task;
 import io.github.mobilellm4j.eval.TaskData;
 import io.github.mobilellm4j.eval.TaskResult;
+import io.github.mobilellm4j.eval.TokenizedItem;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -61,6 +63,62 @@ class EvalParityTest {
                 assertThat(got).as("%s item %d", task.id(), i).isEqualTo(want);
             }
         }
+    }
+
+    /**
+     * The tokens HFLM fed the model (its _encode_pair of every request, recorded by the harness run for the models
+     * with the small-bpe tokenizer): context tokens with BOS, continuation tokens cut from the whole string's
+     * encoding. Captured through a scorer that records what the evaluator hands it.
+     */
+    @Test
+    void tokensAreTheHarnessTokens() throws Exception {
+        JsonNode harness = TestFiles.json(HARNESS.resolve("tokens/small-bpe.json"));
+        assertThat(harness.get("models").toString()).contains("\"llama-f32\"");
+        JsonNode requests = TestFiles.json(HARNESS.resolve("requests.json"));
+        try (Model model = Model.load(f32("llama-f32"), ModelOptions.builder().threads(1).build())) {
+            for (Task task : Task.values()) {
+                List<TokenizedItem> seen = new ArrayList<>();
+                Evaluator evaluator = Evaluator.builder(model).scorer(new RecordingScorer(seen)).build();
+                evaluator.evaluate(task, DATA.resolve(task.id() + ".jsonl"), 0);
+                JsonNode want = harness.get("tasks").get(task.id());
+                assertThat(seen).as(task.id()).hasSize(want.size());
+                for (int i = 0; i < seen.size(); i++) {
+                    JsonNode doc = want.get(i);
+                    List<TokenizedItem.Request> got = seen.get(i).requests();
+                    for (int r = 0; r < got.size(); r++) {
+                        int context = requests.get(task.id()).get(i).get("requests").get(r).get(0).asInt();
+                        assertThat(got.get(r).context()).as("%s item %d request %d context", task.id(), i, r)
+                                .containsExactly(ints(doc.get("contexts").get(context)));
+                        assertThat(got.get(r).continuation()).as("%s item %d request %d continuation", task.id(), i, r)
+                                .containsExactly(ints(doc.get("continuations").get(r)));
+                    }
+                }
+            }
+        }
+    }
+
+    /** Records the tokenized items and scores every request 0 (the metrics are not looked at). */
+    private record RecordingScorer(List<TokenizedItem> seen) implements LoglikelihoodScorer {
+        @Override
+        public Loglikelihood[][] score(List<TokenizedItem> items) {
+            seen.addAll(items);
+            Loglikelihood[][] out = new Loglikelihood[items.size()][];
+            for (int i = 0; i < out.length; i++) {
+                out[i] = new Loglikelihood[items.get(i).requests().size()];
+                java.util.Arrays.fill(out[i], new Loglikelihood(0, false));
+            }
+            return out;
+        }
+
+        @Override
+        public void close() {
+        }
+    }
+
+    private static int[] ints(JsonNode array) {
+        int[] out = new int[array.size()];
+        for (int i = 0; i < out.length; i++) out[i] = array.get(i).asInt();
+        return out;
     }
 
     @ParameterizedTest(name = "{0}")

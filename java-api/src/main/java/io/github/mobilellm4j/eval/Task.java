@@ -72,7 +72,7 @@ public enum Task {
         return accNorm;
     }
 
-    /** The item the harness builds from one dataset row; index is the row's position (for messages). */
+    /** The item the harness builds from one dataset row. */
     EvalItem item(Doc doc) {
         return format.apply(doc);
     }
