@@ -14,7 +14,7 @@ import java.util.Objects;
  *
  * <pre>{@code
  * Evaluator evaluator = Evaluator.builder(model).build();
- * TaskResult r = evaluator.evaluate(Task.HELLASWAG, Path.of("hellaswag/validation.jsonl"));
+ * TaskResult r = evaluator.evaluate(Task.HELLASWAG, Path.of("hellaswag/validation.jsonl"), 0); // 0: every item
  * System.out.printf("acc %.4f, acc_norm %.4f%n", r.acc(), r.accNorm());
  * }</pre>
  *
