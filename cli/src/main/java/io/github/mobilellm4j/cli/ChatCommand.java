@@ -1,0 +1,96 @@
+package io.github.mobilellm4j.cli;
+
+import io.github.mobilellm4j.GenerateOptions;
+import io.github.mobilellm4j.Model;
+import io.github.mobilellm4j.Session;
+import io.github.mobilellm4j.chat.ChatMessage;
+import io.github.mobilellm4j.chat.ChatReply;
+import io.github.mobilellm4j.chat.ChatSession;
+import io.github.mobilellm4j.sampling.SamplerOptions;
+import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * chat: an interactive conversation through the model's chat template. Each reply reuses the KV cache
+ * of the conversation so far; /reset starts over, /exit (or end of input) quits.
+ */
+final class ChatCommand implements Command {
+    @Override
+    public String name() {
+        return "chat";
+    }
+
+    @Override
+    public String summary() {
+        return "chat with a model through its chat template (interactive)";
+    }
+
+    @Override
+    public String usage() {
+        return """
+                usage: mobilellm chat -m FILE [options]
+                Type a message and press Enter; the reply streams as it is generated. Commands:
+                /reset forgets the conversation (the system prompt stays), /exit quits (as does end of input).
+                  --system TEXT          system prompt
+                  -n, --n-predict N      most tokens per reply (default 1024)
+                  --hide-reasoning       do not print the model's reasoning (<think>...</think>)
+                """ + GenerateCommand.SAMPLER_USAGE + ModelArgs.USAGE;
+    }
+
+    @Override
+    public List<Option> options() {
+        List<Option> o = new ArrayList<>(GenerateCommand.SAMPLER_OPTIONS);
+        o.add(Option.valued("--system"));
+        o.add(Option.valued("-n", "--n-predict"));
+        o.add(Option.flag("--hide-reasoning"));
+        return ModelArgs.with(o.toArray(Option[]::new));
+    }
+
+    @Override
+    public int run(Args a, Streams io) throws Exception {
+        GenerateOptions.Builder ob = GenerateOptions.builder().sampler(GenerateCommand.sampler(a)).maxTokens(1024);
+        a.withInt("-n", ob::maxTokens);
+        GenerateOptions options = ob.build();
+        String system = a.get("--system");
+        boolean showReasoning = !a.has("--hide-reasoning");
+        PrintStream out = io.out();
+        try (Model model = ModelArgs.load(a, false, io.err()); Session session = model.newSession();
+                LineInput input = LineInput.open(io, "> ")) {
+            ChatSession chat = ChatSession.of(session); // fails with a clear message when the file has no template
+            SamplerOptions sampling = options.sampler();
+            if (!sampling.isGreedy()) io.err().println("mobilellm: sampler seed: " + sampling.seed());
+            List<ChatMessage> conversation = new ArrayList<>();
+            if (system != null) conversation.add(ChatMessage.system(system));
+            for (String line; (line = input.readLine()) != null; ) {
+                String text = line.strip();
+                if (text.isEmpty()) continue;
+                if (text.equals("/exit") || text.equals("/quit")) break;
+                if (text.equals("/reset")) {
+                    conversation.subList(system != null ? 1 : 0, conversation.size()).clear();
+                    chat.reset();
+                    io.err().println("mobilellm: conversation reset");
+                    continue;
+                }
+                conversation.add(ChatMessage.user(text));
+                boolean[] inReasoning = {false};
+                ChatReply reply = chat.reply(conversation, options, c -> {
+                    if (showReasoning && !c.reasoning().isEmpty()) {
+                        if (!inReasoning[0]) out.print("[thinking] ");
+                        inReasoning[0] = true;
+                        out.print(c.reasoning());
+                    }
+                    if (!c.answer().isEmpty()) {
+                        if (inReasoning[0]) out.print("\n[answer] ");
+                        inReasoning[0] = false;
+                        out.print(c.answer());
+                    }
+                    out.flush();
+                });
+                out.println();
+                conversation.add(reply.message());
+            }
+        }
+        return 0;
+    }
+}
