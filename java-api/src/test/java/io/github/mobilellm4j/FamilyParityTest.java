@@ -14,6 +14,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.zip.GZIPInputStream;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -51,6 +52,32 @@ class FamilyParityTest {
             checkPrompts(name, model, ref, F32_LOGIT_TOL, true);
             compareFullLogits(name, model, ref);
             checkPerplexity(name, model, ref, 1e-4);
+        }
+    }
+
+    /**
+     * The same files on the Vulkan backend (lavapipe in CI): the same kernels' math in float32 on the GPU, so
+     * the CPU's tolerance holds.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"r1-tiny-bf16", "pro-tiny-bf16"})
+    void f32FilesMatchTransformersOnVulkan(String name) {
+        JsonNode ref = reference(name);
+        try (Model model = vulkan(TestFiles.checkpoint(name, "f32"))) {
+            assertThat(model.info().backend()).isEqualTo(Backend.VULKAN);
+            checkPrompts(name, model, ref, F32_LOGIT_TOL, true);
+            compareFullLogits(name, model, ref);
+        }
+    }
+
+    /** Loads on Vulkan; without a Vulkan device the test is skipped, except in CI (CI set), where it fails. */
+    private static Model vulkan(Path gguf) {
+        try {
+            return Model.load(gguf, ModelOptions.builder().threads(2).backend(Backend.VULKAN).build());
+        } catch (MobileLlmException e) {
+            if (System.getenv("CI") != null) throw e;
+            Assumptions.abort("skipped: no Vulkan device (" + e.getMessage() + ")");
+            throw e;
         }
     }
 
