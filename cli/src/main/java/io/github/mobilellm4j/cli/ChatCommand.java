@@ -6,6 +6,7 @@ import io.github.mobilellm4j.Session;
 import io.github.mobilellm4j.chat.ChatMessage;
 import io.github.mobilellm4j.chat.ChatReply;
 import io.github.mobilellm4j.chat.ChatSession;
+import io.github.mobilellm4j.chat.ChatTemplate;
 import io.github.mobilellm4j.sampling.SamplerOptions;
 import java.io.PrintStream;
 import java.util.ArrayList;
@@ -57,7 +58,7 @@ final class ChatCommand implements Command {
         PrintStream out = io.out();
         try (Model model = ModelArgs.load(a, false, io.err()); Session session = model.newSession();
                 LineInput input = LineInput.open(io, "> ")) {
-            ChatSession chat = ChatSession.of(session); // fails with a clear message when the file has no template
+            ChatSession chat = new ChatSession(session, template(model, a.get("-m")));
             SamplerOptions sampling = options.sampler();
             if (!sampling.isGreedy()) io.err().println("mobilellm: sampler seed: " + sampling.seed());
             List<ChatMessage> conversation = new ArrayList<>();
@@ -92,5 +93,14 @@ final class ChatCommand implements Command {
             }
         }
         return 0;
+    }
+
+    /** The model's chat template; a file without one (file: -m, null for the demo model) is a failure that says so. */
+    static ChatTemplate template(Model model, String file) {
+        if (model.metadata().getOrDefault("tokenizer.chat_template", "").isEmpty()) {
+            throw new Failure((file != null ? file : "the demo model") + " has no chat template (tokenizer.chat_template): chat needs a chat model, "
+                    + "or use generate -p without --chat");
+        }
+        return ChatTemplate.from(model);
     }
 }

@@ -5,7 +5,6 @@ import io.github.mobilellm4j.Generation;
 import io.github.mobilellm4j.Model;
 import io.github.mobilellm4j.Session;
 import io.github.mobilellm4j.chat.ChatMessage;
-import io.github.mobilellm4j.chat.ChatTemplate;
 import io.github.mobilellm4j.sampling.SamplerOptions;
 import java.io.PrintStream;
 import java.util.ArrayList;
@@ -94,7 +93,7 @@ final class GenerateCommand implements Command {
         try (Model model = ModelArgs.load(a, true, io.err()); Session session = model.newSession()) {
             if (ids != null) ModelArgs.checkTokens(a, "--tokens", ids, model);
             int[] promptTokens = ids != null ? ids
-                    : chat ? model.tokenizer().encode(chatPrompt(model, a.get("--system"), prompt), false, true) // the template writes BOS
+                    : chat ? model.tokenizer().encode(chatPrompt(model, a, prompt), false, true) // the template writes BOS
                     : model.tokenizer().encode(prompt, null, options.parseSpecial());
             if (!sampling.isGreedy()) io.err().println("mobilellm: sampler seed: " + sampling.seed());
             if (!json && !chat) {
@@ -128,11 +127,11 @@ final class GenerateCommand implements Command {
     }
 
     /** The conversation [system,] user rendered with the model's chat template, ending where the reply starts. */
-    private static String chatPrompt(Model model, String system, String user) {
+    private static String chatPrompt(Model model, Args a, String user) {
         List<ChatMessage> messages = new ArrayList<>();
-        if (system != null) messages.add(ChatMessage.system(system));
+        if (a.has("--system")) messages.add(ChatMessage.system(a.get("--system")));
         messages.add(ChatMessage.user(user));
-        return ChatTemplate.from(model).render(messages, true);
+        return ChatCommand.template(model, a.get("-m")).render(messages, true);
     }
 
     /** --greedy, or sampling with the options given; without --seed (or with -1) the sampler draws a random seed. */

@@ -78,7 +78,10 @@ class ChatTest {
         assertThat(tokens.err()).contains("--chat needs a text prompt");
         Cli.Result noTemplate = Cli.runWith("hi\n", false, "chat", "-m", Cli.model().toString());
         assertThat(noTemplate.code()).isEqualTo(1);
-        assertThat(noTemplate.err()).contains("no chat template");
+        assertThat(noTemplate.err()).contains("has no chat template (tokenizer.chat_template)");
+        Cli.Result noTemplateGenerate = Cli.run("generate", "-m", Cli.model().toString(), "--chat", "-p", "hi");
+        assertThat(noTemplateGenerate.code()).isEqualTo(1);
+        assertThat(noTemplateGenerate.err()).contains("has no chat template");
         assertThat(Cli.run("chat").code()).as("a model file is required").isEqualTo(2);
     }
 }
