@@ -1,6 +1,7 @@
 package io.github.mobilellm4j.cli;
 
 import io.github.mobilellm4j.GenerateOptions;
+import io.github.mobilellm4j.MobileLlmException;
 import io.github.mobilellm4j.Model;
 import io.github.mobilellm4j.Session;
 import io.github.mobilellm4j.chat.ChatMessage;
@@ -75,19 +76,27 @@ final class ChatCommand implements Command {
                 }
                 conversation.add(ChatMessage.user(text));
                 boolean[] inReasoning = {false};
-                ChatReply reply = chat.reply(conversation, options, c -> {
-                    if (showReasoning && !c.reasoning().isEmpty()) {
-                        if (!inReasoning[0]) out.print("[thinking] ");
-                        inReasoning[0] = true;
-                        out.print(c.reasoning());
-                    }
-                    if (!c.answer().isEmpty()) {
-                        if (inReasoning[0]) out.print("\n[answer] ");
-                        inReasoning[0] = false;
-                        out.print(c.answer());
-                    }
-                    out.flush();
-                });
+                ChatReply reply;
+                try {
+                    reply = chat.reply(conversation, options, c -> {
+                        if (showReasoning && !c.reasoning().isEmpty()) {
+                            if (!inReasoning[0]) out.print("[thinking] ");
+                            inReasoning[0] = true;
+                            out.print(c.reasoning());
+                        }
+                        if (!c.answer().isEmpty()) {
+                            if (inReasoning[0]) out.print("\n[answer] ");
+                            inReasoning[0] = false;
+                            out.print(c.answer());
+                        }
+                        out.flush();
+                    });
+                } catch (MobileLlmException e) { // e.g. the conversation outgrew the context: the session stays usable
+                    out.println();
+                    io.err().println("mobilellm: " + e.getMessage() + " (the message was dropped; /reset starts over)");
+                    conversation.remove(conversation.size() - 1);
+                    continue;
+                }
                 out.println();
                 conversation.add(reply.message());
             }

@@ -70,6 +70,22 @@ class ChatTest {
     }
 
     @Test
+    void aMessageThatDoesNotFitIsDroppedAndTheChatGoesOn() throws Exception {
+        String name = "r1-tiny-bf16";
+        JsonNode ref = chatPrompt(name);
+        // a context of the rendered question's tokens + 8: the question alone and its 8-token reply fit, the doubled question does not
+        String ctx = String.valueOf(ref.get("ids").size() + 8);
+        Cli.Result r = Cli.runWith(QUESTION + " " + QUESTION + "\n" + QUESTION + "\n", false, "chat", "-m", model(name).toString(),
+                "--greedy", "-n", "8", "-c", ctx);
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(r.err()).contains("context full").contains("the message was dropped");
+        List<Integer> greedy = ints(ref.get("greedy_ids"));
+        assertThat(r.out()).as("the second message is answered as if it were the first")
+                .startsWith("\n").contains(Cli.run("detokenize", "-m", model(name).toString(), "--tokens",
+                        String.join(",", greedy.subList(0, 8).stream().map(String::valueOf).toList())).out().strip());
+    }
+
+    @Test
     void misuseIsAUsageErrorAndAModelWithoutTemplateSaysSo() throws Exception {
         Path m = model("r1-tiny-bf16");
         assertThat(Cli.run("generate", "-m", m.toString(), "--system", "x", "-p", "y").code()).isEqualTo(2);
