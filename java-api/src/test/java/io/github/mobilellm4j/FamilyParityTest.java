@@ -117,12 +117,12 @@ class FamilyParityTest {
                                 prompt.get("parse_special").asBoolean()));
                 try (Session a = ReferenceParityTest.f32Session(lc, 256); Session b = ReferenceParityTest.f32Session(ours, 256)) {
                     Logits la = a.evalAll(ids), lb = b.evalAll(ids);
+                    double maxDiff = 0;
                     for (int p = 0; p < ids.length; p++) {
-                        for (int v = 0; v < la.vocabSize(); v++) {
-                            // the same Q8_0 weights and the same kernels: equal up to float32 rounding
-                            assertThat(lb.get(p, v)).as("logit %d at %d: ours vs llama.cpp's file", v, p).isCloseTo(la.get(p, v), within(1e-4f));
-                        }
+                        for (int v = 0; v < la.vocabSize(); v++) maxDiff = Math.max(maxDiff, Math.abs(la.get(p, v) - lb.get(p, v)));
                     }
+                    // the same Q8_0 weights and the same kernels: equal up to float32 summation order
+                    assertThat(maxDiff).as("max |logit difference|, ours vs llama.cpp's file").isLessThanOrEqualTo(1e-4);
                 }
             }
         }
