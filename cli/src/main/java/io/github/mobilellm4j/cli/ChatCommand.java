@@ -12,6 +12,7 @@ import io.github.mobilellm4j.sampling.SamplerOptions;
 import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Consumer;
 
 /**
  * chat: an interactive conversation through the model's chat template. Each reply reuses the KV cache
@@ -75,22 +76,9 @@ final class ChatCommand implements Command {
                     continue;
                 }
                 conversation.add(ChatMessage.user(text));
-                boolean[] inReasoning = {false};
                 ChatReply reply;
                 try {
-                    reply = chat.reply(conversation, options, c -> {
-                        if (showReasoning && !c.reasoning().isEmpty()) {
-                            if (!inReasoning[0]) out.print("[thinking] ");
-                            inReasoning[0] = true;
-                            out.print(c.reasoning());
-                        }
-                        if (!c.answer().isEmpty()) {
-                            if (inReasoning[0]) out.print("\n[answer] ");
-                            inReasoning[0] = false;
-                            out.print(c.answer());
-                        }
-                        out.flush();
-                    });
+                    reply = chat.reply(conversation, options, new ReplyPrinter(out, showReasoning));
                 } catch (MobileLlmException e) { // e.g. the conversation outgrew the context: the session stays usable
                     out.println();
                     io.err().println("mobilellm: " + e.getMessage() + " (the message was dropped; /reset starts over)");
@@ -102,6 +90,33 @@ final class ChatCommand implements Command {
             }
         }
         return 0;
+    }
+
+    /** Prints a streamed reply: the reasoning (unless hidden) after "[thinking]", then the answer after "[answer]". */
+    static final class ReplyPrinter implements Consumer<ChatSession.Chunk> {
+        private final PrintStream out;
+        private final boolean showReasoning;
+        private boolean inReasoning;
+
+        ReplyPrinter(PrintStream out, boolean showReasoning) {
+            this.out = out;
+            this.showReasoning = showReasoning;
+        }
+
+        @Override
+        public void accept(ChatSession.Chunk c) {
+            if (showReasoning && !c.reasoning().isEmpty()) {
+                if (!inReasoning) out.print("[thinking] ");
+                inReasoning = true;
+                out.print(c.reasoning());
+            }
+            if (!c.answer().isEmpty()) {
+                if (inReasoning) out.print("\n[answer] ");
+                inReasoning = false;
+                out.print(c.answer());
+            }
+            out.flush();
+        }
     }
 
     /** The model's chat template; a file without one (file: -m, null for the demo model) is a failure that says so. */

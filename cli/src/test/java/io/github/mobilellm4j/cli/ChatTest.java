@@ -3,6 +3,10 @@ package io.github.mobilellm4j.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.github.mobilellm4j.chat.ChatSession;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -83,6 +87,20 @@ class ChatTest {
         assertThat(r.out()).as("the second message is answered as if it were the first")
                 .startsWith("\n").contains(Cli.run("detokenize", "-m", model(name).toString(), "--tokens",
                         String.join(",", greedy.subList(0, 8).stream().map(String::valueOf).toList())).out().strip());
+    }
+
+    @Test
+    void reasoningIsMarkedOrHidden() {
+        for (boolean show : new boolean[] {true, false}) {
+            ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+            ChatCommand.ReplyPrinter p = new ChatCommand.ReplyPrinter(new PrintStream(bytes, true, StandardCharsets.UTF_8), show);
+            p.accept(new ChatSession.Chunk(null, "\nFirst, 2+2", ""));
+            p.accept(new ChatSession.Chunk(null, ".\n", ""));
+            p.accept(new ChatSession.Chunk(null, "", "\n\nIt is"));
+            p.accept(new ChatSession.Chunk(null, "", " 4."));
+            assertThat(bytes.toString(StandardCharsets.UTF_8))
+                    .isEqualTo(show ? "[thinking] \nFirst, 2+2.\n\n[answer] \n\nIt is 4." : "\n\nIt is 4.");
+        }
     }
 
     @Test
