@@ -125,7 +125,8 @@ typedef struct mllm_model_params {
 
 MLLM_API void mllm_model_params_init(mllm_model_params *params);
 
-/* Loads a GGUF file (architectures "llama" and "mobilellm"). Every header field, metadata value
+/* Loads a GGUF file (architectures "llama", "mobilellm", "llama4" (MobileLLM-R1, dense) and
+ * "mobilellm-pro"; docs/gguf-conventions.md). Every header field, metadata value
  * and tensor descriptor is validated before use, and sizes the metadata declares are checked
  * against the tensors the file holds before anything is allocated from them (docs/reliability.md
  * lists the limits). A path that is not a regular file (directory, FIFO, device) fails with
@@ -136,7 +137,7 @@ MLLM_API mllm_status mllm_model_load(const char *path, const mllm_model_params *
 MLLM_API void mllm_model_free(mllm_model *model);
 
 typedef struct mllm_model_info {
-    char architecture[32];  /* "llama" or "mobilellm" */
+    char architecture[32];  /* "llama", "mobilellm", "llama4" or "mobilellm-pro" */
     char name[128];         /* general.name, "" if absent */
     int32_t n_vocab;
     int32_t n_ctx_train;
@@ -244,7 +245,9 @@ typedef struct mllm_session mllm_session;
 
 typedef enum mllm_kv_type {
     MLLM_KV_F16 = 0,
-    MLLM_KV_F32 = 1
+    MLLM_KV_F32 = 1,
+    MLLM_KV_Q8_0 = 2 /* blocks of 32 values with an f16 scale (ggml's q8_0): about half of f16's memory;
+                        needs n_head_kv * head_dim to be a multiple of 32; CPU backend only */
 } mllm_kv_type;
 
 /* Session context lengths (mllm_session_params.n_ctx). A model file's context_length is what the
@@ -291,7 +294,10 @@ MLLM_API const float *mllm_session_logits(const mllm_session *session, int32_t *
 /* Tokens currently in the KV cache. */
 MLLM_API int32_t mllm_session_n_past(const mllm_session *session);
 MLLM_API int32_t mllm_session_n_ctx(const mllm_session *session);
-/* Keeps the first n_keep tokens of the sequence and forgets the rest. */
+/* Keeps the first n_keep tokens of the sequence and forgets the rest. A model with sliding-window
+ * layers keeps only the last window + n_batch - 1 positions of those layers (a ring): when that no
+ * longer holds the keys the next tokens after n_keep would attend to, nothing is kept (as after
+ * a reset). mllm_session_n_past tells how many tokens were kept. */
 MLLM_API mllm_status mllm_session_truncate(mllm_session *session, int32_t n_keep);
 MLLM_API mllm_status mllm_session_reset(mllm_session *session);
 

@@ -1,6 +1,7 @@
 /* Forward pass of tiny random models against the double-precision reference in
  * util/tiny_model.h: plain llama, GQA ratios 1/2/3, layer sharing, untied head, chunked and
- * incremental evaluation, truncate/reset, context full and context shift, F16 KV cache,
+ * incremental evaluation, truncate/reset, context full and context shift, F16 and Q8_0 KV caches,
+ * MobileLLM-R1 (llama4) and MobileLLM-Pro (sliding-window rings, NoPE, temperature tuning) files,
  * scoring and embeddings.
  *
  * Tolerances. Weights and activations are f32 in the engine; every value passes through a few
@@ -71,10 +72,12 @@ static void make_tokens(int32_t *t, int n, int n_vocab, uint64_t seed) {
     }
 }
 
-/* Evaluates tokens with ALL logits and compares every row with the reference. */
-static double check_all_logits(mllm_session *s, const tiny_model *tm, const int32_t *tok, int n, double tol, const char *what) {
+/* Evaluates tokens with ALL logits and compares every row with the reference (with K/V rounded to
+ * q8_0 as a q8_0 cache holds them when round_q8). */
+static double check_logits_kv(mllm_session *s, const tiny_model *tm, const int32_t *tok, int n, double tol, const char *what,
+                              int round_q8) {
     double *ref = malloc(sizeof(double) * (size_t)n * tm->c.n_vocab);
-    ref_forward(tm, tok, n, ref, NULL);
+    ref_forward_kv(tm, tok, n, ref, NULL, round_q8);
     CHECK_OK(mllm_session_eval(s, tok, n, MLLM_LOGITS_ALL));
     int32_t rows = 0;
     const float *lg = mllm_session_logits(s, &rows);
@@ -85,6 +88,10 @@ static double check_all_logits(mllm_session *s, const tiny_model *tm, const int3
     CHECK(d <= tol);
     free(ref);
     return d;
+}
+
+static double check_all_logits(mllm_session *s, const tiny_model *tm, const int32_t *tok, int n, double tol, const char *what) {
+    return check_logits_kv(s, tm, tok, n, tol, what, 0);
 }
 
 static void test_variants(void) {
@@ -240,6 +247,117 @@ static void test_context(void) {
     s = new_session(m, 32, 5, MLLM_KV_F16, 0, 0);
     d = check_all_logits(s, &tm, tok, 12, TOL_F16, "f16 kv");
     printf("f16 kv cache             max |logit diff| %.2e\n", d);
+    mllm_session_free(s);
+    mllm_model_free(m);
+    tiny_free(&tm);
+}
+
+/* MobileLLM-R1 (llama4: QK-norm, Llama 3 RoPE factors) and MobileLLM-Pro (sliding windows in rings,
+ * NoPE layers with temperature tuning) shaped files against the reference; truncation and context
+ * shifts with rings. Q8_0 KV cache: the reference rounds K and V to q8_0 as the cache stores them,
+ * so what differs is f32 rounding, except where it lands a value on the other side of a q8_0
+ * rounding boundary (one quantum, 1/127 of a block's largest magnitude): TOL_Q8 = 1e-2 (measured,
+ * printed), against the 1..10 a wrong head or block gives. */
+#define TOL_Q8 1e-2
+
+static void check_positions(const char *what, const tiny_cfg *c, int n_ctx, int n_batch, int kv_type, double tol) {
+    tiny_model tm;
+    tiny_init(&tm, c);
+    mllm_model *m = load_tiny(&tm, 2);
+    CHECK(m != NULL, "%s", what);
+    if (!m) return;
+    mllm_session *s = new_session(m, n_ctx, n_batch, kv_type, 0, 0);
+    int32_t tok[24];
+    make_tokens(tok, 24, c->n_vocab, 11);
+    double d = s ? check_logits_kv(s, &tm, tok, 24, tol, what, kv_type == MLLM_KV_Q8_0) : 1e9;
+    printf("%-40s max |logit diff| %.2e\n", what, d);
+    mllm_session_free(s);
+    mllm_model_free(m);
+    tiny_free(&tm);
+}
+
+static tiny_cfg pro_cfg(void) {
+    tiny_cfg c = tiny_default();
+    c.arch = "mobilellm-pro";
+    c.n_block = 4;
+    c.n_embd = 128; /* heads of 32: q8_0 KV rows */
+    c.n_ff = 128;
+    c.swa_mask = 0x6u; /* layers 1, 2: sliding windows of 3 */
+    c.window = 3;
+    c.nope_mask = 0x9u; /* layers 0, 3: NoPE with temperature tuning every 2 positions */
+    c.qk_norm = 1;
+    c.temp_tuning = 1;
+    c.temp_scale = 0.2f;
+    c.temp_floor = 2;
+    return c;
+}
+
+static void test_positions(void) {
+    tiny_cfg c = tiny_default();
+    c.arch = "llama4";
+    c.rope_freqs = 1;
+    check_positions("llama4 qk-norm rope_freqs f32 kv", &c, 32, 5, MLLM_KV_F32, TOL_F32);
+    c.n_embd = 128;
+    check_positions("llama4 q8_0 kv", &c, 32, 5, MLLM_KV_Q8_0, TOL_Q8);
+    c = pro_cfg();
+    /* n_batch 2: rings of 3 + 2 - 1 = 4 rows, written over five times in 24 positions */
+    check_positions("mobilellm-pro rings f32 kv", &c, 32, 2, MLLM_KV_F32, TOL_F32);
+    check_positions("mobilellm-pro rings f16 kv", &c, 32, 7, MLLM_KV_F16, TOL_F16);
+    check_positions("mobilellm-pro rings q8_0 kv", &c, 32, 3, MLLM_KV_Q8_0, TOL_Q8);
+    check_positions("mobilellm-pro window within one chunk", &c, 32, 24, MLLM_KV_F32, TOL_F32);
+    c.rope_freqs = 1;
+    c.qk_norm = 0;
+    check_positions("mobilellm-pro rope_freqs, no qk-norm", &c, 32, 4, MLLM_KV_F32, TOL_F32);
+
+    /* truncation and context shift with rings */
+    c = pro_cfg();
+    tiny_model tm;
+    tiny_init(&tm, &c);
+    mllm_model *m = load_tiny(&tm, 2);
+    CHECK(m != NULL);
+    if (!m) return;
+    int32_t tok[16];
+    make_tokens(tok, 16, c.n_vocab, 21);
+    double ref[40];
+    mllm_session *s = new_session(m, 16, 2, MLLM_KV_F32, 0, 0);
+    CHECK_OK(mllm_session_eval(s, tok, 12, MLLM_LOGITS_NONE));
+    /* the rings (4 rows) hold positions 8..11: keeping 10 needs the keys of 8, 9 */
+    CHECK_OK(mllm_session_truncate(s, 10));
+    CHECK(mllm_session_n_past(s) == 10);
+    CHECK_OK(mllm_session_eval(s, tok + 10, 1, MLLM_LOGITS_LAST));
+    ref_state rs;
+    ref_init(&rs, &tm, 16);
+    for (int i = 0; i < 11; i++) ref_step(&rs, tok[i], i == 10 ? ref : NULL, NULL);
+    int32_t rows;
+    const float *lg = mllm_session_logits(s, &rows);
+    double d = lg ? max_diff(lg, ref, 40) : 1e9;
+    printf("rings: truncate and continue             max |logit diff| %.2e\n", d);
+    CHECK(lg && rows == 1 && d <= TOL_F32);
+    /* keeping 5 would need the keys of 3, 4, which the rings no longer hold: nothing is kept */
+    CHECK_OK(mllm_session_truncate(s, 5));
+    CHECK(mllm_session_n_past(s) == 0);
+    CHECK_OK(mllm_session_eval(s, tok, 5, MLLM_LOGITS_NONE));
+    CHECK(mllm_session_n_past(s) == 5);
+    mllm_session_free(s);
+
+    /* context shift: n_ctx 12, keep 1; the 13th token drops (12 - 1) / 2 = 5 tokens after the first.
+     * The rings held positions 8..11, now 3..6: everything the windows of the next tokens read. */
+    s = new_session(m, 12, 2, MLLM_KV_F32, 1, 1);
+    CHECK_OK(mllm_session_eval(s, tok, 12, MLLM_LOGITS_NONE));
+    CHECK_OK(mllm_session_eval(s, tok + 12, 2, MLLM_LOGITS_ALL));
+    CHECK(mllm_session_n_past(s) == 9);
+    ref_release(&rs);
+    ref_init(&rs, &tm, 16);
+    for (int i = 0; i < 12; i++) ref_step(&rs, tok[i], NULL, NULL);
+    ref_shift(&rs, 1, 5);
+    double ref2[80];
+    ref_step(&rs, tok[12], ref2, NULL);
+    ref_step(&rs, tok[13], ref2 + 40, NULL);
+    lg = mllm_session_logits(s, &rows);
+    d = lg ? max_diff(lg, ref2, 80) : 1e9;
+    printf("rings: context shift                     max |logit diff| %.2e\n", d);
+    CHECK(lg && rows == 2 && d <= TOL_F32);
+    ref_release(&rs);
     mllm_session_free(s);
     mllm_model_free(m);
     tiny_free(&tm);
@@ -401,6 +519,7 @@ int main(void) {
     test_variants();
     test_incremental_and_modes();
     test_context();
+    test_positions();
     test_score_embed();
     test_quantized_weights();
     test_k_quant_weights();

@@ -147,98 +147,131 @@ static void test_matmul(void) {
     }
 }
 
-/* rope_store then attention for 4 new tokens after 3 cached ones, 6 query heads over 2 KV heads. */
-static void test_rope_attention(int kv_type) {
-    enum { HD = 8, NH = 6, NKV = 2, PAST = 3, N = 4, CTX = 16 };
-    const double theta = 10000.0;
-    mllm_kv_cache *kv = NULL;
-    CHECK_OK(mllm_kv_cache_create(kv_type, 2, CTX, NKV, HD, &kv));
-    if (!kv) return;
-    const int layer = 1;
-    double kref[CTX][NKV * HD], vref[CTX][NKV * HD];
-    for (int p = 0; p < PAST; p++) { /* pre-filled rows, stored exactly in either cache type */
-        for (int i = 0; i < NKV * HD; i++) {
-            float k = mllm_fp16_to_fp32(mllm_fp32_to_fp16(rnd())), v = mllm_fp16_to_fp32(mllm_fp32_to_fp16(rnd()));
-            kref[p][i] = k;
-            vref[p][i] = v;
-            if (kv_type == MLLM_KV_F16) {
-                ((uint16_t *)mllm_kv_k_row(kv, layer, p))[i] = mllm_fp32_to_fp16(k);
-                ((uint16_t *)mllm_kv_v_row(kv, layer, p))[i] = mllm_fp32_to_fp16(v);
-            } else {
-                ((float *)mllm_kv_k_row(kv, layer, p))[i] = k;
-                ((float *)mllm_kv_v_row(kv, layer, p))[i] = v;
-            }
-        }
+/* rope_store then attention, chunk after chunk (3 chunks of 4 tokens), 6 query heads over 2 KV
+ * heads, against double-precision formulas written here. The reference K/V rows are rounded to the
+ * cache's type as the cache stores them (f16, or q8_0 blocks through the quant module's reference
+ * quantizer), so the comparison checks the arithmetic, not the storage's rounding. */
+typedef struct attn_case {
+    const char *name;
+    int kv_type;
+    int hd;
+    mllm_attn_layer at;
+    int n_batch; /* sizes the ring of a sliding-window layer: window + n_batch - 1 rows */
+} attn_case;
+
+enum { NH = 6, NKV = 2, CHUNK = 4, CHUNKS = 3, CTX = 16, MAXHD = 32 };
+
+static void round_row(int kv_type, double *row, int n) {
+    float f[NKV * MAXHD], g[NKV * MAXHD];
+    for (int i = 0; i < n; i++) f[i] = (float)row[i];
+    if (kv_type == MLLM_KV_Q8_0) {
+        block_q8_0 b[NKV * MAXHD / QK8_0];
+        mllm_quantize_row_ref(MLLM_TYPE_Q8_0, f, b, n);
+        mllm_dequantize_row_ref(MLLM_TYPE_Q8_0, b, g, n);
+    } else {
+        for (int i = 0; i < n; i++) g[i] = kv_type == MLLM_KV_F16 ? mllm_fp16_to_fp32(mllm_fp32_to_fp16(f[i])) : f[i];
     }
-    float *q = rnd_vec(N * NH * HD), *k = rnd_vec(N * NKV * HD), *v = rnd_vec(N * NKV * HD);
-    double qref[N][NH * HD];
-    float cs[CTX * HD / 2], sn[CTX * HD / 2];
+    for (int i = 0; i < n; i++) row[i] = g[i];
+}
+
+static void position_head(double *x, int hd, int pos, int rope, int norm, double eps) {
+    for (int i = 0; rope && i < hd / 2; i++) {
+        double a = pos * pow(10000.0, -2.0 * i / hd), x0 = x[2 * i], x1 = x[2 * i + 1];
+        x[2 * i] = x0 * cos(a) - x1 * sin(a);
+        x[2 * i + 1] = x0 * sin(a) + x1 * cos(a);
+    }
+    double ss = 0;
+    for (int i = 0; norm && i < hd; i++) ss += x[i] * x[i];
+    for (int i = 0; norm && i < hd; i++) x[i] /= sqrt(ss / hd + eps);
+}
+
+static void test_rope_attention(const attn_case *c) {
+    const int HD = c->hd, row = NKV * HD;
+    const mllm_attn_layer *at = &c->at;
+    mllm_attn_layer layers[2] = {{.rope = 1}, *at};
+    const int layer = 1;
+    mllm_kv_cache *kv = NULL;
+    CHECK_OK(mllm_kv_cache_create(c->kv_type, 2, CTX, c->n_batch, NKV, HD, layers, &kv));
+    if (!kv) return;
+    CHECK(kv->layers[layer].ring == (at->window && at->window + c->n_batch - 1 < CTX));
+    static double kref[CTX][NKV * MAXHD], vref[CTX][NKV * MAXHD];
+    float cs[CTX * MAXHD / 2], sn[CTX * MAXHD / 2];
     for (int p = 0; p < CTX; p++)
         for (int i = 0; i < HD / 2; i++) {
-            cs[p * HD / 2 + i] = (float)cos(p * pow(theta, -2.0 * i / HD));
-            sn[p * HD / 2 + i] = (float)sin(p * pow(theta, -2.0 * i / HD));
+            cs[p * HD / 2 + i] = (float)cos(p * pow(10000.0, -2.0 * i / HD));
+            sn[p * HD / 2 + i] = (float)sin(p * pow(10000.0, -2.0 * i / HD));
         }
-    /* expected rotated q and k: pair (2i, 2i+1) by angle pos * theta^(-2i/hd) */
-    for (int t = 0; t < N; t++) {
-        int pos = PAST + t;
-        for (int h = 0; h < NH + NKV; h++) {
-            float *src = h < NH ? q + (t * NH + h) * HD : k + (t * NKV + h - NH) * HD;
-            double *dst = h < NH ? qref[t] + h * HD : kref[pos] + (h - NH) * HD;
-            for (int i = 0; i < HD / 2; i++) {
-                double a = pos * pow(theta, -2.0 * i / HD), x0 = src[2 * i], x1 = src[2 * i + 1];
-                dst[2 * i] = x0 * cos(a) - x1 * sin(a);
-                dst[2 * i + 1] = x0 * sin(a) + x1 * cos(a);
-            }
-        }
-        for (int i = 0; i < NKV * HD; i++) vref[pos][i] = v[t * NKV * HD + i];
-    }
-    mllm_tensor tq, tk, tv, to;
-    float *out = calloc(N * NH * HD, sizeof(float));
-    mllm_tensor_f32(&tq, NH * HD, N, q);
-    mllm_tensor_f32(&tk, NKV * HD, N, k);
-    mllm_tensor_f32(&tv, NKV * HD, N, v);
-    mllm_tensor_f32(&to, NH * HD, N, out);
     float *scratch = malloc(sizeof(float) * NTH * CTX);
-    mllm_exec ex = {.n_past = PAST, .kv = kv, .rope_cos = cs, .rope_sin = sn, .att_scratch = scratch};
-    mllm_node rs = {.op = MLLM_OP_ROPE_STORE, .src = {&tq, &tk, &tv}, .layer = layer};
-    mllm_node at = {.op = MLLM_OP_ATTENTION, .src = {&tq}, .dst = {&to}, .layer = layer};
-    run(&rs, &ex);
-    run(&at, &ex);
-    /* f16 cache: K and V are rounded to 11 significant bits (2.4e-4 relative) */
-    const double tol = kv_type == MLLM_KV_F16 ? 2e-3 : TOL;
     int bad = 0;
-    for (int t = 0; t < N; t++) {
-        for (int i = 0; i < NH * HD; i++) bad += !close_to(q[t * NH * HD + i], qref[t][i], TOL);
-        for (int i = 0; i < NKV * HD; i++) {
-            const void *row = mllm_kv_k_row(kv, layer, PAST + t);
-            double got = kv_type == MLLM_KV_F16 ? mllm_fp16_to_fp32(((const uint16_t *)row)[i]) : ((const float *)row)[i];
-            bad += !close_to(got, kref[PAST + t][i], tol);
-        }
-    }
-    CHECK(bad == 0);
-    bad = 0;
-    for (int t = 0; t < N; t++) {
-        int pos = PAST + t;
-        for (int h = 0; h < NH; h++) {
-            int g = h / (NH / NKV);
-            double sc[CTX], mx = -1e300, sum = 0;
-            for (int s = 0; s <= pos; s++) {
-                double d = 0;
-                for (int i = 0; i < HD; i++) d += qref[t][h * HD + i] * kref[s][g * HD + i];
-                sc[s] = d / sqrt((double)HD);
-                mx = fmax(mx, sc[s]);
+    for (int chunk = 0; chunk < CHUNKS; chunk++) {
+        const int past = chunk * CHUNK;
+        float *q = rnd_vec(CHUNK * NH * HD), *k = rnd_vec(CHUNK * row), *v = rnd_vec(CHUNK * row);
+        double qref[CHUNK][NH * MAXHD];
+        for (int t = 0; t < CHUNK; t++) {
+            const int pos = past + t;
+            const double temp = at->temp_tuning ? 1.0 + at->temp_scale * log(floor((pos + 1.0) / at->temp_floor) + 1.0) : 1.0;
+            for (int h = 0; h < NH + NKV; h++) {
+                const float *src = h < NH ? q + (t * NH + h) * HD : k + (t * NKV + h - NH) * HD;
+                double *dst = h < NH ? qref[t] + h * HD : kref[pos] + (h - NH) * HD;
+                for (int i = 0; i < HD; i++) dst[i] = src[i];
+                position_head(dst, HD, pos, at->rope, at->qk_norm, at->eps);
+                for (int i = 0; h < NH && i < HD; i++) dst[i] *= temp;
             }
-            for (int s = 0; s <= pos; s++) sum += (sc[s] = exp(sc[s] - mx));
-            for (int i = 0; i < HD; i++) {
-                double o = 0;
-                for (int s = 0; s <= pos; s++) o += sc[s] / sum * vref[s][g * HD + i];
-                bad += !close_to(out[(t * NH + h) * HD + i], o, tol);
+            for (int i = 0; i < row; i++) vref[pos][i] = v[t * row + i];
+            round_row(c->kv_type, kref[pos], row);
+            round_row(c->kv_type, vref[pos], row);
+        }
+        mllm_tensor tq, tk, tv, to;
+        float *out = calloc(CHUNK * NH * HD, sizeof(float));
+        mllm_tensor_f32(&tq, NH * HD, CHUNK, q);
+        mllm_tensor_f32(&tk, row, CHUNK, k);
+        mllm_tensor_f32(&tv, row, CHUNK, v);
+        mllm_tensor_f32(&to, NH * HD, CHUNK, out);
+        mllm_exec ex = {.n_past = past, .kv = kv, .rope_cos = cs, .rope_sin = sn, .att_scratch = scratch};
+        mllm_node rs = {.op = MLLM_OP_ROPE_STORE, .src = {&tq, &tk, &tv}, .layer = layer, .attn = at};
+        mllm_node an = {.op = MLLM_OP_ATTENTION, .src = {&tq}, .dst = {&to}, .layer = layer, .attn = at};
+        run(&rs, &ex);
+        run(&an, &ex);
+        mllm_kv_cache_advance(kv, past + CHUNK);
+        for (int t = 0; t < CHUNK; t++)
+            for (int i = 0; i < NH * HD; i++) bad += !close_to(q[t * NH * HD + i], qref[t][i], TOL);
+        for (int t = 0; t < CHUNK; t++) { /* the cache's copy of the new keys (both copies in a ring) */
+            const int pos = past + t;
+            for (int copy = 0; copy < mllm_kv_copies(kv, layer); copy++) {
+                float got[NKV * MAXHD];
+                const void *kr = mllm_kv_k_at(kv, layer, mllm_kv_row_of(kv, layer, pos) + copy * kv->layers[layer].rows);
+                if (c->kv_type == MLLM_KV_Q8_0) mllm_dequantize_row_ref(MLLM_TYPE_Q8_0, kr, got, row);
+                for (int i = 0; i < row; i++) {
+                    double g = c->kv_type == MLLM_KV_Q8_0 ? got[i]
+                               : c->kv_type == MLLM_KV_F16 ? mllm_fp16_to_fp32(((const uint16_t *)kr)[i]) : ((const float *)kr)[i];
+                    bad += !close_to(g, kref[pos][i], TOL);
+                }
             }
         }
+        for (int t = 0; t < CHUNK; t++) {
+            const int pos = past + t, first = at->window && pos - at->window + 1 > 0 ? pos - at->window + 1 : 0;
+            for (int h = 0; h < NH; h++) {
+                const int g = h / (NH / NKV);
+                double sc[CTX], mx = -1e300, sum = 0;
+                for (int j = first; j <= pos; j++) {
+                    double d = 0;
+                    for (int i = 0; i < HD; i++) d += qref[t][h * HD + i] * kref[j][g * HD + i];
+                    sc[j] = d / sqrt((double)HD);
+                    mx = fmax(mx, sc[j]);
+                }
+                for (int j = first; j <= pos; j++) sum += (sc[j] = exp(sc[j] - mx));
+                for (int i = 0; i < HD; i++) {
+                    double o = 0;
+                    for (int j = first; j <= pos; j++) o += sc[j] / sum * vref[j][g * HD + i];
+                    bad += !close_to(out[(t * NH + h) * HD + i], o, 1e-4); /* q8_0 dots: 32-term int sums scaled */
+                }
+            }
+        }
+        free(q); free(k); free(v); free(out);
     }
-    CHECK(bad == 0);
-    if (bad) fprintf(stderr, "attention kv_type %d: %d wrong values\n", kv_type, bad);
-    free(q); free(k); free(v); free(out); free(scratch);
+    CHECK(bad == 0, "%s", c->name);
+    if (bad) fprintf(stderr, "attention case %s: %d wrong values\n", c->name, bad);
+    free(scratch);
     mllm_kv_cache_free(kv);
 }
 
@@ -267,8 +300,22 @@ int main(void) {
     if (!g_pool) return 1;
     test_rms_norm_swiglu();
     test_matmul();
-    test_rope_attention(MLLM_KV_F32);
-    test_rope_attention(MLLM_KV_F16);
+    static const attn_case cases[] = {
+        {"f32", MLLM_KV_F32, 8, {.rope = 1}, CHUNK},
+        {"f16", MLLM_KV_F16, 8, {.rope = 1}, CHUNK},
+        {"q8_0", MLLM_KV_Q8_0, 32, {.rope = 1}, CHUNK},
+        /* MobileLLM-R1: QK-norm after RoPE */
+        {"qk-norm f16", MLLM_KV_F16, 8, {.rope = 1, .qk_norm = 1, .eps = 1e-5f}, CHUNK},
+        /* a NoPE layer with temperature tuning whose scale grows every 2 positions */
+        {"nope temperature q8_0", MLLM_KV_Q8_0, 32, {.temp_tuning = 1, .temp_scale = 0.1f, .temp_floor = 2}, CHUNK},
+        /* sliding window of 3 in a ring of 3 + 4 - 1 = 6 rows, written over twice in 12 positions */
+        {"window ring f32", MLLM_KV_F32, 8, {.rope = 1, .window = 3}, CHUNK},
+        {"window ring f16 qk-norm", MLLM_KV_F16, 8, {.rope = 1, .qk_norm = 1, .eps = 1e-5f, .window = 3}, CHUNK},
+        {"window ring q8_0", MLLM_KV_Q8_0, 32, {.rope = 1, .window = 3}, CHUNK},
+        /* a window the whole context holds: no ring */
+        {"window full f16", MLLM_KV_F16, 8, {.rope = 1, .window = 5}, 12},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) test_rope_attention(&cases[i]);
     test_get_rows();
     mllm_threadpool_free(g_pool);
     return test_result("test_ops");

@@ -75,11 +75,14 @@ static void test_llama4_splits(void) {
 }
 
 static void test_pretok_names(void) {
-    CHECK(mllm_pretok_from_name("llama-bpe", 9) == MLLM_PRETOK_LLAMA3);
-    CHECK(mllm_pretok_from_name("llama4", 6) == MLLM_PRETOK_LLAMA4);
-    CHECK(mllm_pretok_from_name("llama", 5) == MLLM_PRETOK_NONE);
-    CHECK(mllm_pretok_from_name("qwen2", 5) == MLLM_PRETOK_NONE);
-    CHECK(mllm_pretok_ignores_merges(MLLM_PRETOK_LLAMA3) && !mllm_pretok_ignores_merges(MLLM_PRETOK_LLAMA4));
+    mllm_pretok_info l3 = mllm_pretok_lookup("llama-bpe", 9), smaug = mllm_pretok_lookup("smaug-bpe", 9);
+    mllm_pretok_info l4 = mllm_pretok_lookup("llama4", 6);
+    CHECK(l3.pretok == MLLM_PRETOK_LLAMA3 && l3.ignore_merges && l3.add_bos);
+    /* llama.cpp's defaults for the names: Llama 3's pattern under "smaug-bpe", without ignore merges or BOS */
+    CHECK(smaug.pretok == MLLM_PRETOK_LLAMA3 && !smaug.ignore_merges && !smaug.add_bos);
+    CHECK(l4.pretok == MLLM_PRETOK_LLAMA4 && !l4.ignore_merges && !l4.add_bos);
+    CHECK(mllm_pretok_lookup("llama", 5).pretok == MLLM_PRETOK_NONE);
+    CHECK(mllm_pretok_lookup("qwen2", 5).pretok == MLLM_PRETOK_NONE);
 }
 
 static void test_unicode_classes(void) {

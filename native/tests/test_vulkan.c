@@ -9,6 +9,8 @@
  *    (128 keys) and context shifts. Together these run every op of the graph (embedding lookup,
  *    RMS norm with fused residual, matmul/matvec per weight type, RoPE + KV store, attention,
  *    SwiGLU, output head) on the GPU and compare it with the CPU backend.
+ *    MobileLLM-R1 and MobileLLM-Pro shaped models (QK-norm, RoPE factors, sliding-window rings, NoPE
+ *    with temperature tuning) run the same way, context shifts of rings included.
  * 2. The reference checkpoints (testdata/checkpoints, converted to GGUF by util/checkpoints.h):
  *    the same greedy tokens as the CPU backend and as transformers, and logits within the
  *    tolerances test_model_parity.c uses against transformers.
@@ -367,6 +369,35 @@ int main(void) {
         c.n_embd = 384;
         c.n_head = 6;
         tiny_case("tiny mobilellm-shared f16, head_dim 64", c, MLLM_KV_F16, 96, 8, 21, 40, 0);
+    }
+    { /* MobileLLM-R1 (llama4: QK-norm after RoPE, Llama 3 RoPE factors) and MobileLLM-Pro (sliding
+       * windows in rings that prompts and decoding write over many times, NoPE layers with
+       * temperature tuning): the standalone rope_store kernel and the attention kernels' key ranges */
+        tiny_cfg c = tiny_default();
+        c.wtype = MLLM_TYPE_F16;
+        c.arch = "llama4";
+        c.rope_freqs = 1;
+        tiny_case("tiny llama4 (R1) f16", c, MLLM_KV_F32, 64, 5, 13, 8, 0);
+        tiny_case("tiny llama4 (R1) f16", c, MLLM_KV_F16, 64, 64, 13, 8, 0);
+        c = tiny_default();
+        c.wtype = MLLM_TYPE_F16;
+        c.arch = "mobilellm-pro";
+        c.n_block = 4;
+        c.swa_mask = 0x6u;
+        c.window = 5;
+        c.nope_mask = 0x9u;
+        c.qk_norm = 1;
+        c.temp_tuning = 1;
+        c.temp_scale = 0.2f;
+        c.temp_floor = 3;
+        tiny_case("tiny mobilellm-pro rings f16", c, MLLM_KV_F32, 64, 4, 21, 12, 0);
+        tiny_case("tiny mobilellm-pro rings f16", c, MLLM_KV_F16, 64, 8, 21, 12, 0);
+        tiny_case("tiny mobilellm-pro rings, context shifts", c, MLLM_KV_F32, 24, 4, 10, 40, 1);
+        c.n_embd = 256; /* head_dim 64: the one-dispatch decode attention over a ring */
+        c.n_head = 4;
+        c.n_kv = 2;
+        c.n_ff = 384;
+        tiny_case("tiny mobilellm-pro rings, head_dim 64", c, MLLM_KV_F16, 96, 8, 30, 40, 0);
     }
     for (size_t i = 0; i < N_CHECKPOINTS; i++) {
         checkpoint_case(&k_checkpoints[i], MLLM_KV_F32);

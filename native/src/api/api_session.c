@@ -33,8 +33,8 @@ mllm_status mllm_session_create(mllm_model *m, const mllm_session_params *params
     if (p.n_batch < 0) return mllm_fail(MLLM_ERR_INVALID_ARGUMENT, "n_batch %d is negative", p.n_batch);
     if (p.n_batch == 0) p.n_batch = 256;
     if (p.n_batch > p.n_ctx) p.n_batch = p.n_ctx; /* a chunk never exceeds the context */
-    if (p.kv_type != MLLM_KV_F16 && p.kv_type != MLLM_KV_F32) {
-        return mllm_fail(MLLM_ERR_INVALID_ARGUMENT, "kv_type %d is neither MLLM_KV_F16 (0) nor MLLM_KV_F32 (1)", p.kv_type);
+    if (p.kv_type != MLLM_KV_F16 && p.kv_type != MLLM_KV_F32 && p.kv_type != MLLM_KV_Q8_0) {
+        return mllm_fail(MLLM_ERR_INVALID_ARGUMENT, "kv_type %d is not MLLM_KV_F16 (0), MLLM_KV_F32 (1) or MLLM_KV_Q8_0 (2)", p.kv_type);
     }
     if (p.n_threads < 0 || p.n_threads > MAX_SESSION_THREADS) {
         return mllm_fail(MLLM_ERR_INVALID_ARGUMENT, "n_threads %d is outside 0..%d", p.n_threads, MAX_SESSION_THREADS);
@@ -99,8 +99,7 @@ mllm_status mllm_session_truncate(mllm_session *s, int32_t n_keep) {
     if (n_keep < 0 || n_keep > s->n_past) {
         return mllm_fail(MLLM_ERR_INVALID_ARGUMENT, "mllm_session_truncate: n_keep %d is outside 0..n_past (%d)", n_keep, s->n_past);
     }
-    s->n_past = n_keep; /* rows beyond are overwritten by the next eval */
-    s->n_logits = 0;
+    mllm_session_truncate_impl(s, n_keep);
     return MLLM_OK;
 }
 

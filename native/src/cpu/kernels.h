@@ -121,6 +121,9 @@ typedef struct mllm_kernels {
     float (*vec_dot_f16_f32)(const uint16_t *a, const float *b, int64_t n);
     void (*axpy_f16)(float *y, const uint16_t *x, float a, int64_t n);
     void (*axpy_f32)(float *y, const float *x, float a, int64_t n);
+    /* q8_0 rows (n a multiple of 32; the KV cache's q8_0 type): dot with f32 values, and y += a * x */
+    float (*vec_dot_q8_0_f32)(const void *x, const float *y, int64_t n);
+    void (*axpy_q8_0)(float *y, const void *x, float a, int64_t n);
     void (*f32_to_f16)(uint16_t *dst, const float *src, int64_t n);
     /* g[i] = silu(g[i]) * u[i] */
     void (*swiglu)(float *g, const float *u, int64_t n);

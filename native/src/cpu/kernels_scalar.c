@@ -68,6 +68,25 @@ static void axpy_f32(float *y, const float *x, float a, int64_t n) {
     for (int64_t i = 0; i < n; i++) y[i] += a * x[i];
 }
 
+static float vec_dot_q8_0_f32(const void *x, const float *y, int64_t n) {
+    const block_q8_0 *b = x;
+    float s = 0.0f;
+    for (int64_t i = 0; i < n / QK8_0; i++, y += QK8_0) {
+        float acc = 0.0f;
+        for (int j = 0; j < QK8_0; j++) acc += (float)b[i].qs[j] * y[j];
+        s += mllm_fp16_to_fp32_inline(b[i].d) * acc;
+    }
+    return s;
+}
+
+static void axpy_q8_0(float *y, const void *x, float a, int64_t n) {
+    const block_q8_0 *b = x;
+    for (int64_t i = 0; i < n / QK8_0; i++, y += QK8_0) {
+        const float ad = a * mllm_fp16_to_fp32_inline(b[i].d);
+        for (int j = 0; j < QK8_0; j++) y[j] += ad * (float)b[i].qs[j];
+    }
+}
+
 static void f32_to_f16(uint16_t *dst, const float *src, int64_t n) {
     for (int64_t i = 0; i < n; i++) dst[i] = mllm_fp32_to_fp16(src[i]);
 }
@@ -112,6 +131,8 @@ void mllm_kernels_fill_scalar(mllm_kernels *k) {
     k->vec_dot_f16_f32 = vec_dot_f16_f32;
     k->axpy_f16 = axpy_f16;
     k->axpy_f32 = axpy_f32;
+    k->vec_dot_q8_0_f32 = vec_dot_q8_0_f32;
+    k->axpy_q8_0 = axpy_q8_0;
     k->f32_to_f16 = f32_to_f16;
     k->attn_f16 = attn_f16;
     k->swiglu = swiglu;

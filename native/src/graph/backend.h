@@ -56,6 +56,7 @@ typedef struct mllm_device_iface {
 struct mllm_device {
     const mllm_device_iface *iface;
     mllm_fusion_caps fusions; /* what its runners fuse (the planner marks graphs with it) */
+    uint32_t kv_types;        /* bit 1 << mllm_kv_type for each KV-cache type its runners take */
     void *impl;
 };
 

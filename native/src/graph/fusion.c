@@ -3,7 +3,8 @@
  * after it, or the residual add of the RMS norm after it). Order matters: a matmul that takes
  * over a norm's residual add leaves that norm free to be folded into the next matmul. A node is
  * folded only when the tensor between the two is read by no other node, so skipping it changes
- * nothing another node sees. */
+ * nothing another node sees. Only plain RoPE layers fuse their RoPE + KV store into the matmul:
+ * QK-norm needs whole heads, which the matmul's row chunks do not keep together. */
 #include "graph/fusion.h"
 
 #include <stddef.h>
@@ -65,6 +66,7 @@ static int rope_rows_ok(const mllm_node *mm, const mllm_fusion_caps *caps) {
 static void fuse_output(mllm_graph *g, int32_t i, const mllm_fusion_caps *caps) {
     mllm_node *mm = &g->nodes[i], *next = i + 1 < g->n_nodes ? &g->nodes[i + 1] : NULL;
     if ((caps->kinds & MLLM_FUSE_ROPE_STORE) && free_node(next, MLLM_OP_ROPE_STORE) && mm->n_w == 3 &&
+        (!next->attn || mllm_attn_is_plain(next->attn)) &&
         next->src[0]->data == mm->dst[0]->data && next->src[1]->data == mm->dst[1]->data &&
         next->src[2]->data == mm->dst[2]->data && rope_rows_ok(mm, caps)) {
         mm->fused.post = next;

@@ -4,6 +4,7 @@
 #ifndef MLLM_GRAPH_H
 #define MLLM_GRAPH_H
 
+#include <math.h>
 #include <stdint.h>
 
 #include "core/tensor.h"
@@ -14,8 +15,10 @@ typedef enum mllm_op {
     MLLM_OP_GET_ROWS,   /* dst0[i] = row tokens[i] of src0 (dequantized) */
     MLLM_OP_RMS_NORM,   /* if src2: src0 += src2 (residual); dst0 = rms_norm(src0) * src1, rows [row0, row0+n_rows) */
     MLLM_OP_MATMUL,     /* dst[w] = src0 x src[1+w]^T for w < n_w (weights sharing one activation conversion) */
-    MLLM_OP_ROPE_STORE, /* rotate src0 (q) and src1 (k) in place, store k and src2 (v) in the KV cache of `layer` */
-    MLLM_OP_ATTENTION,  /* dst0 = causal GQA attention of src0 (q) over the KV cache of `layer` */
+    MLLM_OP_ROPE_STORE, /* position src0 (q) and src1 (k) in place as `attn` says (RoPE, QK-norm, temperature),
+                         * store k and src2 (v) in the KV cache of `layer` */
+    MLLM_OP_ATTENTION,  /* dst0 = causal GQA attention of src0 (q) over the KV cache of `layer` (within
+                         * attn->window) */
     MLLM_OP_SWIGLU,     /* dst0 = silu(dst0) * src1, in place over the gate */
     MLLM_OP_COUNT
 } mllm_op;
@@ -24,6 +27,31 @@ typedef enum mllm_op {
 #define MLLM_MAX_DST 3
 
 struct mllm_node;
+
+/* How one layer's attention treats positions: filled by the model for every applied layer, read by
+ * ROPE_STORE and ATTENTION nodes (mllm_node.attn). The 2024 MobileLLM models have RoPE on every
+ * layer and nothing else; MobileLLM-R1 adds QK-norm, MobileLLM-Pro sliding windows (and possibly
+ * NoPE layers with temperature tuning, as Llama 4 has). */
+typedef struct mllm_attn_layer {
+    int32_t rope;        /* 1: rotate q and k by their positions (adjacent pairs, the session's tables) */
+    int32_t qk_norm;     /* 1: after RoPE, a weightless RMS norm of every q and k head (epsilon eps) */
+    int32_t temp_tuning; /* 1: q *= 1 + temp_scale * log(floor((pos + 1) / temp_floor) + 1) (Llama 4's
+                          * attention temperature tuning) */
+    int32_t window;      /* > 0: the query at pos sees the keys of pos - window + 1 .. pos; 0: all */
+    float eps;
+    float temp_scale;
+    int32_t temp_floor;
+} mllm_attn_layer;
+
+/* Whether a layer is the plain RoPE attention of the 2024 models (what fused kernels implement). */
+static inline int mllm_attn_is_plain(const mllm_attn_layer *a) {
+    return a->rope && !a->qk_norm && !a->temp_tuning && !a->window;
+}
+
+/* The query scale of temperature tuning at position pos. */
+static inline float mllm_attn_temperature(const mllm_attn_layer *a, int32_t pos) {
+    return 1.0f + a->temp_scale * logf((float)((pos + 1) / a->temp_floor) + 1.0f);
+}
 
 /* How a node is fused with its neighbours: written by the fusion planner (graph/fusion.h), all
  * zero in a graph as built. A backend runs the fused node in one step, so the intermediate
@@ -48,6 +76,7 @@ typedef struct mllm_node {
     const mllm_tensor *src[MLLM_MAX_SRC];
     mllm_tensor *dst[MLLM_MAX_DST];
     int32_t layer;                        /* KV-cache slot for rope_store / attention */
+    const mllm_attn_layer *attn;          /* rope_store / attention: the layer's position handling */
     int32_t row0, n_rows;                 /* rms_norm: rows it reads and writes */
     float eps;                            /* rms_norm */
     mllm_node_fusion fused;
@@ -58,7 +87,8 @@ typedef struct mllm_exec {
     const int32_t *tokens;        /* n_tokens ids (get_rows) */
     int32_t n_past;               /* position of the first token */
     struct mllm_kv_cache *kv;
-    const float *rope_cos;        /* [n_ctx][head_dim/2]: cos(pos * theta^(-2i/hd)) */
+    const float *rope_cos;        /* [n_ctx][head_dim/2]: cos(pos * inv_freq[i]), inv_freq[i] = theta^(-2i/hd) / the
+                                   * model's RoPE frequency factor i (Llama 3 scaling) */
     const float *rope_sin;
     float *att_scratch;           /* n_threads * kv->n_ctx floats */
     void *wdata;                  /* matmul activation scratch (shared by all threads) */

@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "core/tensor.h"
+#include "graph/graph.h"
 #include "mobilellm.h"
 
 struct mllm_vocab;
@@ -21,6 +22,7 @@ typedef struct mllm_hparams {
     int32_t n_head, n_head_kv, head_dim;
     int32_t n_block, block_repeat, n_layer;
     float eps, rope_base;
+    int32_t n_swa;      /* the sliding window of the layers that have one; 0: none */
 } mllm_hparams;
 
 typedef struct mllm_block {
@@ -34,6 +36,8 @@ struct mllm_model {
     mllm_tensor tok_embd, output_norm, output; /* output aliases tok_embd when tied */
     int32_t tied;
     mllm_block *blocks;       /* n_block, owned */
+    mllm_attn_layer *attn;    /* n_layer, owned: each applied layer's position handling */
+    const float *rope_freqs;  /* head_dim/2 RoPE frequency divisors (rope_freqs.weight, Llama 3 scaling), or NULL */
     struct mllm_vocab *vocab; /* owned */
     mllm_model_info info;
     int32_t backend;          /* mllm_backend in use */

@@ -1,5 +1,6 @@
 /* The transformer as a graph, one node per step, the same for every backend: embedding lookup,
- * n_layer pre-norm blocks (GQA attention and SwiGLU FFN) and the output norm + head. Each
+ * n_layer pre-norm blocks (GQA attention, positioned as each layer's mllm_attn_layer says, and
+ * SwiGLU FFN) and the output norm + head. Each
  * residual add is part of the RMS norm after it. Which nodes a backend runs as one is the fusion
  * planner's business (graph/fusion.h), not this file's. */
 #include "core/types.h"
@@ -76,10 +77,12 @@ mllm_graph *mllm_model_build_graph(const mllm_model *m, float *const act[MLLM_AC
         nd->src[1] = &a[MLLM_ACT_K];
         nd->src[2] = &a[MLLM_ACT_V];
         nd->layer = l;
+        nd->attn = &m->attn[l];
         if (!(nd = mllm_graph_add(g, MLLM_OP_ATTENTION))) goto fail;
         nd->src[0] = &a[MLLM_ACT_Q];
         nd->dst[0] = &a[MLLM_ACT_ATT];
         nd->layer = l;
+        nd->attn = &m->attn[l];
         const mllm_tensor *wo[1] = {&b->wo};
         mllm_tensor *yo[1] = {&a[MLLM_ACT_TMP]};
         if (add_matmuls(g, &a[MLLM_ACT_ATT], wo, yo, 1)) goto fail;

@@ -1,5 +1,6 @@
-/* Hyper-parameters and weight tensors of llama / mobilellm GGUF files, validated against each
- * other: every tensor must exist with the expected shape and a type the engine can use. */
+/* Hyper-parameters, per-layer attention and weight tensors of llama / mobilellm / llama4
+ * (MobileLLM-R1) / mobilellm-pro GGUF files, validated against each other: every tensor must exist
+ * with the expected shape and a type the engine can use. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,14 +57,51 @@ static mllm_status arch_f32(const mllm_gguf *f, const char *arch, const char *su
     return MLLM_OK;
 }
 
+/* The architectures this engine runs (docs/gguf-conventions.md). */
+typedef enum { ARCH_LLAMA, ARCH_MOBILELLM, ARCH_LLAMA4, ARCH_MOBILELLM_PRO, ARCH_UNKNOWN } arch_kind;
+
+static arch_kind arch_of(const char *a, uint64_t len) {
+    static const char *const names[] = {"llama", "mobilellm", "llama4", "mobilellm-pro"};
+    for (int i = 0; i < ARCH_UNKNOWN; i++)
+        if (strlen(names[i]) == len && memcmp(names[i], a, (size_t)len) == 0) return (arch_kind)i;
+    return ARCH_UNKNOWN;
+}
+
+static mllm_status arch_bool(const mllm_gguf *f, const char *arch, const char *suffix, int def, int32_t *out) {
+    char key[128];
+    snprintf(key, sizeof key, "%s.%s", arch, suffix);
+    int v;
+    mllm_status s = mllm_gguf_get_bool(f, key, &v);
+    if (s == MLLM_ERR_STATE) v = def;
+    else if (s) return s;
+    *out = v;
+    return MLLM_OK;
+}
+
+/* ARCH.suffix, an array of n_layer booleans, into flags[l] (absent: def for every layer). */
+static mllm_status arch_layer_flags(const mllm_gguf *f, const char *arch, const char *suffix, int32_t n_layer, int def,
+                                    int32_t *flags, size_t stride) {
+    char key[128];
+    snprintf(key, sizeof key, "%s.%s", arch, suffix);
+    const uint8_t *data;
+    uint64_t n;
+    mllm_status s = mllm_gguf_get_arr(f, key, MLLM_GGUF_BOOL, &data, &n);
+    if (s && s != MLLM_ERR_STATE) return s;
+    if (!s && n != (uint64_t)n_layer) {
+        return mllm_fail(MLLM_ERR_FORMAT, "metadata key '%s' has %" PRIu64 " entries for %d layers", key, n, n_layer);
+    }
+    for (int32_t l = 0; l < n_layer; l++) *(int32_t *)((char *)flags + (size_t)l * stride) = s ? def : data[l] != 0;
+    return MLLM_OK;
+}
+
 static mllm_status read_hparams(const mllm_gguf *f, mllm_hparams *hp) {
     const char *arch;
     uint64_t len;
     mllm_status s = mllm_gguf_get_str(f, "general.architecture", &arch, &len);
     if (s == MLLM_ERR_STATE) return mllm_fail(MLLM_ERR_FORMAT, "missing metadata key 'general.architecture'");
     if (s) return s;
-    if (!((len == 5 && memcmp(arch, "llama", 5) == 0) || (len == 9 && memcmp(arch, "mobilellm", 9) == 0))) {
-        return mllm_fail(MLLM_ERR_UNSUPPORTED, "unsupported architecture '%.*s' (supported: llama, mobilellm)",
+    if (arch_of(arch, len) == ARCH_UNKNOWN) {
+        return mllm_fail(MLLM_ERR_UNSUPPORTED, "unsupported architecture '%.*s' (supported: llama, mobilellm, llama4, mobilellm-pro)",
                          (int)(len > 64 ? 64 : len), arch);
     }
     memcpy(hp->arch, arch, (size_t)len);
@@ -87,6 +125,11 @@ static mllm_status read_hparams(const mllm_gguf *f, mllm_hparams *hp) {
         return mllm_fail(MLLM_ERR_UNSUPPORTED, "rope.dimension_count %d must equal embedding_length %d / head_count %d",
                          hp->head_dim, hp->n_embd, hp->n_head);
     }
+    int32_t kl;
+    if ((s = arch_u32(f, a, "attention.key_length", hp->head_dim, 1, MAX_HEAD_DIM, &kl))) return s;
+    if (kl != hp->head_dim) return mllm_fail(MLLM_ERR_UNSUPPORTED, "attention.key_length %d differs from the head dimension %d", kl, hp->head_dim);
+    if ((s = arch_u32(f, a, "attention.value_length", hp->head_dim, 1, MAX_HEAD_DIM, &kl))) return s;
+    if (kl != hp->head_dim) return mllm_fail(MLLM_ERR_UNSUPPORTED, "attention.value_length %d differs from the head dimension %d", kl, hp->head_dim);
     if (hp->head_dim % 2 != 0) return mllm_fail(MLLM_ERR_FORMAT, "head dimension %d is odd", hp->head_dim);
     if (hp->n_head % hp->n_head_kv != 0) {
         return mllm_fail(MLLM_ERR_FORMAT, "head_count %d is not a multiple of head_count_kv %d", hp->n_head, hp->n_head_kv);
@@ -96,6 +139,60 @@ static mllm_status read_hparams(const mllm_gguf *f, mllm_hparams *hp) {
                          MAX_LAYERS);
     }
     hp->n_layer = hp->n_block * hp->block_repeat;
+    return MLLM_OK;
+}
+
+/* Each applied layer's attention: RoPE everywhere for llama / mobilellm; MobileLLM-R1's llama4
+ * (dense, full attention, QK-norm, as llama.cpp reads these files); mobilellm-pro from its keys. */
+static mllm_status read_attention(const mllm_gguf *f, mllm_model *m) {
+    mllm_hparams *hp = &m->hp;
+    const char *a = hp->arch;
+    const arch_kind kind = arch_of(a, strlen(a));
+    m->attn = calloc((size_t)hp->n_layer, sizeof *m->attn);
+    if (!m->attn) return mllm_fail(MLLM_ERR_OUT_OF_MEMORY, "out of memory for %d layers", hp->n_layer);
+    int32_t qk_norm = 0, temp = 0, floor_scale = 8192;
+    float temp_scale = 0.1f;
+    mllm_status s = MLLM_OK;
+    for (int32_t l = 0; l < hp->n_layer; l++) m->attn[l].rope = 1;
+    if (kind == ARCH_LLAMA4) {
+        int32_t experts = 0, step = 0;
+        if ((s = arch_u32(f, a, "expert_count", 0, 0, 1 << 16, &experts))) return s;
+        if ((s = arch_u32(f, a, "interleave_moe_layer_step", 0, 0, MAX_LAYERS, &step))) return s;
+        if (experts > 0 && step > 0) {
+            return mllm_fail(MLLM_ERR_UNSUPPORTED, "llama4 with mixture-of-experts layers (expert_count %d, interleave_moe_layer_step %d) "
+                                                   "is not supported: only the dense MobileLLM-R1 form is", experts, step);
+        }
+        uint32_t swa;
+        s = mllm_gguf_get_u32(f, "llama4.attention.sliding_window", &swa);
+        if (s && s != MLLM_ERR_STATE) return s;
+        if (s == MLLM_ERR_STATE || swa != 0) {
+            return mllm_fail(MLLM_ERR_UNSUPPORTED, "llama4 files without 'llama4.attention.sliding_window' = 0 use Llama 4's chunked "
+                                                   "attention, which is not supported (MobileLLM-R1 files have it)");
+        }
+        qk_norm = 1;
+    } else if (kind == ARCH_MOBILELLM_PRO) {
+        if ((s = arch_u32(f, a, "attention.sliding_window", 0, 0, MLLM_MAX_N_CTX, &hp->n_swa))) return s;
+        if ((s = arch_layer_flags(f, a, "attention.sliding_window_pattern", hp->n_layer, 0, &m->attn[0].window, sizeof *m->attn))) return s;
+        if ((s = arch_layer_flags(f, a, "rope.layer_pattern", hp->n_layer, 1, &m->attn[0].rope, sizeof *m->attn))) return s;
+        if ((s = arch_bool(f, a, "attention.qk_norm", 0, &qk_norm))) return s;
+        if ((s = arch_bool(f, a, "attention.temperature_tuning", 0, &temp))) return s;
+        if ((s = arch_f32(f, a, "attention.temperature_scale", 0.1f, &temp_scale))) return s;
+        if ((s = arch_u32(f, a, "attention.temperature_floor_scale", 8192, 1, INT32_MAX, &floor_scale))) return s;
+        for (int32_t l = 0; l < hp->n_layer; l++) {
+            if (m->attn[l].window && hp->n_swa == 0) {
+                return mllm_fail(MLLM_ERR_FORMAT, "layer %d is a sliding-window layer but 'mobilellm-pro.attention.sliding_window' is 0", l);
+            }
+        }
+    }
+    for (int32_t l = 0; l < hp->n_layer; l++) {
+        mllm_attn_layer *at = &m->attn[l];
+        at->window = at->window ? hp->n_swa : 0; /* the pattern's flag becomes the window */
+        at->qk_norm = qk_norm && at->rope;    /* QK-norm and temperature tuning as Llama 4 applies them */
+        at->temp_tuning = temp && !at->rope;
+        at->eps = hp->eps;
+        at->temp_scale = temp_scale;
+        at->temp_floor = floor_scale;
+    }
     return MLLM_OK;
 }
 
@@ -176,6 +273,16 @@ static mllm_status bind_weights(mllm_model *m) {
         m->output = m->tok_embd;
         m->tied = 1;
     }
+    const mllm_gguf_tensor *rf = mllm_gguf_find_tensor(f, "rope_freqs.weight");
+    if (rf) {
+        mllm_tensor t;
+        if ((s = bind(f, "rope_freqs.weight", hp->head_dim / 2, 0, NEED_F32, &t))) return s;
+        const float *v = t.data;
+        for (int32_t i = 0; i < hp->head_dim / 2; i++) {
+            if (!(v[i] > 0.0f) || v[i] > 1e30f) return mllm_fail(MLLM_ERR_FORMAT, "rope_freqs.weight[%d] = %g is not a positive factor", i, (double)v[i]);
+        }
+        m->rope_freqs = v;
+    }
     /* the last block first: a block_count the file's tensors do not back fails before the block
      * table is sized from it */
     mllm_block last;
@@ -243,6 +350,7 @@ mllm_status mllm_model_from_gguf(mllm_gguf *file, mllm_model **out) {
     }
     m->file = file;
     mllm_status s = read_hparams(file, &m->hp);
+    if (!s) s = read_attention(file, m);
     if (!s) s = bind_weights(m);
     if (s) {
         mllm_model_destroy(m);
@@ -258,6 +366,7 @@ void mllm_model_destroy(mllm_model *m) {
     if (m->device) m->device->iface->free(m->device); /* before the file: it may hold copies of its pages */
     mllm_vocab_free(m->vocab);
     free(m->blocks);
+    free(m->attn);
     mllm_gguf_close(m->file);
     free(m);
 }

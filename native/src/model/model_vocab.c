@@ -47,21 +47,24 @@ static mllm_status read_strings(const mllm_gguf *f, const char *key, const uint8
 }
 
 /* The byte-level parts: pre-tokenizer, merges (into *merges / *merge_lens, freed by the caller). */
-static mllm_status bytelevel_desc(const mllm_gguf *f, mllm_vocab_desc *d, const char ***merges, uint32_t **merge_lens) {
+static mllm_status bytelevel_desc(const mllm_gguf *f, mllm_vocab_desc *d, int *add_bos_default, const char ***merges,
+                                  uint32_t **merge_lens) {
     const char *pre;
     uint64_t pre_len;
     mllm_status s = mllm_gguf_get_str(f, "tokenizer.ggml.pre", &pre, &pre_len);
     if (s == MLLM_ERR_STATE) {
         return mllm_fail(MLLM_ERR_UNSUPPORTED, "missing metadata key 'tokenizer.ggml.pre': the byte-level tokenizer needs its pre-tokenizer "
-                                               "(supported: 'llama-bpe' (Llama 3), 'llama4')");
+                                               "(supported: 'llama-bpe' (Llama 3), 'smaug-bpe', 'llama4')");
     }
     if (s) return s;
-    d->pretok = mllm_pretok_from_name(pre, (size_t)pre_len);
-    if (d->pretok == MLLM_PRETOK_NONE) {
-        return mllm_fail(MLLM_ERR_UNSUPPORTED, "tokenizer.ggml.pre '%.*s' is not supported (supported: 'llama-bpe' (Llama 3), 'llama4')",
+    const mllm_pretok_info info = mllm_pretok_lookup(pre, (size_t)pre_len);
+    if (info.pretok == MLLM_PRETOK_NONE) {
+        return mllm_fail(MLLM_ERR_UNSUPPORTED, "tokenizer.ggml.pre '%.*s' is not supported (supported: 'llama-bpe' (Llama 3), 'smaug-bpe', 'llama4')",
                          (int)(pre_len > 64 ? 64 : pre_len), pre);
     }
-    if ((s = flag(f, "tokenizer.ggml.ignore_merges", mllm_pretok_ignores_merges(d->pretok), &d->ignore_merges))) return s;
+    d->pretok = info.pretok;
+    *add_bos_default = info.add_bos;
+    if ((s = flag(f, "tokenizer.ggml.ignore_merges", info.ignore_merges, &d->ignore_merges))) return s;
     const uint8_t *data;
     uint64_t n;
     s = mllm_gguf_get_arr(f, "tokenizer.ggml.merges", MLLM_GGUF_STRING, &data, &n);
@@ -76,6 +79,22 @@ static mllm_status bytelevel_desc(const mllm_gguf *f, mllm_vocab_desc *d, const 
     d->merges = *merges;
     d->merge_lens = *merge_lens;
     return MLLM_OK;
+}
+
+/* End of turn and end of message for files that do not name them (llama.cpp's files of Llama 3 and
+ * MobileLLM-R1, say): control tokens with these names, as llama.cpp looks them up. */
+static int32_t find_eog(const char *const *pieces, const uint32_t *lens, const int32_t *types, int32_t n, int32_t eog[2]) {
+    static const char *const names[2][4] = {{"<|eot_id|>", "<|eot|>", "<|im_end|>", "<end_of_turn>"}, {"<|eom_id|>", "<|eom|>"}};
+    int32_t found[2] = {-1, -1}, k = 0;
+    for (int32_t i = 0; i < n; i++) {
+        if (!types || types[i] != MLLM_TOKEN_CONTROL) continue;
+        for (int w = 0; w < 2; w++)
+            for (int j = 0; j < 4 && names[w][j]; j++)
+                if (found[w] < 0 && lens[i] == strlen(names[w][j]) && memcmp(pieces[i], names[w][j], lens[i]) == 0) found[w] = i;
+    }
+    for (int w = 0; w < 2; w++)
+        if (found[w] >= 0) eog[k++] = found[w];
+    return k;
 }
 
 mllm_status mllm_model_load_vocab(mllm_model *m) {
@@ -133,9 +152,9 @@ mllm_status mllm_model_load_vocab(mllm_model *m) {
         s = mllm_fail(MLLM_ERR_OUT_OF_MEMORY, "out of memory reading a vocabulary of %" PRIu64 " tokens", n);
         goto done;
     }
-    if (d.kind == MLLM_VOCAB_BYTELEVEL && (s = bytelevel_desc(f, &d, &merges, &merge_lens))) goto done;
-    /* llama.cpp's defaults: BOS for SentencePiece and Llama 3's pre-tokenizer, none otherwise */
-    int bos_default = d.kind == MLLM_VOCAB_SPM || d.pretok == MLLM_PRETOK_LLAMA3;
+    /* llama.cpp's defaults: BOS for SentencePiece, per pre-tokenizer name for byte-level */
+    int bos_default = d.kind == MLLM_VOCAB_SPM;
+    if (d.kind == MLLM_VOCAB_BYTELEVEL && (s = bytelevel_desc(f, &d, &bos_default, &merges, &merge_lens))) goto done;
     if ((s = flag(f, "tokenizer.ggml.add_bos_token", bos_default, &d.add_bos))) goto done;
     if ((s = flag(f, "tokenizer.ggml.add_eos_token", 0, &d.add_eos))) goto done;
     if ((s = flag(f, "tokenizer.ggml.add_space_prefix", d.kind == MLLM_VOCAB_SPM, &d.add_space_prefix))) goto done;
@@ -143,6 +162,7 @@ mllm_status mllm_model_load_vocab(mllm_model *m) {
     /* The arrays in the file need not be 4-byte aligned: copy them out. */
     if (sc) memcpy(sc, scores, (size_t)n * sizeof *sc);
     if (ty) memcpy(ty, types, (size_t)n * sizeof *ty);
+    if (d.n_eog == 0) d.n_eog = find_eog(pieces, lens, ty, d.n_tokens, eog);
     d.pieces = pieces;
     d.piece_lens = lens;
     d.scores = sc;

@@ -70,10 +70,13 @@ static mllm_status make_rope_tables(mllm_session *s) {
     s->rope_cos = malloc((size_t)s->params.n_ctx * (size_t)half * sizeof(float));
     s->rope_sin = malloc((size_t)s->params.n_ctx * (size_t)half * sizeof(float));
     if (!s->inv_freq || !s->rope_cos || !s->rope_sin) return mllm_fail(MLLM_ERR_OUT_OF_MEMORY, "out of memory for RoPE tables");
-    for (int32_t i = 0; i < half; i++) s->inv_freq[i] = pow((double)hp->rope_base, -2.0 * i / hp->head_dim);
+    const float *factor = s->model->rope_freqs; /* Llama 3 scaling: frequency i divided by factor[i] */
+    for (int32_t i = 0; i < half; i++) {
+        s->inv_freq[i] = pow((double)hp->rope_base, -2.0 * i / hp->head_dim) / (factor ? (double)factor[i] : 1.0);
+    }
     for (int32_t p = 0; p < s->params.n_ctx; p++) {
         for (int32_t i = 0; i < half; i++) {
-            double a = (double)p * s->inv_freq[i]; /* double: angles reach 2047 rad */
+            double a = (double)p * s->inv_freq[i]; /* double: angles reach n_ctx rad */
             s->rope_cos[(size_t)p * half + i] = (float)cos(a);
             s->rope_sin[(size_t)p * half + i] = (float)sin(a);
         }
@@ -83,18 +86,24 @@ static mllm_status make_rope_tables(mllm_session *s) {
 
 /* The session's memory that grows with n_ctx (KV cache, RoPE tables, attention scores) is
  * checked before any of it is allocated: a context no machine here could hold fails with a
- * message instead of an allocation that might succeed lazily and fail when touched. */
+ * message instead of an allocation that might succeed lazily and fail when touched. Ring layers
+ * (sliding windows) do not grow with n_ctx. */
 static mllm_status check_context_memory(const mllm_model *m, const mllm_session_params *p) {
     const mllm_hparams *hp = &m->hp;
-    const uint64_t n_ctx = (uint64_t)p->n_ctx, kv_elem = p->kv_type == MLLM_KV_F16 ? 2 : 4;
-    const uint64_t kv = 2 * (uint64_t)hp->n_layer * n_ctx * (uint64_t)hp->n_head_kv * (uint64_t)hp->head_dim * kv_elem;
+    const uint64_t n_ctx = (uint64_t)p->n_ctx;
+    const int64_t row_bytes = mllm_kv_row_bytes(p->kv_type, hp->n_head_kv * hp->head_dim);
+    uint64_t kv = 0;
+    for (int32_t l = 0; l < hp->n_layer; l++) {
+        const int32_t rows = mllm_kv_layer_rows(m->attn[l].window, p->n_ctx, p->n_batch);
+        kv += 2 * (uint64_t)rows * (rows < p->n_ctx ? 2 : 1) * (uint64_t)(row_bytes > 0 ? row_bytes : 0);
+    }
     const uint64_t rope = 2 * n_ctx * (uint64_t)(hp->head_dim / 2) * sizeof(float);
     const uint64_t att = (uint64_t)p->n_threads * n_ctx * sizeof(float);
     const uint64_t need = kv + rope + att, have = mllm_physical_memory();
     if (have && need > have) {
         return mllm_fail(MLLM_ERR_OUT_OF_MEMORY,
                          "n_ctx %d needs %.1f GiB for the KV cache and position tables, more than the %.1f GiB of memory "
-                         "of this machine; choose a smaller n_ctx",
+                         "of this machine; choose a smaller n_ctx (or a q8_0 KV cache)",
                          p->n_ctx, (double)need / (1 << 30), (double)have / (1 << 30));
     }
     return MLLM_OK;
@@ -102,6 +111,10 @@ static mllm_status check_context_memory(const mllm_model *m, const mllm_session_
 
 mllm_status mllm_session_new(mllm_model *m, const mllm_session_params *p, mllm_session **out) {
     *out = NULL;
+    if (!(m->device->kv_types & (1u << p->kv_type))) {
+        return mllm_fail(MLLM_ERR_UNSUPPORTED, "this backend does not support KV-cache type %s",
+                         p->kv_type == MLLM_KV_Q8_0 ? "q8_0" : p->kv_type == MLLM_KV_F32 ? "f32" : "f16");
+    }
     mllm_status cm = check_context_memory(m, p);
     if (cm) return cm;
     mllm_session *s = calloc(1, sizeof *s);
@@ -110,7 +123,7 @@ mllm_status mllm_session_new(mllm_model *m, const mllm_session_params *p, mllm_s
     s->params = *p;
     const mllm_hparams *hp = &m->hp;
     mllm_status st = m->device->iface->runner_create(m->device, s->params.n_threads, &s->runner);
-    if (!st) st = mllm_kv_cache_create(p->kv_type, hp->n_layer, p->n_ctx, hp->n_head_kv, hp->head_dim, &s->kv);
+    if (!st) st = mllm_kv_cache_create(p->kv_type, hp->n_layer, p->n_ctx, p->n_batch, hp->n_head_kv, hp->head_dim, m->attn, &s->kv);
     if (!st) st = plan_scratch(s);
     if (!st) st = make_rope_tables(s);
     if (!st) {
@@ -172,6 +185,11 @@ mllm_status mllm_session_graph(mllm_session *s, int32_t n_tokens, int32_t n_out,
     return MLLM_OK;
 }
 
+void mllm_session_truncate_impl(mllm_session *s, int32_t n_keep) {
+    s->n_past = mllm_kv_cache_keep(s->kv, n_keep); /* rows beyond are overwritten by the next eval */
+    s->n_logits = 0;
+}
+
 mllm_status mllm_session_check_tokens(const mllm_session *s, const int32_t *tokens, int32_t n) {
     for (int32_t i = 0; i < n; i++) {
         if (tokens[i] < 0 || tokens[i] >= s->model->hp.n_vocab) {
@@ -203,7 +221,8 @@ mllm_status mllm_session_make_room(mllm_session *s, int32_t n, int32_t *n_now) {
             mllm_status st = s->runner->iface->kv_shift(s->runner, s->kv, keep, keep + discard, s->n_past, s->inv_freq);
             if (st) return st;
         } else {
-            mllm_kv_cache_shift(s->kv, keep, keep + discard, s->n_past, s->inv_freq);
+            mllm_status st = mllm_kv_cache_shift(s->kv, keep, keep + discard, s->n_past, s->inv_freq);
+            if (st) return st;
         }
         s->n_past -= discard;
     }
@@ -232,6 +251,7 @@ mllm_status mllm_session_run_chunk(mllm_session *s, const int32_t *tokens, int32
     st = s->runner->iface->compute(s->runner, g, &ex);
     if (st) return st;
     s->n_past += n;
+    mllm_kv_cache_advance(s->kv, s->n_past);
     *g_out = g;
     return MLLM_OK;
 }

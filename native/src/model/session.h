@@ -61,6 +61,9 @@ mllm_status mllm_session_make_room(mllm_session *s, int32_t n, int32_t *n_now);
  * then holds the last n_out rows (logits, or normed hidden states if out_hidden). */
 mllm_status mllm_session_run_chunk(mllm_session *s, const int32_t *tokens, int32_t n, int32_t n_out, int32_t out_hidden,
                                    const mllm_graph **g_out);
+/* Keeps the first n_keep tokens, or none where a sliding-window ring no longer holds what they need
+ * (mllm_kv_cache_keep); n_past tells which. */
+void mllm_session_truncate_impl(mllm_session *s, int32_t n_keep);
 /* Checks ids against the vocabulary. */
 mllm_status mllm_session_check_tokens(const mllm_session *s, const int32_t *tokens, int32_t n);
 

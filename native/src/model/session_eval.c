@@ -88,7 +88,7 @@ mllm_status mllm_session_score_impl(mllm_session *s, const int32_t *tokens, int3
 
 mllm_status mllm_session_embed_impl(mllm_session *s, const int32_t *tokens, int32_t n, int32_t pooling, int32_t normalize,
                                     float *out) {
-    s->n_past = 0;
+    mllm_session_truncate_impl(s, 0);
     s->n_logits = 0;
     mllm_status st = mllm_session_check_tokens(s, tokens, n);
     if (st) return st;
@@ -110,7 +110,7 @@ mllm_status mllm_session_embed_impl(mllm_session *s, const int32_t *tokens, int3
         }
         done += c;
     }
-    s->n_past = 0;
+    mllm_session_truncate_impl(s, 0);
     if (st) return st;
     const double div = pooling == MLLM_POOLING_MEAN ? (double)n : 1.0;
     double norm = 0.0;

@@ -14,21 +14,20 @@
 
 #include <string.h>
 
-mllm_pretok mllm_pretok_from_name(const char *name, size_t len) {
+mllm_pretok_info mllm_pretok_lookup(const char *name, size_t len) {
     static const struct {
         const char *name;
-        mllm_pretok p;
+        mllm_pretok_info info;
     } names[] = {
-        {"llama-bpe", MLLM_PRETOK_LLAMA3}, {"llama3", MLLM_PRETOK_LLAMA3}, {"llama-v3", MLLM_PRETOK_LLAMA3},
-        {"llama4", MLLM_PRETOK_LLAMA4}, {"gpt-4o", MLLM_PRETOK_LLAMA4},
+        {"llama-bpe", {MLLM_PRETOK_LLAMA3, 1, 1}}, {"llama3", {MLLM_PRETOK_LLAMA3, 1, 1}},
+        {"llama-v3", {MLLM_PRETOK_LLAMA3, 1, 1}},  {"smaug-bpe", {MLLM_PRETOK_LLAMA3, 0, 0}},
+        {"llama4", {MLLM_PRETOK_LLAMA4, 0, 0}},    {"gpt-4o", {MLLM_PRETOK_LLAMA4, 0, 0}},
     };
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
-        if (strlen(names[i].name) == len && memcmp(names[i].name, name, len) == 0) return names[i].p;
+        if (strlen(names[i].name) == len && memcmp(names[i].name, name, len) == 0) return names[i].info;
     }
-    return MLLM_PRETOK_NONE;
+    return (mllm_pretok_info){MLLM_PRETOK_NONE, 0, 0};
 }
-
-int mllm_pretok_ignores_merges(mllm_pretok p) { return p == MLLM_PRETOK_LLAMA3; }
 
 static int is_crlf(uint32_t c) { return c == '\r' || c == '\n'; }
 

@@ -21,11 +21,16 @@ typedef enum mllm_pretok {
     MLLM_PRETOK_LLAMA4 = 2
 } mllm_pretok;
 
-/* The pre-tokenizer tokenizer.ggml.pre = name[0..len) selects, or MLLM_PRETOK_NONE. */
-mllm_pretok mllm_pretok_from_name(const char *name, size_t len);
-/* Whether llama.cpp applies "ignore merges" (a piece that is a whole vocabulary entry is taken
- * as is, without merging) for this pre-tokenizer when the file does not say. */
-int mllm_pretok_ignores_merges(mllm_pretok p);
+/* What tokenizer.ggml.pre names: the split pattern and llama.cpp's defaults for the keys a file may
+ * leave out, which llama.cpp sets per name (Llama 3's files as "llama-bpe": ignore merges and add
+ * BOS; the same vocabulary under "smaug-bpe": neither). */
+typedef struct mllm_pretok_info {
+    mllm_pretok pretok;  /* MLLM_PRETOK_NONE for a name this engine does not know */
+    int ignore_merges;   /* a piece that is a whole vocabulary entry is taken as is, without merging */
+    int add_bos;
+} mllm_pretok_info;
+
+mllm_pretok_info mllm_pretok_lookup(const char *name, size_t len);
 
 /* Length (>= 1, in code points) of the piece starting at cp[i], i < n; cat[] holds each code
  * point's mllm_ucat. */

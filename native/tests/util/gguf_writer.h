@@ -76,6 +76,12 @@ static inline void gwf_arr_f32(gw_file *f, const char *key, const float *v, uint
     gw_u64(&f->kv, n);
     gw_put(&f->kv, v, n * 4);
 }
+static inline void gwf_arr_bool(gw_file *f, const char *key, const uint8_t *v, uint64_t n) {
+    gwf_key(f, key, GW_ARR);
+    gw_u32(&f->kv, GW_BOOL);
+    gw_u64(&f->kv, n);
+    gw_put(&f->kv, v, n);
+}
 static inline void gwf_arr_i32(gw_file *f, const char *key, const int32_t *v, uint64_t n) {
     gwf_key(f, key, GW_ARR);
     gw_u32(&f->kv, GW_I32);

@@ -1,6 +1,7 @@
-/* A tiny random llama / mobilellm model for tests: deterministic random weights, a GGUF writer
- * for it, and a straightforward double-precision reference forward pass written from the model
- * description (shares no code with the engine's ops). */
+/* A tiny random llama / mobilellm / llama4 (MobileLLM-R1) / mobilellm-pro model for tests:
+ * deterministic random weights, a GGUF writer for it, and a straightforward double-precision
+ * reference forward pass written from the model description (shares no code with the engine's
+ * ops). */
 #ifndef TEST_TINY_MODEL_H
 #define TEST_TINY_MODEL_H
 
@@ -17,7 +18,7 @@
 #define TINY_MAX_BLOCKS 8
 
 typedef struct tiny_cfg {
-    const char *arch;   /* "llama" or "mobilellm" */
+    const char *arch;   /* "llama", "mobilellm", "llama4" (R1: QK-norm everywhere) or "mobilellm-pro" */
     int n_vocab, n_embd, n_ff, n_head, n_kv, n_block, repeat, n_ctx;
     float eps, theta;
     int tied;           /* 0: write output.weight */
@@ -39,6 +40,15 @@ typedef struct tiny_cfg {
      * 259 "<|begin_of_text|>" (BOS), 260 "<|eot_id|>" (end of turn), then unused "[PADn]" */
     int bytelevel;
     const char *pre;            /* tokenizer.ggml.pre; NULL: no key */
+    /* position handling (llama4 / mobilellm-pro): bit l of a mask is applied layer l */
+    int qk_norm;                /* mobilellm-pro: QK-norm on RoPE layers (llama4 always has it) */
+    uint32_t nope_mask;         /* mobilellm-pro: layers without RoPE */
+    uint32_t swa_mask;          /* mobilellm-pro: sliding-window layers, window `window` */
+    int window;
+    int temp_tuning;            /* mobilellm-pro: temperature tuning of NoPE layers */
+    float temp_scale;
+    int temp_floor;
+    int rope_freqs;             /* 1: write rope_freqs.weight (Llama 3 style factors 1..8) */
 } tiny_cfg;
 
 typedef struct tiny_block {
@@ -246,6 +256,57 @@ static inline void tiny_bytelevel_vocab(gw_file *f, const tiny_cfg *c) {
     free(types);
 }
 
+static inline int tiny_is(const tiny_cfg *c, const char *arch) { return strcmp(c->arch, arch) == 0; }
+
+/* Layer l's traits as the engine should read them from the file. */
+static inline int tiny_rope(const tiny_cfg *c, int l) { return !(tiny_is(c, "mobilellm-pro") && (c->nope_mask >> l & 1u)); }
+static inline int tiny_qk_norm(const tiny_cfg *c, int l) {
+    return tiny_rope(c, l) && (tiny_is(c, "llama4") || (tiny_is(c, "mobilellm-pro") && c->qk_norm));
+}
+static inline int tiny_window(const tiny_cfg *c, int l) { return tiny_is(c, "mobilellm-pro") && (c->swa_mask >> l & 1u) ? c->window : 0; }
+static inline int tiny_temp(const tiny_cfg *c, int l) { return tiny_is(c, "mobilellm-pro") && c->temp_tuning && !tiny_rope(c, l); }
+/* rope_freqs factor i of hd/2: 1 for the first quarter, 8 for the last, a ramp between */
+static inline double tiny_rope_factor(const tiny_cfg *c, int i, int half) {
+    if (!c->rope_freqs) return 1.0;
+    const double f = (double)i / (half - 1);
+    return f < 0.25 ? 1.0 : f > 0.75 ? 8.0 : 1.0 + 7.0 * (f - 0.25) / 0.5;
+}
+
+static inline void tiny_arch_keys(gw_file *f, const tiny_cfg *c, int hd) {
+    char key[128];
+    const int n_layer = c->n_block * c->repeat;
+    if (tiny_is(c, "llama4")) {
+        tiny_key_u32(f, c, "attention.sliding_window", 0); /* as llama.cpp writes MobileLLM-R1 */
+        tiny_key_u32(f, c, "expert_count", 0);
+        tiny_key_u32(f, c, "interleave_moe_layer_step", 0);
+    }
+    if (tiny_is(c, "mobilellm-pro")) {
+        uint8_t swa[32], rope[32];
+        for (int l = 0; l < n_layer; l++) {
+            swa[l] = (uint8_t)(c->swa_mask >> l & 1u);
+            rope[l] = (uint8_t)tiny_rope(c, l);
+        }
+        tiny_key_u32(f, c, "attention.sliding_window", (uint32_t)c->window);
+        snprintf(key, sizeof key, "%s.attention.sliding_window_pattern", c->arch);
+        gwf_arr_bool(f, key, swa, (uint64_t)n_layer);
+        snprintf(key, sizeof key, "%s.rope.layer_pattern", c->arch);
+        gwf_arr_bool(f, key, rope, (uint64_t)n_layer);
+        snprintf(key, sizeof key, "%s.attention.qk_norm", c->arch);
+        gwf_bool(f, key, c->qk_norm);
+        snprintf(key, sizeof key, "%s.attention.temperature_tuning", c->arch);
+        gwf_bool(f, key, c->temp_tuning);
+        snprintf(key, sizeof key, "%s.attention.temperature_scale", c->arch);
+        gwf_f32(f, key, c->temp_scale);
+        tiny_key_u32(f, c, "attention.temperature_floor_scale", (uint32_t)c->temp_floor);
+    }
+    if (c->rope_freqs) {
+        float fr[256];
+        for (int i = 0; i < hd / 2; i++) fr[i] = (float)tiny_rope_factor(c, i, hd / 2);
+        uint64_t ne[1] = {(uint64_t)(hd / 2)};
+        gwf_tensor(f, "rope_freqs.weight", MLLM_TYPE_F32, 1, ne, fr, sizeof(float) * (size_t)(hd / 2));
+    }
+}
+
 static inline int tiny_write(const tiny_model *m, const char *path) {
     const tiny_cfg *c = &m->c;
     gw_file f;
@@ -271,6 +332,7 @@ static inline int tiny_write(const tiny_model *m, const char *path) {
     gwf_f32(&f, key, c->theta);
     if (c->bytelevel) tiny_bytelevel_vocab(&f, c);
     else tiny_spm_vocab(&f, c);
+    tiny_arch_keys(&f, c, m->hd);
 
     const int d = c->n_embd, q = c->n_head * m->hd, kv = c->n_kv * m->hd;
     tiny_put(&f, c, "token_embd.weight", m->tok_embd, c->n_vocab, d, c->wtype);
@@ -335,10 +397,10 @@ static inline void ref_rmsnorm(const double *x, const float *w, int n, double ep
 }
 
 /* Rotates adjacent pairs of every head of x (n_heads x hd) for position pos. */
-static inline void ref_rope(double *x, int n_heads, int hd, int pos, double theta) {
+static inline void ref_rope(const tiny_cfg *c, double *x, int n_heads, int hd, int pos) {
     for (int h = 0; h < n_heads; h++) {
         for (int i = 0; i < hd / 2; i++) {
-            double a = pos * pow(theta, -2.0 * i / hd);
+            double a = pos * pow(c->theta, -2.0 * i / hd) / tiny_rope_factor(c, i, hd / 2);
             double *p = x + h * hd + 2 * i, x0 = p[0], x1 = p[1];
             p[0] = x0 * cos(a) - x1 * sin(a);
             p[1] = x0 * sin(a) + x1 * cos(a);
@@ -350,12 +412,14 @@ static inline void ref_rope(double *x, int n_heads, int hd, int pos, double thet
 typedef struct ref_state {
     const tiny_model *m;
     int n, cap, L, kvd;
+    int round_q8; /* 1: K and V rows are stored rounded to q8_0, as a q8_0 KV cache holds them */
     double *K, *V; /* [L][cap][kvd] */
 } ref_state;
 
 static inline void ref_init(ref_state *r, const tiny_model *m, int cap) {
     r->m = m;
     r->n = 0;
+    r->round_q8 = 0;
     r->cap = cap;
     r->L = m->c.n_block * m->c.repeat;
     r->kvd = m->c.n_kv * m->hd;
@@ -386,21 +450,42 @@ static inline void ref_step(ref_state *r, int32_t token, double *logits, double 
         ref_matvec_t(c->wtype, b->wq, q, d, h, qv);
         ref_matvec_t(c->wtype, b->wk, kvd, d, h, kt);
         ref_matvec_t(tiny_vd_type(c), b->wv, kvd, d, h, vt);
-        ref_rope(qv, c->n_head, hd, t, c->theta);
-        ref_rope(kt, c->n_kv, hd, t, c->theta);
+        if (tiny_rope(c, l)) {
+            ref_rope(c, qv, c->n_head, hd, t);
+            ref_rope(c, kt, c->n_kv, hd, t);
+        }
+        for (int hh = 0; tiny_qk_norm(c, l) && hh < c->n_head + c->n_kv; hh++) { /* weightless RMS norm per head */
+            double *x = hh < c->n_head ? qv + hh * hd : kt + (hh - c->n_head) * hd, ss = 0;
+            for (int i = 0; i < hd; i++) ss += x[i] * x[i];
+            for (int i = 0; i < hd; i++) x[i] /= sqrt(ss / hd + c->eps);
+        }
+        for (int v = 0; r->round_q8 && v < 2; v++) {
+            double *row = v ? vt : kt;
+            float f[1024];
+            uint8_t qb[1024 / 32 * 34];
+            for (int i = 0; i < kvd; i++) f[i] = (float)row[i];
+            mllm_quantize_row(MLLM_TYPE_Q8_0, f, qb, kvd);
+            mllm_dequantize_row(MLLM_TYPE_Q8_0, qb, f, kvd);
+            for (int i = 0; i < kvd; i++) row[i] = f[i];
+        }
+        if (tiny_temp(c, l)) {
+            const double temp = 1.0 + c->temp_scale * log(floor((t + 1.0) / c->temp_floor) + 1.0);
+            for (int i = 0; i < q; i++) qv[i] *= temp;
+        }
+        const int first = tiny_window(c, l) && t - tiny_window(c, l) + 1 > 0 ? t - tiny_window(c, l) + 1 : 0;
         for (int hh = 0; hh < c->n_head; hh++) {
             int kvh = hh / (c->n_head / c->n_kv);
             double mx = -1e300, sum = 0;
-            for (int s = 0; s <= t; s++) {
+            for (int s = first; s <= t; s++) {
                 double dot = 0;
                 for (int i = 0; i < hd; i++) dot += qv[hh * hd + i] * Kl[(size_t)s * kvd + kvh * hd + i];
                 sc[s] = dot / sqrt((double)hd);
                 if (sc[s] > mx) mx = sc[s];
             }
-            for (int s = 0; s <= t; s++) sum += (sc[s] = exp(sc[s] - mx));
+            for (int s = first; s <= t; s++) sum += (sc[s] = exp(sc[s] - mx));
             for (int i = 0; i < hd; i++) {
                 double o = 0;
-                for (int s = 0; s <= t; s++) o += sc[s] * Vl[(size_t)s * kvd + kvh * hd + i];
+                for (int s = first; s <= t; s++) o += sc[s] * Vl[(size_t)s * kvd + kvh * hd + i];
                 att[hh * hd + i] = o / sum;
             }
         }
@@ -421,14 +506,14 @@ static inline void ref_step(ref_state *r, int32_t token, double *logits, double 
 }
 
 /* Context shift as specified: forget slots [keep, keep+discard), move the later slots down and
- * rotate their keys by -discard positions. */
+ * rotate their keys (RoPE layers) by -discard positions. */
 static inline void ref_shift(ref_state *r, int keep, int discard) {
     const tiny_model *m = r->m;
     for (int l = 0; l < r->L; l++) {
         for (int s = keep + discard; s < r->n; s++) {
             double *Kd = r->K + ((size_t)l * r->cap + s - discard) * r->kvd, *Ks = r->K + ((size_t)l * r->cap + s) * r->kvd;
             memcpy(Kd, Ks, sizeof(double) * r->kvd);
-            ref_rope(Kd, m->c.n_kv, m->hd, -discard, m->c.theta);
+            if (tiny_rope(&m->c, l)) ref_rope(&m->c, Kd, m->c.n_kv, m->hd, -discard);
             memcpy(r->V + ((size_t)l * r->cap + s - discard) * r->kvd, r->V + ((size_t)l * r->cap + s) * r->kvd,
                    sizeof(double) * r->kvd);
         }
@@ -436,15 +521,22 @@ static inline void ref_shift(ref_state *r, int keep, int discard) {
     r->n -= discard;
 }
 
-/* Runs tokens[0..n) from position 0; logits n x vocab and hidden n x embd may be NULL. */
-static inline void ref_forward(const tiny_model *m, const int32_t *tokens, int n, double *logits, double *hidden) {
+/* Runs tokens[0..n) from position 0; logits n x vocab and hidden n x embd may be NULL. round_q8:
+ * as ref_state. */
+static inline void ref_forward_kv(const tiny_model *m, const int32_t *tokens, int n, double *logits, double *hidden,
+                                  int round_q8) {
     ref_state r;
     ref_init(&r, m, n);
+    r.round_q8 = round_q8;
     for (int t = 0; t < n; t++) {
         ref_step(&r, tokens[t], logits ? logits + (size_t)t * m->c.n_vocab : NULL,
                  hidden ? hidden + (size_t)t * m->c.n_embd : NULL);
     }
     ref_release(&r);
+}
+
+static inline void ref_forward(const tiny_model *m, const int32_t *tokens, int n, double *logits, double *hidden) {
+    ref_forward_kv(m, tokens, n, logits, hidden, 0);
 }
 
 #endif

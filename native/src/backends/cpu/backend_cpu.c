@@ -121,9 +121,12 @@ mllm_status mllm_cpu_device_create(mllm_device **out) {
     dev->kernels = mllm_kernels_for(mllm_cpu_current());
     d->iface = &cpu_device_iface;
     d->impl = dev;
-    /* op_matmul.c runs every fusion, for batches of any size */
+    /* op_matmul.c runs every fusion, for batches of any size; its RoPE + KV store takes whole q8_0
+     * blocks of 32 rows */
     d->fusions = (mllm_fusion_caps){.kinds = MLLM_FUSE_PRE_NORM | MLLM_FUSE_ADD_RESIDUAL | MLLM_FUSE_ROPE_STORE |
-                                             MLLM_FUSE_SWIGLU_AFTER};
+                                             MLLM_FUSE_SWIGLU_AFTER,
+                                    .rope_rows = 32};
+    d->kv_types = 1u << MLLM_KV_F16 | 1u << MLLM_KV_F32 | 1u << MLLM_KV_Q8_0;
     *out = d;
     return MLLM_OK;
 }

@@ -7,14 +7,13 @@
  * floats of redundant work and saves the barrier between conversion and compute, so a fused
  * decode layer needs one barrier per matmul node and none inside it. */
 #include <math.h>
-#include <string.h>
 
 #include "backends/cpu/ops.h"
 #include "cpu/matmul.h"
 #include "graph/kv_cache.h"
 
-#define ROW_ALIGN 16 /* row chunks start on multiples of this many rows (kernel-friendly, and even
-                      * so RoPE pairs stay together) */
+#define ROW_ALIGN 32 /* row chunks start on multiples of this many rows (kernel-friendly, even so
+                      * RoPE pairs stay together, and whole q8_0 blocks of a KV row) */
 #define CHUNKS_PER_THREAD 4 /* with chunk counters: fine enough to rebalance, coarse enough to be cheap */
 
 static size_t align64(size_t x) { return (x + 63) & ~(size_t)63; }
@@ -44,8 +43,9 @@ static void rope_rows(float *y, int64_t lo, int64_t hi, int32_t hd, int32_t pos,
 }
 
 /* RoPE (q: w 0, k: w 1) and the KV store (k: w 1, v: w 2) of output rows [lo, hi) of weight w,
- * for every token. lo and hi are even (thread ranges are multiples of ROW_ALIGN), so rotated
- * pairs never straddle threads. */
+ * for every token of a plain RoPE layer (the planner fuses no other). Thread ranges are multiples
+ * of ROW_ALIGN and the weights' row counts multiples of 32 (the device's rope_rows), so rotated
+ * pairs and q8_0 blocks never straddle threads. */
 static void epi_rope_store(const mllm_node *n, const mllm_cpu_run *run, int w, int64_t lo, int64_t hi, int64_t m) {
     const mllm_exec *ex = run->ex;
     const mllm_kv_cache *kv = ex->kv;
@@ -55,10 +55,7 @@ static void epi_rope_store(const mllm_node *n, const mllm_cpu_run *run, int w, i
         const int32_t pos = ex->n_past + (int32_t)t;
         float *yr = mllm_tensor_row(y, t);
         if (w < 2) rope_rows(yr, lo, hi, kv->head_dim, pos, ex);
-        if (w == 0) continue;
-        char *d = w == 1 ? mllm_kv_k_row(kv, layer, pos) : mllm_kv_v_row(kv, layer, pos);
-        if (kv->type == MLLM_KV_F16) run->kernels->f32_to_f16((uint16_t *)d + lo, yr + lo, hi - lo);
-        else memcpy((float *)d + lo, yr + lo, (size_t)(hi - lo) * sizeof(float));
+        if (w > 0) mllm_cpu_kv_store(run->kernels, kv, w == 2, layer, pos, yr, lo, hi);
     }
 }
 

@@ -1,12 +1,39 @@
-/* RoPE on q and k (adjacent pairs, angles from the session's table), then k and v are written
- * to the KV cache rows of their positions. Split over tokens. */
+/* Positions q and k as the layer says (RoPE on adjacent pairs with the session's angle tables,
+ * then QK-norm; temperature tuning of q on NoPE layers), then k and v are written to the KV cache
+ * rows of their positions. Split over tokens. */
+#include <math.h>
 #include <string.h>
 
 #include "backends/cpu/ops.h"
 #include "graph/kv_cache.h"
+#include "quant/quant.h"
+
+void mllm_cpu_kv_store(const mllm_kernels *K, const mllm_kv_cache *kv, int v, int32_t layer, int32_t pos, const float *src,
+                       int64_t lo, int64_t hi) {
+    const int32_t r = mllm_kv_row_of(kv, layer, pos);
+    for (int32_t c = 0; c < mllm_kv_copies(kv, layer); c++) {
+        const int32_t rc = r + c * kv->layers[layer].rows;
+        char *row = v ? mllm_kv_v_at(kv, layer, rc) : mllm_kv_k_at(kv, layer, rc);
+        switch (kv->type) {
+        case MLLM_KV_F16: K->f32_to_f16((uint16_t *)row + lo, src + lo, hi - lo); break;
+        case MLLM_KV_Q8_0: K->quantize_q8_0(src + lo, row + lo / QK8_0 * (int64_t)sizeof(block_q8_0), hi - lo); break;
+        default: memcpy((float *)row + lo, src + lo, (size_t)(hi - lo) * sizeof(float)); break;
+        }
+    }
+}
+
+/* x /= sqrt(mean(x^2) + eps): Llama 4's weightless L2 norm of one head */
+static void rms_head(float *x, int32_t hd, float eps) {
+    double ss = 0.0;
+    for (int32_t i = 0; i < hd; i++) ss += (double)x[i] * x[i];
+    const float scale = (float)(1.0 / sqrt(ss / hd + (double)eps));
+    for (int32_t i = 0; i < hd; i++) x[i] *= scale;
+}
 
 void mllm_op_rope_store(const mllm_node *n, const mllm_cpu_run *run, int ith, int nth) {
+    static const mllm_attn_layer plain = {.rope = 1};
     const mllm_exec *ex = run->ex;
+    const mllm_attn_layer *at = n->attn ? n->attn : &plain;
     mllm_tensor *q = (mllm_tensor *)n->src[0];
     mllm_tensor *k = (mllm_tensor *)n->src[1];
     const mllm_tensor *v = n->src[2];
@@ -18,17 +45,16 @@ void mllm_op_rope_store(const mllm_node *n, const mllm_cpu_run *run, int ith, in
     for (int64_t t = b; t < e; t++) {
         const int32_t pos = ex->n_past + (int32_t)t;
         const float *cs = ex->rope_cos + (size_t)pos * half, *sn = ex->rope_sin + (size_t)pos * half;
+        const float temp = at->temp_tuning ? mllm_attn_temperature(at, pos) : 1.0f;
         float *qr = mllm_tensor_row(q, t), *kr = mllm_tensor_row(k, t);
-        const float *vr = mllm_tensor_row(v, t);
-        for (int64_t h = 0; h < n_head; h++) mllm_rope_head(qr + h * hd, cs, sn, half);
-        for (int64_t h = 0; h < n_kv; h++) mllm_rope_head(kr + h * hd, cs, sn, half);
-        void *kd = mllm_kv_k_row(kv, n->layer, pos), *vd = mllm_kv_v_row(kv, n->layer, pos);
-        if (kv->type == MLLM_KV_F16) {
-            run->kernels->f32_to_f16(kd, kr, kv->row);
-            run->kernels->f32_to_f16(vd, vr, kv->row);
-        } else {
-            memcpy(kd, kr, kv->row_bytes);
-            memcpy(vd, vr, kv->row_bytes);
+        for (int64_t h = 0; h < n_head + n_kv; h++) {
+            float *x = h < n_head ? qr + h * hd : kr + (h - n_head) * hd;
+            if (at->rope) mllm_rope_head(x, cs, sn, half);
+            if (at->qk_norm) rms_head(x, hd, at->eps);
+            if (h < n_head && at->temp_tuning)
+                for (int32_t i = 0; i < hd; i++) x[i] *= temp;
         }
+        mllm_cpu_kv_store(run->kernels, kv, 0, n->layer, pos, kr, 0, kv->row);
+        mllm_cpu_kv_store(run->kernels, kv, 1, n->layer, pos, mllm_tensor_row(v, t), 0, kv->row);
     }
 }

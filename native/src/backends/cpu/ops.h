@@ -24,6 +24,12 @@ void mllm_op_rope_store(const mllm_node *n, const mllm_cpu_run *run, int ith, in
 void mllm_op_attention(const mllm_node *n, const mllm_cpu_run *run, int ith, int nth);
 void mllm_op_swiglu(const mllm_node *n, const mllm_cpu_run *run, int ith, int nth);
 
+struct mllm_kv_cache;
+/* Writes values [lo, hi) of position pos's K (v = 0) or V (v = 1) row, given in f32, into layer
+ * `layer` of the cache in its type (both copies in a ring); q8_0: lo and hi multiples of 32. */
+void mllm_cpu_kv_store(const mllm_kernels *K, const struct mllm_kv_cache *kv, int v, int32_t layer, int32_t pos,
+                       const float *src, int64_t lo, int64_t hi);
+
 /* Dispatches on n->op. */
 void mllm_op_run(const mllm_node *n, const mllm_cpu_run *run, int ith, int nth);
 

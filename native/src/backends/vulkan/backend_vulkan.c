@@ -191,7 +191,7 @@ static mllm_status ensure_state(vk_ctx *c, const mllm_graph *g, const mllm_exec 
     mllm_status st;
     const mllm_kv_cache *kv = ex->kv;
     if (c->kv != kv) {
-        const size_t bytes = (size_t)kv->n_layer * (size_t)kv->n_ctx * kv->row_bytes;
+        const size_t bytes = kv->bytes;
         vk_buf_free(c, &c->kv_k);
         vk_buf_free(c, &c->kv_v);
         if ((st = vk_buf_create(c, bytes, 0, &c->kv_k)) || (st = vk_buf_create(c, bytes, 0, &c->kv_v))) return st;
@@ -210,8 +210,8 @@ static mllm_status ensure_state(vk_ctx *c, const mllm_graph *g, const mllm_exec 
     }
     if (g->n_tokens > c->step_cap) {
         int64_t cap = g->n_tokens < 512 ? 512 : g->n_tokens;
-        if ((st = vk_buf_ensure(c, &c->step, (VkDeviceSize)(cap + 1) * sizeof(int32_t), 1, &grew))) return st;
-        if ((st = vk_buf_ensure(c, &c->step_dev, (VkDeviceSize)(cap + 1) * sizeof(int32_t), 0, &grew))) return st;
+        if ((st = vk_buf_ensure(c, &c->step, (VkDeviceSize)(cap + 2) * sizeof(int32_t), 1, &grew))) return st;
+        if ((st = vk_buf_ensure(c, &c->step_dev, (VkDeviceSize)(cap + 2) * sizeof(int32_t), 0, &grew))) return st;
         c->step_cap = cap;
     }
     size_t so;
@@ -278,7 +278,8 @@ static mllm_status vk_compute(mllm_runner *r, const mllm_graph *g, const mllm_ex
     hit->last_use = ++c->clock;
     int32_t *step = c->step.map;
     step[0] = ex->n_past;
-    memcpy(step + 1, ex->tokens, (size_t)g->n_tokens * sizeof(int32_t));
+    step[1] = ex->kv->ring_lo;
+    memcpy(step + 2, ex->tokens, (size_t)g->n_tokens * sizeof(int32_t));
     c->out_data = NULL;
     const int64_t t0 = c->prof.on ? mllm_now_ns() : 0;
     if ((st = vk_submit_step(c, hit->cb))) return st;
@@ -315,15 +316,12 @@ static mllm_status vk_read_output(mllm_runner *r, const mllm_tensor *t, int64_t 
 static mllm_status vk_kv_shift(mllm_runner *r, mllm_kv_cache *kv, int32_t dst, int32_t src, int32_t n_past,
                                const double *inv_freq) {
     vk_ctx *c = r->impl;
-    if (c->kv != kv) { /* nothing computed yet on the device */
-        mllm_kv_cache_shift(kv, dst, src, n_past, inv_freq);
-        return MLLM_OK;
-    }
-    const size_t bytes = (size_t)kv->n_layer * (size_t)kv->n_ctx * kv->row_bytes;
+    if (c->kv != kv) return mllm_kv_cache_shift(kv, dst, src, n_past, inv_freq); /* nothing on the device yet */
+    const size_t bytes = kv->bytes;
     mllm_status st = vk_transfer(c, c->kv_k.buf, 0, kv->k, bytes, 0);
     if (!st) st = vk_transfer(c, c->kv_v.buf, 0, kv->v, bytes, 0);
+    if (!st) st = mllm_kv_cache_shift(kv, dst, src, n_past, inv_freq);
     if (st) return st;
-    mllm_kv_cache_shift(kv, dst, src, n_past, inv_freq);
     st = vk_transfer(c, c->kv_k.buf, 0, kv->k, bytes, 1);
     if (!st) st = vk_transfer(c, c->kv_v.buf, 0, kv->v, bytes, 1);
     return st;
@@ -431,6 +429,7 @@ mllm_status mllm_vulkan_device_create(int32_t gpu_device, int gpu_only, mllm_dev
     dev->fusions = (mllm_fusion_caps){.kinds = MLLM_FUSE_PRE_NORM | MLLM_FUSE_ADD_RESIDUAL | MLLM_FUSE_ROPE_STORE |
                                                MLLM_FUSE_SWIGLU_BEFORE,
                                       .max_rows = 1, .max_k = FUSEX_KMAX, .rope_rows = 4};
+    dev->kv_types = 1u << MLLM_KV_F16 | 1u << MLLM_KV_F32; /* the kernels read f16 and f32 caches */
     *out = dev;
     return MLLM_OK;
 }

@@ -68,7 +68,12 @@ static VkDeviceAddress dev_addr(vk_rec *r, const void *host) {
 }
 
 static VkDeviceAddress cache_layer(const vk_ctx *c, const vk_buf *cache, int32_t layer) {
-    return cache->addr + (VkDeviceAddress)layer * (VkDeviceAddress)c->kv->n_ctx * c->kv->row_bytes;
+    return cache->addr + (VkDeviceAddress)c->kv->layers[layer].offset;
+}
+
+/* A layer's ring size for the kernels, 0 when it is no ring. */
+static uint32_t ring_of(const vk_ctx *c, int32_t layer) {
+    return c->kv->layers[layer].ring ? (uint32_t)c->kv->layers[layer].rows : 0u;
 }
 
 static void dispatch(vk_rec *r, vk_pipe p, const void *pc, uint32_t pc_bytes, uint32_t x, uint32_t y, uint32_t z) {
@@ -209,7 +214,9 @@ static void record_matmul(vk_rec *r, const mllm_node *n) {
 }
 
 static void record_rope_store(vk_rec *r, const mllm_node *n) {
+    static const mllm_attn_layer plain = {.rope = 1};
     vk_ctx *c = r->c;
+    const mllm_attn_layer *at = n->attn ? n->attn : &plain;
     const uint32_t hd = (uint32_t)c->kv->head_dim;
     if (n->src[2]->nb[1] != n->src[1]->nb[1]) {
         rec_fail(r, MLLM_ERR_BACKEND, "k and v strides differ");
@@ -231,6 +238,11 @@ static void record_rope_store(vk_rec *r, const mllm_node *n) {
         .kv_stride = stride_f(n->src[1]),
         .cache_f16 = c->kv->type == MLLM_KV_F16,
         .cache_row = (uint32_t)c->kv->row,
+        .flags = (at->rope ? RS_ROPE : 0u) | (at->qk_norm ? RS_QK_NORM : 0u) | (at->temp_tuning ? RS_TEMP : 0u),
+        .ring = ring_of(c, n->layer),
+        .eps = at->eps,
+        .temp_scale = at->temp_scale,
+        .temp_floor = (uint32_t)(at->temp_floor > 0 ? at->temp_floor : 1),
     };
     dispatch(r, VK_PIPE_rope_store, &pc, sizeof pc, (uint32_t)n->src[0]->ne[1], 1, 1);
 }
@@ -248,12 +260,13 @@ static void record_attention(vk_rec *r, const mllm_node *n) {
     const VkDeviceAddress q = dev_addr(r, n->src[0]->data), dst = dev_addr(r, n->dst[0]->data);
     const VkDeviceAddress kc = cache_layer(c, &c->kv_k, n->layer), vc = cache_layer(c, &c->kv_v, n->layer);
     const float scale = 1.0f / sqrtf((float)hd);
+    const uint32_t window = n->attn ? (uint32_t)n->attn->window : 0u, ring = ring_of(c, n->layer);
     if (n_tok == 1 && hd == 64 && kv->type == MLLM_KV_F16 && n_head <= ATT_MAX_HEADS && kv->row % 8 == 0 && q % 16 == 0 &&
         kc % 16 == 0 && vc % 16 == 0) {
         const vk_pc_attention_dec pc = {.q = q, .k_cache = kc, .v_cache = vc, .dst = dst, .partials = c->att_part.addr,
                                         .step = r->step, .n_head = n_head,
                                         .n_kv = (uint32_t)(kv->row / kv->head_dim), .cache_row = (uint32_t)kv->row,
-                                        .n_split = ATT_SPLIT, .scale = scale};
+                                        .n_split = ATT_SPLIT, .scale = scale, .window = window, .ring = ring};
         /* the counters: the set bound for the pipeline layout (vk_bind_counters) */
         p_vkCmdBindDescriptorSets(r->cb, VK_PIPELINE_BIND_POINT_COMPUTE, c->layout, 0, 1, &c->ctr_set, 0, NULL);
         dispatch(r, VK_PIPE_attention_dec, &pc, sizeof pc, n_head, ATT_SPLIT, 1);
@@ -264,7 +277,7 @@ static void record_attention(vk_rec *r, const mllm_node *n) {
                                 .step = r->step, .head_dim = hd, .n_head = n_head, .n_kv = (uint32_t)(kv->row / kv->head_dim),
                                 .q_stride = stride_f(n->src[0]), .dst_stride = stride_f(n->dst[0]),
                                 .cache_f16 = kv->type == MLLM_KV_F16, .cache_row = (uint32_t)kv->row,
-                                .n_split = split ? ATT_SPLIT : 0, .scale = scale};
+                                .n_split = split ? ATT_SPLIT : 0, .scale = scale, .window = window, .ring = ring};
     dispatch(r, VK_PIPE_attention, &pc, sizeof pc, n_head, n_tok, split ? ATT_SPLIT : 1);
     if (!split) return;
     vk_stage_end(c, r->cb);
@@ -321,9 +334,9 @@ mllm_status vk_record_graph(vk_ctx *c, const mllm_graph *g, VkCommandBuffer cb) 
     VkCommandBufferBeginInfo bi = {.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO};
     VKCHECK(p_vkBeginCommandBuffer(cb, &bi), "vkBeginCommandBuffer");
     vk_full_barrier(cb); /* earlier submissions (KV cache, uploads) before this one */
-    /* n_past and the token ids, read by most kernels: one copy into device memory, so they are
-     * not fetched across the bus by every workgroup */
-    VkBufferCopy sc = {.srcOffset = 0, .dstOffset = 0, .size = (VkDeviceSize)(g->n_tokens + 1) * sizeof(int32_t)};
+    /* n_past, ring_lo and the token ids, read by most kernels: one copy into device memory, so
+     * they are not fetched across the bus by every workgroup */
+    VkBufferCopy sc = {.srcOffset = 0, .dstOffset = 0, .size = (VkDeviceSize)(g->n_tokens + 2) * sizeof(int32_t)};
     p_vkCmdCopyBuffer(cb, c->step.buf, c->step_dev.buf, 1, &sc);
     vk_full_barrier(cb);
     vk_profile_begin(c, cb);

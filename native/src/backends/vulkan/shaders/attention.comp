@@ -1,5 +1,7 @@
 #version 450
-// Causal GQA attention over the KV cache, one workgroup per (head, token): keys in chunks of 128
+// Causal GQA attention over the KV cache, one workgroup per (head, token), over the keys of
+// positions first_key(pos) .. pos (all earlier ones, or the layer's sliding window), which lie in
+// consecutive cache rows from cache_row_of(first) (common.glsl): keys in chunks of 128
 // (one score per thread), online softmax (running max and sum), thread d accumulates output
 // dimension d (and d + 128); head_dim <= 256. Split-K (decode): with n_split > 1 the keys are
 // divided over gl_WorkGroupID.z and each workgroup writes {max, sum, acc[hd]} to the partials at
@@ -37,7 +39,9 @@ float reduce_sum(uint tid, float v) {
 void main() {
     const uint h = gl_WorkGroupID.x, t = gl_WorkGroupID.y, tid = gl_LocalInvocationID.x;
     const uint hd = pc.head_dim, g = h / (pc.n_head / pc.n_kv), row = pc.cache_row, f16 = pc.cache_f16;
-    const uint n_all = uint(step_n_past(pc.step)) + t + 1u, n_split = max(pc.n_split, 1u), z = gl_WorkGroupID.z;
+    const uint pos = uint(step_n_past(pc.step)) + t, first = first_key(pc.step, pos, pc.window, pc.ring);
+    const uint row0 = cache_row_of(first, pc.ring);
+    const uint n_all = pos - first + 1u, n_split = max(pc.n_split, 1u), z = gl_WorkGroupID.z;
     const uint per = ((n_all + n_split - 1u) / n_split + 31u) & ~31u;
     const uint k0 = min(z * per, n_all), n_keys = min(k0 + per, n_all); /* keys [k0, n_keys) */
     F32 q = F32(pc.q);
@@ -51,7 +55,7 @@ void main() {
         float sc = -1.0 / 0.0;
         if (j < n_keys) {
             float dot = 0.0;
-            const uint base = j * row + g * hd;
+            const uint base = (row0 + j) * row + g * hd;
             if (f16 != 0u) {
                 for (uint i = 0u; i < hd; i += 2u) {
                     vec2 kk = unpackHalf2x16(ku.v[(base + i) >> 1]);
@@ -73,7 +77,7 @@ void main() {
         acc1 *= corr;
         const uint nk = min(WG, n_keys - c0);
         for (uint jj = 0u; jj < nk; jj++) {
-            const uint base = (c0 + jj) * row + g * hd;
+            const uint base = (row0 + c0 + jj) * row + g * hd;
             const float pj = ps[jj];
             if (tid < hd) {
                 const uint e = base + tid;

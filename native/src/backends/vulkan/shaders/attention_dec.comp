@@ -48,7 +48,9 @@ float reduce_sum(uint tid, float v) {
 void main() {
     const uint h = gl_WorkGroupID.x, z = gl_WorkGroupID.y, tid = gl_LocalInvocationID.x;
     const uint ns = pc.n_split, row = pc.cache_row, g = h / (pc.n_head / pc.n_kv);
-    const uint n_all = uint(step_n_past(pc.step)) + 1u;
+    const uint pos = uint(step_n_past(pc.step)), first = first_key(pc.step, pos, pc.window, pc.ring);
+    const uint row0 = cache_row_of(first, pc.ring); /* keys first..pos in rows row0.. (attention.comp) */
+    const uint n_all = pos - first + 1u;
     const uint per = max(16u, (n_all + ns - 1u) / ns), n_used = (n_all + per - 1u) / per;
     if (z >= n_used) return; /* uniform over the workgroup */
     const uint k0 = z * per, k1 = min(k0 + per, n_all);
@@ -63,7 +65,7 @@ void main() {
         const uint j = c0 + tid;
         float s = -1.0 / 0.0;
         if (j < k1) {
-            const uint base = (j * row + g * 64u) / 8u;
+            const uint base = ((row0 + j) * row + g * 64u) / 8u;
             float d = 0.0;
             for (uint t = 0u; t < 8u; t++) {
                 const uvec4 w = kc.v[base + t];
@@ -80,7 +82,7 @@ void main() {
         acc *= corr;
         const uint nk = min(64u, k1 - c0);
         for (uint jj = kl; jj < nk; jj += 4u) {
-            const uvec2 v = vc.v[((c0 + jj) * row + g * 64u) / 4u + dq];
+            const uvec2 v = vc.v[((row0 + c0 + jj) * row + g * 64u) / 4u + dq];
             acc += ps[jj] * vec4(unpackHalf2x16(v.x), unpackHalf2x16(v.y));
         }
         m = nm;

@@ -11,9 +11,20 @@ layout(buffer_reference, std430, buffer_reference_align = 4) buffer I32 { int v[
 layout(buffer_reference, std430, buffer_reference_align = 16) buffer V4 { vec4 v[]; };
 layout(buffer_reference, std430, buffer_reference_align = 16) buffer UV4 { uvec4 v[]; };
 
-// The step buffer {int n_past; int tokens[]}: what changes from one run of a recorded graph to the next.
+// The step buffer {int n_past; int ring_lo; int tokens[]}: what changes from one run of a recorded
+// graph to the next (ring_lo: the first position the sliding-window rings hold, graph/kv_cache.h).
 int step_n_past(uvec2 step) { return I32(step).v[0]; }
-int step_token(uvec2 step, uint i) { return I32(step).v[1 + i]; }
+int step_ring_lo(uvec2 step) { return I32(step).v[1]; }
+int step_token(uvec2 step, uint i) { return I32(step).v[2 + i]; }
+// The first key position the query at pos reads in a layer with this window (0: full attention)
+// and ring (0: no ring), as mllm_kv_first_key; the key of position j is cache row j % ring (or j),
+// and a ring's rows are stored twice, so the keys from there on are consecutive rows.
+uint first_key(uvec2 step, uint pos, uint window, uint ring) {
+    int first = window != 0u ? int(pos) - int(window) + 1 : 0;
+    if (ring != 0u) first = max(first, step_ring_lo(step));
+    return uint(max(first, 0));
+}
+uint cache_row_of(uint pos, uint ring) { return ring != 0u ? pos % ring : pos; }
 
 // 16-bit unit i of a word array.
 uint ld16(U32 b, uint i) { return (b.v[i >> 1] >> ((i & 1u) * 16u)) & 0xffffu; }

@@ -31,7 +31,7 @@
 PC_BEGIN(vk_pc_get_rows)
     PC_ADDR weights;    /* type `type`, rows of n_cols values */
     PC_ADDR dst;
-    PC_ADDR step;       /* the step buffer: {n_past, tokens[]} */
+    PC_ADDR step;       /* the step buffer: {n_past, ring_lo, tokens[]} */
     PC_U32 type;        /* mllm_type: f32, f16, q8_0 or q4_0 */
     PC_U32 n_cols;
     PC_U32 dst_stride;  /* floats between dst rows */
@@ -78,7 +78,11 @@ PC_BEGIN(vk_pc_swiglu)
 PC_END(vk_pc_swiglu)
 #endif
 
-/* rope_store.comp: RoPE on q in place and on k, then k and v into the KV cache rows of their positions */
+/* rope_store.comp: positions q (in place) and k as `flags` say (RS_*), stores k and v in the KV
+ * cache rows of their positions (both copies in a ring) */
+#define RS_ROPE 1u      /* RoPE on adjacent pairs */
+#define RS_QK_NORM 2u   /* then a weightless RMS norm of every q and k head (eps) */
+#define RS_TEMP 4u      /* q *= 1 + temp_scale * log(floor((pos + 1) / temp_floor) + 1) */
 #if defined(__STDC__) || defined(PC_rope_store)
 PC_BEGIN(vk_pc_rope_store)
     PC_ADDR q;
@@ -96,7 +100,11 @@ PC_BEGIN(vk_pc_rope_store)
     PC_U32 kv_stride;   /* floats between k (and v) rows */
     PC_U32 cache_f16;
     PC_U32 cache_row;   /* values per cache row */
-    PC_U32 pad;
+    PC_U32 flags;       /* RS_* */
+    PC_U32 ring;        /* the layer's ring size (0: no ring) */
+    PC_F32 eps;
+    PC_F32 temp_scale;
+    PC_U32 temp_floor;
 PC_END(vk_pc_rope_store)
 #endif
 
@@ -119,6 +127,8 @@ PC_BEGIN(vk_pc_attention)
     PC_U32 cache_row;
     PC_U32 n_split;
     PC_F32 scale;
+    PC_U32 window;      /* the layer's sliding window (0: full attention) */
+    PC_U32 ring;        /* the layer's ring size (0: no ring) */
     PC_U32 pad;
 PC_END(vk_pc_attention)
 #endif
@@ -150,6 +160,8 @@ PC_BEGIN(vk_pc_attention_dec)
     PC_U32 cache_row;
     PC_U32 n_split;
     PC_F32 scale;
+    PC_U32 window;      /* as attention.comp */
+    PC_U32 ring;
     PC_U32 pad;
 PC_END(vk_pc_attention_dec)
 #endif
@@ -190,8 +202,8 @@ PC_END(vk_pc_mul_mv)
 
 #if defined(__STDC__)
 _Static_assert(sizeof(vk_pc_get_rows) == 40 && sizeof(vk_pc_rms_norm) == 56 && sizeof(vk_pc_quant_q8) == 40 &&
-                   sizeof(vk_pc_swiglu) == 24 && sizeof(vk_pc_rope_store) == 96 && sizeof(vk_pc_attention) == 88 &&
-                   sizeof(vk_pc_attn_combine) == 32 && sizeof(vk_pc_attention_dec) == 72 && sizeof(vk_pc_mul_mv) == 120,
+                   sizeof(vk_pc_swiglu) == 24 && sizeof(vk_pc_rope_store) == 112 && sizeof(vk_pc_attention) == 96 &&
+                   sizeof(vk_pc_attn_combine) == 32 && sizeof(vk_pc_attention_dec) == 80 && sizeof(vk_pc_mul_mv) == 120,
                "push constants: fields and padding as the kernels read them");
 #endif
 

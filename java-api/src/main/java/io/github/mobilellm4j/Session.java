@@ -113,7 +113,11 @@ public final class Session implements AutoCloseable {
         return call(this::currentLogits);
     }
 
-    /** Keeps the first n tokens of the sequence and forgets the rest. */
+    /**
+     * Keeps the first n tokens of the sequence and forgets the rest. A model with sliding-window layers
+     * (MobileLLM-Pro) holds only the latest positions of those layers: where they no longer hold what the
+     * first n tokens need, nothing is kept. {@link #position()} tells how many tokens were kept.
+     */
     public void truncate(int n) {
         call(() -> {
             newEpoch();

@@ -44,6 +44,29 @@ class ChatSessionTest {
         }
     }
 
+    /**
+     * MobileLLM-Pro's sliding-window layers keep only a ring of recent positions (window + batch - 1), so
+     * cutting the cache back to a shared prefix can keep fewer tokens than asked (none, here): the next
+     * turn must then evaluate from what is really kept, and reply as a fresh session does.
+     */
+    @Test
+    void continuedConversationOnSlidingWindowRingsRepliesAsAFreshSession() {
+        SessionOptions small = SessionOptions.builder().batchSize(2).kvCacheType(KvCacheType.F32).build();
+        try (Model model = Model.load(TestFiles.checkpoint("pro-tiny-bf16", "f32")); Session s1 = model.newSession(small);
+                Session s2 = model.newSession(small)) {
+            ChatSession chat = ChatSession.of(s1);
+            List<ChatMessage> conv = new ArrayList<>(List.of(ChatMessage.user("What may I do with the Program?")));
+            ChatReply first = chat.reply(conv, GREEDY, null);
+            // a reply that the next rendering changes (the template trims it) forces a cut inside the cached tokens
+            conv.add(ChatMessage.assistant(first.answer() + " more"));
+            conv.add(ChatMessage.user("And then?"));
+            ChatReply second = chat.reply(conv, GREEDY, null);
+            ChatReply fresh = ChatSession.of(s2).reply(conv, GREEDY, null);
+            assertThat(second.generation().tokens()).isEqualTo(fresh.generation().tokens());
+            assertThat(s1.position()).isEqualTo(s2.position());
+        }
+    }
+
     @Test
     void reasoningIsSeparatedFromTheAnswerAcrossPieces() {
         String text = "<think>\nFirst, 2+2.\n</think>\n\nIt is 4.";

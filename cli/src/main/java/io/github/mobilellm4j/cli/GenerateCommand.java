@@ -4,8 +4,10 @@ import io.github.mobilellm4j.GenerateOptions;
 import io.github.mobilellm4j.Generation;
 import io.github.mobilellm4j.Model;
 import io.github.mobilellm4j.Session;
+import io.github.mobilellm4j.chat.ChatMessage;
 import io.github.mobilellm4j.sampling.SamplerOptions;
 import java.io.PrintStream;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -30,29 +32,40 @@ final class GenerateCommand implements Command {
                   -p, --prompt TEXT      prompt text (BOS per the model's add_bos setting)
                   -f, --file FILE        read the prompt from a file (- = standard input)
                   --tokens IDS           prompt token ids, comma-separated (no BOS added)
+                  --chat                 the prompt is a user message, rendered with the model's chat
+                                         template (the reply alone is printed)
+                  --system TEXT          with --chat: a system message before it
                   -n, --n-predict N      tokens to generate (default 128)
-                  --greedy               always the most likely token
-                  --temp T               temperature (default 0.8; 0 = greedy)
-                  --top-k K              keep the K most likely tokens (default 40; 0 = off)
-                  --top-p P              nucleus threshold in (0, 1] (default 0.95; 1 = off)
-                  --min-p P              drop tokens below P x the most likely, in [0, 1] (default 0.05)
-                  --repeat-penalty R     penalty for recent tokens, > 0 (default 1 = off)
-                  --repeat-last-n N      recent tokens the penalty looks at (default 64)
-                  -s, --seed S           sampler seed (default: random, printed; -1 = random)
                   --stop STR             stop when STR appears (repeatable)
                   --ignore-eos           keep going past the end-of-sequence token
                   --parse-special        control-token text in the prompt (e.g. <s>) becomes tokens
                   --json                 print one JSON object instead of streaming text
-                """ + ModelArgs.USAGE;
+                """ + SAMPLER_USAGE + ModelArgs.USAGE;
     }
+
+    /** The sampler's options, shared with chat. */
+    static final String SAMPLER_USAGE = """
+              --greedy               always the most likely token
+              --temp T               temperature (default 0.8; 0 = greedy)
+              --top-k K              keep the K most likely tokens (default 40; 0 = off)
+              --top-p P              nucleus threshold in (0, 1] (default 0.95; 1 = off)
+              --min-p P              drop tokens below P x the most likely, in [0, 1] (default 0.05)
+              --repeat-penalty R     penalty for recent tokens, > 0 (default 1 = off)
+              --repeat-last-n N      recent tokens the penalty looks at (default 64)
+              -s, --seed S           sampler seed (default: random, printed; -1 = random)
+            """;
+
+    static final List<Option> SAMPLER_OPTIONS = List.of(Option.valued("--temp"), Option.valued("--top-k"), Option.valued("--top-p"),
+            Option.valued("--min-p"), Option.valued("--repeat-penalty"), Option.valued("--repeat-last-n"), Option.valued("-s", "--seed"),
+            Option.flag("--greedy"));
 
     @Override
     public List<Option> options() {
-        return ModelArgs.with(TextArgs.PROMPT, TextArgs.FILE, Option.valued("--tokens"), Option.valued("-n", "--n-predict"),
-                Option.valued("--temp"), Option.valued("--top-k"), Option.valued("--top-p"), Option.valued("--min-p"),
-                Option.valued("--repeat-penalty"), Option.valued("--repeat-last-n"), Option.valued("-s", "--seed"),
-                Option.valued("--stop"), Option.flag("--greedy"), Option.flag("--ignore-eos"), Option.flag("--json"),
-                Option.flag("--parse-special"));
+        List<Option> o = new ArrayList<>(SAMPLER_OPTIONS);
+        o.addAll(List.of(TextArgs.PROMPT, TextArgs.FILE, Option.valued("--tokens"), Option.valued("-n", "--n-predict"),
+                Option.valued("--stop"), Option.flag("--ignore-eos"), Option.flag("--json"), Option.flag("--parse-special"),
+                Option.flag("--chat"), Option.valued("--system")));
+        return ModelArgs.with(o.toArray(Option[]::new));
     }
 
     @Override
@@ -64,6 +77,9 @@ final class GenerateCommand implements Command {
         String prompt = TextArgs.read(a, io.in());
         if (prompt == null && ids == null) throw new UsageException("a prompt is required (-p TEXT, -f FILE or --tokens IDS)");
         if (ids != null && ids.length == 0) throw new UsageException(a.typed("--tokens") + " is empty");
+        boolean chat = a.has("--chat");
+        if (chat && ids != null) throw new UsageException(a.typed("--chat") + " needs a text prompt (-p TEXT or -f FILE), not --tokens");
+        if (a.has("--system") && !chat) throw new UsageException(a.typed("--system") + " needs --chat");
         GenerateOptions.Builder ob = GenerateOptions.builder().sampler(sampler(a));
         a.withInt("-n", ob::maxTokens);
         for (String stop : a.all("--stop")) {
@@ -76,9 +92,11 @@ final class GenerateCommand implements Command {
         PrintStream out = io.out();
         try (Model model = ModelArgs.load(a, true, io.err()); Session session = model.newSession()) {
             if (ids != null) ModelArgs.checkTokens(a, "--tokens", ids, model);
-            int[] promptTokens = ids != null ? ids : model.tokenizer().encode(prompt, null, options.parseSpecial());
+            int[] promptTokens = ids != null ? ids
+                    : chat ? model.tokenizer().encode(chatPrompt(model, a, prompt), false, true) // the template writes BOS
+                    : model.tokenizer().encode(prompt, null, options.parseSpecial());
             if (!sampling.isGreedy()) io.err().println("mobilellm: sampler seed: " + sampling.seed());
-            if (!json) {
+            if (!json && !chat) {
                 out.print(ids != null ? model.tokenizer().decode(ids) : prompt);
                 out.flush();
             }
@@ -106,6 +124,14 @@ final class GenerateCommand implements Command {
             }
         }
         return 0;
+    }
+
+    /** The conversation [system,] user rendered with the model's chat template, ending where the reply starts. */
+    private static String chatPrompt(Model model, Args a, String user) {
+        List<ChatMessage> messages = new ArrayList<>();
+        if (a.has("--system")) messages.add(ChatMessage.system(a.get("--system")));
+        messages.add(ChatMessage.user(user));
+        return ChatCommand.template(model, a.get("-m")).render(messages, true);
     }
 
     /** --greedy, or sampling with the options given; without --seed (or with -1) the sampler draws a random seed. */

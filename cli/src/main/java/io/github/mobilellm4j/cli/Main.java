@@ -18,9 +18,9 @@ import java.util.List;
  * models that do not load), 2 usage error (unknown command or option, missing or invalid option value).
  */
 public final class Main {
-    private static final List<Command> COMMANDS = List.of(new GenerateCommand(), new TokenizeCommand(),
-            new DetokenizeCommand(), new LogitsCommand(), new PerplexityCommand(), new EvalCommand(), new EmbedCommand(), new InfoCommand(),
-            new BenchCommand(), new ConvertCommand(), new QuantizeCommand(), new SynthCommand());
+    private static final List<Command> COMMANDS = List.of(new GenerateCommand(), new ChatCommand(), new TokenizeCommand(),
+            new DetokenizeCommand(), new LogitsCommand(), new PerplexityCommand(), new EvalCommand(), new EmbedCommand(),
+            new InfoCommand(), new BenchCommand(), new ConvertCommand(), new QuantizeCommand(), new SynthCommand());
 
     private Main() {
     }

@@ -59,7 +59,7 @@ public final class Converter {
             long params = plan(cfg, ws, opts, w, pl);
             Vocabulary vocab = TokenizerLoader.load(hfDir, cfg, pl);
             boolean compactLs = cfg.layerSharing() && !opts.expandLayerSharing();
-            String arch = compactLs ? "mobilellm" : "llama";
+            String arch = architecture(cfg, compactLs);
             int blocks = cfg.layerSharing() && opts.expandLayerSharing() ? 2 * cfg.numLayers() : cfg.numLayers();
             Map<String, GgufValue> md = new LinkedHashMap<>();
             md.put("general.architecture", GgufValue.string(arch));
@@ -78,10 +78,54 @@ public final class Converter {
             md.put(arch + ".rope.dimension_count", GgufValue.u32(cfg.headDim()));
             md.put(arch + ".vocab_size", GgufValue.u32(cfg.vocabSize()));
             if (compactLs) md.put("mobilellm.block_repeat", GgufValue.u32(2));
+            putAttention(md, arch, cfg);
             putVocab(md, vocab);
             md.forEach(w::put);
             inputs.addAll(ws.files());
             w.write(outGguf, opts.force(), inputs, pl);
+        }
+    }
+
+    /**
+     * The GGUF architecture (docs/gguf-conventions.md): llama / mobilellm for the 2024 models; llama4 as
+     * llama.cpp writes MobileLLM-R1 (every layer RoPE with QK-norm and full attention), so such files run
+     * there too; mobilellm-pro, ours, for every other Llama 4 text form (sliding windows, NoPE layers).
+     */
+    static String architecture(HfConfig cfg, boolean compactLs) {
+        if (cfg.family() == HfConfig.Family.LLAMA) return compactLs ? "mobilellm" : "llama";
+        HfConfig.Attention at = cfg.attention();
+        return at.allRopeFull() && at.qkNorm() ? "llama4" : "mobilellm-pro";
+    }
+
+    /** The per-layer attention keys of the Llama 4 architectures. */
+    private static void putAttention(Map<String, GgufValue> md, String arch, HfConfig cfg) {
+        HfConfig.Attention at = cfg.attention();
+        switch (arch) {
+            case "llama4" -> {
+                // the keys llama.cpp's converter writes for a dense Llama 4 text model without chunked attention
+                md.put("llama4.attention.key_length", GgufValue.u32(cfg.headDim()));
+                md.put("llama4.attention.value_length", GgufValue.u32(cfg.headDim()));
+                md.put("llama4.expert_count", GgufValue.u32(0));
+                md.put("llama4.expert_used_count", GgufValue.u32(0));
+                md.put("llama4.expert_feed_forward_length", GgufValue.u32(cfg.intermediateSize()));
+                md.put("llama4.interleave_moe_layer_step", GgufValue.u32(0));
+                md.put("llama4.attention.sliding_window", GgufValue.u32(0));
+            }
+            case "mobilellm-pro" -> {
+                List<Object> windowed = new ArrayList<>(), rope = new ArrayList<>();
+                for (HfConfig.LayerAttention l : at.layers()) {
+                    windowed.add(l.window() > 0);
+                    rope.add(l.rope());
+                }
+                md.put(arch + ".attention.sliding_window", GgufValue.u32(at.slidingWindow()));
+                md.put(arch + ".attention.sliding_window_pattern", GgufValue.array(GgufValueType.BOOL, windowed));
+                md.put(arch + ".rope.layer_pattern", GgufValue.array(GgufValueType.BOOL, rope));
+                md.put(arch + ".attention.qk_norm", GgufValue.bool(at.qkNorm()));
+                md.put(arch + ".attention.temperature_tuning", GgufValue.bool(at.temperatureTuning()));
+                md.put(arch + ".attention.temperature_scale", GgufValue.f32(at.temperatureScale()));
+                md.put(arch + ".attention.temperature_floor_scale", GgufValue.u32(at.floorScale()));
+            }
+            default -> { } // llama, mobilellm: RoPE on every layer, nothing to say
         }
     }
 
@@ -164,19 +208,23 @@ public final class Converter {
         plans.add(new Plan("token_embd.weight", emb, null, null, 0));
         params += emb.numel();
 
+        // Llama's q and k rotate the two halves of a head (HF): permuted into the adjacent pairs GGUF rotates;
+        // Llama 4 already rotates adjacent pairs (complex numbers)
+        int permute = c.family() == HfConfig.Family.LLAMA ? hd : 0;
+        String ffn = c.ffnPrefix();
         List<List<Plan>> blocks = new ArrayList<>();
         for (int l = 0; l < c.numLayers(); l++) {
             String p = "model.layers." + l + ".";
             List<Plan> b = new ArrayList<>();
             b.add(new Plan("attn_norm.weight", need(ws, wfile, p + "input_layernorm.weight", new long[] {d}, c, used), null, null, 0));
-            b.add(new Plan("attn_q.weight", need(ws, wfile, p + "self_attn.q_proj.weight", new long[] {q, d}, c, used), null, null, hd));
-            b.add(new Plan("attn_k.weight", need(ws, wfile, p + "self_attn.k_proj.weight", new long[] {kv, d}, c, used), null, null, hd));
+            b.add(new Plan("attn_q.weight", need(ws, wfile, p + "self_attn.q_proj.weight", new long[] {q, d}, c, used), null, null, permute));
+            b.add(new Plan("attn_k.weight", need(ws, wfile, p + "self_attn.k_proj.weight", new long[] {kv, d}, c, used), null, null, permute));
             b.add(new Plan("attn_v.weight", need(ws, wfile, p + "self_attn.v_proj.weight", new long[] {kv, d}, c, used), null, null, 0));
             b.add(new Plan("attn_output.weight", need(ws, wfile, p + "self_attn.o_proj.weight", new long[] {d, q}, c, used), null, null, 0));
             b.add(new Plan("ffn_norm.weight", need(ws, wfile, p + "post_attention_layernorm.weight", new long[] {d}, c, used), null, null, 0));
-            b.add(new Plan("ffn_gate.weight", need(ws, wfile, p + "mlp.gate_proj.weight", new long[] {f, d}, c, used), null, null, 0));
-            b.add(new Plan("ffn_up.weight", need(ws, wfile, p + "mlp.up_proj.weight", new long[] {f, d}, c, used), null, null, 0));
-            b.add(new Plan("ffn_down.weight", need(ws, wfile, p + "mlp.down_proj.weight", new long[] {d, f}, c, used), null, null, 0));
+            b.add(new Plan("ffn_gate.weight", need(ws, wfile, p + ffn + "gate_proj.weight", new long[] {f, d}, c, used), null, null, 0));
+            b.add(new Plan("ffn_up.weight", need(ws, wfile, p + ffn + "up_proj.weight", new long[] {f, d}, c, used), null, null, 0));
+            b.add(new Plan("ffn_down.weight", need(ws, wfile, p + ffn + "down_proj.weight", new long[] {d, f}, c, used), null, null, 0));
             for (Plan x : b) params += x.src.numel();
             blocks.add(b);
         }
@@ -217,6 +265,13 @@ public final class Converter {
                 continue;
             }
             throw new ConversionException(t.file(), "unexpected tensor " + t.name() + " " + t.shapeString() + " (not part of a model with " + c.numLayers() + " layers)");
+        }
+        if (c.ropeScaling() != null) {
+            // Llama 3 RoPE scaling: the divisor of each inverse frequency, as llama.cpp stores it
+            float[] factors = c.ropeScaling().factors(hd, c.ropeTheta());
+            w.addTensor("rope_freqs.weight", GgmlType.F32, new long[] {factors.length}, sink -> {
+                for (float v : factors) sink.f32(v);
+            });
         }
         TensorPolicy policy = TensorPolicy.forFile(opts.type(), opts.pure(), plans.stream().map(Plan::name).toList());
         for (Plan x : plans) {

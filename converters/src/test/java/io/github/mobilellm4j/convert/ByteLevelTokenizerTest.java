@@ -129,6 +129,18 @@ class ByteLevelTokenizerTest {
     }
 
     @Test
+    void bosFollowsThePostProcessorAsHuggingFaceEncodes() throws Exception {
+        // ByteLevel alone (early Llama 3 uploads): Hugging Face tokenizers adds no BOS
+        ObjectNode byteLevelOnly = tokenizerJson(TokenizerJson.LLAMA3_PATTERN);
+        byteLevelOnly.putObject("post_processor").put("type", "ByteLevel");
+        assertThat(load(byteLevelOnly, null, null).addBos()).isFalse();
+        // no post-processor at all: llama.cpp's default for the llama-bpe pre-tokenizer
+        ObjectNode none = tokenizerJson(TokenizerJson.LLAMA3_PATTERN);
+        none.putNull("post_processor");
+        assertThat(load(none, null, null).addBos()).isTrue();
+    }
+
+    @Test
     void llama4StyleTokenizerKeepsItsMergeSetting() throws Exception {
         Vocabulary v = load(tokenizerJson(TokenizerJson.LLAMA4_PATTERN), "{\"eos_token\": \"<|eot_id|>\", \"add_bos_token\": false}", null);
         assertThat(v.byteLevel().pre()).isEqualTo("llama4");

@@ -52,6 +52,7 @@ public final class ChatSession {
         if (keep < 0) keep = ids.length; // the same tokens: re-evaluate the last one for fresh logits
         keep = Math.min(keep, ids.length - 1);
         if (keep < session.position()) session.truncate(keep);
+        keep = session.position(); // sliding-window layers may not hold what the prefix needs: then less (or nothing) is kept
         int[] rest = Arrays.copyOfRange(ids, keep, ids.length);
         String open = prompt.substring(Math.max(0, prompt.lastIndexOf(ReasoningSplitter.OPEN)));
         ReasoningSplitter split = new ReasoningSplitter(prompt.contains(ReasoningSplitter.OPEN) && !open.contains(ReasoningSplitter.CLOSE));

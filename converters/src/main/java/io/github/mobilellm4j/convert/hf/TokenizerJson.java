@@ -146,14 +146,19 @@ public final class TokenizerJson {
     }
 
     /**
-     * Whether the post-processor adds BOS/EOS, as llama.cpp's converter reads it: a
-     * TemplateProcessing whose single-sequence template starts (ends) with a special token adds
-     * that token as BOS (EOS). Other post-processors add nothing (null: not said).
+     * Whether the post-processor adds BOS/EOS: a TemplateProcessing whose single-sequence template
+     * starts (ends) with a special token adds that token as BOS (EOS). A post-processor without
+     * one (e.g. ByteLevel alone, as in early Llama 3 uploads) adds nothing, as Hugging Face
+     * tokenizers encode; null only when there is no post-processor at all.
      */
     private static void postProcessor(JsonNode pp, Boolean[] add, String[] tokens) {
         List<JsonNode> steps = new ArrayList<>();
         if (pp.path("type").asText("").equals("Sequence")) pp.path("processors").forEach(steps::add);
         else if (pp.isObject()) steps.add(pp);
+        if (pp.isObject()) {
+            add[0] = false;
+            add[1] = false;
+        }
         for (JsonNode p : steps) {
             if (!p.path("type").asText("").equals("TemplateProcessing")) continue;
             JsonNode single = p.path("single");
