@@ -18,6 +18,8 @@ import java.util.List;
 import java.util.Map;
 
 import static io.github.mobilellm4j.convert.TestFiles.Raw;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -70,6 +72,17 @@ class ConverterTest {
             out[i] = Float.intBitsToFloat((b.getShort((row * cols + i) * 2) & 0xffff) << 16);
         }
         return out;
+    }
+
+    @Test
+    void aNameGivenReplacesTheFolderName() throws Exception {
+        Path dir = model("a", Map.of(), TestFiles.modelTensors(TINY), "safetensors");
+        Path out = tmp.resolve("named.gguf");
+        Converter.convert(dir, out, ConvertOptions.defaults().withName("MobileLLM-125M"));
+        try (GgufReader r = GgufReader.open(out)) {
+            assertThat(r.getString("general.name")).isEqualTo("MobileLLM-125M");
+        }
+        assertThatThrownBy(() -> ConvertOptions.defaults().withName(" ")).hasMessageContaining("the model name is blank");
     }
 
     @Test
