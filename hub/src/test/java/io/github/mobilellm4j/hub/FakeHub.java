@@ -35,16 +35,16 @@ import java.util.regex.Pattern;
  * server on another port playing the CDN. Faults can be injected per file: a connection dropped after some bytes,
  * a stall, corrupted bytes. Every request is recorded.
  */
-final class FakeHub implements AutoCloseable {
+public final class FakeHub implements AutoCloseable {
     static final ObjectMapper JSON = new ObjectMapper();
     private static final Pattern RANGE = Pattern.compile("bytes=(\\d+)-(\\d*)");
 
     /** A request as a server saw it. */
-    record Request(String server, String method, String path, String range, String authorization) {
+    public record Request(String server, String method, String path, String range, String authorization) {
     }
 
     /** One file: its bytes, and whether the repository keeps it in Git LFS. */
-    record Entry(String path, byte[] bytes, boolean lfs) {
+    public record Entry(String path, byte[] bytes, boolean lfs) {
         String sha256() {
             return hex("SHA-256", null, bytes);
         }
@@ -59,7 +59,7 @@ final class FakeHub implements AutoCloseable {
     }
 
     /** A repository at one commit; token non-null makes it gated, readable with that token only. */
-    record Repo(String id, String commit, Map<String, Entry> files, String token) {
+    public record Repo(String id, String commit, Map<String, Entry> files, String token) {
     }
 
     private final HttpServer hub;
@@ -67,13 +67,13 @@ final class FakeHub implements AutoCloseable {
     private final ExecutorService executor = Executors.newCachedThreadPool();
     private final Map<String, Repo> repos = new ConcurrentHashMap<>();
     private final Map<String, Entry> blobs = new ConcurrentHashMap<>();
-    final List<Request> requests = new CopyOnWriteArrayList<>();
+    public final List<Request> requests = new CopyOnWriteArrayList<>();
     private final Map<String, Integer> dropAfter = new ConcurrentHashMap<>();
     private final Map<String, Integer> stallAfter = new ConcurrentHashMap<>();
     private final Map<String, Boolean> corrupt = new ConcurrentHashMap<>();
     private volatile List<String> extraSiblings = List.of();
 
-    FakeHub() throws IOException {
+    public FakeHub() throws IOException {
         InetAddress loopback = InetAddress.getLoopbackAddress();
         hub = HttpServer.create(new InetSocketAddress(loopback, 0), 0);
         cdn = HttpServer.create(new InetSocketAddress(loopback, 0), 0);
@@ -85,16 +85,16 @@ final class FakeHub implements AutoCloseable {
         cdn.start();
     }
 
-    String endpoint() {
+    public String endpoint() {
         return "http://" + hub.getAddress().getHostString() + ":" + hub.getAddress().getPort();
     }
 
-    String cdnOrigin() {
+    public String cdnOrigin() {
         return "http://" + cdn.getAddress().getHostString() + ":" + cdn.getAddress().getPort();
     }
 
     /** Adds a repository holding the given files; names in lfs are stored in Git LFS. */
-    Repo add(String id, Map<String, byte[]> files, List<String> lfs, String token) {
+    public Repo add(String id, Map<String, byte[]> files, List<String> lfs, String token) {
         Map<String, Entry> entries = new LinkedHashMap<>();
         files.forEach((name, bytes) -> entries.put(name, new Entry(name, bytes, lfs.contains(name))));
         Repo r = new Repo(id, hex("SHA-1", null, (id + "@v1").getBytes(StandardCharsets.UTF_8)), entries, token);
@@ -104,7 +104,7 @@ final class FakeHub implements AutoCloseable {
     }
 
     /** The files of a checkpoint folder, as a map for {@link #add}. */
-    static Map<String, byte[]> folder(Path dir) throws IOException {
+    public static Map<String, byte[]> folder(Path dir) throws IOException {
         Map<String, byte[]> m = new LinkedHashMap<>();
         try (var s = Files.list(dir)) {
             for (Path p : s.sorted().toList()) m.put(p.getFileName().toString(), Files.readAllBytes(p));
@@ -113,26 +113,26 @@ final class FakeHub implements AutoCloseable {
     }
 
     /** The next download of this file is cut off after n bytes (once). */
-    void dropAfter(String path, int n) {
+    public void dropAfter(String path, int n) {
         dropAfter.put(path, n);
     }
 
     /** The next download of this file stops sending after n bytes for a few seconds (once). */
-    void stallAfter(String path, int n) {
+    public void stallAfter(String path, int n) {
         stallAfter.put(path, n);
     }
 
     /** Downloads of this file deliver one wrong byte. */
-    void corrupt(String path) {
+    public void corrupt(String path) {
         corrupt.put(path, true);
     }
 
     /** Extra sibling names the model API lists (e.g. unsafe paths). */
-    void listExtra(List<String> names) {
+    public void listExtra(List<String> names) {
         extraSiblings = List.copyOf(names);
     }
 
-    List<Request> requests(String server) {
+    public List<Request> requests(String server) {
         return requests.stream().filter(r -> r.server().equals(server)).toList();
     }
 
@@ -348,7 +348,7 @@ final class FakeHub implements AutoCloseable {
         x.getResponseBody().write(b);
     }
 
-    static String hex(String algorithm, byte[] prefix, byte[] bytes) {
+    public static String hex(String algorithm, byte[] prefix, byte[] bytes) {
         try {
             MessageDigest md = MessageDigest.getInstance(algorithm);
             if (prefix != null) md.update(prefix);
@@ -358,7 +358,7 @@ final class FakeHub implements AutoCloseable {
         }
     }
 
-    static List<String> names(List<Request> rs) {
+    public static List<String> names(List<Request> rs) {
         List<String> n = new ArrayList<>();
         for (Request r : rs) n.add(r.path());
         return Collections.unmodifiableList(n);
