@@ -42,7 +42,7 @@ class HubPullTest {
     @BeforeEach
     void start() throws Exception {
         hub = new FakeHub();
-        checkpoint = FakeHub.folder(TestFiles.checkpoint("mobilellm-ls-f16"));
+        checkpoint = FakeHub.folder(TestCheckpoints.checkpoint("mobilellm-ls-f16"));
         Map<String, byte[]> files = new java.util.LinkedHashMap<>(checkpoint);
         files.put("README.md", "# tiny\n".getBytes(StandardCharsets.UTF_8));
         files.put("pytorch_model.bin", new byte[] {1, 2, 3}); // a second weights format: must not be fetched
@@ -76,7 +76,7 @@ class HubPullTest {
         assertThat(m.path()).isEqualTo(home.resolve("ours/models/test-org--tiny-ls/" + commit + "/tiny-ls-q8_0.gguf"));
         // the same bytes as converting the folder directly, under the repository's name
         Path direct = home.resolve("direct.gguf");
-        Converter.convert(TestFiles.checkpoint("mobilellm-ls-f16"), direct,
+        Converter.convert(TestCheckpoints.checkpoint("mobilellm-ls-f16"), direct,
                 ConvertOptions.defaults().withType(OutputType.Q8_0).withName("tiny-ls"));
         assertThat(Files.readAllBytes(m.path())).isEqualTo(Files.readAllBytes(direct));
 
@@ -250,8 +250,8 @@ class HubPullTest {
 
     @Test
     void aRepositoryOfGgufFilesGivesTheFileOfTheType() throws Exception {
-        byte[] q8 = Files.readAllBytes(TestFiles.gguf("llama-f32", OutputType.Q8_0));
-        byte[] q4 = Files.readAllBytes(TestFiles.gguf("llama-f32", OutputType.Q4_0));
+        byte[] q8 = Files.readAllBytes(TestCheckpoints.gguf("llama-f32", OutputType.Q8_0));
+        byte[] q4 = Files.readAllBytes(TestCheckpoints.gguf("llama-f32", OutputType.Q4_0));
         hub.add("test-org/tiny-gguf", Map.of("Tiny.Q8_0.gguf", q8, "Tiny.Q4_0.gguf", q4, "tiny-mmproj-f16.gguf", q8,
                 "README.md", new byte[] {'#'}), List.of("Tiny.Q8_0.gguf", "Tiny.Q4_0.gguf", "tiny-mmproj-f16.gguf"), null);
         PulledModel m = HubModels.pull("test-org/tiny-gguf:Q4_0", options().build());

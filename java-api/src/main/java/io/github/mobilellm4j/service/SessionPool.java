@@ -49,7 +49,7 @@ public final class SessionPool implements GenerationService {
         this.maxSessions = b.maxSessions;
         this.sessionOptions = b.sessionOptions;
         this.acquireTimeout = b.acquireTimeout;
-        this.template = b.template != null ? Optional.of(b.template) : modelTemplate(model);
+        this.template = b.template != null ? Optional.of(b.template) : ChatTemplate.find(model);
         this.permits = new Semaphore(maxSessions, true);
     }
 
@@ -115,11 +115,6 @@ public final class SessionPool implements GenerationService {
             for (Slot s : idle) s.session().close();
             idle.clear();
         }
-    }
-
-    private static Optional<ChatTemplate> modelTemplate(Model model) {
-        String t = model.metadata().get("tokenizer.chat_template");
-        return t == null || t.isEmpty() ? Optional.empty() : Optional.of(ChatTemplate.from(model));
     }
 
     private <T> T withSlot(Function<Slot, T> request) {
