@@ -24,8 +24,7 @@
 #   --parts tokens,extras,load,tokenizer   run only these parts, keep the other results
 #   --from-results               only re-render docs/benchmarks.md from existing results
 #
-# Environment: JAVA_HOME (JDK 22+; /usr/lib/jvm/temurin-25-jdk-amd64 is used when unset and java is
-# older), MLLM_BENCH_SKIP_BUILD=1 (use the existing jar), MLLM_BENCH_JVM_ARGS (extra flags of the
+# Environment: JAVA_HOME (JDK 22+; when it is unset or older, ci/lib/jdk.sh looks for one), MLLM_BENCH_SKIP_BUILD=1 (use the existing jar), MLLM_BENCH_JVM_ARGS (extra flags of the
 # report JVM, e.g. -Dmobilellm.bench.cache=/data/models; the system properties mobilellm.bench.cache,
 # mobilellm.bench.text, mobilellm.library.path and mobilellm.cache.dir are passed on to the forks).
 set -euo pipefail
@@ -33,15 +32,10 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
 cd "$root"
 
-if [ -z "${JAVA_HOME:-}" ]; then
-  major=$(java -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.specification.version = //p' || true)
-  if [ -z "$major" ] || [ "${major%%.*}" -lt 22 ] 2>/dev/null; then
-    if [ -x /usr/lib/jvm/temurin-25-jdk-amd64/bin/java ]; then
-      export JAVA_HOME=/usr/lib/jvm/temurin-25-jdk-amd64
-    fi
-  fi
-fi
-java_bin=${JAVA_HOME:+$JAVA_HOME/bin/}java
+# shellcheck source=lib/jdk.sh
+. ci/lib/jdk.sh
+mllm_find_jdk || { echo "[bench-report] needs JDK 22 or newer: set JAVA_HOME" >&2; exit 1; }
+java_bin=$JAVA_HOME/bin/java
 jar=jmh/target/benchmarks.jar
 
 if [ "${MLLM_BENCH_SKIP_BUILD:-0}" != 1 ] || [ ! -f "$jar" ]; then

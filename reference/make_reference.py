@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Reference data from Hugging Face transformers for mobilellm4j's tests.
 
-Runs on the device machine (GPU for the short training runs, CPU float64 for the references).
+Needs a CUDA GPU for the short training runs; the references are computed on the CPU in float64.
 Writes, under --out, the repository layout:
 
   testdata/tokenizer/small-bpe.model        SentencePiece BPE, vocab 1024, trained on the corpus

@@ -1,7 +1,6 @@
 """Helpers shared by make_reference.py and train_demo.py.
 
-Both scripts run on the device machine (torch, transformers, safetensors, sentencepiece,
-tokenizers). Heavy imports happen inside the functions so that the pure-Python parts (corpus
+Both scripts need torch, transformers, safetensors, sentencepiece and tokenizers. Heavy imports happen inside the functions so that the pure-Python parts (corpus
 listing, SentencePiece protobuf writer, JSON writer) can be used and tested anywhere.
 """
 import json

@@ -9,7 +9,7 @@ licence texts (reference/corpus, MPL-2.0 held out), and writes under --out:
                              transformers from the saved bf16 weights
   models/demo/MODEL_CARD.md  the model card, filled in with this run's numbers
 
-Runs on the device machine; see reference/README.md.
+Needs a CUDA GPU; see reference/README.md.
 """
 import argparse
 import hashlib
@@ -125,7 +125,7 @@ def model_card(ref, args):
         "",
         "## Regenerating",
         "",
-        "`reference/train_demo.py` (see `reference/README.md` for the exact device command). Seeds",
+        "`reference/train_demo.py` (see `reference/README.md` for the exact commands). Seeds",
         "are fixed, but GPU training is not bit-reproducible; `reference.json` always matches the",
         "weights it was computed from (their SHA-256 is recorded).",
         "",

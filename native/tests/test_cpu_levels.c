@@ -5,8 +5,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(_WIN32)
+#include <process.h>
+#include <windows.h>
+#else
 #include <sys/wait.h>
 #include <unistd.h>
+#endif
 
 #include "cpu/cpu_features.h"
 #include "cpu/kernels.h"
@@ -14,25 +19,10 @@
 #include "util/test_check.h"
 
 
-/* Runs check(arg) in a fresh child whose environment has MOBILELLM_CPU=value (or unset if NULL);
- * returns the child's exit status. */
-static int in_child(const char *value, int (*check)(const char *), const char *arg) {
-    fflush(NULL);
-    pid_t pid = fork();
-    if (pid == 0) {
-        if (value) setenv("MOBILELLM_CPU", value, 1);
-        else unsetenv("MOBILELLM_CPU");
-        _exit(check(arg));
-    }
-    int status = 0;
-    waitpid(pid, &status, 0);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 100;
-}
-
 static const char *detected_name(void) { return mllm_cpu_level_name(mllm_cpu_detect()); }
 
-/* Child checks (the argument is unused): exit status 0 = pass. */
-static int env_lowers_to_scalar(const char *unused) {
+/* Child checks: exit status 0 = pass. */
+static int env_lowers_to_scalar(void) {
     if (strcmp(mllm_cpu_level(), "scalar") != 0) return 1;
     /* The variable lowers the level; it may be raised again, but only up to the CPU's. */
     if (mllm_set_cpu_level(detected_name()) != MLLM_OK) return 2;
@@ -40,12 +30,44 @@ static int env_lowers_to_scalar(const char *unused) {
 }
 
 /* Unknown or too-high values are refused (with a warning) and the detected level stays. */
-static int env_ignored(const char *unused) { return strcmp(mllm_cpu_level(), detected_name()) == 0 ? 0 : 1; }
+static int env_ignored(void) { return strcmp(mllm_cpu_level(), detected_name()) == 0 ? 0 : 1; }
 
 /* MOBILELLM_CPU=avx2 is taken as is where the CPU has AVX2, refused otherwise. */
-static int env_avx2(const char *unused) {
+static int env_avx2(void) {
     const char *want = mllm_cpu_detect() >= MLLM_CPU_AVX2 && mllm_cpu_detect() <= MLLM_CPU_AMX ? "avx2" : detected_name();
     return strcmp(mllm_cpu_level(), want) == 0 ? 0 : 1;
+}
+
+enum { ENV_LOWERS_TO_SCALAR, ENV_IGNORED, ENV_AVX2 };
+static int (*const CHILD_CHECKS[])(void) = {env_lowers_to_scalar, env_ignored, env_avx2};
+
+/* Runs CHILD_CHECKS[which] in a fresh child whose environment has MOBILELLM_CPU=value (or unset
+ * if NULL); returns the child's exit status. */
+static int in_child(const char *value, int which) {
+    fflush(NULL);
+#if defined(_WIN32)
+    /* No fork: the child is this program again, told by its arguments which check to run. An
+     * empty value removes a variable on Windows. */
+    char self[MAX_PATH], arg[16], saved[256] = "";
+    if (GetModuleFileNameA(NULL, self, sizeof self) == 0) return 100;
+    const char *outer = getenv("MOBILELLM_CPU");
+    if (outer) snprintf(saved, sizeof saved, "%s", outer);
+    snprintf(arg, sizeof arg, "%d", which);
+    _putenv_s("MOBILELLM_CPU", value ? value : "");
+    intptr_t status = _spawnl(_P_WAIT, self, "test_cpu_levels", "--child", arg, (char *)NULL);
+    _putenv_s("MOBILELLM_CPU", saved);
+    return status < 0 ? 100 : (int)status;
+#else
+    pid_t pid = fork(); /* no exec: under qemu-user a child could not start a foreign binary */
+    if (pid == 0) {
+        if (value) setenv("MOBILELLM_CPU", value, 1);
+        else unsetenv("MOBILELLM_CPU");
+        _exit(CHILD_CHECKS[which]());
+    }
+    int status = 0;
+    waitpid(pid, &status, 0);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 100;
+#endif
 }
 
 #if defined(__linux__) && defined(__x86_64__)
@@ -112,16 +134,17 @@ static void check_k_kernel_tables(mllm_cpu_level_t top) {
     }
 }
 
-int main(void) {
+int main(int argc, char **argv) {
+    if (argc == 3 && strcmp(argv[1], "--child") == 0) return CHILD_CHECKS[atoi(argv[2]) % 3]();
     /* Children first, before this process initialises detection (it is read once). */
-    CHECK(in_child("scalar", env_lowers_to_scalar, NULL) == 0, "MOBILELLM_CPU=scalar");
-    CHECK(in_child("turbo", env_ignored, NULL) == 0, "MOBILELLM_CPU=turbo is ignored");
-    CHECK(in_child(NULL, env_ignored, NULL) == 0, "no MOBILELLM_CPU");
-    CHECK(in_child("avx2", env_avx2, NULL) == 0, "MOBILELLM_CPU=avx2");
+    CHECK(in_child("scalar", ENV_LOWERS_TO_SCALAR) == 0, "MOBILELLM_CPU=scalar");
+    CHECK(in_child("turbo", ENV_IGNORED) == 0, "MOBILELLM_CPU=turbo is ignored");
+    CHECK(in_child(NULL, ENV_IGNORED) == 0, "no MOBILELLM_CPU");
+    CHECK(in_child("avx2", ENV_AVX2) == 0, "MOBILELLM_CPU=avx2");
 #if defined(__x86_64__)
-    CHECK(in_child("neon", env_ignored, NULL) == 0, "MOBILELLM_CPU=neon is refused on x86");
+    CHECK(in_child("neon", ENV_IGNORED) == 0, "MOBILELLM_CPU=neon is refused on x86");
 #else
-    CHECK(in_child("avx2", env_ignored, NULL) == 0, "MOBILELLM_CPU=avx2 is refused on arm");
+    CHECK(in_child("avx2", ENV_IGNORED) == 0, "MOBILELLM_CPU=avx2 is refused on arm");
 #endif
 
     mllm_cpu_level_t top = mllm_cpu_detect();

@@ -8,12 +8,13 @@
 
 #include "core/errors.h"
 #include "gguf/gguf.h"
+#include "platform/memory.h"
 #include "util/gguf_writer.h"
 #include "util/test_check.h"
 
 /* Parses a private copy (the parser takes ownership). */
 static mllm_status parse_copy(const gw_buf *b, size_t len, mllm_gguf **out) {
-    uint8_t *p = malloc(len ? len : 1);
+    uint8_t *p = mllm_aligned_alloc(64, len);
     memcpy(p, b->p, len);
     return mllm_gguf_parse(p, len, 0, out);
 }
@@ -347,7 +348,7 @@ static void test_mutations(void) {
     uint64_t seed = 2024;
     int rejected = 0, silent = 0;
     for (int it = 0; it < 3000; it++) {
-        uint8_t *p = malloc(b.len);
+        uint8_t *p = mllm_aligned_alloc(64, b.len);
         memcpy(p, b.p, b.len);
         int n_mut = 1 + it % 4;
         for (int k = 0; k < n_mut; k++) {

@@ -11,6 +11,7 @@
 #include "cpu/matmul.h"
 #include "cpu/panel.h"
 #include "cpu/threadpool.h"
+#include "platform/memory.h"
 #include "quant/kquant.h"
 #include "quant/quant.h"
 #include "util/test_check.h"
@@ -112,7 +113,7 @@ static void check_matmul_as(int32_t wt, int64_t n_rows, int64_t k, int64_t m, ml
     void *wdata = malloc(ws);
     uint8_t *wp = NULL;
     if (packed) { /* packing must keep every row's bytes: copy each back out and compare */
-        wp = aligned_alloc(64, (n_rows * wrb + 63) & ~(size_t)63);
+        wp = mllm_aligned_alloc(64, n_rows * wrb);
         mllm_panel_pack(wt, w, k, n_rows, wp);
         uint8_t *row = malloc(wrb);
         for (int64_t r = 0; r < n_rows; r++) {
@@ -156,7 +157,7 @@ static void check_matmul_as(int32_t wt, int64_t n_rows, int64_t k, int64_t m, ml
             }
         }
     }
-    free(xq); free(wdata); free(wf); free(wdeq); free(x); free(xdeq); free(y); free(yref); free(w); free(wp);
+    free(xq); free(wdata); free(wf); free(wdeq); free(x); free(xdeq); free(y); free(yref); free(w); mllm_aligned_free(wp);
 }
 
 static void check_matmul(int32_t wt, int64_t n_rows, int64_t k, int64_t m, mllm_threadpool *pool, int exact,

@@ -9,7 +9,7 @@
 #include "mobilellm.h"
 #include "util/test_check.h"
 
-#define DEMO MLLM_TEST_DATA "/../java-api/src/main/resources/io/github/mobilellm4j/demo/mobilellm-demo-q8_0.gguf"
+#define DEMO MLLM_TEST_DATA "/../demo-model/src/main/resources/io/github/mobilellm4j/demo/mobilellm-demo-q8_0.gguf"
 
 static mllm_model *load(int use_mmap, int n_threads) {
     mllm_model_params mp;

@@ -1,11 +1,15 @@
 /* Model loading rejects broken or unsupported files with a clear status and message (missing
  * tensors and keys, wrong shapes and types, unknown architecture), checks API arguments, and
  * reports metadata and tensors of a good file as written. */
-#include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
+#if defined(_WIN32)
+#include <windows.h>
+#else
+#include <signal.h>
+#include <sys/stat.h>
+#endif
 
 #include "core/errors.h"
 #include "backends/vulkan/backend_vulkan.h"
@@ -105,19 +109,30 @@ static void test_broken_models(void) {
 
 /* Paths that are not regular files are refused before anything could block on them: opening a
  * FIFO for reading waits for a writer, so without the check this test would hang (the alarm
- * turns a hang into a failure). */
+ * turns a hang into a failure). On Windows: a named pipe (reading it would wait for its server to
+ * write) and the NUL device. */
 static void test_not_regular_files(void) {
+    mllm_model *m = NULL;
+#if defined(_WIN32)
+    char pipe[64];
+    snprintf(pipe, sizeof pipe, "\\\\.\\pipe\\mllm_pipe_%d", (int)getpid());
+    HANDLE server = CreateNamedPipeA(pipe, PIPE_ACCESS_OUTBOUND, PIPE_TYPE_BYTE | PIPE_WAIT, 1, 0, 0, 0, NULL);
+    CHECK(server != INVALID_HANDLE_VALUE);
+    CHECK_ERR(mllm_model_load(pipe, NULL, &m), MLLM_ERR_IO, "is not a regular file (a pipe)");
+    CloseHandle(server);
+    CHECK_ERR(mllm_model_load("NUL", NULL, &m), MLLM_ERR_IO, "is not a regular file (a character device)");
+#else
     char fifo[64];
     snprintf(fifo, sizeof fifo, "/tmp/mllm_fifo_%d", (int)getpid());
     unlink(fifo);
     CHECK(mkfifo(fifo, 0600) == 0);
-    mllm_model *m = NULL;
     alarm(30);
     CHECK_ERR(mllm_model_load(fifo, NULL, &m), MLLM_ERR_IO, "is not a regular file (a FIFO)");
     alarm(0);
     unlink(fifo);
-    CHECK_ERR(mllm_model_load("/tmp", NULL, &m), MLLM_ERR_IO, "'/tmp' is not a regular file (a directory)");
     CHECK_ERR(mllm_model_load("/dev/null", NULL, &m), MLLM_ERR_IO, "is not a regular file (a character device)");
+#endif
+    CHECK_ERR(mllm_model_load("/tmp", NULL, &m), MLLM_ERR_IO, "'/tmp' is not a regular file (a directory)");
     CHECK(m == NULL);
 }
 

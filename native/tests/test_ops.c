@@ -14,6 +14,7 @@
 #include "cpu/threadpool.h"
 #include "graph/graph.h"
 #include "graph/kv_cache.h"
+#include "platform/memory.h"
 #include "quant/quant.h"
 #include "util/test_check.h"
 
@@ -117,7 +118,7 @@ static void test_matmul(void) {
             n.src[1 + w] = &tw[w];
             n.dst[w] = &ty[w];
         }
-        void *wdata = aligned_alloc(64, (mllm_matmul_wsize(types[qt][0], K, M) + 127) & ~(size_t)63);
+        void *wdata = mllm_aligned_alloc(64, mllm_matmul_wsize(types[qt][0], K, M) + 64);
         mllm_exec ex = {.wdata = wdata};
         run(&n, &ex);
         int bad = 0;
@@ -142,7 +143,7 @@ static void test_matmul(void) {
         CHECK(bad == 0);
         if (bad) fprintf(stderr, "matmul case %d: %d wrong values\n", qt, bad);
         free(x);
-        free(wdata);
+        mllm_aligned_free(wdata);
     }
 }
 

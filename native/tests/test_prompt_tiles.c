@@ -19,6 +19,7 @@
 #include "cpu/kernels.h"
 #include "cpu/matmul.h"
 #include "cpu/unpack.h"
+#include "platform/memory.h"
 #include "quant/quant.h"
 #include "util/test_check.h"
 
@@ -48,7 +49,7 @@ int main(void) {
         for (int64_t r = 0; r < rows; r++) mllm_quantize_row_ref(MLLM_TYPE_Q4_0, wf + r * k, w + (size_t)r * wrb, k);
 
         /* the activations as the matmul driver prepares them */
-        void *wdata = aligned_alloc(64, (mllm_matmul_wsize(MLLM_TYPE_Q4_0, k, m) + 63) & ~(size_t)63);
+        void *wdata = mllm_aligned_alloc(64, mllm_matmul_wsize(MLLM_TYPE_Q4_0, k, m));
         mllm_matmul_prepare(K, MLLM_TYPE_Q4_0, x, k, k, m, wdata, 0, 1);
         const size_t xrb = mllm_type_row_bytes(MLLM_TYPE_Q8_0, k);
         const float *xd = (const float *)((const char *)wdata + ((m * xrb + 63) & ~(size_t)63));
@@ -79,7 +80,7 @@ int main(void) {
         printf("k=%-5lld unpacked tiles %s packed; matmul vs reference %.2e\n", (long long)k, same ? "==" : "!=", worst);
         free(y);
         free(yr);
-        free(wdata);
+        mllm_aligned_free(wdata);
         free(wf);
         free(x);
         free(w);
@@ -98,7 +99,7 @@ int main(void) {
             for (int64_t i = 0; i < rows * k; i++) wf[i] = frand() * (i % 5 == 0 ? 2.0f : 0.5f) + (i % 64 < 8 ? 0.3f : 0.0f);
             for (int64_t i = 0; i < m * k; i++) x[i] = frand() + (i % 96 < 4 ? 1.5f : 0.0f);
             for (int64_t r = 0; r < rows; r++) mllm_quantize_row_ref(wt, wf + r * k, w + (size_t)r * wrb, k);
-            void *wdata = aligned_alloc(64, (mllm_matmul_wsize(wt, k, m) + 63) & ~(size_t)63);
+            void *wdata = mllm_aligned_alloc(64, mllm_matmul_wsize(wt, k, m));
             mllm_matmul_prepare(K, wt, x, k, k, m, wdata, 0, 1);
             float *y = malloc(sizeof(float) * (size_t)(m * rows)), *yr = malloc(sizeof(float) * (size_t)(m * rows));
             mllm_matmul_compute(K, wt, w, k, wdata, m, y, rows, 0, rows);
@@ -120,7 +121,7 @@ int main(void) {
                    (long long)k, worst);
             free(y);
             free(yr);
-            free(wdata);
+            mllm_aligned_free(wdata);
             free(wf);
             free(wd);
             free(x);

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "mobilellm.h"
+#include "platform/memory.h"
 #include "util/test_check.h"
 #include "util/tiny_model.h"
 
@@ -86,7 +87,7 @@ static void test_memory_bound(void) {
     sp.n_ctx = MLLM_MAX_N_CTX;
     sp.kv_type = MLLM_KV_F32;
     const double kv_bytes = 2.0 * 128 * 256 * 4 * (double)MLLM_MAX_N_CTX;
-    const double phys = (double)sysconf(_SC_PHYS_PAGES) * (double)sysconf(_SC_PAGESIZE);
+    const double phys = (double)mllm_physical_memory();
     mllm_session *s = NULL;
     if (kv_bytes > phys) {
         CHECK_ERR(mllm_session_create(m, &sp, &s), MLLM_ERR_OUT_OF_MEMORY, "n_ctx 1048576 needs");

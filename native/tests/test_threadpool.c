@@ -1,16 +1,16 @@
 /* Thread pool: every thread runs each task exactly once with its own ith, barriers separate
  * phases (each phase reads what all threads wrote in the previous one), pools can coexist and be
  * freed, and runs after an idle pause (workers asleep) still complete. */
-#define _POSIX_C_SOURCE 200809L
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "cpu/threadpool.h"
+#include "platform/clock.h"
+#include "platform/threads.h"
 #include "util/test_check.h"
-
 
 enum { MAX_THREADS = 8, PHASES = 200 };
 
@@ -45,8 +45,7 @@ static void test_barrier(int n) {
     CHECK(mllm_threadpool_size(c.pool) == n, "size");
     for (int run = 0; run < 5; run++) {
         if (run == 3) { /* let workers fall asleep, then wake them */
-            struct timespec ts = {0, 20 * 1000 * 1000};
-            nanosleep(&ts, NULL);
+            for (int64_t t0 = mllm_now_ns(); mllm_now_ns() - t0 < 20 * 1000 * 1000;) mllm_thread_yield();
         }
         memset((void *)c.slot, 0, sizeof(c.slot));
         mllm_threadpool_run(c.pool, barrier_task, &c);

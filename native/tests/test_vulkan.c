@@ -275,7 +275,11 @@ static int no_vulkan_device(const char *why) {
 }
 
 int main(void) {
+#if defined(_WIN32)
+    if (!getenv("MLLM_VULKAN_VALIDATION")) _putenv_s("MLLM_VULKAN_VALIDATION", "1");
+#else
     setenv("MLLM_VULKAN_VALIDATION", "1", 0);
+#endif
     char no_device[512] = "";
     /* a Vulkan device to test on; a clear error for a device index that does not exist; AUTO never picks lavapipe */
     {

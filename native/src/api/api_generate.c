@@ -1,16 +1,12 @@
 /* mllm_generate: prompt evaluation, then sample -> stream text -> evaluate, one token at a time. */
 #include <stdlib.h>
-#include <time.h>
 
 #include "core/errors.h"
 #include "model/session.h"
+#include "platform/clock.h"
 #include "tokenizer/tokenizer.h"
 
-static double now_seconds(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
+static double now_seconds(void) { return 1e-9 * (double)mllm_now_ns(); }
 
 /* Appends the text `token` completes and passes it to the callback; *stop set if it asks. */
 static mllm_status emit(mllm_detokenizer *dt, int32_t token, int flush, mllm_token_callback cb, void *ud, int *stop) {

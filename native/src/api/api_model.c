@@ -1,14 +1,12 @@
 /* Public model API: loading, info, metadata and tensor listings. */
-#define _GNU_SOURCE /* sched_getaffinity */
-#include <sched.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "backends/vulkan/backend_vulkan.h"
 #include "core/errors.h"
 #include "gguf/gguf.h"
 #include "model/model.h"
+#include "platform/threads.h"
 
 #define MAX_THREADS 512
 
@@ -23,12 +21,8 @@ void mllm_model_params_init(mllm_model_params *p) {
 
 /* Cores this process may run on (the affinity mask, e.g. under taskset or a container). */
 static int32_t default_threads(void) {
-    long n = sysconf(_SC_NPROCESSORS_ONLN);
-#ifdef __linux__
-    cpu_set_t set;
-    if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0) n = CPU_COUNT(&set);
-#endif
-    return n < 1 ? 1 : n > MAX_THREADS ? MAX_THREADS : (int32_t)n;
+    int n = mllm_cpu_count();
+    return n > MAX_THREADS ? MAX_THREADS : n;
 }
 
 mllm_status mllm_model_load(const char *path, const mllm_model_params *params, mllm_model **out_model) {

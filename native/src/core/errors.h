@@ -4,7 +4,9 @@
 
 #include "mobilellm.h"
 
-#if defined(__GNUC__)
+#if defined(__MINGW32__) /* checked as C99 formats, which MinGW's stdio implements (CMakeLists.txt) */
+#define MLLM_PRINTF(f, a) __attribute__((format(gnu_printf, f, a)))
+#elif defined(__GNUC__)
 #define MLLM_PRINTF(f, a) __attribute__((format(printf, f, a)))
 #else
 #define MLLM_PRINTF(f, a)

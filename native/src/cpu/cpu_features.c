@@ -1,15 +1,17 @@
-/* Runtime CPU feature detection (cpuid + xgetbv on x86-64, getauxval on aarch64) and the kernel
+/* Runtime CPU feature detection (cpuid + xgetbv on x86-64; on aarch64 getauxval on Linux, sysctl on
+ * macOS) and the kernel
  * level in use. Detection runs once; MOBILELLM_CPU may lower the level at that moment and
  * mllm_cpu_set_level_by_name later. A level above the CPU's is always refused. */
 #define _GNU_SOURCE
 #include "cpu/cpu_features.h"
 
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "platform/threads.h"
 
 #if defined(__x86_64__) || defined(_M_X64)
 #define MLLM_X86 1
@@ -22,10 +24,12 @@
 #define MLLM_ARM 1
 #if defined(__linux__)
 #include <sys/auxv.h>
+#elif defined(__APPLE__)
+#include <sys/sysctl.h>
 #endif
 #endif
 
-static pthread_once_t g_once = PTHREAD_ONCE_INIT;
+static mllm_once g_once = MLLM_ONCE_INIT;
 static mllm_cpu_level_t g_detected = MLLM_CPU_SCALAR;
 static atomic_int g_current = MLLM_CPU_SCALAR;
 static char g_features[256];
@@ -105,13 +109,18 @@ static mllm_cpu_level_t detect_x86(void) {
 #ifdef MLLM_ARM
 static mllm_cpu_level_t detect_arm(void) {
     add_feature("neon"); /* mandatory on aarch64 */
+    int dotprod = 0;
 #if defined(__linux__)
-    unsigned long hw = getauxval(AT_HWCAP);
-    if (hw & (1ul << 20)) { /* HWCAP_ASIMDDP */
+    dotprod = (getauxval(AT_HWCAP) & (1ul << 20)) != 0; /* HWCAP_ASIMDDP */
+#elif defined(__APPLE__)
+    int v = 0;
+    size_t len = sizeof v;
+    dotprod = sysctlbyname("hw.optional.arm.FEAT_DotProd", &v, &len, NULL, 0) == 0 && v;
+#endif
+    if (dotprod) {
         add_feature("dotprod");
         return MLLM_CPU_NEON_DOTPROD;
     }
-#endif
     return MLLM_CPU_NEON;
 }
 #endif
@@ -150,17 +159,17 @@ static void init_once(void) {
 }
 
 mllm_cpu_level_t mllm_cpu_detect(void) {
-    pthread_once(&g_once, init_once);
+    mllm_once_run(&g_once, init_once);
     return g_detected;
 }
 
 mllm_cpu_level_t mllm_cpu_current(void) {
-    pthread_once(&g_once, init_once);
+    mllm_once_run(&g_once, init_once);
     return (mllm_cpu_level_t)atomic_load_explicit(&g_current, memory_order_relaxed);
 }
 
 int mllm_cpu_set_level_by_name(const char *name) {
-    pthread_once(&g_once, init_once);
+    mllm_once_run(&g_once, init_once);
     mllm_cpu_level_t lv;
     if (!name || level_by_name(name, &lv) != 0 || !level_allowed(lv)) return -1;
     atomic_store(&g_current, lv);
@@ -174,6 +183,6 @@ const char *mllm_cpu_level_name(mllm_cpu_level_t level) {
 }
 
 const char *mllm_cpu_feature_string(void) {
-    pthread_once(&g_once, init_once);
+    mllm_once_run(&g_once, init_once);
     return g_features;
 }

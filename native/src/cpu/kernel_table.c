@@ -1,12 +1,11 @@
 /* Builds one kernel table per level, once, by layering each ISA's kernels over the lower ones. */
-#include <pthread.h>
-
 #include "cpu/kernels.h"
 #include "mobilellm.h"
+#include "platform/threads.h"
 
 enum { N_LEVELS = MLLM_CPU_NEON_DOTPROD + 1 };
 static mllm_kernels g_tables[N_LEVELS];
-static pthread_once_t g_once = PTHREAD_ONCE_INIT;
+static mllm_once g_once = MLLM_ONCE_INIT;
 
 static void build_tables(void) {
     const int top = (int)mllm_cpu_detect();
@@ -41,7 +40,7 @@ static void build_tables(void) {
 }
 
 const mllm_kernels *mllm_kernels_for(mllm_cpu_level_t level) {
-    pthread_once(&g_once, build_tables);
+    mllm_once_run(&g_once, build_tables);
     int lv = (int)level;
     if (lv < 0 || lv >= N_LEVELS) lv = 0;
     return &g_tables[lv];

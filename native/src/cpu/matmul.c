@@ -3,12 +3,13 @@
  * activation rows so prompt processing reuses every weight load. */
 #include "cpu/matmul.h"
 
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cpu/panel.h"
 #include "cpu/unpack.h"
+#include "platform/memory.h"
+#include "platform/threads.h"
 #include "quant/quant.h"
 
 /* Weight rows per chunk: small enough that the chunk stays in L1/L2 while all activation rows
@@ -19,26 +20,26 @@
  * fallback in mllm_matmul_compute_panel). Allocated on a thread's first use and freed when the
  * thread exits (a large static TLS array could break dlopen). */
 enum { SCRATCH_UNPACK, SCRATCH_PANEL, N_SCRATCH };
-static pthread_key_t g_scratch_key[N_SCRATCH];
+static mllm_tls_key g_scratch_key[N_SCRATCH];
 static int g_scratch_ok;
-static pthread_once_t g_scratch_once = PTHREAD_ONCE_INIT;
+static mllm_once g_scratch_once = MLLM_ONCE_INIT;
 static void scratch_key_init(void) {
     g_scratch_ok = 1;
     for (int i = 0; i < N_SCRATCH; i++)
-        if (pthread_key_create(&g_scratch_key[i], free) != 0) g_scratch_ok = 0;
+        if (mllm_tls_create(&g_scratch_key[i], mllm_aligned_free) != 0) g_scratch_ok = 0;
 }
 typedef struct scratch_buf { size_t cap; _Alignas(64) uint8_t data[]; } scratch_buf;
 static uint8_t *thread_scratch(int which, size_t bytes) {
-    pthread_once(&g_scratch_once, scratch_key_init);
+    mllm_once_run(&g_scratch_once, scratch_key_init);
     if (!g_scratch_ok) return NULL;
-    scratch_buf *b = pthread_getspecific(g_scratch_key[which]);
+    scratch_buf *b = mllm_tls_get(g_scratch_key[which]);
     if (b && b->cap >= bytes) return b->data;
-    scratch_buf *nb = aligned_alloc(64, (sizeof *nb + bytes + 63) & ~(size_t)63);
-    if (!nb || pthread_setspecific(g_scratch_key[which], nb) != 0) {
-        free(nb);
+    scratch_buf *nb = mllm_aligned_alloc(64, sizeof *nb + bytes);
+    if (!nb || mllm_tls_set(g_scratch_key[which], nb) != 0) {
+        mllm_aligned_free(nb);
         return NULL; /* callers fall back or report */
     }
-    free(b);
+    mllm_aligned_free(b);
     nb->cap = bytes;
     return nb->data;
 }

@@ -2,21 +2,14 @@
  * for a short while (decode steps come back-to-back), then sleep on a condition variable. The
  * barrier is sense-reversing: arrivals count up, the last one resets the count and flips the
  * phase the others spin on. Nothing is allocated after create. */
-#define _GNU_SOURCE
 #include "cpu/threadpool.h"
 
-#include <pthread.h>
-#include <sched.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
-#include <time.h>
-#if defined(__linux__)
-#include <linux/futex.h>
-#include <sys/syscall.h>
-#include <unistd.h>
-#define MLLM_HAVE_FUTEX 1
-#endif
+
+#include "platform/clock.h"
+#include "platform/threads.h"
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
@@ -34,7 +27,7 @@
 #define SPIN_BEFORE_SLEEP_NS 300000
 /* Pause iterations before a barrier waiter starts yielding its core (cores are often shared). */
 #define SPIN_BEFORE_YIELD 256
-/* Pause iterations before a barrier waiter sleeps (Linux): a few microseconds, above the usual
+/* Pause iterations before a barrier waiter sleeps (where the OS can sleep on a word): a few microseconds, above the usual
  * skew between threads. Measured on the shared 2-core machine: 256 gave ~1.6x the 2-thread decode
  * speed of 2048 (a descheduled partner is better waited for asleep). */
 #define SPIN_BEFORE_BARRIER_SLEEP 256
@@ -44,52 +37,46 @@ typedef struct { _Alignas(64) atomic_int v; } padded_int;
 
 struct mllm_threadpool {
     int n_threads;
-    pthread_t *threads;    /* n_threads - 1 workers */
+    mllm_thread *threads;  /* n_threads - 1 workers */
     mllm_task_fn fn;
     void *ctx;
     padded_int generation; /* bumped per run; workers wait for a change */
     padded_int n_done;     /* workers finished with the current run */
     padded_int n_arrived;  /* barrier arrivals */
     padded_int phase;      /* barrier phase */
-    padded_int n_bsleep;   /* barrier waiters asleep on `phase` (futex) */
+    padded_int n_bsleep;   /* barrier waiters asleep on `phase` (mllm_word_wait) */
     atomic_int n_sleeping; /* workers blocked on `wake` */
     atomic_int stop;
-    pthread_mutex_t mutex;
-    pthread_cond_t wake;
+    mllm_mutex mutex;
+    mllm_cond wake;
 };
 
 typedef struct { mllm_threadpool *pool; int ith; } worker_arg;
 
 static void spin_wait(int iter) {
     if (iter < SPIN_BEFORE_YIELD) CPU_RELAX();
-    else sched_yield();
+    else mllm_thread_yield();
 }
 
 /* Returns the new generation, waiting first by spinning, then by sleeping. */
-static int64_t now_ns(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
-}
-
 static int wait_for_run(mllm_threadpool *p, int seen) {
-    const int64_t until = now_ns() + SPIN_BEFORE_SLEEP_NS;
+    const int64_t until = mllm_now_ns() + SPIN_BEFORE_SLEEP_NS;
     for (int i = 0;; i++) {
         int g = atomic_load_explicit(&p->generation.v, memory_order_acquire);
         if (g != seen) return g;
         CPU_RELAX();
-        if (i % 64 == 63 && now_ns() > until) break;
+        if (i % 64 == 63 && mllm_now_ns() > until) break;
     }
-    pthread_mutex_lock(&p->mutex);
+    mllm_mutex_lock(&p->mutex);
     atomic_fetch_add(&p->n_sleeping, 1); /* seq_cst: pairs with the publisher's load */
     int g;
-    while ((g = atomic_load(&p->generation.v)) == seen) pthread_cond_wait(&p->wake, &p->mutex);
+    while ((g = atomic_load(&p->generation.v)) == seen) mllm_cond_wait(&p->wake, &p->mutex);
     atomic_fetch_sub(&p->n_sleeping, 1);
-    pthread_mutex_unlock(&p->mutex);
+    mllm_mutex_unlock(&p->mutex);
     return g;
 }
 
-static void *worker_main(void *arg) {
+static void worker_main(void *arg) {
     worker_arg wa = *(worker_arg *)arg;
     free(arg);
     mllm_threadpool *p = wa.pool;
@@ -100,7 +87,6 @@ static void *worker_main(void *arg) {
         p->fn(p->ctx, wa.ith, p->n_threads);
         atomic_fetch_add_explicit(&p->n_done.v, 1, memory_order_release);
     }
-    return NULL;
 }
 
 /* Publishes a new generation and wakes sleepers. The seq_cst store/load pair with the worker's
@@ -108,9 +94,9 @@ static void *worker_main(void *arg) {
 static void publish(mllm_threadpool *p) {
     atomic_fetch_add(&p->generation.v, 1);
     if (atomic_load(&p->n_sleeping) > 0) {
-        pthread_mutex_lock(&p->mutex);
-        pthread_cond_broadcast(&p->wake);
-        pthread_mutex_unlock(&p->mutex);
+        mllm_mutex_lock(&p->mutex);
+        mllm_cond_broadcast(&p->wake);
+        mllm_mutex_unlock(&p->mutex);
     }
 }
 
@@ -119,14 +105,14 @@ mllm_threadpool *mllm_threadpool_create(int n_threads) {
     mllm_threadpool *p = calloc(1, sizeof(*p));
     if (!p) return NULL;
     p->n_threads = 1; /* threads actually started; free() joins exactly those */
-    p->threads = calloc((size_t)n_threads, sizeof(pthread_t));
-    if (!p->threads || pthread_mutex_init(&p->mutex, NULL) != 0) {
+    p->threads = calloc((size_t)n_threads, sizeof(mllm_thread));
+    if (!p->threads || mllm_mutex_init(&p->mutex) != 0) {
         free(p->threads);
         free(p);
         return NULL;
     }
-    if (pthread_cond_init(&p->wake, NULL) != 0) {
-        pthread_mutex_destroy(&p->mutex);
+    if (mllm_cond_init(&p->wake) != 0) {
+        mllm_mutex_destroy(&p->mutex);
         free(p->threads);
         free(p);
         return NULL;
@@ -134,7 +120,7 @@ mllm_threadpool *mllm_threadpool_create(int n_threads) {
     for (int i = 1; i < n_threads; i++) {
         worker_arg *wa = malloc(sizeof(*wa));
         if (wa) { wa->pool = p; wa->ith = i; }
-        if (!wa || pthread_create(&p->threads[i - 1], NULL, worker_main, wa) != 0) {
+        if (!wa || mllm_thread_start(&p->threads[i - 1], worker_main, wa) != 0) {
             free(wa);
             mllm_threadpool_free(p);
             return NULL;
@@ -148,9 +134,9 @@ void mllm_threadpool_free(mllm_threadpool *p) {
     if (!p) return;
     atomic_store_explicit(&p->stop, 1, memory_order_release);
     publish(p);
-    for (int i = 0; i < p->n_threads - 1; i++) pthread_join(p->threads[i], NULL);
-    pthread_cond_destroy(&p->wake);
-    pthread_mutex_destroy(&p->mutex);
+    for (int i = 0; i < p->n_threads - 1; i++) mllm_thread_join(p->threads[i]);
+    mllm_cond_destroy(&p->wake);
+    mllm_mutex_destroy(&p->mutex);
     free(p->threads);
     free(p);
 }
@@ -171,11 +157,6 @@ void mllm_threadpool_run(mllm_threadpool *p, mllm_task_fn fn, void *ctx) {
         spin_wait(i);
 }
 
-#if MLLM_HAVE_FUTEX
-static void futex_wait(atomic_int *addr, int val) { syscall(SYS_futex, (int *)addr, FUTEX_WAIT_PRIVATE, val, NULL, NULL, 0); }
-static void futex_wake_all(atomic_int *addr) { syscall(SYS_futex, (int *)addr, FUTEX_WAKE_PRIVATE, 0x7fffffff, NULL, NULL, 0); }
-#endif
-
 /* Waiters spin briefly (the others are usually a few microseconds away), then sleep on the phase
  * word, so that on a busy machine a waiting thread hands its core to whoever runs late instead of
  * burning it. The seq_cst pair (sleeper: n_bsleep++ then re-read phase; last arriver: store phase
@@ -187,19 +168,19 @@ void mllm_threadpool_barrier(mllm_threadpool *p) {
     if (atomic_fetch_add_explicit(&p->n_arrived.v, 1, memory_order_acq_rel) == n - 1) {
         atomic_store_explicit(&p->n_arrived.v, 0, memory_order_relaxed);
         atomic_store(&p->phase.v, ph + 1); /* seq_cst */
-#if MLLM_HAVE_FUTEX
-        if (atomic_load(&p->n_bsleep.v) > 0) futex_wake_all(&p->phase.v);
+#if MLLM_HAVE_WORD_WAIT
+        if (atomic_load(&p->n_bsleep.v) > 0) mllm_word_wake_all(&p->phase.v);
 #endif
         return;
     }
     for (int i = 0; atomic_load_explicit(&p->phase.v, memory_order_acquire) == ph; i++) {
-#if MLLM_HAVE_FUTEX
+#if MLLM_HAVE_WORD_WAIT
         if (i < SPIN_BEFORE_BARRIER_SLEEP) {
             CPU_RELAX();
             continue;
         }
         atomic_fetch_add(&p->n_bsleep.v, 1); /* seq_cst */
-        if (atomic_load(&p->phase.v) == ph) futex_wait(&p->phase.v, ph);
+        if (atomic_load(&p->phase.v) == ph) mllm_word_wait(&p->phase.v, ph);
         atomic_fetch_sub(&p->n_bsleep.v, 1);
 #else
         spin_wait(i);

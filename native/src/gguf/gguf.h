@@ -55,7 +55,7 @@ typedef struct mllm_gguf_tensor {
 typedef struct mllm_gguf {
     uint8_t *base;           /* the file's bytes */
     size_t size;
-    int mapped;              /* 1: munmap on close, 0: free */
+    int mapped;              /* 1: a file mapping, 0: an aligned heap block (mllm_gguf_release) */
     uint32_t version;
     uint64_t alignment;
     size_t data_offset;      /* start of the tensor data section */
@@ -70,10 +70,13 @@ typedef struct mllm_gguf {
 /* Opens and validates a file. On failure *out is NULL and the error message is set. */
 mllm_status mllm_gguf_open(const char *path, int use_mmap, mllm_gguf **out);
 /* Validates a file already in memory. base must be at least MLLM_GGUF_MIN_ALIGNMENT-byte aligned
- * (mappings and malloc are) so that aligned offsets in the file are aligned addresses. Takes
- * ownership of `base` (freed with free(), or unmapped when mapped = 1), also on failure. */
+ * (mappings and mllm_aligned_alloc blocks are) so that aligned offsets in the file are aligned
+ * addresses. Takes ownership of `base` (a block from mllm_aligned_alloc, or a file mapping when
+ * mapped = 1), also on failure. */
 mllm_status mllm_gguf_parse(uint8_t *base, size_t size, int mapped, mllm_gguf **out);
 void mllm_gguf_close(mllm_gguf *g);
+/* Frees or unmaps a file's bytes, whichever `mapped` says they are. */
+void mllm_gguf_release(uint8_t *base, size_t size, int mapped);
 
 /* gguf_parse.c, for the functions above: validates g->base[0, g->size) and fills in g's
  * directory (kv, tensors, alignment, data offset); frees that directory again. The bytes stay

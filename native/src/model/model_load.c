@@ -10,6 +10,7 @@
 #include "gguf/gguf.h"
 #include "graph/backend.h"
 #include "model/model.h"
+#include "platform/memory.h"
 #include "quant/quant.h"
 #include "tokenizer/tokenizer.h"
 

@@ -4,12 +4,10 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#if defined(__unix__) || defined(__APPLE__)
-#include <unistd.h> /* sysconf */
-#endif
 
 #include "core/errors.h"
 #include "cpu/matmul.h"
+#include "platform/memory.h"
 
 static size_t max_wsize(const mllm_model *m, int64_t nb) {
     const mllm_hparams *hp = &m->hp;
@@ -83,15 +81,6 @@ static mllm_status make_rope_tables(mllm_session *s) {
     return MLLM_OK;
 }
 
-/* Physical memory in bytes, 0 if unknown. */
-static uint64_t physical_memory(void) {
-#if defined(_SC_PHYS_PAGES) && defined(_SC_PAGESIZE)
-    long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
-    if (pages > 0 && page > 0) return (uint64_t)pages * (uint64_t)page;
-#endif
-    return 0;
-}
-
 /* The session's memory that grows with n_ctx (KV cache, RoPE tables, attention scores) is
  * checked before any of it is allocated: a context no machine here could hold fails with a
  * message instead of an allocation that might succeed lazily and fail when touched. */
@@ -101,7 +90,7 @@ static mllm_status check_context_memory(const mllm_model *m, const mllm_session_
     const uint64_t kv = 2 * (uint64_t)hp->n_layer * n_ctx * (uint64_t)hp->n_head_kv * (uint64_t)hp->head_dim * kv_elem;
     const uint64_t rope = 2 * n_ctx * (uint64_t)(hp->head_dim / 2) * sizeof(float);
     const uint64_t att = (uint64_t)p->n_threads * n_ctx * sizeof(float);
-    const uint64_t need = kv + rope + att, have = physical_memory();
+    const uint64_t need = kv + rope + att, have = mllm_physical_memory();
     if (have && need > have) {
         return mllm_fail(MLLM_ERR_OUT_OF_MEMORY,
                          "n_ctx %d needs %.1f GiB for the KV cache and position tables, more than the %.1f GiB of memory "

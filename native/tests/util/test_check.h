@@ -11,12 +11,13 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/errors.h"
 #include "mobilellm.h"
 
 static int g_fail = 0;
 
 /* fmt starts with one space, after which the message (if any) follows */
-__attribute__((format(printf, 4, 5))) static inline void test_check_failed(const char *file, int line, const char *cond,
+MLLM_PRINTF(4, 5) static inline void test_check_failed(const char *file, int line, const char *cond,
                                                                             const char *fmt, ...) {
     fprintf(stderr, "%s:%d: CHECK failed: %s", file, line, cond);
     if (fmt[1]) {

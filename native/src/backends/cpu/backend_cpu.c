@@ -9,6 +9,7 @@
 #include "core/errors.h"
 #include "cpu/cpu_features.h"
 #include "cpu/threadpool.h"
+#include "platform/memory.h"
 
 typedef struct cpu_device {
     const mllm_kernels *kernels; /* the level in use when the model was loaded */
@@ -33,17 +34,15 @@ static void run_graph(void *ctx, int ith, int nth) {
 }
 
 static mllm_status cpu_alloc(mllm_runner *r, size_t bytes, void **out) {
-    /* 64-byte alignment for SIMD loads; aligned_alloc needs a multiple of the alignment. */
-    size_t sz = (bytes + 63) & ~(size_t)63;
-    /* Not cleared: pages are touched only where activations are written (large logits buffers
-     * would otherwise be faulted in at session creation). */
-    void *p = aligned_alloc(64, sz ? sz : 64);
+    /* 64-byte alignment and size for SIMD loads. Not cleared: pages are touched only where
+     * activations are written (large logits buffers would otherwise be faulted in at session creation). */
+    void *p = mllm_aligned_alloc(64, (bytes + 63) & ~(size_t)63);
     if (!p) return mllm_fail(MLLM_ERR_OUT_OF_MEMORY, "cannot allocate %zu bytes of CPU memory", bytes);
     *out = p;
     return MLLM_OK;
 }
 
-static void cpu_free_buffer(mllm_runner *r, void *buf) { free(buf); }
+static void cpu_free_buffer(mllm_runner *r, void *buf) { mllm_aligned_free(buf); }
 
 static mllm_status cpu_compute(mllm_runner *r, const mllm_graph *g, const mllm_exec *ex) {
     const cpu_device *dev = r->device->impl;
@@ -99,7 +98,7 @@ static mllm_status cpu_take_model(mllm_device *d, const mllm_model_desc *m) {
 static void cpu_device_free(mllm_device *d) {
     if (!d) return;
     cpu_device *dev = d->impl;
-    free(dev->packed);
+    mllm_aligned_free(dev->packed);
     free(dev);
     free(d);
 }

@@ -2,15 +2,13 @@
  * anonymous allocation (huge pages where the kernel gives them) holds every packed matrix; the
  * file's pages of those matrices are released. Only types and shapes whose panel kernel exists at
  * the model's kernel level are packed; MOBILELLM_REPACK=0 turns it off (for comparisons). */
-#define _GNU_SOURCE /* madvise */
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <unistd.h>
 
 #include "backends/cpu/backend_cpu.h"
 #include "core/errors.h"
 #include "cpu/panel.h"
+#include "platform/memory.h"
 
 #define HUGE_PAGE ((size_t)2 << 20)
 
@@ -24,14 +22,6 @@ static int packable(const mllm_kernels *K, const mllm_weight *w) {
 
 static size_t tensor_bytes(const mllm_tensor *t) { return t->nb[1] * (size_t)t->ne[1]; }
 
-/* The whole pages inside [p, p + n): dropped from a read-only file mapping, they would be read
- * again from the file if anything touched them. */
-static void release_pages(const void *p, size_t n) {
-    const uintptr_t pg = (uintptr_t)sysconf(_SC_PAGESIZE);
-    uintptr_t a = ((uintptr_t)p + pg - 1) & ~(pg - 1), e = ((uintptr_t)p + n) & ~(pg - 1);
-    if (e > a) madvise((void *)a, e - a, MADV_DONTNEED);
-}
-
 mllm_status mllm_cpu_repack(const mllm_kernels *K, const mllm_model_desc *m, void **packed) {
     *packed = NULL;
     const char *env = getenv("MOBILELLM_REPACK");
@@ -41,16 +31,16 @@ mllm_status mllm_cpu_repack(const mllm_kernels *K, const mllm_model_desc *m, voi
         if (packable(K, &m->weights[i])) total += (tensor_bytes(m->weights[i].tensor) + 63) & ~(size_t)63;
     if (total == 0) return MLLM_OK;
     const size_t cap = (total + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);
-    uint8_t *buf = aligned_alloc(HUGE_PAGE, cap);
+    uint8_t *buf = mllm_aligned_alloc(HUGE_PAGE, cap);
     if (!buf) return mllm_fail(MLLM_ERR_OUT_OF_MEMORY, "cannot allocate %zu bytes for the packed weights", total);
-    madvise(buf, cap, MADV_HUGEPAGE); /* advice only: fewer TLB misses while streaming weights */
+    mllm_advise_huge_pages(buf, cap); /* fewer TLB misses while streaming weights */
     size_t off = 0;
     for (int i = 0; i < m->n_weights; i++) {
         mllm_tensor *t = m->weights[i].tensor;
         if (!packable(K, &m->weights[i])) continue;
         void *src = t->data;
         mllm_panel_pack(t->type, src, t->ne[0], t->ne[1], buf + off);
-        if (m->in_file_mapping) release_pages(src, tensor_bytes(t));
+        if (m->in_file_mapping) mllm_discard_file_pages(src, tensor_bytes(t));
         /* tensors sharing the matrix (a tied embedding) read the packed rows too */
         for (int j = 0; j < m->n_weights; j++) {
             mllm_tensor *u = m->weights[j].tensor;

@@ -1,13 +1,15 @@
 /* Vulkan backend: the whole forward pass on the GPU.
  *
- * - The loader is opened at run time (dlopen of libvulkan.so.1): a machine without Vulkan gets a
- *   clear MLLM_ERR_BACKEND, never a library that fails to load.
+ * - The loader is opened at run time (libvulkan.so.1; vulkan-1.dll on Windows; on macOS the Vulkan
+ *   loader or MoltenVK itself): a machine without Vulkan gets a clear MLLM_ERR_BACKEND, never a
+ *   library that fails to load.
  * - Weights are uploaded once into device-local buffers (chunks no larger than the device's
  *   maxMemoryAllocationSize, 1 GiB at most) and stay resident; the KV cache, RoPE tables and all
  *   activations live on the device. Only the graph's output rows come back, copied to a
  *   host-visible buffer inside the same submission.
- * - Kernels take tensors as buffer device addresses in push constants (no descriptor sets), so
- *   any tensor is addressed whole, whatever maxStorageBufferRange is (128 MiB on lavapipe).
+ * - Kernels take tensors as buffer device addresses in push constants, so any tensor is addressed
+ *   whole, whatever maxStorageBufferRange is (128 MiB on lavapipe). The one descriptor set holds
+ *   attention_dec's counters, whose atomics must be on a bound buffer to translate to Metal.
  * - One command buffer is recorded per graph (shape) and replayed: the per-step values (n_past,
  *   token ids) are read by the kernels from a small host-visible step buffer, so a decode step is
  *   one vkQueueSubmit and one fence wait.
@@ -19,7 +21,7 @@
  *   per head, merged by the last one to finish: 5 barriers per layer (on an H200 each barrier stage costs ~5 us however little it
  *   computes, so stages, not bytes, set the decode speed of these thin models).
  * - The session's activation "pointers" are a reserved, inaccessible host address range
- *   (PROT_NONE) that maps 1:1 onto a device buffer: the graph built by model_graph.c is used
+ *   (no access allowed) that maps 1:1 onto a device buffer: the graph built by model_graph.c is used
  *   unchanged and any accidental host access faults at once.
  *
  * Environment: MLLM_VULKAN_VALIDATION=1 enables VK_LAYER_KHRONOS_validation (errors are
@@ -44,11 +46,11 @@ int mllm_vulkan_built(void) { return 0; }
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <time.h>
 
 #include "backends/vulkan/vk_context.h"
 #include "core/types.h"
+#include "platform/clock.h"
+#include "platform/memory.h"
 
 /* ---- weights ----------------------------------------------------------------------------- */
 
@@ -148,11 +150,11 @@ static mllm_status vk_alloc(mllm_runner *r, size_t bytes, void **out) {
     }
     if (slot < 0) return mllm_fail(MLLM_ERR_BACKEND, "Vulkan: too many activation buffers");
     size_t sz = bytes ? bytes : 64;
-    void *h = mmap(NULL, sz, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (h == MAP_FAILED) return mllm_fail(MLLM_ERR_OUT_OF_MEMORY, "cannot reserve %zu bytes of address space", sz);
+    void *h = mllm_reserve_address_space(sz);
+    if (!h) return mllm_fail(MLLM_ERR_OUT_OF_MEMORY, "cannot reserve %zu bytes of address space", sz);
     mllm_status st = vk_buf_create(c, sz, 0, &c->acts[slot].dev);
     if (st) {
-        munmap(h, sz);
+        mllm_release_address_space(h, sz);
         return st;
     }
     c->acts[slot].host = h;
@@ -167,7 +169,7 @@ static void vk_free_buffer(mllm_runner *r, void *buf) {
         if (c->acts[i].host && c->acts[i].host == buf) {
             p_vkDeviceWaitIdle(c->dev);
             vk_buf_free(c, &c->acts[i].dev);
-            munmap(c->acts[i].host, c->acts[i].bytes);
+            mllm_release_address_space(c->acts[i].host, c->acts[i].bytes);
             memset(&c->acts[i], 0, sizeof c->acts[i]);
         }
     }
@@ -221,6 +223,7 @@ static mllm_status ensure_state(vk_ctx *c, const mllm_graph *g, const mllm_exec 
         static const uint32_t zeros[ATT_MAX_HEADS];
         if ((st = vk_buf_create(c, sizeof zeros, 0, &c->att_ctr))) return st;
         if ((st = vk_transfer(c, c->att_ctr.buf, 0, (void *)zeros, sizeof zeros, 1))) return st;
+        vk_bind_counters(c, c->att_ctr.buf);
         grew = 1;
     }
     const size_t rb = (size_t)g->n_out * g->acts[MLLM_ACT_OUT].nb[1];
@@ -277,14 +280,9 @@ static mllm_status vk_compute(mllm_runner *r, const mllm_graph *g, const mllm_ex
     step[0] = ex->n_past;
     memcpy(step + 1, ex->tokens, (size_t)g->n_tokens * sizeof(int32_t));
     c->out_data = NULL;
-    struct timespec t0, t1;
-    if (c->prof.on) clock_gettime(CLOCK_MONOTONIC, &t0);
+    const int64_t t0 = c->prof.on ? mllm_now_ns() : 0;
     if ((st = vk_submit_step(c, hit->cb))) return st;
-    if (c->prof.on && hit->n_stages > 0) {
-        clock_gettime(CLOCK_MONOTONIC, &t1);
-        const int64_t host_ns = (t1.tv_sec - t0.tv_sec) * 1000000000L + (t1.tv_nsec - t0.tv_nsec);
-        vk_profile_collect(c, hit, g->n_tokens == 1, (uint64_t)host_ns);
-    }
+    if (c->prof.on && hit->n_stages > 0) vk_profile_collect(c, hit, g->n_tokens == 1, (uint64_t)(mllm_now_ns() - t0));
     c->out_data = g->acts[MLLM_ACT_OUT].data;
     c->out_rows = g->n_out;
     c->out_row_bytes = g->acts[MLLM_ACT_OUT].nb[1];

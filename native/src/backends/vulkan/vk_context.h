@@ -95,6 +95,11 @@ typedef struct vk_ctx {
     VkCommandPool pool;
     VkFence fence;
     VkPipelineLayout layout;
+    /* The one descriptor: attention_dec's counters as a storage buffer (set 0, binding 0). Atomics
+     * through buffer device addresses have no Metal translation in SPIRV-Cross, bound buffers do. */
+    VkDescriptorSetLayout set_layout;
+    VkDescriptorPool desc_pool;
+    VkDescriptorSet ctr_set;
     VkPipeline pipes[VK_PIPE_COUNT];
 
     vk_buf wbufs[VK_MAX_WBUFS];
@@ -156,8 +161,9 @@ mllm_status vk_transfer(vk_ctx *c, VkBuffer dev, VkDeviceSize dev_off, void *hos
 void vk_full_barrier(VkCommandBuffer cb);
 void vk_barrier(VkCommandBuffer cb);
 
-/* vk_pipelines.c */
+/* vk_pipelines.c; vk_bind_counters points the descriptor set at attention_dec's counters */
 mllm_status vk_pipelines_create(vk_ctx *c);
+void vk_bind_counters(vk_ctx *c, VkBuffer counters);
 void vk_pipelines_free(vk_ctx *c);
 const char *vk_pipe_name(vk_pipe p);
 

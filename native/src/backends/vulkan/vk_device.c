@@ -1,15 +1,15 @@
 /* Vulkan instance (one per process), device choice and the runner's logical device, queue and
  * command submissions; the Khronos validation layer's messages. */
 #ifdef MLLM_HAVE_VULKAN
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <time.h>
 
 #include "backends/vulkan/backend_vulkan.h"
 #include "backends/vulkan/vk_context.h"
+#include "platform/clock.h"
+#include "platform/memory.h"
+#include "platform/threads.h"
 
 int mllm_vulkan_built(void) { return 1; }
 
@@ -108,6 +108,21 @@ static mllm_status list_devices(VkInstance inst, VkPhysicalDevice *out, uint32_t
     return MLLM_OK;
 }
 
+/* Whether the instance (pd == NULL) or the device pd offers extension `name`. */
+static int has_extension(VkPhysicalDevice pd, const char *name) {
+    uint32_t n = 0;
+    VkResult r = pd ? p_vkEnumerateDeviceExtensionProperties(pd, NULL, &n, NULL) : p_vkEnumerateInstanceExtensionProperties(NULL, &n, NULL);
+    if (r != VK_SUCCESS || n == 0) return 0;
+    VkExtensionProperties *e = malloc(n * sizeof *e);
+    int found = 0;
+    if (e) {
+        r = pd ? p_vkEnumerateDeviceExtensionProperties(pd, NULL, &n, e) : p_vkEnumerateInstanceExtensionProperties(NULL, &n, e);
+        for (uint32_t i = 0; r == VK_SUCCESS && i < n; i++) found |= strcmp(e[i].extensionName, name) == 0;
+    }
+    free(e);
+    return found;
+}
+
 static int has_layer(const char *name) {
     uint32_t n = 0;
     if (p_vkEnumerateInstanceLayerProperties(&n, NULL) != VK_SUCCESS || n == 0) return 0;
@@ -122,14 +137,14 @@ static int has_layer(const char *name) {
 
 /* One instance per process, never destroyed: destroying the last instance unloads the driver
  * (ICD) and some drivers cannot be loaded again in the same process. */
-static pthread_mutex_t g_inst_lock = PTHREAD_MUTEX_INITIALIZER;
+static mllm_mutex g_inst_lock = MLLM_MUTEX_INIT;
 static VkInstance g_inst;
 static VkDebugUtilsMessengerEXT g_messenger;
 
 static mllm_status create_instance_once(vk_ctx *c);
 
 static mllm_status create_instance(vk_ctx *c) {
-    pthread_mutex_lock(&g_inst_lock);
+    mllm_mutex_lock(&g_inst_lock);
     mllm_status st = MLLM_OK;
     if (!g_inst) {
         vk_ctx tmp;
@@ -143,7 +158,7 @@ static mllm_status create_instance(vk_ctx *c) {
         }
     }
     c->inst = g_inst;
-    pthread_mutex_unlock(&g_inst_lock);
+    mllm_mutex_unlock(&g_inst_lock);
     return st;
 }
 
@@ -157,11 +172,19 @@ static mllm_status create_instance_once(vk_ctx *c) {
         use_layer = has_layer(layer);
         if (!use_layer) fprintf(stderr, "mobilellm: MLLM_VULKAN_VALIDATION is set but %s is not installed\n", layer);
     }
+    const char *exts[2];
+    uint32_t n_ext = 0;
+    if (use_layer) exts[n_ext++] = ext;
+    /* Portability implementations (MoltenVK over Metal on macOS) are listed only to instances that
+     * ask for them with this extension and flag. */
+    const int portability = has_extension(VK_NULL_HANDLE, VK_KHR_PORTABILITY_ENUMERATION_EXTENSION_NAME);
+    if (portability) exts[n_ext++] = VK_KHR_PORTABILITY_ENUMERATION_EXTENSION_NAME;
     VkApplicationInfo app = {.sType = VK_STRUCTURE_TYPE_APPLICATION_INFO, .pApplicationName = "mobilellm",
                              .pEngineName = "mobilellm", .apiVersion = VK_API_VERSION_1_2};
     VkInstanceCreateInfo ci = {.sType = VK_STRUCTURE_TYPE_INSTANCE_CREATE_INFO, .pApplicationInfo = &app,
+                               .flags = portability ? VK_INSTANCE_CREATE_ENUMERATE_PORTABILITY_BIT_KHR : 0,
                                .enabledLayerCount = use_layer ? 1 : 0, .ppEnabledLayerNames = &layer,
-                               .enabledExtensionCount = use_layer ? 1 : 0, .ppEnabledExtensionNames = &ext};
+                               .enabledExtensionCount = n_ext, .ppEnabledExtensionNames = exts};
     VkResult r = p_vkCreateInstance(&ci, NULL, &c->inst);
     if (r == VK_ERROR_INCOMPATIBLE_DRIVER) {
         return mllm_fail(MLLM_ERR_BACKEND, "Vulkan: no compatible driver found (install a Vulkan ICD, e.g. mesa-vulkan-drivers)");
@@ -231,8 +254,22 @@ mllm_status vk_create_device(vk_ctx *c) {
     VkPhysicalDeviceVulkan12Features f12 = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_2_FEATURES,
                                             .bufferDeviceAddress = VK_TRUE};
     VkPhysicalDeviceFeatures2 f = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2, .pNext = &f12};
+    /* A portability implementation (MoltenVK) must get VK_KHR_portability_subset enabled. The subset
+     * leaves out events, some image views and samplers, triangle fans, tessellation modes and
+     * interpolation functions: this backend uses buffers, push constants, one storage buffer
+     * descriptor, pipeline barriers and compute dispatches only, none of which it restricts. */
+    const char *subset = VK_KHR_PORTABILITY_SUBSET_EXTENSION_NAME;
+    const int portable = has_extension(c->pd, subset);
+    if (portable && vk_env_flag("MLLM_VULKAN_VERBOSE")) {
+        VkPhysicalDevicePortabilitySubsetFeaturesKHR ps = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PORTABILITY_SUBSET_FEATURES_KHR};
+        VkPhysicalDeviceFeatures2 pf = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2, .pNext = &ps};
+        p_vkGetPhysicalDeviceFeatures2(c->pd, &pf);
+        fprintf(stderr, "mobilellm: Vulkan portability subset (events %d, image view reinterpretation %d)\n", ps.events,
+                ps.imageViewFormatReinterpretation);
+    }
     VkDeviceCreateInfo di = {.sType = VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO, .pNext = &f, .queueCreateInfoCount = 1,
-                             .pQueueCreateInfos = &qi};
+                             .pQueueCreateInfos = &qi, .enabledExtensionCount = portable ? 1 : 0,
+                             .ppEnabledExtensionNames = &subset};
     VKCHECK(p_vkCreateDevice(c->pd, &di, NULL, &c->dev), "vkCreateDevice");
     if (!vk_load_device_funcs(c->dev)) return mllm_fail(MLLM_ERR_BACKEND, "Vulkan: the driver lacks a core 1.2 device function");
     p_vkGetDeviceQueue(c->dev, c->qfam, 0, &c->queue);
@@ -267,7 +304,7 @@ void vk_ctx_free(vk_ctx *c) {
         for (int i = 0; i < VK_MAX_ACTS; i++) {
             if (c->acts[i].host) {
                 vk_buf_free(c, &c->acts[i].dev);
-                munmap(c->acts[i].host, c->acts[i].bytes);
+                mllm_release_address_space(c->acts[i].host, c->acts[i].bytes);
             }
         }
         vk_buf *bs[] = {&c->kv_k, &c->kv_v, &c->rope, &c->step, &c->step_dev, &c->qx, &c->att_part, &c->att_ctr, &c->readback, &c->staging};
@@ -299,14 +336,12 @@ mllm_status vk_submit_step(vk_ctx *c, VkCommandBuffer cb) {
     VkSubmitInfo si = {.sType = VK_STRUCTURE_TYPE_SUBMIT_INFO, .commandBufferCount = 1, .pCommandBuffers = &cb};
     VKCHECK(p_vkResetFences(c->dev, 1, &c->fence), "vkResetFences");
     VKCHECK(p_vkQueueSubmit(c->queue, 1, &si, c->fence), "vkQueueSubmit");
-    struct timespec t0, t;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
+    const int64_t t0 = mllm_now_ns();
     for (;;) {
         VkResult r = p_vkGetFenceStatus(c->dev, c->fence);
         if (r == VK_SUCCESS) return MLLM_OK;
         if (r != VK_NOT_READY) return mllm_fail(MLLM_ERR_BACKEND, "Vulkan: vkGetFenceStatus failed (VkResult %d)", (int)r);
-        clock_gettime(CLOCK_MONOTONIC, &t);
-        if ((t.tv_sec - t0.tv_sec) * 1000000000L + (t.tv_nsec - t0.tv_nsec) > 20000000L) break;
+        if (mllm_now_ns() - t0 > 20000000) break;
     }
     VKCHECK(p_vkWaitForFences(c->dev, 1, &c->fence, VK_TRUE, UINT64_MAX), "vkWaitForFences");
     return MLLM_OK;

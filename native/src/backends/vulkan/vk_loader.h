@@ -1,9 +1,11 @@
-/* The Vulkan loader, opened at run time (dlopen of libvulkan.so.1), so that the library loads on
- * machines without Vulkan, and the entry points the backend uses, as p_<name> pointers. */
+/* The Vulkan loader, opened at run time (libvulkan.so.1; vulkan-1.dll on Windows; on macOS the
+ * Vulkan loader or MoltenVK itself), so that the library loads on machines without Vulkan, and the
+ * entry points the backend uses, as p_<name> pointers. */
 #ifndef MLLM_VK_LOADER_H
 #define MLLM_VK_LOADER_H
 
 #define VK_NO_PROTOTYPES
+#define VK_ENABLE_BETA_EXTENSIONS /* VK_KHR_portability_subset (MoltenVK) is still a provisional extension */
 #include <vulkan/vulkan.h>
 
 #define VK_GLOBAL_FUNCS(X)                  \
@@ -38,6 +40,13 @@
     X(vkDestroyShaderModule)          \
     X(vkCreatePipelineLayout)         \
     X(vkDestroyPipelineLayout)        \
+    X(vkCreateDescriptorSetLayout)    \
+    X(vkDestroyDescriptorSetLayout)   \
+    X(vkCreateDescriptorPool)         \
+    X(vkDestroyDescriptorPool)        \
+    X(vkAllocateDescriptorSets)       \
+    X(vkUpdateDescriptorSets)         \
+    X(vkCmdBindDescriptorSets)        \
     X(vkCreateComputePipelines)       \
     X(vkDestroyPipeline)              \
     X(vkCreateCommandPool)            \

@@ -251,9 +251,11 @@ static void record_attention(vk_rec *r, const mllm_node *n) {
     if (n_tok == 1 && hd == 64 && kv->type == MLLM_KV_F16 && n_head <= ATT_MAX_HEADS && kv->row % 8 == 0 && q % 16 == 0 &&
         kc % 16 == 0 && vc % 16 == 0) {
         const vk_pc_attention_dec pc = {.q = q, .k_cache = kc, .v_cache = vc, .dst = dst, .partials = c->att_part.addr,
-                                        .counters = c->att_ctr.addr, .step = r->step, .n_head = n_head,
+                                        .step = r->step, .n_head = n_head,
                                         .n_kv = (uint32_t)(kv->row / kv->head_dim), .cache_row = (uint32_t)kv->row,
                                         .n_split = ATT_SPLIT, .scale = scale};
+        /* the counters: the set bound for the pipeline layout (vk_bind_counters) */
+        p_vkCmdBindDescriptorSets(r->cb, VK_PIPELINE_BIND_POINT_COMPUTE, c->layout, 0, 1, &c->ctr_set, 0, NULL);
         dispatch(r, VK_PIPE_attention_dec, &pc, sizeof pc, n_head, ATT_SPLIT, 1);
         return;
     }

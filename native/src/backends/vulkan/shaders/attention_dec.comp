@@ -6,11 +6,14 @@
 // Thread layout: scores one key per thread; values 16 dimension quads x 4 key lanes, so every
 // load is a 16- or 8-byte vector and the loops have fixed trip counts (the loads overlap).
 // The partials are (h * NS + z) * 66 floats (max, sum, acc[64]) for NS = n_split workgroups per head.
+// The counters (one uint per head, zero between dispatches) are the backend's only bound buffer:
+// SPIRV-Cross translates atomics on bound buffers to Metal, not atomics through buffer device
+// addresses.
 #include "common.glsl"
 #define PC_attention_dec
 #include "push_constants.h"
 layout(buffer_reference, std430, buffer_reference_align = 4) coherent buffer CF32 { float v[]; };
-layout(buffer_reference, std430, buffer_reference_align = 4) coherent buffer CU32 { uint v[]; };
+layout(set = 0, binding = 0, std430) coherent buffer Counters { uint v[]; } ctr;
 layout(buffer_reference, std430, buffer_reference_align = 8) buffer UV2 { uvec2 v[]; };
 layout(local_size_x = 64) in;
 shared vec4 q4[16];
@@ -101,7 +104,7 @@ void main() {
     /* publish the slice, then count it; the group that counts last merges all slices */
     memoryBarrierBuffer();
     barrier();
-    if (tid == 0u) is_last = atomicAdd(CU32(pc.counters).v[h], 1u) == n_used - 1u ? 1u : 0u;
+    if (tid == 0u) is_last = atomicAdd(ctr.v[h], 1u) == n_used - 1u ? 1u : 0u;
     barrier();
     if (is_last == 0u) return;
     memoryBarrierBuffer();
@@ -115,5 +118,5 @@ void main() {
         o += part.v[b + 2u + tid] * w;
     }
     F32(pc.dst).v[h * 64u + tid] = o / lt;
-    if (tid == 0u) CU32(pc.counters).v[h] = 0u; /* ready for the next layer */
+    if (tid == 0u) ctr.v[h] = 0u; /* ready for the next layer */
 }

@@ -1,7 +1,7 @@
 /* Push constants of every compute kernel: one struct each, written once here and read by both
  * sides. C (vk_record.c) gets `typedef struct vk_pc_<kernel> {...}`; a kernel defines
  * PC_<kernel> before including this file and gets its own block as the uniform `pc`. Tensors are
- * buffer device addresses (no descriptor sets); addresses come first and every other field is 4
+ * buffer device addresses (the one descriptor set holds attention_dec's counters); addresses come first and every other field is 4
  * bytes, so C and std430 lay the fields out alike, and each struct is padded to a multiple of 8
  * bytes (the size asserts at the end hold the C side to that). 128 bytes is the most a kernel may
  * take: the push-constant size every device has. */
@@ -144,7 +144,6 @@ PC_BEGIN(vk_pc_attention_dec)
     PC_ADDR v_cache;
     PC_ADDR dst;
     PC_ADDR partials;   /* {max, sum, acc[64]} per (head, split) */
-    PC_ADDR counters;   /* one per head, zero between dispatches */
     PC_ADDR step;
     PC_U32 n_head;
     PC_U32 n_kv;
@@ -192,7 +191,7 @@ PC_END(vk_pc_mul_mv)
 #if defined(__STDC__)
 _Static_assert(sizeof(vk_pc_get_rows) == 40 && sizeof(vk_pc_rms_norm) == 56 && sizeof(vk_pc_quant_q8) == 40 &&
                    sizeof(vk_pc_swiglu) == 24 && sizeof(vk_pc_rope_store) == 96 && sizeof(vk_pc_attention) == 88 &&
-                   sizeof(vk_pc_attn_combine) == 32 && sizeof(vk_pc_attention_dec) == 80 && sizeof(vk_pc_mul_mv) == 120,
+                   sizeof(vk_pc_attn_combine) == 32 && sizeof(vk_pc_attention_dec) == 72 && sizeof(vk_pc_mul_mv) == 120,
                "push constants: fields and padding as the kernels read them");
 #endif
 

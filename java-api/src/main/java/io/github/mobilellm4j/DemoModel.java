@@ -1,23 +1,25 @@
 package io.github.mobilellm4j;
 
+import io.github.mobilellm4j.bindings.NativeLibrary;
+import io.github.mobilellm4j.bindings.internal.BundledResources;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.UncheckedIOException;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
 
 /**
- * The small demonstration model bundled in this jar (a MobileLLM-architecture model trained by the project
- * on Debian's licence texts; see models/demo/MODEL_CARD.md). It is extracted once to a cache folder.
+ * The small demonstration model (a MobileLLM-architecture model trained by the project on Debian's licence
+ * texts; its model card is in the artifact's sources jar). It lives in its own artifact,
+ * {@value #ARTIFACT}, so that applications do not ship it unless they want it; {@link Model#loadDemo()} copies
+ * it to a cache folder once and loads it from there.
  */
 public final class DemoModel {
-    /** Resource path of the bundled GGUF. */
-    public static final String RESOURCE = "/io/github/mobilellm4j/demo/mobilellm-demo-q8_0.gguf";
+    /** Maven coordinates of the demo model's jar (without the version). */
+    public static final String ARTIFACT = "io.github.mobilellm4j:mobilellm4j-demo-model";
+    /** Resource path of the GGUF file in that jar. */
+    public static final String RESOURCE = "io/github/mobilellm4j/demo/mobilellm-demo-q8_0.gguf";
+    /** Module name of that jar on the module path. */
+    static final String MODULE = "io.github.mobilellm4j.demo";
     /** A prompt the demo model continues well. */
     public static final String EXAMPLE_PROMPT = "The licenses for most software are designed to";
 
@@ -26,44 +28,33 @@ public final class DemoModel {
     private DemoModel() {
     }
 
-    /** Path of the extracted demo GGUF (extracted on first use, atomically, safe across JVMs). */
+    /**
+     * Path of the extracted demo GGUF (extracted on first use, atomically, safe across JVMs).
+     *
+     * @throws IllegalStateException naming the artifact to add when it is not on the class path or module path
+     */
     public static synchronized Path path() {
-        if (cached != null && Files.isRegularFile(cached)) return cached;
-        try (InputStream in = DemoModel.class.getResourceAsStream(RESOURCE)) {
-            if (in == null) {
-                throw new IllegalStateException("the demo model " + RESOURCE + " is missing from the classpath");
-            }
-            byte[] bytes = in.readAllBytes();
-            String hash = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes), 0, 8);
-            Path dir = cacheDir();
-            Files.createDirectories(dir);
-            Path target = dir.resolve("mobilellm-demo-" + hash + ".gguf");
-            if (!Files.isRegularFile(target) || Files.size(target) != bytes.length) {
-                Path tmp = Files.createTempFile(dir, "demo", ".tmp");
-                try {
-                    Files.write(tmp, bytes);
-                    try {
-                        Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-                    } catch (AtomicMoveNotSupportedException e) {
-                        Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
-                    }
-                } finally {
-                    Files.deleteIfExists(tmp);
-                }
-            }
-            cached = target;
-            return target;
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot extract the demo model", e);
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
+        if (cached == null || !Files.isRegularFile(cached)) {
+            cached = extract(DemoModel.class.getClassLoader(), System.getProperty("jdk.module.path"),
+                    BundledResources.cacheRoot(System.getProperty(NativeLibrary.CACHE_DIR_PROPERTY),
+                            System.getenv(NativeLibrary.CACHE_DIR_ENV), System.getProperty("user.home")));
         }
+        return cached;
     }
 
-    private static Path cacheDir() {
-        String dir = System.getProperty("mobilellm.cache.dir");
-        if (dir == null || dir.isBlank()) dir = System.getenv("MOBILELLM_CACHE_DIR");
-        if (dir == null || dir.isBlank()) dir = System.getProperty("user.home") + "/.cache/mobilellm4j";
-        return Path.of(dir);
+    static Path extract(ClassLoader loader, String modulePath, Path cacheRoot) {
+        try {
+            BundledResources.Found found = BundledResources.read(loader, RESOURCE, MODULE, modulePath)
+                    .orElseThrow(() -> new IllegalStateException("The demo model is not on the class path"
+                            + (modulePath == null ? "" : " or the module path") + ": add the dependency " + ARTIFACT
+                            + ":" + NativeLibrary.version() + " (a separate artifact, so that applications do not"
+                            + " ship it), or load a model file with Model.load(path)."));
+            String hash = BundledResources.sha256(found.bytes()).substring(0, 16);
+            Path target = cacheRoot.resolve("mobilellm-demo-" + hash + ".gguf");
+            BundledResources.extract(found.bytes(), target);
+            return target;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot extract the demo model to " + cacheRoot, e);
+        }
     }
 }

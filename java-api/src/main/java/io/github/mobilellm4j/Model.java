@@ -84,12 +84,20 @@ public final class Model implements AutoCloseable {
         }
     }
 
-    /** Loads the small demonstration model bundled with the library (see models/demo/MODEL_CARD.md). */
+    /**
+     * Loads the small demonstration model of the artifact {@value DemoModel#ARTIFACT} (see {@link DemoModel}).
+     *
+     * @throws IllegalStateException naming that artifact when it is not on the class path or module path
+     */
     public static Model loadDemo() {
         return load(DemoModel.path());
     }
 
-    /** Loads the bundled demonstration model with the given options. */
+    /**
+     * Loads the demonstration model of the artifact {@value DemoModel#ARTIFACT} with the given options.
+     *
+     * @throws IllegalStateException naming that artifact when it is not on the class path or module path
+     */
     public static Model loadDemo(ModelOptions options) {
         return load(DemoModel.path(), options);
     }

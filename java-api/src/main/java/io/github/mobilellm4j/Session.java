@@ -189,11 +189,12 @@ public final class Session implements AutoCloseable {
     }
 
     /**
-     * Generates with the engine's own decode loop (mllm_generate): no Java code runs between tokens, so this is
-     * the baseline the Java loop of {@link #generate(int[], GenerateOptions, Consumer)} is measured against.
-     * Same tokens and text as generate(); stop strings are not supported here.
+     * Generates with the engine's own decode loop (mllm_generate): no Java code runs between tokens. The
+     * reference the Java loop of {@link #generate(int[], GenerateOptions, Consumer)} is tested against (same
+     * tokens and text); stop strings are not supported here. Not API: the benchmarks call mllm_generate
+     * through the bindings themselves.
      */
-    public Generation generateNative(int[] promptTokens, GenerateOptions options) {
+    Generation generateNative(int[] promptTokens, GenerateOptions options) {
         checkTokens(promptTokens, "the prompt has no tokens");
         java.util.Objects.requireNonNull(options, "options");
         if (!options.stopStrings().isEmpty()) {

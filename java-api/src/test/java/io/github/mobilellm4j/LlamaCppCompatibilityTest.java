@@ -1,6 +1,6 @@
 package io.github.mobilellm4j;
 
-import static org.junit.jupiter.api.Assertions.*;
+import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.github.mobilellm4j.convert.ConvertOptions;
@@ -29,10 +29,11 @@ class LlamaCppCompatibilityTest {
                 ModelOptions.builder().threads(2).build());
                 Session s = model.newSession()) {
             int[] prompt = model.tokenizer().encode(REF.get("prompt").asText());
-            assertEquals(model.info().bosToken(), prompt[0], "llama-simple adds BOS");
+            assertThat(prompt[0]).as("llama-simple adds BOS").isEqualTo(model.info().bosToken());
             Generation g = s.generate(prompt, GenerateOptions.builder().greedy()
                     .maxTokens(REF.get("n_predict").asInt()).build(), null);
-            assertEquals(f.get("continuation").asText(), g.text(), type + ": greedy text of llama.cpp vs ours");
+            assertThat(g.text()).as("%s: greedy text of llama.cpp vs ours", type)
+                    .isEqualTo(f.get("continuation").asText());
         }
     }
 
@@ -44,18 +45,18 @@ class LlamaCppCompatibilityTest {
                 ConvertOptions.defaults().withType(OutputType.parse(type)).withPure(true).withForce(true));
         try (GgufReader a = GgufReader.open(ours);
                 GgufReader b = GgufReader.open(TestFiles.repoRoot().resolve(REF.get("files").get(type).get("file").asText()))) {
-            assertEquals(b.tensors().size(), a.tensors().size());
+            assertThat(a.tensors()).hasSameSizeAs(b.tensors());
             int compared = 0;
             for (GgufTensorInfo tb : b.tensors()) {
                 GgufTensorInfo ta = a.tensor(tb.name());
-                assertNotNull(ta, "tensor " + tb.name());
-                assertEquals(tb.type(), ta.type(), tb.name());
-                assertArrayEquals(tb.ne(), ta.ne(), tb.name());
+                assertThat(ta).as("tensor " + tb.name()).isNotNull();
+                assertThat(ta.type()).as(tb.name()).isEqualTo(tb.type());
+                assertThat(ta.ne()).as(tb.name()).isEqualTo(tb.ne());
                 long mismatch = a.tensorData(ta).mismatch(b.tensorData(tb));
-                assertEquals(-1L, mismatch, tb.name() + ": first differing byte");
+                assertThat(mismatch).as(tb.name() + ": first differing byte").isEqualTo(-1L);
                 compared++;
             }
-            assertTrue(compared >= 30);
+            assertThat(compared).as("tensors compared").isGreaterThanOrEqualTo(30);
         }
     }
 }

@@ -1,7 +1,7 @@
 package io.github.mobilellm4j;
 
 import static io.github.mobilellm4j.bindings.mobilellm_h.*;
-import static org.junit.jupiter.api.Assertions.*;
+import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.github.mobilellm4j.convert.GgmlType;
@@ -66,8 +66,10 @@ class LlamaCppKQuantTest {
     /** Our F32 conversion of the wide model must be the very file the llama.cpp files were quantized from. */
     @Test
     void sourceIsTheFileLlamaCppQuantized() throws Exception {
-        assertEquals(SRC.get("tensor_data_sha256").asText(), tensorDigest(WideCheckpoint.gguf("f32")),
-                "tensor data of our F32 conversion of " + WideCheckpoint.NAME + " changed: regenerate the llama.cpp files");
+        assertThat(tensorDigest(WideCheckpoint.gguf("f32")))
+                .as("tensor data of our F32 conversion of %s changed: regenerate the llama.cpp files",
+                        WideCheckpoint.NAME)
+                .isEqualTo(SRC.get("tensor_data_sha256").asText());
     }
 
     /** (a) Each file is the committed one, loads, reports its tensor types as the header has them, and runs. */
@@ -75,18 +77,19 @@ class LlamaCppKQuantTest {
     @ValueSource(strings = {"q4_k_m", "q4_k_s", "q5_k_m", "q6_k"})
     void llamaCppKQuantFilesLoad(String mix) throws Exception {
         Path file = llamaCppFile(mix);
-        assertEquals(entry(mix).get("sha256").asText(), fileDigest(file), file + " changed");
+        assertThat(fileDigest(file)).as(file + " changed").isEqualTo(entry(mix).get("sha256").asText());
         Map<String, String> header = new TreeMap<>();
         try (GgufReader r = GgufReader.open(file)) {
             for (GgufTensorInfo t : r.tensors()) header.put(t.name(), t.type().lowerName());
         }
-        assertTrue(header.values().stream().anyMatch(t -> t.endsWith("_k")), mix + " has K-quant tensors");
+        assertThat(header.values()).as("%s has K-quant tensors", mix).anyMatch(t -> t.endsWith("_k"));
         try (Model m = Model.load(file, ModelOptions.builder().threads(2).build()); Session s = m.newSession()) {
             Map<String, String> engine = new TreeMap<>();
             for (TensorInfo t : m.tensors()) engine.put(t.name(), t.type().toLowerCase());
-            assertEquals(header, engine, mix + ": tensor types as the engine reports them");
+            assertThat(engine).as("%s: tensor types as the engine reports them", mix)
+                    .containsExactlyInAnyOrderEntriesOf(header);
             float[] l = s.eval(m.tokenizer().encode(REF.get("prompt").asText())).toArray(0);
-            for (float v : l) assertTrue(Float.isFinite(v), mix + ": finite logits");
+            for (int i = 0; i < l.length; i++) assertThat(l[i]).as("%s: logit %d", mix, i).isFinite();
         }
     }
 
@@ -111,8 +114,8 @@ class LlamaCppKQuantTest {
             for (GgufTensorInfo t : q.tensors()) {
                 if (!t.type().isQuantized()) continue;
                 GgufTensorInfo src = f.tensor(t.name());
-                assertEquals(GgmlType.F32, src.type(), t.name());
-                assertArrayEquals(src.ne(), t.ne(), t.name());
+                assertThat(src.type()).as(t.name()).isEqualTo(GgmlType.F32);
+                assertThat(t.ne()).as(t.name()).isEqualTo(src.ne());
                 int n = (int) t.ne()[0];
                 long rowBytes = t.type().rowBytes(n);
                 MemorySegment data = q.tensorData(t), ref = f.tensorData(src);
@@ -141,14 +144,15 @@ class LlamaCppKQuantTest {
                 double expect = Math.sqrt(step2 / blocks / 12);
                 System.out.printf("llama.cpp %s %-24s %-5s relative rms error %.4f, rms / grid rounding error %.3f%n",
                         mix, t.name(), t.type().lowerName(), rms / Math.sqrt(ss / ((double) n * t.rows())), rms / expect);
-                assertTrue(rms <= 1.25 * expect, mix + " " + t.name() + " (" + t.type() + "): rms error " + rms
-                        + " vs grid rounding error " + expect);
+                assertThat(rms).as("%s %s (%s): rms error vs grid rounding error %s", mix, t.name(), t.type(), expect)
+                        .isLessThanOrEqualTo(1.25 * expect);
                 // both decoders compute d * sc * q - dmin * m in float; allow a few ulps for a different order
-                assertTrue(javaDiff <= 1e-6 * amax, t.name() + ": Java and engine decoders differ by " + javaDiff);
+                assertThat(javaDiff).as("%s: largest difference of the Java and engine decoders", t.name())
+                        .isLessThanOrEqualTo(1e-6 * amax);
                 if (t.type() == GgmlType.Q4_K || t.type() == GgmlType.Q5_K || t.type() == GgmlType.Q6_K) kTensors++;
             }
         }
-        assertTrue(kTensors >= 20, mix + ": K-quant tensors checked: " + kTensors);
+        assertThat(kTensors).as("%s: K-quant tensors checked", mix).isGreaterThanOrEqualTo(20);
     }
 
     private static int subBlock(GgmlType t) {
@@ -200,7 +204,7 @@ class LlamaCppKQuantTest {
         try (Model m = Model.load(llamaCppFile(mix), ModelOptions.builder().threads(2).build()); Session s = m.newSession()) {
             Tokenizer tok = m.tokenizer();
             int[] prompt = tok.encode(SRC.get("prompt").asText());
-            assertEquals(m.info().bosToken(), prompt[0], "llama-simple adds BOS");
+            assertThat(prompt[0]).as("llama-simple adds BOS").isEqualTo(m.info().bosToken());
             List<Integer> ids = new ArrayList<>();
             for (int id : prompt) ids.add(id);
             float[] logits = s.eval(prompt).toArray(0);
@@ -226,8 +230,10 @@ class LlamaCppKQuantTest {
                     double gap = logits[best] - alt;
                     System.out.printf("llama.cpp %s: texts part at step %d: ours %s, llama.cpp's %s, logit gap %.4f (tie tolerance %.4f)%n",
                             mix, step, tok.piece(best), altId < 0 ? "?" : tok.piece(altId), gap, tie);
-                    assertTrue(altId >= 0 && gap < tie, mix + ": at step " + step + " llama.cpp's token trails ours by " + gap
-                            + " > " + tie + "; ours " + new String(cur, StandardCharsets.UTF_8) + " vs " + want);
+                    String where = mix + ": at step " + step + ", ours " + new String(cur, StandardCharsets.UTF_8)
+                            + " vs " + want;
+                    assertThat(altId).as("%s: a token that continues llama.cpp's text", where).isNotNegative();
+                    assertThat(gap).as("%s: logit gap of llama.cpp's token to ours", where).isLessThan(tie);
                     return;
                 }
                 ids.add(best);
@@ -235,7 +241,8 @@ class LlamaCppKQuantTest {
                 logits = s.eval(best).toArray(0);
             }
             int[] all = ids.stream().mapToInt(Integer::intValue).toArray();
-            assertEquals(want, new String(continuation(tok, prompt, all), StandardCharsets.UTF_8), mix + ": greedy text");
+            assertThat(new String(continuation(tok, prompt, all), StandardCharsets.UTF_8)).as("%s: greedy text", mix)
+                    .isEqualTo(want);
             System.out.printf("llama.cpp %s: greedy text identical (%d tokens; smallest top-2 gap %.4f, tie tolerance %.4f)%n",
                     mix, n, minGap, tie);
         }
@@ -251,7 +258,7 @@ class LlamaCppKQuantTest {
     /** The generated text's bytes: the decode of everything minus the decode of the prompt. */
     private static byte[] continuation(Tokenizer tok, int[] prompt, int[] all) {
         byte[] p = tok.decodeBytes(prompt), a = tok.decodeBytes(all);
-        assertArrayEquals(p, Arrays.copyOf(a, p.length), "decode extends the prompt's decode");
+        assertThat(Arrays.copyOf(a, p.length)).as("decode extends the prompt's decode").isEqualTo(p);
         return Arrays.copyOfRange(a, p.length, a.length);
     }
 
@@ -344,8 +351,9 @@ class LlamaCppKQuantTest {
             for (GgufTensorInfo t : r.tensors()) ours.put(t.name(), t.type().lowerName());
             ourFileType = r.getLong("general.file_type", -1);
         }
-        assertEquals(new TreeMap<>(theirs), new TreeMap<>(ours), mix + ": tensor types, ours vs llama-quantize's");
-        assertEquals(theirFileType, ourFileType, mix + ": general.file_type");
+        assertThat(ours)
+                .as("%s: tensor types, ours vs llama-quantize's", mix).containsExactlyInAnyOrderEntriesOf(theirs);
+        assertThat(ourFileType).as("%s: general.file_type", mix).isEqualTo(theirFileType);
         Map<String, Integer> counts = new TreeMap<>();
         for (String t : ours.values()) counts.merge(t, 1, Integer::sum);
         System.out.println("llama.cpp " + mix + ": same types as ours " + counts);

@@ -1,7 +1,7 @@
 package io.github.mobilellm4j;
 
 import static io.github.mobilellm4j.bindings.mobilellm_h.*;
-import static org.junit.jupiter.api.Assertions.*;
+import static org.assertj.core.api.Assertions.assertThat;
 
 import io.github.mobilellm4j.convert.GgmlType;
 import io.github.mobilellm4j.convert.RowQuantizer;
@@ -28,14 +28,14 @@ class QuantizerEqualityTest {
             for (int trial = 0; trial < 40; trial++) {
                 float[] x = row(rnd, n, trial);
                 long bytes = RowQuantizer.rowBytes(type, n);
-                assertEquals(bytes, mllm_row_bytes(type.id, n));
+                assertThat(mllm_row_bytes(type.id, n)).isEqualTo(bytes);
                 MemorySegment javaOut = arena.allocate(bytes);
                 RowQuantizer.quantizeRow(type, x, 0, n, javaOut, 0);
                 MemorySegment src = arena.allocateFrom(ValueLayout.JAVA_FLOAT, x);
                 MemorySegment nativeOut = arena.allocate(bytes);
                 Native.check(mllm_quantize_row(type.id, src, nativeOut, n), "quantize");
                 long mismatch = javaOut.mismatch(nativeOut);
-                assertEquals(-1L, mismatch, type + " trial " + trial + ": first differing byte " + mismatch);
+                assertThat(mismatch).as("%s trial %d: first differing byte", type, trial).isEqualTo(-1L);
             }
         }
     }
@@ -59,15 +59,15 @@ class QuantizerEqualityTest {
             for (int trial = 0; trial < 6 * kinds; trial++) {
                 float[] x = kRow(rnd, n, trial % kinds);
                 long bytes = RowQuantizer.rowBytes(type, n);
-                assertEquals(bytes, mllm_row_bytes(type.id, n));
+                assertThat(mllm_row_bytes(type.id, n)).isEqualTo(bytes);
                 MemorySegment javaOut = arena.allocate(bytes);
                 RowQuantizer.quantizeRow(type, x, 0, n, javaOut, 0);
                 MemorySegment src = arena.allocateFrom(ValueLayout.JAVA_FLOAT, x);
                 MemorySegment nativeOut = arena.allocate(bytes);
                 Native.check(mllm_quantize_row(type.id, src, nativeOut, n), "quantize");
                 long mismatch = javaOut.mismatch(nativeOut);
-                assertEquals(-1L, mismatch, type + " trial " + trial + " (kind " + trial % kinds + "): first differing byte "
-                        + mismatch + " (super-block " + mismatch / type.blockBytes + ", byte " + mismatch % type.blockBytes + ")");
+                assertThat(mismatch).as("%s trial %d (kind %d): first differing byte (super-block %d, byte %d)", type,
+                        trial, trial % kinds, mismatch / type.blockBytes, mismatch % type.blockBytes).isEqualTo(-1L);
             }
         }
     }

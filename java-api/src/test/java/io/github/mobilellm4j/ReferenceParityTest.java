@@ -1,6 +1,7 @@
 package io.github.mobilellm4j;
 
-import static org.junit.jupiter.api.Assertions.*;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.github.mobilellm4j.eval.Perplexity;
@@ -47,24 +48,26 @@ class ReferenceParityTest {
             checkArchitecture(name, model, ref);
             for (JsonNode prompt : ref.get("prompts")) {
                 int[] ids = ints(prompt.get("ids"));
-                assertArrayEquals(ids, model.tokenizer().encode(prompt.get("text").asText()),
-                        "our tokenizer (with BOS) matches SentencePiece on the prompt");
+                assertThat(model.tokenizer().encode(prompt.get("text").asText()))
+                        .as("our tokenizer (with BOS) matches SentencePiece on the prompt").isEqualTo(ids);
                 try (Session s = f32Session(model, 256)) {
                     Logits logits = s.evalAll(ids);
                     for (int p = 0; p < ids.length; p++) {
                         int[] topIds = ints(prompt.get("top5_ids").get(p));
                         JsonNode topLogits = prompt.get("top5_logits").get(p);
-                        assertEquals(topIds[0], logits.argmax(p), name + ": top-1 at position " + p);
+                        assertThat(logits.argmax(p)).as("%s: top-1 at position %d", name, p).isEqualTo(topIds[0]);
                         for (int k = 0; k < topIds.length; k++) {
-                            assertEquals(topLogits.get(k).asDouble(), logits.get(p, topIds[k]), F32_LOGIT_TOL,
-                                    name + ": logit of " + topIds[k] + " at position " + p);
+                            assertThat((double) logits.get(p, topIds[k]))
+                                    .as("%s: logit of %d at position %d", name, topIds[k], p)
+                                    .isCloseTo(topLogits.get(k).asDouble(), within(F32_LOGIT_TOL));
                         }
                     }
                 }
                 try (Session s = f32Session(model, 256)) {
                     Generation g = s.generate(ids, GenerateOptions.builder().greedy().ignoreEos(true)
                             .maxTokens(prompt.get("greedy_ids").size()).build(), null);
-                    assertArrayEquals(ints(prompt.get("greedy_ids")), g.tokens(), name + ": greedy continuation");
+                    assertThat(g.tokens())
+                            .as("%s: greedy continuation", name).isEqualTo(ints(prompt.get("greedy_ids")));
                 }
             }
             compareFullLogits(name, model, ref);
@@ -74,25 +77,25 @@ class ReferenceParityTest {
     private static void checkArchitecture(String name, Model model, JsonNode ref) {
         ModelInfo info = model.info();
         if (name.contains("-ls-")) {
-            assertEquals("mobilellm", info.architecture());
-            assertEquals(2, info.blockRepeat());
-            assertEquals(2 * info.blocks(), info.layers());
+            assertThat(info.architecture()).isEqualTo("mobilellm");
+            assertThat(info.blockRepeat()).isEqualTo(2);
+            assertThat(info.layers()).isEqualTo(2 * info.blocks());
         } else {
-            assertEquals("llama", info.architecture());
-            assertEquals(1, info.blockRepeat());
+            assertThat(info.architecture()).isEqualTo("llama");
+            assertThat(info.blockRepeat()).isEqualTo(1);
         }
-        assertTrue(info.tiedEmbeddings(), "shared embeddings: no output.weight is written");
+        assertThat(info.tiedEmbeddings()).as("shared embeddings: no output.weight is written").isTrue();
     }
 
     private static void compareFullLogits(String name, Model model, JsonNode ref) throws IOException {
         int rows = ref.get("logits_shape").get(0).asInt();
         int vocab = ref.get("logits_shape").get(1).asInt();
-        assertEquals(vocab, model.info().vocabSize());
+        assertThat(model.info().vocabSize()).isEqualTo(vocab);
         ByteBuffer bb = ByteBuffer.wrap(Files.readAllBytes(TestFiles.testdata("reference/" + ref.get("logits_file").asText())))
                 .order(ByteOrder.LITTLE_ENDIAN);
-        assertEquals(4L * rows * vocab, bb.capacity());
+        assertThat(bb.capacity()).isEqualTo(4L * rows * vocab);
         int[] ids = ints(ref.get("prompts").get(ref.get("logits_prompt").asInt()).get("ids"));
-        assertEquals(rows, ids.length);
+        assertThat(ids).hasSize(rows);
         double maxDiff = 0;
         try (Session s = f32Session(model, 256)) {
             Logits logits = s.evalAll(ids);
@@ -102,7 +105,8 @@ class ReferenceParityTest {
                 }
             }
         }
-        assertTrue(maxDiff <= F32_LOGIT_TOL, name + ": max |logit difference| " + maxDiff + " over all positions and ids");
+        assertThat(maxDiff).as("%s: max |logit difference| over all positions and ids", name)
+                .isLessThanOrEqualTo(F32_LOGIT_TOL);
     }
 
     @ParameterizedTest
@@ -113,12 +117,12 @@ class ReferenceParityTest {
         try (Model model = load(TestFiles.checkpoint(name, "f32"))) {
             Perplexity.Result r = Perplexity.compute(model, text, ref.get("ctx").asInt(), Perplexity.Method.MOBILELLM,
                     KvCacheType.F32, null);
-            assertEquals(ref.get("windows").asInt(), r.windows());
-            assertEquals(ref.get("scored_tokens").asInt(), r.tokens());
-            // 1e-4 relative: the bar. The mean of thousands of float32 log-softmax values differs
-            // from float64 by ~1e-6 relative, so this has two orders of magnitude of margin.
+            assertThat(r.windows()).isEqualTo(ref.get("windows").asInt());
+            assertThat(r.tokens()).isEqualTo(ref.get("scored_tokens").asInt());
+            // 1e-4 relative: the project's bar for F32 perplexity. The mean of thousands of float32 log-softmax
+            // values differs from float64 by ~1e-6 relative, so this has two orders of magnitude of margin.
             double expected = ref.get("perplexity").asDouble();
-            assertEquals(expected, r.perplexity(), 1e-4 * expected, name + ": perplexity");
+            assertThat(r.perplexity()).as("%s: perplexity", name).isCloseTo(expected, within(1e-4 * expected));
         }
     }
 
@@ -141,10 +145,14 @@ class ReferenceParityTest {
                             int[] topIds = ints(prompt.get("top5_ids").get(p));
                             JsonNode topLogits = prompt.get("top5_logits").get(p);
                             double gap = topLogits.get(0).asDouble() - topLogits.get(1).asDouble();
-                            if (gap > 0.25) assertEquals(topIds[0], logits.argmax(p), name + " " + type + " top-1 at " + p);
+                            if (gap > 0.25) {
+                                assertThat(logits.argmax(p))
+                                        .as("%s %s: top-1 at %d", name, type, p).isEqualTo(topIds[0]);
+                            }
                             for (int k = 0; k < topIds.length; k++) {
-                                assertEquals(topLogits.get(k).asDouble(), logits.get(p, topIds[k]), 0.25,
-                                        name + " " + type + ": logit of " + topIds[k] + " at " + p);
+                                assertThat((double) logits.get(p, topIds[k]))
+                                        .as("%s %s: logit of %d at %d", name, type, topIds[k], p)
+                                        .isCloseTo(topLogits.get(k).asDouble(), within(0.25));
                             }
                         }
                     }

@@ -1,6 +1,6 @@
 package io.github.mobilellm4j;
 
-import static org.junit.jupiter.api.Assertions.*;
+import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.file.Files;
@@ -25,9 +25,9 @@ class TokenizerParityTest {
     @Test
     void llama2VocabularyMatchesSentencePiece() throws Exception {
         try (Model model = Model.load(vocabularyModel("llama2-meta", TestFiles.llama2TokenizerJson()))) {
-            assertEquals(32000, model.info().vocabSize());
-            assertArrayEquals(new int[] {1, 15043, 3186}, model.tokenizer().encode("Hello world"),
-                    "LLaMA-2's well-known ids");
+            assertThat(model.info().vocabSize()).isEqualTo(32000);
+            assertThat(model.tokenizer().encode("Hello world"))
+                    .as("LLaMA-2's well-known ids").containsExactly(1, 15043, 3186);
             checkCases(model, TestFiles.json(TestFiles.testdata("tokenizer/llama2.ref.json")));
         }
     }
@@ -65,8 +65,8 @@ class TokenizerParityTest {
             }
             n++;
         }
-        assertTrue(n >= 50, "the corpus has its awkward strings");
-        assertTrue(failures.isEmpty(), failures.size() + " mismatches:\n" + String.join("\n", failures));
+        assertThat(n).as("the corpus has its awkward strings").isGreaterThanOrEqualTo(50);
+        assertThat(failures).as("encode and decode mismatches").isEmpty();
     }
 
     private static String quote(String s) {

@@ -1,5 +1,6 @@
 package io.github.mobilellm4j.bindings;
 
+import io.github.mobilellm4j.bindings.internal.BundledResources;
 import java.io.IOException;
 import java.io.InputStream;
 import java.lang.foreign.FunctionDescriptor;
@@ -8,17 +9,11 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SymbolLookup;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
-import java.util.Objects;
 import java.util.Optional;
 import java.util.Properties;
 
@@ -29,8 +24,10 @@ import java.util.Properties;
  * <ol>
  *   <li>system property {@value #LIBRARY_PATH_PROPERTY}: path of a library file;</li>
  *   <li>environment variable {@value #LIBRARY_PATH_ENV}: path of a library file;</li>
- *   <li>the class path resource {@code io/github/mobilellm4j/native/<platform>/<libname>} (the
- *       mobilellm4j-native jar), copied to a cache folder and loaded from there. The folder is
+ *   <li>the resource {@code io/github/mobilellm4j/native/<platform>/<libname>} of the platform's
+ *       jar, {@code io.github.mobilellm4j:mobilellm4j-native:<version>:<platform>} (the classifier is
+ *       the platform id, one of {@link #PLATFORMS}), found on the class path or the module path,
+ *       copied to a cache folder and loaded from there. The folder is
  *       {@value #CACHE_DIR_PROPERTY} / {@value #CACHE_DIR_ENV} when set, else
  *       {@code ~/.cache/mobilellm4j}, plus a sub-folder {@code <version>-<content hash>}. The copy
  *       is written to a temporary file and renamed into place, so JVMs starting together are
@@ -57,11 +54,22 @@ public final class NativeLibrary {
     public static final String CACHE_DIR_PROPERTY = "mobilellm.cache.dir";
     /** Environment variable: folder where the bundled library is extracted. */
     public static final String CACHE_DIR_ENV = "MOBILELLM_CACHE_DIR";
-    /** Class path folder holding one sub-folder per platform id. */
+    /**
+     * Resource folder holding one sub-folder per platform id. The "native" segment is no legal
+     * package name, so on the module path these resources belong to no package and no module
+     * encapsulates them.
+     */
     public static final String RESOURCE_ROOT = "io/github/mobilellm4j/native/";
+    /** The platforms with a native library jar (the classifiers of mobilellm4j-native). */
+    public static final List<String> PLATFORMS =
+            List.of("linux-x86_64", "linux-aarch64", "windows-x86_64", "macos-aarch64", "macos-x86_64");
+    /** Maven coordinates of the native library jars, without the version and classifier. */
+    public static final String NATIVE_ARTIFACT = "io.github.mobilellm4j:mobilellm4j-native";
+    /** The artifact that depends on the API and on every platform's native library jar. */
+    public static final String AGGREGATOR_ARTIFACT = "io.github.mobilellm4j:mobilellm4j";
 
     private static final String LIBRARY_NAME = "mobilellm";
-    private static final String VERSION_RESOURCE = "io/github/mobilellm4j/bindings/mobilellm4j-bindings.properties";
+    private static final String VERSION_RESOURCE = "mobilellm4j-bindings.properties"; // next to this class
 
     private static final Object LOCK = new Object();
     private static volatile Loaded loaded;
@@ -138,9 +146,18 @@ public final class NativeLibrary {
         return RESOURCE_ROOT + platformId() + "/" + libraryFileName();
     }
 
+    /**
+     * Module name of a platform's native jar on the module path (its Automatic-Module-Name), e.g.
+     * {@code io.github.mobilellm4j.natives.linux.x86_64} for {@code linux-x86_64}.
+     */
+    public static String nativeModuleName(String platform) {
+        return "io.github.mobilellm4j.natives." + platform.replace('-', '.');
+    }
+
     /** Version of these bindings ({@code 0.1.0-SNAPSHOT}), or {@code "dev"} if unknown. */
     public static String version() {
-        try (InputStream in = NativeLibrary.class.getClassLoader().getResourceAsStream(VERSION_RESOURCE)) {
+        // Class.getResourceAsStream: reads this module's own resource also when it is a named module
+        try (InputStream in = NativeLibrary.class.getResourceAsStream(VERSION_RESOURCE)) {
             if (in != null) {
                 Properties p = new Properties();
                 p.load(in);
@@ -162,7 +179,7 @@ public final class NativeLibrary {
     /** Inputs of the search; {@link #fromEnvironment()} reads the real ones. */
     record Settings(String propertyPath, String envPath, String cacheDirProperty, String cacheDirEnv,
                     String userHome, ClassLoader classLoader, String platform, String fileName,
-                    String version) {
+                    String version, String modulePath) {
 
         static Settings fromEnvironment() {
             return new Settings(
@@ -174,7 +191,8 @@ public final class NativeLibrary {
                     NativeLibrary.class.getClassLoader(),
                     platformId(),
                     libraryFileName(),
-                    NativeLibrary.version());
+                    NativeLibrary.version(),
+                    System.getProperty("jdk.module.path"));
         }
 
         String resource() {
@@ -182,13 +200,7 @@ public final class NativeLibrary {
         }
 
         Path cacheRoot() {
-            if (!isBlank(cacheDirProperty)) {
-                return Path.of(cacheDirProperty.trim());
-            }
-            if (!isBlank(cacheDirEnv)) {
-                return Path.of(cacheDirEnv.trim());
-            }
-            return Path.of(Objects.requireNonNullElse(userHome, "."), ".cache", "mobilellm4j");
+            return BundledResources.cacheRoot(cacheDirProperty, cacheDirEnv, userHome);
         }
 
         String cacheRootSource() {
@@ -226,30 +238,29 @@ public final class NativeLibrary {
 
         String resource = s.resource();
         ClassLoader cl = s.classLoader() != null ? s.classLoader() : ClassLoader.getSystemClassLoader();
-        byte[] bytes;
-        try (InputStream in = cl.getResourceAsStream(resource)) {
-            if (in == null) {
-                tried.add("class path resource " + resource + ": not found (no mobilellm4j-native jar for "
-                        + s.platform() + " on the class path)");
-                throw notFound(s, tried);
-            }
-            bytes = in.readAllBytes();
+        BundledResources.Found found;
+        try {
+            found = BundledResources.read(cl, resource, nativeModuleName(s.platform()), s.modulePath()).orElse(null);
         } catch (IOException e) {
-            tried.add("class path resource " + resource + ": cannot be read: " + e);
+            tried.add("resource " + resource + ": cannot be read: " + e);
             throw notFound(s, tried);
         }
-        String hash = sha256(bytes);
-        Path dir = s.cacheRoot().resolve(s.version() + "-" + hash.substring(0, 16));
-        Path target = dir.resolve(s.fileName());
+        if (found == null) {
+            tried.add("resource " + resource + ": not found on the class path"
+                    + (isBlank(s.modulePath()) ? "" : " or the module path"));
+            throw notFound(s, tried);
+        }
+        String hash = BundledResources.sha256(found.bytes());
+        Path target = s.cacheRoot().resolve(s.version() + "-" + hash.substring(0, 16)).resolve(s.fileName());
         try {
-            extract(bytes, hash, dir, target);
+            BundledResources.extract(found.bytes(), target);
         } catch (IOException | RuntimeException e) {
-            tried.add("class path resource " + resource + ": found, but copying it to " + target
+            tried.add(found.origin() + ": found, but copying it to " + target
                     + " failed: " + e + " (cache folder from " + s.cacheRootSource() + "; set -D"
                     + CACHE_DIR_PROPERTY + " or " + CACHE_DIR_ENV + " to a writable folder)");
             throw notFound(s, tried);
         }
-        return new Located(target, "class path resource " + resource + " (extracted to " + target + ")");
+        return new Located(target, found.origin() + " (extracted to " + target + ")");
     }
 
     private static Located explicitFile(Settings s, String value, String source, List<String> tried) {
@@ -269,26 +280,6 @@ public final class NativeLibrary {
         return new Located(p, source);
     }
 
-    /** Writes bytes to target via a temporary file and an atomic rename, unless an equal copy exists. */
-    static void extract(byte[] bytes, String hash, Path dir, Path target) throws IOException {
-        if (Files.isRegularFile(target) && Files.size(target) == bytes.length
-                && hash.equals(sha256(Files.readAllBytes(target)))) {
-            return;
-        }
-        Files.createDirectories(dir);
-        Path tmp = Files.createTempFile(dir, target.getFileName().toString() + ".", ".tmp");
-        try {
-            Files.write(tmp, bytes);
-            try {
-                Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
-            }
-        } finally {
-            Files.deleteIfExists(tmp);
-        }
-    }
-
     private static UnsatisfiedLinkError notFound(Settings s, List<String> tried) {
         StringBuilder m = new StringBuilder();
         m.append("mobilellm4j: no usable native library ").append(s.fileName()).append(" for ")
@@ -301,10 +292,34 @@ public final class NativeLibrary {
     }
 
     private static String howToFix(Settings s) {
-        return "To fix: put the mobilellm4j-native jar built for " + s.platform()
-                + " on the class path (./mvnw -pl native install), or build the library"
-                + " (cmake -S native -B native/build && cmake --build native/build) and pass its path with -D"
-                + LIBRARY_PATH_PROPERTY + "=/path/to/" + s.fileName() + " or " + LIBRARY_PATH_ENV + ".";
+        String buildYourOwn = "build the library from the sources (cmake -S native -B native/build && cmake --build"
+                + " native/build) and pass its path with -D" + LIBRARY_PATH_PROPERTY + "=/path/to/" + s.fileName()
+                + " or " + LIBRARY_PATH_ENV + ".";
+        if (!PLATFORMS.contains(s.platform())) {
+            return "mobilellm4j has no native library for " + s.platform() + " (os.name/os.arch of this JVM); native"
+                    + " libraries exist for " + String.join(", ", PLATFORMS) + ". To run here, " + buildYourOwn;
+        }
+        List<String> present = new ArrayList<>();
+        ClassLoader cl = s.classLoader() != null ? s.classLoader() : ClassLoader.getSystemClassLoader();
+        for (String p : PLATFORMS) {
+            if (cl.getResource(RESOURCE_ROOT + p + "/" + nativeFileName(p)) != null) {
+                present.add(p);
+            }
+        }
+        return "To fix: add the dependency " + NATIVE_ARTIFACT + ":" + s.version() + " with classifier " + s.platform()
+                + " (or " + AGGREGATOR_ARTIFACT + ", which has the native libraries of every platform: "
+                + String.join(", ", PLATFORMS) + ")"
+                + (present.isEmpty() ? "" : "; the class path has the native libraries of " + String.join(", ", present)
+                        + " only")
+                + ". Or " + buildYourOwn;
+    }
+
+    /** The library's file name on a platform (the JVM's System.mapLibraryName there). */
+    static String nativeFileName(String platform) {
+        if (platform.startsWith("windows-")) {
+            return LIBRARY_NAME + ".dll";
+        }
+        return "lib" + LIBRARY_NAME + (platform.startsWith("macos-") ? ".dylib" : ".so");
     }
 
     // ------------------------------------------------------------------------------------------
@@ -364,14 +379,6 @@ public final class NativeLibrary {
     }
 
     // ------------------------------------------------------------------------------------------
-
-    static String sha256(byte[] bytes) {
-        try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("SHA-256 unavailable", e);
-        }
-    }
 
     private static boolean isBlank(String s) {
         return s == null || s.isBlank();

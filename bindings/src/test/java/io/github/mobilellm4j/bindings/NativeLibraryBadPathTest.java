@@ -1,8 +1,8 @@
 package io.github.mobilellm4j.bindings;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import java.nio.file.Path;
 import org.junit.jupiter.api.AfterAll;
@@ -25,25 +25,25 @@ class NativeLibraryBadPathTest {
         Path bad = tmp.resolve("no/such/libmobilellm.so");
         System.setProperty(NativeLibrary.LIBRARY_PATH_PROPERTY, bad.toString());
 
-        UnsatisfiedLinkError first = assertThrows(UnsatisfiedLinkError.class, NativeLibrary::load);
-        assertTrue(first.getMessage().contains(bad.toString()), first.getMessage());
-        assertTrue(first.getMessage().contains(NativeLibrary.LIBRARY_PATH_PROPERTY), first.getMessage());
-        assertTrue(first.getMessage().contains("does not exist"), first.getMessage());
-        assertTrue(NativeLibrary.loaded().isEmpty());
+        UnsatisfiedLinkError first = catchThrowableOfType(UnsatisfiedLinkError.class, NativeLibrary::load);
+        assertThat(first).hasMessageContaining(bad.toString())
+                .hasMessageContaining(NativeLibrary.LIBRARY_PATH_PROPERTY)
+                .hasMessageContaining("does not exist");
+        assertThat(NativeLibrary.loaded()).isEmpty();
 
-        UnsatisfiedLinkError second = assertThrows(UnsatisfiedLinkError.class, NativeLibrary::load);
-        assertEquals(first.getMessage(), second.getMessage());
+        assertThatThrownBy(NativeLibrary::load).isInstanceOf(UnsatisfiedLinkError.class)
+                .hasMessage(first.getMessage());
 
         // The first downcall cannot run without the library: the header class's initializer
         // throws the loader's error itself (an Error is not wrapped), later uses fail as usual.
-        UnsatisfiedLinkError init = assertThrows(UnsatisfiedLinkError.class, mobilellm_h::mllm_abi_version);
-        assertEquals(first.getMessage(), init.getMessage());
-        assertThrows(NoClassDefFoundError.class, mobilellm_h::mllm_abi_version);
+        assertThatThrownBy(mobilellm_h::mllm_abi_version).isInstanceOf(UnsatisfiedLinkError.class)
+                .hasMessage(first.getMessage());
+        assertThatThrownBy(mobilellm_h::mllm_abi_version).isInstanceOf(NoClassDefFoundError.class);
 
         // Once the path is corrected, load() succeeds.
         Path good = TestSupport.copyOfBundledLibrary(tmp.resolve("good"), NativeLibrary.libraryFileName());
         System.setProperty(NativeLibrary.LIBRARY_PATH_PROPERTY, good.toString());
         NativeLibrary.load();
-        assertEquals(good, NativeLibrary.loaded().orElseThrow().path());
+        assertThat(NativeLibrary.loaded().orElseThrow().path()).isEqualTo(good);
     }
 }

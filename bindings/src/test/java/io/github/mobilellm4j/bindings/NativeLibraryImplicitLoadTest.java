@@ -1,7 +1,6 @@
 package io.github.mobilellm4j.bindings;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.nio.file.Path;
@@ -19,17 +18,17 @@ class NativeLibraryImplicitLoadTest {
                 && System.getenv(NativeLibrary.LIBRARY_PATH_ENV) == null, "a library path is configured");
         String cacheDir = System.getProperty(NativeLibrary.CACHE_DIR_PROPERTY);
         assumeTrue(cacheDir != null, "surefire sets " + NativeLibrary.CACHE_DIR_PROPERTY);
-        assertTrue(NativeLibrary.loaded().isEmpty());
+        assertThat(NativeLibrary.loaded()).isEmpty();
 
         int abi = mobilellm_h.mllm_abi_version();
 
-        assertEquals(mobilellm_h.MLLM_ABI_VERSION(), abi);
+        assertThat(abi).isEqualTo(mobilellm_h.MLLM_ABI_VERSION());
         NativeLibrary.Loaded loaded = NativeLibrary.loaded().orElseThrow();
-        assertTrue(loaded.path().startsWith(Path.of(cacheDir)), loaded.path().toString());
-        assertEquals(NativeLibrary.libraryFileName(), loaded.path().getFileName().toString());
-        assertTrue(loaded.path().getParent().getFileName().toString().startsWith(NativeLibrary.version() + "-"),
-                loaded.path().toString());
+        assertThat(loaded.path()).startsWithRaw(Path.of(cacheDir));
+        assertThat(loaded.path().getFileName().toString()).isEqualTo(NativeLibrary.libraryFileName());
+        assertThat(loaded.path().getParent().getFileName().toString()).as(loaded.path().toString())
+                .startsWith(NativeLibrary.version() + "-");
         String name = mobilellm_h.mllm_status_name(mobilellm_h.MLLM_ERR_FORMAT()).reinterpret(64).getString(0);
-        assertEquals("MLLM_ERR_FORMAT", name);
+        assertThat(name).isEqualTo("MLLM_ERR_FORMAT");
     }
 }

@@ -1,12 +1,9 @@
 package io.github.mobilellm4j.bindings;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotEquals;
-import static org.junit.jupiter.api.Assertions.assertNull;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.github.mobilellm4j.bindings.internal.BundledResources;
 import java.net.URL;
 import java.net.URLClassLoader;
 import java.nio.file.Files;
@@ -33,7 +30,7 @@ class NativeLibraryLocateTest {
     private NativeLibrary.Settings settings(String property, String env, Path cacheDir, ClassLoader cl) {
         return new NativeLibrary.Settings(property, env, cacheDir == null ? null : cacheDir.toString(), null,
                 tmp.resolve("home").toString(), cl, NativeLibrary.platformId(), NativeLibrary.libraryFileName(),
-                "9.9.9-test");
+                "9.9.9-test", null);
     }
 
     @Test
@@ -42,9 +39,9 @@ class NativeLibraryLocateTest {
         Path b = TestSupport.copyOfBundledLibrary(tmp.resolve("b"), "libb.so");
         NativeLibrary.Located found = NativeLibrary.locate(settings(a.toString(), b.toString(), tmp.resolve("cache"),
                 getClass().getClassLoader()));
-        assertEquals(a, found.path());
-        assertTrue(found.source().contains(NativeLibrary.LIBRARY_PATH_PROPERTY), found.source());
-        assertTrue(Files.notExists(tmp.resolve("cache")), "nothing must be extracted when a path is given");
+        assertThat(found.path()).isEqualTo(a);
+        assertThat(found.source()).contains(NativeLibrary.LIBRARY_PATH_PROPERTY);
+        assertThat(tmp.resolve("cache")).as("nothing must be extracted when a path is given").doesNotExist();
     }
 
     @Test
@@ -52,40 +49,40 @@ class NativeLibraryLocateTest {
         Path b = TestSupport.copyOfBundledLibrary(tmp.resolve("b"), "libb.so");
         NativeLibrary.Located found = NativeLibrary.locate(settings("  ", b.toString(), tmp.resolve("cache"),
                 getClass().getClassLoader()));
-        assertEquals(b, found.path());
-        assertTrue(found.source().contains(NativeLibrary.LIBRARY_PATH_ENV), found.source());
+        assertThat(found.path()).isEqualTo(b);
+        assertThat(found.source()).contains(NativeLibrary.LIBRARY_PATH_ENV);
     }
 
     @Test
     void missingPropertyPathIsAClearErrorWithoutFallback() {
         Path missing = tmp.resolve("nowhere/libmobilellm.so");
-        UnsatisfiedLinkError e = assertThrows(UnsatisfiedLinkError.class, () -> NativeLibrary.locate(
-                settings(missing.toString(), null, tmp.resolve("cache"), getClass().getClassLoader())));
-        String m = e.getMessage();
-        assertTrue(m.contains(missing.toString()), m);
-        assertTrue(m.contains(NativeLibrary.LIBRARY_PATH_PROPERTY), m);
-        assertTrue(m.contains("does not exist"), m);
-        assertTrue(m.contains("To fix"), m);
-        assertTrue(Files.notExists(tmp.resolve("cache")), "an explicit bad path must not fall back to the resource");
+        assertThatThrownBy(() -> NativeLibrary.locate(
+                settings(missing.toString(), null, tmp.resolve("cache"), getClass().getClassLoader())))
+                .isInstanceOf(UnsatisfiedLinkError.class)
+                .hasMessageContaining(missing.toString())
+                .hasMessageContaining(NativeLibrary.LIBRARY_PATH_PROPERTY)
+                .hasMessageContaining("does not exist")
+                .hasMessageContaining("To fix");
+        assertThat(tmp.resolve("cache")).as("an explicit bad path must not fall back to the resource").doesNotExist();
     }
 
     @Test
     void folderInsteadOfFileIsAClearError() {
-        UnsatisfiedLinkError e = assertThrows(UnsatisfiedLinkError.class, () -> NativeLibrary.locate(
-                settings(null, tmp.toString(), null, getClass().getClassLoader())));
-        assertTrue(e.getMessage().contains(NativeLibrary.LIBRARY_PATH_ENV), e.getMessage());
-        assertTrue(e.getMessage().contains("is a folder"), e.getMessage());
+        assertThatThrownBy(() -> NativeLibrary.locate(
+                settings(null, tmp.toString(), null, getClass().getClassLoader())))
+                .isInstanceOf(UnsatisfiedLinkError.class)
+                .hasMessageContaining(NativeLibrary.LIBRARY_PATH_ENV)
+                .hasMessageContaining("is a folder");
     }
 
     @Test
     void noResourceListsEverythingTried() throws Exception {
         try (URLClassLoader empty = new URLClassLoader(new URL[0], null)) {
-            UnsatisfiedLinkError e = assertThrows(UnsatisfiedLinkError.class,
-                    () -> NativeLibrary.locate(settings(null, null, tmp.resolve("cache"), empty)));
-            String m = e.getMessage();
-            assertTrue(m.contains(NativeLibrary.LIBRARY_PATH_PROPERTY + ": not set"), m);
-            assertTrue(m.contains(NativeLibrary.LIBRARY_PATH_ENV + ": not set"), m);
-            assertTrue(m.contains(NativeLibrary.resourcePath() + ": not found"), m);
+            assertThatThrownBy(() -> NativeLibrary.locate(settings(null, null, tmp.resolve("cache"), empty)))
+                    .isInstanceOf(UnsatisfiedLinkError.class)
+                    .hasMessageContaining(NativeLibrary.LIBRARY_PATH_PROPERTY + ": not set")
+                    .hasMessageContaining(NativeLibrary.LIBRARY_PATH_ENV + ": not set")
+                    .hasMessageContaining(NativeLibrary.resourcePath() + ": not found");
         }
     }
 
@@ -94,23 +91,25 @@ class NativeLibraryLocateTest {
         byte[] lib = TestSupport.bundledLibrary();
         Path cache = tmp.resolve("cache");
         NativeLibrary.Located found = NativeLibrary.locate(settings(null, null, cache, getClass().getClassLoader()));
-        String hash = NativeLibrary.sha256(lib).substring(0, 16);
-        assertEquals(cache.resolve("9.9.9-test-" + hash).resolve(NativeLibrary.libraryFileName()), found.path());
-        assertArrayEquals(lib, Files.readAllBytes(found.path()));
-        assertTrue(found.source().contains(NativeLibrary.resourcePath()), found.source());
+        String hash = BundledResources.sha256(lib).substring(0, 16);
+        assertThat(found.path())
+                .isEqualTo(cache.resolve("9.9.9-test-" + hash).resolve(NativeLibrary.libraryFileName()));
+        assertThat(Files.readAllBytes(found.path())).isEqualTo(lib);
+        assertThat(found.source()).contains(NativeLibrary.resourcePath());
 
         // A matching copy is reused, not rewritten.
         FileTime old = FileTime.fromMillis(1_000_000L);
         Files.setLastModifiedTime(found.path(), old);
-        assertEquals(found.path(), NativeLibrary.locate(settings(null, null, cache, getClass().getClassLoader())).path());
-        assertEquals(old, Files.getLastModifiedTime(found.path()));
+        assertThat(NativeLibrary.locate(settings(null, null, cache, getClass().getClassLoader())).path())
+                .isEqualTo(found.path());
+        assertThat(Files.getLastModifiedTime(found.path())).isEqualTo(old);
 
         // A damaged copy is replaced.
         Files.write(found.path(), new byte[] {1, 2, 3});
         NativeLibrary.locate(settings(null, null, cache, getClass().getClassLoader()));
-        assertArrayEquals(lib, Files.readAllBytes(found.path()));
+        assertThat(Files.readAllBytes(found.path())).isEqualTo(lib);
         try (Stream<Path> files = Files.list(found.path().getParent())) {
-            assertEquals(List.of(found.path()), files.toList(), "no temporary files may be left");
+            assertThat(files).as("no temporary files may be left").containsExactly(found.path());
         }
     }
 
@@ -133,11 +132,11 @@ class NativeLibraryLocateTest {
             for (Future<Path> f : results) {
                 paths.add(f.get());
             }
-            assertEquals(1, paths.size());
+            assertThat(paths).hasSize(1);
             Path p = paths.iterator().next();
-            assertArrayEquals(lib, Files.readAllBytes(p));
+            assertThat(Files.readAllBytes(p)).isEqualTo(lib);
             try (Stream<Path> files = Files.list(p.getParent())) {
-                assertEquals(1, files.count(), "no temporary files may be left");
+                assertThat(files).as("no temporary files may be left").hasSize(1);
             }
         } finally {
             pool.shutdownNow();
@@ -147,21 +146,21 @@ class NativeLibraryLocateTest {
     @Test
     void defaultCacheFolderIsUnderUserHome() {
         NativeLibrary.Settings s = settings(null, null, null, getClass().getClassLoader());
-        assertEquals(tmp.resolve("home/.cache/mobilellm4j"), s.cacheRoot());
+        assertThat(s.cacheRoot()).isEqualTo(tmp.resolve("home/.cache/mobilellm4j"));
         NativeLibrary.Settings env = new NativeLibrary.Settings(null, null, null, tmp.resolve("envcache").toString(),
-                "/home/x", null, "linux-x86_64", "libmobilellm.so", "1");
-        assertEquals(tmp.resolve("envcache"), env.cacheRoot());
+                "/home/x", null, "linux-x86_64", "libmobilellm.so", "1", null);
+        assertThat(env.cacheRoot()).isEqualTo(tmp.resolve("envcache"));
     }
 
     @Test
     void loadingAFileThatIsNotALibraryIsAClearError() throws Exception {
         Path junk = tmp.resolve("libjunk.so");
         Files.writeString(junk, "this is not an ELF file");
-        UnsatisfiedLinkError e = assertThrows(UnsatisfiedLinkError.class,
-                () -> NativeLibrary.loadAndCheck(new NativeLibrary.Located(junk, "test"), 1));
-        assertTrue(e.getMessage().contains(junk.toString()), e.getMessage());
-        assertTrue(e.getMessage().contains("cannot load"), e.getMessage());
-        assertTrue(NativeLibrary.loaded().isEmpty());
+        assertThatThrownBy(() -> NativeLibrary.loadAndCheck(new NativeLibrary.Located(junk, "test"), 1))
+                .isInstanceOf(UnsatisfiedLinkError.class)
+                .hasMessageContaining(junk.toString())
+                .hasMessageContaining("cannot load");
+        assertThat(NativeLibrary.loaded()).isEmpty();
     }
 
     @Test
@@ -169,32 +168,30 @@ class NativeLibraryLocateTest {
         Path lib = TestSupport.copyOfBundledLibrary(tmp.resolve("abi"), NativeLibrary.libraryFileName());
         NativeLibrary.Located where = new NativeLibrary.Located(lib, "test");
         int expected = mobilellm_abi.MLLM_ABI_VERSION;
-        UnsatisfiedLinkError e = assertThrows(UnsatisfiedLinkError.class,
-                () -> NativeLibrary.loadAndCheck(where, expected + 1));
-        assertTrue(e.getMessage().contains("ABI version " + expected), e.getMessage());
-        assertTrue(e.getMessage().contains("MLLM_ABI_VERSION " + (expected + 1)), e.getMessage());
-        assertTrue(e.getMessage().contains(lib.toString()), e.getMessage());
-        assertEquals(expected, NativeLibrary.loadAndCheck(where, expected));
-        assertTrue(NativeLibrary.loaded().isEmpty(), "loadAndCheck alone must not mark the library loaded");
+        assertThatThrownBy(() -> NativeLibrary.loadAndCheck(where, expected + 1))
+                .isInstanceOf(UnsatisfiedLinkError.class)
+                .hasMessageContaining("ABI version " + expected)
+                .hasMessageContaining("MLLM_ABI_VERSION " + (expected + 1))
+                .hasMessageContaining(lib.toString());
+        assertThat(NativeLibrary.loadAndCheck(where, expected)).isEqualTo(expected);
+        assertThat(NativeLibrary.loaded()).as("loadAndCheck alone must not mark the library loaded").isEmpty();
     }
 
     @Test
     void abiMismatchMessageNamesBothVersionsAndThePath() {
         NativeLibrary.Located where = new NativeLibrary.Located(Path.of("/x/libmobilellm.so"), "test source");
-        assertNull(NativeLibrary.abiMismatch(3, 3, where));
+        assertThat(NativeLibrary.abiMismatch(3, 3, where)).isNull();
         String m = NativeLibrary.abiMismatch(2, 3, where);
-        assertTrue(m.contains("/x/libmobilellm.so"), m);
-        assertTrue(m.contains("ABI version 2"), m);
-        assertTrue(m.contains("MLLM_ABI_VERSION 3"), m);
-        assertNotEquals(m, NativeLibrary.abiMismatch(4, 3, where));
+        assertThat(m).contains("/x/libmobilellm.so", "ABI version 2", "MLLM_ABI_VERSION 3");
+        assertThat(NativeLibrary.abiMismatch(4, 3, where)).isNotEqualTo(m);
     }
 
     @Test
     void platformIds() {
-        assertEquals("linux-x86_64", NativeLibrary.platformId("Linux", "amd64"));
-        assertEquals("linux-aarch64", NativeLibrary.platformId("Linux", "aarch64"));
-        assertEquals("macos-aarch64", NativeLibrary.platformId("Mac OS X", "aarch64"));
-        assertEquals("macos-x86_64", NativeLibrary.platformId("Mac OS X", "x86_64"));
-        assertEquals("windows-x86_64", NativeLibrary.platformId("Windows 11", "amd64"));
+        assertThat(NativeLibrary.platformId("Linux", "amd64")).isEqualTo("linux-x86_64");
+        assertThat(NativeLibrary.platformId("Linux", "aarch64")).isEqualTo("linux-aarch64");
+        assertThat(NativeLibrary.platformId("Mac OS X", "aarch64")).isEqualTo("macos-aarch64");
+        assertThat(NativeLibrary.platformId("Mac OS X", "x86_64")).isEqualTo("macos-x86_64");
+        assertThat(NativeLibrary.platformId("Windows 11", "amd64")).isEqualTo("windows-x86_64");
     }
 }

@@ -1,8 +1,6 @@
 package io.github.mobilellm4j.bindings;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.assertj.core.api.Assertions.assertThat;
 
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
@@ -25,19 +23,19 @@ class NativeLibraryPropertyPathTest {
     void loadsThePropertyPathAndTheAbiVersionMatches() throws Exception {
         Path custom = TestSupport.copyOfBundledLibrary(tmp.resolve("custom build"), NativeLibrary.libraryFileName());
         System.setProperty(NativeLibrary.LIBRARY_PATH_PROPERTY, custom.toString());
-        assertTrue(NativeLibrary.loaded().isEmpty());
+        assertThat(NativeLibrary.loaded()).isEmpty();
 
         NativeLibrary.load();
         NativeLibrary.load(); // idempotent
 
         NativeLibrary.Loaded loaded = NativeLibrary.loaded().orElseThrow();
-        assertEquals(custom, loaded.path());
-        assertTrue(loaded.source().contains(NativeLibrary.LIBRARY_PATH_PROPERTY), loaded.source());
-        assertEquals(mobilellm_h.MLLM_ABI_VERSION(), loaded.abiVersion());
-        assertEquals(mobilellm_h.MLLM_ABI_VERSION(), mobilellm_h.mllm_abi_version());
+        assertThat(loaded.path()).isEqualTo(custom);
+        assertThat(loaded.source()).contains(NativeLibrary.LIBRARY_PATH_PROPERTY);
+        assertThat(loaded.abiVersion()).isEqualTo(mobilellm_h.MLLM_ABI_VERSION());
+        assertThat(mobilellm_h.mllm_abi_version()).isEqualTo(mobilellm_h.MLLM_ABI_VERSION());
 
         MemorySegment v = mobilellm_h.mllm_version();
-        assertFalse(v.equals(MemorySegment.NULL));
-        assertFalse(v.reinterpret(256).getString(0).isEmpty());
+        assertThat(v).isNotEqualTo(MemorySegment.NULL);
+        assertThat(v.reinterpret(256).getString(0)).isNotEmpty();
     }
 }

@@ -1,6 +1,6 @@
 package io.github.mobilellm4j.bindings;
 
-import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -14,7 +14,8 @@ final class TestSupport {
     /** The bundled library of this platform (from the mobilellm4j-native module). */
     static byte[] bundledLibrary() throws IOException {
         try (InputStream in = NativeLibrary.class.getClassLoader().getResourceAsStream(NativeLibrary.resourcePath())) {
-            assertNotNull(in, "mobilellm4j-native must be on the test class path with " + NativeLibrary.resourcePath());
+            assertThat(in).as("mobilellm4j-native must be on the test class path with " + NativeLibrary.resourcePath())
+                    .isNotNull();
             return in.readAllBytes();
         }
     }

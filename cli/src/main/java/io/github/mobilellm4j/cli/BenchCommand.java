@@ -1,8 +1,8 @@
 package io.github.mobilellm4j.cli;
 
+import io.github.mobilellm4j.Engine;
 import io.github.mobilellm4j.Model;
 import io.github.mobilellm4j.ModelInfo;
-import io.github.mobilellm4j.Native;
 import io.github.mobilellm4j.Session;
 import io.github.mobilellm4j.SessionOptions;
 import java.io.PrintStream;
@@ -99,11 +99,11 @@ final class BenchCommand implements Command {
                 o.put("n_gen", nGen);
                 o.put("repetitions", reps);
                 o.put("model", model.path().toString());
-                o.put("cpu_level", Native.cpuLevel());
+                o.put("cpu_level", Engine.cpuLevel());
                 out.println(Json.write(o));
             } else {
                 out.printf(Locale.ROOT, "%s: pp%d %.1f t/s, tg%d %.1f t/s (median of %d, %d threads, %s)%n",
-                        model.path().getFileName(), nPrompt, ppMedian, nGen, tgMedian, reps, threads, Native.cpuLevel());
+                        model.path().getFileName(), nPrompt, ppMedian, nGen, tgMedian, reps, threads, Engine.cpuLevel());
             }
         }
         return 0;

@@ -1,8 +1,8 @@
 package io.github.mobilellm4j.cli;
 
+import io.github.mobilellm4j.Engine;
 import io.github.mobilellm4j.Model;
 import io.github.mobilellm4j.ModelInfo;
-import io.github.mobilellm4j.Native;
 import io.github.mobilellm4j.TensorInfo;
 import java.io.PrintStream;
 import java.util.ArrayList;
@@ -62,7 +62,7 @@ final class InfoCommand implements Command {
                     ts.add(m);
                 }
                 o.put("tensors", ts);
-                o.put("cpu_level", Native.cpuLevel());
+                o.put("cpu_level", Engine.cpuLevel());
                 out.println(Json.write(o));
                 return 0;
             }
@@ -75,7 +75,7 @@ final class InfoCommand implements Command {
                     i.contextLength());
             out.printf("parameters:    %,d in %,d bytes; types %s%n", i.parameterCount(), i.sizeBytes(), typeCounts);
             out.println("output head:   " + (i.tiedEmbeddings() ? "token_embd (shared embeddings)" : "output.weight"));
-            out.println("cpu:           " + Native.cpuLevel() + " [" + Native.cpuFeatures() + "]");
+            out.println("cpu:           " + Engine.cpuLevel() + " [" + Engine.cpuFeatures() + "]");
             out.println("metadata:");
             model.metadata().forEach((k, v) -> out.println("  " + k + " = " + v));
             if (a.has("--tensors")) {

@@ -1,6 +1,6 @@
 package io.github.mobilellm4j.cli;
 
-import io.github.mobilellm4j.Native;
+import io.github.mobilellm4j.Engine;
 import io.github.mobilellm4j.convert.Terminal;
 import java.io.FileDescriptor;
 import java.io.FileOutputStream;
@@ -39,7 +39,7 @@ public final class Main {
         String first = argv[0];
         if (first.equals("help") || first.equals("--help") || first.equals("-h")) return help(argv, io);
         if (first.equals("--version")) {
-            io.out().println("mobilellm " + Native.version());
+            io.out().println("mobilellm " + Engine.version());
             return 0;
         }
         Command c = find(first);

@@ -21,9 +21,10 @@ import org.junit.jupiter.api.condition.OS;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The ./mobilellm launcher script, run by sh in a copy of the repository root whose ./mvnw is a stand-in: it prints
- * a build log of 150 lines and then either fails or writes a jar that prints its arguments. The first run shows one
- * line while building and keeps the log in a file; a failed build shows the log's error lines and where the rest is.
+ * The ./mobilellm launcher script, run by sh in a copy of the repository root (the launcher and the JDK finder it
+ * sources, ci/lib/jdk.sh) whose ./mvnw is a stand-in: it prints a build log of 150 lines and then either fails or
+ * writes a jar that prints its arguments. The first run shows one line while building and keeps the log in a file; a
+ * failed build shows the log's error lines and where the rest is.
  */
 @DisabledOnOs(OS.WINDOWS) // the launcher is a POSIX shell script
 class LauncherTest {
@@ -48,6 +49,8 @@ class LauncherTest {
     @BeforeEach
     void copyLauncher(@TempDir Path jars) throws IOException {
         Files.copy(Cli.root().resolve("mobilellm"), root.resolve("mobilellm"));
+        Files.createDirectories(root.resolve("ci/lib"));
+        Files.copy(Cli.root().resolve("ci/lib/jdk.sh"), root.resolve("ci/lib/jdk.sh"));
         Files.writeString(root.resolve("mvnw"), FAKE_MVNW);
         Files.setPosixFilePermissions(root.resolve("mvnw"), PosixFilePermissions.fromString("rwxr-xr-x"));
         probeJar = jars.resolve("probe.jar");
@@ -89,8 +92,10 @@ class LauncherTest {
         Path log = root.resolve("target/mobilellm-build.log");
         assertThat(first.code()).as(first.err()).isZero();
         assertThat(first.out()).isEqualTo("probe ran: info -m x.gguf\n");
-        assertThat(first.err()).isEqualTo("mobilellm: building (first run, about 2 minutes; log in " + log + ")... done\n");
-        assertThat(Files.readString(log)).contains("build log line 1\n", "build log line 150\n", "warning: a compiler warning");
+        assertThat(first.err())
+                .isEqualTo("mobilellm: building (first run, about 2 minutes; log in " + log + ")... done\n");
+        assertThat(Files.readString(log))
+                .contains("build log line 1\n", "build log line 150\n", "warning: a compiler warning");
 
         Run second = launch(Map.of(), "info");
         assertThat(second.err()).as("built already: nothing to say").isEmpty();

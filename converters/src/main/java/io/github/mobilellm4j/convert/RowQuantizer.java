@@ -15,12 +15,12 @@ import java.nio.ByteOrder;
  *       q[j] = roundf(x[j]*id) (half away from zero) as int8.</li>
  *   <li>Q4_0 (18 bytes / 32 values): max = the element of largest magnitude (first one wins on
  *       ties), d = max/-8 stored as f16; id = d != 0 ? 1/d : 0; q = min(15, (int)(x*id + 8.5f))
- *       (C cast truncation); byte j = q[j] | q[j+16] << 4.</li>
+ *       (C cast truncation); byte j = {@code q[j] | q[j+16] << 4}.</li>
  *   <li>Q4_1 (20 bytes / 32 values): d = (max-min)/15 and m = min stored as f16 (d first);
- *       id = d != 0 ? 1/d : 0; q = min(15, (int8_t)((x-min)*id + 0.5f)); byte j = q[j] | q[j+16] << 4.</li>
+ *       id = d != 0 ? 1/d : 0; q = min(15, (int8_t)((x-min)*id + 0.5f)); byte j = {@code q[j] | q[j+16] << 4}.</li>
  *   <li>Q5_0 (22 bytes / 32 values): as Q4_0 with d = max/-16 and q = min(31, (int8_t)(x*id + 16.5f));
  *       then f16 d, qh (4 bytes, little-endian u32: bit j = bit 4 of q[j]), 16 bytes of low nibbles
- *       q[j] & 15 | (q[j+16] & 15) << 4.</li>
+ *       {@code q[j] & 15 | (q[j+16] & 15) << 4}.</li>
  *   <li>Q5_1 (24 bytes / 32 values): d = (max-min)/31, m = min, q = min(31, (uint8_t)((x-min)*id + 0.5f));
  *       f16 d, f16 m, qh, nibbles as Q5_0.</li>
  *   <li>Q4_K, Q5_K, Q6_K (super-blocks of 256): ggml's layouts with our own quantizer, specified

@@ -12,16 +12,15 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 class GgufTest {
     @TempDir
@@ -68,44 +67,42 @@ class GgufTest {
         byte[] b = Files.readAllBytes(out);
         ByteBuffer bb = ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN);
         // header by hand: "GGUF", version 3, 2 tensors, 15 KVs (general.alignment + 14)
-        assertEquals('G', b[0]);
-        assertEquals('G', b[1]);
-        assertEquals('U', b[2]);
-        assertEquals('F', b[3]);
-        assertEquals(3, bb.getInt(4));
-        assertEquals(2, bb.getLong(8));
-        assertEquals(15, bb.getLong(16));
+        assertThat(new String(b, 0, 4, StandardCharsets.ISO_8859_1)).as("magic").isEqualTo("GGUF");
+        assertThat(bb.getInt(4)).isEqualTo(3);
+        assertThat(bb.getLong(8)).isEqualTo(2);
+        assertThat(bb.getLong(16)).isEqualTo(15);
         // first KV: key "general.alignment" (u64 len 17), type 4 (uint32), value 32
-        assertEquals(17, bb.getLong(24));
-        assertEquals("general.alignment", new String(b, 32, 17));
-        assertEquals(4, bb.getInt(49));
-        assertEquals(32, bb.getInt(53));
+        assertThat(bb.getLong(24)).isEqualTo(17);
+        assertThat(new String(b, 32, 17)).isEqualTo("general.alignment");
+        assertThat(bb.getInt(49)).isEqualTo(4);
+        assertThat(bb.getInt(53)).isEqualTo(32);
         try (GgufReader r = GgufReader.open(out)) {
             Map<String, GgufValue> md = r.metadata();
-            assertEquals(200, md.get("a.u8").value());
-            assertEquals(-5, md.get("a.i8").value());
-            assertEquals(60000, md.get("a.u16").value());
-            assertEquals(-300, md.get("a.i16").value());
-            assertEquals(4_000_000_000L, md.get("a.u32").value());
-            assertEquals(-7, md.get("a.i32").value());
-            assertEquals(0.25f, md.get("a.f32").value());
-            assertEquals(true, md.get("a.bool").value());
-            assertEquals(1L << 40, md.get("a.u64").value());
-            assertEquals(-(1L << 40), md.get("a.i64").value());
-            assertEquals(1.5, md.get("a.f64").value());
-            assertEquals(List.of("x", "\u2581y", ""), md.get("a.strs").asList());
-            assertEquals(List.of(1, -2, 3), md.get("a.ints").asList());
+            assertThat(md.get("a.u8").value()).isEqualTo(200);
+            assertThat(md.get("a.i8").value()).isEqualTo(-5);
+            assertThat(md.get("a.u16").value()).isEqualTo(60000);
+            assertThat(md.get("a.i16").value()).isEqualTo(-300);
+            assertThat(md.get("a.u32").value()).isEqualTo(4_000_000_000L);
+            assertThat(md.get("a.i32").value()).isEqualTo(-7);
+            assertThat(md.get("a.f32").value()).isEqualTo(0.25f);
+            assertThat(md.get("a.bool").value()).isEqualTo(true);
+            assertThat(md.get("a.u64").value()).isEqualTo(1L << 40);
+            assertThat(md.get("a.i64").value()).isEqualTo(-(1L << 40));
+            assertThat(md.get("a.f64").value()).isEqualTo(1.5);
+            assertThat(md.get("a.strs").asList()).isEqualTo(List.of("x", "\u2581y", ""));
+            assertThat(md.get("a.ints").asList()).isEqualTo(List.of(1, -2, 3));
             GgufTensorInfo v = r.tensor("v");
-            assertEquals(0, v.offset());
-            assertEquals(32, r.tensor("m").offset(), "5 floats = 20 bytes, padded to 32");
-            assertEquals(0, r.dataOffset() % 32);
+            assertThat(v.offset()).isZero();
+            assertThat(r.tensor("m").offset()).as("5 floats = 20 bytes, padded to 32").isEqualTo(32);
+            assertThat(r.dataOffset() % 32).as("data offset modulo the alignment").isZero();
             MemorySegment vs = r.tensorData(v);
-            assertEquals(3f, vs.get(ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), 8));
+            assertThat(vs.get(ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), 8)).isEqualTo(3f);
             MemorySegment ms = r.tensorData(r.tensor("m"));
             // row 1: amax 63.5 -> d = 0.5 (fp16 0x3800), element 1 of the row = -63.5 * 2 = -127
-            assertEquals(0x3800, ms.get(ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), 34) & 0xffff);
-            assertEquals(-127, ms.get(ValueLayout.JAVA_BYTE, 34 + 2 + 1));
-            assertEquals(b.length, r.dataOffset() + 32 + 68);
+            assertThat(ms.get(ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), 34) & 0xffff)
+                    .isEqualTo(0x3800);
+            assertThat(ms.get(ValueLayout.JAVA_BYTE, 34 + 2 + 1)).isEqualTo((byte) -127);
+            assertThat(r.dataOffset() + 32 + 68).isEqualTo(b.length);
         }
     }
 
@@ -116,24 +113,24 @@ class GgufTest {
         Path bad = tmp.resolve("bad.gguf");
 
         Files.write(bad, Arrays.copyOf(b, b.length - 10));
-        ConversionException e = assertThrows(ConversionException.class, () -> GgufReader.open(bad).close());
-        assertEquals(bad + ": truncated: data of tensor m extends past the end of the file", e.getMessage());
+        assertThatThrownBy(() -> GgufReader.open(bad).close()).isInstanceOf(ConversionException.class)
+                .hasMessage(bad + ": truncated: data of tensor m extends past the end of the file");
 
         byte[] c = b.clone();
         c[0] = 'X';
         Files.write(bad, c);
-        e = assertThrows(ConversionException.class, () -> GgufReader.open(bad).close());
-        assertEquals(bad + ": not a GGUF file (bad magic)", e.getMessage());
+        assertThatThrownBy(() -> GgufReader.open(bad).close()).isInstanceOf(ConversionException.class)
+                .hasMessage(bad + ": not a GGUF file (bad magic)");
 
         c = b.clone();
         ByteBuffer.wrap(c).order(ByteOrder.LITTLE_ENDIAN).putLong(24, 1L << 40); // first key length
         Files.write(bad, c);
-        e = assertThrows(ConversionException.class, () -> GgufReader.open(bad).close());
-        assertTrue(e.getMessage().contains("corrupt metadata key: length"), e.getMessage());
+        assertThatThrownBy(() -> GgufReader.open(bad).close()).isInstanceOf(ConversionException.class)
+                .hasMessageContaining("corrupt metadata key: length");
 
         Files.write(bad, Arrays.copyOf(b, 30));
-        e = assertThrows(ConversionException.class, () -> GgufReader.open(bad).close());
-        assertTrue(e.getMessage().startsWith(bad + ": truncated"), e.getMessage());
+        assertThatThrownBy(() -> GgufReader.open(bad).close()).isInstanceOf(ConversionException.class)
+                .hasMessageStartingWith(bad + ": truncated");
     }
 
     @Test
@@ -149,34 +146,39 @@ class GgufTest {
         Map<String, String> before = TestFiles.snapshot(tmp.resolve("m"));
         byte[] in = Files.readAllBytes(f32);
         Quantizer.quantize(f32, requant, OutputType.Q4_0, false, null);
-        assertArrayEquals(in, Files.readAllBytes(f32), "input unchanged");
+        assertThat(Files.readAllBytes(f32)).as("input unchanged").isEqualTo(in);
         // bf16 -> f32 was exact, so quantizing the f32 file equals converting straight to q4_0
-        assertArrayEquals(Files.readAllBytes(direct), Files.readAllBytes(requant));
+        assertThat(Files.readAllBytes(requant)).isEqualTo(Files.readAllBytes(direct));
         try (GgufReader r = GgufReader.open(requant)) {
-            assertEquals(2, r.getLong("general.file_type", -1));
-            assertEquals(GgmlType.Q8_0, r.tensor("token_embd.weight").type());
+            assertThat(r.getLong("general.file_type", -1)).isEqualTo(2);
+            assertThat(r.tensor("token_embd.weight").type()).isEqualTo(GgmlType.Q8_0);
         }
         // refuses its input as output, and an existing output without force
-        ConversionException e = assertThrows(ConversionException.class, () -> Quantizer.quantize(f32, f32, OutputType.Q8_0, true, null));
-        assertTrue(e.getMessage().contains("refusing to overwrite the input file"));
-        e = assertThrows(ConversionException.class, () -> Quantizer.quantize(f32, requant, OutputType.Q8_0, false, null));
-        assertTrue(e.getMessage().contains("already exists"));
-        assertArrayEquals(in, Files.readAllBytes(f32));
+        assertThatThrownBy(() -> Quantizer.quantize(f32, f32, OutputType.Q8_0, true, null))
+                .isInstanceOf(ConversionException.class)
+                .hasMessageContaining("refusing to overwrite the input file");
+        assertThatThrownBy(() -> Quantizer.quantize(f32, requant, OutputType.Q8_0, false, null))
+                .isInstanceOf(ConversionException.class)
+                .hasMessageContaining("already exists");
+        assertThat(Files.readAllBytes(f32)).isEqualTo(in);
         TestFiles.assertSameSnapshot(before, tmp.resolve("m"));
         // a quantized input: tensors already q4_0 are copied, f32 norms stay
         Path again = tmp.resolve("again.gguf");
         Quantizer.quantize(requant, again, OutputType.Q8_0, false, null);
         try (GgufReader r = GgufReader.open(again); GgufReader s = GgufReader.open(requant)) {
-            assertEquals(7, r.getLong("general.file_type", -1));
-            assertEquals(GgmlType.Q4_0, r.tensor("blk.0.attn_q.weight").type());
-            assertEquals(-1, r.tensorData(r.tensor("blk.0.attn_q.weight")).mismatch(s.tensorData(s.tensor("blk.0.attn_q.weight"))));
+            assertThat(r.getLong("general.file_type", -1)).isEqualTo(7);
+            assertThat(r.tensor("blk.0.attn_q.weight").type()).isEqualTo(GgmlType.Q4_0);
+            MemorySegment source = s.tensorData(s.tensor("blk.0.attn_q.weight"));
+            assertThat(r.tensorData(r.tensor("blk.0.attn_q.weight")).mismatch(source))
+                    .as("first differing byte of blk.0.attn_q.weight").isEqualTo(-1);
         }
         // a truncated input: clean error naming it, no output
         Path cut = tmp.resolve("cut.gguf");
         Files.write(cut, Arrays.copyOf(in, in.length / 2));
         Path o = tmp.resolve("o.gguf");
-        e = assertThrows(ConversionException.class, () -> Quantizer.quantize(cut, o, OutputType.Q8_0, false, null));
-        assertTrue(e.getMessage().startsWith(cut + ": truncated"), e.getMessage());
+        assertThatThrownBy(() -> Quantizer.quantize(cut, o, OutputType.Q8_0, false, null))
+                .isInstanceOf(ConversionException.class)
+                .hasMessageStartingWith(cut + ": truncated");
         TestFiles.assertNoOutput(o);
     }
 }

@@ -4,17 +4,18 @@ import org.junit.jupiter.api.Test;
 
 import java.lang.foreign.MemorySegment;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * The Q4_K / Q5_K / Q6_K dequantizers against blocks built byte by byte from the layout tables of
  * docs/k-quants.md, without our quantizer. Values are chosen exact in float, so every expected
- * value is compared exactly.
+ * value is compared exactly. Zeros and computed values are compared as boxed Floats, whose equals compares bit
+ * patterns, so +0.0 and -0.0 differ.
  */
 class KQuantLayoutTest {
 
     private static float[] dequantize(GgmlType t, byte[] block) {
-        assertEquals(t.blockBytes, block.length);
+        assertThat(block).hasSize(t.blockBytes);
         float[] y = new float[256];
         RowQuantizer.dequantizeRow(t, MemorySegment.ofArray(block), 0, y, 0, 256);
         return y;
@@ -36,12 +37,12 @@ class KQuantLayoutTest {
         b[16] = 0x21;         // qs[0]: element 0 q = 1, element 32 q = 2
         b[16 + 64] = 0x74;    // qs[64] (chunk 2, l = 0): element 128 q = 4, element 160 q = 7
         float[] y = dequantize(GgmlType.Q4_K, b);
-        assertEquals(1 * 1 - 2, y[0]);       // d*sc[0]*1 - dmin*m[0]
-        assertEquals(0 * 1 - 2, y[1]);       // q = 0
-        assertEquals(0f, y[32]);             // sub-block 1: sc = m = 0
-        assertEquals(3 * 4 - 5, y[128]);     // sub-block 4
-        assertEquals(-5f, y[129]);
-        assertEquals(0f, y[160]);            // sub-block 5
+        assertThat(y[0]).isEqualTo(1 * 1 - 2);       // d*sc[0]*1 - dmin*m[0]
+        assertThat(y[1]).isEqualTo(0 * 1 - 2);       // q = 0
+        assertThat(y[32]).isEqualTo((Float) 0f);             // sub-block 1: sc = m = 0
+        assertThat(y[128]).isEqualTo(3 * 4 - 5);     // sub-block 4
+        assertThat(y[129]).isEqualTo(-5f);
+        assertThat(y[160]).isEqualTo((Float) 0f);            // sub-block 5
     }
 
     @Test
@@ -56,12 +57,12 @@ class KQuantLayoutTest {
         b[16 + 5] = (byte) 0x80; // qh[5] bit 7 -> element 64*3 + 32 + 5 = 229 gets +16
         b[48] = 0x31;         // qs[0]: element 0 low 1, element 32 low 3
         float[] y = dequantize(GgmlType.Q5_K, b);
-        assertEquals(1f, y[0]);
-        assertEquals(19f, y[32]);
-        assertEquals(16f, y[64]);
-        assertEquals(0f, y[65]);
-        assertEquals(32f, y[229]);           // 2 * 16
-        assertEquals(0f, y[228]);
+        assertThat(y[0]).isEqualTo(1f);
+        assertThat(y[32]).isEqualTo(19f);
+        assertThat(y[64]).isEqualTo(16f);
+        assertThat(y[65]).isEqualTo((Float) 0f);
+        assertThat(y[229]).isEqualTo(32f);           // 2 * 16
+        assertThat(y[228]).isEqualTo((Float) 0f);
     }
 
     @Test
@@ -75,12 +76,12 @@ class KQuantLayoutTest {
         b[207] = 3;                   // scales[15] (240..255)
         half(b, 208, 0x3C00);         // d = 1
         float[] y = dequantize(GgmlType.Q6_K, b);
-        assertEquals(1f, y[0]);       // q = 1 | 2 << 4 = 33
-        assertEquals(-32f, y[1]);     // q = 0
-        assertEquals(16f, y[32]);     // q = 0 | 1 << 4 = 16, scale -1
-        assertEquals(4f, y[64]);      // q = 2 | 2 << 4 = 34, scale 2
-        assertEquals(0f, y[96]);      // scale 0
-        assertEquals(-96f, y[255]);   // q = 0, scale 3
+        assertThat(y[0]).isEqualTo(1f);       // q = 1 | 2 << 4 = 33
+        assertThat(y[1]).isEqualTo(-32f);     // q = 0
+        assertThat(y[32]).isEqualTo(16f);     // q = 0 | 1 << 4 = 16, scale -1
+        assertThat(y[64]).isEqualTo(4f);      // q = 2 | 2 << 4 = 34, scale 2
+        assertThat(y[96]).isEqualTo((Float) 0f);      // scale 0
+        assertThat(y[255]).isEqualTo(-96f);   // q = 0, scale 3
     }
 
     /** Q4_K / Q5_K: d = 0.25, dmin = 0.125, 16 distinct six-bit numbers (high bits in use). */
@@ -116,7 +117,8 @@ class KQuantLayoutTest {
             float[] y = dequantize(five ? GgmlType.Q5_K : GgmlType.Q4_K, q45Block(five, q));
             for (int e = 0; e < 256; e++) {
                 int i = e / 32;
-                assertEquals(0.25f * SC[i] * q[e] - 0.125f * MN[i], y[e], (five ? "q5_k" : "q4_k") + " element " + e);
+                assertThat(y[e]).as("%s element %d", five ? "q5_k" : "q4_k", e)
+                        .isEqualTo(Float.valueOf(0.25f * SC[i] * q[e] - 0.125f * MN[i]));
             }
         }
     }
@@ -138,7 +140,9 @@ class KQuantLayoutTest {
         for (int s = 0; s < 16; s++) b[192 + s] = (byte) sc[s];
         half(b, 208, 0x3800); // d = 0.5
         float[] y = dequantize(GgmlType.Q6_K, b);
-        for (int e = 0; e < 256; e++) assertEquals(0.5f * sc[e / 16] * (q[e] - 32), y[e], "q6_k element " + e);
+        for (int e = 0; e < 256; e++) {
+            assertThat(y[e]).as("q6_k element %d", e).isEqualTo(Float.valueOf(0.5f * sc[e / 16] * (q[e] - 32)));
+        }
     }
 
     @Test
@@ -151,8 +155,8 @@ class KQuantLayoutTest {
         half(row, 210 + 208, 0x4000);
         float[] y = new float[512];
         RowQuantizer.dequantizeRow(GgmlType.Q6_K, MemorySegment.ofArray(row), 0, y, 0, 512);
-        assertEquals(-32f, y[0]);
-        assertEquals(-64f, y[256]);
-        assertEquals(0f, y[16], 0f); // scale 0: -0.0
+        assertThat(y[0]).isEqualTo(-32f);
+        assertThat(y[256]).isEqualTo(-64f);
+        assertThat(y[16]).isZero(); // scale 0: -0.0 (isZero takes either zero)
     }
 }

@@ -6,17 +6,15 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.Random;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** Our K-quant quantizer (docs/k-quants.md): known answers, and error bounds on random rows. */
 class KQuantizerTest {
 
     static byte[] q(GgmlType t, float[] x) {
         MemorySegment seg = MemorySegment.ofArray(new byte[(int) t.rowBytes(x.length)]);
-        assertEquals(seg.byteSize(), RowQuantizer.quantizeRow(t, x, 0, x.length, seg, 0));
+        assertThat(RowQuantizer.quantizeRow(t, x, 0, x.length, seg, 0)).isEqualTo(seg.byteSize());
         return seg.toArray(ValueLayout.JAVA_BYTE);
     }
 
@@ -52,7 +50,7 @@ class KQuantizerTest {
         for (int c = 0; c < 4; c++) {
             for (int l = 0; l < 32; l++) expect[16 + 32 * c + l] = (byte) (0x11 * (l % 16)); // q = l % 16 in both nibbles
         }
-        assertArrayEquals(expect, b);
+        assertThat(b).isEqualTo(expect);
     }
 
     /** Q5_K, x = 0..31 per sub-block: as Q4_K (fit s = 1, m = 0; d = 0x2410, sc = 63), q = x. */
@@ -73,7 +71,7 @@ class KQuantizerTest {
         for (int c = 0; c < 4; c++) {
             for (int l = 0; l < 32; l++) expect[48 + 32 * c + l] = (byte) (0x11 * (l % 16));
         }
-        assertArrayEquals(expect, b);
+        assertThat(b).isEqualTo(expect);
     }
 
     /**
@@ -98,22 +96,22 @@ class KQuantizerTest {
         for (int s = 0; s < 16; s++) expect[192 + s] = 127;
         expect[208] = 0x08;
         expect[209] = 0x18;
-        assertArrayEquals(expect, b);
+        assertThat(b).isEqualTo(expect);
         float[] y = dq(GgmlType.Q6_K, b, 256);
-        assertEquals(0x1.02p-9f * 127 * -32, y[0]); // d * sc * (q - 32)
-        assertEquals(0x1.02p-9f * 127 * 28, y[15]);
+        assertThat(y[0]).isEqualTo(0x1.02p-9f * 127 * -32); // d * sc * (q - 32)
+        assertThat(y[15]).isEqualTo(0x1.02p-9f * 127 * 28);
     }
 
     @Test
     void zeroRows() {
-        assertArrayEquals(new byte[144], q(GgmlType.Q4_K, new float[256]));
-        assertArrayEquals(new byte[176], q(GgmlType.Q5_K, new float[256]));
+        assertThat(q(GgmlType.Q4_K, new float[256])).isEqualTo(new byte[144]);
+        assertThat(q(GgmlType.Q5_K, new float[256])).isEqualTo(new byte[176]);
         // Q6_K: q = 0 is stored as 32: low nibbles 0, high bits 2 -> qh bytes 0b10101010
         byte[] expect = new byte[210];
         for (int i = 128; i < 192; i++) expect[i] = (byte) 0xAA;
-        assertArrayEquals(expect, q(GgmlType.Q6_K, new float[256]));
+        assertThat(q(GgmlType.Q6_K, new float[256])).isEqualTo(expect);
         for (GgmlType t : new GgmlType[] {GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K}) {
-            for (float v : dq(t, q(t, new float[256]), 256)) assertEquals(0f, v, 0f);
+            for (float v : dq(t, q(t, new float[256]), 256)) assertThat(v).as("%s of zeros", t).isZero();
         }
     }
 
@@ -124,26 +122,29 @@ class KQuantizerTest {
         java.util.Arrays.fill(x, -3f);
         float[] y = dq(GgmlType.Q4_K, q(GgmlType.Q4_K, x), 256);
         float dmin = Float.float16ToFloat(Float.floatToFloat16(3f / 63));
-        for (float v : y) assertEquals(-(dmin * 63), v);
+        for (float v : y) assertThat(v).isEqualTo(-(dmin * 63));
         // all positive: the minimum is held at 0 (m = 0, dmin = 0)
         for (int e = 0; e < 256; e++) x[e] = 1 + e % 7;
         byte[] b = q(GgmlType.Q5_K, x);
-        assertEquals(0, b[2]);
-        assertEquals(0, b[3]);
+        assertThat(b[2]).as("dmin, low byte").isZero();
+        assertThat(b[3]).as("dmin, high byte").isZero();
     }
 
     @Test
     void rowLengthAndTypes() {
         MemorySegment big = MemorySegment.ofArray(new byte[4096]);
-        assertThrows(IllegalArgumentException.class, () -> RowQuantizer.quantizeRow(GgmlType.Q4_K, new float[576], 0, 576, big, 0));
-        assertEquals(-1, GgmlType.Q6_K.rowBytes(576));
-        assertEquals(6 * 144, GgmlType.Q4_K.rowBytes(1536));
-        assertEquals(6 * 176, GgmlType.Q5_K.rowBytes(1536));
-        assertEquals(6 * 210, GgmlType.Q6_K.rowBytes(1536));
-        assertEquals(12, GgmlType.Q4_K.id);
-        assertEquals(13, GgmlType.Q5_K.id);
-        assertEquals(14, GgmlType.Q6_K.id);
-        for (GgmlType t : new GgmlType[] {GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K}) assertTrue(RowQuantizer.canQuantize(t));
+        assertThatThrownBy(() -> RowQuantizer.quantizeRow(GgmlType.Q4_K, new float[576], 0, 576, big, 0))
+                .isInstanceOf(IllegalArgumentException.class);
+        assertThat(GgmlType.Q6_K.rowBytes(576)).isEqualTo(-1);
+        assertThat(GgmlType.Q4_K.rowBytes(1536)).isEqualTo(6 * 144);
+        assertThat(GgmlType.Q5_K.rowBytes(1536)).isEqualTo(6 * 176);
+        assertThat(GgmlType.Q6_K.rowBytes(1536)).isEqualTo(6 * 210);
+        assertThat(GgmlType.Q4_K.id).isEqualTo(12);
+        assertThat(GgmlType.Q5_K.id).isEqualTo(13);
+        assertThat(GgmlType.Q6_K.id).isEqualTo(14);
+        for (GgmlType t : new GgmlType[] {GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K}) {
+            assertThat(RowQuantizer.canQuantize(t)).as("canQuantize(%s)", t).isTrue();
+        }
     }
 
     /**
@@ -191,7 +192,7 @@ class KQuantizerTest {
                     }
                     bound += 1e-5 * amax; // float32 rounding inside the quantizer and dequantizer
                     double rms = Math.sqrt(se / sub);
-                    assertTrue(rms <= bound, t + " trial " + trial + " sub-block " + s + ": rms " + rms + " > bound " + bound);
+                    assertThat(rms).as("%s trial %d sub-block %d: rms", t, trial, s).isLessThanOrEqualTo(bound);
                 }
             }
         }
@@ -260,9 +261,10 @@ class KQuantizerTest {
                 }
                 rel[k] = Math.sqrt(se / ss);
                 double bound = 1.1 * Math.sqrt(step2 / subs / 12) / Math.sqrt(ss / x.length);
-                assertTrue(rel[k] < bound, t + " sigma " + sigma + ": relative rms " + rel[k] + " >= " + bound);
+                assertThat(rel[k]).as("%s sigma %s: relative rms", t, sigma).isLessThan(bound);
             }
-            assertTrue(rel[2] < rel[1] && rel[1] < rel[0], "Q6_K < Q5_K < Q4_K: " + java.util.Arrays.toString(rel));
+            assertThat(rel[2]).as("relative rms Q6_K < Q5_K: %s", java.util.Arrays.toString(rel)).isLessThan(rel[1]);
+            assertThat(rel[1]).as("relative rms Q5_K < Q4_K: %s", java.util.Arrays.toString(rel)).isLessThan(rel[0]);
             double se0 = 0, ss0 = 0;
             for (int r = 0; r < rows; r++) {
                 float[] row = java.util.Arrays.copyOfRange(x, r * n, (r + 1) * n);
@@ -272,7 +274,7 @@ class KQuantizerTest {
                     ss0 += (double) row[i] * row[i];
                 }
             }
-            assertTrue(rel[0] < Math.sqrt(se0 / ss0), "Q4_K " + rel[0] + " vs Q4_0 " + Math.sqrt(se0 / ss0));
+            assertThat(rel[0]).as("relative rms Q4_K vs Q4_0").isLessThan(Math.sqrt(se0 / ss0));
         }
     }
 }

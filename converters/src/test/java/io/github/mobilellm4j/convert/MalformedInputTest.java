@@ -15,10 +15,8 @@ import java.util.List;
 import java.util.Map;
 
 import static io.github.mobilellm4j.convert.TestFiles.Raw;
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * Every malformed input gives a one-line error naming the file and the problem, leaves neither
@@ -47,12 +45,11 @@ class MalformedInputTest {
     /** Converts, expecting failure: checks message, file naming, no output/temp, input unchanged. */
     void fails(Path named, String... fragments) throws IOException {
         Map<String, String> before = TestFiles.snapshot(dir);
-        ConversionException e = assertThrows(ConversionException.class,
-                () -> Converter.convert(dir, out, ConvertOptions.defaults().withType(OutputType.Q4_0)));
-        String m = e.getMessage();
-        assertFalse(m.contains("\n"), m);
-        assertTrue(m.startsWith(named.toString()), "message names " + named + ": " + m);
-        for (String f : fragments) assertTrue(m.contains(f), "message contains '" + f + "': " + m);
+        assertThatThrownBy(() -> Converter.convert(dir, out, ConvertOptions.defaults().withType(OutputType.Q4_0)))
+                .isInstanceOf(ConversionException.class)
+                .hasMessageStartingWith(named.toString())
+                .hasMessageNotContaining("\n")
+                .hasMessageContainingAll(fragments);
         TestFiles.assertNoOutput(out);
         TestFiles.assertSameSnapshot(before, dir);
     }
@@ -141,7 +138,7 @@ class MalformedInputTest {
         byte[] b = Files.readAllBytes(bin);
         byte[] name = "archive/data/0".getBytes(StandardCharsets.US_ASCII);
         int at = indexOf(b, name); // first occurrence: the local header's file name
-        assertTrue(at > 0);
+        assertThat(at).isPositive();
         for (int i = at + name.length + 40; i < at + name.length + 240; i++) b[i] ^= 0x55;
         Files.write(bin, b);
         fails(bin, "corrupt zip: entry archive/data/0");
@@ -196,24 +193,26 @@ class MalformedInputTest {
         folder(tensors(), "safetensors");
         Files.writeString(out, "keep me");
         Map<String, String> before = TestFiles.snapshot(dir);
-        ConversionException e = assertThrows(ConversionException.class,
-                () -> Converter.convert(dir, out, ConvertOptions.defaults()));
-        assertTrue(e.getMessage().startsWith(out.toString()) && e.getMessage().contains("already exists (use --force to overwrite)"), e.getMessage());
-        assertArrayEquals("keep me".getBytes(StandardCharsets.UTF_8), Files.readAllBytes(out));
+        assertThatThrownBy(() -> Converter.convert(dir, out, ConvertOptions.defaults()))
+                .isInstanceOf(ConversionException.class)
+                .hasMessageStartingWith(out.toString())
+                .hasMessageContaining("already exists (use --force to overwrite)");
+        assertThat(Files.readAllBytes(out)).isEqualTo("keep me".getBytes(StandardCharsets.UTF_8));
         TestFiles.assertSameSnapshot(before, dir);
         Converter.convert(dir, out, ConvertOptions.defaults().withForce(true));
-        assertTrue(Files.size(out) > 1000);
+        assertThat(Files.size(out)).isGreaterThan(1000);
         // never the input, even with force
         Path inside = dir.resolve("model.safetensors");
-        e = assertThrows(ConversionException.class, () -> Converter.convert(dir, inside, ConvertOptions.defaults().withForce(true)));
-        assertTrue(e.getMessage().contains("refusing to overwrite the input file"), e.getMessage());
+        assertThatThrownBy(() -> Converter.convert(dir, inside, ConvertOptions.defaults().withForce(true)))
+                .isInstanceOf(ConversionException.class)
+                .hasMessageContaining("refusing to overwrite the input file");
         TestFiles.assertSameSnapshot(before, dir);
         // a GGUF inside the model folder is not an input: it can be written and replaced with force
         Path local = dir.resolve("tiny.gguf");
         Converter.convert(dir, local, ConvertOptions.defaults());
         Converter.convert(dir, local, ConvertOptions.defaults().withType(OutputType.Q8_0).withForce(true));
         try (var r = io.github.mobilellm4j.convert.gguf.GgufReader.open(local)) {
-            org.junit.jupiter.api.Assertions.assertEquals(7, r.getLong("general.file_type", -1));
+            assertThat(r.getLong("general.file_type", -1)).isEqualTo(7);
         }
     }
 
@@ -228,9 +227,9 @@ class MalformedInputTest {
             }
         };
         try {
-            ConversionException e = assertThrows(ConversionException.class,
-                    () -> Converter.convert(dir, out, ConvertOptions.defaults().withListener(interrupter)));
-            assertTrue(e.getMessage().startsWith(out + ": interrupted"), e.getMessage());
+            assertThatThrownBy(() -> Converter.convert(dir, out, ConvertOptions.defaults().withListener(interrupter)))
+                    .isInstanceOf(ConversionException.class)
+                    .hasMessageStartingWith(out + ": interrupted");
         } finally {
             Thread.interrupted(); // clear the flag for the next tests
         }
@@ -241,7 +240,8 @@ class MalformedInputTest {
                 if (name.equals("blk.1.ffn_up.weight")) throw new IllegalStateException("boom");
             }
         };
-        assertThrows(IllegalStateException.class, () -> Converter.convert(dir, out, ConvertOptions.defaults().withListener(thrower)));
+        assertThatThrownBy(() -> Converter.convert(dir, out, ConvertOptions.defaults().withListener(thrower)))
+                .isInstanceOf(IllegalStateException.class);
         TestFiles.assertNoOutput(out);
         TestFiles.assertSameSnapshot(before, dir);
     }

@@ -21,9 +21,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.fail;
 
 /**
  * Independent reader check: the npm package @huggingface/gguf parses our files, and its view of
@@ -104,34 +103,38 @@ class NpmGgufCrossCheckTest {
             JsonNode js = om.readTree(run(npm, 120, "node", npm.resolve("dump-gguf.mjs").toString(), f.toString()));
             try (GgufReader r = GgufReader.open(f)) {
                 JsonNode md = js.get("metadata");
-                assertEquals(3, md.get("version").get("value").asInt());
-                assertEquals(r.tensors().size(), md.get("tensor_count").get("value").asLong());
-                assertEquals(r.metadata().size(), md.get("kv_count").get("value").asLong());
-                assertEquals(r.metadata().size() + 3, md.size(), "no keys beyond ours + version/counts");
+                assertThat(md.get("version").get("value").asInt()).isEqualTo(3);
+                assertThat(md.get("tensor_count").get("value").asLong()).isEqualTo(r.tensors().size());
+                assertThat(md.get("kv_count").get("value").asLong()).isEqualTo(r.metadata().size());
+                assertThat(md.size()).as("no keys beyond ours + version/counts").isEqualTo(r.metadata().size() + 3);
                 for (Map.Entry<String, GgufValue> e : r.metadata().entrySet()) {
                     JsonNode n = md.get(e.getKey());
-                    assertTrue(n != null, "node lacks " + e.getKey());
+                    assertThat(n).as("@huggingface/gguf's entry for %s", e.getKey()).isNotNull();
                     GgufValue v = e.getValue();
-                    assertEquals(v.type().id, n.get("type").asInt(), e.getKey());
+                    assertThat(n.get("type").asInt()).as(e.getKey()).isEqualTo(v.type().id);
                     if (v.type() == GgufValueType.ARRAY) {
-                        assertEquals(v.elementType().id, n.get("subType").asInt(), e.getKey());
+                        assertThat(n.get("subType").asInt()).as(e.getKey()).isEqualTo(v.elementType().id);
                         List<Object> l = v.asList();
-                        assertEquals(l.size(), n.get("value").size(), e.getKey());
-                        for (int i = 0; i < l.size(); i++) same(v.elementType(), l.get(i), n.get("value").get(i), e.getKey() + "[" + i + "]");
+                        assertThat(n.get("value").size()).as(e.getKey()).isEqualTo(l.size());
+                        for (int i = 0; i < l.size(); i++) {
+                            same(v.elementType(), l.get(i), n.get("value").get(i), e.getKey() + "[" + i + "]");
+                        }
                     } else {
                         same(v.type(), v.value(), n.get("value"), e.getKey());
                     }
                 }
                 JsonNode ts = js.get("tensors");
-                assertEquals(r.tensors().size(), ts.size());
+                assertThat(ts).hasSameSizeAs(r.tensors());
                 for (int i = 0; i < ts.size(); i++) {
                     GgufTensorInfo ti = r.tensors().get(i);
                     JsonNode t = ts.get(i);
-                    assertEquals(ti.name(), t.get("name").asText());
-                    assertEquals(ti.ne().length, t.get("n_dims").asInt());
-                    for (int d = 0; d < ti.ne().length; d++) assertEquals(ti.ne()[d], t.get("shape").get(d).asLong(), ti.name());
-                    assertEquals(ti.type().id, t.get("dtype").asInt(), ti.name());
-                    assertEquals(ti.offset(), t.get("offset").asLong(), ti.name());
+                    assertThat(t.get("name").asText()).isEqualTo(ti.name());
+                    assertThat(t.get("n_dims").asInt()).isEqualTo(ti.ne().length);
+                    for (int d = 0; d < ti.ne().length; d++) {
+                        assertThat(t.get("shape").get(d).asLong()).as("%s: ne[%d]", ti.name(), d).isEqualTo(ti.ne()[d]);
+                    }
+                    assertThat(t.get("dtype").asInt()).as(ti.name()).isEqualTo(ti.type().id);
+                    assertThat(t.get("offset").asLong()).as(ti.name()).isEqualTo(ti.offset());
                 }
             }
         }
@@ -139,12 +142,12 @@ class NpmGgufCrossCheckTest {
 
     private static void same(GgufValueType type, Object ours, JsonNode theirs, String what) {
         switch (type) {
-            case STRING -> assertEquals(ours, theirs.asText(), what);
-            case BOOL -> assertEquals(ours, theirs.asBoolean(), what);
+            case STRING -> assertThat(theirs.asText()).as(what).isEqualTo(ours);
+            case BOOL -> assertThat(theirs.asBoolean()).as(what).isEqualTo(ours);
             // node widens float32 to a double; narrowing back must give our float exactly
-            case FLOAT32 -> assertEquals((Float) ours, (float) theirs.asDouble(), what);
-            case FLOAT64 -> assertEquals((Double) ours, theirs.asDouble(), what);
-            default -> assertEquals(((Number) ours).longValue(), theirs.asLong(), what);
+            case FLOAT32 -> assertThat((float) theirs.asDouble()).as(what).isEqualTo((Float) ours);
+            case FLOAT64 -> assertThat(theirs.asDouble()).as(what).isEqualTo((Double) ours);
+            default -> assertThat(theirs.asLong()).as(what).isEqualTo(((Number) ours).longValue());
         }
     }
 }

@@ -9,6 +9,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
+import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
@@ -18,10 +19,7 @@ import java.util.Locale;
 import java.util.Set;
 import java.util.TreeSet;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNull;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * The checkpoints under testdata/checkpoints were written by torch / transformers / safetensors
@@ -31,6 +29,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class RealCheckpointsTest {
     static final Path DATA = Path.of("..", "testdata");
+    /** The checkpoints in one model.safetensors file, whose values this test also reads on its own. */
+    static final Set<String> SINGLE_SAFETENSORS = Set.of("llama-f32", "mobilellm-ls-f16");
 
     @TempDir
     Path tmp;
@@ -42,9 +42,10 @@ class RealCheckpointsTest {
         JsonNode arch = new ObjectMapper().readTree(DATA.resolve("reference").resolve(name + ".json").toFile()).get("architecture");
         Set<String> dtypes = new TreeSet<>();
         try (WeightSet ws = Converter.openWeights(dir)) {
-            assertEquals(arch.get("tensor_count").asInt(), ws.tensors().size());
+            assertThat(ws.tensors()).hasSize(arch.get("tensor_count").asInt());
             for (SourceTensor t : ws.tensors().values()) dtypes.add(t.dtype().name());
-            assertEquals(arch.get("has_lm_head_tensor").asBoolean(), ws.get("lm_head.weight") != null);
+            assertThat(ws.get("lm_head.weight") != null).as("has an lm_head.weight tensor")
+                    .isEqualTo(arch.get("has_lm_head_tensor").asBoolean());
         }
         Set<String> expectTypes = new TreeSet<>();
         for (JsonNode d : arch.get("stored_dtypes")) {
@@ -54,7 +55,7 @@ class RealCheckpointsTest {
                 default -> d.asText().toUpperCase(Locale.ROOT).replace("BFLOAT16", "BF16");
             });
         }
-        assertEquals(expectTypes, dtypes);
+        assertThat(dtypes).isEqualTo(expectTypes);
 
         java.util.Map<String, String> before = TestFiles.snapshot(dir);
         Path compact = tmp.resolve(name + ".gguf"), expanded = tmp.resolve(name + "-x.gguf");
@@ -65,31 +66,37 @@ class RealCheckpointsTest {
         int repeat = arch.get("block_repeat").asInt();
         try (GgufReader c = GgufReader.open(compact); GgufReader x = GgufReader.open(expanded)) {
             String a = repeat > 1 ? "mobilellm" : "llama";
-            assertEquals(a, c.getString("general.architecture"));
-            assertEquals(stored, c.getLong(a + ".block_count", -1));
-            assertEquals(repeat, c.getLong("mobilellm.block_repeat", 1));
-            assertEquals(arch.get("dim").asLong(), c.getLong(a + ".embedding_length", -1));
-            assertEquals(arch.get("n_head").asLong(), c.getLong(a + ".attention.head_count", -1));
-            assertEquals(arch.get("n_kv").asLong(), c.getLong(a + ".attention.head_count_kv", -1));
-            assertEquals(arch.get("ffn").asLong(), c.getLong(a + ".feed_forward_length", -1));
-            assertEquals(arch.get("vocab").asInt(), c.get("tokenizer.ggml.tokens").asList().size());
-            assertNull(c.tensor("output.weight"), "these checkpoints share the embedding (lm_head, if any, is equal)");
-            assertEquals(2 + 9 * stored, c.tensors().size());
+            assertThat(c.getString("general.architecture")).isEqualTo(a);
+            assertThat(c.getLong(a + ".block_count", -1)).isEqualTo(stored);
+            assertThat(c.getLong("mobilellm.block_repeat", 1)).isEqualTo(repeat);
+            assertThat(c.getLong(a + ".embedding_length", -1)).isEqualTo(arch.get("dim").asLong());
+            assertThat(c.getLong(a + ".attention.head_count", -1)).isEqualTo(arch.get("n_head").asLong());
+            assertThat(c.getLong(a + ".attention.head_count_kv", -1)).isEqualTo(arch.get("n_kv").asLong());
+            assertThat(c.getLong(a + ".feed_forward_length", -1)).isEqualTo(arch.get("ffn").asLong());
+            assertThat(c.get("tokenizer.ggml.tokens").asList().size()).isEqualTo(arch.get("vocab").asInt());
+            assertThat(c.tensor("output.weight"))
+                    .as("these checkpoints share the embedding (lm_head, if any, is equal)").isNull();
+            assertThat(c.tensors()).hasSize(2 + 9 * stored);
             JsonNode applied = arch.get("applied_blocks");
-            assertEquals("llama", x.getString("general.architecture"));
-            assertEquals(applied.size(), x.getLong("llama.block_count", -1));
+            assertThat(x.getString("general.architecture")).isEqualTo("llama");
+            assertThat(x.getLong("llama.block_count", -1)).isEqualTo(applied.size());
             for (int i = 0; i < applied.size(); i++) {
                 for (String t : new String[] {"attn_q", "attn_k", "attn_v", "attn_output", "ffn_gate", "ffn_up", "ffn_down", "attn_norm", "ffn_norm"}) {
                     String cn = "blk." + applied.get(i).asInt() + "." + t + ".weight";
-                    assertEquals(-1, c.tensorData(c.tensor(cn)).mismatch(x.tensorData(x.tensor("blk." + i + "." + t + ".weight"))), cn);
+                    MemorySegment copy = x.tensorData(x.tensor("blk." + i + "." + t + ".weight"));
+                    assertThat(c.tensorData(c.tensor(cn)).mismatch(copy))
+                            .as("%s: first differing byte", cn).isEqualTo(-1);
                 }
             }
             Path st = dir.resolve("model.safetensors");
-            if (Files.exists(st)) {
+            assertThat(Files.exists(st)).as("%s is one model.safetensors file", name)
+                    .isEqualTo(SINGLE_SAFETENSORS.contains(name));
+            if (SINGLE_SAFETENSORS.contains(name)) {
                 // independent minimal safetensors parse of the embedding row 5 and norm weights
                 float[] emb = readRow(st, "model.embed_tokens.weight", 5);
-                assertArrayEquals(emb, ConverterTest.row(c, "token_embd.weight", 5));
-                assertArrayEquals(readRow(st, "model.norm.weight", 0), ConverterTest.row(c, "output_norm.weight", 0));
+                assertThat(ConverterTest.row(c, "token_embd.weight", 5)).isEqualTo(emb);
+                assertThat(ConverterTest.row(c, "output_norm.weight", 0))
+                        .isEqualTo(readRow(st, "model.norm.weight", 0));
             }
         }
     }

@@ -5,10 +5,8 @@ import org.junit.jupiter.api.Test;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** Known-answer blocks computed by hand from the ggml block definitions. */
 class RowQuantizerTest {
@@ -43,24 +41,24 @@ class RowQuantizerTest {
         expect[6] = -1;
         expect[7] = 0;
         expect[8] = -127;
-        assertArrayEquals(expect, q(GgmlType.Q8_0, x));
+        assertThat(q(GgmlType.Q8_0, x)).isEqualTo(expect);
     }
 
     @Test
     void q8_0ZeroBlockAndScale() {
         // all zero: d = 0, id = 0, everything 0
-        assertArrayEquals(new byte[34], q(GgmlType.Q8_0, new float[32]));
+        assertThat(q(GgmlType.Q8_0, new float[32])).isEqualTo(new byte[34]);
         // amax = 63.5 -> d = 0.5 (fp16 0x3800), id = 2: 63.5 -> 127, 0.25 -> roundf(0.5) = 1, -0.75 -> roundf(-1.5) = -2
         float[] x = new float[32];
         x[0] = 63.5f;
         x[1] = 0.25f;
         x[2] = -0.75f;
         byte[] r = q(GgmlType.Q8_0, x);
-        assertEquals(0x00, r[0]);
-        assertEquals(0x38, r[1]);
-        assertEquals(127, r[2]);
-        assertEquals(1, r[3]);
-        assertEquals(-2, r[4]);
+        assertThat(r[0]).isEqualTo((byte) 0x00);
+        assertThat(r[1]).isEqualTo((byte) 0x38);
+        assertThat(r[2]).isEqualTo((byte) 127);
+        assertThat(r[3]).isEqualTo((byte) 1);
+        assertThat(r[4]).isEqualTo((byte) -2);
     }
 
     @Test
@@ -75,14 +73,14 @@ class RowQuantizerTest {
         x[16] = 7f;
         x[17] = -3.7f;
         byte[] r = q(GgmlType.Q4_0, x);
-        assertEquals(18, r.length);
-        assertEquals(0x00, r[0]);
-        assertEquals(0x3C, r[1]);
-        assertEquals((byte) 0xF0, r[2]);        // low nibble q[0] = 0, high nibble q[16] = 15
-        assertEquals((byte) (9 | (4 << 4)), r[3]); // q[1] = 9, q[17] = 4
-        assertEquals((byte) (8 | (8 << 4)), r[4]); // q[2] = 8, q[18] = 8 (x = 0)
-        assertEquals((byte) (11 | (8 << 4)), r[5]);
-        for (int j = 4; j < 16; j++) assertEquals((byte) 0x88, r[2 + j]);
+        assertThat(r).hasSize(18);
+        assertThat(r[0]).isEqualTo((byte) 0x00);
+        assertThat(r[1]).isEqualTo((byte) 0x3C);
+        assertThat(r[2]).isEqualTo((byte) 0xF0);        // low nibble q[0] = 0, high nibble q[16] = 15
+        assertThat(r[3]).isEqualTo((byte) (9 | (4 << 4))); // q[1] = 9, q[17] = 4
+        assertThat(r[4]).isEqualTo((byte) (8 | (8 << 4))); // q[2] = 8, q[18] = 8 (x = 0)
+        assertThat(r[5]).isEqualTo((byte) (11 | (8 << 4)));
+        for (int j = 4; j < 16; j++) assertThat(r[2 + j]).isEqualTo((byte) 0x88);
     }
 
     @Test
@@ -93,10 +91,10 @@ class RowQuantizerTest {
         x[16] = -8f;
         x[1] = 2f;  // -2 + 8.5 = 6.5 -> 6
         byte[] r = q(GgmlType.Q4_0, x);
-        assertEquals(0x00, r[0]);
-        assertEquals((byte) 0xBC, r[1]);
-        assertEquals((byte) (0 | (15 << 4)), r[2]);
-        assertEquals((byte) (6 | (8 << 4)), r[3]);
+        assertThat(r[0]).isEqualTo((byte) 0x00);
+        assertThat(r[1]).isEqualTo((byte) 0xBC);
+        assertThat(r[2]).isEqualTo((byte) (0 | (15 << 4)));
+        assertThat(r[3]).isEqualTo((byte) (6 | (8 << 4)));
     }
 
     @Test
@@ -104,13 +102,13 @@ class RowQuantizerTest {
         // f16: 1 + 2^-11 is halfway between 1.0 (0x3C00) and 1+2^-10 (0x3C01): ties to even -> 0x3C00
         //      1 + 3*2^-11 is halfway between 0x3C01 and 0x3C02 -> 0x3C02; 65520 rounds to +inf 0x7C00
         float[] x = {1f + 0x1p-11f, 1f + 3 * 0x1p-11f, 65520f, -2f};
-        assertArrayEquals(new byte[] {0x00, 0x3C, 0x02, 0x3C, 0x00, 0x7C, 0x00, (byte) 0xC0}, q(GgmlType.F16, x));
+        assertThat(q(GgmlType.F16, x)).isEqualTo(new byte[] {0x00, 0x3C, 0x02, 0x3C, 0x00, 0x7C, 0x00, (byte) 0xC0});
         // bf16: 1 + 2^-8 halfway between 0x3F80 and 0x3F81 -> 0x3F80; 1 + 3*2^-8 -> 0x3F82; -2 -> 0xC000
         float[] y = {1f + 0x1p-8f, 1f + 3 * 0x1p-8f, -2f};
-        assertArrayEquals(new byte[] {(byte) 0x80, 0x3F, (byte) 0x82, 0x3F, 0x00, (byte) 0xC0}, q(GgmlType.BF16, y));
+        assertThat(q(GgmlType.BF16, y)).isEqualTo(new byte[] {(byte) 0x80, 0x3F, (byte) 0x82, 0x3F, 0x00, (byte) 0xC0});
         // a signalling NaN stays a NaN (quiet bit set)
         short nan = RowQuantizer.floatToBf16(Float.intBitsToFloat(0x7F800001));
-        assertEquals(0x7FC0, nan & 0xffff);
+        assertThat(nan & 0xffff).isEqualTo(0x7FC0);
     }
 
     @Test
@@ -122,15 +120,15 @@ class RowQuantizerTest {
         float[] back = new float[32];
         RowQuantizer.dequantizeRow(GgmlType.Q4_0, MemorySegment.ofArray(r), 0, back, 0, 32);
         // d = 1: values are q - 8: exact for integers in [-8, 7]
-        assertEquals(-8f, back[0]);
-        assertEquals(3f, back[5]);
-        assertEquals(0f, back[1]);
+        assertThat(back[0]).isEqualTo(-8f);
+        assertThat(back[5]).isEqualTo(3f);
+        assertThat(back[1]).isEqualTo((Float) 0f); // boxed: Float.equals tells +0.0 from -0.0
     }
 
     @Test
     void rejectsPartialBlocks() {
-        assertThrows(IllegalArgumentException.class, () -> q(GgmlType.Q8_0, new float[33]));
-        assertEquals(-1, GgmlType.Q4_0.rowBytes(48));
+        assertThatThrownBy(() -> q(GgmlType.Q8_0, new float[33])).isInstanceOf(IllegalArgumentException.class);
+        assertThat(GgmlType.Q4_0.rowBytes(48)).isEqualTo(-1);
     }
 
     private static byte[] bytes(int... v) {
@@ -160,7 +158,7 @@ class RowQuantizerTest {
         byte[] head = bytes(0x00, 0x3C, 0x00, 0xBC,
                 0x00 | (15 << 4),   // q[0] = 0, q[16] = 15
                 4 | (3 << 4));      // q[1] = 4, q[17] = 3
-        assertArrayEquals(concat(head, 0x11, 20), q(GgmlType.Q4_1, x)); // all others q = 1
+        assertThat(q(GgmlType.Q4_1, x)).isEqualTo(concat(head, 0x11, 20)); // all others q = 1
     }
 
     @Test
@@ -169,10 +167,10 @@ class RowQuantizerTest {
         float[] x = new float[32];
         java.util.Arrays.fill(x, 5f);
         byte[] r = q(GgmlType.Q4_1, x);
-        assertArrayEquals(concat(bytes(0x00, 0x00, 0x00, 0x45), 0x00, 20), r);
+        assertThat(r).isEqualTo(concat(bytes(0x00, 0x00, 0x00, 0x45), 0x00, 20));
         float[] back = new float[32];
         RowQuantizer.dequantizeRow(GgmlType.Q4_1, MemorySegment.ofArray(r), 0, back, 0, 32);
-        for (float v : back) assertEquals(5f, v);
+        for (float v : back) assertThat(v).isEqualTo(5f);
     }
 
     @Test
@@ -196,7 +194,7 @@ class RowQuantizerTest {
                 1 | (12 << 4),      // q[1] = 17, q[17] = 12
                 0 | (15 << 4),      // q[2] = 16, q[18] = 31
                 3 | (0 << 4));      // q[3] = 19, q[19] = 16
-        assertArrayEquals(concat(head, 0x00, 22), q(GgmlType.Q5_0, x)); // q = 16 -> nibbles 0
+        assertThat(q(GgmlType.Q5_0, x)).isEqualTo(concat(head, 0x00, 22)); // q = 16 -> nibbles 0
     }
 
     @Test
@@ -213,7 +211,7 @@ class RowQuantizerTest {
         byte[] head = bytes(0x00, 0x3C, 0x00, 0xBC, 0x02, 0x00, 0x01, 0x00,
                 0 | (15 << 4),      // q[0] = 0, q[16] = 31 & 15
                 0 | (15 << 4));     // q[1] = 16 & 15, q[17] = 15
-        assertArrayEquals(concat(head, 0x11, 24), q(GgmlType.Q5_1, x)); // all others q = 1
+        assertThat(q(GgmlType.Q5_1, x)).isEqualTo(concat(head, 0x11, 24)); // all others q = 1
     }
 
     @Test
@@ -227,7 +225,7 @@ class RowQuantizerTest {
                 float shift = trial % 2 == 0 ? 0f : scale * 3;
                 for (int i = 0; i < n; i++) x[i] = (float) rnd.nextGaussian() * scale + shift;
                 byte[] r = q(t, x);
-                assertEquals(t.rowBytes(n), r.length);
+                assertThat(r.length).as("row bytes").isEqualTo(t.rowBytes(n));
                 float[] back = new float[n];
                 RowQuantizer.dequantizeRow(t, MemorySegment.ofArray(r), 0, back, 0, n);
                 for (int b = 0; b < n / 32; b++) {
@@ -247,8 +245,9 @@ class RowQuantizerTest {
                     } + 1e-7 * scale;
                     for (int j = 0; j < 32; j++) {
                         int i = 32 * b + j;
-                        assertTrue(Math.abs(x[i] - back[i]) <= bound,
-                                t + " trial " + trial + " element " + i + ": " + x[i] + " -> " + back[i] + " bound " + bound);
+                        assertThat((double) Math.abs(x[i] - back[i]))
+                                .as("%s trial %d element %d: %s -> %s", t, trial, i, x[i], back[i])
+                                .isLessThanOrEqualTo(bound);
                     }
                 }
             }
@@ -257,17 +256,19 @@ class RowQuantizerTest {
 
     @Test
     void newOutputTypesParseAndFollowTheQ4_0Policy() {
-        assertEquals(3, OutputType.parse("q4_1").fileType);
-        assertEquals(8, OutputType.parse("Q5_0").fileType);
-        assertEquals(9, OutputType.parse("q5-1").fileType);
+        assertThat(OutputType.parse("q4_1").fileType).isEqualTo(3);
+        assertThat(OutputType.parse("Q5_0").fileType).isEqualTo(8);
+        assertThat(OutputType.parse("q5-1").fileType).isEqualTo(9);
         for (OutputType t : new OutputType[] {OutputType.Q4_1, OutputType.Q5_0, OutputType.Q5_1}) {
-            assertTrue(RowQuantizer.canQuantize(t.tensorType));
+            assertThat(RowQuantizer.canQuantize(t.tensorType)).as("canQuantize(%s)", t.tensorType).isTrue();
             long[] ne = {64, 10};
-            assertEquals(GgmlType.Q8_0, TensorPolicy.choose("token_embd.weight", ne, t, false, null));
-            assertEquals(t.tensorType, TensorPolicy.choose("token_embd.weight", ne, t, true, null));
-            assertEquals(t.tensorType, TensorPolicy.choose("blk.0.attn_q.weight", ne, t, false, null));
-            assertEquals(GgmlType.F16, TensorPolicy.choose("blk.0.ffn_down.weight", new long[] {80, 64}, t, false, null));
-            assertEquals(GgmlType.F32, TensorPolicy.choose("blk.0.attn_norm.weight", new long[] {64}, t, false, null));
+            assertThat(TensorPolicy.choose("token_embd.weight", ne, t, false, null)).isEqualTo(GgmlType.Q8_0);
+            assertThat(TensorPolicy.choose("token_embd.weight", ne, t, true, null)).isEqualTo(t.tensorType);
+            assertThat(TensorPolicy.choose("blk.0.attn_q.weight", ne, t, false, null)).isEqualTo(t.tensorType);
+            assertThat(TensorPolicy.choose("blk.0.ffn_down.weight", new long[] {80, 64}, t, false, null))
+                    .isEqualTo(GgmlType.F16);
+            assertThat(TensorPolicy.choose("blk.0.attn_norm.weight", new long[] {64}, t, false, null))
+                    .isEqualTo(GgmlType.F32);
         }
     }
 }

@@ -19,10 +19,8 @@ import java.util.zip.ZipEntry;
 import java.util.zip.ZipOutputStream;
 
 import static io.github.mobilellm4j.convert.TestFiles.Raw;
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 class ShardedAndZip64Test {
     static final Shape TINY = ConverterTest.TINY;
@@ -56,14 +54,15 @@ class ShardedAndZip64Test {
         Path oa = tmp.resolve("a.gguf"), ob = tmp.resolve("b.gguf");
         Converter.convert(single, oa, ConvertOptions.defaults().withType(OutputType.Q4_0));
         Converter.convert(sharded, ob, ConvertOptions.defaults().withType(OutputType.Q4_0));
-        assertArrayEquals(Files.readAllBytes(oa), Files.readAllBytes(ob));
+        assertThat(Files.readAllBytes(ob)).isEqualTo(Files.readAllBytes(oa));
 
         // an index naming a tensor its shard lacks
         Files.writeString(sharded.resolve("model.safetensors.index.json"),
                 idx.toString().replace("\"model.norm.weight\":\"model-00002", "\"model.norm.weight\":\"model-00001"));
         Path oc = tmp.resolve("c.gguf");
-        ConversionException e = assertThrows(ConversionException.class, () -> Converter.convert(sharded, oc, ConvertOptions.defaults()));
-        assertTrue(e.getMessage().contains("model-0000"), e.getMessage());
+        assertThatThrownBy(() -> Converter.convert(sharded, oc, ConvertOptions.defaults()))
+                .isInstanceOf(ConversionException.class)
+                .hasMessageContaining("model-0000");
         TestFiles.assertNoOutput(oc);
     }
 
@@ -80,8 +79,8 @@ class ShardedAndZip64Test {
             for (int i = 0; i < 65540; i++) stored(z, "archive/x/" + i, new byte[0]);
         }
         try (WeightSet ws = TorchCheckpointReader.open(bin); java.lang.foreign.Arena a = java.lang.foreign.Arena.ofConfined()) {
-            assertEquals(1, ws.tensors().size());
-            assertArrayEquals(t.data(), ws.get("w").open(a).toArray(java.lang.foreign.ValueLayout.JAVA_BYTE));
+            assertThat(ws.tensors()).hasSize(1);
+            assertThat(ws.get("w").open(a).toArray(java.lang.foreign.ValueLayout.JAVA_BYTE)).isEqualTo(t.data());
         }
     }
 
@@ -107,10 +106,10 @@ class ShardedAndZip64Test {
         Path out = tmp.resolve("p.gguf");
         Converter.convert(dir, out, ConvertOptions.defaults().withType(OutputType.Q4_0).withListener(new ConsoleProgress(ps, false, true)));
         String[] lines = bo.toString(StandardCharsets.UTF_8).split("\n");
-        assertTrue(lines[0].startsWith("writing p.gguf: 20 tensors, "), lines[0]);
-        assertEquals("[ 1/20] token_embd.weight                q8_0  [64, 300]", lines[1]);
-        assertEquals("[ 3/20] blk.0.attn_q.weight              q4_0  [64, 64]", lines[3]);
-        assertTrue(lines[lines.length - 1].startsWith("wrote " + out), lines[lines.length - 1]);
-        assertTrue(bo.toString(StandardCharsets.UTF_8).indexOf('\r') < 0, "no carriage returns off a terminal");
+        assertThat(lines[0]).startsWith("writing p.gguf: 20 tensors, ");
+        assertThat(lines[1]).isEqualTo("[ 1/20] token_embd.weight                q8_0  [64, 300]");
+        assertThat(lines[3]).isEqualTo("[ 3/20] blk.0.attn_q.weight              q4_0  [64, 64]");
+        assertThat(lines[lines.length - 1]).startsWith("wrote " + out);
+        assertThat(bo.toString(StandardCharsets.UTF_8)).as("no carriage returns off a terminal").doesNotContain("\r");
     }
 }

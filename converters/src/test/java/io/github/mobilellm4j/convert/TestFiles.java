@@ -15,9 +15,7 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.stream.Stream;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.assertj.core.api.Assertions.assertThat;
 
 /** Helpers shared by tests: hand-built safetensors files and folder snapshots. */
 final class TestFiles {
@@ -89,11 +87,11 @@ final class TestFiles {
 
     /** Asserts dir has no *.tmp file and out does not exist. */
     static void assertNoOutput(Path out) throws IOException {
-        assertFalse(Files.exists(out), "output must not exist: " + out);
+        assertThat(out).as("the output file").doesNotExist();
         try (Stream<Path> s = Files.list(out.toAbsolutePath().getParent())) {
             List<Path> tmp = new ArrayList<>();
             s.filter(p -> p.getFileName().toString().endsWith(".tmp")).forEach(tmp::add);
-            assertTrue(tmp.isEmpty(), "temporary files left: " + tmp);
+            assertThat(tmp).as("temporary files left").isEmpty();
         }
     }
 
@@ -148,6 +146,6 @@ final class TestFiles {
     }
 
     static void assertSameSnapshot(Map<String, String> before, Path dir) {
-        assertEquals(before, snapshot(dir), "input folder changed");
+        assertThat(snapshot(dir)).as("input folder changed").isEqualTo(before);
     }
 }

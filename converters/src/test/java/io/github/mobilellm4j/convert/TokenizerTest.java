@@ -12,12 +12,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Map;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.InstanceOfAssertFactories.STRING;
 
 class TokenizerTest {
     @TempDir
@@ -44,23 +41,23 @@ class TokenizerTest {
         b.write("identity".getBytes(StandardCharsets.US_ASCII));
         b.write(new byte[] {0x18, 0, 0x20, 0});
         SentencePieceModel m = SentencePieceModel.parse(Path.of("x.model"), b.toByteArray());
-        assertEquals(2, m.pieces.size());
-        assertEquals(new SentencePieceModel.Piece("<unk>", 0f, 2), m.pieces.get(0));
-        assertEquals(new SentencePieceModel.Piece("\u2581t", -1.5f, 1), m.pieces.get(1));
-        assertEquals(SentencePieceModel.BPE, m.modelType);
-        assertEquals(2, m.vocabSize);
-        assertTrue(m.byteFallback);
-        assertEquals(0, m.unkId);
-        assertEquals(1, m.bosId);
-        assertEquals(2, m.eosId);
-        assertEquals(-1, m.padId);
-        assertEquals("identity", m.normalizerName);
-        assertFalse(m.addDummyPrefix);
-        assertFalse(m.removeExtraWhitespaces);
+        assertThat(m.pieces).hasSize(2);
+        assertThat(m.pieces.get(0)).isEqualTo(new SentencePieceModel.Piece("<unk>", 0f, 2));
+        assertThat(m.pieces.get(1)).isEqualTo(new SentencePieceModel.Piece("\u2581t", -1.5f, 1));
+        assertThat(m.modelType).isEqualTo(SentencePieceModel.BPE);
+        assertThat(m.vocabSize).isEqualTo(2);
+        assertThat(m.byteFallback).isTrue();
+        assertThat(m.unkId).isZero();
+        assertThat(m.bosId).isEqualTo(1);
+        assertThat(m.eosId).isEqualTo(2);
+        assertThat(m.padId).isEqualTo(-1);
+        assertThat(m.normalizerName).isEqualTo("identity");
+        assertThat(m.addDummyPrefix).isFalse();
+        assertThat(m.removeExtraWhitespaces).isFalse();
         // our writer re-encodes it; parsing that gives the same model
         SentencePieceModel again = SentencePieceModel.parse(Path.of("y"), m.toBytes());
-        assertEquals(m.pieces, again.pieces);
-        assertEquals(-1, again.padId);
+        assertThat(again.pieces).isEqualTo(m.pieces);
+        assertThat(again.padId).isEqualTo(-1);
     }
 
     /**
@@ -72,21 +69,22 @@ class TokenizerTest {
     void parsesModelWrittenBySentencepieceItself() throws Exception {
         Path dir = Path.of("..", "testdata", "tokenizer");
         SentencePieceModel m = SentencePieceModel.read(dir.resolve("small-bpe.model"));
-        assertEquals(1024, m.pieces.size());
-        assertEquals(SentencePieceModel.BPE, m.modelType);
-        assertTrue(m.byteFallback);
-        assertEquals(new SentencePieceModel.Piece("<unk>", 0f, SentencePieceModel.UNKNOWN), m.pieces.get(0));
-        assertEquals(new SentencePieceModel.Piece("<0x0A>", 0f, SentencePieceModel.BYTE), m.pieces.get(13));
+        assertThat(m.pieces.size()).isEqualTo(1024);
+        assertThat(m.modelType).isEqualTo(SentencePieceModel.BPE);
+        assertThat(m.byteFallback).isTrue();
+        assertThat(m.pieces.get(0)).isEqualTo(new SentencePieceModel.Piece("<unk>", 0f, SentencePieceModel.UNKNOWN));
+        assertThat(m.pieces.get(13)).isEqualTo(new SentencePieceModel.Piece("<0x0A>", 0f, SentencePieceModel.BYTE));
         com.fasterxml.jackson.databind.JsonNode ref = new com.fasterxml.jackson.databind.ObjectMapper()
                 .readTree(dir.resolve("small-bpe.ref.json").toFile());
         int pairs = 0;
         for (com.fasterxml.jackson.databind.JsonNode c : ref.get("cases")) {
             for (int i = 0; i < c.get("ids").size(); i++) {
-                assertEquals(c.get("pieces").get(i).asText(), m.pieces.get(c.get("ids").get(i).asInt()).piece());
+                assertThat(m.pieces.get(c.get("ids").get(i).asInt()).piece())
+                        .isEqualTo(c.get("pieces").get(i).asText());
                 pairs++;
             }
         }
-        assertTrue(pairs > 100, "reference pairs checked: " + pairs);
+        assertThat(pairs).as("reference pairs checked").isGreaterThan(100);
     }
 
     @Test
@@ -94,10 +92,10 @@ class TokenizerTest {
         // only one piece, no trainer/normalizer spec: proto2 defaults apply (unk 0, bos 1, eos 2, pad -1, dummy prefix on)
         byte[] b = {0x0A, 5, 0x0A, 3, 'a', 'b', 'c'};
         SentencePieceModel m = SentencePieceModel.parse(Path.of("x"), b);
-        assertEquals(new SentencePieceModel.Piece("abc", 0f, 1), m.pieces.get(0));
-        assertEquals(1, m.bosId);
-        assertEquals(-1, m.padId);
-        assertTrue(m.addDummyPrefix);
+        assertThat(m.pieces.get(0)).isEqualTo(new SentencePieceModel.Piece("abc", 0f, 1));
+        assertThat(m.bosId).isEqualTo(1);
+        assertThat(m.padId).isEqualTo(-1);
+        assertThat(m.addDummyPrefix).isTrue();
     }
 
     @Test
@@ -119,32 +117,32 @@ class TokenizerTest {
                     + "\"intermediate_size\":96,\"num_hidden_layers\":1,\"num_attention_heads\":4,\"vocab_size\":16}");
             ConverterTest.Rec rec = new ConverterTest.Rec();
             Vocabulary v = TokenizerLoader.load(dir, HfConfig.read(dir.resolve("config.json")), rec);
-            assertEquals(16, v.size());
-            assertEquals(List.of("<unk>", "<s>", "</s>", "<0x0A>", "<0x41>", "\u2581", "a", "b", "\u2581a", "ab", "\u2581ab", "c", "<custom>",
-                    "[PAD13]", "[PAD14]", "[PAD15]"), v.tokens());
+            assertThat(v.size()).isEqualTo(16);
+            assertThat(v.tokens()).containsExactly("<unk>", "<s>", "</s>", "<0x0A>", "<0x41>", "\u2581", "a", "b",
+                    "\u2581a", "ab", "\u2581ab", "c", "<custom>", "[PAD13]", "[PAD14]", "[PAD15]");
             // merges rank 0..3 -> "▁a" 0, "ab" -1, "▁ab" -2 (first merge producing it wins over "▁ ab");
             // pieces no merge produces score -(4 merges + id): "▁"(5) -9, "a"(6) -10, "b"(7) -11, "c"(11) -15
-            assertArrayEquals(new float[] {0, 0, 0, 0, 0, -9, -10, -11, 0, -1, -2, -15, 0, 0, 0, 0}, v.scores());
-            assertArrayEquals(new int[] {2, 3, 3, 6, 6, 1, 1, 1, 1, 1, 1, 1, 4, 5, 5, 5}, v.types());
-            assertEquals(1, v.bosId());
-            assertEquals(2, v.eosId());
-            assertEquals(0, v.unkId());
-            assertTrue(v.addBos());
-            assertTrue(v.addEos());
-            assertTrue(v.addSpacePrefix());
-            assertEquals(1, rec.warnings.size());
-            assertTrue(rec.warnings.get(0).contains("padding with [PAD{id}]"));
+            assertThat(v.scores()).containsExactly(0, 0, 0, 0, 0, -9, -10, -11, 0, -1, -2, -15, 0, 0, 0, 0);
+            assertThat(v.types()).containsExactly(2, 3, 3, 6, 6, 1, 1, 1, 1, 1, 1, 1, 4, 5, 5, 5);
+            assertThat(v.bosId()).isEqualTo(1);
+            assertThat(v.eosId()).isEqualTo(2);
+            assertThat(v.unkId()).isZero();
+            assertThat(v.addBos()).isTrue();
+            assertThat(v.addEos()).isTrue();
+            assertThat(v.addSpacePrefix()).isTrue();
+            assertThat(rec.warnings).singleElement(STRING).contains("padding with [PAD{id}]");
         }
     }
 
     @Test
     void syntheticTokenizerShape() {
         SentencePieceModel m = SyntheticCheckpoint.syntheticTokenizer(32000);
-        assertEquals(32000, m.pieces.size());
-        assertEquals(32000, m.pieces.stream().map(SentencePieceModel.Piece::piece).distinct().count());
-        assertEquals("<0x00>", m.pieces.get(3).piece());
-        assertEquals("<0xFF>", m.pieces.get(258).piece());
-        for (int i = 260; i < 32000; i++) assertTrue(m.pieces.get(i).score() < m.pieces.get(i - 1).score());
-        assertEquals(Map.of(), Map.of());
+        assertThat(m.pieces.size()).isEqualTo(32000);
+        assertThat(m.pieces.stream().map(SentencePieceModel.Piece::piece).distinct().count()).isEqualTo(32000);
+        assertThat(m.pieces.get(3).piece()).isEqualTo("<0x00>");
+        assertThat(m.pieces.get(258).piece()).isEqualTo("<0xFF>");
+        for (int i = 260; i < 32000; i++) {
+            assertThat(m.pieces.get(i).score()).as("score of piece %d", i).isLessThan(m.pieces.get(i - 1).score());
+        }
     }
 }

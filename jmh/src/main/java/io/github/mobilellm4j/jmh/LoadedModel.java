@@ -26,7 +26,7 @@ public class LoadedModel {
             throw new IllegalStateException("asked for backend " + wanted + " but the engine runs on " + got);
         }
         BenchModels.log(model.path().getFileName() + ": " + model.info().threads() + " threads, backend "
-                + model.info().backend() + ", cpu level " + io.github.mobilellm4j.Native.cpuLevel());
+                + model.info().backend() + ", cpu level " + io.github.mobilellm4j.Engine.cpuLevel());
     }
 
     @TearDown(Level.Trial)

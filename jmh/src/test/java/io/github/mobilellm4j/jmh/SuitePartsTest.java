@@ -1,8 +1,7 @@
 package io.github.mobilellm4j.jmh;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.Test;
@@ -10,35 +9,35 @@ import org.junit.jupiter.api.Test;
 class SuitePartsTest {
     @Test
     void threadsParameter() {
-        assertEquals(0, BenchParams.parseThreads("all"));
-        assertEquals(0, BenchParams.parseThreads(" ALL "));
-        assertEquals(4, BenchParams.parseThreads("4"));
-        assertThrows(IllegalArgumentException.class, () -> BenchParams.parseThreads("-1"));
-        assertThrows(NumberFormatException.class, () -> BenchParams.parseThreads("many"));
+        assertThat(BenchParams.parseThreads("all")).isZero();
+        assertThat(BenchParams.parseThreads(" ALL ")).isZero();
+        assertThat(BenchParams.parseThreads("4")).isEqualTo(4);
+        assertThatThrownBy(() -> BenchParams.parseThreads("-1")).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> BenchParams.parseThreads("many")).isInstanceOf(NumberFormatException.class);
     }
 
     @Test
     void shapesAndTypesResolve() {
-        assertEquals(30, BenchModels.shape("125M").layers());
-        assertEquals(1600, BenchModels.shape("1.5B").dim());
-        assertEquals("q4_0", BenchModels.type("Q4_0").lowerName());
-        assertEquals("1_5b", BenchModels.fileLabel(BenchModels.shape("1.5B")));
-        assertThrows(IllegalArgumentException.class, () -> BenchModels.shape("7B"));
+        assertThat(BenchModels.shape("125M").layers()).isEqualTo(30);
+        assertThat(BenchModels.shape("1.5B").dim()).isEqualTo(1600);
+        assertThat(BenchModels.type("Q4_0").lowerName()).isEqualTo("q4_0");
+        assertThat(BenchModels.fileLabel(BenchModels.shape("1.5B"))).isEqualTo("1_5b");
+        assertThatThrownBy(() -> BenchModels.shape("7B")).isInstanceOf(IllegalArgumentException.class);
     }
 
     @Test
     void sampleTextIsDeterministicAndSized() {
         String a = SampleText.generate(8192, 1);
-        assertEquals(a, SampleText.generate(8192, 1));
+        assertThat(SampleText.generate(8192, 1)).isEqualTo(a);
         int bytes = a.getBytes(StandardCharsets.UTF_8).length;
-        assertTrue(bytes >= 8192 && bytes < 8192 + 1024, "size " + bytes);
-        assertTrue(a.chars().anyMatch(c -> c > 127), "some non-ASCII text");
+        assertThat(bytes).as("UTF-8 size").isGreaterThanOrEqualTo(8192).isLessThan(8192 + 1024);
+        assertThat(a.chars()).as("some non-ASCII text").anyMatch(c -> c > 127);
     }
 
     @Test
     void tokenIdsAvoidControlAndByteTokens() {
         int[] ids = BenchDefaults.tokens(1000, 32000, 7);
-        for (int id : ids) assertTrue(id >= 259 && id < 32000, "id " + id);
-        assertEquals(ids[10], BenchDefaults.tokens(1000, 32000, 7)[10]);
+        for (int id : ids) assertThat(id).isGreaterThanOrEqualTo(259).isLessThan(32000);
+        assertThat(BenchDefaults.tokens(1000, 32000, 7)[10]).isEqualTo(ids[10]);
     }
 }

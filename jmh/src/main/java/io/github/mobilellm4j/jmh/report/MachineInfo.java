@@ -1,6 +1,6 @@
 package io.github.mobilellm4j.jmh.report;
 
-import io.github.mobilellm4j.Native;
+import io.github.mobilellm4j.Engine;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -39,10 +39,9 @@ public final class MachineInfo {
                 + osRelease());
         m.put("jvm", System.getProperty("java.vm.name") + " " + System.getProperty("java.runtime.version"));
         try {
-            Native.ensureLoaded();
-            m.put("engine_version", Native.version());
-            m.put("engine_cpu_level", Native.cpuLevel());
-            m.put("engine_cpu_features", Native.cpuFeatures());
+            m.put("engine_version", Engine.version());
+            m.put("engine_cpu_level", Engine.cpuLevel());
+            m.put("engine_cpu_features", Engine.cpuFeatures());
         } catch (Throwable e) {
             m.put("engine_version", "unavailable: " + e);
         }

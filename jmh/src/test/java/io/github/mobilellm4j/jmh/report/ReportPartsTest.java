@@ -1,7 +1,7 @@
 package io.github.mobilellm4j.jmh.report;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -23,19 +23,20 @@ class ReportPartsTest {
                 ]
                 """;
         List<LlamaBench.Entry> e = LlamaBench.parse(out);
-        assertEquals(2, e.size());
-        assertEquals(512, e.get(0).nPrompt());
-        assertEquals(812.5, e.get(0).avgTs());
-        assertTrue(e.get(1).isGeneration());
-        assertEquals(2, e.get(1).threads());
+        assertThat(e).hasSize(2);
+        assertThat(e.get(0).nPrompt()).isEqualTo(512);
+        assertThat(e.get(0).avgTs()).isEqualTo(812.5);
+        assertThat(e.get(1).isGeneration()).isTrue();
+        assertThat(e.get(1).threads()).isEqualTo(2);
     }
 
     @Test
     void niceAxis() {
-        assertEquals(1, SvgChart.niceCeil(0));
-        assertEquals(200, SvgChart.niceCeil(143));
-        assertEquals(50, SvgChart.niceCeil(41));
-        assertEquals(0.25, SvgChart.niceCeil(0.21), 1e-12);
+        assertThat(SvgChart.niceCeil(0)).isEqualTo(1);
+        assertThat(SvgChart.niceCeil(143)).isEqualTo(200);
+        assertThat(SvgChart.niceCeil(41)).isEqualTo(50);
+        // 2.5 times 10^-1, and 10^-1 is not exact in binary: the bound allows for that rounding only
+        assertThat(SvgChart.niceCeil(0.21)).isCloseTo(0.25, within(1e-12));
     }
 
     @Test
@@ -68,12 +69,10 @@ class ReportPartsTest {
         ReportWriter w = new ReportWriter(machine, jmh, llama, Path.of("docs/benchmarks.md"), Path.of("docs/benchmarks.svg"),
                 Path.of("jmh/results"));
         String md = w.markdown();
-        assertTrue(md.contains("### 125M Q4_0"), md);
-        assertTrue(md.contains("| 2 | 96.00 ± 6.40 | 120.0 | 0.80× |"), md);
-        assertTrue(md.contains("1024"), md);
+        assertThat(md).contains("### 125M Q4_0", "| 2 | 96.00 ± 6.40 | 120.0 | 0.80× |", "1024");
         // (1/1.6 - 1/2.0) / 64 s = 1953.1 µs per token, 20% fewer tokens/s
-        assertTrue(md.contains("1953.1 µs | 20.0%"), md);
+        assertThat(md).contains("1953.1 µs | 20.0%");
         String svg = w.svg();
-        assertTrue(svg.startsWith("<svg") && svg.contains("125M Q4_0") && svg.contains("llama.cpp, 2 threads"), svg);
+        assertThat(svg).startsWith("<svg").contains("125M Q4_0", "llama.cpp, 2 threads");
     }
 }
