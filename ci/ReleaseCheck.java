@@ -40,6 +40,9 @@ public class ReleaseCheck {
             "mobilellm4j-converters", "io.github.mobilellm4j.convert",
             "mobilellm4j-demo-model", "io.github.mobilellm4j.demo",
             "mobilellm4j-api", "io.github.mobilellm4j",
+            "mobilellm4j-hub", "io.github.mobilellm4j.hub",
+            "mobilellm4j-langchain4j", "io.github.mobilellm4j.langchain4j",
+            "mobilellm4j-spring-ai", "io.github.mobilellm4j.spring.ai",
             "mobilellm4j", "io.github.mobilellm4j.all"));
 
     final Path repo;
