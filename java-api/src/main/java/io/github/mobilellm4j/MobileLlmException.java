@@ -14,24 +14,19 @@ public class MobileLlmException extends RuntimeException {
         return status;
     }
 
-    /** The engine's status codes (mllm_status in mobilellm.h). */
+    /**
+     * What kind of failure the engine reported: the engine's status codes (mllm_status in mobilellm.h), matched
+     * by the name the engine gives each code, so a code added to the engine can never be mistaken for another.
+     */
     public enum Status {
-        INVALID_ARGUMENT(1), IO(2), FORMAT(3), UNSUPPORTED(4), OUT_OF_MEMORY(5), CONTEXT_FULL(6), BACKEND(7),
-        STATE(8), UNKNOWN(-1);
+        INVALID_ARGUMENT, IO, FORMAT, UNSUPPORTED, OUT_OF_MEMORY, CONTEXT_FULL, BACKEND, STATE,
+        /** A code this version of the Java API does not know (a newer engine). */
+        UNKNOWN;
 
-        private final int code;
-
-        Status(int code) {
-            this.code = code;
-        }
-
-        public int code() {
-            return code;
-        }
-
-        static Status of(int code) {
+        /** The status whose engine name is {@code "MLLM_ERR_" + name()}; UNKNOWN for any other name. */
+        static Status ofEngineName(String engineName) {
             for (Status s : values()) {
-                if (s.code == code) return s;
+                if (s != UNKNOWN && engineName.equals("MLLM_ERR_" + s.name())) return s;
             }
             return UNKNOWN;
         }

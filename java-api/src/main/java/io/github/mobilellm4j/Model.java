@@ -188,7 +188,7 @@ public final class Model implements AutoCloseable {
     }
 
     /** Name of a tensor type code ("f32", "q4_0", ...). */
-    public static String typeName(int type) {
+    static String typeName(int type) {
         Native.ensureLoaded();
         String name = Native.string(mllm_type_name(type));
         return name.isEmpty() ? "type" + type : name;

@@ -27,11 +27,12 @@ final class Native {
     }
 
     static MobileLlmException error(int status, String what) {
+        String name = string(mllm_status_name(status));
         String message = lastError();
         if (message.isEmpty()) {
-            message = string(mllm_status_name(status));
+            message = name;
         }
-        return new MobileLlmException(MobileLlmException.Status.of(status), what + ": " + message);
+        return new MobileLlmException(MobileLlmException.Status.ofEngineName(name), what + ": " + message);
     }
 
     /** The engine's last error message on this thread. */
