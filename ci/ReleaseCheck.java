@@ -43,6 +43,7 @@ public class ReleaseCheck {
             "mobilellm4j-hub", "io.github.mobilellm4j.hub",
             "mobilellm4j-langchain4j", "io.github.mobilellm4j.langchain4j",
             "mobilellm4j-spring-ai", "io.github.mobilellm4j.spring.ai",
+            "mobilellm4j-server", "io.github.mobilellm4j.server",
             "mobilellm4j", "io.github.mobilellm4j.all"));
 
     final Path repo;

@@ -20,7 +20,7 @@ import java.util.List;
 public final class Main {
     private static final List<Command> COMMANDS = List.of(new GenerateCommand(), new TokenizeCommand(),
             new DetokenizeCommand(), new LogitsCommand(), new PerplexityCommand(), new EmbedCommand(), new InfoCommand(),
-            new BenchCommand(), new PullCommand(), new ConvertCommand(), new QuantizeCommand(), new SynthCommand());
+            new BenchCommand(), new ServeCommand(), new PullCommand(), new ConvertCommand(), new QuantizeCommand(), new SynthCommand());
 
     private Main() {
     }
