@@ -25,6 +25,12 @@ public interface GenerationService extends AutoCloseable {
     /** The model served. */
     Model model();
 
+    /** The name the model goes by in requests and responses: the GGUF file's general.name, else its file name. */
+    default String modelName() {
+        String n = model().info().name();
+        return n == null || n.isBlank() ? String.valueOf(model().path().getFileName()) : n;
+    }
+
     /**
      * Continues a text prompt (BOS and special-token text per options).
      *

@@ -7,7 +7,6 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.github.mobilellm4j.GenerateOptions;
 import io.github.mobilellm4j.Generation;
-import io.github.mobilellm4j.Model;
 import io.github.mobilellm4j.Pooling;
 import io.github.mobilellm4j.StopReason;
 import io.github.mobilellm4j.chat.ChatMessage;
@@ -61,7 +60,7 @@ public final class OpenAiServer implements AutoCloseable {
 
     private OpenAiServer(Builder b) {
         this.service = b.service;
-        this.modelName = b.modelName != null ? b.modelName : name(service.model());
+        this.modelName = b.modelName != null ? b.modelName : service.modelName();
         this.maxTokens = b.maxTokens;
         this.maxEmbeddingInputs = b.maxEmbeddingInputs;
         this.requestTimeout = b.requestTimeout;
@@ -269,11 +268,6 @@ public final class OpenAiServer implements AutoCloseable {
         if (e.param != null) o.put("param", e.param); else o.putNull("param");
         o.putNull("code");
         json(res, e.status, err);
-    }
-
-    static String name(Model model) {
-        String n = model.info().name();
-        return n == null || n.isBlank() ? String.valueOf(model.path().getFileName()) : n;
     }
 
     /** A request's time limit, checked between tokens. */

@@ -268,4 +268,38 @@ class OpenAiServerTest {
         http.close();
         assertThat(counting.firstChatChunks.get(60, TimeUnit.SECONDS)).isLessThan(full.tokens().length / 2);
     }
+
+    @Test
+    void concurrentClientsEachGetTheirOwnReply() throws Exception {
+        start(SessionPool.builder(model).maxSessions(2).acquireTimeout(Duration.ofSeconds(60)).build(), b -> { });
+        int clients = 12, requests = 4;
+        List<String> expected = new ArrayList<>();
+        for (int c = 0; c < clients; c++) expected.add(answer(directChat(List.of(ChatMessage.user("Question " + c)), 6)));
+        OpenAIClient client = client("unused");
+        List<CompletableFuture<Void>> all = new ArrayList<>();
+        try (var threads = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
+            for (int c = 0; c < clients; c++) {
+                int id = c;
+                all.add(CompletableFuture.runAsync(() -> {
+                    for (int r = 0; r < requests; r++) {
+                        ChatCompletionCreateParams p = ChatCompletionCreateParams.builder().model("demo-chat")
+                                .addUserMessage("Question " + id).maxCompletionTokens(6).temperature(0.0).build();
+                        // every other request streams; each reply must be the one for this client's question
+                        String got;
+                        if (r % 2 == 0) {
+                            got = client.chat().completions().create(p).choices().get(0).message().content().orElse("");
+                        } else {
+                            StringBuilder sb = new StringBuilder();
+                            try (StreamResponse<ChatCompletionChunk> s = client.chat().completions().createStreaming(p)) {
+                                s.stream().forEach(ch -> ch.choices().forEach(x -> x.delta().content().ifPresent(sb::append)));
+                            }
+                            got = sb.toString();
+                        }
+                        assertThat(got).as("client %d request %d", id, r).isEqualTo(expected.get(id));
+                    }
+                }, threads));
+            }
+            CompletableFuture.allOf(all.toArray(CompletableFuture[]::new)).get(300, TimeUnit.SECONDS);
+        }
+    }
 }

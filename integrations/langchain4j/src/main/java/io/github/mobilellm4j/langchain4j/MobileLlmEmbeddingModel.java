@@ -31,7 +31,7 @@ public class MobileLlmEmbeddingModel implements EmbeddingModel {
         this.service = b.service != null ? b.service : SessionPool.of(b.model);
         this.pooling = b.pooling;
         this.normalize = b.normalize;
-        this.modelName = b.modelName != null ? b.modelName : MobileLlmModelBuilder.name(service.model());
+        this.modelName = b.modelName != null ? b.modelName : service.modelName();
     }
 
     public static Builder builder() {

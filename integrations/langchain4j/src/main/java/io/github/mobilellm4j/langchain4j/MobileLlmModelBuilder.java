@@ -120,12 +120,6 @@ public abstract class MobileLlmModelBuilder<B extends MobileLlmModelBuilder<B>> 
     }
 
     MobileLlmChatRequestParameters buildParameters(GenerationService service) {
-        return parameters.modelName(modelName != null ? modelName : name(service.model())).build();
-    }
-
-    /** A model's name: GGUF general.name, else its file name. */
-    static String name(Model model) {
-        String n = model.info().name();
-        return n == null || n.isBlank() ? String.valueOf(model.path().getFileName()) : n;
+        return parameters.modelName(modelName != null ? modelName : service.modelName()).build();
     }
 }

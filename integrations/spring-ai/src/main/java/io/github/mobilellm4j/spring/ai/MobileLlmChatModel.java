@@ -48,7 +48,7 @@ public class MobileLlmChatModel implements ChatModel {
 
     private MobileLlmChatModel(Builder b) {
         this.service = Objects.requireNonNull(b.service, "a service is required: service(GenerationService)");
-        this.modelName = b.modelName != null ? b.modelName : Names.of(service.model());
+        this.modelName = b.modelName != null ? b.modelName : service.modelName();
         this.defaultOptions = b.defaultOptions != null ? b.defaultOptions : ChatOptions.builder().build();
         if (service.chatTemplate().isEmpty()) {
             throw new IllegalArgumentException("the model " + modelName + " has no chat template: give the service one,"

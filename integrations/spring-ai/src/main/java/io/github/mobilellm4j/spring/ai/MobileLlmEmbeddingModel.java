@@ -28,7 +28,7 @@ public class MobileLlmEmbeddingModel implements EmbeddingModel {
         this.service = Objects.requireNonNull(b.service, "a service is required: service(GenerationService)");
         this.pooling = b.pooling;
         this.normalize = b.normalize;
-        this.modelName = b.modelName != null ? b.modelName : Names.of(service.model());
+        this.modelName = b.modelName != null ? b.modelName : service.modelName();
     }
 
     public static Builder builder() {
