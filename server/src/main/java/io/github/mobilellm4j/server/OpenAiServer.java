@@ -157,14 +157,14 @@ public final class OpenAiServer implements AutoCloseable {
             json(res, 200, out);
             return;
         }
-        EventStream events = new EventStream(res);
+        EventStream events = new EventStream(res, id);
         ChatReply reply = service.chat(messages, options, chunk -> {
             deadline.check();
-            if (events.sent == 0) events.send(chatChunk(id).put("role", "assistant").put("content", ""), null);
-            if (!chunk.answer().isEmpty()) events.send(chatChunk(id).put("content", chunk.answer()), null);
+            if (events.sent == 0) events.delta("assistant", "", null);
+            if (!chunk.answer().isEmpty()) events.delta(null, chunk.answer(), null);
         });
-        if (events.sent == 0) events.send(chatChunk(id).put("role", "assistant").put("content", ""), null);
-        events.send(chatChunk(id), finishReason(reply.generation()));
+        if (events.sent == 0) events.delta("assistant", "", null);
+        events.delta(null, null, finishReason(reply.generation()));
         if (body.path("stream_options").path("include_usage").asBoolean(false)) {
             ObjectNode last = head(id, "chat.completion.chunk");
             last.putArray("choices");
@@ -172,11 +172,6 @@ public final class OpenAiServer implements AutoCloseable {
             events.write(last);
         }
         events.done();
-    }
-
-    /** The delta object of a new chat.completion.chunk (filled by the caller); the chunk goes to events.send. */
-    private ObjectNode chatChunk(String id) {
-        return JSON.createObjectNode().put("__id", id);
     }
 
     private void completions(ServerRequest req, ServerResponse res) throws JsonProcessingException {
@@ -193,7 +188,7 @@ public final class OpenAiServer implements AutoCloseable {
             json(res, 200, out);
             return;
         }
-        EventStream events = new EventStream(res);
+        EventStream events = new EventStream(res, id);
         Generation g = service.complete(prompt, options, t -> {
             deadline.check();
             if (!t.text().isEmpty()) events.write(completionChunk(id, t.text(), null));
@@ -285,22 +280,28 @@ public final class OpenAiServer implements AutoCloseable {
         }
     }
 
-    /** Server-sent events on a response: opened at the first event; a write that fails (client gone) ends the request. */
+    /**
+     * Server-sent events of one completion on a response: opened at the first event; a write that fails (the client
+     * has gone) ends the request.
+     */
     private final class EventStream {
         private final ServerResponse res;
+        private final String id;
         private OutputStream out;
         int sent;
 
-        EventStream(ServerResponse res) {
+        EventStream(ServerResponse res, String id) {
             this.res = res;
+            this.id = id;
         }
 
-        /** A chat.completion.chunk with this delta (its __id names the completion) and finish reason. */
-        void send(ObjectNode delta, String finishReason) {
-            String id = delta.remove("__id").asText();
+        /** A chat.completion.chunk whose delta has the role and content given (null: left out). */
+        void delta(String role, String content, String finishReason) {
             ObjectNode chunk = head(id, "chat.completion.chunk");
             ObjectNode choice = chunk.putArray("choices").addObject().put("index", 0);
-            choice.set("delta", delta);
+            ObjectNode delta = choice.putObject("delta");
+            if (role != null) delta.put("role", role);
+            if (content != null) delta.put("content", content);
             choice.put("finish_reason", finishReason);
             write(chunk);
         }

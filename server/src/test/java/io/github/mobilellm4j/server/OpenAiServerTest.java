@@ -194,13 +194,18 @@ class OpenAiServerTest {
                 .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)).build();
     }
 
-    /** A pool that counts the chunks the first chat request to generate streamed until it ended (refused ones stream none). */
+    /**
+     * A pool that counts the chunks the first chat request to generate streamed until it ended (refused ones stream
+     * none), and slows each chunk down, so that a client's disconnection comes long before the generation would end.
+     */
     static final class CountingService implements GenerationService {
         final SessionPool pool;
+        final Duration perChunk;
         final CompletableFuture<Integer> firstChatChunks = new CompletableFuture<>();
 
-        CountingService(SessionPool pool) {
+        CountingService(SessionPool pool, Duration perChunk) {
             this.pool = pool;
+            this.perChunk = perChunk;
         }
 
         @Override
@@ -210,6 +215,12 @@ class OpenAiServerTest {
                 return pool.chat(messages, options, c -> {
                     chunks.incrementAndGet();
                     onChunk.accept(c);
+                    try {
+                        Thread.sleep(perChunk);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        throw new IllegalStateException(e);
+                    }
                 });
             } finally {
                 if (chunks.get() > 0) firstChatChunks.complete(chunks.get());
@@ -244,7 +255,9 @@ class OpenAiServerTest {
 
     @Test
     void aBusyServerAnswers503AndADisconnectedStreamStops() throws Exception {
-        CountingService counting = new CountingService(SessionPool.builder(model).maxSessions(1).acquireTimeout(Duration.ZERO).build());
+        // 20 ms a chunk: the full reply would stream for seconds, the client leaves after one event
+        CountingService counting = new CountingService(SessionPool.builder(model).maxSessions(1).acquireTimeout(Duration.ZERO).build(),
+                Duration.ofMillis(20));
         start(counting, b -> b.maxTokens(400));
         Generation full = directChat(List.of(ChatMessage.user("Hello")), 400);
         assertThat(full.tokens()).as("a reply long enough to be cut short").hasSizeGreaterThan(40);
