@@ -35,7 +35,7 @@ import java.util.concurrent.RejectedExecutionException;
 /**
  * An OpenAI-compatible HTTP server over a {@link GenerationService}: {@code POST /v1/chat/completions} (with
  * {@code "stream": true} as server-sent events), {@code POST /v1/completions}, {@code POST /v1/embeddings},
- * {@code GET /v1/models} and {@code GET /health}. Errors come as OpenAI's {@code {"error": {...}}} objects.
+ * {@code GET /v1/models}, {@code GET /health} and {@code GET /metrics} (Prometheus' text format). Errors come as OpenAI's {@code {"error": {...}}} objects.
  *
  * <p>Bounds: request bodies of at most {@link Builder#maxRequestBytes} (413 beyond), at most
  * {@link Builder#maxTokens} tokens per reply, {@link Builder#requestTimeout} per request (the generation is stopped
@@ -56,6 +56,7 @@ public final class OpenAiServer implements AutoCloseable {
     private final Duration requestTimeout;
     private final String apiKey;
     private final long created = System.currentTimeMillis() / 1000;
+    private final ServerMetrics metrics = new ServerMetrics();
     private final WebServer server;
 
     private OpenAiServer(Builder b) {
@@ -96,10 +97,14 @@ public final class OpenAiServer implements AutoCloseable {
 
     private void routes(HttpRouting.Builder r) {
         r.get("/health", (req, res) -> json(res, 200, JSON.createObjectNode().put("status", "ok")))
-                .get("/v1/models", guarded(this::models))
-                .post("/v1/chat/completions", guarded(this::chatCompletions))
-                .post("/v1/completions", guarded(this::completions))
-                .post("/v1/embeddings", guarded(this::embeddings))
+                .get("/metrics", (req, res) -> {
+                    res.header(HeaderNames.CONTENT_TYPE, "text/plain; version=0.0.4");
+                    res.send(metrics.text().getBytes(StandardCharsets.UTF_8));
+                })
+                .get("/v1/models", guarded("/v1/models", this::models))
+                .post("/v1/chat/completions", guarded("/v1/chat/completions", this::chatCompletions))
+                .post("/v1/completions", guarded("/v1/completions", this::completions))
+                .post("/v1/embeddings", guarded("/v1/embeddings", this::embeddings))
                 .error(ApiException.class, (req, res, e) -> error(res, e))
                 .error(JsonProcessingException.class, (req, res, e) ->
                         error(res, ApiException.invalid(null, "the body is not valid JSON: " + e.getOriginalMessage())))
@@ -112,13 +117,18 @@ public final class OpenAiServer implements AutoCloseable {
                 .error(RuntimeException.class, (req, res, e) -> error(res, new ApiException(500, "server_error", null, String.valueOf(e.getMessage()))));
     }
 
-    /** The handler behind the API key check. */
-    private Handler guarded(Handler h) {
+    /** The handler of an endpoint behind the API key check, counted in the metrics. */
+    private Handler guarded(String endpoint, Handler h) {
         return (req, res) -> {
-            if (apiKey != null && !req.headers().first(HeaderNames.AUTHORIZATION).orElse("").equals("Bearer " + apiKey)) {
-                throw new ApiException(401, "invalid_request_error", null, "a valid API key is required (Authorization: Bearer KEY)");
+            metrics.started(endpoint);
+            try {
+                if (apiKey != null && !req.headers().first(HeaderNames.AUTHORIZATION).orElse("").equals("Bearer " + apiKey)) {
+                    throw new ApiException(401, "invalid_request_error", null, "a valid API key is required (Authorization: Bearer KEY)");
+                }
+                h.handle(req, res);
+            } finally {
+                metrics.ended();
             }
-            h.handle(req, res);
         };
     }
 
@@ -149,6 +159,7 @@ public final class OpenAiServer implements AutoCloseable {
         Deadline deadline = new Deadline(requestTimeout);
         if (!OpenAiRequests.flag(body, "stream")) {
             ChatReply reply = service.chat(messages, options, chunk -> deadline.check());
+            metrics.generated(reply.generation());
             ObjectNode out = head(id, "chat.completion");
             ObjectNode choice = out.putArray("choices").addObject().put("index", 0);
             choice.putObject("message").put("role", "assistant").put("content", reply.answer());
@@ -163,6 +174,7 @@ public final class OpenAiServer implements AutoCloseable {
             if (events.sent == 0) events.delta("assistant", "", null);
             if (!chunk.answer().isEmpty()) events.delta(null, chunk.answer(), null);
         });
+        metrics.generated(reply.generation());
         if (events.sent == 0) events.delta("assistant", "", null);
         events.delta(null, null, finishReason(reply.generation()));
         if (body.path("stream_options").path("include_usage").asBoolean(false)) {
@@ -182,6 +194,7 @@ public final class OpenAiServer implements AutoCloseable {
         Deadline deadline = new Deadline(requestTimeout);
         if (!OpenAiRequests.flag(body, "stream")) {
             Generation g = service.complete(prompt, options, t -> deadline.check());
+            metrics.generated(g);
             ObjectNode out = head(id, "text_completion");
             out.putArray("choices").addObject().put("index", 0).put("text", g.text()).putNull("logprobs").put("finish_reason", finishReason(g));
             usage(out, g);
@@ -193,6 +206,7 @@ public final class OpenAiServer implements AutoCloseable {
             deadline.check();
             if (!t.text().isEmpty()) events.write(completionChunk(id, t.text(), null));
         });
+        metrics.generated(g);
         events.write(completionChunk(id, "", finishReason(g)));
         events.done();
     }
@@ -256,7 +270,8 @@ public final class OpenAiServer implements AutoCloseable {
         }
     }
 
-    private static void error(ServerResponse res, ApiException e) {
+    private void error(ServerResponse res, ApiException e) {
+        metrics.failed(e.status);
         if (res.isSent()) return; // a stream already under way: the client sees it end early
         ObjectNode err = JSON.createObjectNode();
         ObjectNode o = err.putObject("error").put("message", e.getMessage()).put("type", e.type);

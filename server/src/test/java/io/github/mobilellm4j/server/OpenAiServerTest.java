@@ -109,7 +109,7 @@ class OpenAiServerTest {
     }
 
     @Test
-    void chatCompletionsAnswerAsTheCoreApiDoes() {
+    void chatCompletionsAnswerAsTheCoreApiDoes() throws Exception {
         start(SessionPool.of(model), b -> { });
         OpenAIClient client = client("unused");
         Generation expected = directChat(List.of(ChatMessage.system("Be brief."), ChatMessage.user("Which licence?")), 12);
@@ -136,6 +136,16 @@ class OpenAiServerTest {
         assertThat(chunks.get(chunks.size() - 1).usage().orElseThrow().completionTokens()).isEqualTo(expected.tokens().length);
 
         assertThat(client.models().list().data()).extracting(m -> m.id()).containsExactly("demo-chat");
+
+        // the metrics count the two generations and three requests above
+        String metrics = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + "/metrics")).build(),
+                HttpResponse.BodyHandlers.ofString()).body();
+        assertThat(metrics).contains("mobilellm_requests_total{endpoint=\"/v1/chat/completions\"} 2\n")
+                .contains("mobilellm_requests_total{endpoint=\"/v1/models\"} 1\n")
+                .contains("mobilellm_completion_tokens_total " + 2 * expected.tokens().length + "\n")
+                .contains("mobilellm_prompt_tokens_total " + 2 * expected.promptTokens().length + "\n")
+                .contains("mobilellm_requests_in_flight 0\n")
+                .contains("# TYPE mobilellm_requests_total counter");
     }
 
     @Test
@@ -187,6 +197,11 @@ class OpenAiServerTest {
                 HttpResponse.BodyHandlers.ofString());
         assertThat(nowhere.statusCode()).isEqualTo(404);
         assertThat(nowhere.body()).contains("\"type\":\"not_found_error\"");
+        String metrics = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + "/metrics")).build(),
+                HttpResponse.BodyHandlers.ofString()).body();
+        // 400: temperature, max_tokens, broken JSON; 404: the model, the path (the 413 is answered before routing)
+        assertThat(metrics).contains("mobilellm_errors_total{status=\"400\"} 3\n").contains("mobilellm_errors_total{status=\"401\"} 1\n")
+                .contains("mobilellm_errors_total{status=\"404\"} 2\n");
     }
 
     HttpRequest post(String path, String key, String body) {
