@@ -9,8 +9,10 @@
 #      checks that Model.loadDemo() names the demo artifact it lacks, then loads the demo model's
 #      GGUF (taken from the installed mobilellm4j-demo-model jar) and generates 16 tokens;
 #   2. module path: the same dependency plus mobilellm4j-demo-model, a module `app` requiring
-#      io.github.mobilellm4j, run as java -p ... -m app/app.Main: Model.loadDemo() and text, and a
-#      chat template rendered by Jinjava (an automatic module) with the functions it calls back.
+#      io.github.mobilellm4j, run as java -p ... -m app/app.Main: Model.loadDemo() and text, a
+#      chat template rendered by Jinjava (an automatic module) with the functions it calls back, and
+#      evaluation items read from a snappy-compressed Parquet file (hardwood and snappy-java, automatic
+#      modules) equal to the same items in JSON Lines.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
@@ -135,10 +137,13 @@ import io.github.mobilellm4j.Generation;
 import io.github.mobilellm4j.Model;
 import io.github.mobilellm4j.chat.ChatMessage;
 import io.github.mobilellm4j.chat.ChatTemplate;
+import io.github.mobilellm4j.eval.Task;
+import io.github.mobilellm4j.eval.TaskData;
+import java.nio.file.Path;
 import java.util.List;
 
 public class Main {
-    public static void main(String[] args) {
+    public static void main(String[] args) throws Exception {
         if (!Main.class.getModule().isNamed() || !Model.class.getModule().getName().equals("io.github.mobilellm4j")) {
             throw new AssertionError("not running on the module path");
         }
@@ -154,6 +159,11 @@ public class Main {
             if (!e.getMessage().contains("no messages")) throw e;
         }
         System.out.println("chat template on the module path: " + chat);
+        var parquet = TaskData.load(Task.PIQA, Path.of(args[0]));
+        if (!parquet.equals(TaskData.load(Task.PIQA, Path.of(args[1])))) {
+            throw new AssertionError("Parquet items differ from the same items in JSON Lines");
+        }
+        System.out.println("Parquet on the module path: " + parquet.size() + " items");
         try (Model model = Model.loadDemo()) {
             Generation g = model.generate("This License applies to",
                     GenerateOptions.builder().greedy().ignoreEos(true).maxTokens(16).build());
@@ -166,5 +176,5 @@ public class Main {
 EOF
 javac -d "$c2/classes" --module-path "$c2/mods" "$c2/src/app/module-info.java" "$c2/src/app/app/Main.java"
 run_java --enable-native-access=io.github.mobilellm4j.bindings,io.github.mobilellm4j \
-  -p "$c2/mods:$c2/classes" -m app/app.Main
+  -p "$c2/mods:$c2/classes" -m app/app.Main "$root/testdata/eval/parquet/piqa.parquet" "$root/testdata/eval/data/piqa.jsonl"
 echo "==== consumer tests passed in $(( $(date +%s) - started ))s ===="

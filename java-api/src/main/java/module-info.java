@@ -21,6 +21,9 @@ module io.github.mobilellm4j {
     requires org.apache.commons.lang3;
     requires org.slf4j;
 
+    // evaluation data in Parquet (the Hugging Face Hub's format); hardwood has no module-info
+    requires dev.hardwood.core;
+
     exports io.github.mobilellm4j;
     exports io.github.mobilellm4j.chat;
     exports io.github.mobilellm4j.eval;

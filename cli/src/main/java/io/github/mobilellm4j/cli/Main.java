@@ -19,7 +19,7 @@ import java.util.List;
  */
 public final class Main {
     private static final List<Command> COMMANDS = List.of(new GenerateCommand(), new TokenizeCommand(),
-            new DetokenizeCommand(), new LogitsCommand(), new PerplexityCommand(), new EmbedCommand(), new InfoCommand(),
+            new DetokenizeCommand(), new LogitsCommand(), new PerplexityCommand(), new EvalCommand(), new EmbedCommand(), new InfoCommand(),
             new BenchCommand(), new ServeCommand(), new PullCommand(), new ConvertCommand(), new QuantizeCommand(), new SynthCommand());
 
     private Main() {
@@ -97,7 +97,7 @@ public final class Main {
     }
 
     private static String describe(IOException e) {
-        if (e instanceof NoSuchFileException f) return f.getFile() + ": no such file";
+        if (e instanceof NoSuchFileException f) return f.getFile() + ": " + (f.getReason() != null ? f.getReason() : "no such file");
         if (e instanceof AccessDeniedException f) return f.getFile() + ": permission denied";
         if (e instanceof FileSystemException f && f.getReason() != null) return f.getFile() + ": " + f.getReason();
         return "I/O error: " + e.getMessage();

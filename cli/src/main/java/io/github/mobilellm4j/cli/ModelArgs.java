@@ -33,22 +33,25 @@ final class ModelArgs {
      */
     static Model load(Args a, boolean allowDemo, Streams io) {
         String file = a.get("-m");
-        ModelOptions options = options(a);
         if (file == null) {
             if (!allowDemo) throw new UsageException("a model file is required (-m FILE)");
             io.err().println("mobilellm: no -m given, using the bundled demo model (models/demo/MODEL_CARD.md)");
-            return Model.loadDemo(options);
+            return Model.loadDemo(options(a));
         }
         if (HubRef.isHubReference(file)) {
-            return Model.load(PullCommand.pull(HubRef.parse(file), PullCommand.hubOptions(io).build(), io).path(), options);
+            return load(a, PullCommand.pull(HubRef.parse(file), PullCommand.hubOptions(io).build(), io).path());
         }
-        Path p = Path.of(file);
+        return load(a, Path.of(file));
+    }
+
+    /** The model file p with the model options of a. */
+    static Model load(Args a, Path p) {
         if (Files.isDirectory(p)) {
-            throw new Failure(file + " is a folder; convert a Hugging Face checkpoint first: mobilellm convert "
-                    + file + " -o model.gguf --type q8_0");
+            throw new Failure(p + " is a folder; convert a Hugging Face checkpoint first: mobilellm convert "
+                    + p + " -o model.gguf --type q8_0");
         }
-        if (!Files.exists(p)) throw new Failure("model file not found: " + file);
-        return Model.load(p, options);
+        if (!Files.exists(p)) throw new Failure("model file not found: " + p);
+        return Model.load(p, options(a));
     }
 
     static ModelOptions options(Args a) {
