@@ -40,6 +40,10 @@ public class ReleaseCheck {
             "mobilellm4j-converters", "io.github.mobilellm4j.convert",
             "mobilellm4j-demo-model", "io.github.mobilellm4j.demo",
             "mobilellm4j-api", "io.github.mobilellm4j",
+            "mobilellm4j-hub", "io.github.mobilellm4j.hub",
+            "mobilellm4j-langchain4j", "io.github.mobilellm4j.langchain4j",
+            "mobilellm4j-spring-ai", "io.github.mobilellm4j.spring.ai",
+            "mobilellm4j-server", "io.github.mobilellm4j.server",
             "mobilellm4j", "io.github.mobilellm4j.all"));
 
     final Path repo;
@@ -190,7 +194,8 @@ public class ReleaseCheck {
         check(!api.isAutomatic() && !bindings.isAutomatic(), "the API and the bindings must have a module-info");
         Map<String, Set<String>> apiExports = exports(api);
         check(apiExports.equals(Map.of("io.github.mobilellm4j", Set.of(), "io.github.mobilellm4j.chat", Set.of(),
-                "io.github.mobilellm4j.eval", Set.of(), "io.github.mobilellm4j.sampling", Set.of())), "API module exports " + apiExports);
+                "io.github.mobilellm4j.eval", Set.of(), "io.github.mobilellm4j.sampling", Set.of(),
+                "io.github.mobilellm4j.service", Set.of())), "API module exports " + apiExports);
         Map<String, Set<String>> bExports = exports(bindings);
         check(bExports.equals(Map.of("io.github.mobilellm4j.bindings", Set.of(),
                 "io.github.mobilellm4j.bindings.internal", Set.of("io.github.mobilellm4j"))), "bindings module exports " + bExports);

@@ -28,4 +28,5 @@ module io.github.mobilellm4j {
     exports io.github.mobilellm4j.chat;
     exports io.github.mobilellm4j.eval;
     exports io.github.mobilellm4j.sampling;
+    exports io.github.mobilellm4j.service;
 }

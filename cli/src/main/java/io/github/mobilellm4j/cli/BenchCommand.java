@@ -56,7 +56,7 @@ final class BenchCommand implements Command {
         if (reps < 1) throw a.invalid("-r", "must be >= 1");
         PrintStream out = io.out();
         PrintStream err = io.err();
-        try (Model model = ModelArgs.load(a, false, err)) {
+        try (Model model = ModelArgs.load(a, false, io)) {
             ModelInfo info = model.info();
             int ctx = Math.max(16, Math.max(nPrompt, nGen) + 1);
             if (ctx > info.contextLength()) ctx = Math.max(ctx, info.contextLength());

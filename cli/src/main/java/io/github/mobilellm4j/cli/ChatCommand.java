@@ -58,7 +58,7 @@ final class ChatCommand implements Command {
         String system = a.get("--system");
         boolean showReasoning = !a.has("--hide-reasoning");
         PrintStream out = io.out();
-        try (Model model = ModelArgs.load(a, false, io.err()); Session session = model.newSession();
+        try (Model model = ModelArgs.load(a, false, io); Session session = model.newSession();
                 LineInput input = LineInput.open(io, "> ")) {
             ChatSession chat = new ChatSession(session, template(model, a.get("-m")));
             SamplerOptions sampling = options.sampler();

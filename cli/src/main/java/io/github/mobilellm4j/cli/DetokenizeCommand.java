@@ -36,7 +36,7 @@ final class DetokenizeCommand implements Command {
         int[] ids = a.tokens("--tokens");
         if (ids == null) throw new UsageException("token ids are required (--tokens 1,2,3)");
         PrintStream out = io.out();
-        try (Model model = ModelArgs.load(a, true, io.err())) {
+        try (Model model = ModelArgs.load(a, true, io)) {
             ModelArgs.checkTokens(a, "--tokens", ids, model);
             String text = model.tokenizer().decode(ids);
             if (a.has("--json")) {

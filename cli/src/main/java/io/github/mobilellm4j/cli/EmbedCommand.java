@@ -50,7 +50,7 @@ final class EmbedCommand implements Command {
         if (text == null) throw new UsageException("a text is required (-p TEXT or -f FILE)");
         boolean normalize = !a.has("--no-normalize");
         PrintStream out = io.out();
-        try (Model model = ModelArgs.load(a, true, io.err())) {
+        try (Model model = ModelArgs.load(a, true, io)) {
             float[] e = model.embed(text, pooling, normalize);
             if (a.has("--json")) {
                 Map<String, Object> o = new LinkedHashMap<>();

@@ -90,7 +90,7 @@ final class GenerateCommand implements Command {
         SamplerOptions sampling = options.sampler();
         boolean json = a.has("--json");
         PrintStream out = io.out();
-        try (Model model = ModelArgs.load(a, true, io.err()); Session session = model.newSession()) {
+        try (Model model = ModelArgs.load(a, true, io); Session session = model.newSession()) {
             if (ids != null) ModelArgs.checkTokens(a, "--tokens", ids, model);
             int[] promptTokens = ids != null ? ids
                     : chat ? model.tokenizer().encode(chatPrompt(model, a, prompt), false, true) // the template writes BOS

@@ -40,7 +40,7 @@ final class InfoCommand implements Command {
     @Override
     public int run(Args a, Streams io) throws Exception {
         PrintStream out = io.out();
-        try (Model model = ModelArgs.load(a, true, io.err())) {
+        try (Model model = ModelArgs.load(a, true, io)) {
             ModelInfo i = model.info();
             List<TensorInfo> tensors = model.tensors();
             Map<String, Integer> typeCounts = new TreeMap<>();

@@ -44,7 +44,7 @@ final class LogitsCommand implements Command {
         int k = a.intValue("--top", 5);
         if (k < 1) throw a.invalid("--top", "must be >= 1");
         PrintStream out = io.out();
-        try (Model model = ModelArgs.load(a, true, io.err());
+        try (Model model = ModelArgs.load(a, true, io);
                 Session s = model.newSession(SessionOptions.builder().contextLength(Math.max(ids.length, 1)).build())) {
             ModelArgs.checkTokens(a, "--tokens", ids, model);
             int vocab = model.info().vocabSize();

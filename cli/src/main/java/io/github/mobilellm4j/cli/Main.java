@@ -20,7 +20,8 @@ import java.util.List;
 public final class Main {
     private static final List<Command> COMMANDS = List.of(new GenerateCommand(), new ChatCommand(), new TokenizeCommand(),
             new DetokenizeCommand(), new LogitsCommand(), new PerplexityCommand(), new EvalCommand(), new EmbedCommand(),
-            new InfoCommand(), new BenchCommand(), new ConvertCommand(), new QuantizeCommand(), new SynthCommand());
+            new InfoCommand(), new BenchCommand(), new ServeCommand(), new PullCommand(), new ConvertCommand(),
+            new QuantizeCommand(), new SynthCommand());
 
     private Main() {
     }

@@ -3,7 +3,7 @@ package io.github.mobilellm4j.cli;
 import io.github.mobilellm4j.Backend;
 import io.github.mobilellm4j.Model;
 import io.github.mobilellm4j.ModelOptions;
-import java.io.PrintStream;
+import io.github.mobilellm4j.hub.HubRef;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -15,7 +15,8 @@ final class ModelArgs {
     static final List<Option> OPTIONS = List.of(Option.valued("-m", "--model"), Option.valued("-t", "--threads"),
             Option.valued("--backend"), Option.valued("-c", "--ctx"), Option.flag("--no-mmap"));
     static final String USAGE = """
-              -m, --model FILE     GGUF model file
+              -m, --model MODEL    GGUF model file, or a Hugging Face repository OWNER/NAME[:TYPE]
+                                   (pulled and converted on first use, as by mobilellm pull)
               -t, --threads N      CPU threads (default: all cores)
               --backend B          cpu (default), vulkan or auto
               -c, --ctx N          context length (default: the model's, at most 4096;
@@ -26,13 +27,19 @@ final class ModelArgs {
     private ModelArgs() {
     }
 
-    /** -m FILE, or the bundled demo model when allowDemo and no -m is given. */
-    static Model load(Args a, boolean allowDemo, PrintStream err) {
+    /**
+     * -m FILE, -m OWNER/NAME[:TYPE] (a hub repository, when no file of that name exists), or the bundled demo model
+     * when allowDemo and no -m is given.
+     */
+    static Model load(Args a, boolean allowDemo, Streams io) {
         String file = a.get("-m");
         if (file == null) {
             if (!allowDemo) throw new UsageException("a model file is required (-m FILE)");
-            err.println("mobilellm: no -m given, using the bundled demo model (models/demo/MODEL_CARD.md)");
+            io.err().println("mobilellm: no -m given, using the bundled demo model (models/demo/MODEL_CARD.md)");
             return Model.loadDemo(options(a));
+        }
+        if (HubRef.isHubReference(file)) {
+            return load(a, PullCommand.pull(HubRef.parse(file), PullCommand.hubOptions(io).build(), io).path());
         }
         return load(a, Path.of(file));
     }

@@ -51,7 +51,7 @@ final class PerplexityCommand implements Command {
             throw a.invalid("--method", "must be mobilellm or llama.cpp");
         }
         String text = TextArgs.readFile(file, io.in());
-        try (Model model = ModelArgs.load(a, true, io.err())) {
+        try (Model model = ModelArgs.load(a, true, io)) {
             ProgressLine[] line = new ProgressLine[1];
             Perplexity.Result r;
             try {

@@ -43,7 +43,7 @@ final class TokenizeCommand implements Command {
         String text = TextArgs.read(a, io.in());
         if (text == null) throw new UsageException("a text is required (-p TEXT or -f FILE)");
         PrintStream out = io.out();
-        try (Model model = ModelArgs.load(a, true, io.err())) {
+        try (Model model = ModelArgs.load(a, true, io)) {
             Tokenizer tok = model.tokenizer();
             int[] ids = tok.encode(text, a.has("--bos"), a.has("--parse-special"));
             List<String> pieces = new ArrayList<>(ids.length);

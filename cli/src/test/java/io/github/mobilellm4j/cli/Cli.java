@@ -10,6 +10,7 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Map;
 
 /** Runs the tool in-process with captured streams; the small test model every CLI test uses. */
 final class Cli {
@@ -32,11 +33,20 @@ final class Cli {
 
     /** Runs with stdin as standard input; errTerminal says whether err counts as a terminal. */
     static Result runWith(String stdin, boolean errTerminal, String... args) {
+        return runWith(stdin, errTerminal, System.getenv(), args);
+    }
+
+    /** Runs with these environment variables instead of the process's. */
+    static Result runEnv(Map<String, String> env, String... args) {
+        return runWith("", false, env, args);
+    }
+
+    private static Result runWith(String stdin, boolean errTerminal, Map<String, String> env, String... args) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ByteArrayOutputStream err = new ByteArrayOutputStream();
         int code = Main.run(args, new Streams(new ByteArrayInputStream(stdin.getBytes(StandardCharsets.UTF_8)),
                 new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8),
-                errTerminal));
+                errTerminal, env));
         return new Result(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
     }
 

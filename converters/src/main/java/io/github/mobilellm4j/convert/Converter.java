@@ -36,6 +36,14 @@ public final class Converter {
             "chat_template.jinja", "chat_template.json", "model.safetensors", "model.safetensors.index.json", "pytorch_model.bin",
             "pytorch_model.bin.index.json");
 
+    /**
+     * The names of the files a checkpoint folder may hold that {@link #convert} reads, besides the shards an index
+     * names (config, tokenizer, chat template and weights files).
+     */
+    public static List<String> inputNames() {
+        return INPUT_NAMES;
+    }
+
     /** One GGUF tensor to produce. */
     private record Plan(String name, SourceTensor src, GgmlType type, long[] ne, int permuteHeadDim) {}
 
@@ -63,7 +71,8 @@ public final class Converter {
             int blocks = cfg.layerSharing() && opts.expandLayerSharing() ? 2 * cfg.numLayers() : cfg.numLayers();
             Map<String, GgufValue> md = new LinkedHashMap<>();
             md.put("general.architecture", GgufValue.string(arch));
-            md.put("general.name", GgufValue.string(hfDir.toAbsolutePath().normalize().getFileName().toString()));
+            String name = opts.name() != null ? opts.name() : hfDir.toAbsolutePath().normalize().getFileName().toString();
+            md.put("general.name", GgufValue.string(name));
             md.put("general.size_label", GgufValue.string(TensorPolicy.sizeLabel(params)));
             md.put("general.file_type", GgufValue.u32(opts.type().fileType));
             md.put("general.quantization_version", GgufValue.u32(2));

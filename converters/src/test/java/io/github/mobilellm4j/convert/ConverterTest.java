@@ -19,6 +19,7 @@ import java.util.Map;
 
 import static io.github.mobilellm4j.convert.TestFiles.Raw;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 import static org.assertj.core.api.InstanceOfAssertFactories.STRING;
 
@@ -67,6 +68,17 @@ class ConverterTest {
             out[i] = Float.intBitsToFloat((b.getShort((row * cols + i) * 2) & 0xffff) << 16);
         }
         return out;
+    }
+
+    @Test
+    void aNameGivenReplacesTheFolderName() throws Exception {
+        Path dir = model("a", Map.of(), TestFiles.modelTensors(TINY), "safetensors");
+        Path out = tmp.resolve("named.gguf");
+        Converter.convert(dir, out, ConvertOptions.defaults().withName("MobileLLM-125M"));
+        try (GgufReader r = GgufReader.open(out)) {
+            assertThat(r.getString("general.name")).isEqualTo("MobileLLM-125M");
+        }
+        assertThatThrownBy(() -> ConvertOptions.defaults().withName(" ")).hasMessageContaining("the model name is blank");
     }
 
     @Test

@@ -72,7 +72,9 @@ public final class ChatSession {
         int[] all = Arrays.copyOf(ids, ids.length + generated.size());
         for (int i = 0; i < generated.size(); i++) all[ids.length + i] = generated.get(i);
         cached = Arrays.copyOf(all, Math.min(all.length, session.position()));
-        return new ChatReply(split.answer(), split.reasoning(), g);
+        // the reply's prompt is the whole conversation, however much of it the cache already held
+        Generation whole = new Generation(g.text(), ids, g.tokens(), g.stopReason(), g.timings());
+        return new ChatReply(split.answer(), split.reasoning(), whole);
     }
 
     /** Forgets the conversation's cached tokens (the next reply evaluates its whole prompt). */

@@ -95,6 +95,12 @@ public final class ChatTemplate {
         return new ChatTemplate(t, bos, eos, Clock.systemDefaultZone());
     }
 
+    /** The model's template (see {@link #from}), or empty when the model file has none. */
+    public static java.util.Optional<ChatTemplate> find(Model model) {
+        String t = model.metadata().get("tokenizer.chat_template");
+        return t == null || t.isEmpty() ? java.util.Optional.empty() : java.util.Optional.of(from(model));
+    }
+
     /** The same template with {@code strftime_now} reading this clock (its zone gives the local time). */
     public ChatTemplate withClock(Clock clock) {
         return new ChatTemplate(source, bosToken, eosToken, clock);

@@ -40,16 +40,25 @@ public final class ReasoningSplitter {
             break;
         }
         reasoning.append(r);
-        answer.append(a);
-        return new Delta(r.toString(), a.toString());
+        return new Delta(r.toString(), appendAnswer(a.toString()));
     }
 
     /** Releases text held as a possible tag start. */
     public Delta finish() {
         String rest = held.toString();
         held.setLength(0);
-        (thinking ? reasoning : answer).append(rest);
-        return thinking ? new Delta(rest, "") : new Delta("", rest);
+        if (thinking) {
+            reasoning.append(rest);
+            return new Delta(rest, "");
+        }
+        return new Delta("", appendAnswer(rest));
+    }
+
+    /** Adds answer text, less the newlines that open the answer: the streamed pieces add up to {@link #answer()}. */
+    private String appendAnswer(String a) {
+        String added = answer.isEmpty() ? PythonValues.strip(a, "\n", true, false) : a;
+        answer.append(added);
+        return added;
     }
 
     /** All reasoning so far, without the newlines around it. */
@@ -57,9 +66,9 @@ public final class ReasoningSplitter {
         return PythonValues.strip(reasoning.toString(), "\n", true, true);
     }
 
-    /** All answer text so far, without the newlines that follow {@code </think>}. */
+    /** All answer text so far, without the newlines that open it (those that follow {@code </think>}). */
     public String answer() {
-        return PythonValues.strip(answer.toString(), "\n", true, false);
+        return answer.toString();
     }
 
     /** Length of the longest suffix of s that is a proper prefix of tag. */

@@ -1,0 +1,443 @@
+package io.github.mobilellm4j.server;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.github.mobilellm4j.GenerateOptions;
+import io.github.mobilellm4j.Generation;
+import io.github.mobilellm4j.Pooling;
+import io.github.mobilellm4j.StopReason;
+import io.github.mobilellm4j.chat.ChatMessage;
+import io.github.mobilellm4j.chat.ChatReply;
+import io.github.mobilellm4j.service.GenerationService;
+import io.helidon.http.HeaderNames;
+import io.helidon.http.HttpException;
+import io.helidon.webserver.WebServer;
+import io.helidon.webserver.http.Handler;
+import io.helidon.webserver.http.HttpRouting;
+import io.helidon.webserver.http.ServerRequest;
+import io.helidon.webserver.http.ServerResponse;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.List;
+import java.util.Objects;
+import java.util.UUID;
+import java.util.concurrent.RejectedExecutionException;
+
+/**
+ * An OpenAI-compatible HTTP server over a {@link GenerationService}: {@code POST /v1/chat/completions} (with
+ * {@code "stream": true} as server-sent events), {@code POST /v1/completions}, {@code POST /v1/embeddings},
+ * {@code GET /v1/models}, {@code GET /health} and {@code GET /metrics} (Prometheus' text format). Errors come as OpenAI's {@code {"error": {...}}} objects.
+ *
+ * <p>Bounds: request bodies of at most {@link Builder#maxRequestBytes} (413 beyond), at most
+ * {@link Builder#maxTokens} tokens per reply, {@link Builder#requestTimeout} per request (the generation is stopped
+ * then), and as many generations at once as the service has sessions: a request that finds none free within the
+ * service's wait is answered 503 with {@code Retry-After}. A streaming client that disconnects ends its generation at
+ * the next token. With an API key, requests without {@code Authorization: Bearer KEY} are answered 401.
+ *
+ * <p>Built on Helidon's web server, which runs each request on a virtual thread: a request blocks its own thread for
+ * the whole generation, which is cheap, and needs no callbacks or event loop.
+ */
+public final class OpenAiServer implements AutoCloseable {
+    static final ObjectMapper JSON = new ObjectMapper();
+
+    private final GenerationService service;
+    private final String modelName;
+    private final int maxTokens;
+    private final int maxEmbeddingInputs;
+    private final Duration requestTimeout;
+    private final String apiKey;
+    private final long created = System.currentTimeMillis() / 1000;
+    private final ServerMetrics metrics = new ServerMetrics();
+    private final WebServer server;
+
+    private OpenAiServer(Builder b) {
+        this.service = b.service;
+        this.modelName = b.modelName != null ? b.modelName : service.modelName();
+        this.maxTokens = b.maxTokens;
+        this.maxEmbeddingInputs = b.maxEmbeddingInputs;
+        this.requestTimeout = b.requestTimeout;
+        this.apiKey = b.apiKey;
+        this.server = WebServer.builder().host(b.host).port(b.port).maxPayloadSize(b.maxRequestBytes)
+                .maxConcurrentRequests(b.maxConnections).routing(this::routes).build();
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** Starts listening; returns this. */
+    public OpenAiServer start() {
+        server.start();
+        return this;
+    }
+
+    /** The port listened on (the one chosen when the builder asked for port 0). */
+    public int port() {
+        return server.port();
+    }
+
+    public String modelName() {
+        return modelName;
+    }
+
+    /** Stops listening; the service stays open (it belongs to the caller). */
+    @Override
+    public void close() {
+        server.stop();
+    }
+
+    private void routes(HttpRouting.Builder r) {
+        r.get("/health", (req, res) -> json(res, 200, JSON.createObjectNode().put("status", "ok")))
+                .get("/metrics", (req, res) -> {
+                    res.header(HeaderNames.CONTENT_TYPE, "text/plain; version=0.0.4");
+                    res.send(metrics.text().getBytes(StandardCharsets.UTF_8));
+                })
+                .get("/v1/models", guarded("/v1/models", this::models))
+                .post("/v1/chat/completions", guarded("/v1/chat/completions", this::chatCompletions))
+                .post("/v1/completions", guarded("/v1/completions", this::completions))
+                .post("/v1/embeddings", guarded("/v1/embeddings", this::embeddings))
+                .error(ApiException.class, (req, res, e) -> error(res, e))
+                .error(JsonProcessingException.class, (req, res, e) ->
+                        error(res, ApiException.invalid(null, "the body is not valid JSON: " + e.getOriginalMessage())))
+                .error(RejectedExecutionException.class, (req, res, e) -> {
+                    res.header(HeaderNames.RETRY_AFTER, "1");
+                    error(res, new ApiException(503, "server_busy", null, "the server is busy: " + e.getMessage() + "; retry later"));
+                })
+                .error(HttpException.class, (req, res, e) -> error(res, new ApiException(e.status().code(),
+                        e.status().code() == 404 ? "not_found_error" : "invalid_request_error", null, e.getMessage())))
+                .error(RuntimeException.class, (req, res, e) -> error(res, new ApiException(500, "server_error", null, String.valueOf(e.getMessage()))));
+    }
+
+    /** The handler of an endpoint behind the API key check, counted in the metrics. */
+    private Handler guarded(String endpoint, Handler h) {
+        return (req, res) -> {
+            metrics.started(endpoint);
+            try {
+                if (apiKey != null && !req.headers().first(HeaderNames.AUTHORIZATION).orElse("").equals("Bearer " + apiKey)) {
+                    throw new ApiException(401, "invalid_request_error", null, "a valid API key is required (Authorization: Bearer KEY)");
+                }
+                h.handle(req, res);
+            } finally {
+                metrics.ended();
+            }
+        };
+    }
+
+    private void models(ServerRequest req, ServerResponse res) {
+        ObjectNode list = JSON.createObjectNode().put("object", "list");
+        list.putArray("data").addObject().put("id", modelName).put("object", "model").put("created", created).put("owned_by", "mobilellm4j");
+        json(res, 200, list);
+    }
+
+    private JsonNode body(ServerRequest req) throws JsonProcessingException {
+        JsonNode body = JSON.readTree(req.content().as(String.class));
+        if (body == null || !body.isObject()) throw ApiException.invalid(null, "the body must be a JSON object");
+        JsonNode model = body.get("model");
+        if (model != null && !model.isNull() && !model.asText().equals(modelName)) {
+            throw new ApiException(404, "invalid_request_error", "model", "the model '" + model.asText() + "' does not exist; this server has '" + modelName + "'");
+        }
+        return body;
+    }
+
+    private void chatCompletions(ServerRequest req, ServerResponse res) throws JsonProcessingException {
+        JsonNode body = body(req);
+        List<ChatMessage> messages = OpenAiRequests.messages(body);
+        GenerateOptions options = OpenAiRequests.options(body, maxTokens);
+        if (service.chatTemplate().isEmpty()) {
+            throw ApiException.invalid("messages", "the model '" + modelName + "' has no chat template: use /v1/completions");
+        }
+        String id = "chatcmpl-" + UUID.randomUUID();
+        Deadline deadline = new Deadline(requestTimeout);
+        if (!OpenAiRequests.flag(body, "stream")) {
+            ChatReply reply = service.chat(messages, options, chunk -> deadline.check());
+            metrics.generated(reply.generation());
+            ObjectNode out = head(id, "chat.completion");
+            ObjectNode choice = out.putArray("choices").addObject().put("index", 0);
+            choice.putObject("message").put("role", "assistant").put("content", reply.answer());
+            choice.put("finish_reason", finishReason(reply.generation()));
+            usage(out, reply.generation());
+            json(res, 200, out);
+            return;
+        }
+        EventStream events = new EventStream(res, id);
+        ChatReply reply = service.chat(messages, options, chunk -> {
+            deadline.check();
+            if (events.sent == 0) events.delta("assistant", "", null);
+            if (!chunk.answer().isEmpty()) events.delta(null, chunk.answer(), null);
+        });
+        metrics.generated(reply.generation());
+        if (events.sent == 0) events.delta("assistant", "", null);
+        events.delta(null, null, finishReason(reply.generation()));
+        if (body.path("stream_options").path("include_usage").asBoolean(false)) {
+            ObjectNode last = head(id, "chat.completion.chunk");
+            last.putArray("choices");
+            usage(last, reply.generation());
+            events.write(last);
+        }
+        events.done();
+    }
+
+    private void completions(ServerRequest req, ServerResponse res) throws JsonProcessingException {
+        JsonNode body = body(req);
+        String prompt = OpenAiRequests.prompt(body);
+        GenerateOptions options = OpenAiRequests.options(body, maxTokens);
+        String id = "cmpl-" + UUID.randomUUID();
+        Deadline deadline = new Deadline(requestTimeout);
+        if (!OpenAiRequests.flag(body, "stream")) {
+            Generation g = service.complete(prompt, options, t -> deadline.check());
+            metrics.generated(g);
+            ObjectNode out = head(id, "text_completion");
+            out.putArray("choices").addObject().put("index", 0).put("text", g.text()).putNull("logprobs").put("finish_reason", finishReason(g));
+            usage(out, g);
+            json(res, 200, out);
+            return;
+        }
+        EventStream events = new EventStream(res, id);
+        Generation g = service.complete(prompt, options, t -> {
+            deadline.check();
+            if (!t.text().isEmpty()) events.write(completionChunk(id, t.text(), null));
+        });
+        metrics.generated(g);
+        events.write(completionChunk(id, "", finishReason(g)));
+        events.done();
+    }
+
+    private ObjectNode completionChunk(String id, String text, String finishReason) {
+        ObjectNode out = head(id, "text_completion");
+        out.putArray("choices").addObject().put("index", 0).put("text", text).putNull("logprobs").put("finish_reason", finishReason);
+        return out;
+    }
+
+    private void embeddings(ServerRequest req, ServerResponse res) throws JsonProcessingException {
+        JsonNode body = body(req);
+        List<String> inputs = OpenAiRequests.inputs(body, maxEmbeddingInputs);
+        String format = body.path("encoding_format").asText("float");
+        if (!format.equals("float") && !format.equals("base64")) throw ApiException.invalid("encoding_format", "encoding_format must be float or base64");
+        if (body.hasNonNull("dimensions") && body.get("dimensions").asInt() != service.model().info().embeddingLength()) {
+            throw ApiException.invalid("dimensions", "this model's embeddings have " + service.model().info().embeddingLength() + " dimensions");
+        }
+        ObjectNode out = JSON.createObjectNode().put("object", "list");
+        ArrayNode data = out.putArray("data");
+        int tokens = 0;
+        Deadline deadline = new Deadline(requestTimeout);
+        for (int i = 0; i < inputs.size(); i++) {
+            deadline.check();
+            float[] v = service.embed(inputs.get(i), Pooling.MEAN, true);
+            tokens += service.model().tokenizer().encode(inputs.get(i)).length;
+            ObjectNode e = data.addObject().put("object", "embedding").put("index", i);
+            if (format.equals("base64")) {
+                ByteBuffer bytes = ByteBuffer.allocate(4 * v.length).order(ByteOrder.LITTLE_ENDIAN);
+                for (float f : v) bytes.putFloat(f);
+                e.put("embedding", Base64.getEncoder().encodeToString(bytes.array()));
+            } else {
+                ArrayNode a = e.putArray("embedding");
+                for (float f : v) a.add(f);
+            }
+        }
+        out.put("model", modelName);
+        out.putObject("usage").put("prompt_tokens", tokens).put("total_tokens", tokens);
+        json(res, 200, out);
+    }
+
+    private ObjectNode head(String id, String object) {
+        return JSON.createObjectNode().put("id", id).put("object", object).put("created", System.currentTimeMillis() / 1000).put("model", modelName);
+    }
+
+    private static void usage(ObjectNode out, Generation g) {
+        out.putObject("usage").put("prompt_tokens", g.promptTokens().length).put("completion_tokens", g.tokens().length)
+                .put("total_tokens", g.promptTokens().length + g.tokens().length);
+    }
+
+    private static String finishReason(Generation g) {
+        return g.stopReason() == StopReason.MAX_TOKENS ? "length" : "stop";
+    }
+
+    private static void json(ServerResponse res, int status, JsonNode body) {
+        res.status(status).header(HeaderNames.CONTENT_TYPE, "application/json");
+        try {
+            res.send(JSON.writeValueAsBytes(body));
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private void error(ServerResponse res, ApiException e) {
+        metrics.failed(e.status);
+        if (res.isSent()) return; // a stream already under way: the client sees it end early
+        ObjectNode err = JSON.createObjectNode();
+        ObjectNode o = err.putObject("error").put("message", e.getMessage()).put("type", e.type);
+        if (e.param != null) o.put("param", e.param); else o.putNull("param");
+        o.putNull("code");
+        json(res, e.status, err);
+    }
+
+    /** A request's time limit, checked between tokens. */
+    private static final class Deadline {
+        private final long end;
+        private final Duration limit;
+
+        Deadline(Duration limit) {
+            this.limit = limit;
+            this.end = System.nanoTime() + limit.toNanos();
+        }
+
+        void check() {
+            if (System.nanoTime() - end > 0) throw new ApiException(408, "timeout", null, "the request took longer than " + limit);
+        }
+    }
+
+    /**
+     * Server-sent events of one completion on a response: opened at the first event; a write that fails (the client
+     * has gone) ends the request.
+     */
+    private final class EventStream {
+        private final ServerResponse res;
+        private final String id;
+        private OutputStream out;
+        int sent;
+
+        EventStream(ServerResponse res, String id) {
+            this.res = res;
+            this.id = id;
+        }
+
+        /** A chat.completion.chunk whose delta has the role and content given (null: left out). */
+        void delta(String role, String content, String finishReason) {
+            ObjectNode chunk = head(id, "chat.completion.chunk");
+            ObjectNode choice = chunk.putArray("choices").addObject().put("index", 0);
+            ObjectNode delta = choice.putObject("delta");
+            if (role != null) delta.put("role", role);
+            if (content != null) delta.put("content", content);
+            choice.put("finish_reason", finishReason);
+            write(chunk);
+        }
+
+        void write(JsonNode event) {
+            try {
+                raw("data: " + JSON.writeValueAsString(event) + "\n\n");
+                sent++;
+            } catch (JsonProcessingException e) {
+                throw new IllegalStateException(e);
+            }
+        }
+
+        void done() {
+            raw("data: [DONE]\n\n");
+            try {
+                out.close();
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+
+        private void raw(String s) {
+            try {
+                if (out == null) {
+                    res.status(200).header(HeaderNames.CONTENT_TYPE, "text/event-stream").header(HeaderNames.CACHE_CONTROL, "no-cache");
+                    out = res.outputStream();
+                }
+                out.write(s.getBytes(StandardCharsets.UTF_8));
+                out.flush();
+            } catch (IOException e) {
+                throw new UncheckedIOException("the client has gone", e);
+            }
+        }
+    }
+
+    public static final class Builder {
+        private GenerationService service;
+        private String modelName;
+        private String host = "127.0.0.1";
+        private int port = 8080;
+        private String apiKey;
+        private long maxRequestBytes = 1 << 20;
+        private int maxTokens = 2048;
+        private int maxEmbeddingInputs = 64;
+        private int maxConnections = 256;
+        private Duration requestTimeout = Duration.ofMinutes(5);
+
+        private Builder() {
+        }
+
+        /** The service that runs the requests (e.g. a SessionPool: its sessions bound the generations at once). */
+        public Builder service(GenerationService service) {
+            this.service = Objects.requireNonNull(service, "service");
+            return this;
+        }
+
+        /** The model id the API shows and accepts (default: the GGUF file's general.name, else its file name). */
+        public Builder modelName(String modelName) {
+            this.modelName = Objects.requireNonNull(modelName, "modelName");
+            return this;
+        }
+
+        public Builder host(String host) {
+            this.host = Objects.requireNonNull(host, "host");
+            return this;
+        }
+
+        /** The port; 0 picks a free one ({@link OpenAiServer#port()} tells which). */
+        public Builder port(int port) {
+            if (port < 0 || port > 65535) throw new IllegalArgumentException("port must be in [0, 65535], got " + port);
+            this.port = port;
+            return this;
+        }
+
+        /** Requests must carry {@code Authorization: Bearer apiKey}; null for none (default). */
+        public Builder apiKey(String apiKey) {
+            this.apiKey = apiKey == null || apiKey.isEmpty() ? null : apiKey;
+            return this;
+        }
+
+        /** Largest request body (default 1 MiB). */
+        public Builder maxRequestBytes(long bytes) {
+            if (bytes < 1024) throw new IllegalArgumentException("maxRequestBytes must be >= 1024, got " + bytes);
+            this.maxRequestBytes = bytes;
+            return this;
+        }
+
+        /** Most tokens per reply: the default of max_tokens and its ceiling (default 2048). */
+        public Builder maxTokens(int maxTokens) {
+            if (maxTokens < 1) throw new IllegalArgumentException("maxTokens must be >= 1, got " + maxTokens);
+            this.maxTokens = maxTokens;
+            return this;
+        }
+
+        /** Most texts per embeddings request (default 64). */
+        public Builder maxEmbeddingInputs(int n) {
+            if (n < 1) throw new IllegalArgumentException("maxEmbeddingInputs must be >= 1, got " + n);
+            this.maxEmbeddingInputs = n;
+            return this;
+        }
+
+        /** Most requests the server reads at once, waiting ones included (default 256). */
+        public Builder maxConnections(int n) {
+            if (n < 1) throw new IllegalArgumentException("maxConnections must be >= 1, got " + n);
+            this.maxConnections = n;
+            return this;
+        }
+
+        /** How long one request may take, waiting for a session included (default 5 minutes). */
+        public Builder requestTimeout(Duration timeout) {
+            Objects.requireNonNull(timeout, "timeout");
+            if (timeout.isNegative() || timeout.isZero()) throw new IllegalArgumentException("requestTimeout must be > 0, got " + timeout);
+            this.requestTimeout = timeout;
+            return this;
+        }
+
+        /** The server, not yet listening: call {@link OpenAiServer#start()}. */
+        public OpenAiServer build() {
+            if (service == null) throw new IllegalStateException("a service is required: service(GenerationService)");
+            return new OpenAiServer(this);
+        }
+    }
+}
