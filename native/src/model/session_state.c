@@ -172,6 +172,7 @@ mllm_status mllm_state_read(mllm_session *s, const uint8_t *p, uint64_t size) {
     }
     const uint8_t *d = p + HEADER;
     const size_t layer_bytes = (size_t)n_past * kv->row_bytes;
+    mllm_session_truncate_impl(s, 0); /* also for an empty state: no ring bookkeeping of the old sequence stays */
     for (uint32_t l = 0; l < n_layer && n_past > 0; l++) {
         for (int v = 0; v < 2; v++, d += layer_bytes) {
             mllm_status st = mllm_kv_cache_write(s->kv, v, (int32_t)l, (int32_t)n_past, d);
