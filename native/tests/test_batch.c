@@ -3,7 +3,8 @@
  * states (round trip bit for bit, damaged / foreign / other-version states refused with the
  * session unchanged), prefix copies, cancellation (abort callback between layers, cancel from
  * another thread, a scheduler sequence cancelled while the others go on) and the model-scoped
- * resources (a session starts no thread; one weight copy for all sessions). */
+ * resources (a session starts no thread; one weight copy for all sessions); sliding-window rings in
+ * scheduled runs, state saves and prefix copies (bc_rings). */
 #define _POSIX_C_SOURCE 200809L
 #include <stdatomic.h>
 #include <stdint.h>
@@ -354,120 +355,29 @@ static void shared_resources(const tiny_cfg *cfg) {
 #endif
 }
 
-/* A session of a MobileLLM-Pro shaped model: n_batch 4 makes its window-5 layers rings of
- * 5 + 4 - 1 = 8 positions (stored twice) in a context of 64; the default n_batch (256) gives every
- * layer all 64 rows, the independent reference (a windowed query there reads the same keys). */
-static mllm_session *pro_session(mllm_model *m, int n_batch, int kv_type) {
-    mllm_session_params sp;
-    mllm_session_params_init(&sp);
-    sp.n_ctx = 64;
-    if (n_batch) sp.n_batch = n_batch;
-    sp.kv_type = kv_type;
-    mllm_session *s = NULL;
-    CHECK_OK(mllm_session_create(m, &sp, &s));
-    return s;
-}
-
-static void pro_greedy(mllm_session *s, int n_vocab, const int32_t *prompt, int n_prompt, int n_gen, int32_t *out) {
-    CHECK_OK(mllm_session_eval(s, prompt, n_prompt, MLLM_LOGITS_LAST));
-    for (int g = 0; g < n_gen; g++) {
-        int32_t rows = 0;
-        const float *lg = mllm_session_logits(s, &rows);
-        out[g] = lg ? bc_argmax(lg, n_vocab) : -1;
-        if (g + 1 < n_gen) CHECK_OK(mllm_session_eval(s, &out[g], 1, MLLM_LOGITS_LAST));
-    }
-}
-
-/* Sliding-window rings where serving meets them: (1) sequences with rings scheduled together in
- * steps of more tokens than a ring session's n_batch give the greedy tokens of full-cache sessions
- * alone; (2) a state is saved and restored, and a prefix copied, while the rings hold positions
- * 0..n-1 (then bit for bit as the source); once a ring has wrapped both are refused with
- * MLLM_ERR_UNSUPPORTED, the sessions unchanged; (3) the same round trip with a q8_0 cache. */
+/* Sliding-window rings (util/batch_checks.h bc_rings; the second cache type q8_0), and an empty
+ * state restored over a truncated ring sequence. */
 static void rings(const char *file) {
-    tiny_cfg c = tiny_default();
-    c.arch = "mobilellm-pro";
-    c.n_block = 4;
-    c.swa_mask = 0x6u;
-    c.window = 5;
-    c.nope_mask = 0x9u;
-    c.qk_norm = 1;
-    c.temp_tuning = 1;
-    c.temp_scale = 0.2f;
-    c.temp_floor = 3;
+    tiny_cfg c = tiny_pro();
     c.n_embd = 128; /* head_dim 32: what a q8_0 cache needs */
     mllm_model *m = tiny_load(&c, "pro.gguf");
     if (!m) return;
-    enum { N = 3, GEN = 14 };
-    static const int32_t prompts[N][11] = {{3, 9, 27, 1, 5, 7, 11, 2, 8, 30, 4}, {6, 2}, {12, 14, 16, 18, 20, 22}};
-    static const int np[N] = {11, 2, 6};
-    static int32_t alone[N][BC_MAX_GEN], got[N * BC_MAX_GEN];
-    bc_seq q[N];
-    for (int i = 0; i < N; i++) {
-        mllm_session *full = pro_session(m, 0, MLLM_KV_F32);
-        if (full) pro_greedy(full, c.n_vocab, prompts[i], np[i], GEN, alone[i]);
-        mllm_session_free(full);
-        q[i] = (bc_seq){.prompt = prompts[i], .n_prompt = np[i], .n_gen = GEN, .s = pro_session(m, 4, MLLM_KV_F32)};
-    }
-    mllm_scheduler_params pp;
-    mllm_scheduler_params_init(&pp);
-    pp.max_seqs = N;
-    pp.step_tokens = 9; /* more than a ring session's n_batch: its prompt goes in chunks of 4 */
-    mllm_scheduler *sch = NULL;
-    CHECK_OK(mllm_scheduler_create(m, &pp, &sch));
-    for (int i = 0; i < N && sch; i++) bc_submit(sch, &q[i]);
-    for (int active = 1, steps = 0; sch && active > 0 && steps < 1000; steps++) CHECK_OK(mllm_scheduler_step(sch, &active));
-    for (int i = 0; i < N && sch; i++) {
-        mllm_seq_result r;
-        CHECK_OK(mllm_scheduler_result(sch, q[i].id, &r, got + (size_t)i * BC_MAX_GEN, BC_MAX_GEN));
-        CHECK(r.status == MLLM_OK && r.n_tokens == GEN, "ring sequence %d: status %d, %d tokens (%s)", i, r.status, r.n_tokens,
-              r.message);
-        CHECK(memcmp(got + (size_t)i * BC_MAX_GEN, alone[i], sizeof(int32_t) * GEN) == 0,
-              "ring sequence %d scheduled differs from a full cache alone", i);
-    }
-    mllm_scheduler_free(sch);
-    for (int i = 0; i < N; i++) mllm_session_free(q[i].s);
-
-    for (int t = 0; t < 2; t++) {
-        const int kv_type = t ? MLLM_KV_Q8_0 : MLLM_KV_F32;
-        mllm_session *a = pro_session(m, 4, kv_type), *b = pro_session(m, 4, kv_type), *d = pro_session(m, 4, kv_type);
-        if (!a || !b || !d) return;
-        CHECK_OK(mllm_session_eval(a, prompts[0], 6, MLLM_LOGITS_LAST)); /* 6 positions: the rings of 8 hold them all */
-        CHECK_OK(mllm_session_state_save_file(a, file));
-        CHECK_OK(mllm_session_state_load_file(b, file));
-        CHECK_OK(mllm_session_copy_prefix(d, a, 6));
-        const int32_t next[] = {7, 1, 2};
-        for (int i = 0; i < 3; i++) {
-            CHECK_OK(mllm_session_eval(a, &next[i], 1, MLLM_LOGITS_LAST));
-            CHECK_OK(mllm_session_eval(b, &next[i], 1, MLLM_LOGITS_LAST));
-            CHECK_OK(mllm_session_eval(d, &next[i], 1, MLLM_LOGITS_LAST));
-        }
-        int32_t ra, rb, rd;
-        const float *la = mllm_session_logits(a, &ra), *lb = mllm_session_logits(b, &rb), *ld = mllm_session_logits(d, &rd);
-        CHECK(la && lb && ld && memcmp(la, lb, sizeof(float) * (size_t)c.n_vocab) == 0, "kv %d: restored ring state", kv_type);
-        CHECK(la && ld && memcmp(la, ld, sizeof(float) * (size_t)c.n_vocab) == 0, "kv %d: copied ring prefix", kv_type);
-        /* 9 positions: the rings of 8 have wrapped, position 0 is gone */
-        CHECK_ERR(mllm_session_state_save_file(a, file), MLLM_ERR_UNSUPPORTED, "sliding-window");
-        CHECK_ERR(mllm_session_copy_prefix(d, a, 2), MLLM_ERR_UNSUPPORTED, "ring");
-        CHECK(mllm_session_n_past(a) == 9 && mllm_session_n_past(d) == 9, "refusals leave the sessions as they were");
-        remove(file);
-        mllm_session_free(a);
-        mllm_session_free(b);
-        mllm_session_free(d);
-    }
-
+    bc_rings(m, c.n_vocab, MLLM_KV_F32, MLLM_KV_Q8_0, "tiny mobilellm-pro rings", file);
     /* Restoring an empty state forgets the rings' bookkeeping of the session's old sequence: 11
      * tokens truncated to 10 leave the rings holding positions from 3 on; after the restore, a new
      * prompt gives the logits of a fresh session (a stale start would cut its windows short). */
-    mllm_session *a = pro_session(m, 4, MLLM_KV_F32), *e = pro_session(m, 4, MLLM_KV_F32), *f = pro_session(m, 4, MLLM_KV_F32);
+    static const int32_t p11[] = {3, 9, 27, 1, 5, 7, 11, 2, 8, 30, 4}, p6[] = {12, 14, 16, 18, 20, 22};
+    mllm_session *a = bc_ring_session(m, 4, MLLM_KV_F32), *e = bc_ring_session(m, 4, MLLM_KV_F32);
+    mllm_session *f = bc_ring_session(m, 4, MLLM_KV_F32);
     if (a && e && f) {
-        CHECK_OK(mllm_session_eval(a, prompts[0], np[0], MLLM_LOGITS_NONE));
+        CHECK_OK(mllm_session_eval(a, p11, 11, MLLM_LOGITS_NONE));
         CHECK_OK(mllm_session_truncate(a, 10));
         CHECK(mllm_session_n_past(a) == 10, "truncation within the rings keeps the tokens");
         CHECK_OK(mllm_session_state_save_file(e, file));
         CHECK_OK(mllm_session_state_load_file(a, file));
         CHECK(mllm_session_n_past(a) == 0, "an empty state restored");
-        CHECK_OK(mllm_session_eval(a, prompts[2], np[2], MLLM_LOGITS_LAST));
-        CHECK_OK(mllm_session_eval(f, prompts[2], np[2], MLLM_LOGITS_LAST));
+        CHECK_OK(mllm_session_eval(a, p6, 6, MLLM_LOGITS_LAST));
+        CHECK_OK(mllm_session_eval(f, p6, 6, MLLM_LOGITS_LAST));
         int32_t ra, rf;
         const float *la = mllm_session_logits(a, &ra), *lf = mllm_session_logits(f, &rf);
         CHECK(la && lf && memcmp(la, lf, sizeof(float) * (size_t)c.n_vocab) == 0, "after restoring an empty state");

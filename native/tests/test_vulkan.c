@@ -371,17 +371,8 @@ int main(void) {
         c.rope_freqs = 1;
         tiny_case("tiny llama4 (R1) f16", c, MLLM_KV_F32, 64, 5, 13, 8, 0);
         tiny_case("tiny llama4 (R1) f16", c, MLLM_KV_F16, 64, 64, 13, 8, 0);
-        c = tiny_default();
+        c = tiny_pro();
         c.wtype = MLLM_TYPE_F16;
-        c.arch = "mobilellm-pro";
-        c.n_block = 4;
-        c.swa_mask = 0x6u;
-        c.window = 5;
-        c.nope_mask = 0x9u;
-        c.qk_norm = 1;
-        c.temp_tuning = 1;
-        c.temp_scale = 0.2f;
-        c.temp_floor = 3;
         tiny_case("tiny mobilellm-pro rings f16", c, MLLM_KV_F32, 64, 4, 21, 12, 0);
         tiny_case("tiny mobilellm-pro rings f16", c, MLLM_KV_F16, 64, 8, 21, 12, 0);
         tiny_case("tiny mobilellm-pro rings, context shifts", c, MLLM_KV_F32, 24, 4, 10, 40, 1);

@@ -1,7 +1,8 @@
 /* Serving on the Vulkan backend: scheduled sequences (waiting, joining, chunked prompts) produce
  * the greedy tokens each produces alone, on the reference checkpoints (and those follow
  * transformers) and on tiny q8_0 / q4_0 models (the multi-row decode kernels); eight sessions
- * share one weight copy and one compute state; a restored state continues as the saved session.
+ * share one weight copy and one compute state; a restored state continues as the saved session;
+ * sequences with sliding-window rings scheduled together equal full caches alone (bc_rings).
  * Skipped (77) where no Vulkan device exists, except in CI. */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
@@ -62,6 +63,26 @@ int main(void) {
         }
         mllm_model_free(m);
         remove(gguf);
+    }
+    { /* sliding-window rings of several sequences in one run: head_dim 32 (attention.comp), and 64 over
+       * f16 caches (attention_dec: several sequences' decode tokens, each over its own ring, in one dispatch) */
+        tiny_cfg c = tiny_pro();
+        c.wtype = MLLM_TYPE_F16;
+        for (int hd64 = 0; hd64 < 2; hd64++) {
+            c.n_embd = hd64 ? 256 : 128;
+            c.n_ff = hd64 ? 384 : c.n_ff;
+            tiny_model tm;
+            tiny_init(&tm, &c);
+            CHECK(tiny_write(&tm, gguf) == 0);
+            tiny_free(&tm);
+            mllm_model *m = bc_load(gguf, MLLM_BACKEND_VULKAN);
+            if (m) {
+                bc_rings(m, c.n_vocab, hd64 ? MLLM_KV_F16 : MLLM_KV_F32, hd64 ? MLLM_KV_F32 : MLLM_KV_F16,
+                         hd64 ? "tiny pro rings hd64 vulkan" : "tiny pro rings hd32 vulkan", state);
+            }
+            mllm_model_free(m);
+            remove(gguf);
+        }
     }
     for (size_t i = 0; i < N_CHECKPOINTS; i++) bc_checkpoint_case(&k_checkpoints[i], MLLM_BACKEND_VULKAN, gguf);
     return test_result("test_vulkan_batch");

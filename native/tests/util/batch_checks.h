@@ -3,7 +3,8 @@
  * place and joining later) must produce exactly the greedy tokens each produces alone (one
  * session, mllm_session_eval one token at a time, argmax of its logits), and those must follow the
  * transformers greedy ids of the reference checkpoints (testdata/reference) wherever transformers'
- * top-2 margin leaves no doubt; and a restored state must continue exactly as the saved session. */
+ * top-2 margin leaves no doubt; and a restored state must continue exactly as the saved session,
+ * also for sliding-window rings (bc_rings). */
 #ifndef TEST_BATCH_CHECKS_H
 #define TEST_BATCH_CHECKS_H
 
@@ -44,10 +45,8 @@ static inline mllm_session *bc_session(mllm_model *m, int n_ctx) {
     return s;
 }
 
-/* The sequence alone: the prompt in one eval, then one eval per greedy token (no scheduler). */
-static inline void bc_alone(mllm_model *m, int n_vocab, const int32_t *prompt, int n_prompt, int n_gen, int32_t *out) {
-    mllm_session *s = bc_session(m, n_prompt + n_gen + 8);
-    if (!s) return;
+/* The prompt in one eval, then one eval per greedy token (no scheduler). */
+static inline void bc_greedy(mllm_session *s, int n_vocab, const int32_t *prompt, int n_prompt, int n_gen, int32_t *out) {
     CHECK_OK(mllm_session_eval(s, prompt, n_prompt, MLLM_LOGITS_LAST));
     for (int g = 0; g < n_gen; g++) {
         int32_t rows = 0;
@@ -55,6 +54,13 @@ static inline void bc_alone(mllm_model *m, int n_vocab, const int32_t *prompt, i
         out[g] = lg ? bc_argmax(lg, n_vocab) : -1;
         if (g + 1 < n_gen) CHECK_OK(mllm_session_eval(s, &out[g], 1, MLLM_LOGITS_LAST));
     }
+}
+
+/* The sequence alone, in a session of its own. */
+static inline void bc_alone(mllm_model *m, int n_vocab, const int32_t *prompt, int n_prompt, int n_gen, int32_t *out) {
+    mllm_session *s = bc_session(m, n_prompt + n_gen + 8);
+    if (!s) return;
+    bc_greedy(s, n_vocab, prompt, n_prompt, n_gen, out);
     mllm_session_free(s);
 }
 
@@ -216,4 +222,86 @@ static inline void bc_state_roundtrip(mllm_model *m, int n_vocab, const int32_t 
     mllm_session_free(b);
 }
 
+/* A session of a model with window-5 layers (util/tiny_model.h tiny_pro): n_batch 4 makes them
+ * rings of 5 + 4 - 1 = 8 positions (stored twice) in a context of 64; n_batch 0 (the default, 256)
+ * gives every layer all 64 rows, the independent reference (a windowed query reads the same keys). */
+static inline mllm_session *bc_ring_session(mllm_model *m, int n_batch, int kv_type) {
+    mllm_session_params sp;
+    mllm_session_params_init(&sp);
+    sp.n_ctx = 64;
+    if (n_batch) sp.n_batch = n_batch;
+    sp.kv_type = kv_type;
+    mllm_session *s = NULL;
+    CHECK_OK(mllm_session_create(m, &sp, &s));
+    return s;
+}
+
+/* Sliding-window rings where serving meets them, on a tiny_pro model: (1) three sequences with
+ * rings (cache type kv_sched) scheduled together, in steps of more tokens than their n_batch, give
+ * the greedy tokens of full-cache sessions alone; (2) for kv_sched and kv_other, a state saved and
+ * restored, and a prefix copied, while the rings still hold positions 0..n-1, continue bit for bit
+ * as the source; once a ring has wrapped both are refused with MLLM_ERR_UNSUPPORTED, the sessions
+ * unchanged. */
+static inline void bc_rings(mllm_model *m, int n_vocab, int kv_sched, int kv_other, const char *label, const char *file) {
+    enum { N = 3, GEN = 14 };
+    static const int32_t prompts[N][11] = {{3, 9, 27, 1, 5, 7, 11, 2, 8, 30, 4}, {6, 2}, {12, 14, 16, 18, 20, 22}};
+    static const int np[N] = {11, 2, 6};
+    static int32_t alone[N][BC_MAX_GEN], got[N * BC_MAX_GEN];
+    bc_seq q[N];
+    for (int i = 0; i < N; i++) {
+        mllm_session *full = bc_ring_session(m, 0, kv_sched);
+        if (full) bc_greedy(full, n_vocab, prompts[i], np[i], GEN, alone[i]);
+        mllm_session_free(full);
+        q[i] = (bc_seq){.prompt = prompts[i], .n_prompt = np[i], .n_gen = GEN, .s = bc_ring_session(m, 4, kv_sched)};
+    }
+    mllm_scheduler_params pp;
+    mllm_scheduler_params_init(&pp);
+    pp.max_seqs = N;
+    pp.step_tokens = 9; /* more than a ring session's n_batch: its prompt goes in chunks of 4 */
+    mllm_scheduler *sch = NULL;
+    CHECK_OK(mllm_scheduler_create(m, &pp, &sch));
+    for (int i = 0; i < N && sch; i++) bc_submit(sch, &q[i]);
+    for (int active = 1, steps = 0; sch && active > 0 && steps < 1000; steps++) CHECK_OK(mllm_scheduler_step(sch, &active));
+    int same = 1;
+    for (int i = 0; i < N && sch; i++) {
+        mllm_seq_result r;
+        CHECK_OK(mllm_scheduler_result(sch, q[i].id, &r, got + (size_t)i * BC_MAX_GEN, BC_MAX_GEN));
+        CHECK(r.status == MLLM_OK && r.n_tokens == GEN, "%s: ring sequence %d: status %d, %d tokens (%s)", label, i, r.status,
+              r.n_tokens, r.message);
+        same &= memcmp(got + (size_t)i * BC_MAX_GEN, alone[i], sizeof(int32_t) * GEN) == 0;
+    }
+    printf("%-28s: %d ring sequences scheduled, greedy %s as full caches alone\n", label, N, same ? "same" : "DIFFERENT");
+    CHECK(same, "%s: ring sequences scheduled differ from full caches alone", label);
+    mllm_scheduler_free(sch);
+    for (int i = 0; i < N; i++) mllm_session_free(q[i].s);
+
+    const int kv_types[2] = {kv_sched, kv_other};
+    for (int t = 0; t < 2; t++) {
+        mllm_session *a = bc_ring_session(m, 4, kv_types[t]), *b = bc_ring_session(m, 4, kv_types[t]);
+        mllm_session *d = bc_ring_session(m, 4, kv_types[t]);
+        if (!a || !b || !d) return;
+        CHECK_OK(mllm_session_eval(a, prompts[0], 6, MLLM_LOGITS_LAST)); /* 6 positions: the rings of 8 hold them all */
+        CHECK_OK(mllm_session_state_save_file(a, file));
+        CHECK_OK(mllm_session_state_load_file(b, file));
+        CHECK_OK(mllm_session_copy_prefix(d, a, 6));
+        const int32_t next[] = {7, 1, 2};
+        for (int i = 0; i < 3; i++) {
+            CHECK_OK(mllm_session_eval(a, &next[i], 1, MLLM_LOGITS_LAST));
+            CHECK_OK(mllm_session_eval(b, &next[i], 1, MLLM_LOGITS_LAST));
+            CHECK_OK(mllm_session_eval(d, &next[i], 1, MLLM_LOGITS_LAST));
+        }
+        int32_t ra, rb, rd;
+        const float *la = mllm_session_logits(a, &ra), *lb = mllm_session_logits(b, &rb), *ld = mllm_session_logits(d, &rd);
+        CHECK(la && lb && memcmp(la, lb, sizeof(float) * (size_t)n_vocab) == 0, "%s kv %d: restored ring state", label, kv_types[t]);
+        CHECK(la && ld && memcmp(la, ld, sizeof(float) * (size_t)n_vocab) == 0, "%s kv %d: copied ring prefix", label, kv_types[t]);
+        /* 9 positions: the rings of 8 have wrapped, position 0 is gone */
+        CHECK_ERR(mllm_session_state_save_file(a, file), MLLM_ERR_UNSUPPORTED, "sliding-window");
+        CHECK_ERR(mllm_session_copy_prefix(d, a, 2), MLLM_ERR_UNSUPPORTED, "ring");
+        CHECK(mllm_session_n_past(a) == 9 && mllm_session_n_past(d) == 9, "%s: refusals leave the sessions as they were", label);
+        remove(file);
+        mllm_session_free(a);
+        mllm_session_free(b);
+        mllm_session_free(d);
+    }
+}
 #endif
