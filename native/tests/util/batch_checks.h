@@ -241,7 +241,7 @@ static inline mllm_session *bc_ring_session(mllm_model *m, int n_batch, int kv_t
  * the greedy tokens of full-cache sessions alone; (2) for kv_sched and kv_other, a state saved and
  * restored, and a prefix copied, while the rings still hold positions 0..n-1, continue bit for bit
  * as the source; once a ring has wrapped both are refused with MLLM_ERR_UNSUPPORTED, the sessions
- * unchanged. */
+ * unchanged; (3), (4) below. */
 static inline void bc_rings(mllm_model *m, int n_vocab, int kv_sched, int kv_other, const char *label, const char *file) {
     enum { N = 3, GEN = 14 };
     static const int32_t prompts[N][11] = {{3, 9, 27, 1, 5, 7, 11, 2, 8, 30, 4}, {6, 2}, {12, 14, 16, 18, 20, 22}};
@@ -303,5 +303,32 @@ static inline void bc_rings(mllm_model *m, int n_vocab, int kv_sched, int kv_oth
         mllm_session_free(b);
         mllm_session_free(d);
     }
+
+    /* (3) A batch item may write at most n_batch positions of a ring session: more would overwrite
+     * keys its own first query still reads. (4) Restoring an empty state forgets the rings'
+     * bookkeeping of the old sequence: 11 tokens truncated to 10 leave the rings holding positions
+     * from 3 on; after the restore a new prompt gives a fresh session's logits. */
+    mllm_session *a = bc_ring_session(m, 4, kv_sched), *e = bc_ring_session(m, 4, kv_sched), *f = bc_ring_session(m, 4, kv_sched);
+    mllm_batch *bt = NULL;
+    CHECK_OK(mllm_batch_create(m, 16, 2, &bt));
+    if (a && e && f && bt) {
+        CHECK_ERR(mllm_batch_add(bt, a, prompts[0], 5, MLLM_LOGITS_LAST), MLLM_ERR_UNSUPPORTED, "n_batch 4");
+        CHECK_OK(mllm_session_eval(a, prompts[0], np[0], MLLM_LOGITS_NONE));
+        CHECK_OK(mllm_session_truncate(a, 10));
+        CHECK(mllm_session_n_past(a) == 10, "%s: truncation within the rings keeps the tokens", label);
+        CHECK_OK(mllm_session_state_save_file(e, file));
+        CHECK_OK(mllm_session_state_load_file(a, file));
+        CHECK(mllm_session_n_past(a) == 0, "%s: an empty state restored", label);
+        CHECK_OK(mllm_session_eval(a, prompts[2], np[2], MLLM_LOGITS_LAST));
+        CHECK_OK(mllm_session_eval(f, prompts[2], np[2], MLLM_LOGITS_LAST));
+        int32_t ra, rf;
+        const float *la = mllm_session_logits(a, &ra), *lf = mllm_session_logits(f, &rf);
+        CHECK(la && lf && memcmp(la, lf, sizeof(float) * (size_t)n_vocab) == 0, "%s: after restoring an empty state", label);
+        remove(file);
+    }
+    mllm_batch_free(bt);
+    mllm_session_free(a);
+    mllm_session_free(e);
+    mllm_session_free(f);
 }
 #endif
