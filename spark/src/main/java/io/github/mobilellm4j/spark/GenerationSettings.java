@@ -37,8 +37,9 @@ final class GenerationSettings {
         boolean samplerSet = false;
         for (Map.Entry<String, String> e : options.entrySet()) {
             String key = e.getKey();
-            String value = e.getValue() == null ? "" : e.getValue().trim();
             try {
+                if (e.getValue() == null) throw new IllegalArgumentException("no value");
+                String value = e.getValue().trim();
                 switch (key) {
                     case MAX_TOKENS -> generate.maxTokens(Integer.parseInt(value));
                     case STOP -> generate.stopStrings(e.getValue());

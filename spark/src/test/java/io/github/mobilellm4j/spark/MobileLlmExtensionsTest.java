@@ -136,6 +136,17 @@ class MobileLlmExtensionsTest {
     }
 
     @Test
+    void interpretedEvaluationGivesTheSameRowsAsGeneratedCode() {
+        // Spark falls back to interpreting expressions when it cannot compile generated code
+        SparkSession interpreted = spark.newSession();
+        interpreted.conf().set("spark.sql.codegen.wholeStage", "false");
+        interpreted.conf().set("spark.sql.codegen.factoryMode", "NO_CODEGEN");
+        String query = "SELECT text, mobilellm_embed(text), mobilellm_score(text), mobilellm_generate(text,"
+                + " map('max_tokens', '3')) FROM VALUES ('MIT License'), (NULL) AS t(text) ORDER BY text";
+        assertThat(interpreted.sql(query).collectAsList()).isEqualTo(spark.sql(query).collectAsList());
+    }
+
+    @Test
     void aNullTextGivesNull() {
         Row row = spark.sql("SELECT mobilellm_embed(CAST(NULL AS STRING)), mobilellm_score(CAST(NULL AS STRING)),"
                 + " mobilellm_generate(CAST(NULL AS STRING))").first();
