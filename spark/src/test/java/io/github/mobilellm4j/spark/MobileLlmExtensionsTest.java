@@ -49,7 +49,7 @@ class MobileLlmExtensionsTest {
     @BeforeAll
     static void start() {
         spark = SparkSession.builder()
-                .master("local[2]")
+                .master("local[2,2]") // two task slots; a failed task is tried once more
                 .appName("mobilellm4j-spark-test")
                 .config("spark.ui.enabled", "false")
                 .config("spark.sql.shuffle.partitions", "2")
@@ -144,6 +144,26 @@ class MobileLlmExtensionsTest {
         String query = "SELECT text, mobilellm_embed(text), mobilellm_score(text), mobilellm_generate(text,"
                 + " map('max_tokens', '3')) FROM VALUES ('MIT License'), (NULL) AS t(text) ORDER BY text";
         assertThat(interpreted.sql(query).collectAsList()).isEqualTo(spark.sql(query).collectAsList());
+    }
+
+    @Test
+    void aFailedTaskIsRetriedWithoutDuplicateRows() {
+        // the first attempt of every task fails after embedding its first row; the retry starts the partition
+        // over with the executor's already loaded model
+        spark.udf().register("fail_first_attempt", (org.apache.spark.sql.api.java.UDF1<Integer, Integer>) seen -> {
+            org.apache.spark.TaskContext task = org.apache.spark.TaskContext.get();
+            if (task.attemptNumber() == 0 && seen > 0) throw new IllegalStateException("injected task failure");
+            return seen;
+        }, org.apache.spark.sql.types.DataTypes.IntegerType);
+        List<Row> rows = texts.selectExpr("text", "mobilellm_embed(text) AS e")
+                // the low 33 bits of monotonically_increasing_id are the row's index in its partition
+                .withColumn("n", org.apache.spark.sql.functions.expr(
+                        "fail_first_attempt(CAST(monotonically_increasing_id() & 8589934591 AS INT))"))
+                .collectAsList();
+        assertThat(rows).extracting(r -> r.getString(0)).containsExactlyInAnyOrderElementsOf(TEXTS);
+        for (Row row : rows) {
+            assertThat(row.<Float>getList(1)).containsExactly(boxed(model.embed(row.getString(0), Pooling.MEAN, true)));
+        }
     }
 
     @Test
