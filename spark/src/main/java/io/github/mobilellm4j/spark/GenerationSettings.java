@@ -18,6 +18,8 @@ final class GenerationSettings {
     static final String SEED = "seed";
     static final String STOP = "stop";
     static final String IGNORE_EOS = "ignore_eos";
+    /** Options that only matter when sampling. */
+    private static final java.util.Set<String> SAMPLING_ONLY = java.util.Set.of(TOP_K, TOP_P, MIN_P, SEED);
 
     private GenerationSettings() {
     }
@@ -49,26 +51,15 @@ final class GenerationSettings {
                         sampling = t > 0;
                         sampler.temperature(t);
                     }
-                    case TOP_K -> {
-                        sampler.topK(Integer.parseInt(value));
-                        samplerSet = true;
-                    }
-                    case TOP_P -> {
-                        sampler.topP(Float.parseFloat(value));
-                        samplerSet = true;
-                    }
-                    case MIN_P -> {
-                        sampler.minP(Float.parseFloat(value));
-                        samplerSet = true;
-                    }
-                    case SEED -> {
-                        sampler.seed(Long.parseLong(value));
-                        samplerSet = true;
-                    }
+                    case TOP_K -> sampler.topK(Integer.parseInt(value));
+                    case TOP_P -> sampler.topP(Float.parseFloat(value));
+                    case MIN_P -> sampler.minP(Float.parseFloat(value));
+                    case SEED -> sampler.seed(Long.parseLong(value));
                     default -> throw new IllegalArgumentException("unknown option; the options are " + MAX_TOKENS
                             + ", " + STOP + ", " + IGNORE_EOS + ", " + TEMPERATURE + ", " + TOP_K + ", " + TOP_P + ", "
                             + MIN_P + ", " + SEED);
                 }
+                samplerSet |= SAMPLING_ONLY.contains(key);
             } catch (IllegalArgumentException ex) { // NumberFormatException included
                 throw new IllegalArgumentException("mobilellm_generate option '" + key + "' = '" + e.getValue()
                         + "': " + ex.getMessage(), ex);
