@@ -19,9 +19,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -34,28 +32,19 @@ class OpenAiNpmClientTest {
     /** The npm package's newest line that runs on node 20 (openai 7 needs node 22). */
     static final String OPENAI_NPM = "openai@6.49.0";
 
-    static Model model;
-
-    @BeforeAll
-    static void load() {
-        model = Model.load(TestCheckpoints.demoChatGguf(), ModelOptions.builder().threads(1).build());
-    }
-
-    @AfterAll
-    static void unload() {
-        model.close();
-    }
-
     @Test
     void theOpenAiNpmPackageGetsWhatTheCoreApiGives() throws Exception {
         Path modules = openAiNpmModules();
         Path out = Files.createTempDirectory(Path.of("target"), "npm-client").resolve("out.json");
-        try (SessionPool pool = SessionPool.of(model); OpenAiServer server = OpenAiServer.builder().service(pool).port(0).build().start()) {
+        try (Model model = Model.load(TestCheckpoints.demoChatGguf(), ModelOptions.builder().threads(1).build());
+             SessionPool pool = SessionPool.of(model); OpenAiServer server = OpenAiServer.builder().service(pool).port(0).build().start()) {
             run(List.of("node", Path.of("src/test/node/openai-npm-client.mjs").toAbsolutePath().toString(), modules.toString(),
                     "http://127.0.0.1:" + server.port() + "/v1", out.toString()));
+            assertAnswersAsTheCoreApi(model, new ObjectMapper().readTree(out.toFile()));
         }
-        JsonNode got = new ObjectMapper().readTree(out.toFile());
+    }
 
+    static void assertAnswersAsTheCoreApi(Model model, JsonNode got) {
         OpenAiServerTest.model = model;
         Generation chat = OpenAiServerTest.directChat(List.of(ChatMessage.system("Be brief."), ChatMessage.user("Which licence?")), 12);
         String finish = chat.tokens().length == 12 ? "length" : "stop";
@@ -85,18 +74,14 @@ class OpenAiNpmClientTest {
         assertThat(got.at("/models").get(0).asText()).isEqualTo("demo-chat");
     }
 
-    /** node is optional on a developer machine (the test is then skipped), required in CI (CI set). */
+    /** node and npm are optional on a developer machine (the test is then skipped), required in CI (CI set). */
     static void requireNode() throws InterruptedException {
-        for (String tool : new String[] {"node", "npm"}) {
-            try {
-                Process p = new ProcessBuilder(tool, "--version").redirectErrorStream(true).start();
-                p.getInputStream().readAllBytes();
-                if (p.waitFor() == 0) continue;
-            } catch (IOException e) {
-                // not installed
-            }
-            String why = tool + " is not installed (apt-get install nodejs npm)";
-            if (System.getenv("CI") != null) throw new IllegalStateException("this test needs node and npm in CI: " + why);
+        try {
+            run(List.of("node", "--version"));
+            run(List.of("npm", "--version"));
+        } catch (IOException | IllegalStateException e) {
+            String why = "node and npm are not both installed (apt-get install nodejs npm): " + e.getMessage();
+            if (System.getenv("CI") != null) throw new IllegalStateException("this test needs node and npm in CI: " + why, e);
             Assumptions.abort("skipped: " + why);
         }
     }
