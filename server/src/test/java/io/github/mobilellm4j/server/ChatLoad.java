@@ -42,9 +42,10 @@ public final class ChatLoad {
             return l;
         }
 
-        /** The latency below which the fraction p of the requests finished (nearest rank). */
+        /** The latency below which the fraction p of the requests finished (nearest rank); zero when none was answered. */
         Duration percentile(double p) {
             long[] l = sortedLatencies();
+            if (l.length == 0) return Duration.ZERO;
             return Duration.ofNanos(l[Math.max(0, (int) Math.ceil(p * l.length) - 1)]);
         }
 
