@@ -34,17 +34,18 @@ public class ReleaseCheck {
     static final Map<String, String> LIBRARIES = Map.of("linux-x86_64", "libmobilellm.so", "linux-aarch64", "libmobilellm.so",
             "windows-x86_64", "mobilellm.dll", "macos-aarch64", "libmobilellm.dylib", "macos-x86_64", "libmobilellm.dylib");
     /** Published jar artifacts and their module names (null: a module-info decides, checked below). */
-    static final Map<String, String> JARS = new TreeMap<>(Map.of(
-            "mobilellm4j-native", "io.github.mobilellm4j.natives",
-            "mobilellm4j-bindings", "io.github.mobilellm4j.bindings",
-            "mobilellm4j-converters", "io.github.mobilellm4j.convert",
-            "mobilellm4j-demo-model", "io.github.mobilellm4j.demo",
-            "mobilellm4j-api", "io.github.mobilellm4j",
-            "mobilellm4j-hub", "io.github.mobilellm4j.hub",
-            "mobilellm4j-langchain4j", "io.github.mobilellm4j.langchain4j",
-            "mobilellm4j-spring-ai", "io.github.mobilellm4j.spring.ai",
-            "mobilellm4j-server", "io.github.mobilellm4j.server",
-            "mobilellm4j", "io.github.mobilellm4j.all"));
+    static final Map<String, String> JARS = new TreeMap<>(Map.ofEntries(
+            Map.entry("mobilellm4j-native", "io.github.mobilellm4j.natives"),
+            Map.entry("mobilellm4j-bindings", "io.github.mobilellm4j.bindings"),
+            Map.entry("mobilellm4j-converters", "io.github.mobilellm4j.convert"),
+            Map.entry("mobilellm4j-demo-model", "io.github.mobilellm4j.demo"),
+            Map.entry("mobilellm4j-api", "io.github.mobilellm4j"),
+            Map.entry("mobilellm4j-hub", "io.github.mobilellm4j.hub"),
+            Map.entry("mobilellm4j-langchain4j", "io.github.mobilellm4j.langchain4j"),
+            Map.entry("mobilellm4j-spring-ai", "io.github.mobilellm4j.spring.ai"),
+            Map.entry("mobilellm4j-spark", "io.github.mobilellm4j.spark"),
+            Map.entry("mobilellm4j-server", "io.github.mobilellm4j.server"),
+            Map.entry("mobilellm4j", "io.github.mobilellm4j.all")));
 
     final Path repo;
     final String version;

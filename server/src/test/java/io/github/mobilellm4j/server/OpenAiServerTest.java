@@ -92,6 +92,11 @@ class OpenAiServerTest {
     }
 
     static Generation directChat(List<ChatMessage> messages, int maxTokens) {
+        return directChat(model, messages, maxTokens);
+    }
+
+    /** The chat template of model rendered, and the prompt generated greedily in a fresh session. */
+    static Generation directChat(Model model, List<ChatMessage> messages, int maxTokens) {
         String prompt = ChatTemplate.from(model).render(messages, true);
         try (Session s = model.newSession()) {
             return s.generate(model.tokenizer().encode(prompt, false, true), GenerateOptions.builder().maxTokens(maxTokens).greedy().build(), null);
