@@ -227,14 +227,20 @@ static void cancel_from_another_thread(void) {
     spp.greedy = 1;
     mllm_sampler *smp = NULL;
     CHECK_OK(mllm_sampler_create(&spp, cfg.n_vocab, &smp));
+    const int64_t started = mllm_now_ns();
     mllm_status st = mllm_generate(s, smp, prompt, 3, N_MAX, 1, out, &n_out, NULL, NULL, NULL);
     const int64_t ended = mllm_now_ns();
     mllm_thread_join(t);
     const double late_ms = 1e-6 * (double)(ended - atomic_load(&c.cancelled_at));
-    printf("cancelled generation: %d tokens, ended %.1f ms after the cancel\n", n_out, late_ms);
+    const double token_ms = n_out > 0 ? 1e-6 * (double)(ended - started) / n_out : 0;
+    printf("cancelled generation: %d tokens (%.2f ms each), ended %.1f ms after the cancel\n", n_out, token_ms,
+           late_ms);
     CHECK(st == MLLM_ERR_CANCELLED, "status %s: %s", mllm_status_name(st), mllm_last_error());
     CHECK(n_out > 0 && n_out < N_MAX);
-    CHECK(late_ms < 100, "ended %.1f ms after the cancel", late_ms);
+    /* The flag is read between layers, so the call ends within one token's time of the cancel; 100 ms on
+     * an idle machine. A loaded or sanitized build makes tokens slower (and the canceller's wake-up later),
+     * so the bound grows with the measured time per token instead of failing on a busy machine. */
+    CHECK(late_ms < 100 + 4 * token_ms, "ended %.1f ms after the cancel (%.2f ms per token)", late_ms, token_ms);
     CHECK(mllm_session_n_past(s) == 3 + n_out, "n_past %d after %d tokens", mllm_session_n_past(s), n_out);
     CHECK_OK(mllm_session_eval(s, prompt, 1, MLLM_LOGITS_LAST));
     free(out);

@@ -7,6 +7,8 @@ import io.github.mobilellm4j.bindings.mllm_session_params;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.lang.ref.Cleaner;
+import java.lang.ref.Reference;
 import java.util.Iterator;
 import java.util.NoSuchElementException;
 import java.util.Spliterator;
@@ -48,34 +50,108 @@ public final class Session implements AutoCloseable {
     private int depth;
     /** Counts evals and resets: a Logits object belongs to one epoch. Volatile: Logits check it on any thread. */
     private volatile long epoch;
-    /** Scope of the logits segments handed out in this epoch (made on first use), closed when the epoch ends. */
-    private Arena logitsScope;
     private volatile boolean closed;
+    /** The native session and the memory handed to it, freed once (by close, the model's close or the Cleaner). */
+    private final NativeSession ns;
+    private final Cleaner.Cleanable cleanable;
     /** Scratch for passing token ids to the engine without allocating per token. */
-    private final Arena arena = Arena.ofShared();
     private MemorySegment tokenBuf;
     private final MemorySegment rowsOut;
-    /** Held while the native session is freed and while {@link #cancel()} reaches it from another thread. */
-    private final Object nativeLock = new Object();
+    /** Most tokens one pass may append (SessionOptions.batchSize): the longest prompt chunk a scheduler adds. */
+    private final int batchSize;
 
-    /** Asked by the engine once per layer on the calling thread: a pending interrupt stops the call. */
-    private static final MemorySegment INTERRUPT_CHECK = mllm_abort_callback.allocate(
-            userData -> Thread.currentThread().isInterrupted() ? 1 : 0, Arena.global());
-
-    private Session(Model model, MemorySegment handle) {
+    private Session(Model model, MemorySegment handle, int batchSize) {
         this.model = model;
         this.handle = handle;
-        Native.check(mllm_session_set_abort_callback(handle, INTERRUPT_CHECK, MemorySegment.NULL), "session");
+        this.batchSize = batchSize;
+        this.ns = new NativeSession(model, handle);
+        this.cleanable = Leaks.CLEANER.register(this, ns);
         this.vocab = model.info().vocabSize();
-        this.tokenBuf = arena.allocate(ValueLayout.JAVA_INT, 512);
-        this.rowsOut = arena.allocate(ValueLayout.JAVA_INT);
+        this.tokenBuf = ns.arena.allocate(ValueLayout.JAVA_INT, 512);
+        this.rowsOut = ns.arena.allocate(ValueLayout.JAVA_INT);
+    }
+
+    /**
+     * A session's native side: the engine's session, the memory handed to it and the scope of the logits views,
+     * freed exactly once. It references the model but never the {@link Session}, so a session dropped without
+     * close() becomes unreachable and the Cleaner frees it (the model stays reachable until then, so it is
+     * always freed after its sessions).
+     */
+    static final class NativeSession implements Runnable {
+        private final Model model;
+        private final MemorySegment handle;
+        private final Arena arena = Arena.ofShared();
+        /** Scope of the logits segments handed out in the current epoch (made on first use). */
+        private Arena logitsScope;
+        /** System.nanoTime() after which calls stop (0: none); read by the abort check on the calling thread. */
+        private volatile long deadline;
+        private boolean freed;
+        private volatile boolean closedByOwner;
+
+        NativeSession(Model model, MemorySegment handle) {
+            this.model = model;
+            this.handle = handle;
+            // asked by the engine once per layer on the calling thread: an interrupt or a passed deadline stops it
+            MemorySegment check = mllm_abort_callback.allocate(userData -> abortRequested() ? 1 : 0, arena);
+            Native.check(mllm_session_set_abort_callback(handle, check, MemorySegment.NULL), "session");
+        }
+
+        private boolean abortRequested() {
+            long d = deadline;
+            return Thread.currentThread().isInterrupted() || (d != 0 && System.nanoTime() - d > 0);
+        }
+
+        /** Ends the logits views of the current epoch: the JVM refuses access through them from now on. */
+        synchronized void closeLogitsScope() {
+            if (logitsScope != null) {
+                logitsScope.close(); // throws (and nothing changes) if a native call elsewhere still holds a segment
+                logitsScope = null;
+            }
+        }
+
+        synchronized MemorySegment scope(MemorySegment buffer) {
+            if (logitsScope == null) logitsScope = Arena.ofShared(); // shared: the session may change threads
+            return buffer.reinterpret(logitsScope, null);
+        }
+
+        /** Sends a cancellation to a call running in the session, unless it is freed. */
+        synchronized void cancel() {
+            if (!freed) Native.check(mllm_session_cancel(handle), "cancel");
+        }
+
+        synchronized boolean isFreed() {
+            return freed;
+        }
+
+        /** Frees everything; no call may be running in the session (the caller guarantees it). */
+        synchronized void free() {
+            if (freed) return;
+            freed = true;
+            if (logitsScope != null) logitsScope.close();
+            logitsScope = null;
+            mllm_session_free(handle);
+            arena.close();
+        }
+
+        /** The cleanup: after close() (closedByOwner) or when the session became unreachable unclosed. */
+        @Override
+        public void run() {
+            if (!closedByOwner && !isFreed()) Leaks.sessionNotClosed();
+            model.readLock().lock(); // not during the model's close, which frees its sessions itself
+            try {
+                free();
+            } finally {
+                model.readLock().unlock();
+            }
+            model.forget(this);
+        }
     }
 
     static Session create(Model model, MemorySegment modelHandle, SessionOptions o) {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment out = a.allocate(ValueLayout.ADDRESS);
             Native.check(mllm_session_create(modelHandle, params(o, a), out), "cannot create session");
-            return new Session(model, out.get(ValueLayout.ADDRESS, 0));
+            return new Session(model, out.get(ValueLayout.ADDRESS, 0), o.batchSize());
         }
     }
 
@@ -150,11 +226,10 @@ public final class Session implements AutoCloseable {
     public void cancel() {
         model.readLock().lock();
         try {
-            synchronized (nativeLock) {
-                if (!closed) Native.check(mllm_session_cancel(handle), "cancel");
-            }
+            ns.cancel();
         } finally {
             model.readLock().unlock();
+            Reference.reachabilityFence(this);
         }
     }
 
@@ -428,7 +503,7 @@ public final class Session implements AutoCloseable {
     }
 
     public boolean isClosed() {
-        return closed;
+        return closed || ns.isFreed();
     }
 
     /**
@@ -449,7 +524,6 @@ public final class Session implements AutoCloseable {
         } finally {
             model.readLock().unlock();
         }
-        model.forget(this);
     }
 
     // ---- used by Generator, Logits and Model -------------------------------------------------------
@@ -475,6 +549,7 @@ public final class Session implements AutoCloseable {
             }
         } finally {
             model.readLock().unlock();
+            Reference.reachabilityFence(this); // no Cleaner frees the session during a native call
         }
     }
 
@@ -507,7 +582,7 @@ public final class Session implements AutoCloseable {
 
     /** Appends tokens and runs the model, reusing the scratch buffer; the hot path of generation. Caller is in call(). */
     void evaluate(int[] tokens, int mode) {
-        if (tokenBuf.byteSize() < 4L * tokens.length) tokenBuf = arena.allocate(ValueLayout.JAVA_INT, tokens.length);
+        if (tokenBuf.byteSize() < 4L * tokens.length) tokenBuf = ns.arena.allocate(ValueLayout.JAVA_INT, tokens.length);
         MemorySegment.copy(tokens, 0, tokenBuf, ValueLayout.JAVA_INT, 0, tokens.length);
         newEpoch();
         Native.check(mllm_session_eval(handle, tokenBuf, tokens.length, mode), "eval");
@@ -526,7 +601,7 @@ public final class Session implements AutoCloseable {
     }
 
     boolean isLogitsEpoch(long e) {
-        return !closed && e == epoch;
+        return !isClosed() && e == epoch;
     }
 
     /**
@@ -534,10 +609,7 @@ public final class Session implements AutoCloseable {
      * the JVM refuses access through it (and through every slice of it) with IllegalStateException.
      */
     MemorySegment scopeLogits(long e, MemorySegment buffer) {
-        return readLogits(e, () -> {
-            if (logitsScope == null) logitsScope = Arena.ofShared(); // shared: the session may change threads
-            return buffer.reinterpret(logitsScope, null);
-        });
+        return readLogits(e, () -> ns.scope(buffer));
     }
 
     /**
@@ -549,11 +621,6 @@ public final class Session implements AutoCloseable {
             if (e != epoch) throw Logits.stale();
             return read.get();
         });
-    }
-
-    void closeFromModel() {
-        // called with the model's write lock held: no session call is in flight
-        freeNative();
     }
 
     private Logits evalMode(int[] tokens, int mode) {
@@ -573,25 +640,41 @@ public final class Session implements AutoCloseable {
 
     /** Ends the logits epoch before the engine reuses the buffer: segments handed out for it stop working. */
     void newEpoch() {
-        closeLogitsScope();
+        ns.closeLogitsScope();
         epoch++;
     }
 
-    private void closeLogitsScope() {
-        if (logitsScope != null) {
-            logitsScope.close(); // throws (and nothing changes) if a native call elsewhere still holds a segment
-            logitsScope = null;
-        }
+    NativeSession nativeSession() {
+        return ns;
+    }
+
+    int batchSize() {
+        return batchSize;
+    }
+
+    /** Makes the session's calls on this thread stop once System.nanoTime() passes deadline (0: never). */
+    void armDeadline(long deadline) {
+        ns.deadline = deadline;
+    }
+
+    /**
+     * Takes the session for the calling thread until {@link #release()}: calls from other threads are refused
+     * meanwhile. A {@link Scheduler} holds its sequences' sessions this way while they run.
+     */
+    void acquire() {
+        enter();
+    }
+
+    void release() {
+        exit();
     }
 
     private void freeNative() {
         if (closed) return;
-        closeLogitsScope();
-        synchronized (nativeLock) {
-            closed = true;
-            mllm_session_free(handle);
-        }
-        arena.close();
+        ns.closeLogitsScope(); // throws (the session stays open) while another thread reads a logits view
+        closed = true;
+        ns.closedByOwner = true;
+        cleanable.clean(); // frees the native session now, once
     }
 
     private void enter() {

@@ -185,6 +185,39 @@ class SessionStateAndCancellationTest {
         }
     }
 
+    @Test
+    void aTimeoutEndsAGenerationWithTheTokensSoFar() {
+        try (Session s = model.newSession(SessionOptions.builder().contextLength(8192).build())) {
+            GenerateOptions o = GenerateOptions.builder().greedy().maxTokens(100_000).ignoreEos(true)
+                    .timeout(java.time.Duration.ofMillis(200)).build();
+            Generation g = s.generate(prompt, o, null);
+            assertThat(g.stopReason()).isEqualTo(StopReason.TIMEOUT);
+            assertThat(g.tokens()).isNotEmpty().hasSizeLessThan(8192 - prompt.length);
+            assertThat(s.position()).isEqualTo(prompt.length + g.tokens().length);
+        }
+    }
+
+    @Test
+    void aTimeoutStopsAPromptPartWayAndLeavesTheSessionAsBefore() {
+        try (Session s = model.newSession(SessionOptions.builder().contextLength(2048).build())) {
+            int[] tokens = new int[2000];
+            for (int i = 0; i < tokens.length; i++) tokens[i] = prompt[i % prompt.length];
+            long t0 = System.nanoTime();
+            s.prefill(tokens);
+            long full = System.nanoTime() - t0;
+            s.reset();
+            s.eval(1, 2);
+            // a quarter of the prompt's own time: the deadline passes while the prompt is being read
+            GenerateOptions o = GenerateOptions.builder().maxTokens(5)
+                    .timeout(java.time.Duration.ofNanos(Math.max(1, full / 4))).build();
+            Generation g = s.generate(tokens, o, null);
+            assertThat(g.stopReason()).isEqualTo(StopReason.TIMEOUT);
+            assertThat(g.tokens()).isEmpty();
+            assertThat(s.position()).as("the prompt was taken back").isEqualTo(2);
+            s.eval(3);
+        }
+    }
+
     static void sleep(long ms) {
         try {
             Thread.sleep(ms);
