@@ -97,7 +97,7 @@ for p in "${only[@]}"; do
         # ci/test-aarch64.sh builds and runs ctest under qemu for both CPU models; test_vulkan needs
         # a Vulkan driver for aarch64, which the emulated machine does not have.
         # shellcheck disable=SC2046
-        MLLM_AARCH64_BUILD="$work/$p" MLLM_TEST_EXCLUDE='^test_vulkan$' \
+        MLLM_AARCH64_BUILD="$work/$p" MLLM_TEST_EXCLUDE='^test_vulkan' \
           MLLM_AARCH64_CMAKE_ARGS="$(zig_args aarch64-linux-gnu.2.28) -DVulkan_INCLUDE_DIR=$work/vulkan-include -DCMAKE_SHARED_LINKER_FLAGS=-s" \
           ci/test-aarch64.sh
         mkdir -p "$out/$p" && cp "$work/$p/libmobilellm.so" "$out/$p/"
@@ -116,7 +116,7 @@ for p in "${only[@]}"; do
         # that (one fails with "chdir to /tmp/wine-..."), so one start comes first.
         wine=$(command -v wine64 || command -v wine || echo /usr/lib/wine/wine64)
         "$wine" wineboot --init >/dev/null 2>&1 || fail "$p: Wine does not start ($wine wineboot --init)"
-        ctest --test-dir "$work/$p" --output-on-failure --parallel "$jobs" -E '^test_vulkan$'
+        ctest --test-dir "$work/$p" --output-on-failure --parallel "$jobs" -E '^test_vulkan'
         echo "windows-x86_64: ctest under Wine passed in $(( $(date +%s) - t0 ))s"
       fi
       ;;

@@ -9,7 +9,11 @@
  *  - No function aborts the process on bad arguments: NULL pointers, out-of-range values and
  *    misuse are reported as MLLM_ERR_INVALID_ARGUMENT (or the status named below).
  *  - A model is immutable after loading and may be shared by threads. A session (one sequence's
- *    KV cache and scratch memory) must be used by one thread at a time.
+ *    KV cache) must be used by one thread at a time. Everything else a model's evaluations need
+ *    (weights as the backend reads them, activation memory, threads or GPU queue) belongs to the
+ *    model and is shared by its sessions: evaluations of one model run one at a time, callers on
+ *    several threads taking turns in arrival order (chunk by chunk). Many sequences are best
+ *    advanced together in one pass: see mllm_batch and mllm_scheduler.
  *  - Sizes are in elements unless named *_bytes. Token ids are int32_t.
  */
 #ifndef MOBILELLM_H
@@ -29,7 +33,7 @@ extern "C" {
 #endif
 
 /* Bumped on every incompatible change of this header; the Java bindings check it at load. */
-#define MLLM_ABI_VERSION 1
+#define MLLM_ABI_VERSION 2
 
 /* ---------------------------------------------------------------------------------------------
  * Status and errors
@@ -43,7 +47,9 @@ typedef enum mllm_status {
     MLLM_ERR_OUT_OF_MEMORY = 5,
     MLLM_ERR_CONTEXT_FULL = 6,     /* the session's context cannot hold the tokens */
     MLLM_ERR_BACKEND = 7,          /* the requested backend is unavailable or failed */
-    MLLM_ERR_STATE = 8             /* call not valid in the object's current state */
+    MLLM_ERR_STATE = 8,            /* call not valid in the object's current state */
+    MLLM_ERR_CANCELLED = 9         /* stopped by mllm_session_cancel or an abort callback; the session is
+                                      as before the call (see mllm_session_eval) */
 } mllm_status;
 
 MLLM_API int32_t mllm_abi_version(void);
@@ -116,11 +122,22 @@ typedef enum mllm_backend {
     MLLM_BACKEND_AUTO = 2 /* the best available GPU backend, else the CPU */
 } mllm_backend;
 
+/* Where a CPU model's worker threads come from (mllm_model_params.pool). Sessions never start
+ * threads: every evaluation of a model runs on its pool, one at a time, callers taking turns in
+ * arrival order; an idle pool sleeps. */
+typedef enum mllm_pool_kind {
+    MLLM_POOL_MODEL = 0,  /* the model starts its own n_threads - 1 workers (the caller is the n-th) */
+    MLLM_POOL_PROCESS = 1 /* one pool for the whole process, started by the first model asking for it with
+                             its n_threads; every model asking for it since shares it (models then take
+                             turns too) and runs on min(n_threads, its size) threads */
+} mllm_pool_kind;
+
 typedef struct mllm_model_params {
     int32_t n_threads;  /* CPU threads; 0 = number of cores */
     int32_t use_mmap;   /* 1 = map the file (default), 0 = read it into memory */
     int32_t backend;    /* mllm_backend */
     int32_t gpu_device; /* index among the backend's devices; -1 = choose automatically */
+    int32_t pool;       /* mllm_pool_kind; default MLLM_POOL_MODEL */
 } mllm_model_params;
 
 MLLM_API void mllm_model_params_init(mllm_model_params *params);
@@ -166,6 +183,20 @@ typedef struct mllm_model_info {
 } mllm_model_info;
 
 MLLM_API mllm_status mllm_model_get_info(const mllm_model *model, mllm_model_info *out_info);
+
+/* Memory the model's backend holds right now, in bytes: its weights (CPU: the tensor data the
+ * kernels read, repacked or in the file; GPU: the uploaded copy, one for all sessions), the KV
+ * caches of its sessions, and its compute state (activations and scratch, one for all sessions,
+ * sized for the largest batch and context asked for). device_memory is 1 when these live in GPU
+ * memory. */
+typedef struct mllm_memory_info {
+    int64_t weights_bytes;
+    int64_t kv_bytes;
+    int64_t compute_bytes;
+    int32_t device_memory;
+} mllm_memory_info;
+
+MLLM_API mllm_status mllm_model_get_memory(const mllm_model *model, mllm_memory_info *out_info);
 
 /* Metadata key/value pairs of the GGUF file, values rendered as text (arrays abbreviated). */
 MLLM_API int32_t mllm_model_meta_count(const mllm_model *model);
@@ -285,7 +316,8 @@ typedef enum mllm_logits_mode {
 /* Appends n_tokens to the sequence and runs the model over them (in chunks of n_batch).
  * Afterwards mllm_session_logits() holds the logits the mode asked for. Without context_shift, a
  * call whose tokens do not fit is rejected with MLLM_ERR_CONTEXT_FULL before anything is evaluated.
- * Each session owns its thread pool: many sessions running at once share the cores. */
+ * A call that fails, or is cancelled (MLLM_ERR_CANCELLED, see mllm_session_cancel), leaves the
+ * sequence as it was (n_past unchanged; tokens a context shift already dropped stay dropped). */
 MLLM_API mllm_status mllm_session_eval(mllm_session *session, const int32_t *tokens, int32_t n_tokens,
                                        int32_t logits_mode);
 /* Row-major [n_rows x n_vocab] float logits of the last eval; *n_rows receives the row count.
@@ -305,6 +337,58 @@ MLLM_API mllm_status mllm_session_reset(mllm_session *session);
  * for i in [0, n_tokens-1) (natural log; n_tokens-1 values), without keeping all logits. */
 MLLM_API mllm_status mllm_session_score(mllm_session *session, const int32_t *tokens, int32_t n_tokens,
                                         float *nll);
+
+/* ---------------------------------------------------------------------------------------------
+ * Cancellation
+ * ------------------------------------------------------------------------------------------- */
+/* Asked during a model call in the session (eval, score, embed, a generation): non-zero stops it. */
+typedef int32_t (*mllm_abort_callback)(void *user_data);
+
+/* Sets (cb non-NULL) or clears the session's abort callback. It is called on the thread running
+ * the call: on the CPU once per layer, on a GPU between chunks. A call it stops returns
+ * MLLM_ERR_CANCELLED and leaves the session usable and unchanged; a generation ends with
+ * MLLM_STOP_CANCELLED. Not while a call runs in the session. */
+MLLM_API mllm_status mllm_session_set_abort_callback(mllm_session *session, mllm_abort_callback cb, void *user_data);
+/* Asks the model call running in the session to stop (from any thread, also while the call runs):
+ * it returns MLLM_ERR_CANCELLED within about one layer's time on the CPU (one chunk on a GPU) and
+ * leaves the session usable and unchanged; a generation in a scheduler ends with
+ * MLLM_STOP_CANCELLED at its next step. The request is used up by the call it stops; made while no
+ * call runs, it stops the next one (so a request made just as a call starts is never lost). */
+MLLM_API mllm_status mllm_session_cancel(mllm_session *session);
+
+/* ---------------------------------------------------------------------------------------------
+ * Session state: saving and restoring a sequence's KV cache, sharing a prompt's prefix
+ * ------------------------------------------------------------------------------------------- */
+/* Format version of saved states (mllm_session_state_save); states of other versions are refused. */
+#define MLLM_STATE_VERSION 1
+
+/* Bytes mllm_session_state_save writes for the session as it is now. */
+MLLM_API mllm_status mllm_session_state_size(const mllm_session *session, int64_t *out_bytes);
+/* Writes the session's state: its n_past KV-cache rows, the last logits row (if any) and what they
+ * belong to (the model's fingerprint: a hash of its hyper-parameters, tensor table and the first
+ * bytes of every tensor; the KV type), followed by a checksum. *out_written receives the size
+ * (also when buf_size is too small: MLLM_ERR_INVALID_ARGUMENT then, nothing written). A model with
+ * sliding-window layers keeps only their last window + n_batch - 1 positions (a ring): its state can
+ * be saved while the sequence still fits there, and MLLM_ERR_UNSUPPORTED says so once it does not. */
+MLLM_API mllm_status mllm_session_state_save(const mllm_session *session, void *buf, int64_t buf_size, int64_t *out_written);
+/* Restores a state saved by mllm_session_state_save into a session of the same model and KV type
+ * whose context holds it: afterwards the session continues exactly as the saved one would (same
+ * logits on the CPU backend, bit for bit). Refused with a message naming the problem, the session
+ * unchanged: MLLM_ERR_FORMAT (not a state, truncated, checksum mismatch), MLLM_ERR_UNSUPPORTED
+ * (another format version, or more tokens than this session's sliding-window rings hold),
+ * MLLM_ERR_INVALID_ARGUMENT (another model, KV type, or too long for this session's n_ctx). */
+MLLM_API mllm_status mllm_session_state_load(mllm_session *session, const void *buf, int64_t size);
+/* The same through a file. Saving writes a temporary file next to `path` and renames it, so
+ * `path` is either the complete state or untouched. */
+MLLM_API mllm_status mllm_session_state_save_file(const mllm_session *session, const char *path);
+MLLM_API mllm_status mllm_session_state_load_file(mllm_session *session, const char *path);
+/* Prefix sharing: makes dst's sequence the first n_tokens tokens of src's (0 < n_tokens <=
+ * src's n_past, <= dst's n_ctx) without evaluating them, by copying those KV-cache rows (both
+ * sessions of one model and KV type; dst's previous contents are dropped, its logits cleared). A
+ * copy, not shared memory: later changes to either session never affect the other, and each
+ * costs its own KV memory. MLLM_ERR_UNSUPPORTED, dst unchanged, where a sliding-window ring of src
+ * no longer holds those tokens or one of dst cannot hold them (see mllm_session_state_save). */
+MLLM_API mllm_status mllm_session_copy_prefix(mllm_session *dst, const mllm_session *src, int32_t n_tokens);
 
 typedef enum mllm_pooling {
     MLLM_POOLING_MEAN = 0,
@@ -343,7 +427,39 @@ MLLM_API mllm_status mllm_sampler_accept(mllm_sampler *sampler, int32_t token);
 MLLM_API mllm_status mllm_sampler_reset(mllm_sampler *sampler, uint64_t seed);
 
 /* ---------------------------------------------------------------------------------------------
- * Generation loop in C (used by the CLI-free C benchmark and as the Java layer's baseline)
+ * Batches: one forward pass over tokens of several sessions
+ * ------------------------------------------------------------------------------------------- */
+typedef struct mllm_batch mllm_batch;
+
+/* Most sessions one batch or scheduler step holds. */
+#define MLLM_MAX_BATCH_SEQS 256
+
+/* A batch for up to max_tokens tokens (1..65536) of up to max_seqs sessions (1..
+ * MLLM_MAX_BATCH_SEQS) of `model`. The model's compute memory grows to max_tokens rows here. */
+MLLM_API mllm_status mllm_batch_create(mllm_model *model, int32_t max_tokens, int32_t max_seqs, mllm_batch **out_batch);
+MLLM_API void mllm_batch_free(mllm_batch *batch);
+/* Adds n_tokens (copied) to append to a session's sequence, and which logits it wants
+ * (mllm_logits_mode). Each session at most once per batch; sessions of one batch share their
+ * model and KV cache type. Refused (the batch unchanged) when the tokens do not fit the batch or,
+ * without context_shift, the session's context (MLLM_ERR_CONTEXT_FULL), and with MLLM_ERR_UNSUPPORTED
+ * when a session with sliding-window layers gets more tokens than its n_batch (which sizes their
+ * rings). The session must stay
+ * alive and unused until the batch is decoded or cleared. */
+MLLM_API mllm_status mllm_batch_add(mllm_batch *batch, mllm_session *session, const int32_t *tokens, int32_t n_tokens,
+                                    int32_t logits_mode);
+/* Runs ONE forward pass over every added token of every session: the weights are read once per
+ * pass, however many sequences advance. Afterwards each session is as after mllm_session_eval of
+ * its tokens (n_past advanced, mllm_session_logits holding what its mode asked for); on failure
+ * every session is as before. Empties the batch either way. */
+MLLM_API mllm_status mllm_batch_decode(mllm_batch *batch);
+/* Empties the batch without running it. */
+MLLM_API mllm_status mllm_batch_clear(mllm_batch *batch);
+/* Asked once per layer during mllm_batch_decode (CPU; GPU: before the pass): non-zero stops the
+ * pass with MLLM_ERR_CANCELLED, every session as before. NULL clears it. */
+MLLM_API mllm_status mllm_batch_set_abort_callback(mllm_batch *batch, mllm_abort_callback cb, void *user_data);
+
+/* ---------------------------------------------------------------------------------------------
+ * Generation of many sequences: the scheduler (continuous batching with chunked prefill)
  * ------------------------------------------------------------------------------------------- */
 typedef struct mllm_timings {
     int32_t n_prompt;
@@ -356,13 +472,83 @@ typedef struct mllm_timings {
  * stop. */
 typedef int32_t (*mllm_token_callback)(int32_t token, const char *text, int32_t text_len, void *user_data);
 
-/* Evaluates the prompt, then samples up to n_max tokens, stopping at EOS (or the end-of-turn /
+typedef struct mllm_scheduler mllm_scheduler;
+
+typedef struct mllm_scheduler_params {
+    int32_t max_seqs;    /* sequences advanced together (1..MLLM_MAX_BATCH_SEQS, default 16); more
+                            submissions wait for a place, in submission order */
+    int32_t step_tokens; /* tokens per step at most (default 256): every running sequence's next
+                            token, then chunks of the prompts still being read, oldest first */
+} mllm_scheduler_params;
+
+typedef enum mllm_stop_reason {
+    MLLM_STOP_NONE = 0,       /* still running (or waiting for a place) */
+    MLLM_STOP_EOS = 1,        /* EOS or an end-of-turn token (not returned) */
+    MLLM_STOP_MAX_TOKENS = 2,
+    MLLM_STOP_CALLBACK = 3,   /* the token callback returned non-zero */
+    MLLM_STOP_CANCELLED = 4,  /* mllm_scheduler_cancel, mllm_session_cancel or the session's abort callback */
+    MLLM_STOP_ERROR = 5       /* the result's status and message say what */
+} mllm_stop_reason;
+
+/* One sequence to generate. */
+typedef struct mllm_seq_params {
+    mllm_session *session;    /* held until the sequence finishes: its own model calls are refused
+                                 (MLLM_ERR_STATE) meanwhile; freeing it cancels the sequence */
+    mllm_sampler *sampler;    /* used by this sequence only, until it finishes; NULL = greedy */
+    const int32_t *prompt;    /* appended to the session's sequence (copied) */
+    int32_t n_prompt;         /* 0: sample from the logits the session holds from its last eval */
+    int32_t max_tokens;       /* >= 0 */
+    int32_t ignore_eos;
+    mllm_token_callback callback; /* may be NULL; called on the thread running mllm_scheduler_step */
+    void *user_data;
+} mllm_seq_params;
+
+typedef struct mllm_seq_result {
+    int32_t status;       /* mllm_status: MLLM_OK, or what ended it (MLLM_ERR_CONTEXT_FULL, ...) */
+    int32_t stop_reason;  /* mllm_stop_reason */
+    int32_t n_tokens;     /* tokens generated so far, each in the session's KV cache (a token streamed
+                             just before a cancellation, not yet evaluated, is not counted) */
+    mllm_timings timings;
+    char message[256];    /* the error message when status != MLLM_OK */
+} mllm_seq_result;
+
+MLLM_API void mllm_scheduler_params_init(mllm_scheduler_params *params);
+MLLM_API mllm_status mllm_scheduler_create(mllm_model *model, const mllm_scheduler_params *params,
+                                           mllm_scheduler **out_scheduler);
+/* Ends every sequence still running (as cancelled) and releases their sessions. */
+MLLM_API void mllm_scheduler_free(mllm_scheduler *scheduler);
+/* Queues a sequence; *out_id receives its id (> 0). Refused when the session is held by another
+ * sequence, belongs to another model, or cannot hold the prompt (without context_shift:
+ * MLLM_ERR_CONTEXT_FULL). */
+MLLM_API mllm_status mllm_scheduler_submit(mllm_scheduler *scheduler, const mllm_seq_params *params, int32_t *out_id);
+/* Advances every running sequence by one forward pass: each decoding sequence's last token and
+ * chunks of new prompts (within step_tokens), then samples, streams and applies the stop rules
+ * for each sequence whose logits came out. Sequences join (when a place is free) and leave
+ * between steps. *out_n_active (may be NULL) receives the sequences running or waiting
+ * afterwards; 0 means everything submitted has finished. Failures of one sequence end that
+ * sequence (see its result); the call itself fails only on invalid arguments. Each returned token
+ * is in its session's KV cache when the sequence finishes (n_past = before + n_prompt + n_tokens). */
+MLLM_API mllm_status mllm_scheduler_step(mllm_scheduler *scheduler, int32_t *out_n_active);
+/* Ends a sequence at the next step (as MLLM_STOP_CANCELLED). The only scheduler function that may
+ * be called from any thread, also from a token callback; the others belong to one thread at a time. */
+MLLM_API mllm_status mllm_scheduler_cancel(mllm_scheduler *scheduler, int32_t id);
+/* A sequence's state; tokens (may be NULL) receives up to cap of its generated tokens. */
+MLLM_API mllm_status mllm_scheduler_result(const mllm_scheduler *scheduler, int32_t id, mllm_seq_result *out_result,
+                                           int32_t *tokens, int32_t cap);
+/* Forgets a finished sequence (its id becomes unknown). MLLM_ERR_STATE while it runs. */
+MLLM_API mllm_status mllm_scheduler_release(mllm_scheduler *scheduler, int32_t id);
+
+/* One sequence generated to its end by a scheduler of its own (the same loop as above): evaluates
+ * the prompt, then samples up to n_max tokens, stopping at EOS (or the end-of-turn /
  * end-of-message token the file names, tokenizer.ggml.eot_token_id / eom_token_id) unless
  * ignore_eos. Generated tokens go to out_tokens (capacity n_max) and their count to *n_out; the
- * stopping token itself is not returned. Every returned token has been evaluated, so afterwards n_past = previous n_past +
- * n_prompt + *n_out. callback may be NULL; text still held by the streaming detokenizer at the end
- * is passed to the callback with token -1. When the context fills up (and context_shift is off)
- * the call returns MLLM_ERR_CONTEXT_FULL with the tokens produced so far in out_tokens/n_out. */
+ * stopping token itself is not returned. Every returned token has been evaluated, so afterwards
+ * n_past = previous n_past + n_prompt + *n_out. callback may be NULL; text still held by the
+ * streaming detokenizer at the end is passed to the callback with token -1. When the context
+ * fills up (and context_shift is off) the call returns MLLM_ERR_CONTEXT_FULL with the tokens
+ * produced so far in out_tokens/n_out; when cancelled (mllm_session_cancel, the session's abort
+ * callback) MLLM_ERR_CANCELLED likewise (n_past = previous n_past + n_prompt + *n_out holds in
+ * every case: a token streamed just before the cancellation but not evaluated is not returned). */
 MLLM_API mllm_status mllm_generate(mllm_session *session, mllm_sampler *sampler, const int32_t *prompt,
                                    int32_t n_prompt, int32_t n_max, int32_t ignore_eos,
                                    int32_t *out_tokens, int32_t *n_out, mllm_token_callback callback,

@@ -127,7 +127,7 @@ static void check_matmul_as(int32_t wt, int64_t n_rows, int64_t k, int64_t m, ml
     }
     mm_task t = {wt, packed ? wp : w, n_rows, k, m, x, y, wdata, pool, packed};
     for (int64_t i = 0; i < m * n_rows; i++) y[i] = NAN; /* every output must be written */
-    mllm_threadpool_run(pool, mm_run, &t);
+    mllm_threadpool_run(pool, mm_run, &t, mllm_threadpool_size(pool));
     mllm_matmul_ref(wt, w, n_rows, k, x, k, m, yref, n_rows);
 
     /* The prepared activations must equal the reference conversion byte for byte. */

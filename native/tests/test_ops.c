@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backends/cpu/backend_cpu.h"
 #include "backends/cpu/ops.h"
 #include "cpu/cpu_features.h"
 #include "cpu/matmul.h"
@@ -44,7 +45,7 @@ static mllm_threadpool *g_pool;
 static void run(const mllm_node *n, const mllm_exec *ex) {
     const mllm_cpu_run cr = {ex, mllm_kernels_for(mllm_cpu_current()), g_pool};
     run_ctx r = {n, &cr};
-    mllm_threadpool_run(g_pool, task, &r);
+    mllm_threadpool_run(g_pool, task, &r, mllm_threadpool_size(g_pool));
 }
 
 static int close_to(double got, double want, double tol) { return fabs(got - want) <= tol * (1.0 + fabs(want)); }
@@ -191,7 +192,9 @@ static void test_rope_attention(const attn_case *c) {
     mllm_attn_layer layers[2] = {{.rope = 1}, *at};
     const int layer = 1;
     mllm_kv_cache *kv = NULL;
-    CHECK_OK(mllm_kv_cache_create(c->kv_type, 2, CTX, c->n_batch, NKV, HD, layers, &kv));
+    mllm_device *dev = NULL;
+    CHECK_OK(mllm_cpu_device_create(1, 0, &dev));
+    if (dev) CHECK_OK(mllm_kv_cache_create(dev, c->kv_type, 2, CTX, c->n_batch, NKV, HD, layers, &kv));
     if (!kv) return;
     CHECK(kv->layers[layer].ring == (at->window && at->window + c->n_batch - 1 < CTX));
     static double kref[CTX][NKV * MAXHD], vref[CTX][NKV * MAXHD];
@@ -227,7 +230,9 @@ static void test_rope_attention(const attn_case *c) {
         mllm_tensor_f32(&tk, row, CHUNK, k);
         mllm_tensor_f32(&tv, row, CHUNK, v);
         mllm_tensor_f32(&to, NH * HD, CHUNK, out);
-        mllm_exec ex = {.n_past = past, .kv = kv, .rope_cos = cs, .rope_sin = sn, .att_scratch = scratch};
+        const mllm_seq_rows seq = {.row0 = 0, .n_rows = CHUNK, .n_past = past, .kv = kv};
+        mllm_exec ex = {.seqs = &seq, .n_seqs = 1, .rope_cos = cs, .rope_sin = sn, .n_positions = CTX, .att_scratch = scratch,
+                        .att_stride = CTX};
         mllm_node rs = {.op = MLLM_OP_ROPE_STORE, .src = {&tq, &tk, &tv}, .layer = layer, .attn = at};
         mllm_node an = {.op = MLLM_OP_ATTENTION, .src = {&tq}, .dst = {&to}, .layer = layer, .attn = at};
         run(&rs, &ex);
@@ -273,6 +278,7 @@ static void test_rope_attention(const attn_case *c) {
     if (bad) fprintf(stderr, "attention case %s: %d wrong values\n", c->name, bad);
     free(scratch);
     mllm_kv_cache_free(kv);
+    dev->iface->free(dev);
 }
 
 static void test_get_rows(void) {

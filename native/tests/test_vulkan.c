@@ -44,6 +44,7 @@
 #include "backends/vulkan/backend_vulkan.h"
 #include "mobilellm.h"
 #include "util/checkpoints.h"
+#include "util/vulkan_device.h"
 #include "util/test_check.h"
 #include "util/tiny_model.h"
 
@@ -266,15 +267,6 @@ static void checkpoint_case(const spec *sp, int kv_type) {
     free(ref);
 }
 
-/* Exit code that ctest counts as skipped (SKIP_RETURN_CODE). */
-#define SKIPPED 77
-
-/* Whether a load failed because this machine has no usable Vulkan device (no loader, no driver, no device with
- * what the backend needs), as opposed to a failure of the backend itself. */
-static int no_vulkan_device(const char *why) {
-    return strstr(why, "no Vulkan loader") || strstr(why, "no compatible driver") || strstr(why, "no device found") ||
-           strstr(why, "none of the");
-}
 
 int main(void) {
 #if defined(_WIN32)
@@ -379,17 +371,8 @@ int main(void) {
         c.rope_freqs = 1;
         tiny_case("tiny llama4 (R1) f16", c, MLLM_KV_F32, 64, 5, 13, 8, 0);
         tiny_case("tiny llama4 (R1) f16", c, MLLM_KV_F16, 64, 64, 13, 8, 0);
-        c = tiny_default();
+        c = tiny_pro();
         c.wtype = MLLM_TYPE_F16;
-        c.arch = "mobilellm-pro";
-        c.n_block = 4;
-        c.swa_mask = 0x6u;
-        c.window = 5;
-        c.nope_mask = 0x9u;
-        c.qk_norm = 1;
-        c.temp_tuning = 1;
-        c.temp_scale = 0.2f;
-        c.temp_floor = 3;
         tiny_case("tiny mobilellm-pro rings f16", c, MLLM_KV_F32, 64, 4, 21, 12, 0);
         tiny_case("tiny mobilellm-pro rings f16", c, MLLM_KV_F16, 64, 8, 21, 12, 0);
         tiny_case("tiny mobilellm-pro rings, context shifts", c, MLLM_KV_F32, 24, 4, 10, 40, 1);

@@ -1,31 +1,8 @@
-/* mllm_generate: prompt evaluation, then sample -> stream text -> evaluate, one token at a time. */
-#include <stdlib.h>
+/* mllm_generate: one sequence through a scheduler of its own (api_scheduler.c), stepped to the end. */
+#include <string.h>
 
 #include "core/errors.h"
 #include "model/session.h"
-#include "platform/clock.h"
-#include "tokenizer/tokenizer.h"
-
-static double now_seconds(void) { return 1e-9 * (double)mllm_now_ns(); }
-
-/* Appends the text `token` completes and passes it to the callback; *stop set if it asks. */
-static mllm_status emit(mllm_detokenizer *dt, int32_t token, int flush, mllm_token_callback cb, void *ud, int *stop) {
-    char small[256];
-    char *buf = small;
-    int32_t cap = (int32_t)sizeof small;
-    int32_t n = flush ? mllm_detokenizer_flush(dt, buf, cap) : mllm_detokenizer_push(dt, token, buf, cap);
-    if (n < 0 && n != INT32_MIN) { /* piece longer than the stack buffer: retry with its size */
-        cap = -n;
-        buf = malloc((size_t)cap);
-        if (!buf) return mllm_fail(MLLM_ERR_OUT_OF_MEMORY, "out of memory decoding token %d", token);
-        n = flush ? mllm_detokenizer_flush(dt, buf, cap) : mllm_detokenizer_push(dt, token, buf, cap);
-    }
-    mllm_status st = MLLM_OK;
-    if (n < 0) st = mllm_fail(MLLM_ERR_STATE, "cannot decode token %d", token);
-    else if (cb && (!flush || n > 0) && cb(token, buf, n, ud) != 0) *stop = 1;
-    if (buf != small) free(buf);
-    return st;
-}
 
 mllm_status mllm_generate(mllm_session *s, mllm_sampler *sampler, const int32_t *prompt, int32_t n_prompt, int32_t n_max,
                           int32_t ignore_eos, int32_t *out_tokens, int32_t *n_out, mllm_token_callback callback,
@@ -38,45 +15,29 @@ mllm_status mllm_generate(mllm_session *s, mllm_sampler *sampler, const int32_t 
     if (n_prompt == 0 && s->n_logits == 0) {
         return mllm_fail(MLLM_ERR_STATE, "mllm_generate: empty prompt and no logits from a previous eval");
     }
-    const int32_t n_vocab = s->model->hp.n_vocab;
-    const struct mllm_vocab *vocab = mllm_model_vocab(s->model);
-    double t0 = now_seconds();
-    mllm_status st = n_prompt > 0 ? mllm_session_eval(s, prompt, n_prompt, MLLM_LOGITS_LAST) : MLLM_OK;
+    mllm_status st = mllm_session_check_free(s, "mllm_generate");
     if (st) return st;
-    double t1 = now_seconds();
-    mllm_detokenizer *dt = NULL;
-    if ((st = mllm_detokenizer_create(s->model, 0, &dt))) return st;
-    int stop = 0;
-    int32_t n = 0;
-    while (!st && !stop && n < n_max) {
-        /* stop before sampling a token the cache could not hold, so every returned token is
-         * in the cache */
-        if (!s->params.context_shift && s->n_past >= s->params.n_ctx) {
-            st = mllm_fail(MLLM_ERR_CONTEXT_FULL, "context full after %d generated tokens (n_ctx %d)", n, s->params.n_ctx);
-            break;
-        }
-        /* logits of the last row: after an ALL eval that is the last of several rows */
-        const float *logits = s->logits + (size_t)(s->n_logits - 1) * (size_t)n_vocab;
-        int32_t tok = mllm_sampler_sample(sampler, logits, n_vocab);
-        if (tok < 0 || tok >= n_vocab) {
-            st = mllm_fail(MLLM_ERR_STATE, "sampler failed: %s", mllm_last_error());
-            break;
-        }
-        if (!ignore_eos && mllm_vocab_is_eog(vocab, tok)) break; /* EOS (or end of turn) ends generation and is not returned */
-        out_tokens[n++] = tok;
-        if ((st = emit(dt, tok, 0, callback, user_data, &stop))) break;
-        /* every returned token is evaluated, so the cache holds prompt + output */
-        st = mllm_session_eval(s, &tok, 1, MLLM_LOGITS_LAST);
+    /* prompts go in chunks of the session's n_batch, as mllm_session_eval reads them */
+    mllm_scheduler_params sp;
+    mllm_scheduler_params_init(&sp);
+    sp.max_seqs = 1;
+    sp.step_tokens = s->params.n_batch;
+    mllm_scheduler *sch;
+    if ((st = mllm_scheduler_create(s->model, &sp, &sch))) return st;
+    const mllm_seq_params q = {.session = s, .sampler = sampler, .prompt = prompt, .n_prompt = n_prompt, .max_tokens = n_max,
+                               .ignore_eos = ignore_eos, .callback = callback, .user_data = user_data};
+    int32_t id, active = 1;
+    st = mllm_scheduler_submit(sch, &q, &id);
+    while (!st && active > 0) st = mllm_scheduler_step(sch, &active);
+    mllm_seq_result r;
+    if (!st) st = mllm_scheduler_result(sch, id, &r, out_tokens, n_max);
+    if (!st) {
+        *n_out = r.n_tokens;
+        if (timings) *timings = r.timings;
+        st = r.status;
+        if (!st && r.stop_reason == MLLM_STOP_CANCELLED) st = MLLM_ERR_CANCELLED;
+        if (st) mllm_fail(st, "%s", r.message[0] ? r.message : "cancelled");
     }
-    if (!st) st = emit(dt, -1, 1, callback, user_data, &stop); /* held bytes of an unfinished character */
-    mllm_detokenizer_free(dt);
-    double t2 = now_seconds();
-    *n_out = n;
-    if (timings) {
-        timings->n_prompt = n_prompt;
-        timings->n_generated = n;
-        timings->prompt_seconds = t1 - t0;
-        timings->generate_seconds = t2 - t1;
-    }
+    mllm_scheduler_free(sch);
     return st;
 }

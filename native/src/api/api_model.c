@@ -5,6 +5,7 @@
 #include "backends/vulkan/backend_vulkan.h"
 #include "core/errors.h"
 #include "gguf/gguf.h"
+#include "graph/backend.h"
 #include "model/model.h"
 #include "platform/threads.h"
 
@@ -17,6 +18,7 @@ void mllm_model_params_init(mllm_model_params *p) {
     p->use_mmap = 1;
     p->backend = MLLM_BACKEND_CPU;
     p->gpu_device = -1;
+    p->pool = MLLM_POOL_MODEL;
 }
 
 /* Cores this process may run on (the affinity mask, e.g. under taskset or a container). */
@@ -40,6 +42,9 @@ mllm_status mllm_model_load(const char *path, const mllm_model_params *params, m
     if (p.backend != MLLM_BACKEND_CPU && p.backend != MLLM_BACKEND_AUTO && p.backend != MLLM_BACKEND_VULKAN) {
         return mllm_fail(MLLM_ERR_INVALID_ARGUMENT, "unknown backend %d", p.backend);
     }
+    if (p.pool != MLLM_POOL_MODEL && p.pool != MLLM_POOL_PROCESS) {
+        return mllm_fail(MLLM_ERR_INVALID_ARGUMENT, "pool %d is neither MLLM_POOL_MODEL (0) nor MLLM_POOL_PROCESS (1)", p.pool);
+    }
     mllm_gguf *f;
     mllm_status s = mllm_gguf_open(path, p.use_mmap, &f);
     if (s) return s;
@@ -49,11 +54,10 @@ mllm_status mllm_model_load(const char *path, const mllm_model_params *params, m
         mllm_model_destroy(m);
         return s;
     }
-    if ((s = mllm_model_attach_backend(m, p.backend, p.gpu_device))) {
+    if ((s = mllm_model_attach_backend(m, p.backend, p.gpu_device, p.n_threads ? p.n_threads : default_threads(), p.pool))) {
         mllm_model_destroy(m);
         return s;
     }
-    m->n_threads = p.n_threads ? p.n_threads : default_threads();
     m->info.backend = m->backend;
     m->info.n_threads = m->n_threads;
     mllm_clear_error();
@@ -62,6 +66,15 @@ mllm_status mllm_model_load(const char *path, const mllm_model_params *params, m
 }
 
 void mllm_model_free(mllm_model *model) { mllm_model_destroy(model); }
+
+mllm_status mllm_model_get_memory(const mllm_model *m, mllm_memory_info *out) {
+    if (!m || !out) return mllm_fail(MLLM_ERR_INVALID_ARGUMENT, "mllm_model_get_memory: model and out_info must not be NULL");
+    out->weights_bytes = atomic_load(&m->device->mem[MLLM_MEM_WEIGHTS]);
+    out->kv_bytes = atomic_load(&m->device->mem[MLLM_MEM_KV]);
+    out->compute_bytes = atomic_load(&m->device->mem[MLLM_MEM_COMPUTE]);
+    out->device_memory = m->device->device_memory;
+    return MLLM_OK;
+}
 
 mllm_status mllm_model_get_info(const mllm_model *m, mllm_model_info *out) {
     if (!m || !out) return mllm_fail(MLLM_ERR_INVALID_ARGUMENT, "mllm_model_get_info: model and out_info must not be NULL");

@@ -53,11 +53,11 @@ mllm_status mllm_session_create(mllm_model *m, const mllm_session_params *params
 
 void mllm_session_free(mllm_session *s) { mllm_session_destroy(s); }
 
-static mllm_status check_tokens_arg(const void *s, const int32_t *tokens, int32_t n, const char *fn) {
+static mllm_status check_tokens_arg(const mllm_session *s, const int32_t *tokens, int32_t n, const char *fn) {
     if (!s) return mllm_fail(MLLM_ERR_INVALID_ARGUMENT, "%s: session is NULL", fn);
     if (n < 0) return mllm_fail(MLLM_ERR_INVALID_ARGUMENT, "%s: n_tokens %d is negative", fn, n);
     if (n > 0 && !tokens) return mllm_fail(MLLM_ERR_INVALID_ARGUMENT, "%s: tokens is NULL", fn);
-    return MLLM_OK;
+    return mllm_session_check_free(s, fn);
 }
 
 mllm_status mllm_session_eval(mllm_session *s, const int32_t *tokens, int32_t n, int32_t mode) {
@@ -96,6 +96,8 @@ int32_t mllm_session_n_ctx(const mllm_session *s) {
 
 mllm_status mllm_session_truncate(mllm_session *s, int32_t n_keep) {
     if (!s) return mllm_fail(MLLM_ERR_INVALID_ARGUMENT, "mllm_session_truncate: session is NULL");
+    mllm_status st = mllm_session_check_free(s, "mllm_session_truncate");
+    if (st) return st;
     if (n_keep < 0 || n_keep > s->n_past) {
         return mllm_fail(MLLM_ERR_INVALID_ARGUMENT, "mllm_session_truncate: n_keep %d is outside 0..n_past (%d)", n_keep, s->n_past);
     }
@@ -122,4 +124,17 @@ mllm_status mllm_session_embed(mllm_session *s, const int32_t *tokens, int32_t n
         return mllm_fail(MLLM_ERR_INVALID_ARGUMENT, "mllm_session_embed: unknown pooling %d", pooling);
     }
     return mllm_session_embed_impl(s, tokens, n, pooling, normalize, out);
+}
+
+mllm_status mllm_session_set_abort_callback(mllm_session *s, mllm_abort_callback cb, void *user_data) {
+    if (!s) return mllm_fail(MLLM_ERR_INVALID_ARGUMENT, "mllm_session_set_abort_callback: session is NULL");
+    s->abort_cb = cb;
+    s->abort_ud = cb ? user_data : NULL;
+    return MLLM_OK;
+}
+
+mllm_status mllm_session_cancel(mllm_session *s) {
+    if (!s) return mllm_fail(MLLM_ERR_INVALID_ARGUMENT, "mllm_session_cancel: session is NULL");
+    atomic_store(&s->cancel, 1);
+    return MLLM_OK;
 }

@@ -49,6 +49,7 @@ const char *mllm_status_name(mllm_status status) {
     case MLLM_ERR_CONTEXT_FULL: return "MLLM_ERR_CONTEXT_FULL";
     case MLLM_ERR_BACKEND: return "MLLM_ERR_BACKEND";
     case MLLM_ERR_STATE: return "MLLM_ERR_STATE";
+    case MLLM_ERR_CANCELLED: return "MLLM_ERR_CANCELLED";
     }
     return "MLLM_ERR_UNKNOWN";
 }

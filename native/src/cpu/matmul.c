@@ -231,11 +231,16 @@ static void panel_ref(int32_t wt, const void *w, int64_t k, const void *xq, size
     }
 }
 
+/* Fewest activation rows for the tile kernels (AMX): a tile holds 16 rows, so fewer rows (several
+ * sequences' decode steps) waste most of each tile op, and the row-panel kernels, which read each
+ * weight panel once for up to MLLM_PANEL_MAX_NX rows, are faster there. */
+#define MLLM_TILES_MIN_ROWS 16
+
 void mllm_matmul_compute_panel(const mllm_kernels *K, int32_t wt, const void *w, int64_t k, const void *wdata, int64_t m,
                                float *y, int64_t ldy, int64_t row_begin, int64_t row_end) {
     if (!mllm_matmul_supported(wt, k) || !mllm_panel_supported(wt, k, MLLM_PANEL_ROWS)) return;
     const mllm_panel_fn fn = K->panel[mllm_kernel_slot(wt)];
-    const mllm_panel_fn tiles = m > 1 && m <= INT32_MAX ? K->panel_tiles[mllm_kernel_slot(wt)] : NULL;
+    const mllm_panel_fn tiles = m >= MLLM_TILES_MIN_ROWS && m <= INT32_MAX ? K->panel_tiles[mllm_kernel_slot(wt)] : NULL;
     const int32_t at = act_type(wt);
     const size_t pb = MLLM_PANEL_ROWS * mllm_type_row_bytes(wt, k);
     const mllm_xrows x = {wdata, mllm_type_row_bytes(at, k), (const float *)((const char *)wdata + rows_bytes(at, k, m)),

@@ -10,6 +10,7 @@
 
 #include "platform/clock.h"
 #include "platform/threads.h"
+#include "platform/turns.h"
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
@@ -40,6 +41,8 @@ struct mllm_threadpool {
     mllm_thread *threads;  /* n_threads - 1 workers */
     mllm_task_fn fn;
     void *ctx;
+    int nth;               /* threads taking part in the current run (workers ith >= nth skip it) */
+    mllm_turns turns;      /* callers take turns: one run at a time, in arrival order */
     padded_int generation; /* bumped per run; workers wait for a change */
     padded_int n_done;     /* workers finished with the current run */
     padded_int n_arrived;  /* barrier arrivals */
@@ -84,7 +87,7 @@ static void worker_main(void *arg) {
     for (;;) {
         seen = wait_for_run(p, seen);
         if (atomic_load_explicit(&p->stop, memory_order_acquire)) break;
-        p->fn(p->ctx, wa.ith, p->n_threads);
+        if (wa.ith < p->nth) p->fn(p->ctx, wa.ith, p->nth);
         atomic_fetch_add_explicit(&p->n_done.v, 1, memory_order_release);
     }
 }
@@ -105,14 +108,15 @@ mllm_threadpool *mllm_threadpool_create(int n_threads) {
     mllm_threadpool *p = calloc(1, sizeof(*p));
     if (!p) return NULL;
     p->n_threads = 1; /* threads actually started; free() joins exactly those */
+    p->nth = 1;
     p->threads = calloc((size_t)n_threads, sizeof(mllm_thread));
-    if (!p->threads || mllm_mutex_init(&p->mutex) != 0) {
-        free(p->threads);
-        free(p);
-        return NULL;
-    }
-    if (mllm_cond_init(&p->wake) != 0) {
-        mllm_mutex_destroy(&p->mutex);
+    int ok = p->threads != NULL;
+    int have_mutex = ok && mllm_mutex_init(&p->mutex) == 0;
+    int have_wake = have_mutex && mllm_cond_init(&p->wake) == 0;
+    int have_turn = have_wake && mllm_turns_init(&p->turns) == 0;
+    if (!have_turn) {
+        if (have_wake) mllm_cond_destroy(&p->wake);
+        if (have_mutex) mllm_mutex_destroy(&p->mutex);
         free(p->threads);
         free(p);
         return NULL;
@@ -136,6 +140,7 @@ void mllm_threadpool_free(mllm_threadpool *p) {
     publish(p);
     for (int i = 0; i < p->n_threads - 1; i++) mllm_thread_join(p->threads[i]);
     mllm_cond_destroy(&p->wake);
+    mllm_turns_destroy(&p->turns);
     mllm_mutex_destroy(&p->mutex);
     free(p->threads);
     free(p);
@@ -143,18 +148,25 @@ void mllm_threadpool_free(mllm_threadpool *p) {
 
 int mllm_threadpool_size(const mllm_threadpool *p) { return p ? p->n_threads : 0; }
 
-void mllm_threadpool_run(mllm_threadpool *p, mllm_task_fn fn, void *ctx) {
-    if (p->n_threads == 1) {
+void mllm_threadpool_run(mllm_threadpool *p, mllm_task_fn fn, void *ctx, int nth) {
+    if (nth > p->n_threads) nth = p->n_threads;
+    if (nth < 1) nth = 1;
+    mllm_turns_take(&p->turns);
+    if (p->n_threads == 1 || nth == 1) { /* nothing to share: the workers stay asleep */
+        p->nth = 1;
         fn(ctx, 0, 1);
+        mllm_turns_end(&p->turns);
         return;
     }
     p->fn = fn;
     p->ctx = ctx;
+    p->nth = nth;
     atomic_store_explicit(&p->n_done.v, 0, memory_order_relaxed);
-    publish(p); /* release: workers see fn/ctx */
-    fn(ctx, 0, p->n_threads);
+    publish(p); /* release: workers see fn/ctx/nth */
+    fn(ctx, 0, nth);
     for (int i = 0; atomic_load_explicit(&p->n_done.v, memory_order_acquire) != p->n_threads - 1; i++)
         spin_wait(i);
+    mllm_turns_end(&p->turns);
 }
 
 /* Waiters spin briefly (the others are usually a few microseconds away), then sleep on the phase
@@ -162,7 +174,7 @@ void mllm_threadpool_run(mllm_threadpool *p, mllm_task_fn fn, void *ctx) {
  * burning it. The seq_cst pair (sleeper: n_bsleep++ then re-read phase; last arriver: store phase
  * then read n_bsleep) guarantees that a sleeper either sees the new phase or gets woken. */
 void mllm_threadpool_barrier(mllm_threadpool *p) {
-    int n = p->n_threads;
+    int n = p->nth;
     if (n == 1) return;
     int ph = atomic_load_explicit(&p->phase.v, memory_order_acquire);
     if (atomic_fetch_add_explicit(&p->n_arrived.v, 1, memory_order_acq_rel) == n - 1) {

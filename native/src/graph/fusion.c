@@ -1,6 +1,7 @@
 /* The fusion planner. One forward pass: for each matmul, first what feeds its input (an RMS norm or
  * a SwiGLU right before it), then what consumes its output (the RoPE + KV store or SwiGLU right
- * after it, or the residual add of the RMS norm after it). Order matters: a matmul that takes
+ * after it, or the residual add of the RMS norm after it). A norm that gathers its rows (the output
+ * norm of a batch whose outputs are scattered) is never folded. Order matters: a matmul that takes
  * over a norm's residual add leaves that norm free to be folded into the next matmul. A node is
  * folded only when the tensor between the two is read by no other node, so skipping it changes
  * nothing another node sees. Only plain RoPE layers fuse their RoPE + KV store into the matmul:
@@ -36,7 +37,12 @@ static int unread_after(const mllm_graph *g, int32_t j, const void *d) {
 static int64_t input_rows(const mllm_node *mm) { return mm->src[0]->ne[1]; }
 
 static int fits(const mllm_node *mm, const mllm_fusion_caps *caps) {
-    return (!caps->max_rows || input_rows(mm) <= caps->max_rows) && (!caps->max_k || mm->src[0]->ne[0] <= caps->max_k);
+    const int64_t rows = input_rows(mm), k = mm->src[0]->ne[0];
+    if ((!caps->max_rows || rows <= caps->max_rows) && (!caps->max_k || k <= caps->max_k)) return 1;
+    if (rows <= caps->max_rows || rows > caps->wide_rows || k > caps->wide_k) return 0;
+    for (int w = 0; w < mm->n_w; w++)
+        if (!(caps->wide_types >> mm->src[1 + w]->type & 1)) return 0;
+    return 1;
 }
 
 static int free_node(const mllm_node *n, mllm_op op) { return n && n->op == op && !n->fused.done_by; }
@@ -45,7 +51,7 @@ static int free_node(const mllm_node *n, mllm_op op) { return n && n->op == op &
 static void fuse_input(mllm_graph *g, int32_t i, const mllm_fusion_caps *caps) {
     mllm_node *mm = &g->nodes[i], *prev = i > 0 ? &g->nodes[i - 1] : NULL;
     if (!prev || !unread_after(g, i, mm->src[0]->data)) return;
-    if ((caps->kinds & MLLM_FUSE_PRE_NORM) && free_node(prev, MLLM_OP_RMS_NORM) && prev->dst[0]->data == mm->src[0]->data &&
+    if ((caps->kinds & MLLM_FUSE_PRE_NORM) && free_node(prev, MLLM_OP_RMS_NORM) && !prev->gather && prev->dst[0]->data == mm->src[0]->data &&
         prev->n_rows == input_rows(mm) && (!prev->src[2] || prev->fused.residual_added)) {
         mm->fused.pre_norm = prev;
         prev->fused.done_by = mm;
@@ -76,7 +82,7 @@ static void fuse_output(mllm_graph *g, int32_t i, const mllm_fusion_caps *caps) 
                mm->src[1]->ne[1] == mm->src[2]->ne[1]) {
         mm->fused.post = next; /* gate and up rows are computed together, then combined */
         next->fused.done_by = mm;
-    } else if ((caps->kinds & MLLM_FUSE_ADD_RESIDUAL) && free_node(next, MLLM_OP_RMS_NORM) && mm->n_w == 1 && next->src[2] &&
+    } else if ((caps->kinds & MLLM_FUSE_ADD_RESIDUAL) && free_node(next, MLLM_OP_RMS_NORM) && !next->gather && mm->n_w == 1 && next->src[2] &&
                next->src[2]->data == mm->dst[0]->data && next->src[0]->ne[0] == mm->dst[0]->ne[0] &&
                unread_after(g, i + 1, mm->dst[0]->data)) {
         mm->fused.post = next;

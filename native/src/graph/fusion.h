@@ -22,6 +22,11 @@ typedef struct mllm_fusion_caps {
     int64_t max_rows;     /* fuse only matmuls over at most this many activation rows; 0: any */
     int64_t max_k;        /* ... and whose rows have at most this many values; 0: any */
     int64_t rope_rows;    /* ROPE_STORE: every q/k/v weight's row count a multiple of this; 0: any */
+    /* A second rule for batches of a few rows (several sequences' decode steps): matmuls over more
+     * than max_rows and at most wide_rows rows fuse too when every weight's type is in wide_types
+     * (bit 1 << mllm_type) and k <= wide_k. wide_rows 0: no such rule. */
+    int64_t wide_rows, wide_k;
+    uint64_t wide_types;
 } mllm_fusion_caps;
 
 /* Marks g's nodes for a backend with these capabilities. Run once on a freshly built graph. */

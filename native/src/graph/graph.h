@@ -1,6 +1,9 @@
-/* Compute graph: an ordered list of nodes over tensors, built once per (batch size, output
- * rows) and executed by a backend. Every node is run by all threads of the backend (each takes
- * its share); the CPU backend puts a barrier between consecutive nodes. */
+/* Compute graph: an ordered list of nodes over tensors, built once per shape (rows, output rows)
+ * and executed by a backend. Every node is run by all threads of the backend (each takes its
+ * share); the CPU backend puts a barrier between consecutive nodes. The rows of one run may belong
+ * to several sequences (batched decoding): matmuls and norms treat all rows alike, while RoPE, the
+ * KV store and attention take each row's position and KV cache from the run's sequence table
+ * (mllm_exec.seqs). */
 #ifndef MLLM_GRAPH_H
 #define MLLM_GRAPH_H
 
@@ -78,19 +81,31 @@ typedef struct mllm_node {
     int32_t layer;                        /* KV-cache slot for rope_store / attention */
     const mllm_attn_layer *attn;          /* rope_store / attention: the layer's position handling */
     int32_t row0, n_rows;                 /* rms_norm: rows it reads and writes */
+    int32_t gather;                       /* rms_norm: reads stream rows ex->out_rows[r] instead of row0 + r */
     float eps;                            /* rms_norm */
     mllm_node_fusion fused;
 } mllm_node;
 
+/* One sequence's rows in a run: rows [row0, row0 + n_rows) are its tokens at positions n_past,
+ * n_past + 1, ...; their keys and values go into, and their attention reads, its KV cache. */
+typedef struct mllm_seq_rows {
+    int32_t row0, n_rows;
+    int32_t n_past;
+    struct mllm_kv_cache *kv;
+} mllm_seq_rows;
+
 /* What changes between runs of a cached graph. */
 typedef struct mllm_exec {
     const int32_t *tokens;        /* n_tokens ids (get_rows) */
-    int32_t n_past;               /* position of the first token */
-    struct mllm_kv_cache *kv;
-    const float *rope_cos;        /* [n_ctx][head_dim/2]: cos(pos * inv_freq[i]), inv_freq[i] = theta^(-2i/hd) / the
-                                   * model's RoPE frequency factor i (Llama 3 scaling) */
+    const mllm_seq_rows *seqs;    /* n_seqs sequences in order of row0, together covering every row */
+    int32_t n_seqs;
+    const int32_t *out_rows;      /* graphs built with gather_out: the n_out stream rows fed to the head */
+    const float *rope_cos;        /* [n_positions][head_dim/2]: cos(pos * inv_freq[i]), inv_freq[i] =
+                                   * theta^(-2i/hd) / the model's RoPE frequency factor i (Llama 3 scaling) */
     const float *rope_sin;
-    float *att_scratch;           /* n_threads * kv->n_ctx floats */
+    int32_t n_positions;
+    float *att_scratch;           /* att_stride floats per thread */
+    int32_t att_stride;
     void *wdata;                  /* matmul activation scratch (shared by all threads) */
     /* Optional per-thread scratch (thread ith at thread_scratch + ith * thread_scratch_bytes):
      * matmuls over at most MLLM_PRIVATE_M rows convert their activations there, each thread
@@ -100,7 +115,21 @@ typedef struct mllm_exec {
     /* Optional: one zeroed counter per node (index: node id). Matmuls then hand out row chunks
      * first come, first served, so a thread the OS delays holds the others up less. */
     int32_t *chunk_counters;
+    /* Optional: asked once per layer (after its attention) where the backend can stop between
+     * nodes; non-zero ends the run early with MLLM_ERR_CANCELLED (the outputs are then undefined). */
+    int (*abort)(void *ctx);
+    void *abort_ctx;
 } mllm_exec;
+
+/* The sequence row `row` belongs to. */
+static inline const mllm_seq_rows *mllm_exec_seq(const mllm_exec *ex, int64_t row) {
+    int32_t i = ex->n_seqs - 1;
+    while (i > 0 && ex->seqs[i].row0 > row) i--;
+    return &ex->seqs[i];
+}
+
+/* Position of row `row` in its sequence. */
+static inline int32_t mllm_exec_pos(const mllm_seq_rows *s, int64_t row) { return s->n_past + (int32_t)(row - s->row0); }
 
 /* Activation tensors a graph owns (shapes depend on its batch size). */
 enum {
@@ -120,8 +149,9 @@ enum {
 
 typedef struct mllm_graph {
     int32_t n_tokens;
-    int32_t n_out;      /* output rows (the last n_out tokens) */
+    int32_t n_out;      /* output rows: the last n_out tokens, or with gather_out the rows exec.out_rows names */
     int32_t out_hidden; /* 1: MLLM_ACT_OUT holds normed hidden states instead of logits */
+    int32_t gather_out;
     int32_t n_nodes, cap;
     mllm_node *nodes;
     mllm_tensor acts[MLLM_ACT_COUNT];

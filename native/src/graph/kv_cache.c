@@ -1,4 +1,5 @@
-/* KV cache storage, the rings' bookkeeping and the context-shift re-rotation. */
+/* KV cache storage in device memory, the rings' bookkeeping, row copies in and out, prefix copies
+ * and the context-shift re-rotation. */
 #include "graph/kv_cache.h"
 
 #include <math.h>
@@ -22,8 +23,8 @@ int32_t mllm_kv_layer_rows(int32_t window, int32_t n_ctx, int32_t n_batch) {
     return window > 0 && ring < n_ctx ? (int32_t)ring : n_ctx;
 }
 
-mllm_status mllm_kv_cache_create(int32_t type, int32_t n_layer, int32_t n_ctx, int32_t n_batch, int32_t n_head_kv,
-                                 int32_t head_dim, const mllm_attn_layer *attn, mllm_kv_cache **out) {
+mllm_status mllm_kv_cache_create(mllm_device *dev, int32_t type, int32_t n_layer, int32_t n_ctx, int32_t n_batch,
+                                 int32_t n_head_kv, int32_t head_dim, const mllm_attn_layer *attn, mllm_kv_cache **out) {
     *out = NULL;
     if (type != MLLM_KV_F16 && type != MLLM_KV_F32 && type != MLLM_KV_Q8_0) {
         return mllm_fail(MLLM_ERR_INVALID_ARGUMENT, "unknown kv_type %d", type);
@@ -48,6 +49,7 @@ mllm_status mllm_kv_cache_create(int32_t type, int32_t n_layer, int32_t n_ctx, i
     kv->row = n_head_kv * head_dim;
     kv->head_dim = head_dim;
     kv->row_bytes = (size_t)row_bytes;
+    kv->dev = dev;
     for (int32_t l = 0; l < n_layer; l++) {
         mllm_kv_layer *L = &kv->layers[l];
         L->window = attn[l].window;
@@ -57,23 +59,99 @@ mllm_status mllm_kv_cache_create(int32_t type, int32_t n_layer, int32_t n_ctx, i
         L->offset = kv->bytes;
         kv->bytes += (size_t)L->rows * (size_t)mllm_kv_copies(kv, l) * kv->row_bytes;
     }
-    kv->k = calloc(1, kv->bytes);
-    kv->v = calloc(1, kv->bytes);
-    if (!kv->k || !kv->v) {
-        size_t bytes = kv->bytes;
+    mllm_status st = dev->iface->buffer_alloc(dev, kv->bytes, MLLM_MEM_KV, &kv->kbuf);
+    if (!st) st = dev->iface->buffer_alloc(dev, kv->bytes, MLLM_MEM_KV, &kv->vbuf);
+    if (st) {
         mllm_kv_cache_free(kv);
-        return mllm_fail(MLLM_ERR_OUT_OF_MEMORY, "cannot allocate 2 x %zu bytes for the KV cache", bytes);
+        return st;
     }
+    kv->k = kv->kbuf->host;
+    kv->v = kv->vbuf->host;
     *out = kv;
     return MLLM_OK;
 }
 
 void mllm_kv_cache_free(mllm_kv_cache *kv) {
     if (!kv) return;
-    free(kv->k);
-    free(kv->v);
+    if (kv->kbuf) kv->dev->iface->buffer_free(kv->dev, kv->kbuf);
+    if (kv->vbuf) kv->dev->iface->buffer_free(kv->dev, kv->vbuf);
     free(kv->layers);
     free(kv);
+}
+
+int mllm_kv_cache_rings_fit(const mllm_kv_cache *kv, int32_t n) {
+    for (int32_t l = 0; l < kv->n_layer; l++)
+        if (kv->layers[l].ring && n > kv->layers[l].rows) return 0;
+    return 1;
+}
+
+int mllm_kv_cache_holds_prefix(const mllm_kv_cache *kv, int32_t n) {
+    for (int32_t l = 0; l < kv->n_layer; l++) {
+        const mllm_kv_layer *L = &kv->layers[l];
+        if (L->ring && (kv->ring_lo > 0 || kv->ring_hi > L->rows)) return 0;
+    }
+    return mllm_kv_cache_rings_fit(kv, n);
+}
+
+/* Bytes [off, off + bytes) of one of the cache's buffers to / from host memory. */
+static mllm_status copy_bytes(const mllm_kv_cache *kv, int v, size_t off, void *host, size_t bytes, int to_cache) {
+    mllm_buffer *b = v ? kv->vbuf : kv->kbuf;
+    if (b->host) {
+        if (to_cache) memcpy((char *)b->host + off, host, bytes);
+        else memcpy(host, (const char *)b->host + off, bytes);
+        return MLLM_OK;
+    }
+    return to_cache ? kv->dev->iface->buffer_write(kv->dev, b, off, host, bytes)
+                    : kv->dev->iface->buffer_read(kv->dev, b, off, host, bytes);
+}
+
+mllm_status mllm_kv_cache_read(const mllm_kv_cache *kv, int v, int32_t layer, int32_t n, void *host) {
+    if (!mllm_kv_cache_holds_prefix(kv, n)) {
+        return mllm_fail(MLLM_ERR_UNSUPPORTED,
+                         "the sliding-window layers no longer hold positions 0..%d (their ring has wrapped or been shifted)", n - 1);
+    }
+    return copy_bytes(kv, v, mllm_kv_offset(kv, layer, 0), host, (size_t)n * kv->row_bytes, 0);
+}
+
+mllm_status mllm_kv_cache_write(mllm_kv_cache *kv, int v, int32_t layer, int32_t n, const void *host) {
+    const mllm_kv_layer *L = &kv->layers[layer];
+    if (!mllm_kv_cache_rings_fit(kv, n)) {
+        return mllm_fail(MLLM_ERR_UNSUPPORTED, "%d positions do not fit the %d a sliding-window layer of this session holds", n,
+                         L->rows);
+    }
+    mllm_status st = MLLM_OK;
+    for (int32_t c = 0; c < mllm_kv_copies(kv, layer) && !st; c++) {
+        st = copy_bytes(kv, v, mllm_kv_offset(kv, layer, c * L->rows), (void *)host, (size_t)n * kv->row_bytes, 1);
+    }
+    kv->ring_lo = 0;
+    kv->ring_hi = n;
+    return st;
+}
+
+mllm_status mllm_kv_cache_copy_prefix(mllm_kv_cache *dst, const mllm_kv_cache *src, int32_t n) {
+    if (!mllm_kv_cache_holds_prefix(src, n) || !mllm_kv_cache_rings_fit(dst, n)) {
+        return mllm_fail(MLLM_ERR_UNSUPPORTED,
+                         "cannot copy positions 0..%d: a sliding-window layer's ring no longer holds them all", n - 1);
+    }
+    const size_t bytes = (size_t)n * src->row_bytes;
+    for (int32_t l = 0; l < src->n_layer; l++) {
+        for (int32_t c = 0; c < mllm_kv_copies(dst, l); c++) {
+            for (int v = 0; v < 2; v++) {
+                mllm_buffer *d = v ? dst->vbuf : dst->kbuf;
+                const mllm_buffer *s = v ? src->vbuf : src->kbuf;
+                const size_t doff = mllm_kv_offset(dst, l, c * dst->layers[l].rows), soff = mllm_kv_offset(src, l, 0);
+                if (d->host && s->host) {
+                    memcpy((char *)d->host + doff, (const char *)s->host + soff, bytes);
+                    continue;
+                }
+                mllm_status st = dst->dev->iface->buffer_copy(dst->dev, d, doff, s, soff, bytes);
+                if (st) return st;
+            }
+        }
+    }
+    dst->ring_lo = 0;
+    dst->ring_hi = n;
+    return MLLM_OK;
 }
 
 /* Positions from which every ring holds what was written: ring_lo, or later where the ring has
@@ -151,7 +229,7 @@ static void move_position(mllm_kv_cache *kv, int32_t l, const void *k_src, const
     }
 }
 
-mllm_status mllm_kv_cache_shift(mllm_kv_cache *kv, int32_t dst, int32_t src, int32_t n_past, const double *inv_freq) {
+static mllm_status shift_host(mllm_kv_cache *kv, int32_t dst, int32_t src, int32_t n_past, const double *inv_freq) {
     const int32_t half = kv->head_dim / 2, delta = dst - src;
     /* Rotations compose: rotating a key roped at p by delta gives the key roped at p + delta. */
     float cs[MLLM_KV_MAX_ROW / 2], sn[MLLM_KV_MAX_ROW / 2], row[MLLM_KV_MAX_ROW];
@@ -199,4 +277,24 @@ mllm_status mllm_kv_cache_shift(mllm_kv_cache *kv, int32_t dst, int32_t src, int
     kv->ring_lo = new_lo;
     kv->ring_hi = n_past + delta;
     return MLLM_OK;
+}
+
+mllm_status mllm_kv_cache_shift(mllm_kv_cache *kv, int32_t dst, int32_t src, int32_t n_past, const double *inv_freq) {
+    if (kv->k) return shift_host(kv, dst, src, n_past, inv_freq);
+    /* device memory: the whole cache through a host copy (shifts are rare: once per full context) */
+    uint8_t *k = malloc(kv->bytes), *v = malloc(kv->bytes);
+    mllm_status st = k && v ? MLLM_OK : mllm_fail(MLLM_ERR_OUT_OF_MEMORY, "out of memory shifting the KV cache");
+    if (!st) st = copy_bytes(kv, 0, 0, k, kv->bytes, 0);
+    if (!st) st = copy_bytes(kv, 1, 0, v, kv->bytes, 0);
+    if (!st) {
+        kv->k = k;
+        kv->v = v;
+        st = shift_host(kv, dst, src, n_past, inv_freq);
+        kv->k = kv->v = NULL;
+    }
+    if (!st) st = copy_bytes(kv, 0, 0, k, kv->bytes, 1);
+    if (!st) st = copy_bytes(kv, 1, 0, v, kv->bytes, 1);
+    free(k);
+    free(v);
+    return st;
 }

@@ -12,6 +12,7 @@
 struct mllm_vocab;
 struct mllm_gguf;
 struct mllm_device;
+struct mllm_compute;
 
 /* The model's vocabulary (never NULL for a loaded model). Lives as long as the model. */
 const struct mllm_vocab *mllm_model_vocab(const mllm_model *m);
@@ -41,8 +42,11 @@ struct mllm_model {
     struct mllm_vocab *vocab; /* owned */
     mllm_model_info info;
     int32_t backend;          /* mllm_backend in use */
-    int32_t n_threads;
-    struct mllm_device *device; /* owned: the backend's part of the model (graph/backend.h) */
+    int32_t n_threads;        /* threads a run uses by default (<= the device's) */
+    struct mllm_device *device;   /* owned: the backend's part of the model (graph/backend.h) */
+    struct mllm_compute *compute; /* owned: the compute context all sessions share (model/compute.h) */
+    double *inv_freq;         /* [head_dim/2] RoPE frequencies theta^(-2i/hd) / rope_freqs[i] */
+    uint64_t fingerprint;     /* hash of the hyper-parameters and tensor table (saved session states name it) */
 };
 
 /* Loads hyper-parameters and weights from an opened file (no vocabulary). Takes ownership of
@@ -52,8 +56,18 @@ mllm_status mllm_model_from_gguf(struct mllm_gguf *file, mllm_model **out);
 mllm_status mllm_model_load_vocab(mllm_model *m);
 void mllm_model_destroy(mllm_model *m);
 /* Creates the model's device for `backend` (mllm_backend; AUTO: Vulkan when a GPU suits the model,
- * else the CPU) and hands it the weights (model_backend.c). Once, right after loading. */
-mllm_status mllm_model_attach_backend(mllm_model *m, int32_t backend, int32_t gpu_device);
+ * else the CPU; the CPU runs on n_threads threads of its own pool or, with process_pool, of the
+ * process-wide one), hands it the weights and makes the compute context (model_backend.c). Once,
+ * right after loading. */
+mllm_status mllm_model_attach_backend(mllm_model *m, int32_t backend, int32_t gpu_device, int32_t n_threads,
+                                      int32_t process_pool);
+
+/* Nodes of the model's graphs at most (mllm_model_build_graph's capacity). */
+static inline int32_t mllm_model_graph_nodes(const mllm_model *m) { return 4 + m->hp.n_layer * 14; }
+/* Builds a graph over the activation buffers act (model_graph.c); gather_out: the output rows are
+ * those a run names (mllm_exec.out_rows) instead of the last n_out. */
+mllm_graph *mllm_model_build_graph(const mllm_model *m, float *const act[MLLM_ACT_COUNT], int32_t n_tokens, int32_t n_out,
+                                   int32_t out_hidden, int32_t gather_out);
 
 /* Block applied at layer l (l / block_repeat). */
 static inline const mllm_block *mllm_model_layer(const mllm_model *m, int32_t l) {

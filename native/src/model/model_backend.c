@@ -1,11 +1,13 @@
-/* The model's backend: the device chosen at load (CPU, or Vulkan where asked for and possible)
- * and the weights it is handed. The only file that knows which backends exist. */
+/* The model's backend: the device chosen at load (CPU, or Vulkan where asked for and possible),
+ * the weights it is handed and the compute context over it. The only file that knows which
+ * backends exist. */
 #include <stdlib.h>
 
 #include "backends/cpu/backend_cpu.h"
 #include "backends/vulkan/backend_vulkan.h"
 #include "core/errors.h"
 #include "gguf/gguf.h"
+#include "model/compute.h"
 #include "model/model.h"
 
 /* Every weight once, with what the model does with it. */
@@ -29,16 +31,19 @@ static mllm_weight *list_weights(mllm_model *m, int *n_out) {
 }
 
 /* Creates a device of `backend` and hands it the model; *out NULL on failure. */
-static mllm_status attach(mllm_model *m, int32_t backend, int32_t gpu_device, int gpu_only, mllm_device **out) {
+static mllm_status attach(mllm_model *m, int32_t backend, int32_t gpu_device, int gpu_only, int32_t n_threads,
+                          int32_t process_pool, mllm_device **out) {
     *out = NULL;
     mllm_model_desc desc = {0};
     desc.weights = list_weights(m, &desc.n_weights);
     if (!desc.weights) return mllm_fail(MLLM_ERR_OUT_OF_MEMORY, "out of memory listing weights");
     desc.in_file_mapping = m->file->mapped;
     desc.head_dim = m->hp.head_dim;
+    desc.attn = m->attn;
+    desc.n_layer = m->hp.n_layer;
     mllm_device *dev;
     mllm_status s = backend == MLLM_BACKEND_VULKAN ? mllm_vulkan_device_create(gpu_device, gpu_only, &dev)
-                                                   : mllm_cpu_device_create(&dev);
+                                                   : mllm_cpu_device_create(n_threads, process_pool, &dev);
     if (!s) {
         s = dev->iface->take_model(dev, &desc);
         if (s) dev->iface->free(dev);
@@ -48,9 +53,10 @@ static mllm_status attach(mllm_model *m, int32_t backend, int32_t gpu_device, in
     return s;
 }
 
-mllm_status mllm_model_attach_backend(mllm_model *m, int32_t backend, int32_t gpu_device) {
+static mllm_status choose_device(mllm_model *m, int32_t backend, int32_t gpu_device, int32_t n_threads, int32_t process_pool) {
     if (backend != MLLM_BACKEND_CPU) { /* AUTO: Vulkan when a GPU suits the model, else the CPU */
-        mllm_status s = attach(m, MLLM_BACKEND_VULKAN, gpu_device, backend == MLLM_BACKEND_AUTO, &m->device);
+        mllm_status s = attach(m, MLLM_BACKEND_VULKAN, gpu_device, backend == MLLM_BACKEND_AUTO, n_threads, process_pool,
+                               &m->device);
         if (!s) {
             m->backend = MLLM_BACKEND_VULKAN;
             return MLLM_OK;
@@ -58,5 +64,13 @@ mllm_status mllm_model_attach_backend(mllm_model *m, int32_t backend, int32_t gp
         if (backend == MLLM_BACKEND_VULKAN) return s;
     }
     m->backend = MLLM_BACKEND_CPU;
-    return attach(m, MLLM_BACKEND_CPU, gpu_device, 0, &m->device);
+    return attach(m, MLLM_BACKEND_CPU, gpu_device, 0, n_threads, process_pool, &m->device);
+}
+
+mllm_status mllm_model_attach_backend(mllm_model *m, int32_t backend, int32_t gpu_device, int32_t n_threads,
+                                      int32_t process_pool) {
+    mllm_status s = choose_device(m, backend, gpu_device, n_threads, process_pool);
+    if (s) return s;
+    m->n_threads = n_threads < m->device->max_threads ? n_threads : m->device->max_threads;
+    return mllm_compute_create(m, &m->compute);
 }

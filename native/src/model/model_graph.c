@@ -4,7 +4,7 @@
  * residual add is part of the RMS norm after it. Which nodes a backend runs as one is the fusion
  * planner's business (graph/fusion.h), not this file's. */
 #include "core/types.h"
-#include "model/session.h"
+#include "model/model.h"
 
 /* Matmul nodes over x for weights w[0..n); consecutive weights whose activations are converted
  * to the same type share a node (one conversion, one barrier). */
@@ -40,13 +40,14 @@ static mllm_node *add_norm(mllm_graph *g, mllm_tensor *x, const mllm_tensor *w, 
 }
 
 mllm_graph *mllm_model_build_graph(const mllm_model *m, float *const act[MLLM_ACT_COUNT], int32_t n, int32_t n_out,
-                                   int32_t out_hidden) {
+                                   int32_t out_hidden, int32_t gather_out) {
     const mllm_hparams *hp = &m->hp;
-    mllm_graph *g = mllm_graph_create(4 + hp->n_layer * 14);
+    mllm_graph *g = mllm_graph_create(mllm_model_graph_nodes(m));
     if (!g) return NULL;
     g->n_tokens = n;
     g->n_out = n_out;
     g->out_hidden = out_hidden;
+    g->gather_out = gather_out;
     mllm_tensor *a = g->acts;
     const int64_t q = (int64_t)hp->n_head * hp->head_dim, kv = (int64_t)hp->n_head_kv * hp->head_dim;
     mllm_tensor_f32(&a[MLLM_ACT_X], hp->n_embd, n, act[MLLM_ACT_X]);
@@ -99,7 +100,8 @@ mllm_graph *mllm_model_build_graph(const mllm_model *m, float *const act[MLLM_AC
     }
     if (n_out > 0) {
         mllm_tensor *dst = out_hidden ? &a[MLLM_ACT_OUT] : &a[MLLM_ACT_H_OUT];
-        if (!add_norm(g, x, &m->output_norm, &a[MLLM_ACT_TMP], dst, n - n_out, n_out, hp->eps)) goto fail;
+        if (!(nd = add_norm(g, x, &m->output_norm, &a[MLLM_ACT_TMP], dst, n - n_out, n_out, hp->eps))) goto fail;
+        nd->gather = gather_out;
         if (!out_hidden) {
             const mllm_tensor *wout[1] = {&m->output};
             mllm_tensor *yout[1] = {&a[MLLM_ACT_OUT]};

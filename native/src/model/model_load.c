@@ -2,6 +2,7 @@
  * (MobileLLM-R1) / mobilellm-pro GGUF files, validated against each other: every tensor must exist
  * with the expected shape and a type the engine can use. */
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 #include "cpu/matmul.h"
 #include "gguf/gguf.h"
 #include "graph/backend.h"
+#include "model/compute.h"
 #include "model/model.h"
 #include "platform/memory.h"
 #include "quant/quant.h"
@@ -341,6 +343,36 @@ static void fill_info(mllm_model *m) {
     in->add_eos = mllm_gguf_get_bool(f, "tokenizer.ggml.add_eos_token", &b) == MLLM_OK ? b : 0;
 }
 
+/* FNV-1a, 64 bits. */
+static uint64_t fnv(uint64_t h, const void *p, size_t n) {
+    const uint8_t *b = p;
+    for (size_t i = 0; i < n; i++) h = (h ^ b[i]) * 0x100000001b3ull;
+    return h;
+}
+
+/* What identifies the model a saved session state belongs to: the hyper-parameters, the tensor
+ * table (names, types, shapes, sizes) and the first bytes of every tensor, which tell two
+ * trainings of one architecture apart without reading the weights. */
+static uint64_t fingerprint(const mllm_model *m) {
+    const mllm_hparams *hp = &m->hp;
+    uint64_t h = 0xcbf29ce484222325ull;
+    h = fnv(h, hp->arch, strlen(hp->arch));
+    const int32_t ints[] = {hp->n_vocab, hp->n_embd, hp->n_ff, hp->n_head, hp->n_head_kv, hp->head_dim, hp->n_block,
+                            hp->block_repeat, hp->n_layer};
+    h = fnv(h, ints, sizeof ints);
+    h = fnv(h, &hp->eps, sizeof hp->eps);
+    h = fnv(h, &hp->rope_base, sizeof hp->rope_base);
+    for (int64_t i = 0; i < m->file->n_tensors; i++) {
+        const mllm_gguf_tensor *t = &m->file->tensors[i];
+        h = fnv(h, t->name, strlen(t->name));
+        h = fnv(h, &t->type, sizeof t->type);
+        h = fnv(h, t->ne, sizeof t->ne);
+        h = fnv(h, &t->n_bytes, sizeof t->n_bytes);
+        h = fnv(h, t->data, t->n_bytes < 32 ? (size_t)t->n_bytes : 32);
+    }
+    return h;
+}
+
 mllm_status mllm_model_from_gguf(mllm_gguf *file, mllm_model **out) {
     *out = NULL;
     mllm_model *m = calloc(1, sizeof *m);
@@ -357,13 +389,26 @@ mllm_status mllm_model_from_gguf(mllm_gguf *file, mllm_model **out) {
         return s;
     }
     fill_info(m);
+    const int32_t half = m->hp.head_dim / 2;
+    m->inv_freq = malloc((size_t)half * sizeof *m->inv_freq);
+    if (!m->inv_freq) {
+        mllm_model_destroy(m);
+        return mllm_fail(MLLM_ERR_OUT_OF_MEMORY, "out of memory for the model");
+    }
+    const float *factor = m->rope_freqs; /* Llama 3 scaling: frequency i divided by factor[i] */
+    for (int32_t i = 0; i < half; i++) {
+        m->inv_freq[i] = pow((double)m->hp.rope_base, -2.0 * i / m->hp.head_dim) / (factor ? (double)factor[i] : 1.0);
+    }
+    m->fingerprint = fingerprint(m);
     *out = m;
     return MLLM_OK;
 }
 
 void mllm_model_destroy(mllm_model *m) {
     if (!m) return;
+    mllm_compute_free(m->compute);
     if (m->device) m->device->iface->free(m->device); /* before the file: it may hold copies of its pages */
+    free(m->inv_freq);
     mllm_vocab_free(m->vocab);
     free(m->blocks);
     free(m->attn);

@@ -1,8 +1,10 @@
-/* Session internals: KV cache, activation scratch planned once for n_batch tokens, cached
- * graphs, RoPE tables and the logits of the last eval. */
+/* Session internals: one sequence's KV cache, position and the logits of its last eval, plus the
+ * cancellation requests that stop its model calls. Everything else a run needs (activations,
+ * graphs, RoPE tables, threads) belongs to the model (model/compute.h, graph/backend.h). */
 #ifndef MLLM_SESSION_H
 #define MLLM_SESSION_H
 
+#include <stdatomic.h>
 #include <stdint.h>
 
 #include "graph/backend.h"
@@ -10,62 +12,48 @@
 #include "graph/kv_cache.h"
 #include "model/model.h"
 
-#define MLLM_GRAPH_CACHE 8
-
-typedef struct mllm_graph_slot {
-    mllm_graph *g;
-    uint64_t last_use;
-} mllm_graph_slot;
-
 struct mllm_session {
     mllm_model *model;
     mllm_session_params params; /* resolved: n_ctx, n_batch, n_threads filled in */
-    mllm_runner *runner;        /* the model's backend, for this session */
     mllm_kv_cache *kv;
     int32_t n_past;
-
-    void *scratch;              /* one backend allocation for all activations */
-    float *act[MLLM_ACT_COUNT]; /* activation buffers inside scratch, sized for n_batch */
-    void *wdata;                /* matmul activation conversion */
-    void *thread_scratch;       /* n_threads regions of thread_scratch_bytes (mllm_exec) */
-    size_t thread_scratch_bytes;
-    int32_t *chunk_counters;    /* one per graph node (mllm_exec), zeroed before each run */
-    int32_t max_nodes;
-    float *att_scratch;
-    float *rope_cos, *rope_sin; /* [n_ctx][head_dim/2] */
-    double *inv_freq;           /* [head_dim/2] */
-
-    mllm_graph_slot graphs[MLLM_GRAPH_CACHE];
-    uint64_t use_clock;
 
     float *logits;              /* [logits_cap rows][n_vocab] */
     int64_t logits_cap;
     int32_t n_logits;           /* rows valid from the last eval */
     float *row;                 /* one row of max(n_vocab, n_embd) floats (score, embed) */
     double *pool;               /* n_embd accumulators (embedding) */
+
+    atomic_int cancel;          /* mllm_session_cancel: pending until a call stops because of it */
+    mllm_abort_callback abort_cb;
+    void *abort_ud;
+    /* A generation loop holding the session (mllm_scheduler): model calls on the session are refused
+     * meanwhile, and freeing the session first tells the holder through on_free. */
+    void *holder;
+    void (*on_free)(void *holder, mllm_session *s);
 };
 
 mllm_status mllm_session_new(mllm_model *m, const mllm_session_params *p, mllm_session **out);
 void mllm_session_destroy(mllm_session *s);
 
-/* Graph for (n_tokens, n_out, out_hidden), built and marked for the backend's fusions on first use. */
-mllm_status mllm_session_graph(mllm_session *s, int32_t n_tokens, int32_t n_out, int32_t out_hidden, const mllm_graph **out);
-/* Builds a graph over the session's scratch (model_graph.c). */
-mllm_graph *mllm_model_build_graph(const mllm_model *m, float *const act[MLLM_ACT_COUNT], int32_t n_tokens, int32_t n_out,
-                                   int32_t out_hidden);
-
+/* MLLM_ERR_STATE when a generation loop holds the session. */
+mllm_status mllm_session_check_free(const mllm_session *s, const char *fn);
 /* Makes room for n more tokens (context shift when enabled). Returns the number of tokens that
- * may be evaluated now (<= n), or fails with MLLM_ERR_CONTEXT_FULL. */
-mllm_status mllm_session_make_room(mllm_session *s, int32_t n, int32_t *n_now);
-/* Evaluates one chunk (n <= n_batch tokens that fit in the context); the graph's MLLM_ACT_OUT
- * then holds the last n_out rows (logits, or normed hidden states if out_hidden). */
-mllm_status mllm_session_run_chunk(mllm_session *s, const int32_t *tokens, int32_t n, int32_t n_out, int32_t out_hidden,
-                                   const mllm_graph **g_out);
+ * may be evaluated now (<= n) in *n_now, or fails with MLLM_ERR_CONTEXT_FULL. *mark, a position in
+ * the sequence, is moved as a shift moves the tokens before it (the position to go back to when
+ * the call that asked fails). */
+mllm_status mllm_session_make_room(mllm_session *s, int32_t n, int32_t *n_now, int32_t *mark);
 /* Keeps the first n_keep tokens, or none where a sliding-window ring no longer holds what they need
  * (mllm_kv_cache_keep); n_past tells which. */
 void mllm_session_truncate_impl(mllm_session *s, int32_t n_keep);
 /* Checks ids against the vocabulary. */
 mllm_status mllm_session_check_tokens(const mllm_session *s, const int32_t *tokens, int32_t n);
+/* Room for rows of logits. */
+mllm_status mllm_session_ensure_logits(mllm_session *s, int64_t rows);
+/* Whether the session's calls should stop now: a cancel request or the abort callback. */
+int mllm_session_should_stop(mllm_session *s);
+/* After a call stopped with MLLM_ERR_CANCELLED: the cancel request (if any) is used up. */
+void mllm_session_cancel_done(mllm_session *s);
 
 mllm_status mllm_session_eval_impl(mllm_session *s, const int32_t *tokens, int32_t n, int32_t mode);
 mllm_status mllm_session_score_impl(mllm_session *s, const int32_t *tokens, int32_t n, float *nll);

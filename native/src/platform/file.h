@@ -23,5 +23,7 @@ int mllm_file_read(mllm_file *f, void *buf, size_t n, char *why, size_t why_size
 void *mllm_file_map(mllm_file *f);
 void mllm_file_unmap(void *base, size_t size);
 void mllm_file_close(mllm_file *f);
+/* Renames `from` to `to`, replacing a file `to` at once (readers see the old or the new one). */
+int mllm_file_replace(const char *from, const char *to);
 
 #endif

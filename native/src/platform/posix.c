@@ -196,6 +196,8 @@ void *mllm_file_map(mllm_file *f) {
 
 void mllm_file_unmap(void *base, size_t size) { munmap(base, size); }
 
+int mllm_file_replace(const char *from, const char *to) { return rename(from, to) == 0 ? 0 : -1; }
+
 void mllm_file_close(mllm_file *f) {
     if (f->handle >= 0) close((int)f->handle);
     f->handle = -1;

@@ -245,6 +245,14 @@ void *mllm_file_map(mllm_file *f) {
 
 void mllm_file_unmap(void *base, size_t size) { UnmapViewOfFile(base); }
 
+int mllm_file_replace(const char *from, const char *to) {
+    wchar_t *wf = widen(from), *wt = widen(to);
+    const int ok = wf && wt && MoveFileExW(wf, wt, MOVEFILE_REPLACE_EXISTING | MOVEFILE_WRITE_THROUGH);
+    free(wf);
+    free(wt);
+    return ok ? 0 : -1;
+}
+
 void mllm_file_close(mllm_file *f) {
     if (f->handle != (intptr_t)INVALID_HANDLE_VALUE) CloseHandle((HANDLE)f->handle);
     f->handle = (intptr_t)INVALID_HANDLE_VALUE;

@@ -85,6 +85,22 @@ static inline tiny_cfg tiny_default(void) {
     return c;
 }
 
+/* A MobileLLM-Pro shaped model: layers 1 and 2 slide a window of 5, layers 0 and 3 are NoPE with
+ * temperature tuning, QK-norm on the RoPE layers. */
+static inline tiny_cfg tiny_pro(void) {
+    tiny_cfg c = tiny_default();
+    c.arch = "mobilellm-pro";
+    c.n_block = 4;
+    c.swa_mask = 0x6u;
+    c.window = 5;
+    c.nope_mask = 0x9u;
+    c.qk_norm = 1;
+    c.temp_tuning = 1;
+    c.temp_scale = 0.2f;
+    c.temp_floor = 3;
+    return c;
+}
+
 static inline double tiny_rand(uint64_t *s) { /* xorshift64*, uniform in [-1, 1) */
     *s ^= *s >> 12;
     *s ^= *s << 25;

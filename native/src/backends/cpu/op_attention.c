@@ -1,8 +1,9 @@
-/* Causal attention with grouped KV heads: query head h reads KV head h / (n_head / n_kv), over the
- * keys of positions first..pos (mllm_kv_first_key: all earlier positions, or the layer's sliding
- * window), which lie in consecutive cache rows. Scores are scaled by 1/sqrt(hd) and soft-maxed in
- * f32; work is split over (token, KV head, run of query heads) for the f16 cache, over (token,
- * head) for the f32 and q8_0 ones. */
+/* Causal attention with grouped KV heads: query head h reads KV head h / (n_head / n_kv); each
+ * row attends over its own sequence's KV cache, over the keys of positions first..pos
+ * (mllm_kv_first_key: all earlier positions, or the layer's sliding window), which lie in
+ * consecutive cache rows. Scores are scaled by 1/sqrt(hd) and soft-maxed in f32; work is split over
+ * (token, KV head, run of query heads) for the f16 cache, over (token, head) for the f32 and q8_0
+ * ones. */
 #include <math.h>
 #include <string.h>
 
@@ -43,13 +44,13 @@ void mllm_op_attention(const mllm_node *n, const mllm_cpu_run *run, int ith, int
     const mllm_kernels *K = run->kernels;
     const mllm_tensor *q = n->src[0];
     mllm_tensor *out = n->dst[0];
-    const mllm_kv_cache *kv = ex->kv;
-    const int32_t hd = kv->head_dim, l = n->layer;
-    const int64_t n_head = q->ne[0] / hd, n_kv = kv->row / hd, group = n_head / n_kv;
+    const mllm_kv_cache *kv0 = ex->seqs[0].kv; /* every sequence's cache has the model's shape and the same type */
+    const int32_t hd = kv0->head_dim, l = n->layer;
+    const int64_t n_head = q->ne[0] / hd, n_kv = kv0->row / hd, group = n_head / n_kv;
     const float scale = 1.0f / sqrtf((float)hd);
-    float *s = ex->att_scratch + (size_t)ith * (size_t)kv->n_ctx;
+    float *s = ex->att_scratch + (size_t)ith * (size_t)ex->att_stride;
     int64_t b, e;
-    if (kv->type == MLLM_KV_F16) { /* work items: (token, KV head, run of query heads) */
+    if (kv0->type == MLLM_KV_F16) { /* work items: (token, KV head, run of query heads) */
         /* runs of up to GQA_RUN heads share each key and value conversion; single heads when that
          * would leave too few items to keep every thread busy (decode) */
         int64_t run = GQA_RUN, per_g = (group + GQA_RUN - 1) / GQA_RUN;
@@ -58,7 +59,9 @@ void mllm_op_attention(const mllm_node *n, const mllm_cpu_run *run, int ith, int
         for (int64_t u = b; u < e; u++) {
             const int64_t t = u / (n_kv * per_g), g = u / per_g % n_kv, h0 = g * group + u % per_g * run;
             const int nq = (int)(group - u % per_g * run < run ? group - u % per_g * run : run);
-            const int32_t pos = ex->n_past + (int32_t)t, first = mllm_kv_first_key(kv, l, pos), n_keys = pos - first + 1;
+            const mllm_seq_rows *seq = mllm_exec_seq(ex, t);
+            const mllm_kv_cache *kv = seq->kv;
+            const int32_t pos = mllm_exec_pos(seq, t), first = mllm_kv_first_key(kv, l, pos), n_keys = pos - first + 1;
             const float *qh = (const float *)mllm_tensor_row(q, t) + h0 * hd;
             float *o = (float *)mllm_tensor_row(out, t) + h0 * hd;
             const uint16_t *k0 = (const uint16_t *)mllm_kv_k_row(kv, l, first) + g * hd;
@@ -69,11 +72,13 @@ void mllm_op_attention(const mllm_node *n, const mllm_cpu_run *run, int ith, int
         return;
     }
     /* f32 and q8_0 caches: head by head; a head's values start head_off bytes into a row */
-    const size_t head_bytes = kv->row_bytes / (size_t)n_kv;
+    const size_t head_bytes = kv0->row_bytes / (size_t)n_kv;
     mllm_split(q->ne[1] * n_head, ith, nth, &b, &e);
     for (int64_t u = b; u < e; u++) {
         const int64_t t = u / n_head, h = u % n_head, g = h / group;
-        const int32_t pos = ex->n_past + (int32_t)t, first = mllm_kv_first_key(kv, l, pos);
+        const mllm_seq_rows *seq = mllm_exec_seq(ex, t);
+        const mllm_kv_cache *kv = seq->kv;
+        const int32_t pos = mllm_exec_pos(seq, t), first = mllm_kv_first_key(kv, l, pos);
         attn_head(K, kv, (const float *)mllm_tensor_row(q, t) + h * hd, mllm_kv_k_row(kv, l, first), mllm_kv_v_row(kv, l, first),
                   (size_t)g * head_bytes, pos - first + 1, scale, s, (float *)mllm_tensor_row(out, t) + h * hd);
     }

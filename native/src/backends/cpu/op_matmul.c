@@ -48,11 +48,12 @@ static void rope_rows(float *y, int64_t lo, int64_t hi, int32_t hd, int32_t pos,
  * pairs and q8_0 blocks never straddle threads. */
 static void epi_rope_store(const mllm_node *n, const mllm_cpu_run *run, int w, int64_t lo, int64_t hi, int64_t m) {
     const mllm_exec *ex = run->ex;
-    const mllm_kv_cache *kv = ex->kv;
     const int32_t layer = n->fused.post->layer;
     mllm_tensor *y = n->dst[w];
     for (int64_t t = 0; t < m; t++) {
-        const int32_t pos = ex->n_past + (int32_t)t;
+        const mllm_seq_rows *seq = mllm_exec_seq(ex, t);
+        const mllm_kv_cache *kv = seq->kv;
+        const int32_t pos = mllm_exec_pos(seq, t);
         float *yr = mllm_tensor_row(y, t);
         if (w < 2) rope_rows(yr, lo, hi, kv->head_dim, pos, ex);
         if (w > 0) mllm_cpu_kv_store(run->kernels, kv, w == 2, layer, pos, yr, lo, hi);

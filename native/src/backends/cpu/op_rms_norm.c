@@ -1,5 +1,6 @@
 /* Optional residual add, then RMS norm times a weight vector, per row. Fusing the add saves a
- * barrier per sub-layer. */
+ * barrier per sub-layer. A gathering norm (the output norm of a batch) reads the rows the run
+ * names and writes them densely. */
 #include <math.h>
 
 #include "backends/cpu/ops.h"
@@ -13,8 +14,9 @@ void mllm_op_rms_norm(const mllm_node *n, const mllm_cpu_run *run, int ith, int 
     int64_t b, e;
     mllm_split(n->n_rows, ith, nth, &b, &e);
     for (int64_t r = b; r < e; r++) {
-        float *xr = mllm_tensor_row(x, n->row0 + r);
-        if (res) run->kernels->axpy_f32(xr, mllm_tensor_row(res, n->row0 + r), 1.0f, d);
+        const int64_t row = n->gather ? run->ex->out_rows[r] : n->row0 + r;
+        float *xr = mllm_tensor_row(x, row);
+        if (res) run->kernels->axpy_f32(xr, mllm_tensor_row(res, row), 1.0f, d);
         double ss = 0.0; /* double: sums of 1000+ squares lose little either way, but it is free */
         for (int64_t i = 0; i < d; i++) ss += (double)xr[i] * xr[i];
         float scale = (float)(1.0 / sqrt(ss / (double)d + (double)n->eps));

@@ -1,6 +1,6 @@
-/* Positions q and k as the layer says (RoPE on adjacent pairs with the session's angle tables,
- * then QK-norm; temperature tuning of q on NoPE layers), then k and v are written to the KV cache
- * rows of their positions. Split over tokens. */
+/* Positions q and k as the layer says (RoPE on adjacent pairs with the run's angle tables, then
+ * QK-norm; temperature tuning of q on NoPE layers), then k and v are written to the KV cache rows
+ * of their positions, each row in its own sequence's cache. Split over tokens. */
 #include <math.h>
 #include <string.h>
 
@@ -37,13 +37,14 @@ void mllm_op_rope_store(const mllm_node *n, const mllm_cpu_run *run, int ith, in
     mllm_tensor *q = (mllm_tensor *)n->src[0];
     mllm_tensor *k = (mllm_tensor *)n->src[1];
     const mllm_tensor *v = n->src[2];
-    const mllm_kv_cache *kv = ex->kv;
-    const int32_t hd = kv->head_dim, half = hd / 2;
+    const int32_t hd = ex->seqs[0].kv->head_dim, half = hd / 2;
     const int64_t n_head = q->ne[0] / hd, n_kv = k->ne[0] / hd;
     int64_t b, e;
     mllm_split(q->ne[1], ith, nth, &b, &e);
     for (int64_t t = b; t < e; t++) {
-        const int32_t pos = ex->n_past + (int32_t)t;
+        const mllm_seq_rows *seq = mllm_exec_seq(ex, t);
+        const mllm_kv_cache *kv = seq->kv;
+        const int32_t pos = mllm_exec_pos(seq, t);
         const float *cs = ex->rope_cos + (size_t)pos * half, *sn = ex->rope_sin + (size_t)pos * half;
         const float temp = at->temp_tuning ? mllm_attn_temperature(at, pos) : 1.0f;
         float *qr = mllm_tensor_row(q, t), *kr = mllm_tensor_row(k, t);

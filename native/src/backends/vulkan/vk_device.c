@@ -1,4 +1,4 @@
-/* Vulkan instance (one per process), device choice and the runner's logical device, queue and
+/* Vulkan instance (one per process), device choice and the model's logical device, queue and
  * command submissions; the Khronos validation layer's messages. */
 #ifdef MLLM_HAVE_VULKAN
 #include <stdio.h>
@@ -141,28 +141,28 @@ static mllm_mutex g_inst_lock = MLLM_MUTEX_INIT;
 static VkInstance g_inst;
 static VkDebugUtilsMessengerEXT g_messenger;
 
-static mllm_status create_instance_once(vk_ctx *c);
+static mllm_status create_instance_once(VkInstance *inst, VkDebugUtilsMessengerEXT *messenger);
 
-static mllm_status create_instance(vk_ctx *c) {
+static mllm_status create_instance(vk_dev *d) {
     mllm_mutex_lock(&g_inst_lock);
     mllm_status st = MLLM_OK;
     if (!g_inst) {
-        vk_ctx tmp;
-        memset(&tmp, 0, sizeof tmp);
-        st = create_instance_once(&tmp);
+        VkInstance inst = VK_NULL_HANDLE;
+        VkDebugUtilsMessengerEXT messenger = VK_NULL_HANDLE;
+        st = create_instance_once(&inst, &messenger);
         if (!st) {
-            g_inst = tmp.inst;
-            g_messenger = tmp.messenger;
-        } else if (tmp.inst) {
-            p_vkDestroyInstance(tmp.inst, NULL);
+            g_inst = inst;
+            g_messenger = messenger;
+        } else if (inst) {
+            p_vkDestroyInstance(inst, NULL);
         }
     }
-    c->inst = g_inst;
+    d->inst = g_inst;
     mllm_mutex_unlock(&g_inst_lock);
     return st;
 }
 
-static mllm_status create_instance_once(vk_ctx *c) {
+static mllm_status create_instance_once(VkInstance *inst, VkDebugUtilsMessengerEXT *messenger) {
     const char *no_loader = vk_load_loader();
     if (no_loader) return mllm_fail(MLLM_ERR_BACKEND, "%s", no_loader);
     const int validation = vk_env_flag("MLLM_VULKAN_VALIDATION");
@@ -185,12 +185,12 @@ static mllm_status create_instance_once(vk_ctx *c) {
                                .flags = portability ? VK_INSTANCE_CREATE_ENUMERATE_PORTABILITY_BIT_KHR : 0,
                                .enabledLayerCount = use_layer ? 1 : 0, .ppEnabledLayerNames = &layer,
                                .enabledExtensionCount = n_ext, .ppEnabledExtensionNames = exts};
-    VkResult r = p_vkCreateInstance(&ci, NULL, &c->inst);
+    VkResult r = p_vkCreateInstance(&ci, NULL, inst);
     if (r == VK_ERROR_INCOMPATIBLE_DRIVER) {
         return mllm_fail(MLLM_ERR_BACKEND, "Vulkan: no compatible driver found (install a Vulkan ICD, e.g. mesa-vulkan-drivers)");
     }
     if (r != VK_SUCCESS) return mllm_fail(MLLM_ERR_BACKEND, "Vulkan: vkCreateInstance failed (VkResult %d)", (int)r);
-    vk_load_instance_funcs(c->inst);
+    vk_load_instance_funcs(*inst);
     if (use_layer && p_vkCreateDebugUtilsMessengerEXT) {
         VkDebugUtilsMessengerCreateInfoEXT mi = {
             .sType = VK_STRUCTURE_TYPE_DEBUG_UTILS_MESSENGER_CREATE_INFO_EXT,
@@ -198,14 +198,14 @@ static mllm_status create_instance_once(vk_ctx *c) {
             .messageType = VK_DEBUG_UTILS_MESSAGE_TYPE_GENERAL_BIT_EXT | VK_DEBUG_UTILS_MESSAGE_TYPE_VALIDATION_BIT_EXT |
                            VK_DEBUG_UTILS_MESSAGE_TYPE_PERFORMANCE_BIT_EXT,
             .pfnUserCallback = debug_cb};
-        if (p_vkCreateDebugUtilsMessengerEXT(c->inst, &mi, NULL, &c->messenger) == VK_SUCCESS) {
+        if (p_vkCreateDebugUtilsMessengerEXT(*inst, &mi, NULL, messenger) == VK_SUCCESS) {
             __atomic_store_n(&g_val_enabled, 1, __ATOMIC_SEQ_CST);
         }
     }
     return MLLM_OK;
 }
 
-static mllm_status pick_device(vk_ctx *c, int32_t index) {
+static mllm_status pick_device(vk_dev *c, int32_t index) {
     VkPhysicalDevice devs[16];
     uint32_t n = 0;
     mllm_status st = list_devices(c->inst, devs, &n);
@@ -220,6 +220,7 @@ static mllm_status pick_device(vk_ctx *c, int32_t index) {
     p_vkGetPhysicalDeviceProperties2(c->pd, &p2);
     c->max_alloc = m3.maxMemoryAllocationSize;
     if (c->max_alloc == 0 || c->max_alloc > ((VkDeviceSize)1 << 30)) c->max_alloc = (VkDeviceSize)1 << 30;
+    c->max_shared = c->props.limits.maxComputeSharedMemorySize;
     if (vk_env_flag("MLLM_VULKAN_VERBOSE")) {
         VkPhysicalDeviceVulkan12Features f12 = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_2_FEATURES};
         VkPhysicalDeviceVulkan11Features f11 = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_1_FEATURES, .pNext = &f12};
@@ -227,17 +228,18 @@ static mllm_status pick_device(vk_ctx *c, int32_t index) {
         p_vkGetPhysicalDeviceFeatures2(c->pd, &f);
         fprintf(stderr,
                 "mobilellm: Vulkan device %d of %u: %s (%s), API %u.%u; fp16 arithmetic %d, 16-bit storage %d, 8-bit storage %d, "
-                "subgroup size %u (ops 0x%x), maxStorageBufferRange %u, maxMemoryAllocationSize %llu\n",
+                "subgroup size %u (ops 0x%x), maxStorageBufferRange %u, maxMemoryAllocationSize %llu, "
+                "maxComputeSharedMemorySize %u\n",
                 index < 0 ? 0 : index, n, c->props.deviceName, type_name(c->props.deviceType), VK_API_VERSION_MAJOR(c->props.apiVersion),
                 VK_API_VERSION_MINOR(c->props.apiVersion), f12.shaderFloat16, f11.storageBuffer16BitAccess,
                 f12.storageBuffer8BitAccess, sg.subgroupSize, sg.supportedOperations, c->props.limits.maxStorageBufferRange,
-                (unsigned long long)m3.maxMemoryAllocationSize);
+                (unsigned long long)m3.maxMemoryAllocationSize, c->max_shared);
     }
     return MLLM_OK;
 }
 
-/* Instance and physical device number index, checked against gpu_only; c owns them. */
-mllm_status vk_open_device(vk_ctx *c, int32_t index, int gpu_only) {
+/* Instance and physical device number index, checked against gpu_only. */
+mllm_status vk_open_device(vk_dev *c, int32_t index, int gpu_only) {
     mllm_status st = create_instance(c);
     if (!st) st = pick_device(c, index);
     if (!st && gpu_only && c->props.deviceType == VK_PHYSICAL_DEVICE_TYPE_CPU) {
@@ -246,7 +248,7 @@ mllm_status vk_open_device(vk_ctx *c, int32_t index, int gpu_only) {
     return st;
 }
 
-mllm_status vk_create_device(vk_ctx *c) {
+mllm_status vk_create_device(vk_dev *c) {
     if (!compute_family(c->pd, &c->qfam)) return mllm_fail(MLLM_ERR_BACKEND, "Vulkan: the device has no compute queue");
     float prio = 1.0f;
     VkDeviceQueueCreateInfo qi = {.sType = VK_STRUCTURE_TYPE_DEVICE_QUEUE_CREATE_INFO, .queueFamilyIndex = c->qfam,
@@ -275,82 +277,67 @@ mllm_status vk_create_device(vk_ctx *c) {
     p_vkGetDeviceQueue(c->dev, c->qfam, 0, &c->queue);
     VkCommandPoolCreateInfo pi = {.sType = VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO,
                                   .flags = VK_COMMAND_POOL_CREATE_RESET_COMMAND_BUFFER_BIT, .queueFamilyIndex = c->qfam};
-    VKCHECK(p_vkCreateCommandPool(c->dev, &pi, NULL, &c->pool), "vkCreateCommandPool");
+    VKCHECK(p_vkCreateCommandPool(c->dev, &pi, NULL, &c->xfer_pool), "vkCreateCommandPool");
     VkFenceCreateInfo fi = {.sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO};
-    VKCHECK(p_vkCreateFence(c->dev, &fi, NULL, &c->fence), "vkCreateFence");
+    VKCHECK(p_vkCreateFence(c->dev, &fi, NULL, &c->xfer_fence), "vkCreateFence");
     const char *xf = getenv("MLLM_VULKAN_XF");
     c->xf_mode = xf && (xf[0] == '0' || xf[0] == '1') ? xf[0] - '0' : 2;
     const char *grp = getenv("MLLM_VULKAN_GROUPS");
     c->mv_groups = grp && atoi(grp) >= 16 && atoi(grp) <= 65535 ? atoi(grp) : MV_FUSED_GROUPS;
     const char *spin = getenv("MLLM_VULKAN_SPIN");
     c->spin = !(spin && spin[0] == '0');
-    mllm_status st = vk_profile_init(c);
-    if (!st) st = vk_pipelines_create(c);
-    if (!st) st = vk_buf_create(c, 16u << 20, 1, &c->staging);
+    mllm_status st = vk_pipelines_create(c);
+    if (!st) st = vk_buf_create(c, 16u << 20, 1, MLLM_MEM_COMPUTE, &c->staging);
     return st;
 }
 
-void vk_ctx_free(vk_ctx *c) {
-    if (!c) return;
-    if (c->dev) {
-        p_vkDeviceWaitIdle(c->dev);
-        if (c->prof.on) vk_profile_print(c);
-        for (int i = 0; i < VK_CMD_CACHE; i++) {
-            if (c->cmds[i].cb) p_vkFreeCommandBuffers(c->dev, c->pool, 1, &c->cmds[i].cb);
-            free(c->cmds[i].stage_row);
-        }
-        if (c->prof.timestamps) p_vkDestroyQueryPool(c->dev, c->prof.timestamps, NULL);
-        for (int i = 0; i < c->n_wbufs; i++) vk_buf_free(c, &c->wbufs[i]);
-        for (int i = 0; i < VK_MAX_ACTS; i++) {
-            if (c->acts[i].host) {
-                vk_buf_free(c, &c->acts[i].dev);
-                mllm_release_address_space(c->acts[i].host, c->acts[i].bytes);
-            }
-        }
-        vk_buf *bs[] = {&c->kv_k, &c->kv_v, &c->rope, &c->step, &c->step_dev, &c->qx, &c->att_part, &c->att_ctr, &c->readback, &c->staging};
-        for (size_t i = 0; i < sizeof bs / sizeof bs[0]; i++) vk_buf_free(c, bs[i]);
-        vk_pipelines_free(c);
-        if (c->fence) p_vkDestroyFence(c->dev, c->fence, NULL);
-        if (c->pool) p_vkDestroyCommandPool(c->dev, c->pool, NULL);
-        p_vkDestroyDevice(c->dev, NULL);
-    }
+void vk_dev_close(vk_dev *c) {
+    if (!c->dev) return;
+    p_vkDeviceWaitIdle(c->dev);
+    for (int i = 0; i < c->n_wbufs; i++) vk_buf_free(c, &c->wbufs[i]);
+    vk_buf_free(c, &c->staging);
+    vk_pipelines_free(c);
+    if (c->xfer_fence) p_vkDestroyFence(c->dev, c->xfer_fence, NULL);
+    if (c->xfer_pool) p_vkDestroyCommandPool(c->dev, c->xfer_pool, NULL);
+    p_vkDestroyDevice(c->dev, NULL);
+    c->dev = VK_NULL_HANDLE;
     /* the instance (and its messenger) is the process-wide g_inst */
-    free(c->weights);
-    free(c);
 }
 
 /* ---- submissions -------------------------------------------------------------------------- */
 
-mllm_status vk_submit_wait(vk_ctx *c, VkCommandBuffer cb) {
+mllm_status vk_submit_wait_locked(vk_dev *d, VkCommandBuffer cb, VkFence fence) {
     VkSubmitInfo si = {.sType = VK_STRUCTURE_TYPE_SUBMIT_INFO, .commandBufferCount = 1, .pCommandBuffers = &cb};
-    VKCHECK(p_vkResetFences(c->dev, 1, &c->fence), "vkResetFences");
-    VKCHECK(p_vkQueueSubmit(c->queue, 1, &si, c->fence), "vkQueueSubmit");
-    VKCHECK(p_vkWaitForFences(c->dev, 1, &c->fence, VK_TRUE, UINT64_MAX), "vkWaitForFences");
+    VKCHECK(p_vkResetFences(d->dev, 1, &fence), "vkResetFences");
+    VKCHECK(p_vkQueueSubmit(d->queue, 1, &si, fence), "vkQueueSubmit");
+    VKCHECK(p_vkWaitForFences(d->dev, 1, &fence, VK_TRUE, UINT64_MAX), "vkWaitForFences");
     return MLLM_OK;
 }
 
-/* A graph submission: polls the fence for up to 20 ms before blocking. A blocked thread wakes
- * tens of microseconds after the GPU finishes, which is several percent of a decode step. */
-mllm_status vk_submit_step(vk_ctx *c, VkCommandBuffer cb) {
-    if (!c->spin) return vk_submit_wait(c, cb);
+/* Unless MLLM_VULKAN_SPIN=0, polls the fence for up to 20 ms before blocking: a blocked thread
+ * wakes tens of microseconds after the GPU finishes, which is several percent of a decode step. */
+mllm_status vk_submit_step(vk_dev *d, VkCommandBuffer cb, VkFence fence) {
     VkSubmitInfo si = {.sType = VK_STRUCTURE_TYPE_SUBMIT_INFO, .commandBufferCount = 1, .pCommandBuffers = &cb};
-    VKCHECK(p_vkResetFences(c->dev, 1, &c->fence), "vkResetFences");
-    VKCHECK(p_vkQueueSubmit(c->queue, 1, &si, c->fence), "vkQueueSubmit");
+    VKCHECK(p_vkResetFences(d->dev, 1, &fence), "vkResetFences");
+    mllm_mutex_lock(&d->lock); /* the queue is shared with transfers on other threads */
+    VkResult sr = p_vkQueueSubmit(d->queue, 1, &si, fence);
+    mllm_mutex_unlock(&d->lock);
+    VKCHECK(sr, "vkQueueSubmit");
     const int64_t t0 = mllm_now_ns();
-    for (;;) {
-        VkResult r = p_vkGetFenceStatus(c->dev, c->fence);
+    while (d->spin) {
+        VkResult r = p_vkGetFenceStatus(d->dev, fence);
         if (r == VK_SUCCESS) return MLLM_OK;
         if (r != VK_NOT_READY) return mllm_fail(MLLM_ERR_BACKEND, "Vulkan: vkGetFenceStatus failed (VkResult %d)", (int)r);
         if (mllm_now_ns() - t0 > 20000000) break;
     }
-    VKCHECK(p_vkWaitForFences(c->dev, 1, &c->fence, VK_TRUE, UINT64_MAX), "vkWaitForFences");
+    VKCHECK(p_vkWaitForFences(d->dev, 1, &fence, VK_TRUE, UINT64_MAX), "vkWaitForFences");
     return MLLM_OK;
 }
 
-mllm_status vk_begin_once(vk_ctx *c, VkCommandBuffer *cb) {
-    VkCommandBufferAllocateInfo ai = {.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO, .commandPool = c->pool,
+mllm_status vk_begin_once(vk_dev *d, VkCommandPool pool, VkCommandBuffer *cb) {
+    VkCommandBufferAllocateInfo ai = {.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO, .commandPool = pool,
                                       .level = VK_COMMAND_BUFFER_LEVEL_PRIMARY, .commandBufferCount = 1};
-    VKCHECK(p_vkAllocateCommandBuffers(c->dev, &ai, cb), "vkAllocateCommandBuffers");
+    VKCHECK(p_vkAllocateCommandBuffers(d->dev, &ai, cb), "vkAllocateCommandBuffers");
     VkCommandBufferBeginInfo bi = {.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO,
                                    .flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT};
     VKCHECK(p_vkBeginCommandBuffer(*cb, &bi), "vkBeginCommandBuffer");

@@ -12,33 +12,37 @@ static const char *const k_pipe_names[VK_PIPE_COUNT] = {
 
 const char *vk_pipe_name(vk_pipe p) { return k_pipe_names[p]; }
 
-/* The set's layout, and the set itself from a pool of one; its buffer is written once the counters
- * exist (vk_bind_counters). */
-static mllm_status counter_set_create(vk_ctx *c) {
+/* The layout of the one descriptor set: attention_dec's counters, a storage buffer at binding 0. */
+static mllm_status counter_set_layout_create(vk_dev *d) {
     VkDescriptorSetLayoutBinding ctr_binding = {.binding = 0, .descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
                                                 .descriptorCount = 1, .stageFlags = VK_SHADER_STAGE_COMPUTE_BIT};
     VkDescriptorSetLayoutCreateInfo sli = {.sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_CREATE_INFO, .bindingCount = 1,
                                            .pBindings = &ctr_binding};
-    VKCHECK(p_vkCreateDescriptorSetLayout(c->dev, &sli, NULL, &c->set_layout), "vkCreateDescriptorSetLayout");
-    VkDescriptorPoolSize ps = {.type = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, .descriptorCount = 1};
-    VkDescriptorPoolCreateInfo dpi = {.sType = VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO, .maxSets = 1, .poolSizeCount = 1,
-                                      .pPoolSizes = &ps};
-    VKCHECK(p_vkCreateDescriptorPool(c->dev, &dpi, NULL, &c->desc_pool), "vkCreateDescriptorPool");
-    VkDescriptorSetAllocateInfo dai = {.sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_ALLOCATE_INFO, .descriptorPool = c->desc_pool,
-                                       .descriptorSetCount = 1, .pSetLayouts = &c->set_layout};
-    VKCHECK(p_vkAllocateDescriptorSets(c->dev, &dai, &c->ctr_set), "vkAllocateDescriptorSets");
+    VKCHECK(p_vkCreateDescriptorSetLayout(d->dev, &sli, NULL, &d->set_layout), "vkCreateDescriptorSetLayout");
     return MLLM_OK;
 }
 
-void vk_bind_counters(vk_ctx *c, VkBuffer counters) {
-    VkDescriptorBufferInfo bi = {.buffer = counters, .offset = 0, .range = VK_WHOLE_SIZE};
-    VkWriteDescriptorSet w = {.sType = VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET, .dstSet = c->ctr_set, .dstBinding = 0,
-                              .descriptorCount = 1, .descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, .pBufferInfo = &bi};
-    p_vkUpdateDescriptorSets(c->dev, 1, &w, 0, NULL);
+mllm_status vk_counter_set_create(vk_run *r) {
+    const vk_dev *d = r->d;
+    VkDescriptorPoolSize ps = {.type = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, .descriptorCount = 1};
+    VkDescriptorPoolCreateInfo dpi = {.sType = VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO, .maxSets = 1, .poolSizeCount = 1,
+                                      .pPoolSizes = &ps};
+    VKCHECK(p_vkCreateDescriptorPool(d->dev, &dpi, NULL, &r->desc_pool), "vkCreateDescriptorPool");
+    VkDescriptorSetAllocateInfo dai = {.sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_ALLOCATE_INFO, .descriptorPool = r->desc_pool,
+                                       .descriptorSetCount = 1, .pSetLayouts = &d->set_layout};
+    VKCHECK(p_vkAllocateDescriptorSets(d->dev, &dai, &r->ctr_set), "vkAllocateDescriptorSets");
+    return MLLM_OK;
 }
 
-mllm_status vk_pipelines_create(vk_ctx *c) {
-    mllm_status st = counter_set_create(c);
+void vk_bind_counters(vk_run *r, VkBuffer counters) {
+    VkDescriptorBufferInfo bi = {.buffer = counters, .offset = 0, .range = VK_WHOLE_SIZE};
+    VkWriteDescriptorSet w = {.sType = VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET, .dstSet = r->ctr_set, .dstBinding = 0,
+                              .descriptorCount = 1, .descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, .pBufferInfo = &bi};
+    p_vkUpdateDescriptorSets(r->d->dev, 1, &w, 0, NULL);
+}
+
+mllm_status vk_pipelines_create(vk_dev *c) {
+    mllm_status st = counter_set_layout_create(c);
     if (st) return st;
     VkPushConstantRange pr = {.stageFlags = VK_SHADER_STAGE_COMPUTE_BIT, .offset = 0, .size = VK_PUSH_BYTES};
     VkPipelineLayoutCreateInfo li = {.sType = VK_STRUCTURE_TYPE_PIPELINE_LAYOUT_CREATE_INFO, .setLayoutCount = 1,
@@ -64,12 +68,11 @@ mllm_status vk_pipelines_create(vk_ctx *c) {
     return MLLM_OK;
 }
 
-void vk_pipelines_free(vk_ctx *c) {
+void vk_pipelines_free(vk_dev *c) {
     for (int p = 0; p < VK_PIPE_COUNT; p++) {
         if (c->pipes[p]) p_vkDestroyPipeline(c->dev, c->pipes[p], NULL);
     }
     if (c->layout) p_vkDestroyPipelineLayout(c->dev, c->layout, NULL);
-    if (c->desc_pool) p_vkDestroyDescriptorPool(c->dev, c->desc_pool, NULL);
     if (c->set_layout) p_vkDestroyDescriptorSetLayout(c->dev, c->set_layout, NULL);
 }
 

@@ -8,8 +8,9 @@
 #include <stdint.h>
 
 /* mul_mv.comp: WT = weight type (0 f32, 1 f16, 8 q8_0, 2 q4_0), NC = activation rows per
- * workgroup (1: decode, staging its input in shared memory with the fusions, FUSEX; 8: prompts),
- * XF_STAGE=0: q8_0/q4_0 decode input converted per block instead of through a shared row. */
+ * workgroup; FUSEX: staging its input rows in shared memory with the fusions (decode: one row, or
+ * up to 8 rows per workgroup for a few sequences' tokens); without: prompts, 8 rows per workgroup;
+ * XF_STAGE=0: q8_0/q4_0 input converted per block instead of through a shared row. */
 #define MLLM_VK_PIPELINES(X)                                                       \
     X(get_rows, "get_rows.comp", "")                                               \
     X(rms_norm, "rms_norm.comp", "")                                               \
@@ -25,6 +26,8 @@
     X(mv_q4_0_1, "mul_mv.comp", "-DWT=2 -DNC=1 -DFUSEX=1")                         \
     X(mv_q8_0_1s, "mul_mv.comp", "-DWT=8 -DNC=1 -DFUSEX=1 -DXF_STAGE=0")           \
     X(mv_q4_0_1s, "mul_mv.comp", "-DWT=2 -DNC=1 -DFUSEX=1 -DXF_STAGE=0")           \
+    X(mv_q8_0_f8, "mul_mv.comp", "-DWT=8 -DNC=8 -DFUSEX=1 -DXF_STAGE=0")           \
+    X(mv_q4_0_f8, "mul_mv.comp", "-DWT=2 -DNC=8 -DFUSEX=1 -DXF_STAGE=0")           \
     X(mv_f32_8, "mul_mv.comp", "-DWT=0 -DNC=8")                                    \
     X(mv_f16_8, "mul_mv.comp", "-DWT=1 -DNC=8")                                    \
     X(mv_q8_0_8, "mul_mv.comp", "-DWT=8 -DNC=8")                                   \

@@ -7,32 +7,32 @@
 
 #include "backends/vulkan/vk_context.h"
 
-mllm_status vk_profile_init(vk_ctx *c) {
+mllm_status vk_profile_init(vk_run *c) {
     if (!vk_env_flag("MLLM_VULKAN_PROFILE")) return MLLM_OK;
     uint32_t nq = 0;
     VkQueueFamilyProperties qp[16];
-    p_vkGetPhysicalDeviceQueueFamilyProperties(c->pd, &nq, NULL);
+    p_vkGetPhysicalDeviceQueueFamilyProperties(c->d->pd, &nq, NULL);
     if (nq > 16) nq = 16;
-    p_vkGetPhysicalDeviceQueueFamilyProperties(c->pd, &nq, qp);
-    if (c->qfam >= nq || qp[c->qfam].timestampValidBits == 0) {
+    p_vkGetPhysicalDeviceQueueFamilyProperties(c->d->pd, &nq, qp);
+    if (c->d->qfam >= nq || qp[c->d->qfam].timestampValidBits == 0) {
         fprintf(stderr, "mobilellm: MLLM_VULKAN_PROFILE ignored: the queue has no timestamps\n");
         return MLLM_OK;
     }
     VkQueryPoolCreateInfo qi = {.sType = VK_STRUCTURE_TYPE_QUERY_POOL_CREATE_INFO, .queryType = VK_QUERY_TYPE_TIMESTAMP,
                                 .queryCount = PROF_MAX_TS};
-    VKCHECK(p_vkCreateQueryPool(c->dev, &qi, NULL, &c->prof.timestamps), "vkCreateQueryPool");
+    VKCHECK(p_vkCreateQueryPool(c->d->dev, &qi, NULL, &c->prof.timestamps), "vkCreateQueryPool");
     c->prof.on = 1;
     return MLLM_OK;
 }
 
 /* The first timestamp of a command buffer being recorded with stage rows. */
-void vk_profile_begin(vk_ctx *c, VkCommandBuffer cb) {
+void vk_profile_begin(vk_run *c, VkCommandBuffer cb) {
     if (!c->prof.on || !c->prof.rec_rows) return;
     p_vkCmdResetQueryPool(cb, c->prof.timestamps, 0, PROF_MAX_TS);
     p_vkCmdWriteTimestamp(cb, VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT, c->prof.timestamps, 0);
 }
 
-static int prof_row(vk_ctx *c, const char *name) {
+static int prof_row(vk_run *c, const char *name) {
     for (int i = 0; i < c->prof.n_rows; i++) {
         if (strcmp(c->prof.rows[i].name, name) == 0) return i;
     }
@@ -42,7 +42,7 @@ static int prof_row(vk_ctx *c, const char *name) {
 }
 
 /* Ends a stage: a timestamp when profiling, then the barrier. */
-void vk_stage_end(vk_ctx *c, VkCommandBuffer cb) {
+void vk_stage_end(vk_run *c, VkCommandBuffer cb) {
     if (c->prof.on && c->prof.rec_rows && c->prof.rec_n + 2 < PROF_MAX_TS) {
         p_vkCmdWriteTimestamp(cb, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, c->prof.timestamps, (uint32_t)(c->prof.rec_n + 1));
         char name[40];
@@ -53,12 +53,12 @@ void vk_stage_end(vk_ctx *c, VkCommandBuffer cb) {
 }
 
 /* Adds a finished run's stage times (and the host's submit-to-done time) to the sums. */
-void vk_profile_collect(vk_ctx *c, const vk_cmd *cmd, int decode, uint64_t host_ns) {
+void vk_profile_collect(vk_run *c, const vk_cmd *cmd, int decode, uint64_t host_ns) {
     uint64_t ts[PROF_MAX_TS];
     const uint32_t n = (uint32_t)cmd->n_stages + 1;
-    if (p_vkGetQueryPoolResults(c->dev, c->prof.timestamps, 0, n, sizeof ts, ts, sizeof ts[0], VK_QUERY_RESULT_64_BIT | VK_QUERY_RESULT_WAIT_BIT) !=
+    if (p_vkGetQueryPoolResults(c->d->dev, c->prof.timestamps, 0, n, sizeof ts, ts, sizeof ts[0], VK_QUERY_RESULT_64_BIT | VK_QUERY_RESULT_WAIT_BIT) !=
         VK_SUCCESS) return;
-    const double period = c->props.limits.timestampPeriod;
+    const double period = c->d->props.limits.timestampPeriod;
     for (int s = 0; s < cmd->n_stages; s++) {
         vk_prof_row *r = &c->prof.rows[cmd->stage_row[s]];
         r->ns += (double)(ts[s + 1] - ts[s]) * period;
@@ -70,7 +70,7 @@ void vk_profile_collect(vk_ctx *c, const vk_cmd *cmd, int decode, uint64_t host_
     c->prof.graphs[k]++;
 }
 
-void vk_profile_print(const vk_ctx *c) {
+void vk_profile_print(const vk_run *c) {
     for (int k = 0; k < 2; k++) {
         if (!c->prof.graphs[k]) continue;
         const double g = (double)c->prof.graphs[k];

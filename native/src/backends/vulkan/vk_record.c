@@ -1,14 +1,17 @@
 /* Recording a graph into a command buffer: one record_<op> per op, each filling its kernel's
  * push constants (shaders/push_constants.h) and dispatching, a barrier between stages. Nodes the
  * fusion planner folded into a neighbour (mllm_node.fused) are done by that neighbour's kernel:
- * the matvec kernels stage a decode input row in shared memory and compute the fused RMS norm or
- * SwiGLU there, and apply RoPE + KV store or the residual add to their output rows. */
+ * the matvec kernels stage decode input rows in shared memory and compute the fused RMS norm or
+ * SwiGLU there, and apply RoPE + KV store or the residual add to their output rows. Nothing of a
+ * particular run is recorded: positions, tokens and each row's KV cache come from the step
+ * buffer, so a recorded graph serves every run of its shape, whichever sessions take part. */
 #ifdef MLLM_HAVE_VULKAN
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "backends/vulkan/shaders/push_constants.h"
+#include "backends/vulkan/shaders/step.h"
 #include "backends/vulkan/vk_context.h"
 
 /* Split-K attention for small batches (decode): the keys of one (head, token) are divided over
@@ -18,7 +21,7 @@
 size_t vk_att_part_need(const mllm_graph *g, int32_t head_dim) {
     for (int32_t i = 0; i < g->n_nodes; i++) {
         const mllm_node *nd = &g->nodes[i];
-        if (nd->op == MLLM_OP_ATTENTION && nd->src[0]->ne[1] <= ATT_SPLIT_MAX_TOKENS) {
+        if (nd->op == MLLM_OP_ATTENTION && nd->src[0]->ne[1] <= ATT_DEC_MAX_TOKENS) {
             return (size_t)nd->src[0]->ne[1] * (size_t)(nd->src[0]->ne[0] / head_dim) * ATT_SPLIT * (size_t)(head_dim + 2) *
                    sizeof(float);
         }
@@ -27,6 +30,18 @@ size_t vk_att_part_need(const mllm_graph *g, int32_t head_dim) {
 }
 
 static uint32_t stride_f(const mllm_tensor *t) { return (uint32_t)(t->nb[1] / sizeof(float)); }
+
+/* A layer's place in every cache of the run (step_cache in common.glsl): the full-attention layers
+ * before it, and in the high half the sliding-window ones (the model's layers, the same in every
+ * sequence's cache). */
+static uint32_t layer_slot(const mllm_kv_cache *kv, int32_t layer) {
+    uint32_t full = 0, win = 0;
+    for (int32_t l = 0; l < layer; l++) {
+        if (kv->layers[l].window) win++;
+        else full++;
+    }
+    return full | win << 16;
+}
 static uint32_t min_u32(uint64_t a, uint64_t b) { return (uint32_t)(a < b ? a : b); }
 
 /* Scratch needed by the graph's matmuls with q8_0/q4_0 weights: q8_0 activations + scales. */
@@ -47,7 +62,8 @@ size_t vk_qx_need(const mllm_graph *g, size_t *scale_off) {
 /* What recording one graph needs besides the node at hand. A failure is kept in err: the
  * functions below then record nothing more, and record_graph returns it after the node. */
 typedef struct vk_rec {
-    vk_ctx *c;
+    vk_run *c;
+    const mllm_kv_cache *kv; /* shape and type of the run's caches */
     VkCommandBuffer cb;
     VkDeviceAddress step;  /* the step buffer's device copy */
     size_t qx_scale_off;   /* where the q8_0 activation scales start in c->qx */
@@ -67,21 +83,12 @@ static VkDeviceAddress dev_addr(vk_rec *r, const void *host) {
     return a;
 }
 
-static VkDeviceAddress cache_layer(const vk_ctx *c, const vk_buf *cache, int32_t layer) {
-    return cache->addr + (VkDeviceAddress)c->kv->layers[layer].offset;
-}
-
-/* A layer's ring size for the kernels, 0 when it is no ring. */
-static uint32_t ring_of(const vk_ctx *c, int32_t layer) {
-    return c->kv->layers[layer].ring ? (uint32_t)c->kv->layers[layer].rows : 0u;
-}
-
 static void dispatch(vk_rec *r, vk_pipe p, const void *pc, uint32_t pc_bytes, uint32_t x, uint32_t y, uint32_t z) {
-    vk_ctx *c = r->c;
+    vk_run *c = r->c;
     if (r->err) return;
     if (c->prof.on) snprintf(c->prof.label, sizeof c->prof.label, "%s", vk_pipe_name(p));
-    p_vkCmdBindPipeline(r->cb, VK_PIPELINE_BIND_POINT_COMPUTE, c->pipes[p]);
-    p_vkCmdPushConstants(r->cb, c->layout, VK_SHADER_STAGE_COMPUTE_BIT, 0, pc_bytes, pc);
+    p_vkCmdBindPipeline(r->cb, VK_PIPELINE_BIND_POINT_COMPUTE, c->d->pipes[p]);
+    p_vkCmdPushConstants(r->cb, c->d->layout, VK_SHADER_STAGE_COMPUTE_BIT, 0, pc_bytes, pc);
     p_vkCmdDispatch(r->cb, x ? x : 1, y ? y : 1, z ? z : 1);
     c->n_dispatch++;
 }
@@ -109,33 +116,51 @@ static void record_rms_norm(vk_rec *r, const mllm_node *n) {
         .weight = dev_addr(r, n->src[1]->data),
         .residual = add ? dev_addr(r, n->src[2]->data) : 0,
         .dst = dev_addr(r, n->dst[0]->data),
+        .step = r->step,
         .n_cols = (uint32_t)n->src[0]->ne[0],
         .x_stride = stride_f(n->src[0]),
         .add_residual = (uint32_t)add,
         .dst_stride = stride_f(n->dst[0]),
         .row0 = (uint32_t)n->row0,
         .eps = n->eps,
+        .gather = (uint32_t)n->gather,
     };
     dispatch(r, VK_PIPE_rms_norm, &pc, sizeof pc, (uint32_t)n->n_rows, 1, 1);
 }
 
-/* The matvec pipeline for a weight type: decode rows staged by the kernel (with the SwiGLU input
- * through a shared row, see mul_mv.comp's XF_STAGE) or 8 prompt rows per workgroup. */
-static vk_pipe mv_pipe(const vk_ctx *c, int32_t type, int staged, int swiglu_in) {
-    const int shared_row = c->xf_mode == 1 || (c->xf_mode == 2 && swiglu_in);
+/* The matvec pipeline for a weight type: one decode row staged by the kernel (with the SwiGLU
+ * input through a shared row, see mul_mv.comp's XF_STAGE), a few rows staged 8 per workgroup
+ * (q8_0/q4_0: several sequences' decode steps), or 8 prompt rows per workgroup. */
+static vk_pipe mv_pipe(const vk_dev *d, int32_t type, int staged, uint32_t m, int swiglu_in) {
+    const int shared_row = d->xf_mode == 1 || (d->xf_mode == 2 && swiglu_in);
     switch (type) {
     case MLLM_TYPE_F32: return staged ? VK_PIPE_mv_f32_1 : VK_PIPE_mv_f32_8;
     case MLLM_TYPE_F16: return staged ? VK_PIPE_mv_f16_1 : VK_PIPE_mv_f16_8;
-    case MLLM_TYPE_Q8_0: return !staged ? VK_PIPE_mv_q8_0_8 : shared_row ? VK_PIPE_mv_q8_0_1 : VK_PIPE_mv_q8_0_1s;
-    default: return !staged ? VK_PIPE_mv_q4_0_8 : shared_row ? VK_PIPE_mv_q4_0_1 : VK_PIPE_mv_q4_0_1s;
+    case MLLM_TYPE_Q8_0:
+        return !staged ? VK_PIPE_mv_q8_0_8 : m > 1 ? VK_PIPE_mv_q8_0_f8 : shared_row ? VK_PIPE_mv_q8_0_1 : VK_PIPE_mv_q8_0_1s;
+    default:
+        return !staged ? VK_PIPE_mv_q4_0_8 : m > 1 ? VK_PIPE_mv_q4_0_f8 : shared_row ? VK_PIPE_mv_q4_0_1 : VK_PIPE_mv_q4_0_1s;
     }
+}
+
+/* Whether the kernels stage this matmul's input themselves (and so can run its fusions): one row
+ * of up to FUSEX_KMAX values, or up to FUSEX_WIDE_ROWS rows of FUSEX_WIDE_K with q8_0/q4_0 weights. */
+static int staged_matmul(const mllm_node *n, uint32_t k, uint32_t m) {
+    if (m == 1) return k <= FUSEX_KMAX;
+    if (m > FUSEX_WIDE_ROWS || k > FUSEX_WIDE_K) return 0;
+    for (int w = 0; w < n->n_w; w++) {
+        const int32_t t = n->src[1 + w]->type;
+        if (t != MLLM_TYPE_Q8_0 && t != MLLM_TYPE_Q4_0) return 0;
+    }
+    return 1;
 }
 
 /* One dispatch per weight (gate and up share one in decode: MV_DUAL), with the fusions the
  * planner marked: the norm or SwiGLU before it computed while staging the input, and the
  * RoPE + KV store or residual add after it done on the output rows. */
 static void record_matmul(vk_rec *r, const mllm_node *n) {
-    vk_ctx *c = r->c;
+    vk_run *c = r->c;
+    const mllm_kv_cache *kv = r->kv;
     const mllm_node *norm = n->fused.pre_norm, *swiglu = n->fused.pre_swiglu, *post = n->fused.post;
     const mllm_tensor *x = n->src[0];
     const uint32_t k = (uint32_t)x->ne[0], m = (uint32_t)x->ne[1];
@@ -145,8 +170,8 @@ static void record_matmul(vk_rec *r, const mllm_node *n) {
         rec_fail(r, MLLM_ERR_UNSUPPORTED, "matmul rows are not a multiple of 32 values");
         return;
     }
-    /* decode: the matvec kernels stage, convert and quantize x themselves (k <= FUSEX_KMAX) */
-    const int staged = m == 1 && k <= FUSEX_KMAX;
+    /* decode: the matvec kernels stage, convert and quantize x themselves */
+    const int staged = staged_matmul(n, k, m);
     if (!staged && (norm || swiglu || post)) {
         rec_fail(r, MLLM_ERR_BACKEND, "a fusion on a matmul the kernels cannot fuse");
         return;
@@ -189,14 +214,14 @@ static void record_matmul(vk_rec *r, const mllm_node *n) {
             pc.y = dev_addr(r, post->src[0]->data);
             pc.flags |= MV_ACCUMULATE;
         }
-        if (rope) { /* q: rotate in place; k: rotate into the cache; v: into the cache */
-            const uint32_t f16 = c->kv->type == MLLM_KV_F16 ? MV_KV_F16 : 0u;
+        if (rope) { /* q: rotate in place; k: rotate into each row's cache; v: into the cache */
+            const uint32_t f16 = kv->type == MLLM_KV_F16 ? MV_KV_F16 : 0u;
             pc.flags |= w == 0 ? MV_ROPE : w == 1 ? MV_ROPE | MV_TO_KV | f16 : MV_TO_KV | f16;
             pc.rope = c->rope.addr;
             pc.rope_sin_offset = (uint32_t)(c->rope_half_bytes / sizeof(float));
-            pc.head_dim = (uint32_t)c->kv->head_dim;
-            pc.cache_row = (uint32_t)c->kv->row;
-            if (w > 0) pc.y = cache_layer(c, w == 1 ? &c->kv_k : &c->kv_v, post->layer);
+            pc.head_dim = (uint32_t)kv->head_dim;
+            pc.cache_row = (uint32_t)kv->row;
+            pc.slot = layer_slot(kv, post->layer);
         }
         if (dual) {
             pc.flags |= MV_DUAL;
@@ -207,17 +232,17 @@ static void record_matmul(vk_rec *r, const mllm_node *n) {
          * staged (normed, quantized) once per workgroup, not once per 4 rows (the 32000-row
          * output head took 60 us on an H200 restaging 8000 times) */
         const uint64_t groups = (uint64_t)(dual ? 2 : 1) * (uint64_t)((wm->ne[1] + 3) / 4);
-        const vk_pipe p = mv_pipe(c, wm->type, staged, swiglu != NULL);
-        dispatch(r, p, &pc, sizeof pc, min_u32(groups, staged ? (uint64_t)c->mv_groups : 65535), staged ? m : (m + 7) / 8, 1);
+        const vk_pipe p = mv_pipe(c->d, wm->type, staged, m, swiglu != NULL);
+        dispatch(r, p, &pc, sizeof pc, min_u32(groups, staged ? (uint64_t)c->d->mv_groups : 65535), staged && m == 1 ? 1 : (m + 7) / 8, 1);
         if (c->prof.on) snprintf(c->prof.label, sizeof c->prof.label, "%s r%u k%u", vk_pipe_name(p), pc.n_rows, k);
     }
 }
 
 static void record_rope_store(vk_rec *r, const mllm_node *n) {
     static const mllm_attn_layer plain = {.rope = 1};
-    vk_ctx *c = r->c;
     const mllm_attn_layer *at = n->attn ? n->attn : &plain;
-    const uint32_t hd = (uint32_t)c->kv->head_dim;
+    vk_run *c = r->c;
+    const uint32_t hd = (uint32_t)r->kv->head_dim;
     if (n->src[2]->nb[1] != n->src[1]->nb[1]) {
         rec_fail(r, MLLM_ERR_BACKEND, "k and v strides differ");
         return;
@@ -228,18 +253,17 @@ static void record_rope_store(vk_rec *r, const mllm_node *n) {
         .v = dev_addr(r, n->src[2]->data),
         .rope_cos = c->rope.addr,
         .rope_sin = c->rope.addr + c->rope_half_bytes,
-        .k_cache = cache_layer(c, &c->kv_k, n->layer),
-        .v_cache = cache_layer(c, &c->kv_v, n->layer),
         .step = r->step,
         .head_dim = hd,
         .n_head = (uint32_t)(n->src[0]->ne[0] / hd),
         .n_kv = (uint32_t)(n->src[1]->ne[0] / hd),
         .q_stride = stride_f(n->src[0]),
         .kv_stride = stride_f(n->src[1]),
-        .cache_f16 = c->kv->type == MLLM_KV_F16,
-        .cache_row = (uint32_t)c->kv->row,
+        .cache_f16 = r->kv->type == MLLM_KV_F16,
+        .cache_row = (uint32_t)r->kv->row,
+        .slot = layer_slot(r->kv, n->layer),
         .flags = (at->rope ? RS_ROPE : 0u) | (at->qk_norm ? RS_QK_NORM : 0u) | (at->temp_tuning ? RS_TEMP : 0u),
-        .ring = ring_of(c, n->layer),
+        .window = (uint32_t)at->window,
         .eps = at->eps,
         .temp_scale = at->temp_scale,
         .temp_floor = (uint32_t)(at->temp_floor > 0 ? at->temp_floor : 1),
@@ -247,37 +271,38 @@ static void record_rope_store(vk_rec *r, const mllm_node *n) {
     dispatch(r, VK_PIPE_rope_store, &pc, sizeof pc, (uint32_t)n->src[0]->ne[1], 1, 1);
 }
 
-/* Decode over an f16 cache with 64-value heads: one dispatch (attention_dec); other small
- * batches: split-K attention plus a combine pass; prompts: one workgroup per (head, token). */
+/* A few tokens over f16 caches with 64-value heads: one dispatch (attention_dec); other small
+ * batches: split-K attention plus a combine pass; prompts: one workgroup per (head, token). Each
+ * token reads its own sequence's cache up to its own position (step buffer). */
 static void record_attention(vk_rec *r, const mllm_node *n) {
-    vk_ctx *c = r->c;
-    const mllm_kv_cache *kv = c->kv;
+    vk_run *c = r->c;
+    const mllm_kv_cache *kv = r->kv;
     const uint32_t hd = (uint32_t)kv->head_dim, n_head = (uint32_t)(n->src[0]->ne[0] / hd), n_tok = (uint32_t)n->src[0]->ne[1];
     if (hd > 256 || hd % 2) {
         rec_fail(r, MLLM_ERR_UNSUPPORTED, "head_dim unsupported (even, <= 256)");
         return;
     }
     const VkDeviceAddress q = dev_addr(r, n->src[0]->data), dst = dev_addr(r, n->dst[0]->data);
-    const VkDeviceAddress kc = cache_layer(c, &c->kv_k, n->layer), vc = cache_layer(c, &c->kv_v, n->layer);
     const float scale = 1.0f / sqrtf((float)hd);
-    const uint32_t window = n->attn ? (uint32_t)n->attn->window : 0u, ring = ring_of(c, n->layer);
-    if (n_tok == 1 && hd == 64 && kv->type == MLLM_KV_F16 && n_head <= ATT_MAX_HEADS && kv->row % 8 == 0 && q % 16 == 0 &&
-        kc % 16 == 0 && vc % 16 == 0) {
-        const vk_pc_attention_dec pc = {.q = q, .k_cache = kc, .v_cache = vc, .dst = dst, .partials = c->att_part.addr,
-                                        .step = r->step, .n_head = n_head,
-                                        .n_kv = (uint32_t)(kv->row / kv->head_dim), .cache_row = (uint32_t)kv->row,
-                                        .n_split = ATT_SPLIT, .scale = scale, .window = window, .ring = ring};
+    const uint32_t slot = layer_slot(kv, n->layer), window = n->attn ? (uint32_t)n->attn->window : 0u;
+    if (n_tok <= ATT_DEC_MAX_TOKENS && hd == 64 && kv->type == MLLM_KV_F16 && n_head <= ATT_MAX_HEADS && kv->row % 8 == 0 &&
+        q % 16 == 0 && stride_f(n->src[0]) % 4 == 0) {
+        const vk_pc_attention_dec pc = {.q = q, .dst = dst, .partials = c->att_part.addr,
+                                        .step = r->step, .n_head = n_head, .n_kv = (uint32_t)(kv->row / kv->head_dim),
+                                        .cache_row = (uint32_t)kv->row, .n_split = ATT_SPLIT, .scale = scale,
+                                        .slot = slot, .q_stride = stride_f(n->src[0]),
+                                        .dst_stride = stride_f(n->dst[0]), .window = window};
         /* the counters: the set bound for the pipeline layout (vk_bind_counters) */
-        p_vkCmdBindDescriptorSets(r->cb, VK_PIPELINE_BIND_POINT_COMPUTE, c->layout, 0, 1, &c->ctr_set, 0, NULL);
-        dispatch(r, VK_PIPE_attention_dec, &pc, sizeof pc, n_head, ATT_SPLIT, 1);
+        p_vkCmdBindDescriptorSets(r->cb, VK_PIPELINE_BIND_POINT_COMPUTE, c->d->layout, 0, 1, &c->ctr_set, 0, NULL);
+        dispatch(r, VK_PIPE_attention_dec, &pc, sizeof pc, n_head, ATT_SPLIT, n_tok);
         return;
     }
     const int split = n_tok <= ATT_SPLIT_MAX_TOKENS;
-    const vk_pc_attention pc = {.q = q, .k_cache = kc, .v_cache = vc, .dst = dst, .partials = split ? c->att_part.addr : 0,
-                                .step = r->step, .head_dim = hd, .n_head = n_head, .n_kv = (uint32_t)(kv->row / kv->head_dim),
-                                .q_stride = stride_f(n->src[0]), .dst_stride = stride_f(n->dst[0]),
-                                .cache_f16 = kv->type == MLLM_KV_F16, .cache_row = (uint32_t)kv->row,
-                                .n_split = split ? ATT_SPLIT : 0, .scale = scale, .window = window, .ring = ring};
+    const vk_pc_attention pc = {.q = q, .dst = dst, .partials = split ? c->att_part.addr : 0, .step = r->step, .head_dim = hd,
+                                .n_head = n_head, .n_kv = (uint32_t)(kv->row / kv->head_dim), .q_stride = stride_f(n->src[0]),
+                                .dst_stride = stride_f(n->dst[0]), .cache_f16 = kv->type == MLLM_KV_F16,
+                                .cache_row = (uint32_t)kv->row, .n_split = split ? ATT_SPLIT : 0, .scale = scale,
+                                .slot = slot, .window = window};
     dispatch(r, VK_PIPE_attention, &pc, sizeof pc, n_head, n_tok, split ? ATT_SPLIT : 1);
     if (!split) return;
     vk_stage_end(c, r->cb);
@@ -308,7 +333,7 @@ static const record_fn k_record[MLLM_OP_COUNT] = {
 };
 
 /* The output rows go to the host-visible readback buffer in the same submission. */
-static mllm_status record_readback(vk_ctx *c, const mllm_graph *g, VkCommandBuffer cb) {
+static mllm_status record_readback(vk_run *c, const mllm_graph *g, VkCommandBuffer cb) {
     const mllm_tensor *out = &g->acts[MLLM_ACT_OUT];
     const vk_act *a = NULL;
     for (int j = 0; j < VK_MAX_ACTS; j++) {
@@ -328,15 +353,16 @@ static mllm_status record_readback(vk_ctx *c, const mllm_graph *g, VkCommandBuff
     return MLLM_OK;
 }
 
-mllm_status vk_record_graph(vk_ctx *c, const mllm_graph *g, VkCommandBuffer cb) {
-    vk_rec r = {.c = c, .cb = cb, .step = c->step_dev.addr};
+mllm_status vk_record_graph(vk_run *c, const mllm_graph *g, const mllm_kv_cache *kv, VkCommandBuffer cb) {
+    vk_rec r = {.c = c, .kv = kv, .cb = cb, .step = c->step_dev.addr};
     vk_qx_need(g, &r.qx_scale_off);
     VkCommandBufferBeginInfo bi = {.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO};
     VKCHECK(p_vkBeginCommandBuffer(cb, &bi), "vkBeginCommandBuffer");
     vk_full_barrier(cb); /* earlier submissions (KV cache, uploads) before this one */
-    /* n_past, ring_lo and the token ids, read by most kernels: one copy into device memory, so
-     * they are not fetched across the bus by every workgroup */
-    VkBufferCopy sc = {.srcOffset = 0, .dstOffset = 0, .size = (VkDeviceSize)(g->n_tokens + 2) * sizeof(int32_t)};
+    /* positions, token ids and caches, read by most kernels: one copy into device memory, so they
+     * are not fetched across the bus by every workgroup */
+    VkBufferCopy sc = {.srcOffset = 0, .dstOffset = 0,
+                       .size = (VkDeviceSize)(STEP_ROWS + STEP_ROW_WORDS * g->n_tokens) * sizeof(int32_t)};
     p_vkCmdCopyBuffer(cb, c->step.buf, c->step_dev.buf, 1, &sc);
     vk_full_barrier(cb);
     vk_profile_begin(c, cb);

@@ -1,7 +1,8 @@
 #version 450
-// Causal GQA attention over the KV cache, one workgroup per (head, token), over the keys of
-// positions first_key(pos) .. pos (all earlier ones, or the layer's sliding window), which lie in
-// consecutive cache rows from cache_row_of(first) (common.glsl): keys in chunks of 128
+// Causal GQA attention over each token's own sequence's KV cache (step buffer), one workgroup per
+// (head, token), over the keys of positions first_key(pos) .. pos (all earlier ones, or the layer's
+// sliding window), which lie in consecutive cache rows from cache_row_of(first) (common.glsl): keys
+// in chunks of 128
 // (one score per thread), online softmax (running max and sum), thread d accumulates output
 // dimension d (and d + 128); head_dim <= 256. Split-K (decode): with n_split > 1 the keys are
 // divided over gl_WorkGroupID.z and each workgroup writes {max, sum, acc[hd]} to the partials at
@@ -39,16 +40,17 @@ float reduce_sum(uint tid, float v) {
 void main() {
     const uint h = gl_WorkGroupID.x, t = gl_WorkGroupID.y, tid = gl_LocalInvocationID.x;
     const uint hd = pc.head_dim, g = h / (pc.n_head / pc.n_kv), row = pc.cache_row, f16 = pc.cache_f16;
-    const uint pos = uint(step_n_past(pc.step)) + t, first = first_key(pc.step, pos, pc.window, pc.ring);
-    const uint row0 = cache_row_of(first, pc.ring);
+    const uint pos = step_pos(pc.step, t), ring = step_ring(pc.step, t, pc.window);
+    const uint first = first_key(pc.step, t, pos, pc.window, ring), row0 = cache_row_of(first, ring);
     const uint n_all = pos - first + 1u, n_split = max(pc.n_split, 1u), z = gl_WorkGroupID.z;
     const uint per = ((n_all + n_split - 1u) / n_split + 31u) & ~31u;
     const uint k0 = min(z * per, n_all), n_keys = min(k0 + per, n_all); /* keys [k0, n_keys) */
     F32 q = F32(pc.q);
     for (uint i = tid; i < hd; i += WG) qs[i] = q.v[t * pc.q_stride + h * hd + i];
     barrier();
-    U32 ku = U32(pc.k_cache), vu = U32(pc.v_cache);
-    F32 kf = F32(pc.k_cache), vf = F32(pc.v_cache);
+    const uvec2 ka = step_cache(pc.step, t, 0u, pc.slot), va = step_cache(pc.step, t, 1u, pc.slot);
+    U32 ku = U32(ka), vu = U32(va);
+    F32 kf = F32(ka), vf = F32(va);
     float m = -1.0 / 0.0, l = 0.0, acc0 = 0.0, acc1 = 0.0;
     for (uint c0 = k0; c0 < n_keys; c0 += WG) {
         const uint j = c0 + tid;

@@ -1,14 +1,15 @@
 #version 450
-// Decode attention (one token, head_dim 64, f16 KV cache) in one dispatch: workgroup (h, z) takes
-// a slice of at most 64 keys per pass of head h; the slices are merged by whichever workgroup of
-// the head finishes last (an atomic counter per head), so no second dispatch and barrier are
-// needed. Short contexts use few slices of at least 16 keys: less merging, more work per group.
+// Decode attention (a few tokens, each over its own sequence's f16 KV cache up to its position,
+// within the layer's window as attention.comp; head_dim 64) in one dispatch: workgroup (h, z, t) takes a slice of at most 64 keys per pass of
+// head h of token t; the slices are merged by whichever workgroup of the (token, head) finishes
+// last (an atomic counter each), so no second dispatch and barrier are needed. Short contexts use few slices of at least 16 keys: less merging, more work per group.
 // Thread layout: scores one key per thread; values 16 dimension quads x 4 key lanes, so every
 // load is a 16- or 8-byte vector and the loops have fixed trip counts (the loads overlap).
-// The partials are (h * NS + z) * 66 floats (max, sum, acc[64]) for NS = n_split workgroups per head.
-// The counters (one uint per head, zero between dispatches) are the backend's only bound buffer:
-// SPIRV-Cross translates atomics on bound buffers to Metal, not atomics through buffer device
-// addresses.
+// The partials are ((t * n_head + h) * NS + z) * 66 floats (max, sum, acc[64]) for NS = n_split
+// workgroups per (token, head).
+// The counters (one uint per (token, head), zero between dispatches) are the backend's only bound
+// buffer: SPIRV-Cross translates atomics on bound buffers to Metal, not atomics through buffer
+// device addresses.
 #include "common.glsl"
 #define PC_attention_dec
 #include "push_constants.h"
@@ -46,19 +47,19 @@ float reduce_sum(uint tid, float v) {
 }
 
 void main() {
-    const uint h = gl_WorkGroupID.x, z = gl_WorkGroupID.y, tid = gl_LocalInvocationID.x;
-    const uint ns = pc.n_split, row = pc.cache_row, g = h / (pc.n_head / pc.n_kv);
-    const uint pos = uint(step_n_past(pc.step)), first = first_key(pc.step, pos, pc.window, pc.ring);
-    const uint row0 = cache_row_of(first, pc.ring); /* keys first..pos in rows row0.. (attention.comp) */
-    const uint n_all = pos - first + 1u;
+    const uint h = gl_WorkGroupID.x, z = gl_WorkGroupID.y, t = gl_WorkGroupID.z, tid = gl_LocalInvocationID.x;
+    const uint ns = pc.n_split, row = pc.cache_row, g = h / (pc.n_head / pc.n_kv), th = t * pc.n_head + h;
+    const uint pos = step_pos(pc.step, t), ring = step_ring(pc.step, t, pc.window);
+    const uint first = first_key(pc.step, t, pos, pc.window, ring), row0 = cache_row_of(first, ring);
+    const uint n_all = pos - first + 1u; /* keys first..pos in rows row0.. (attention.comp) */
     const uint per = max(16u, (n_all + ns - 1u) / ns), n_used = (n_all + per - 1u) / per;
     if (z >= n_used) return; /* uniform over the workgroup */
     const uint k0 = z * per, k1 = min(k0 + per, n_all);
-    if (tid < 16u) q4[tid] = V4(pc.q).v[h * 16u + tid] * pc.scale;
+    if (tid < 16u) q4[tid] = V4(pc.q).v[(t * pc.q_stride) / 4u + h * 16u + tid] * pc.scale;
     barrier();
     const uint dq = tid & 15u, kl = tid >> 4;
-    UV4 kc = UV4(pc.k_cache);
-    UV2 vc = UV2(pc.v_cache);
+    UV4 kc = UV4(step_cache(pc.step, t, 0u, pc.slot));
+    UV2 vc = UV2(step_cache(pc.step, t, 1u, pc.slot));
     float m = -1.0 / 0.0, l = 0.0;
     vec4 acc = vec4(0.0);
     for (uint c0 = k0; c0 < k1; c0 += 64u) {
@@ -91,7 +92,7 @@ void main() {
     accs[tid] = acc;
     barrier();
     CF32 part = CF32(pc.partials);
-    const uint pb = (h * ns + z) * 66u;
+    const uint pb = (th * ns + z) * 66u;
     if (tid < 16u) {
         const vec4 a = accs[tid] + accs[tid + 16u] + accs[tid + 32u] + accs[tid + 48u];
         part.v[pb + 2u + 4u * tid] = a.x;
@@ -106,19 +107,19 @@ void main() {
     /* publish the slice, then count it; the group that counts last merges all slices */
     memoryBarrierBuffer();
     barrier();
-    if (tid == 0u) is_last = atomicAdd(ctr.v[h], 1u) == n_used - 1u ? 1u : 0u;
+    if (tid == 0u) is_last = atomicAdd(ctr.v[th], 1u) == n_used - 1u ? 1u : 0u;
     barrier();
     if (is_last == 0u) return;
     memoryBarrierBuffer();
     float mx = -1.0 / 0.0;
-    for (uint s = 0u; s < n_used; s++) mx = max(mx, part.v[(h * ns + s) * 66u]);
+    for (uint s = 0u; s < n_used; s++) mx = max(mx, part.v[(th * ns + s) * 66u]);
     float lt = 0.0, o = 0.0;
     for (uint s = 0u; s < n_used; s++) {
-        const uint b = (h * ns + s) * 66u;
+        const uint b = (th * ns + s) * 66u;
         const float w = exp(part.v[b] - mx);
         lt += part.v[b + 1u] * w;
         o += part.v[b + 2u + tid] * w;
     }
-    F32(pc.dst).v[h * 64u + tid] = o / lt;
-    if (tid == 0u) ctr.v[h] = 0u; /* ready for the next layer */
+    F32(pc.dst).v[t * pc.dst_stride + h * 64u + tid] = o / lt;
+    if (tid == 0u) ctr.v[th] = 0u; /* ready for the next layer */
 }

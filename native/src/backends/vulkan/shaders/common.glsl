@@ -4,6 +4,7 @@
 // words only, so no 8/16-bit storage feature is needed; GGUF blocks are unpacked with shifts.
 #extension GL_EXT_buffer_reference : require
 #extension GL_EXT_buffer_reference_uvec2 : require
+#include "step.h"
 
 layout(buffer_reference, std430, buffer_reference_align = 4) buffer U32 { uint v[]; };
 layout(buffer_reference, std430, buffer_reference_align = 4) buffer F32 { float v[]; };
@@ -11,17 +12,29 @@ layout(buffer_reference, std430, buffer_reference_align = 4) buffer I32 { int v[
 layout(buffer_reference, std430, buffer_reference_align = 16) buffer V4 { vec4 v[]; };
 layout(buffer_reference, std430, buffer_reference_align = 16) buffer UV4 { uvec4 v[]; };
 
-// The step buffer {int n_past; int ring_lo; int tokens[]}: what changes from one run of a recorded
-// graph to the next (ring_lo: the first position the sliding-window rings hold, graph/kv_cache.h).
-int step_n_past(uvec2 step) { return I32(step).v[0]; }
-int step_ring_lo(uvec2 step) { return I32(step).v[1]; }
-int step_token(uvec2 step, uint i) { return I32(step).v[2 + i]; }
-// The first key position the query at pos reads in a layer with this window (0: full attention)
-// and ring (0: no ring), as mllm_kv_first_key; the key of position j is cache row j % ring (or j),
-// and a ring's rows are stored twice, so the keys from there on are consecutive rows.
-uint first_key(uvec2 step, uint pos, uint window, uint ring) {
+// The step buffer (step.h): each row's token, position and sequence, each sequence's cache.
+uint step_token(uvec2 step, uint r) { return U32(step).v[STEP_ROWS + STEP_ROW_WORDS * r]; }
+uint step_pos(uvec2 step, uint r) { return U32(step).v[STEP_ROWS + STEP_ROW_WORDS * r + 1u]; }
+uint step_out_row(uvec2 step, uint i) { return U32(step).v[STEP_ROWS + STEP_ROW_WORDS * i + 3u]; }
+uint step_seq(uvec2 step, uint r) { return U32(step).v[STEP_ROWS + STEP_ROW_WORDS * r + 2u] * STEP_SEQ_WORDS; }
+// Address of a layer of the K (v = 0) or V (v = 1) cache of row r's sequence. The layer's `slot`
+// (vk_record.c) counts the layers before it: full-attention ones in its low 16 bits, sliding-window
+// ones in its high 16 bits; each kind takes the same bytes in one cache (step.h).
+uvec2 step_cache(uvec2 step, uint r, uint v, uint slot) {
+    U32 t = U32(step);
+    const uint s = step_seq(step, r);
+    uint carry;
+    const uint lo = uaddCarry(t.v[s + 2u * v], (slot & 0xffffu) * t.v[s + 4u] + (slot >> 16) * t.v[s + 5u], carry);
+    return uvec2(lo, t.v[s + 2u * v + 1u] + carry);
+}
+// The ring size of a layer with this window in row r's sequence (0: no ring, graph/kv_cache.h).
+uint step_ring(uvec2 step, uint r, uint window) { return window != 0u ? U32(step).v[step_seq(step, r) + 6u] : 0u; }
+// The first key position the query of row r at pos reads (mllm_kv_first_key): a window's start,
+// and in a ring no earlier than the sequence's ring_lo. The key of position j is cache row
+// cache_row_of(j) and a ring's rows are stored twice, so the keys from there on are consecutive rows.
+uint first_key(uvec2 step, uint r, uint pos, uint window, uint ring) {
     int first = window != 0u ? int(pos) - int(window) + 1 : 0;
-    if (ring != 0u) first = max(first, step_ring_lo(step));
+    if (ring != 0u) first = max(first, int(U32(step).v[step_seq(step, r) + 7u]));
     return uint(max(first, 0));
 }
 uint cache_row_of(uint pos, uint ring) { return ring != 0u ? pos % ring : pos; }

@@ -6,7 +6,7 @@
 layout(local_size_x = 256) in;
 void main() {
     const uint t = gl_WorkGroupID.x, d = pc.n_cols;
-    const uint r = uint(step_token(pc.step, t));
+    const uint r = step_token(pc.step, t);
     U32 w = U32(pc.weights);
     F32 dst = F32(pc.dst);
     for (uint i = gl_LocalInvocationID.x; i < d; i += 256u) {

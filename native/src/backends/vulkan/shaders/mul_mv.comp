@@ -1,22 +1,23 @@
 #version 450
 // y[c][r] = W row r . x row c, for weight rows r < n_rows and activation rows c < m.
 // Compiled per weight type (WT: 0 f32, 1 f16, 8 q8_0, 2 q4_0) and per NC, the activation rows one
-// workgroup handles (1 for decode, more for prompt batches so each weight block is read once per
-// NC tokens). A workgroup is RPW rows x TPR threads; thread `lane` of a row takes 32-value blocks
-// lane, lane+TPR, ...; partial sums are reduced in shared memory.
+// workgroup handles (workgroup y takes rows y*NC..), so each weight block is read once per NC rows.
+// A workgroup is RPW rows x TPR threads; thread `lane` of a row takes 32-value blocks lane,
+// lane+TPR, ...; partial sums are reduced in shared memory.
 // f32/f16: x holds floats. q8_0/q4_0 prompt kernels: x holds q8_0 values (k/4 words per row) and
 // x_scales their scales (k/32 per row): integer products as the CPU engine computes them.
-// FUSEX (decode, NC = 1): x is always the f32 row; q8_0/q4_0 kernels quantize each block of it
-// themselves (exactly as quant_q8.comp). The workgroup first stages the (converted) input row in
-// shared memory (k <= FUSEX_KMAX), and the fusions the planner chose (flags, push_constants.h)
-// happen there: the input is silu(x) * up (the SwiGLU before the down projection) or
-// rms_norm(x) * norm_weight (the norm before q/k/v and gate/up, recomputed per workgroup); the
-// result is added to y (the residual add after wo and down); or the q/k/v epilogue replaces
-// rope_store.comp: MV_ROPE rotates each pair of rows (2i, 2i+1) of a head at position n_past,
-// MV_TO_KV writes the pair into KV cache row n_past of the layer at y. Rows come in aligned groups
-// of RPW = 4, so a pair is always in one workgroup. MV_DUAL (decode gate/up): a second matrix of
-// the same shape and type, in the same dispatch: the row groups of both share one staging of the
-// input per workgroup.
+// FUSEX (decode steps: one sequence's token, NC = 1, or a few sequences' tokens, NC = 8 for
+// q8_0/q4_0): x is always f32 rows; q8_0/q4_0 kernels quantize each block themselves (exactly as
+// quant_q8.comp). The workgroup first stages its (converted) input rows in shared memory, and the
+// fusions the planner chose (flags, push_constants.h) happen there: the input is silu(x) * up (the
+// SwiGLU before the down projection) or rms_norm(x) * norm_weight (the norm before q/k/v and
+// gate/up, recomputed per workgroup); the result is added to y (the residual add after wo and
+// down); or the q/k/v epilogue replaces rope_store.comp: MV_ROPE rotates each pair of rows
+// (2i, 2i+1) of a head at the row's position, MV_TO_KV writes the pair into the row's sequence's
+// KV cache (step buffer). Rows come in aligned groups of RPW = 4, so a pair is always in one
+// workgroup. MV_DUAL (gate/up): a second matrix of the same shape and type, in the same dispatch:
+// the row groups of both share one staging of the input per workgroup. Every row is computed with
+// the same arithmetic whatever NC, so a sequence gets the same bits alone or batched.
 #include "common.glsl"
 #define PC_mul_mv
 #include "push_constants.h"
@@ -28,11 +29,12 @@
 #ifndef FUSEX
 #define FUSEX 0
 #endif
-#define FUSEX_KMAX 3584u /* 14 KiB of f32: within the 16 KiB every device has */
-// XF_STAGE (q8_0/q4_0 decode): 1 = all threads first convert the input row into shared memory
+#define FUSEX_KMAX 3584u /* one row: 14 KiB of f32, within the 16 KiB every device has */
+#define FUSEX_VALUES 20480u /* NC > 1: the staged rows' values at most (8 rows of 2560: 23 KiB of q8_0) */
+// XF_STAGE (q8_0/q4_0, one row): 1 = all threads first convert the input row into shared memory
 // (xf, coalesced loads), then one thread per block rounds it; 0 = each block's thread converts
 // and rounds its 32 values itself (less shared memory: faster on an H200 for the normed q/k/v
-// and gate/up inputs, slower for the SwiGLU input of the down projection).
+// and gate/up inputs, slower for the SwiGLU input of the down projection). NC > 1 uses 0.
 #ifndef XF_STAGE
 #define XF_STAGE 1
 #endif
@@ -42,46 +44,53 @@ shared vec4 xs[FUSEX_KMAX / 4u];
 #if XF_STAGE
 shared float xf[FUSEX_KMAX]; /* the converted input row, before its q8_0 rounding */
 #endif
-shared uint xqs[FUSEX_KMAX / 4u];
-shared float xds[FUSEX_KMAX / 32u];
+#if NC == 1
+#define XQ_VALUES FUSEX_KMAX
+#else
+#define XQ_VALUES FUSEX_VALUES
+#endif
+shared uint xqs[XQ_VALUES / 4u];  /* row j's block b at (j * nb + b) * 8 */
+shared float xds[XQ_VALUES / 32u];
 #endif
 layout(local_size_x = 64) in;
 shared float red[NC][64];
 
 #if FUSEX
-float g_scale = 1.0; /* rms scale of the input row (MV_NORM_IN) */
-float xin(uint i) {
-    float g = F32(pc.x).v[i];
-    if ((pc.flags & MV_SWIGLU_IN) != 0u) g = g / (1.0 + exp(-g)) * F32(pc.up).v[i];
-    if ((pc.flags & MV_NORM_IN) != 0u) g = g * g_scale * F32(pc.norm_weight).v[i];
+float g_scale[NC]; /* rms scale of each input row (MV_NORM_IN) */
+/* value i of input row j (row c0 + j of x) */
+float xin(uint j, uint c0, uint i) {
+    const uint o = (c0 + j) * pc.x_stride + i;
+    float g = F32(pc.x).v[o];
+    if ((pc.flags & MV_SWIGLU_IN) != 0u) g = g / (1.0 + exp(-g)) * F32(pc.up).v[o];
+    if ((pc.flags & MV_NORM_IN) != 0u) g = g * g_scale[j] * F32(pc.norm_weight).v[i];
     return g;
 }
-vec4 xin4(uint e) { /* e multiple of 4 */
-    if ((pc.flags & (MV_SWIGLU_IN | MV_NORM_IN)) == 0u) return V4(pc.x).v[e / 4u];
-    return vec4(xin(e), xin(e + 1u), xin(e + 2u), xin(e + 3u));
+vec4 xin4(uint c0, uint e) { /* one row (f32/f16 weights); e multiple of 4 */
+    if ((pc.flags & (MV_SWIGLU_IN | MV_NORM_IN)) == 0u) return V4(pc.x).v[(c0 * pc.x_stride + e) / 4u];
+    return vec4(xin(0u, c0, e), xin(0u, c0, e + 1u), xin(0u, c0, e + 2u), xin(0u, c0, e + 3u));
 }
 #if !(WT == 0 || WT == 1)
-/* q8_0 block b of the input row: 8 words of int8 and the f16-rounded scale */
-void quant_block(uint b, out uint xw[8], out float xd) {
+/* q8_0 block b of input row j: 8 words of int8 and the f16-rounded scale */
+void quant_block(uint j, uint c0, uint b, out uint xw[8], out float xd) {
     float v[32];
     float amax = 0.0;
-    for (uint j = 0u; j < 32u; j++) {
+    for (uint i = 0u; i < 32u; i++) {
 #if XF_STAGE
-        v[j] = xf[b * 32u + j];
+        v[i] = xf[b * 32u + i];
 #else
-        v[j] = xin(b * 32u + j);
+        v[i] = xin(j, c0, b * 32u + i);
 #endif
-        amax = max(amax, abs(v[j]));
+        amax = max(amax, abs(v[i]));
     }
     const float d = amax / 127.0;
     const float id = d != 0.0 ? 1.0 / d : 0.0;
-    for (uint j = 0u; j < 8u; j++) {
+    for (uint w = 0u; w < 8u; w++) {
         uint wd = 0u;
         for (uint n = 0u; n < 4u; n++) {
-            float x = v[j * 4u + n] * id;
+            float x = v[w * 4u + n] * id;
             wd |= (uint(int(sign(x) * floor(abs(x) + 0.5))) & 0xffu) << (n * 8u);
         }
-        xw[j] = wd;
+        xw[w] = wd;
     }
     xd = unpackHalf2x16(f2h(d)).x;
 }
@@ -94,38 +103,46 @@ void main() {
     const uint c0 = gl_WorkGroupID.y * NC;
     const uint n_groups = (n_rows + RPW - 1u) / RPW;
 #if FUSEX
+    const uint nc = min(uint(NC), m - c0); /* input rows this workgroup stages */
     if ((pc.flags & MV_NORM_IN) != 0u) {
-        float ss = 0.0;
-        for (uint i = tid; i < k; i += 64u) {
-            const float v = F32(pc.x).v[i];
-            ss += v * v;
+        for (uint j = 0u; j < NC; j++) {
+            float ss = 0.0;
+            if (j < nc) {
+                for (uint i = tid; i < k; i += 64u) {
+                    const float v = F32(pc.x).v[(c0 + j) * pc.x_stride + i];
+                    ss += v * v;
+                }
+            }
+            red[j][tid] = ss;
         }
-        red[0][tid] = ss;
         barrier();
         for (uint s = 32u; s > 0u; s >>= 1) {
-            if (tid < s) red[0][tid] += red[0][tid + s];
+            if (tid < s) {
+                for (uint j = 0u; j < NC; j++) red[j][tid] += red[j][tid + s];
+            }
             barrier();
         }
-        g_scale = 1.0 / sqrt(red[0][0] / float(k) + pc.eps);
+        for (uint j = 0u; j < NC; j++) g_scale[j] = 1.0 / sqrt(red[j][0] / float(k) + pc.eps);
         barrier();
     }
 #endif
 #if FUSEX && (WT == 0 || WT == 1)
-    for (uint e = tid; e < k / 4u; e += 64u) xs[e] = xin4(4u * e);
+    for (uint e = tid; e < k / 4u; e += 64u) xs[e] = xin4(c0, 4u * e);
     barrier();
 #elif FUSEX
-    /* all 64 threads convert the row into shared memory (coalesced loads, all in flight at once),
-       then one thread per block rounds it to q8_0 from there */
+    /* XF_STAGE: all 64 threads convert the row into shared memory (coalesced loads, all in flight
+       at once), then one thread per block rounds it to q8_0 from there */
 #if XF_STAGE
-    for (uint i = tid; i < k; i += 64u) xf[i] = xin(i);
+    for (uint i = tid; i < k; i += 64u) xf[i] = xin(0u, c0, i);
     barrier();
 #endif
-    for (uint b = tid; b < nb; b += 64u) {
+    for (uint jb = tid; jb < nc * nb; jb += 64u) {
+        const uint j = jb / nb, b = jb % nb;
         uint xw[8];
         float d;
-        quant_block(b, xw, d);
-        for (uint t = 0u; t < 8u; t++) xqs[b * 8u + t] = xw[t];
-        xds[b] = d;
+        quant_block(j, c0, b, xw, d);
+        for (uint t = 0u; t < 8u; t++) xqs[jb * 8u + t] = xw[t];
+        xds[jb] = d;
     }
     barrier();
 #endif
@@ -181,25 +198,24 @@ void main() {
                 for (uint t = 0u; t < 8u; t++) wq[t] = ld32_at16(w, u16 + 1u + 2u * t);
                 for (uint j = 0u; j < NC; j++) {
                     if (c0 + j < m) {
-                        const uint xb = (c0 + j) * nb + b;
 #if FUSEX
-                        const float xdv = xds[b];
+                        const uint xb = j * nb + b; /* the staged rows */
+                        const float xdv = xds[xb];
+#else
+                        const uint xb = (c0 + j) * nb + b;
+                        const float xdv = xd.v[xb];
 #endif
                         int s = 0;
                         for (uint t = 0u; t < 8u; t++) {
 #if FUSEX
-                            const uint xv = xqs[b * 8u + t];
+                            const uint xv = xqs[xb * 8u + t];
 #else
                             const uint xv = xq.v[xb * 8u + t];
 #endif
                             s += sbyte(wq[t], 0u) * sbyte(xv, 0u) + sbyte(wq[t], 1u) * sbyte(xv, 1u) +
                                  sbyte(wq[t], 2u) * sbyte(xv, 2u) + sbyte(wq[t], 3u) * sbyte(xv, 3u);
                         }
-#if FUSEX
                         acc[j] += float(s) * (dw * xdv);
-#else
-                        acc[j] += float(s) * (dw * xd.v[xb]);
-#endif
                     }
                 }
 #else
@@ -209,14 +225,17 @@ void main() {
                 for (uint t = 0u; t < 4u; t++) wq[t] = ld32_at16(w, u16 + 1u + 2u * t);
                 for (uint j = 0u; j < NC; j++) {
                     if (c0 + j < m) {
-                        const uint xb = (c0 + j) * nb + b;
 #if FUSEX
-                        const float xdv = xds[b];
+                        const uint xb = j * nb + b;
+                        const float xdv = xds[xb];
+#else
+                        const uint xb = (c0 + j) * nb + b;
+                        const float xdv = xd.v[xb];
 #endif
                         int s = 0;
                         for (uint t = 0u; t < 4u; t++) {
 #if FUSEX
-                            const uint xl = xqs[b * 8u + t], xh = xqs[b * 8u + 4u + t];
+                            const uint xl = xqs[xb * 8u + t], xh = xqs[xb * 8u + 4u + t];
 #else
                             const uint xl = xq.v[xb * 8u + t], xh = xq.v[xb * 8u + 4u + t];
 #endif
@@ -226,11 +245,7 @@ void main() {
                                 s += lo * sbyte(xl, n) + hi * sbyte(xh, n);
                             }
                         }
-#if FUSEX
                         acc[j] += float(s) * (dw * xdv);
-#else
-                        acc[j] += float(s) * (dw * xd.v[xb]);
-#endif
                     }
                 }
 #endif
@@ -247,35 +262,45 @@ void main() {
         }
 #if FUSEX
         if ((pc.flags & (MV_ROPE | MV_TO_KV)) != 0u && lane == 0u && (rl & 1u) == 0u && r + 1u < n_rows) {
-            float x0 = red[0][tid], x1 = red[0][tid + TPR];
-            const uint pos = uint(step_n_past(pc.step));
-            if ((pc.flags & MV_ROPE) != 0u) {
-                const uint half_ = pc.head_dim / 2u, i = (r % pc.head_dim) / 2u;
-                const float c = F32(pc.rope).v[pos * half_ + i], s = F32(pc.rope).v[pc.rope_sin_offset + pos * half_ + i];
-                const float r0 = x0 * c - x1 * s, r1 = x0 * s + x1 * c;
-                x0 = r0;
-                x1 = r1;
-            }
-            if ((pc.flags & MV_TO_KV) == 0u) {
-                F32(pc.y).v[r] = x0;
-                F32(pc.y).v[r + 1u] = x1;
-            } else if ((pc.flags & MV_KV_F16) != 0u) {
-                U32(pc.y).v[(pos * pc.cache_row + r) >> 1] = pack_f16x2(vec2(x0, x1));
-            } else {
-                F32(pc.y).v[pos * pc.cache_row + r] = x0;
-                F32(pc.y).v[pos * pc.cache_row + r + 1u] = x1;
+            for (uint j = 0u; j < nc; j++) {
+                const uint c = c0 + j;
+                float x0 = red[j][tid], x1 = red[j][tid + TPR];
+                const uint pos = step_pos(pc.step, c);
+                if ((pc.flags & MV_ROPE) != 0u) {
+                    const uint half_ = pc.head_dim / 2u, i = (r % pc.head_dim) / 2u;
+                    const float cs = F32(pc.rope).v[pos * half_ + i], sn = F32(pc.rope).v[pc.rope_sin_offset + pos * half_ + i];
+                    const float r0 = x0 * cs - x1 * sn, r1 = x0 * sn + x1 * cs;
+                    x0 = r0;
+                    x1 = r1;
+                }
+                if ((pc.flags & MV_TO_KV) == 0u) {
+                    F32(pc.y).v[c * pc.y_stride + r] = x0;
+                    F32(pc.y).v[c * pc.y_stride + r + 1u] = x1;
+                } else {
+                    /* K when the pair is roped, else V */
+                    U32 cache = U32(step_cache(pc.step, c, (pc.flags & MV_ROPE) != 0u ? 0u : 1u, pc.slot));
+                    const uint co = pos * pc.cache_row + r;
+                    if ((pc.flags & MV_KV_F16) != 0u) {
+                        cache.v[co >> 1] = pack_f16x2(vec2(x0, x1));
+                    } else {
+                        cache.v[co] = floatBitsToUint(x0);
+                        cache.v[co + 1u] = floatBitsToUint(x1);
+                    }
+                }
             }
         }
 #endif
         if (lane == 0u && r < n_rows && !(FUSEX != 0 && (pc.flags & (MV_ROPE | MV_TO_KV)) != 0u)) {
             F32 y = F32(ya);
             for (uint j = 0u; j < NC; j++) {
+                if (c0 + j < m) {
 #if FUSEX
-                if ((pc.flags & MV_ACCUMULATE) != 0u) y.v[r] += red[j][tid];
-                else y.v[r] = red[j][tid];
+                    if ((pc.flags & MV_ACCUMULATE) != 0u) y.v[(c0 + j) * pc.y_stride + r] += red[j][tid];
+                    else y.v[(c0 + j) * pc.y_stride + r] = red[j][tid];
 #else
-                if (c0 + j < m) y.v[(c0 + j) * pc.y_stride + r] = red[j][tid];
+                    y.v[(c0 + j) * pc.y_stride + r] = red[j][tid];
 #endif
+                }
             }
         }
         barrier();

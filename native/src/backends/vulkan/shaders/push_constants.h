@@ -26,12 +26,14 @@
 #define PC_F32 float
 #endif
 
+#include "step.h"
+
 /* get_rows.comp: dst row i = row tokens[i] of the embedding matrix, dequantized */
 #if defined(__STDC__) || defined(PC_get_rows)
 PC_BEGIN(vk_pc_get_rows)
     PC_ADDR weights;    /* type `type`, rows of n_cols values */
     PC_ADDR dst;
-    PC_ADDR step;       /* the step buffer: {n_past, ring_lo, tokens[]} */
+    PC_ADDR step;       /* the step buffer (above) */
     PC_U32 type;        /* mllm_type: f32, f16, q8_0 or q4_0 */
     PC_U32 n_cols;
     PC_U32 dst_stride;  /* floats between dst rows */
@@ -39,19 +41,23 @@ PC_BEGIN(vk_pc_get_rows)
 PC_END(vk_pc_get_rows)
 #endif
 
-/* rms_norm.comp: if add_residual, x += residual; dst = rms_norm(x) * weight, rows [row0, row0 + groups) */
+/* rms_norm.comp: if add_residual, x += residual; dst = rms_norm(x) * weight, rows [row0, row0 + groups)
+ * (gather: the rows the step buffer names) */
 #if defined(__STDC__) || defined(PC_rms_norm)
 PC_BEGIN(vk_pc_rms_norm)
     PC_ADDR x;
     PC_ADDR weight;
     PC_ADDR residual;
     PC_ADDR dst;        /* row r of the norm's rows at dst row r */
+    PC_ADDR step;
     PC_U32 n_cols;
     PC_U32 x_stride;    /* floats between x (and residual) rows */
     PC_U32 add_residual;
     PC_U32 dst_stride;
     PC_U32 row0;
     PC_F32 eps;
+    PC_U32 gather;
+    PC_U32 pad;
 PC_END(vk_pc_rms_norm)
 #endif
 
@@ -79,7 +85,7 @@ PC_END(vk_pc_swiglu)
 #endif
 
 /* rope_store.comp: positions q (in place) and k as `flags` say (RS_*), stores k and v in the KV
- * cache rows of their positions (both copies in a ring) */
+ * cache rows of their positions */
 #define RS_ROPE 1u      /* RoPE on adjacent pairs */
 #define RS_QK_NORM 2u   /* then a weightless RMS norm of every q and k head (eps) */
 #define RS_TEMP 4u      /* q *= 1 + temp_scale * log(floor((pos + 1) / temp_floor) + 1) */
@@ -90,9 +96,7 @@ PC_BEGIN(vk_pc_rope_store)
     PC_ADDR v;
     PC_ADDR rope_cos;   /* [pos][head_dim / 2] */
     PC_ADDR rope_sin;
-    PC_ADDR k_cache;    /* this layer's rows */
-    PC_ADDR v_cache;
-    PC_ADDR step;
+    PC_ADDR step;       /* each row's position and cache */
     PC_U32 head_dim;
     PC_U32 n_head;
     PC_U32 n_kv;
@@ -100,8 +104,9 @@ PC_BEGIN(vk_pc_rope_store)
     PC_U32 kv_stride;   /* floats between k (and v) rows */
     PC_U32 cache_f16;
     PC_U32 cache_row;   /* values per cache row */
+    PC_U32 slot;        /* the layer's place in the caches (step_cache in common.glsl) */
     PC_U32 flags;       /* RS_* */
-    PC_U32 ring;        /* the layer's ring size (0: no ring) */
+    PC_U32 window;      /* the layer's sliding window (0: full attention) */
     PC_F32 eps;
     PC_F32 temp_scale;
     PC_U32 temp_floor;
@@ -113,11 +118,9 @@ PC_END(vk_pc_rope_store)
 #if defined(__STDC__) || defined(PC_attention)
 PC_BEGIN(vk_pc_attention)
     PC_ADDR q;
-    PC_ADDR k_cache;
-    PC_ADDR v_cache;
     PC_ADDR dst;
     PC_ADDR partials;   /* n_split > 1: {max, sum, acc[head_dim]} per (token, head, split) */
-    PC_ADDR step;
+    PC_ADDR step;       /* each row's position and cache */
     PC_U32 head_dim;
     PC_U32 n_head;
     PC_U32 n_kv;
@@ -127,9 +130,8 @@ PC_BEGIN(vk_pc_attention)
     PC_U32 cache_row;
     PC_U32 n_split;
     PC_F32 scale;
+    PC_U32 slot;        /* as rope_store */
     PC_U32 window;      /* the layer's sliding window (0: full attention) */
-    PC_U32 ring;        /* the layer's ring size (0: no ring) */
-    PC_U32 pad;
 PC_END(vk_pc_attention)
 #endif
 
@@ -145,24 +147,24 @@ PC_BEGIN(vk_pc_attn_combine)
 PC_END(vk_pc_attn_combine)
 #endif
 
-/* attention_dec.comp: decode attention (one token, head_dim 64, f16 cache) in one dispatch; the
- * last of a head's n_split workgroups merges the partial results */
+/* attention_dec.comp: attention of a few tokens (head_dim 64, f16 cache) in one dispatch, one
+ * workgroup per (head, key slice, token); the last of a (token, head)'s n_split workgroups merges
+ * the partial results */
 #if defined(__STDC__) || defined(PC_attention_dec)
 PC_BEGIN(vk_pc_attention_dec)
     PC_ADDR q;
-    PC_ADDR k_cache;
-    PC_ADDR v_cache;
     PC_ADDR dst;
-    PC_ADDR partials;   /* {max, sum, acc[64]} per (head, split) */
-    PC_ADDR step;
+    PC_ADDR partials;   /* {max, sum, acc[64]} per (token, head, split) */
+    PC_ADDR step;       /* each row's position and cache */
     PC_U32 n_head;
     PC_U32 n_kv;
     PC_U32 cache_row;
     PC_U32 n_split;
     PC_F32 scale;
+    PC_U32 slot;        /* as rope_store */
+    PC_U32 q_stride;
+    PC_U32 dst_stride;
     PC_U32 window;      /* as attention.comp */
-    PC_U32 ring;
-    PC_U32 pad;
 PC_END(vk_pc_attention_dec)
 #endif
 
@@ -171,8 +173,8 @@ PC_END(vk_pc_attention_dec)
 #define MV_SWIGLU_IN 1u   /* the input is silu(x) * up */
 #define MV_NORM_IN 2u     /* the input is rms_norm(x) * norm_weight */
 #define MV_ACCUMULATE 4u  /* y += result (a residual add) instead of y = result */
-#define MV_ROPE 8u        /* rotate each pair of rows (2i, 2i+1) of a head by RoPE at position n_past */
-#define MV_TO_KV 16u      /* write the result into KV cache row n_past of the layer at y */
+#define MV_ROPE 8u        /* rotate each pair of rows (2i, 2i+1) of a head by RoPE at the row's position */
+#define MV_TO_KV 16u      /* write the result into the row's KV cache (K if MV_ROPE, else V), layer `slot` */
 #define MV_KV_F16 32u     /* ... as f16 */
 #define MV_DUAL 64u       /* also weights2 x -> y2 (same shape and type), sharing the input staging */
 #if defined(__STDC__) || defined(PC_mul_mv)
@@ -197,13 +199,15 @@ PC_BEGIN(vk_pc_mul_mv)
     PC_U32 head_dim;
     PC_U32 cache_row;
     PC_F32 eps;         /* MV_NORM_IN */
+    PC_U32 slot;        /* MV_TO_KV: as rope_store */
+    PC_U32 pad;
 PC_END(vk_pc_mul_mv)
 #endif
 
 #if defined(__STDC__)
-_Static_assert(sizeof(vk_pc_get_rows) == 40 && sizeof(vk_pc_rms_norm) == 56 && sizeof(vk_pc_quant_q8) == 40 &&
-                   sizeof(vk_pc_swiglu) == 24 && sizeof(vk_pc_rope_store) == 112 && sizeof(vk_pc_attention) == 96 &&
-                   sizeof(vk_pc_attn_combine) == 32 && sizeof(vk_pc_attention_dec) == 80 && sizeof(vk_pc_mul_mv) == 120,
+_Static_assert(sizeof(vk_pc_get_rows) == 40 && sizeof(vk_pc_rms_norm) == 72 && sizeof(vk_pc_quant_q8) == 40 &&
+                   sizeof(vk_pc_swiglu) == 24 && sizeof(vk_pc_rope_store) == 104 && sizeof(vk_pc_attention) == 80 &&
+                   sizeof(vk_pc_attn_combine) == 32 && sizeof(vk_pc_attention_dec) == 72 && sizeof(vk_pc_mul_mv) == 128,
                "push constants: fields and padding as the kernels read them");
 #endif
 

@@ -1,13 +1,14 @@
 #version 450
-// if add_residual: x += residual; dst = rms_norm(x) * weight, for rows [row0, row0 + groups).
-// One workgroup per row.
+// if add_residual: x += residual; dst = rms_norm(x) * weight, for rows [row0, row0 + groups) (gather:
+// the rows the step buffer names). One workgroup per row.
 #include "common.glsl"
 #define PC_rms_norm
 #include "push_constants.h"
 layout(local_size_x = 256) in;
 shared float red[256];
 void main() {
-    const uint r = gl_WorkGroupID.x, row = pc.row0 + r, d = pc.n_cols, tid = gl_LocalInvocationID.x;
+    const uint r = gl_WorkGroupID.x, row = pc.gather != 0u ? step_out_row(pc.step, r) : pc.row0 + r;
+    const uint d = pc.n_cols, tid = gl_LocalInvocationID.x;
     F32 x = F32(pc.x);
     float ss = 0.0;
     for (uint i = tid; i < d; i += 256u) {

@@ -1,7 +1,7 @@
 #version 450
 // Positions q (in place) and k of token t as the layer says (pc.flags: RoPE on adjacent pairs, then
 // QK-norm; temperature tuning of q), then k and v are stored in the KV cache row of the token's
-// position n_past + t (both copies of a ring row). One workgroup per token, heads one after the
+// position in its sequence's cache (step buffer; both copies of a ring row). One workgroup per token, heads one after the
 // other: thread i takes pairs i, i + 64, ... of a head (head_dim <= 256: at most 2 pairs each).
 #include "common.glsl"
 #define PC_rope_store
@@ -29,15 +29,16 @@ void store_pair(uvec2 cache, uint row, uint e, vec2 r) {
 }
 
 // The pair at value e of a K or V row, into the position's row (and its ring copy).
-void store(uvec2 cache, uint pos, uint e, vec2 r) {
-    const uint row = cache_row_of(pos, pc.ring);
+void store(uvec2 cache, uint pos, uint ring, uint e, vec2 r) {
+    const uint row = cache_row_of(pos, ring);
     store_pair(cache, row, e, r);
-    if (pc.ring != 0u) store_pair(cache, row + pc.ring, e, r);
+    if (ring != 0u) store_pair(cache, row + ring, e, r);
 }
 
 void main() {
     const uint t = gl_WorkGroupID.x, tid = gl_LocalInvocationID.x, hd = pc.head_dim, half_ = hd / 2u;
-    const uint pos = uint(step_n_past(pc.step)) + t;
+    const uint pos = step_pos(pc.step, t), ring = step_ring(pc.step, t, pc.window);
+    const uvec2 k_cache = step_cache(pc.step, t, 0u, pc.slot), v_cache = step_cache(pc.step, t, 1u, pc.slot);
     F32 cs = F32(pc.rope_cos), sn = F32(pc.rope_sin);
     F32 q = F32(pc.q), k = F32(pc.k), v = F32(pc.v);
     const float temp = (pc.flags & RS_TEMP) != 0u ? 1.0 + pc.temp_scale * log(float((pos + 1u) / pc.temp_floor) + 1.0) : 1.0;
@@ -67,11 +68,11 @@ void main() {
                 q.v[base + 2u * i] = r.x;
                 q.v[base + 2u * i + 1u] = r.y;
             } else {
-                store(pc.k_cache, pos, (head - pc.n_head) * hd + 2u * i, r);
+                store(k_cache, pos, ring, (head - pc.n_head) * hd + 2u * i, r);
             }
         }
     }
     for (uint e = 2u * tid; e < pc.cache_row; e += 2u * WG) { /* pairs of v values */
-        store(pc.v_cache, pos, e, vec2(v.v[t * pc.kv_stride + e], v.v[t * pc.kv_stride + e + 1u]));
+        store(v_cache, pos, ring, e, vec2(v.v[t * pc.kv_stride + e], v.v[t * pc.kv_stride + e + 1u]));
     }
 }

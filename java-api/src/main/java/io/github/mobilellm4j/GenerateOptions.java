@@ -11,6 +11,7 @@ public final class GenerateOptions {
     private final boolean ignoreEos;
     private final Boolean addBos;
     private final boolean parseSpecial;
+    private final java.time.Duration timeout;
 
     private GenerateOptions(Builder b) {
         this.maxTokens = b.maxTokens;
@@ -19,6 +20,7 @@ public final class GenerateOptions {
         this.ignoreEos = b.ignoreEos;
         this.addBos = b.addBos;
         this.parseSpecial = b.parseSpecial;
+        this.timeout = b.timeout;
     }
 
     public static Builder builder() {
@@ -50,6 +52,11 @@ public final class GenerateOptions {
         return parseSpecial;
     }
 
+    /** The time limit of a generation, prompt included; null: none. */
+    public java.time.Duration timeout() {
+        return timeout;
+    }
+
     public static final class Builder {
         private int maxTokens = 128;
         private List<String> stopStrings = List.of();
@@ -57,6 +64,7 @@ public final class GenerateOptions {
         private boolean ignoreEos;
         private Boolean addBos;
         private boolean parseSpecial;
+        private java.time.Duration timeout;
 
         /** Most tokens to generate (default 128). */
         public Builder maxTokens(int n) {
@@ -104,6 +112,21 @@ public final class GenerateOptions {
         /** Treat control-token text in the prompt (e.g. "&lt;s&gt;") as those tokens. */
         public Builder parseSpecial(boolean parse) {
             this.parseSpecial = parse;
+            return this;
+        }
+
+        /**
+         * A time limit for the whole generation, prompt processing included (default: none). When it passes, the
+         * generation ends with {@link StopReason#TIMEOUT} and returns the text generated so far; a prompt still
+         * being read stops within about one layer's time and leaves the session as before the prompt. A service
+         * uses it to bound each request however long the prompt or slow the machine.
+         */
+        public Builder timeout(java.time.Duration timeout) {
+            java.util.Objects.requireNonNull(timeout, "timeout");
+            if (timeout.isNegative() || timeout.isZero()) {
+                throw new IllegalArgumentException("timeout must be positive, got " + timeout);
+            }
+            this.timeout = timeout;
             return this;
         }
 

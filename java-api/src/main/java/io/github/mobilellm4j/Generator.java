@@ -2,14 +2,18 @@ package io.github.mobilellm4j;
 
 import static io.github.mobilellm4j.bindings.mobilellm_h.MLLM_LOGITS_LAST;
 
+import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
 import java.util.function.Supplier;
 
 /**
- * The decode loop behind generate() and stream(): evaluates the prompt, then samples one token at a time.
- * It looks one token ahead (evaluates a token and samples the next before handing it out) so the last
- * token handed out already carries all remaining text. Runs under the session's guards, so it is usable from
- * any one thread at a time; closing the session or the model between tokens ends it (CANCELLED).
+ * One generation's decode loop, as a state machine that does not evaluate anything itself: {@link #nextInput()}
+ * says which tokens to evaluate next (the prompt, then each generated token), {@link #evaluated} samples from the
+ * logits that evaluation produced, and {@link #poll()} hands out the generated tokens. {@link #next()} drives it
+ * with the session's own evals (generate() and stream()); {@link Scheduler} drives many of them with one batched
+ * pass per step. It looks one token ahead (a token is handed out after it was evaluated and the next one
+ * sampled), so the last token handed out already carries all remaining text. Closing the session or the model
+ * between tokens ends it (CANCELLED); a passed {@link GenerateOptions#timeout()} ends it (TIMEOUT).
  */
 final class Generator implements AutoCloseable {
     private final Session session;
@@ -19,18 +23,23 @@ final class Generator implements AutoCloseable {
     private final StreamingDetokenizer detok;
     private final int[] endOfGeneration;
     private final StringBuilder text = new StringBuilder();
+    /** System.nanoTime() after which the generation ends (0: no timeout). */
+    private final long deadline;
     /** The token evaluated next, passed without allocating per token. */
     private final int[] next = new int[1];
-    /** The two halves of next(), made once so that the per-token path does not allocate lambdas. */
+    /** The single-session step, made once so that the per-token path does not allocate lambdas. */
     private final Supplier<GeneratedToken> advance = this::advance;
-    private final Supplier<GeneratedToken> step = this::step;
+    private final Supplier<Boolean> evalStep = this::evalStep;
     private int emitted;
     private int[] tokens = new int[16];
     private int count;
     private int candidate = -1;
+    private boolean started;
     private boolean primed;
     private boolean done;
     private boolean closed;
+    /** A token ready to hand out (at most one at a time). */
+    private GeneratedToken ready;
     private StopReason stopReason;
     private long start;
     private long promptEnd;
@@ -46,19 +55,140 @@ final class Generator implements AutoCloseable {
         this.endOfGeneration = model.tokenizer().endOfGeneration();
         this.sampler = new Sampler(options.sampler(), model.info().vocabSize());
         this.detok = new StreamingDetokenizer(model, false);
+        long now = System.nanoTime();
+        this.deadline = options.timeout() == null ? 0 : now + Math.max(1, options.timeout().toNanos());
     }
+
+    // ---- the state machine ------------------------------------------------------------------------
+
+    /**
+     * The tokens to evaluate next (with the last one's logits), or null when the generation has ended (a last
+     * token may then wait in {@link #poll()}). Each array returned must be evaluated before the next call.
+     */
+    int[] nextInput() {
+        if (done) return null;
+        if (!started) {
+            started = true;
+            start = System.nanoTime();
+            return prompt;
+        }
+        int token = candidate;
+        if (count == tokens.length) tokens = Arrays.copyOf(tokens, count * 2);
+        tokens[count++] = token;
+        text.append(detok.push(token));
+        int stopAt = findStop();
+        if (stopAt >= 0) {
+            text.setLength(stopAt);
+            release(token, StopReason.STOP_STRING);
+            return null;
+        }
+        if (count == options.maxTokens()) {
+            release(token, StopReason.MAX_TOKENS);
+            return null;
+        }
+        next[0] = token;
+        return next;
+    }
+
+    /** After the tokens of {@link #nextInput()} were evaluated: samples the next token from their logits row. */
+    void evaluated(MemorySegment lastLogitsRow) {
+        if (!primed) {
+            primed = true;
+            promptEnd = System.nanoTime();
+            if (options.maxTokens() == 0) {
+                finish(StopReason.MAX_TOKENS);
+                return;
+            }
+            candidate = sampler.sample(lastLogitsRow);
+            if (isEos(candidate)) finish(StopReason.EOS);
+            return;
+        }
+        int token = next[0];
+        candidate = sampler.sample(lastLogitsRow);
+        release(token, isEos(candidate) ? StopReason.EOS : null);
+    }
+
+    /** The token ready to hand out, or null. */
+    GeneratedToken poll() {
+        GeneratedToken t = ready;
+        ready = null;
+        return t;
+    }
+
+    boolean isDone() {
+        return done;
+    }
+
+    /** Whether the prompt has been evaluated (the generation is decoding). */
+    boolean isPrimed() {
+        return primed;
+    }
+
+    /** Ends the generation now (a closed session, a cancelled request) unless it has ended. */
+    void stop(StopReason reason) {
+        if (!done) finish(reason);
+    }
+
+    /** Ends the generation with TIMEOUT if its deadline has passed; true if it has ended. */
+    boolean expire() {
+        if (!done && deadline != 0 && System.nanoTime() - deadline > 0) finish(StopReason.TIMEOUT);
+        return done;
+    }
+
+    long deadline() {
+        return deadline;
+    }
+
+    Generation result() {
+        if (!done) throw new IllegalStateException("generation has not finished");
+        long promptStop = primed ? promptEnd : end;
+        double promptSeconds = (promptStop - start) / 1e9;
+        double genSeconds = (end - promptStop) / 1e9;
+        return new Generation(text.toString(), prompt.clone(), Arrays.copyOf(tokens, count), stopReason,
+                new Timings(prompt.length, count, promptSeconds, genSeconds));
+    }
+
+    // ---- the single-session driver ----------------------------------------------------------------
 
     /** The next generated token, or null when generation has ended. */
     GeneratedToken next() {
         return session.holding(advance);
     }
 
-    Generation result() {
-        if (!done) throw new IllegalStateException("generation has not finished");
-        double promptSeconds = (promptEnd - start) / 1e9;
-        double genSeconds = (end - promptEnd) / 1e9;
-        return new Generation(text.toString(), prompt.clone(), Arrays.copyOf(tokens, count), stopReason,
-                new Timings(prompt.length, count, promptSeconds, genSeconds));
+    private GeneratedToken advance() {
+        while (true) {
+            GeneratedToken t = poll();
+            if (t != null) return t;
+            if (done) return null;
+            // closed between tokens, e.g. by a token callback or the stream's consumer
+            if (session.isClosed()) {
+                finish(StopReason.CANCELLED);
+                return null;
+            }
+            if (expire()) return null;
+            session.call(evalStep);
+        }
+    }
+
+    /** Evaluates the next input in the session; a prompt stops within a layer's time when the deadline passes. */
+    private Boolean evalStep() {
+        int[] in = nextInput();
+        if (in == null) return Boolean.FALSE;
+        boolean isPrompt = !primed;
+        try {
+            if (isPrompt) session.armDeadline(deadline);
+            session.evaluate(in, MLLM_LOGITS_LAST());
+        } catch (MobileLlmException e) {
+            if (isPrompt && e.status() == MobileLlmException.Status.CANCELLED
+                    && !Thread.currentThread().isInterrupted() && expire()) {
+                return Boolean.FALSE; // the deadline stopped the prompt: the session is as before it
+            }
+            throw e;
+        } finally {
+            if (isPrompt) session.armDeadline(0);
+        }
+        evaluated(session.lastRow());
+        return Boolean.TRUE;
     }
 
     /** Frees the sampler and detokenizer; refused (IllegalStateException) while another thread is inside. */
@@ -74,63 +204,28 @@ final class Generator implements AutoCloseable {
         });
     }
 
-    private GeneratedToken advance() {
-        if (done) return null;
-        // closed between tokens, e.g. by a token callback or the stream's consumer
-        if (session.isClosed()) return finish(StopReason.CANCELLED);
-        return session.call(step);
-    }
+    // ---- text -------------------------------------------------------------------------------------
 
-    private GeneratedToken step() {
-        if (!primed) {
-            primed = true;
-            start = System.nanoTime();
-            session.evaluate(prompt, MLLM_LOGITS_LAST());
-            promptEnd = System.nanoTime();
-            if (options.maxTokens() == 0) return finish(StopReason.MAX_TOKENS);
-            candidate = sampleNext();
-            if (isEos(candidate)) return finish(StopReason.EOS);
-        }
-        int token = candidate;
-        if (count == tokens.length) tokens = Arrays.copyOf(tokens, count * 2);
-        tokens[count++] = token;
-        text.append(detok.push(token));
-        int stopAt = findStop();
-        if (stopAt >= 0) {
-            text.setLength(stopAt);
-            stopReason = StopReason.STOP_STRING;
-        } else if (count == options.maxTokens()) {
-            stopReason = StopReason.MAX_TOKENS;
-        } else {
-            next[0] = token;
-            session.evaluate(next, MLLM_LOGITS_LAST());
-            candidate = sampleNext();
-            if (isEos(candidate)) stopReason = StopReason.EOS;
-        }
-        String release;
-        if (stopReason != null) {
-            done = true;
-            end = System.nanoTime();
-            if (stopReason != StopReason.STOP_STRING) text.append(detok.flush());
-            release = text.substring(Math.min(emitted, text.length()));
+    /** Hands out token with the text it completed; a non-null reason ends the generation. */
+    private void release(int token, StopReason reason) {
+        String out;
+        if (reason != null) {
+            finish(reason);
+            out = text.substring(Math.min(emitted, text.length()));
             emitted = text.length();
         } else {
             int safe = Math.max(emitted, text.length() - stopPrefixHeld());
-            release = text.substring(emitted, safe);
+            out = text.substring(emitted, safe);
             emitted = safe;
         }
-        return new GeneratedToken(token, release, count - 1);
+        ready = new GeneratedToken(token, out, count - 1);
     }
 
-    private GeneratedToken finish(StopReason reason) {
+    private void finish(StopReason reason) {
         stopReason = reason;
         done = true;
         end = System.nanoTime();
-        return null;
-    }
-
-    private int sampleNext() {
-        return sampler.sample(session.lastRow());
+        if (reason != StopReason.STOP_STRING) text.append(detok.flush());
     }
 
     /** EOS, or an end-of-turn / end-of-message token (Tokenizer.endOfGeneration()). */

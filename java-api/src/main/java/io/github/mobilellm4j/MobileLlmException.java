@@ -20,6 +20,8 @@ public class MobileLlmException extends RuntimeException {
      */
     public enum Status {
         INVALID_ARGUMENT, IO, FORMAT, UNSUPPORTED, OUT_OF_MEMORY, CONTEXT_FULL, BACKEND, STATE,
+        /** Stopped by {@link Session#cancel()} or by interrupting the calling thread; the session is as before the call. */
+        CANCELLED,
         /** A code this version of the Java API does not know (a newer engine). */
         UNKNOWN;
 

@@ -8,6 +8,8 @@ import io.github.mobilellm4j.bindings.mllm_tensor_info;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.lang.ref.Cleaner;
+import java.lang.ref.Reference;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -42,15 +44,48 @@ public final class Model implements AutoCloseable {
     private final Tokenizer tokenizer;
     /** Native calls hold the read lock; close() takes the write lock so it never frees memory in use. */
     private final ReentrantReadWriteLock lifecycle = new ReentrantReadWriteLock();
-    private final Set<Session> sessions = ConcurrentHashMap.newKeySet();
+    /** The native memory of this model's open sessions (not the sessions: those stay collectable). */
+    private final Set<Session.NativeSession> sessions = ConcurrentHashMap.newKeySet();
     private volatile boolean closed;
+    private final NativeModel freer;
+    private final Cleaner.Cleanable cleanable;
 
     private Model(MemorySegment handle, Path path, ModelOptions options) {
         this.handle = handle;
         this.path = path;
         this.options = options;
-        this.info = readInfo(handle);
-        this.tokenizer = new Tokenizer(this);
+        this.freer = new NativeModel(handle, path.toString());
+        this.cleanable = Leaks.CLEANER.register(this, freer);
+        try {
+            this.info = readInfo(handle);
+            this.tokenizer = new Tokenizer(this);
+        } catch (RuntimeException e) {
+            freer.closedByOwner = true;
+            cleanable.clean();
+            throw e;
+        }
+    }
+
+    /**
+     * Frees the native model exactly once: from close(), or from the Cleaner when the model became unreachable
+     * unclosed. Its sessions are gone by then: each one's own cleanup references the model, keeping it reachable
+     * until that session is freed.
+     */
+    private static final class NativeModel implements Runnable {
+        private final MemorySegment handle;
+        private final String path;
+        private volatile boolean closedByOwner;
+
+        NativeModel(MemorySegment handle, String path) {
+            this.handle = handle;
+            this.path = path;
+        }
+
+        @Override
+        public void run() {
+            if (!closedByOwner) Leaks.modelNotClosed(path);
+            mllm_model_free(handle);
+        }
     }
 
     /** Loads a GGUF model with default options (all cores, memory-mapped, CPU). */
@@ -128,7 +163,7 @@ public final class Model implements AutoCloseable {
         java.util.Objects.requireNonNull(sessionOptions, "sessionOptions");
         return withHandle(h -> {
             Session s = Session.create(this, h, sessionOptions);
-            sessions.add(s);
+            sessions.add(s.nativeSession());
             return s;
         });
     }
@@ -214,12 +249,13 @@ public final class Model implements AutoCloseable {
         lifecycle.writeLock().lock();
         try {
             if (closed) return;
-            for (Session s : sessions) {
-                s.closeFromModel();
+            for (Session.NativeSession s : sessions) {
+                s.free();
             }
             sessions.clear();
             closed = true;
-            mllm_model_free(handle);
+            freer.closedByOwner = true;
+            cleanable.clean(); // frees the native model now, once
         } finally {
             lifecycle.writeLock().unlock();
         }
@@ -239,6 +275,7 @@ public final class Model implements AutoCloseable {
             return fn.apply(handle);
         } finally {
             lifecycle.readLock().unlock();
+            Reference.reachabilityFence(this); // no Cleaner frees the model during a native call
         }
     }
 
@@ -250,7 +287,12 @@ public final class Model implements AutoCloseable {
         if (closed) throw new IllegalStateException("model " + path + " is closed");
     }
 
-    void forget(Session s) {
+    /** Sessions whose native memory is still held (closed ones and those the Cleaner freed are not counted). */
+    int openSessionCount() {
+        return sessions.size();
+    }
+
+    void forget(Session.NativeSession s) {
         sessions.remove(s);
     }
 

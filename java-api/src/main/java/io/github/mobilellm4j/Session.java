@@ -2,14 +2,19 @@ package io.github.mobilellm4j;
 
 import static io.github.mobilellm4j.bindings.mobilellm_h.*;
 
+import io.github.mobilellm4j.bindings.mllm_abort_callback;
 import io.github.mobilellm4j.bindings.mllm_session_params;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.lang.ref.Cleaner;
+import java.lang.ref.Reference;
 import java.util.Iterator;
 import java.util.NoSuchElementException;
 import java.util.Spliterator;
 import java.util.Spliterators;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 import java.util.stream.Stream;
@@ -30,6 +35,12 @@ import java.util.stream.StreamSupport;
  * generation once the callback returns (the stream ends; a blocking generation returns with
  * {@link StopReason#CANCELLED}). No user callback runs while the session holds the model's lock, so such a
  * close never waits for its own thread. Use after close throws IllegalStateException.
+ *
+ * <p><b>Cancelling.</b> Interrupting the thread inside a model call (eval, prefill, score, embed, a
+ * generation), or {@link #cancel()} from any thread, stops it within about one layer's time: the call throws
+ * {@link MobileLlmException} with status {@link MobileLlmException.Status#CANCELLED} and the session is as
+ * before the call (an interrupted thread keeps its interrupt status). A generation stopped this way keeps
+ * the tokens evaluated before the stop in the sequence ({@link #position()} tells how many).
  */
 public final class Session implements AutoCloseable {
     private final Model model;
@@ -39,27 +50,108 @@ public final class Session implements AutoCloseable {
     private int depth;
     /** Counts evals and resets: a Logits object belongs to one epoch. Volatile: Logits check it on any thread. */
     private volatile long epoch;
-    /** Scope of the logits segments handed out in this epoch (made on first use), closed when the epoch ends. */
-    private Arena logitsScope;
     private volatile boolean closed;
+    /** The native session and the memory handed to it, freed once (by close, the model's close or the Cleaner). */
+    private final NativeSession ns;
+    private final Cleaner.Cleanable cleanable;
     /** Scratch for passing token ids to the engine without allocating per token. */
-    private final Arena arena = Arena.ofShared();
     private MemorySegment tokenBuf;
     private final MemorySegment rowsOut;
+    /** Most tokens one pass may append (SessionOptions.batchSize): the longest prompt chunk a scheduler adds. */
+    private final int batchSize;
 
-    private Session(Model model, MemorySegment handle) {
+    private Session(Model model, MemorySegment handle, int batchSize) {
         this.model = model;
         this.handle = handle;
+        this.batchSize = batchSize;
+        this.ns = new NativeSession(model, handle);
+        this.cleanable = Leaks.CLEANER.register(this, ns);
         this.vocab = model.info().vocabSize();
-        this.tokenBuf = arena.allocate(ValueLayout.JAVA_INT, 512);
-        this.rowsOut = arena.allocate(ValueLayout.JAVA_INT);
+        this.tokenBuf = ns.arena.allocate(ValueLayout.JAVA_INT, 512);
+        this.rowsOut = ns.arena.allocate(ValueLayout.JAVA_INT);
+    }
+
+    /**
+     * A session's native side: the engine's session, the memory handed to it and the scope of the logits views,
+     * freed exactly once. It references the model but never the {@link Session}, so a session dropped without
+     * close() becomes unreachable and the Cleaner frees it (the model stays reachable until then, so it is
+     * always freed after its sessions).
+     */
+    static final class NativeSession implements Runnable {
+        private final Model model;
+        private final MemorySegment handle;
+        private final Arena arena = Arena.ofShared();
+        /** Scope of the logits segments handed out in the current epoch (made on first use). */
+        private Arena logitsScope;
+        /** System.nanoTime() after which calls stop (0: none); read by the abort check on the calling thread. */
+        private volatile long deadline;
+        private boolean freed;
+        private volatile boolean closedByOwner;
+
+        NativeSession(Model model, MemorySegment handle) {
+            this.model = model;
+            this.handle = handle;
+            // asked by the engine once per layer on the calling thread: an interrupt or a passed deadline stops it
+            MemorySegment check = mllm_abort_callback.allocate(userData -> abortRequested() ? 1 : 0, arena);
+            Native.check(mllm_session_set_abort_callback(handle, check, MemorySegment.NULL), "session");
+        }
+
+        private boolean abortRequested() {
+            long d = deadline;
+            return Thread.currentThread().isInterrupted() || (d != 0 && System.nanoTime() - d > 0);
+        }
+
+        /** Ends the logits views of the current epoch: the JVM refuses access through them from now on. */
+        synchronized void closeLogitsScope() {
+            if (logitsScope != null) {
+                logitsScope.close(); // throws (and nothing changes) if a native call elsewhere still holds a segment
+                logitsScope = null;
+            }
+        }
+
+        synchronized MemorySegment scope(MemorySegment buffer) {
+            if (logitsScope == null) logitsScope = Arena.ofShared(); // shared: the session may change threads
+            return buffer.reinterpret(logitsScope, null);
+        }
+
+        /** Sends a cancellation to a call running in the session, unless it is freed. */
+        synchronized void cancel() {
+            if (!freed) Native.check(mllm_session_cancel(handle), "cancel");
+        }
+
+        synchronized boolean isFreed() {
+            return freed;
+        }
+
+        /** Frees everything; no call may be running in the session (the caller guarantees it). */
+        synchronized void free() {
+            if (freed) return;
+            freed = true;
+            if (logitsScope != null) logitsScope.close();
+            logitsScope = null;
+            mllm_session_free(handle);
+            arena.close();
+        }
+
+        /** The cleanup: after close() (closedByOwner) or when the session became unreachable unclosed. */
+        @Override
+        public void run() {
+            if (!closedByOwner && !isFreed()) Leaks.sessionNotClosed();
+            model.readLock().lock(); // not during the model's close, which frees its sessions itself
+            try {
+                free();
+            } finally {
+                model.readLock().unlock();
+            }
+            model.forget(this);
+        }
     }
 
     static Session create(Model model, MemorySegment modelHandle, SessionOptions o) {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment out = a.allocate(ValueLayout.ADDRESS);
             Native.check(mllm_session_create(modelHandle, params(o, a), out), "cannot create session");
-            return new Session(model, out.get(ValueLayout.ADDRESS, 0));
+            return new Session(model, out.get(ValueLayout.ADDRESS, 0), o.batchSize());
         }
     }
 
@@ -126,6 +218,96 @@ public final class Session implements AutoCloseable {
         });
     }
 
+    /**
+     * Asks the model call running in this session to stop; callable from any thread. The call throws
+     * {@link MobileLlmException} with status CANCELLED and leaves the session as before it. Made while no call
+     * runs, the request stops the session's next call. Does nothing on a closed session.
+     */
+    public void cancel() {
+        model.readLock().lock();
+        try {
+            ns.cancel();
+        } finally {
+            model.readLock().unlock();
+            Reference.reachabilityFence(this);
+        }
+    }
+
+    /**
+     * The session's state (its sequence's KV cache and last logits) in a versioned, checksummed format that
+     * {@link #restoreState(byte[])} reads back into a session of the same model and KV cache type.
+     */
+    public byte[] saveState() {
+        return call(() -> {
+            try (Arena a = Arena.ofConfined()) {
+                MemorySegment size = a.allocate(ValueLayout.JAVA_LONG);
+                Native.check(mllm_session_state_size(handle, size), "saveState");
+                long n = size.get(ValueLayout.JAVA_LONG, 0);
+                if (n > Integer.MAX_VALUE - 8) {
+                    throw new IllegalStateException("the state (" + n + " bytes) is too large for a byte array; use saveState(Path)");
+                }
+                MemorySegment buf = a.allocate(n);
+                Native.check(mllm_session_state_save(handle, buf, n, size), "saveState");
+                return buf.toArray(ValueLayout.JAVA_BYTE);
+            }
+        });
+    }
+
+    /** Writes the state to a file: the file is either the whole state or left untouched. */
+    public void saveState(java.nio.file.Path file) {
+        java.util.Objects.requireNonNull(file, "file");
+        call(() -> {
+            try (Arena a = Arena.ofConfined()) {
+                Native.check(mllm_session_state_save_file(handle, a.allocateFrom(file.toString())), "saveState");
+            }
+            return null;
+        });
+    }
+
+    /**
+     * Replaces this session's sequence with a saved state; afterwards the session continues exactly as the saved
+     * one would. A state of another model, KV cache type or format version, a damaged one, or one longer than
+     * this session's context is refused with {@link MobileLlmException} naming the problem, the session unchanged.
+     */
+    public void restoreState(byte[] state) {
+        java.util.Objects.requireNonNull(state, "state");
+        call(() -> {
+            try (Arena a = Arena.ofConfined()) {
+                MemorySegment buf = a.allocateFrom(ValueLayout.JAVA_BYTE, state);
+                newEpoch();
+                Native.check(mllm_session_state_load(handle, buf, state.length), "restoreState");
+            }
+            return null;
+        });
+    }
+
+    /** {@link #restoreState(byte[])} from a file written by {@link #saveState(java.nio.file.Path)}. */
+    public void restoreState(java.nio.file.Path file) {
+        java.util.Objects.requireNonNull(file, "file");
+        call(() -> {
+            try (Arena a = Arena.ofConfined()) {
+                newEpoch();
+                Native.check(mllm_session_state_load_file(handle, a.allocateFrom(file.toString())), "restoreState");
+            }
+            return null;
+        });
+    }
+
+    /**
+     * Prefix sharing: makes this session's sequence the first {@code tokens} tokens of {@code source}'s without
+     * evaluating them, by copying those KV-cache rows (both sessions of one model and KV cache type). A copy:
+     * later changes to either session never affect the other.
+     */
+    public void copyPrefixFrom(Session source, int tokens) {
+        java.util.Objects.requireNonNull(source, "source");
+        if (source.model != model) throw new IllegalArgumentException("the sessions belong to different models");
+        call(() -> source.call(() -> {
+            newEpoch();
+            Native.check(mllm_session_copy_prefix(handle, source.handle, tokens), "copyPrefixFrom");
+            return null;
+        }));
+    }
+
     /** Forgets the whole sequence. */
     public void reset() {
         call(() -> {
@@ -190,6 +372,57 @@ public final class Session implements AutoCloseable {
                 return g.result();
             }
         });
+    }
+
+    /**
+     * Runs {@link #generate(int[], GenerateOptions, Consumer)} on {@code executor}. Cancelling the future stops
+     * the native work within about one layer's time (the running thread is interrupted, and its interrupt status
+     * cleared again when the generation has ended); the session stays usable, holding the tokens evaluated
+     * before the cancellation. The future fails with the generation's exception, if any.
+     */
+    public CompletableFuture<Generation> generateAsync(int[] promptTokens, GenerateOptions options, Executor executor) {
+        java.util.Objects.requireNonNull(executor, "executor");
+        checkTokens(promptTokens, "the prompt has no tokens");
+        java.util.Objects.requireNonNull(options, "options");
+        AsyncGeneration f = new AsyncGeneration();
+        executor.execute(() -> f.run(() -> generate(promptTokens, options, null)));
+        return f;
+    }
+
+    /** A future whose cancellation interrupts the thread running it, and only while it runs. */
+    private static final class AsyncGeneration extends CompletableFuture<Generation> {
+        private Thread runner;
+        private boolean finished;
+        private boolean interrupted;
+
+        void run(java.util.function.Supplier<Generation> work) {
+            synchronized (this) {
+                if (isDone()) return; // cancelled before it started
+                runner = Thread.currentThread();
+            }
+            try {
+                complete(work.get());
+            } catch (Throwable t) {
+                completeExceptionally(t);
+            } finally {
+                synchronized (this) {
+                    finished = true;
+                    if (interrupted) Thread.interrupted(); // ours: not left to the executor's next task
+                }
+            }
+        }
+
+        @Override
+        public boolean cancel(boolean mayInterruptIfRunning) {
+            boolean cancelled = super.cancel(mayInterruptIfRunning);
+            synchronized (this) {
+                if (cancelled && runner != null && !finished) {
+                    interrupted = true;
+                    runner.interrupt();
+                }
+            }
+            return cancelled;
+        }
     }
 
     /**
@@ -270,7 +503,7 @@ public final class Session implements AutoCloseable {
     }
 
     public boolean isClosed() {
-        return closed;
+        return closed || ns.isFreed();
     }
 
     /**
@@ -291,7 +524,6 @@ public final class Session implements AutoCloseable {
         } finally {
             model.readLock().unlock();
         }
-        model.forget(this);
     }
 
     // ---- used by Generator, Logits and Model -------------------------------------------------------
@@ -317,6 +549,7 @@ public final class Session implements AutoCloseable {
             }
         } finally {
             model.readLock().unlock();
+            Reference.reachabilityFence(this); // no Cleaner frees the session during a native call
         }
     }
 
@@ -349,7 +582,7 @@ public final class Session implements AutoCloseable {
 
     /** Appends tokens and runs the model, reusing the scratch buffer; the hot path of generation. Caller is in call(). */
     void evaluate(int[] tokens, int mode) {
-        if (tokenBuf.byteSize() < 4L * tokens.length) tokenBuf = arena.allocate(ValueLayout.JAVA_INT, tokens.length);
+        if (tokenBuf.byteSize() < 4L * tokens.length) tokenBuf = ns.arena.allocate(ValueLayout.JAVA_INT, tokens.length);
         MemorySegment.copy(tokens, 0, tokenBuf, ValueLayout.JAVA_INT, 0, tokens.length);
         newEpoch();
         Native.check(mllm_session_eval(handle, tokenBuf, tokens.length, mode), "eval");
@@ -368,7 +601,7 @@ public final class Session implements AutoCloseable {
     }
 
     boolean isLogitsEpoch(long e) {
-        return !closed && e == epoch;
+        return !isClosed() && e == epoch;
     }
 
     /**
@@ -376,10 +609,7 @@ public final class Session implements AutoCloseable {
      * the JVM refuses access through it (and through every slice of it) with IllegalStateException.
      */
     MemorySegment scopeLogits(long e, MemorySegment buffer) {
-        return readLogits(e, () -> {
-            if (logitsScope == null) logitsScope = Arena.ofShared(); // shared: the session may change threads
-            return buffer.reinterpret(logitsScope, null);
-        });
+        return readLogits(e, () -> ns.scope(buffer));
     }
 
     /**
@@ -391,11 +621,6 @@ public final class Session implements AutoCloseable {
             if (e != epoch) throw Logits.stale();
             return read.get();
         });
-    }
-
-    void closeFromModel() {
-        // called with the model's write lock held: no session call is in flight
-        freeNative();
     }
 
     private Logits evalMode(int[] tokens, int mode) {
@@ -414,24 +639,42 @@ public final class Session implements AutoCloseable {
     }
 
     /** Ends the logits epoch before the engine reuses the buffer: segments handed out for it stop working. */
-    private void newEpoch() {
-        closeLogitsScope();
+    void newEpoch() {
+        ns.closeLogitsScope();
         epoch++;
     }
 
-    private void closeLogitsScope() {
-        if (logitsScope != null) {
-            logitsScope.close(); // throws (and nothing changes) if a native call elsewhere still holds a segment
-            logitsScope = null;
-        }
+    NativeSession nativeSession() {
+        return ns;
+    }
+
+    int batchSize() {
+        return batchSize;
+    }
+
+    /** Makes the session's calls on this thread stop once System.nanoTime() passes deadline (0: never). */
+    void armDeadline(long deadline) {
+        ns.deadline = deadline;
+    }
+
+    /**
+     * Takes the session for the calling thread until {@link #release()}: calls from other threads are refused
+     * meanwhile. A {@link Scheduler} holds its sequences' sessions this way while they run.
+     */
+    void acquire() {
+        enter();
+    }
+
+    void release() {
+        exit();
     }
 
     private void freeNative() {
         if (closed) return;
-        closeLogitsScope();
+        ns.closeLogitsScope(); // throws (the session stays open) while another thread reads a logits view
         closed = true;
-        mllm_session_free(handle);
-        arena.close();
+        ns.closedByOwner = true;
+        cleanable.clean(); // frees the native session now, once
     }
 
     private void enter() {

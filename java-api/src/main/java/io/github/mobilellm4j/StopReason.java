@@ -9,7 +9,9 @@ public enum StopReason {
     /** One of the stop strings appeared in the text. */
     STOP_STRING,
     /** The caller's callback asked to stop, or the stream was closed early. */
-    CANCELLED;
+    CANCELLED,
+    /** The generation's time limit ({@link GenerateOptions#timeout()}) passed; the text so far is returned. */
+    TIMEOUT;
 
     /** Lower-case name used in JSON output, e.g. "max_tokens". */
     public String jsonName() {

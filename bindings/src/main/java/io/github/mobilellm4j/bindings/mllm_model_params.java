@@ -19,6 +19,7 @@ import static java.lang.foreign.MemoryLayout.PathElement.*;
  *     int32_t use_mmap;
  *     int32_t backend;
  *     int32_t gpu_device;
+ *     int32_t pool;
  * }
  * }
  */
@@ -32,7 +33,8 @@ public class mllm_model_params {
         mobilellm_h.C_INT.withName("n_threads"),
         mobilellm_h.C_INT.withName("use_mmap"),
         mobilellm_h.C_INT.withName("backend"),
-        mobilellm_h.C_INT.withName("gpu_device")
+        mobilellm_h.C_INT.withName("gpu_device"),
+        mobilellm_h.C_INT.withName("pool")
     ).withName("mllm_model_params");
 
     /**
@@ -216,6 +218,50 @@ public class mllm_model_params {
      */
     public static void gpu_device(MemorySegment struct, int fieldValue) {
         struct.set(gpu_device$LAYOUT, gpu_device$OFFSET, fieldValue);
+    }
+
+    private static final OfInt pool$LAYOUT = (OfInt)$LAYOUT.select(groupElement("pool"));
+
+    /**
+     * Layout for field:
+     * {@snippet lang=c :
+     * int32_t pool
+     * }
+     */
+    public static final OfInt pool$layout() {
+        return pool$LAYOUT;
+    }
+
+    private static final long pool$OFFSET = $LAYOUT.byteOffset(groupElement("pool"));
+
+    /**
+     * Offset for field:
+     * {@snippet lang=c :
+     * int32_t pool
+     * }
+     */
+    public static final long pool$offset() {
+        return pool$OFFSET;
+    }
+
+    /**
+     * Getter for field:
+     * {@snippet lang=c :
+     * int32_t pool
+     * }
+     */
+    public static int pool(MemorySegment struct) {
+        return struct.get(pool$LAYOUT, pool$OFFSET);
+    }
+
+    /**
+     * Setter for field:
+     * {@snippet lang=c :
+     * int32_t pool
+     * }
+     */
+    public static void pool(MemorySegment struct, int fieldValue) {
+        struct.set(pool$LAYOUT, pool$OFFSET, fieldValue);
     }
 
     /**

@@ -23,14 +23,41 @@ public class mobilellm_h extends mobilellm_h$shared {
     static final SymbolLookup SYMBOL_LOOKUP = SymbolLookup.loaderLookup()
             .or(Linker.nativeLinker().defaultLookup());
 
-    private static final int MLLM_ABI_VERSION = (int)1L;
+    private static final int MLLM_ABI_VERSION = (int)2L;
     /**
      * {@snippet lang=c :
-     * #define MLLM_ABI_VERSION 1
+     * #define MLLM_ABI_VERSION 2
      * }
      */
     public static int MLLM_ABI_VERSION() {
         return MLLM_ABI_VERSION;
+    }
+    private static final int MLLM_DEFAULT_N_CTX = (int)4096L;
+    /**
+     * {@snippet lang=c :
+     * #define MLLM_DEFAULT_N_CTX 4096
+     * }
+     */
+    public static int MLLM_DEFAULT_N_CTX() {
+        return MLLM_DEFAULT_N_CTX;
+    }
+    private static final int MLLM_STATE_VERSION = (int)1L;
+    /**
+     * {@snippet lang=c :
+     * #define MLLM_STATE_VERSION 1
+     * }
+     */
+    public static int MLLM_STATE_VERSION() {
+        return MLLM_STATE_VERSION;
+    }
+    private static final int MLLM_MAX_BATCH_SEQS = (int)256L;
+    /**
+     * {@snippet lang=c :
+     * #define MLLM_MAX_BATCH_SEQS 256
+     * }
+     */
+    public static int MLLM_MAX_BATCH_SEQS() {
+        return MLLM_MAX_BATCH_SEQS;
     }
     private static final int MLLM_OK = (int)0L;
     /**
@@ -112,6 +139,15 @@ public class mobilellm_h extends mobilellm_h$shared {
      */
     public static int MLLM_ERR_STATE() {
         return MLLM_ERR_STATE;
+    }
+    private static final int MLLM_ERR_CANCELLED = (int)9L;
+    /**
+     * {@snippet lang=c :
+     * enum mllm_status.MLLM_ERR_CANCELLED = 9
+     * }
+     */
+    public static int MLLM_ERR_CANCELLED() {
+        return MLLM_ERR_CANCELLED;
     }
 
     private static class mllm_abi_version {
@@ -1112,6 +1148,24 @@ public class mobilellm_h extends mobilellm_h$shared {
     public static int MLLM_BACKEND_AUTO() {
         return MLLM_BACKEND_AUTO;
     }
+    private static final int MLLM_POOL_MODEL = (int)0L;
+    /**
+     * {@snippet lang=c :
+     * enum mllm_pool_kind.MLLM_POOL_MODEL = 0
+     * }
+     */
+    public static int MLLM_POOL_MODEL() {
+        return MLLM_POOL_MODEL;
+    }
+    private static final int MLLM_POOL_PROCESS = (int)1L;
+    /**
+     * {@snippet lang=c :
+     * enum mllm_pool_kind.MLLM_POOL_PROCESS = 1
+     * }
+     */
+    public static int MLLM_POOL_PROCESS() {
+        return MLLM_POOL_PROCESS;
+    }
 
     private static class mllm_model_params_init {
         public static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(
@@ -1345,6 +1399,67 @@ public class mobilellm_h extends mobilellm_h$shared {
         try {
             if (TRACE_DOWNCALLS) {
                 traceDowncall("mllm_model_get_info", model, out_info);
+            }
+            return (int)mh$.invokeExact(model, out_info);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class mllm_model_get_memory {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            mobilellm_h.C_INT,
+            mobilellm_h.C_POINTER,
+            mobilellm_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = findSymbol("mllm_model_get_memory");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * mllm_status mllm_model_get_memory(const mllm_model *model, mllm_memory_info *out_info)
+     * }
+     */
+    public static FunctionDescriptor mllm_model_get_memory$descriptor() {
+        return mllm_model_get_memory.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * mllm_status mllm_model_get_memory(const mllm_model *model, mllm_memory_info *out_info)
+     * }
+     */
+    public static MethodHandle mllm_model_get_memory$handle() {
+        return mllm_model_get_memory.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * mllm_status mllm_model_get_memory(const mllm_model *model, mllm_memory_info *out_info)
+     * }
+     */
+    public static MemorySegment mllm_model_get_memory$address() {
+        return mllm_model_get_memory.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * mllm_status mllm_model_get_memory(const mllm_model *model, mllm_memory_info *out_info)
+     * }
+     */
+    public static int mllm_model_get_memory(MemorySegment model, MemorySegment out_info) {
+        var mh$ = mllm_model_get_memory.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("mllm_model_get_memory", model, out_info);
             }
             return (int)mh$.invokeExact(model, out_info);
         } catch (Error | RuntimeException ex) {
@@ -2292,6 +2407,15 @@ public class mobilellm_h extends mobilellm_h$shared {
     public static int MLLM_KV_F32() {
         return MLLM_KV_F32;
     }
+    private static final int MLLM_KV_Q8_0 = (int)2L;
+    /**
+     * {@snippet lang=c :
+     * enum mllm_kv_type.MLLM_KV_Q8_0 = 2
+     * }
+     */
+    public static int MLLM_KV_Q8_0() {
+        return MLLM_KV_Q8_0;
+    }
 
     private static class mllm_session_params_init {
         public static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(
@@ -2927,6 +3051,498 @@ public class mobilellm_h extends mobilellm_h$shared {
            throw new AssertionError("should not reach here", ex$);
         }
     }
+
+    private static class mllm_session_set_abort_callback {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            mobilellm_h.C_INT,
+            mobilellm_h.C_POINTER,
+            mobilellm_h.C_POINTER,
+            mobilellm_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = findSymbol("mllm_session_set_abort_callback");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * mllm_status mllm_session_set_abort_callback(mllm_session *session, mllm_abort_callback cb, void *user_data)
+     * }
+     */
+    public static FunctionDescriptor mllm_session_set_abort_callback$descriptor() {
+        return mllm_session_set_abort_callback.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * mllm_status mllm_session_set_abort_callback(mllm_session *session, mllm_abort_callback cb, void *user_data)
+     * }
+     */
+    public static MethodHandle mllm_session_set_abort_callback$handle() {
+        return mllm_session_set_abort_callback.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * mllm_status mllm_session_set_abort_callback(mllm_session *session, mllm_abort_callback cb, void *user_data)
+     * }
+     */
+    public static MemorySegment mllm_session_set_abort_callback$address() {
+        return mllm_session_set_abort_callback.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * mllm_status mllm_session_set_abort_callback(mllm_session *session, mllm_abort_callback cb, void *user_data)
+     * }
+     */
+    public static int mllm_session_set_abort_callback(MemorySegment session, MemorySegment cb, MemorySegment user_data) {
+        var mh$ = mllm_session_set_abort_callback.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("mllm_session_set_abort_callback", session, cb, user_data);
+            }
+            return (int)mh$.invokeExact(session, cb, user_data);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class mllm_session_cancel {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            mobilellm_h.C_INT,
+            mobilellm_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = findSymbol("mllm_session_cancel");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * mllm_status mllm_session_cancel(mllm_session *session)
+     * }
+     */
+    public static FunctionDescriptor mllm_session_cancel$descriptor() {
+        return mllm_session_cancel.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * mllm_status mllm_session_cancel(mllm_session *session)
+     * }
+     */
+    public static MethodHandle mllm_session_cancel$handle() {
+        return mllm_session_cancel.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * mllm_status mllm_session_cancel(mllm_session *session)
+     * }
+     */
+    public static MemorySegment mllm_session_cancel$address() {
+        return mllm_session_cancel.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * mllm_status mllm_session_cancel(mllm_session *session)
+     * }
+     */
+    public static int mllm_session_cancel(MemorySegment session) {
+        var mh$ = mllm_session_cancel.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("mllm_session_cancel", session);
+            }
+            return (int)mh$.invokeExact(session);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class mllm_session_state_size {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            mobilellm_h.C_INT,
+            mobilellm_h.C_POINTER,
+            mobilellm_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = findSymbol("mllm_session_state_size");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * mllm_status mllm_session_state_size(const mllm_session *session, int64_t *out_bytes)
+     * }
+     */
+    public static FunctionDescriptor mllm_session_state_size$descriptor() {
+        return mllm_session_state_size.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * mllm_status mllm_session_state_size(const mllm_session *session, int64_t *out_bytes)
+     * }
+     */
+    public static MethodHandle mllm_session_state_size$handle() {
+        return mllm_session_state_size.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * mllm_status mllm_session_state_size(const mllm_session *session, int64_t *out_bytes)
+     * }
+     */
+    public static MemorySegment mllm_session_state_size$address() {
+        return mllm_session_state_size.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * mllm_status mllm_session_state_size(const mllm_session *session, int64_t *out_bytes)
+     * }
+     */
+    public static int mllm_session_state_size(MemorySegment session, MemorySegment out_bytes) {
+        var mh$ = mllm_session_state_size.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("mllm_session_state_size", session, out_bytes);
+            }
+            return (int)mh$.invokeExact(session, out_bytes);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class mllm_session_state_save {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            mobilellm_h.C_INT,
+            mobilellm_h.C_POINTER,
+            mobilellm_h.C_POINTER,
+            mobilellm_h.C_LONG,
+            mobilellm_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = findSymbol("mllm_session_state_save");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * mllm_status mllm_session_state_save(const mllm_session *session, void *buf, int64_t buf_size, int64_t *out_written)
+     * }
+     */
+    public static FunctionDescriptor mllm_session_state_save$descriptor() {
+        return mllm_session_state_save.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * mllm_status mllm_session_state_save(const mllm_session *session, void *buf, int64_t buf_size, int64_t *out_written)
+     * }
+     */
+    public static MethodHandle mllm_session_state_save$handle() {
+        return mllm_session_state_save.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * mllm_status mllm_session_state_save(const mllm_session *session, void *buf, int64_t buf_size, int64_t *out_written)
+     * }
+     */
+    public static MemorySegment mllm_session_state_save$address() {
+        return mllm_session_state_save.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * mllm_status mllm_session_state_save(const mllm_session *session, void *buf, int64_t buf_size, int64_t *out_written)
+     * }
+     */
+    public static int mllm_session_state_save(MemorySegment session, MemorySegment buf, long buf_size, MemorySegment out_written) {
+        var mh$ = mllm_session_state_save.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("mllm_session_state_save", session, buf, buf_size, out_written);
+            }
+            return (int)mh$.invokeExact(session, buf, buf_size, out_written);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class mllm_session_state_load {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            mobilellm_h.C_INT,
+            mobilellm_h.C_POINTER,
+            mobilellm_h.C_POINTER,
+            mobilellm_h.C_LONG
+        );
+
+        public static final MemorySegment ADDR = findSymbol("mllm_session_state_load");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * mllm_status mllm_session_state_load(mllm_session *session, const void *buf, int64_t size)
+     * }
+     */
+    public static FunctionDescriptor mllm_session_state_load$descriptor() {
+        return mllm_session_state_load.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * mllm_status mllm_session_state_load(mllm_session *session, const void *buf, int64_t size)
+     * }
+     */
+    public static MethodHandle mllm_session_state_load$handle() {
+        return mllm_session_state_load.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * mllm_status mllm_session_state_load(mllm_session *session, const void *buf, int64_t size)
+     * }
+     */
+    public static MemorySegment mllm_session_state_load$address() {
+        return mllm_session_state_load.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * mllm_status mllm_session_state_load(mllm_session *session, const void *buf, int64_t size)
+     * }
+     */
+    public static int mllm_session_state_load(MemorySegment session, MemorySegment buf, long size) {
+        var mh$ = mllm_session_state_load.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("mllm_session_state_load", session, buf, size);
+            }
+            return (int)mh$.invokeExact(session, buf, size);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class mllm_session_state_save_file {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            mobilellm_h.C_INT,
+            mobilellm_h.C_POINTER,
+            mobilellm_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = findSymbol("mllm_session_state_save_file");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * mllm_status mllm_session_state_save_file(const mllm_session *session, const char *path)
+     * }
+     */
+    public static FunctionDescriptor mllm_session_state_save_file$descriptor() {
+        return mllm_session_state_save_file.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * mllm_status mllm_session_state_save_file(const mllm_session *session, const char *path)
+     * }
+     */
+    public static MethodHandle mllm_session_state_save_file$handle() {
+        return mllm_session_state_save_file.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * mllm_status mllm_session_state_save_file(const mllm_session *session, const char *path)
+     * }
+     */
+    public static MemorySegment mllm_session_state_save_file$address() {
+        return mllm_session_state_save_file.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * mllm_status mllm_session_state_save_file(const mllm_session *session, const char *path)
+     * }
+     */
+    public static int mllm_session_state_save_file(MemorySegment session, MemorySegment path) {
+        var mh$ = mllm_session_state_save_file.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("mllm_session_state_save_file", session, path);
+            }
+            return (int)mh$.invokeExact(session, path);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class mllm_session_state_load_file {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            mobilellm_h.C_INT,
+            mobilellm_h.C_POINTER,
+            mobilellm_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = findSymbol("mllm_session_state_load_file");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * mllm_status mllm_session_state_load_file(mllm_session *session, const char *path)
+     * }
+     */
+    public static FunctionDescriptor mllm_session_state_load_file$descriptor() {
+        return mllm_session_state_load_file.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * mllm_status mllm_session_state_load_file(mllm_session *session, const char *path)
+     * }
+     */
+    public static MethodHandle mllm_session_state_load_file$handle() {
+        return mllm_session_state_load_file.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * mllm_status mllm_session_state_load_file(mllm_session *session, const char *path)
+     * }
+     */
+    public static MemorySegment mllm_session_state_load_file$address() {
+        return mllm_session_state_load_file.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * mllm_status mllm_session_state_load_file(mllm_session *session, const char *path)
+     * }
+     */
+    public static int mllm_session_state_load_file(MemorySegment session, MemorySegment path) {
+        var mh$ = mllm_session_state_load_file.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("mllm_session_state_load_file", session, path);
+            }
+            return (int)mh$.invokeExact(session, path);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class mllm_session_copy_prefix {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            mobilellm_h.C_INT,
+            mobilellm_h.C_POINTER,
+            mobilellm_h.C_POINTER,
+            mobilellm_h.C_INT
+        );
+
+        public static final MemorySegment ADDR = findSymbol("mllm_session_copy_prefix");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * mllm_status mllm_session_copy_prefix(mllm_session *dst, const mllm_session *src, int32_t n_tokens)
+     * }
+     */
+    public static FunctionDescriptor mllm_session_copy_prefix$descriptor() {
+        return mllm_session_copy_prefix.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * mllm_status mllm_session_copy_prefix(mllm_session *dst, const mllm_session *src, int32_t n_tokens)
+     * }
+     */
+    public static MethodHandle mllm_session_copy_prefix$handle() {
+        return mllm_session_copy_prefix.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * mllm_status mllm_session_copy_prefix(mllm_session *dst, const mllm_session *src, int32_t n_tokens)
+     * }
+     */
+    public static MemorySegment mllm_session_copy_prefix$address() {
+        return mllm_session_copy_prefix.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * mllm_status mllm_session_copy_prefix(mllm_session *dst, const mllm_session *src, int32_t n_tokens)
+     * }
+     */
+    public static int mllm_session_copy_prefix(MemorySegment dst, MemorySegment src, int n_tokens) {
+        var mh$ = mllm_session_copy_prefix.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("mllm_session_copy_prefix", dst, src, n_tokens);
+            }
+            return (int)mh$.invokeExact(dst, src, n_tokens);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
     private static final int MLLM_POOLING_MEAN = (int)0L;
     /**
      * {@snippet lang=c :
@@ -3375,6 +3991,917 @@ public class mobilellm_h extends mobilellm_h$shared {
         }
     }
 
+    private static class mllm_batch_create {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            mobilellm_h.C_INT,
+            mobilellm_h.C_POINTER,
+            mobilellm_h.C_INT,
+            mobilellm_h.C_INT,
+            mobilellm_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = findSymbol("mllm_batch_create");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * mllm_status mllm_batch_create(mllm_model *model, int32_t max_tokens, int32_t max_seqs, mllm_batch **out_batch)
+     * }
+     */
+    public static FunctionDescriptor mllm_batch_create$descriptor() {
+        return mllm_batch_create.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * mllm_status mllm_batch_create(mllm_model *model, int32_t max_tokens, int32_t max_seqs, mllm_batch **out_batch)
+     * }
+     */
+    public static MethodHandle mllm_batch_create$handle() {
+        return mllm_batch_create.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * mllm_status mllm_batch_create(mllm_model *model, int32_t max_tokens, int32_t max_seqs, mllm_batch **out_batch)
+     * }
+     */
+    public static MemorySegment mllm_batch_create$address() {
+        return mllm_batch_create.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * mllm_status mllm_batch_create(mllm_model *model, int32_t max_tokens, int32_t max_seqs, mllm_batch **out_batch)
+     * }
+     */
+    public static int mllm_batch_create(MemorySegment model, int max_tokens, int max_seqs, MemorySegment out_batch) {
+        var mh$ = mllm_batch_create.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("mllm_batch_create", model, max_tokens, max_seqs, out_batch);
+            }
+            return (int)mh$.invokeExact(model, max_tokens, max_seqs, out_batch);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class mllm_batch_free {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(
+            mobilellm_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = findSymbol("mllm_batch_free");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * void mllm_batch_free(mllm_batch *batch)
+     * }
+     */
+    public static FunctionDescriptor mllm_batch_free$descriptor() {
+        return mllm_batch_free.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * void mllm_batch_free(mllm_batch *batch)
+     * }
+     */
+    public static MethodHandle mllm_batch_free$handle() {
+        return mllm_batch_free.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * void mllm_batch_free(mllm_batch *batch)
+     * }
+     */
+    public static MemorySegment mllm_batch_free$address() {
+        return mllm_batch_free.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * void mllm_batch_free(mllm_batch *batch)
+     * }
+     */
+    public static void mllm_batch_free(MemorySegment batch) {
+        var mh$ = mllm_batch_free.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("mllm_batch_free", batch);
+            }
+            mh$.invokeExact(batch);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class mllm_batch_add {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            mobilellm_h.C_INT,
+            mobilellm_h.C_POINTER,
+            mobilellm_h.C_POINTER,
+            mobilellm_h.C_POINTER,
+            mobilellm_h.C_INT,
+            mobilellm_h.C_INT
+        );
+
+        public static final MemorySegment ADDR = findSymbol("mllm_batch_add");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * mllm_status mllm_batch_add(mllm_batch *batch, mllm_session *session, const int32_t *tokens, int32_t n_tokens, int32_t logits_mode)
+     * }
+     */
+    public static FunctionDescriptor mllm_batch_add$descriptor() {
+        return mllm_batch_add.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * mllm_status mllm_batch_add(mllm_batch *batch, mllm_session *session, const int32_t *tokens, int32_t n_tokens, int32_t logits_mode)
+     * }
+     */
+    public static MethodHandle mllm_batch_add$handle() {
+        return mllm_batch_add.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * mllm_status mllm_batch_add(mllm_batch *batch, mllm_session *session, const int32_t *tokens, int32_t n_tokens, int32_t logits_mode)
+     * }
+     */
+    public static MemorySegment mllm_batch_add$address() {
+        return mllm_batch_add.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * mllm_status mllm_batch_add(mllm_batch *batch, mllm_session *session, const int32_t *tokens, int32_t n_tokens, int32_t logits_mode)
+     * }
+     */
+    public static int mllm_batch_add(MemorySegment batch, MemorySegment session, MemorySegment tokens, int n_tokens, int logits_mode) {
+        var mh$ = mllm_batch_add.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("mllm_batch_add", batch, session, tokens, n_tokens, logits_mode);
+            }
+            return (int)mh$.invokeExact(batch, session, tokens, n_tokens, logits_mode);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class mllm_batch_decode {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            mobilellm_h.C_INT,
+            mobilellm_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = findSymbol("mllm_batch_decode");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * mllm_status mllm_batch_decode(mllm_batch *batch)
+     * }
+     */
+    public static FunctionDescriptor mllm_batch_decode$descriptor() {
+        return mllm_batch_decode.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * mllm_status mllm_batch_decode(mllm_batch *batch)
+     * }
+     */
+    public static MethodHandle mllm_batch_decode$handle() {
+        return mllm_batch_decode.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * mllm_status mllm_batch_decode(mllm_batch *batch)
+     * }
+     */
+    public static MemorySegment mllm_batch_decode$address() {
+        return mllm_batch_decode.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * mllm_status mllm_batch_decode(mllm_batch *batch)
+     * }
+     */
+    public static int mllm_batch_decode(MemorySegment batch) {
+        var mh$ = mllm_batch_decode.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("mllm_batch_decode", batch);
+            }
+            return (int)mh$.invokeExact(batch);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class mllm_batch_clear {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            mobilellm_h.C_INT,
+            mobilellm_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = findSymbol("mllm_batch_clear");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * mllm_status mllm_batch_clear(mllm_batch *batch)
+     * }
+     */
+    public static FunctionDescriptor mllm_batch_clear$descriptor() {
+        return mllm_batch_clear.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * mllm_status mllm_batch_clear(mllm_batch *batch)
+     * }
+     */
+    public static MethodHandle mllm_batch_clear$handle() {
+        return mllm_batch_clear.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * mllm_status mllm_batch_clear(mllm_batch *batch)
+     * }
+     */
+    public static MemorySegment mllm_batch_clear$address() {
+        return mllm_batch_clear.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * mllm_status mllm_batch_clear(mllm_batch *batch)
+     * }
+     */
+    public static int mllm_batch_clear(MemorySegment batch) {
+        var mh$ = mllm_batch_clear.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("mllm_batch_clear", batch);
+            }
+            return (int)mh$.invokeExact(batch);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class mllm_batch_set_abort_callback {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            mobilellm_h.C_INT,
+            mobilellm_h.C_POINTER,
+            mobilellm_h.C_POINTER,
+            mobilellm_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = findSymbol("mllm_batch_set_abort_callback");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * mllm_status mllm_batch_set_abort_callback(mllm_batch *batch, mllm_abort_callback cb, void *user_data)
+     * }
+     */
+    public static FunctionDescriptor mllm_batch_set_abort_callback$descriptor() {
+        return mllm_batch_set_abort_callback.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * mllm_status mllm_batch_set_abort_callback(mllm_batch *batch, mllm_abort_callback cb, void *user_data)
+     * }
+     */
+    public static MethodHandle mllm_batch_set_abort_callback$handle() {
+        return mllm_batch_set_abort_callback.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * mllm_status mllm_batch_set_abort_callback(mllm_batch *batch, mllm_abort_callback cb, void *user_data)
+     * }
+     */
+    public static MemorySegment mllm_batch_set_abort_callback$address() {
+        return mllm_batch_set_abort_callback.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * mllm_status mllm_batch_set_abort_callback(mllm_batch *batch, mllm_abort_callback cb, void *user_data)
+     * }
+     */
+    public static int mllm_batch_set_abort_callback(MemorySegment batch, MemorySegment cb, MemorySegment user_data) {
+        var mh$ = mllm_batch_set_abort_callback.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("mllm_batch_set_abort_callback", batch, cb, user_data);
+            }
+            return (int)mh$.invokeExact(batch, cb, user_data);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+    private static final int MLLM_STOP_NONE = (int)0L;
+    /**
+     * {@snippet lang=c :
+     * enum mllm_stop_reason.MLLM_STOP_NONE = 0
+     * }
+     */
+    public static int MLLM_STOP_NONE() {
+        return MLLM_STOP_NONE;
+    }
+    private static final int MLLM_STOP_EOS = (int)1L;
+    /**
+     * {@snippet lang=c :
+     * enum mllm_stop_reason.MLLM_STOP_EOS = 1
+     * }
+     */
+    public static int MLLM_STOP_EOS() {
+        return MLLM_STOP_EOS;
+    }
+    private static final int MLLM_STOP_MAX_TOKENS = (int)2L;
+    /**
+     * {@snippet lang=c :
+     * enum mllm_stop_reason.MLLM_STOP_MAX_TOKENS = 2
+     * }
+     */
+    public static int MLLM_STOP_MAX_TOKENS() {
+        return MLLM_STOP_MAX_TOKENS;
+    }
+    private static final int MLLM_STOP_CALLBACK = (int)3L;
+    /**
+     * {@snippet lang=c :
+     * enum mllm_stop_reason.MLLM_STOP_CALLBACK = 3
+     * }
+     */
+    public static int MLLM_STOP_CALLBACK() {
+        return MLLM_STOP_CALLBACK;
+    }
+    private static final int MLLM_STOP_CANCELLED = (int)4L;
+    /**
+     * {@snippet lang=c :
+     * enum mllm_stop_reason.MLLM_STOP_CANCELLED = 4
+     * }
+     */
+    public static int MLLM_STOP_CANCELLED() {
+        return MLLM_STOP_CANCELLED;
+    }
+    private static final int MLLM_STOP_ERROR = (int)5L;
+    /**
+     * {@snippet lang=c :
+     * enum mllm_stop_reason.MLLM_STOP_ERROR = 5
+     * }
+     */
+    public static int MLLM_STOP_ERROR() {
+        return MLLM_STOP_ERROR;
+    }
+
+    private static class mllm_scheduler_params_init {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(
+            mobilellm_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = findSymbol("mllm_scheduler_params_init");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * void mllm_scheduler_params_init(mllm_scheduler_params *params)
+     * }
+     */
+    public static FunctionDescriptor mllm_scheduler_params_init$descriptor() {
+        return mllm_scheduler_params_init.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * void mllm_scheduler_params_init(mllm_scheduler_params *params)
+     * }
+     */
+    public static MethodHandle mllm_scheduler_params_init$handle() {
+        return mllm_scheduler_params_init.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * void mllm_scheduler_params_init(mllm_scheduler_params *params)
+     * }
+     */
+    public static MemorySegment mllm_scheduler_params_init$address() {
+        return mllm_scheduler_params_init.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * void mllm_scheduler_params_init(mllm_scheduler_params *params)
+     * }
+     */
+    public static void mllm_scheduler_params_init(MemorySegment params) {
+        var mh$ = mllm_scheduler_params_init.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("mllm_scheduler_params_init", params);
+            }
+            mh$.invokeExact(params);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class mllm_scheduler_create {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            mobilellm_h.C_INT,
+            mobilellm_h.C_POINTER,
+            mobilellm_h.C_POINTER,
+            mobilellm_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = findSymbol("mllm_scheduler_create");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * mllm_status mllm_scheduler_create(mllm_model *model, const mllm_scheduler_params *params, mllm_scheduler **out_scheduler)
+     * }
+     */
+    public static FunctionDescriptor mllm_scheduler_create$descriptor() {
+        return mllm_scheduler_create.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * mllm_status mllm_scheduler_create(mllm_model *model, const mllm_scheduler_params *params, mllm_scheduler **out_scheduler)
+     * }
+     */
+    public static MethodHandle mllm_scheduler_create$handle() {
+        return mllm_scheduler_create.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * mllm_status mllm_scheduler_create(mllm_model *model, const mllm_scheduler_params *params, mllm_scheduler **out_scheduler)
+     * }
+     */
+    public static MemorySegment mllm_scheduler_create$address() {
+        return mllm_scheduler_create.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * mllm_status mllm_scheduler_create(mllm_model *model, const mllm_scheduler_params *params, mllm_scheduler **out_scheduler)
+     * }
+     */
+    public static int mllm_scheduler_create(MemorySegment model, MemorySegment params, MemorySegment out_scheduler) {
+        var mh$ = mllm_scheduler_create.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("mllm_scheduler_create", model, params, out_scheduler);
+            }
+            return (int)mh$.invokeExact(model, params, out_scheduler);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class mllm_scheduler_free {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(
+            mobilellm_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = findSymbol("mllm_scheduler_free");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * void mllm_scheduler_free(mllm_scheduler *scheduler)
+     * }
+     */
+    public static FunctionDescriptor mllm_scheduler_free$descriptor() {
+        return mllm_scheduler_free.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * void mllm_scheduler_free(mllm_scheduler *scheduler)
+     * }
+     */
+    public static MethodHandle mllm_scheduler_free$handle() {
+        return mllm_scheduler_free.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * void mllm_scheduler_free(mllm_scheduler *scheduler)
+     * }
+     */
+    public static MemorySegment mllm_scheduler_free$address() {
+        return mllm_scheduler_free.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * void mllm_scheduler_free(mllm_scheduler *scheduler)
+     * }
+     */
+    public static void mllm_scheduler_free(MemorySegment scheduler) {
+        var mh$ = mllm_scheduler_free.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("mllm_scheduler_free", scheduler);
+            }
+            mh$.invokeExact(scheduler);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class mllm_scheduler_submit {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            mobilellm_h.C_INT,
+            mobilellm_h.C_POINTER,
+            mobilellm_h.C_POINTER,
+            mobilellm_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = findSymbol("mllm_scheduler_submit");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * mllm_status mllm_scheduler_submit(mllm_scheduler *scheduler, const mllm_seq_params *params, int32_t *out_id)
+     * }
+     */
+    public static FunctionDescriptor mllm_scheduler_submit$descriptor() {
+        return mllm_scheduler_submit.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * mllm_status mllm_scheduler_submit(mllm_scheduler *scheduler, const mllm_seq_params *params, int32_t *out_id)
+     * }
+     */
+    public static MethodHandle mllm_scheduler_submit$handle() {
+        return mllm_scheduler_submit.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * mllm_status mllm_scheduler_submit(mllm_scheduler *scheduler, const mllm_seq_params *params, int32_t *out_id)
+     * }
+     */
+    public static MemorySegment mllm_scheduler_submit$address() {
+        return mllm_scheduler_submit.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * mllm_status mllm_scheduler_submit(mllm_scheduler *scheduler, const mllm_seq_params *params, int32_t *out_id)
+     * }
+     */
+    public static int mllm_scheduler_submit(MemorySegment scheduler, MemorySegment params, MemorySegment out_id) {
+        var mh$ = mllm_scheduler_submit.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("mllm_scheduler_submit", scheduler, params, out_id);
+            }
+            return (int)mh$.invokeExact(scheduler, params, out_id);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class mllm_scheduler_step {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            mobilellm_h.C_INT,
+            mobilellm_h.C_POINTER,
+            mobilellm_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = findSymbol("mllm_scheduler_step");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * mllm_status mllm_scheduler_step(mllm_scheduler *scheduler, int32_t *out_n_active)
+     * }
+     */
+    public static FunctionDescriptor mllm_scheduler_step$descriptor() {
+        return mllm_scheduler_step.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * mllm_status mllm_scheduler_step(mllm_scheduler *scheduler, int32_t *out_n_active)
+     * }
+     */
+    public static MethodHandle mllm_scheduler_step$handle() {
+        return mllm_scheduler_step.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * mllm_status mllm_scheduler_step(mllm_scheduler *scheduler, int32_t *out_n_active)
+     * }
+     */
+    public static MemorySegment mllm_scheduler_step$address() {
+        return mllm_scheduler_step.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * mllm_status mllm_scheduler_step(mllm_scheduler *scheduler, int32_t *out_n_active)
+     * }
+     */
+    public static int mllm_scheduler_step(MemorySegment scheduler, MemorySegment out_n_active) {
+        var mh$ = mllm_scheduler_step.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("mllm_scheduler_step", scheduler, out_n_active);
+            }
+            return (int)mh$.invokeExact(scheduler, out_n_active);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class mllm_scheduler_cancel {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            mobilellm_h.C_INT,
+            mobilellm_h.C_POINTER,
+            mobilellm_h.C_INT
+        );
+
+        public static final MemorySegment ADDR = findSymbol("mllm_scheduler_cancel");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * mllm_status mllm_scheduler_cancel(mllm_scheduler *scheduler, int32_t id)
+     * }
+     */
+    public static FunctionDescriptor mllm_scheduler_cancel$descriptor() {
+        return mllm_scheduler_cancel.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * mllm_status mllm_scheduler_cancel(mllm_scheduler *scheduler, int32_t id)
+     * }
+     */
+    public static MethodHandle mllm_scheduler_cancel$handle() {
+        return mllm_scheduler_cancel.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * mllm_status mllm_scheduler_cancel(mllm_scheduler *scheduler, int32_t id)
+     * }
+     */
+    public static MemorySegment mllm_scheduler_cancel$address() {
+        return mllm_scheduler_cancel.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * mllm_status mllm_scheduler_cancel(mllm_scheduler *scheduler, int32_t id)
+     * }
+     */
+    public static int mllm_scheduler_cancel(MemorySegment scheduler, int id) {
+        var mh$ = mllm_scheduler_cancel.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("mllm_scheduler_cancel", scheduler, id);
+            }
+            return (int)mh$.invokeExact(scheduler, id);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class mllm_scheduler_result {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            mobilellm_h.C_INT,
+            mobilellm_h.C_POINTER,
+            mobilellm_h.C_INT,
+            mobilellm_h.C_POINTER,
+            mobilellm_h.C_POINTER,
+            mobilellm_h.C_INT
+        );
+
+        public static final MemorySegment ADDR = findSymbol("mllm_scheduler_result");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * mllm_status mllm_scheduler_result(const mllm_scheduler *scheduler, int32_t id, mllm_seq_result *out_result, int32_t *tokens, int32_t cap)
+     * }
+     */
+    public static FunctionDescriptor mllm_scheduler_result$descriptor() {
+        return mllm_scheduler_result.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * mllm_status mllm_scheduler_result(const mllm_scheduler *scheduler, int32_t id, mllm_seq_result *out_result, int32_t *tokens, int32_t cap)
+     * }
+     */
+    public static MethodHandle mllm_scheduler_result$handle() {
+        return mllm_scheduler_result.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * mllm_status mllm_scheduler_result(const mllm_scheduler *scheduler, int32_t id, mllm_seq_result *out_result, int32_t *tokens, int32_t cap)
+     * }
+     */
+    public static MemorySegment mllm_scheduler_result$address() {
+        return mllm_scheduler_result.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * mllm_status mllm_scheduler_result(const mllm_scheduler *scheduler, int32_t id, mllm_seq_result *out_result, int32_t *tokens, int32_t cap)
+     * }
+     */
+    public static int mllm_scheduler_result(MemorySegment scheduler, int id, MemorySegment out_result, MemorySegment tokens, int cap) {
+        var mh$ = mllm_scheduler_result.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("mllm_scheduler_result", scheduler, id, out_result, tokens, cap);
+            }
+            return (int)mh$.invokeExact(scheduler, id, out_result, tokens, cap);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class mllm_scheduler_release {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            mobilellm_h.C_INT,
+            mobilellm_h.C_POINTER,
+            mobilellm_h.C_INT
+        );
+
+        public static final MemorySegment ADDR = findSymbol("mllm_scheduler_release");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * mllm_status mllm_scheduler_release(mllm_scheduler *scheduler, int32_t id)
+     * }
+     */
+    public static FunctionDescriptor mllm_scheduler_release$descriptor() {
+        return mllm_scheduler_release.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * mllm_status mllm_scheduler_release(mllm_scheduler *scheduler, int32_t id)
+     * }
+     */
+    public static MethodHandle mllm_scheduler_release$handle() {
+        return mllm_scheduler_release.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * mllm_status mllm_scheduler_release(mllm_scheduler *scheduler, int32_t id)
+     * }
+     */
+    public static MemorySegment mllm_scheduler_release$address() {
+        return mllm_scheduler_release.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * mllm_status mllm_scheduler_release(mllm_scheduler *scheduler, int32_t id)
+     * }
+     */
+    public static int mllm_scheduler_release(MemorySegment scheduler, int id) {
+        var mh$ = mllm_scheduler_release.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("mllm_scheduler_release", scheduler, id);
+            }
+            return (int)mh$.invokeExact(scheduler, id);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
     private static class mllm_generate {
         public static final FunctionDescriptor DESC = FunctionDescriptor.of(
             mobilellm_h.C_INT,
@@ -3443,6 +4970,24 @@ public class mobilellm_h extends mobilellm_h$shared {
         } catch (Throwable ex$) {
            throw new AssertionError("should not reach here", ex$);
         }
+    }
+    private static final int MLLM_N_CTX_TRAIN = (int)-1L;
+    /**
+     * {@snippet lang=c :
+     * #define MLLM_N_CTX_TRAIN -1
+     * }
+     */
+    public static int MLLM_N_CTX_TRAIN() {
+        return MLLM_N_CTX_TRAIN;
+    }
+    private static final int MLLM_MAX_N_CTX = (int)1048576L;
+    /**
+     * {@snippet lang=c :
+     * #define MLLM_MAX_N_CTX 1048576
+     * }
+     */
+    public static int MLLM_MAX_N_CTX() {
+        return MLLM_MAX_N_CTX;
     }
 
     // --- added by bindings/generate.sh (not jextract output) ---

@@ -1,5 +1,6 @@
 package io.github.mobilellm4j.cli;
 
+import io.github.mobilellm4j.Batch;
 import io.github.mobilellm4j.Engine;
 import io.github.mobilellm4j.Model;
 import io.github.mobilellm4j.ModelInfo;
@@ -16,7 +17,9 @@ import java.util.Random;
 /**
  * bench: prompt-processing and generation speed like llama-bench: pp = one batch of n_prompt tokens from an
  * empty context, tg = n_gen single-token decodes from an empty context, medians over repetitions after one
- * warm-up. Token ids are fixed pseudo-random ids; generation never stops early.
+ * warm-up. Token ids are fixed pseudo-random ids; generation never stops early. With --parallel N (like
+ * llama-batched-bench), N sessions read their prompts in one batch and then decode together, one batch of N
+ * tokens per step; tg is then the aggregate decode rate of all N sequences.
  */
 final class BenchCommand implements Command {
     @Override
@@ -32,18 +35,21 @@ final class BenchCommand implements Command {
     @Override
     public String usage() {
         return """
-                usage: mobilellm bench -m FILE [-p 128] [-n 128] [--threads N] [-r REPS] [--json]
+                usage: mobilellm bench -m FILE [-p 128] [-n 128] [--threads N] [-r REPS] [--parallel N] [--json]
                   -p, --n-prompt N        prompt tokens per pp run (default 128; 0 skips pp)
                   -n, --n-gen N           generated tokens per tg run (default 128; 0 skips tg)
                   -r, --repetitions REPS  repetitions (default 5); medians are reported
-                  --json    {"pp_tokens_per_second":x, "tg_tokens_per_second":y, "threads":n, "n_prompt":p, "n_gen":g}
+                  --parallel N            N sequences decoded together (1..256); pp and tg are then the
+                                          aggregate rates of all N
+                  --json    {"pp_tokens_per_second":x, "tg_tokens_per_second":y, "threads":n, "n_prompt":p, "n_gen":g,
+                             "parallel":N}
                 """ + ModelArgs.USAGE;
     }
 
     @Override
     public List<Option> options() {
         return ModelArgs.with(Option.valued("-p", "--n-prompt"), Option.valued("-n", "--n-gen"),
-                Option.valued("-r", "--repetitions", "--reps"), Option.flag("--json"));
+                Option.valued("-r", "--repetitions", "--reps"), Option.valued("--parallel"), Option.flag("--json"));
     }
 
     @Override
@@ -54,6 +60,8 @@ final class BenchCommand implements Command {
         if (nPrompt < 0) throw a.invalid("-p", "must be >= 0");
         if (nGen < 0) throw a.invalid("-n", "must be >= 0");
         if (reps < 1) throw a.invalid("-r", "must be >= 1");
+        int parallel = a.intValue("--parallel", 0);
+        if (parallel < 0 || parallel > 256) throw a.invalid("--parallel", "must be 1..256");
         PrintStream out = io.out();
         PrintStream err = io.err();
         try (Model model = ModelArgs.load(a, false, io)) {
@@ -67,24 +75,28 @@ final class BenchCommand implements Command {
             for (int i = 0; i < nGen; i++) gen[i] = rnd.nextInt(info.vocabSize());
             double[] pp = new double[reps];
             double[] tg = new double[reps];
-            try (Session s = model.newSession(SessionOptions.builder().contextLength(ctx)
-                    .batchSize(Math.max(1, nPrompt)).build())) {
-                for (int r = -1; r < reps; r++) { // r = -1 is the warm-up
-                    if (nPrompt > 0) {
-                        s.reset();
-                        long t0 = System.nanoTime();
-                        s.eval(prompt);
-                        double sec = (System.nanoTime() - t0) / 1e9;
-                        if (r >= 0) pp[r] = nPrompt / sec;
+            if (parallel > 0) {
+                benchParallel(model, parallel, prompt, gen, pp, tg, err);
+            } else {
+                try (Session s = model.newSession(SessionOptions.builder().contextLength(ctx)
+                        .batchSize(Math.max(1, nPrompt)).build())) {
+                    for (int r = -1; r < reps; r++) { // r = -1 is the warm-up
+                        if (nPrompt > 0) {
+                            s.reset();
+                            long t0 = System.nanoTime();
+                            s.eval(prompt);
+                            double sec = (System.nanoTime() - t0) / 1e9;
+                            if (r >= 0) pp[r] = nPrompt / sec;
+                        }
+                        if (nGen > 0) {
+                            s.reset();
+                            long t0 = System.nanoTime();
+                            for (int i = 0; i < nGen; i++) s.eval(gen[i]);
+                            double sec = (System.nanoTime() - t0) / 1e9;
+                            if (r >= 0) tg[r] = nGen / sec;
+                        }
+                        if (r >= 0) err.printf(Locale.ROOT, "mobilellm: rep %d/%d pp %.1f t/s tg %.1f t/s%n", r + 1, reps, pp[r], tg[r]);
                     }
-                    if (nGen > 0) {
-                        s.reset();
-                        long t0 = System.nanoTime();
-                        for (int i = 0; i < nGen; i++) s.eval(gen[i]);
-                        double sec = (System.nanoTime() - t0) / 1e9;
-                        if (r >= 0) tg[r] = nGen / sec;
-                    }
-                    if (r >= 0) err.printf(Locale.ROOT, "mobilellm: rep %d/%d pp %.1f t/s tg %.1f t/s%n", r + 1, reps, pp[r], tg[r]);
                 }
             }
             double ppMedian = nPrompt > 0 ? median(pp) : 0;
@@ -98,6 +110,7 @@ final class BenchCommand implements Command {
                 o.put("n_prompt", nPrompt);
                 o.put("n_gen", nGen);
                 o.put("repetitions", reps);
+                o.put("parallel", Math.max(1, parallel));
                 o.put("model", model.path().toString());
                 o.put("cpu_level", Engine.cpuLevel());
                 out.println(Json.write(o));
@@ -107,6 +120,39 @@ final class BenchCommand implements Command {
             }
         }
         return 0;
+    }
+
+    /** N sessions: prompts in one batch, then n_gen steps of one token per session, all in one batch each. */
+    static void benchParallel(Model model, int n, int[] prompt, int[] gen, double[] pp, double[] tg, PrintStream err) {
+        List<Session> sessions = new java.util.ArrayList<>();
+        SessionOptions so = SessionOptions.builder().contextLength(prompt.length + gen.length + 16).build();
+        try (Batch batch = Batch.create(model, Math.min(65536, Math.max(n, n * prompt.length)), n)) {
+            for (int i = 0; i < n; i++) sessions.add(model.newSession(so));
+            for (int r = -1; r < pp.length; r++) { // r = -1 is the warm-up
+                for (Session s : sessions) s.reset();
+                long t0 = System.nanoTime();
+                if (prompt.length > 0) {
+                    for (Session s : sessions) batch.add(s, prompt, true);
+                    batch.decode();
+                }
+                long t1 = System.nanoTime();
+                int[] one = new int[1];
+                for (int k = 0; k < gen.length; k++) {
+                    one[0] = gen[k];
+                    for (Session s : sessions) batch.add(s, one, true);
+                    batch.decode();
+                }
+                long t2 = System.nanoTime();
+                if (r >= 0) {
+                    pp[r] = (double) n * prompt.length / ((t1 - t0) / 1e9);
+                    tg[r] = (double) n * gen.length / ((t2 - t1) / 1e9);
+                    err.printf(Locale.ROOT, "mobilellm: rep %d/%d x%d pp %.1f t/s tg %.1f t/s (aggregate)%n", r + 1, pp.length, n,
+                            pp[r], tg[r]);
+                }
+            }
+        } finally {
+            for (Session s : sessions) s.close();
+        }
     }
 
     static double median(double[] v) {

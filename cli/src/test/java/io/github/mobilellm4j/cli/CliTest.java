@@ -113,6 +113,12 @@ class CliTest {
         assertThat(b.json().get("pp_tokens_per_second").asDouble()).isGreaterThan(0);
         assertThat(b.json().get("tg_tokens_per_second").asDouble()).isGreaterThan(0);
         assertThat(b.json().get("n_prompt").asInt()).isEqualTo(8);
+
+        Result bp = run("bench", "-m", model.toString(), "-p", "8", "-n", "4", "-r", "1", "--parallel", "3", "--json");
+        assertThat(bp.code()).as(bp.err()).isZero();
+        assertThat(bp.json().get("tg_tokens_per_second").asDouble()).isGreaterThan(0);
+        assertThat(bp.json().get("parallel").asInt()).isEqualTo(3);
+        assertThat(run("bench", "-m", model.toString(), "--parallel", "300").err()).contains("--parallel");
     }
 
     @Test

@@ -29,6 +29,7 @@ public final class SmokeRun {
     /** Every benchmark method of the suite: the smoke run fails when one did not run. */
     static final Set<String> EXPECTED = Set.of(
             "DecodeBenchmark.decode",
+            "BatchedDecodeBenchmark.decode",
             "PromptBenchmark.prompt",
             "LoadBenchmark.load",
             "EmbeddingBenchmark.embed",
@@ -51,6 +52,7 @@ public final class SmokeRun {
                 .param("promptLength", "32")
                 .param("promptTokens", "32")
                 .param("genTokens", "8")
+                .param("sequences", "4")
                 .param("overheadPrompt", "8")
                 .param("embedTokens", "32")
                 .param("textKiB", "16")

@@ -94,7 +94,7 @@ final class Requests {
     static FinishReason finishReason(StopReason reason) {
         return switch (reason) {
             case EOS, STOP_STRING -> FinishReason.STOP;
-            case MAX_TOKENS -> FinishReason.LENGTH;
+            case MAX_TOKENS, TIMEOUT -> FinishReason.LENGTH; // cut short: the text is incomplete
             case CANCELLED -> FinishReason.OTHER;
         };
     }

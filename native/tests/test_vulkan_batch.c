@@ -1,0 +1,89 @@
+/* Serving on the Vulkan backend: scheduled sequences (waiting, joining, chunked prompts) produce
+ * the greedy tokens each produces alone, on the reference checkpoints (and those follow
+ * transformers) and on tiny q8_0 / q4_0 models (the multi-row decode kernels); eight sessions
+ * share one weight copy and one compute state; a restored state continues as the saved session;
+ * sequences with sliding-window rings scheduled together equal full caches alone (bc_rings).
+ * Skipped (77) where no Vulkan device exists, except in CI. */
+#define _POSIX_C_SOURCE 200809L
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "util/batch_checks.h"
+#include "util/tiny_model.h"
+#include "util/vulkan_device.h"
+
+int main(void) {
+#if defined(_WIN32)
+    if (!getenv("MLLM_VULKAN_VALIDATION")) _putenv_s("MLLM_VULKAN_VALIDATION", "1");
+#else
+    setenv("MLLM_VULKAN_VALIDATION", "1", 0);
+#endif
+    const char *tmp = getenv("TMPDIR");
+    char gguf[512], state[512];
+    snprintf(gguf, sizeof gguf, "%s/mllm_vkbatch.gguf", tmp && *tmp ? tmp : "/tmp");
+    snprintf(state, sizeof state, "%s/mllm_vkbatch.state", tmp && *tmp ? tmp : "/tmp");
+    const int32_t types[] = {MLLM_TYPE_Q8_0, MLLM_TYPE_Q4_0};
+    const char *names[] = {"tiny llama q8_0 vulkan", "tiny llama q4_0 vulkan"};
+    for (int t = 0; t < 2; t++) {
+        tiny_cfg c = tiny_default();
+        c.wtype = types[t];
+        tiny_model tm;
+        tiny_init(&tm, &c);
+        CHECK(tiny_write(&tm, gguf) == 0);
+        tiny_free(&tm);
+        mllm_model_params mp;
+        mllm_model_params_init(&mp);
+        mp.backend = MLLM_BACKEND_VULKAN;
+        mllm_model *m = NULL;
+        mllm_status st = mllm_model_load(gguf, &mp, &m);
+        if (st && no_vulkan_device(mllm_last_error()) && !getenv("CI")) {
+            printf("test_vulkan_batch: skipped: %s\n", mllm_last_error());
+            remove(gguf);
+            return SKIPPED;
+        }
+        CHECK_OK(st);
+        if (!m) continue;
+        bc_same_as_alone(m, c.n_vocab, names[t]);
+        if (t == 0) {
+            /* eight sessions: no more weight or compute memory than one, eight KV caches */
+            mllm_memory_info one, eight;
+            mllm_session *s[8];
+            s[0] = bc_session(m, 64);
+            CHECK_OK(mllm_model_get_memory(m, &one));
+            for (int i = 1; i < 8; i++) s[i] = bc_session(m, 64);
+            CHECK_OK(mllm_model_get_memory(m, &eight));
+            CHECK(one.device_memory == 1 && eight.weights_bytes == one.weights_bytes && eight.compute_bytes == one.compute_bytes);
+            CHECK(eight.kv_bytes == 8 * one.kv_bytes && one.kv_bytes > 0);
+            printf("memory: weights %lld, compute %lld, KV %lld (1 session) / %lld (8 sessions) bytes\n",
+                   (long long)eight.weights_bytes, (long long)eight.compute_bytes, (long long)one.kv_bytes,
+                   (long long)eight.kv_bytes);
+            for (int i = 0; i < 8; i++) mllm_session_free(s[i]);
+            const int32_t p[] = {5, 6, 7, 8, 9, 10, 11};
+            bc_state_roundtrip(m, c.n_vocab, p, 7, state);
+        }
+        mllm_model_free(m);
+        remove(gguf);
+    }
+    { /* sliding-window rings of several sequences in one run: head_dim 32 (attention.comp), and 64 over
+       * f16 caches (attention_dec: several sequences' decode tokens, each over its own ring, in one dispatch) */
+        tiny_cfg c = tiny_pro();
+        c.wtype = MLLM_TYPE_F16;
+        for (int hd64 = 0; hd64 < 2; hd64++) {
+            c.n_embd = hd64 ? 256 : 128;
+            c.n_ff = hd64 ? 384 : c.n_ff;
+            tiny_model tm;
+            tiny_init(&tm, &c);
+            CHECK(tiny_write(&tm, gguf) == 0);
+            tiny_free(&tm);
+            mllm_model *m = bc_load(gguf, MLLM_BACKEND_VULKAN);
+            if (m) {
+                bc_rings(m, c.n_vocab, hd64 ? MLLM_KV_F16 : MLLM_KV_F32, hd64 ? MLLM_KV_F32 : MLLM_KV_F16,
+                         hd64 ? "tiny pro rings hd64 vulkan" : "tiny pro rings hd32 vulkan", state);
+            }
+            mllm_model_free(m);
+            remove(gguf);
+        }
+    }
+    for (size_t i = 0; i < N_CHECKPOINTS; i++) bc_checkpoint_case(&k_checkpoints[i], MLLM_BACKEND_VULKAN, gguf);
+    return test_result("test_vulkan_batch");
+}
