@@ -144,6 +144,43 @@ public final class Scheduler implements AutoCloseable {
     }
 
     /**
+     * Generates as {@link Session#generate(int[], GenerateOptions, Consumer)} does, blocking, with onToken (may be
+     * null) called on the calling thread, but stepping together with the scheduler's other sequences. An exception
+     * thrown by onToken ends the sequence and comes out of this call; an interrupt of the calling thread ends it
+     * with {@link MobileLlmException} (status CANCELLED), the interrupt status kept. Either way the session is
+     * handed back, holding the tokens evaluated so far, before this method returns.
+     */
+    public Generation generate(Session session, int[] promptTokens, GenerateOptions options,
+            Consumer<GeneratedToken> onToken) {
+        java.util.concurrent.LinkedBlockingQueue<Object> handoff = new java.util.concurrent.LinkedBlockingQueue<>();
+        Object end = new Object();
+        Request r = (Request) submit(session, promptTokens, options, onToken == null ? null : handoff::add);
+        r.whenComplete((g, e) -> handoff.add(end));
+        try {
+            for (Object item = handoff.take(); item != end; item = handoff.take()) {
+                onToken.accept((GeneratedToken) item);
+            }
+        } catch (InterruptedException e) {
+            r.cancel(true);
+            r.awaitRelease();
+            Thread.currentThread().interrupt();
+            throw new MobileLlmException(MobileLlmException.Status.CANCELLED, "generation interrupted");
+        } catch (RuntimeException | Error e) {
+            r.cancel(true);
+            r.awaitRelease();
+            throw e;
+        }
+        r.awaitRelease();
+        try {
+            return r.join();
+        } catch (java.util.concurrent.CompletionException e) {
+            if (e.getCause() instanceof RuntimeException x) throw x;
+            if (e.getCause() instanceof Error x) throw x;
+            throw e;
+        }
+    }
+
+    /**
      * Ends every sequence, running or waiting (their futures fail with {@link CancellationException}), and stops
      * the scheduler's thread. Idempotent. The sessions stay open and usable, holding the tokens evaluated so far.
      */
@@ -189,7 +226,7 @@ public final class Scheduler implements AutoCloseable {
                 waiting.clear();
             }
             CancellationException closed = new CancellationException("the scheduler was closed");
-            for (Request r : left) end(r, closed);
+            for (Request r : left) end(r, closed); // never started ones have no generator: end() only fails them
             running.clear();
         }
     }
@@ -209,11 +246,15 @@ public final class Scheduler implements AutoCloseable {
             while (running.size() + admitted.size() < maxSequences && !waiting.isEmpty()) admitted.add(waiting.poll());
         }
         for (Request r : admitted) {
-            if (r.isDone()) continue; // cancelled while waiting
+            if (r.isDone()) { // cancelled while waiting
+                r.released.countDown();
+                continue;
+            }
             try {
                 r.session.acquire();
             } catch (RuntimeException e) {
                 r.completeExceptionally(e);
+                r.released.countDown();
                 continue;
             }
             try {
@@ -223,6 +264,7 @@ public final class Scheduler implements AutoCloseable {
             } catch (RuntimeException e) {
                 r.session.release();
                 r.completeExceptionally(e);
+                r.released.countDown();
                 continue;
             }
             running.add(r);
@@ -336,6 +378,7 @@ public final class Scheduler implements AutoCloseable {
         }
         if (failure != null) r.completeExceptionally(failure);
         else r.complete(r.generator.result());
+        r.released.countDown();
     }
 
     /** One submitted generation: its future, and the driver's progress through it. */
@@ -352,12 +395,27 @@ public final class Scheduler implements AutoCloseable {
         int chunk;
         /** The session's position when the sequence started. */
         int startPosition;
+        /** Counted down once the scheduler is done with the session (or never took it). */
+        final java.util.concurrent.CountDownLatch released = new java.util.concurrent.CountDownLatch(1);
 
         Request(Session session, int[] prompt, GenerateOptions options, Consumer<GeneratedToken> onToken) {
             this.session = session;
             this.prompt = prompt;
             this.options = options;
             this.onToken = onToken;
+        }
+
+        void awaitRelease() {
+            boolean interrupted = false;
+            while (true) {
+                try {
+                    released.await();
+                    break;
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+            }
+            if (interrupted) Thread.currentThread().interrupt();
         }
 
         @Override

@@ -181,6 +181,29 @@ class SchedulerTest {
     }
 
     @Test
+    void blockingGenerateCallsBackOnTheCallersThreadAndStopsWhenTheCallbackThrows() {
+        GenerateOptions o = GenerateOptions.builder().greedy().maxTokens(12).ignoreEos(true).build();
+        try (Scheduler scheduler = Scheduler.create(model); Session s = model.newSession()) {
+            Thread caller = Thread.currentThread();
+            List<GeneratedToken> got = new ArrayList<>();
+            Generation g = scheduler.generate(s, prompt, o, t -> {
+                assertThat(Thread.currentThread()).isSameAs(caller);
+                got.add(t);
+            });
+            assertThat(g.tokens()).isEqualTo(alone(prompt, o).tokens());
+            assertThat(got.stream().mapToInt(GeneratedToken::id).toArray()).isEqualTo(g.tokens());
+            s.reset();
+            assertThatThrownBy(() -> scheduler.generate(s, prompt, o, t -> {
+                if (t.index() == 2) throw new IllegalStateException("enough");
+            })).hasMessage("enough");
+            // handed back before the call returned: usable at once from this thread
+            assertThat(s.position()).isBetween(prompt.length, prompt.length + 12);
+            s.reset();
+            assertThat(scheduler.generate(s, prompt, o, null).tokens()).isEqualTo(g.tokens());
+        }
+    }
+
+    @Test
     void misuseThrows() {
         GenerateOptions o = GenerateOptions.builder().maxTokens(2).build();
         assertThatThrownBy(() -> Scheduler.create(model, 0, 64)).isInstanceOf(IllegalArgumentException.class)

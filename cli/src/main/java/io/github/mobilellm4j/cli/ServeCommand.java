@@ -31,7 +31,8 @@ final class ServeCommand implements Command {
                                        [--timeout S] [--queue-timeout S] [--max-request-bytes N]
                   --host H              address to listen on (default 127.0.0.1)
                   --port P              port (default 8080; 0 = any free one)
-                  --parallel N          requests generated at once, one session each (default 1)
+                  --parallel N          requests generated at once, one session each, decoded together
+                                        one forward pass per token (continuous batching; default 1)
                   --queue-timeout S     seconds a request waits for a free session, then 503 (default 30)
                   --api-key KEY         requests must carry Authorization: Bearer KEY
                                         (default: the MOBILELLM_API_KEY environment variable, else none)
@@ -52,7 +53,7 @@ final class ServeCommand implements Command {
     @Override
     public int run(Args a, Streams io) throws Exception {
         int parallel = a.intValue("--parallel", 1);
-        if (parallel < 1) throw a.invalid("--parallel", "must be >= 1");
+        if (parallel < 1 || parallel > 256) throw a.invalid("--parallel", "must be in 1..256");
         int queueTimeout = a.intValue("--queue-timeout", 30);
         if (queueTimeout < 0) throw a.invalid("--queue-timeout", "must be >= 0");
         String key = a.get("--api-key") != null ? a.get("--api-key") : io.env().get("MOBILELLM_API_KEY");
@@ -71,7 +72,7 @@ final class ServeCommand implements Command {
 
         WEB_SERVER_LOG.setLevel(Level.WARNING);
         try (Model model = ModelArgs.load(a, true, io);
-             SessionPool pool = SessionPool.builder(model).maxSessions(parallel).acquireTimeout(Duration.ofSeconds(queueTimeout)).build();
+             SessionPool pool = SessionPool.builder(model).maxSessions(parallel).batched(parallel > 1).acquireTimeout(Duration.ofSeconds(queueTimeout)).build();
              OpenAiServer server = settings.service(pool).build().start()) {
             io.err().printf("mobilellm: serving %s on http://%s:%d/v1 (%d at once%s)%n", server.modelName(),
                     a.get("--host") != null ? a.get("--host") : "127.0.0.1", server.port(), parallel, key != null ? ", API key required" : "");

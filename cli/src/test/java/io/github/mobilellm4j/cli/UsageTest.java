@@ -44,7 +44,7 @@ class UsageTest {
                 Arguments.of(List.of("tokenize", "-p", "a", "-f", "b"), "mobilellm tokenize: give either -p TEXT or -f FILE, not both"),
                 Arguments.of(List.of("bench"), "mobilellm bench: a model file is required (-m FILE)"),
                 Arguments.of(List.of("serve", "--port", "70000"), "mobilellm serve: --port must be in [0, 65535], got 70000"),
-                Arguments.of(List.of("serve", "--parallel", "0"), "mobilellm serve: --parallel must be >= 1, got 0"),
+                Arguments.of(List.of("serve", "--parallel", "0"), "mobilellm serve: --parallel must be in 1..256, got 0"),
                 Arguments.of(List.of("serve", "--timeout", "0"), "mobilellm serve: --timeout must be > 0, got 0"),
                 Arguments.of(List.of("serve", "--max-request-bytes", "10"), "mobilellm serve: --max-request-bytes must be >= 1024, got 10"));
     }

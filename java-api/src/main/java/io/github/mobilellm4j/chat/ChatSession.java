@@ -3,6 +3,7 @@ package io.github.mobilellm4j.chat;
 import io.github.mobilellm4j.GenerateOptions;
 import io.github.mobilellm4j.GeneratedToken;
 import io.github.mobilellm4j.Generation;
+import io.github.mobilellm4j.Scheduler;
 import io.github.mobilellm4j.Session;
 import io.github.mobilellm4j.Tokenizer;
 import java.util.ArrayList;
@@ -25,11 +26,23 @@ public final class ChatSession {
 
     private final Session session;
     private final ChatTemplate template;
+    /** Steps the replies together with other sequences; null: the session generates alone. */
+    private final Scheduler scheduler;
     private int[] cached = new int[0]; // the tokens in the session's KV cache, as far as known
 
     public ChatSession(Session session, ChatTemplate template) {
+        this(session, template, null);
+    }
+
+    /**
+     * A conversation whose replies are generated through {@code scheduler} (continuous batching with the
+     * scheduler's other sequences; callbacks still run on the thread calling {@link #reply}); null generates in
+     * the session alone.
+     */
+    public ChatSession(Session session, ChatTemplate template, Scheduler scheduler) {
         this.session = Objects.requireNonNull(session, "session");
         this.template = Objects.requireNonNull(template, "template");
+        this.scheduler = scheduler;
     }
 
     /** A conversation with the model's own chat template (see {@link ChatTemplate#from}). */
@@ -57,14 +70,16 @@ public final class ChatSession {
         String open = prompt.substring(Math.max(0, prompt.lastIndexOf(ReasoningSplitter.OPEN)));
         ReasoningSplitter split = new ReasoningSplitter(prompt.contains(ReasoningSplitter.OPEN) && !open.contains(ReasoningSplitter.CLOSE));
         List<Integer> generated = new ArrayList<>();
-        Generation g = session.generate(rest, options, t -> {
+        Consumer<GeneratedToken> onToken = t -> {
             generated.add(t.id());
             String text = t.text();
             String piece = tok.piece(t.id());
             if (text.isEmpty() && (piece.equals(ReasoningSplitter.OPEN) || piece.equals(ReasoningSplitter.CLOSE))) text = piece;
             ReasoningSplitter.Delta d = split.push(text);
             if (onChunk != null) onChunk.accept(new Chunk(t, d.reasoning(), d.answer()));
-        });
+        };
+        Generation g = scheduler == null ? session.generate(rest, options, onToken)
+                : scheduler.generate(session, rest, options, onToken);
         ReasoningSplitter.Delta tail = split.finish();
         if (onChunk != null && (!tail.reasoning().isEmpty() || !tail.answer().isEmpty())) {
             onChunk.accept(new Chunk(null, tail.reasoning(), tail.answer()));

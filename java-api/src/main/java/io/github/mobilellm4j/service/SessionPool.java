@@ -5,6 +5,7 @@ import io.github.mobilellm4j.GeneratedToken;
 import io.github.mobilellm4j.Generation;
 import io.github.mobilellm4j.Model;
 import io.github.mobilellm4j.Pooling;
+import io.github.mobilellm4j.Scheduler;
 import io.github.mobilellm4j.Session;
 import io.github.mobilellm4j.SessionOptions;
 import io.github.mobilellm4j.chat.ChatMessage;
@@ -28,7 +29,8 @@ import java.util.function.Function;
  * {@link Builder#maxSessions maxSessions} sessions made as needed and reused: as many requests run at once, the rest
  * wait in arrival order for up to {@link Builder#acquireTimeout acquireTimeout}, then are refused. A session keeps
  * its KV cache between requests, so a chat that continues a conversation the session last served evaluates only the
- * new messages. Thread-safe.
+ * new messages. With {@link Builder#batched batched(true)} the generations running at once share one forward pass per
+ * token (a {@link Scheduler}, continuous batching): N users cost far less than N times one. Thread-safe.
  */
 public final class SessionPool implements GenerationService {
     /** A pooled session; chat (over the same session) is null when there is no chat template. */
@@ -42,6 +44,8 @@ public final class SessionPool implements GenerationService {
     private final int maxSessions;
     private final Semaphore permits;
     private final Deque<Slot> idle = new ArrayDeque<>();
+    /** Steps the pool's generations together; null when the pool is not batched. */
+    private final Scheduler scheduler;
     private boolean closed;
 
     private SessionPool(Builder b) {
@@ -51,6 +55,7 @@ public final class SessionPool implements GenerationService {
         this.acquireTimeout = b.acquireTimeout;
         this.template = b.template != null ? Optional.of(b.template) : ChatTemplate.find(model);
         this.permits = new Semaphore(maxSessions, true);
+        this.scheduler = b.batched ? Scheduler.create(model, maxSessions, Math.max(maxSessions, Scheduler.DEFAULT_STEP_TOKENS)) : null;
     }
 
     /** One session at a time, sessions as {@link Model#newSession()} makes them, the model's chat template. */
@@ -84,7 +89,8 @@ public final class SessionPool implements GenerationService {
             // a new sequence: nothing of the last request stays in the cache
             if (slot.chat() != null) slot.chat().reset(); else slot.session().reset();
             int[] ids = model.tokenizer().encode(prompt, options.addBos(), options.parseSpecial());
-            return slot.session().generate(ids, options, onToken);
+            return scheduler == null ? slot.session().generate(ids, options, onToken)
+                    : scheduler.generate(slot.session(), ids, options, onToken);
         });
     }
 
@@ -115,6 +121,7 @@ public final class SessionPool implements GenerationService {
             for (Slot s : idle) s.session().close();
             idle.clear();
         }
+        if (scheduler != null) scheduler.close(); // ends generations still running: their requests fail
     }
 
     private <T> T withSlot(Function<Slot, T> request) {
@@ -143,7 +150,7 @@ public final class SessionPool implements GenerationService {
             if (s != null) return s;
         }
         Session session = sessionOptions == null ? model.newSession() : model.newSession(sessionOptions);
-        return new Slot(session, template.map(t -> new ChatSession(session, t)).orElse(null));
+        return new Slot(session, template.map(t -> new ChatSession(session, t, scheduler)).orElse(null));
     }
 
     private void give(Slot s) {
@@ -162,14 +169,15 @@ public final class SessionPool implements GenerationService {
         private SessionOptions sessionOptions;
         private Duration acquireTimeout = Duration.ofMinutes(5);
         private ChatTemplate template;
+        private boolean batched;
 
         private Builder(Model model) {
             this.model = Objects.requireNonNull(model, "model");
         }
 
-        /** Requests served at once, each in its own session (its own KV cache); default 1. */
+        /** Requests served at once, each in its own session (its own KV cache); default 1, at most 256. */
         public Builder maxSessions(int n) {
-            if (n < 1) throw new IllegalArgumentException("maxSessions must be >= 1, got " + n);
+            if (n < 1 || n > 256) throw new IllegalArgumentException("maxSessions must be in 1..256, got " + n);
             this.maxSessions = n;
             return this;
         }
@@ -191,6 +199,17 @@ public final class SessionPool implements GenerationService {
         /** The template for chat (default: the model's own, GGUF tokenizer.chat_template). */
         public Builder chatTemplate(ChatTemplate template) {
             this.template = Objects.requireNonNull(template, "template");
+            return this;
+        }
+
+        /**
+         * Whether the generations running at once step together, one forward pass per token for all of them
+         * (a {@link Scheduler} of maxSessions sequences; default false: each session generates alone, and
+         * generations of several sessions take turns on the model). Each request's output is what it would be
+         * alone; decoding being memory-bound, the pool then serves several users for little more than one.
+         */
+        public Builder batched(boolean batched) {
+            this.batched = batched;
             return this;
         }
 

@@ -25,10 +25,13 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The session pool answers as the API does when called directly (a fresh session per request, greedy), bounds how
- * many requests run at once, and survives a request whose callback throws.
+ * many requests run at once, and survives a request whose callback throws; all of it also when the pool is batched
+ * (its generations stepping together through a Scheduler), where callbacks still run on the requesting thread.
  */
 class SessionPoolTest {
     static final GenerateOptions GREEDY = GenerateOptions.builder().maxTokens(8).greedy().build();
@@ -49,9 +52,11 @@ class SessionPoolTest {
         model.close();
     }
 
-    @Test
-    void requestsAnswerAsAFreshSessionDoes() {
-        try (SessionPool pool = SessionPool.builder(model).chatTemplate(TEMPLATE).build(); Session fresh = model.newSession()) {
+    @ParameterizedTest(name = "batched {0}")
+    @ValueSource(booleans = {false, true})
+    void requestsAnswerAsAFreshSessionDoes(boolean batched) {
+        try (SessionPool pool = SessionPool.builder(model).chatTemplate(TEMPLATE).batched(batched).build();
+                Session fresh = model.newSession()) {
             List<String> streamed = new ArrayList<>();
             Generation g = pool.complete("This License applies to", GREEDY, t -> streamed.add(t.text()));
             Generation direct = fresh.generate("This License applies to", GREEDY);
@@ -78,9 +83,11 @@ class SessionPoolTest {
         }
     }
 
-    @Test
-    void atMostMaxSessionsRunAndTheRestWaitThenAreRefused() throws Exception {
-        try (SessionPool pool = SessionPool.builder(model).maxSessions(2).acquireTimeout(Duration.ofMillis(200)).build();
+    @ParameterizedTest(name = "batched {0}")
+    @ValueSource(booleans = {false, true})
+    void atMostMaxSessionsRunAndTheRestWaitThenAreRefused(boolean batched) throws Exception {
+        try (SessionPool pool = SessionPool.builder(model).maxSessions(2).batched(batched)
+                .acquireTimeout(Duration.ofMillis(200)).build();
                 ExecutorService threads = Executors.newFixedThreadPool(2)) {
             CountDownLatch inside = new CountDownLatch(2);
             CountDownLatch release = new CountDownLatch(1);
@@ -100,9 +107,10 @@ class SessionPoolTest {
         }
     }
 
-    @Test
-    void aCallbackThatThrowsEndsItsRequestOnly() {
-        try (SessionPool pool = SessionPool.of(model)) {
+    @ParameterizedTest(name = "batched {0}")
+    @ValueSource(booleans = {false, true})
+    void aCallbackThatThrowsEndsItsRequestOnly(boolean batched) {
+        try (SessionPool pool = SessionPool.builder(model).batched(batched).build()) {
             Generation before = pool.complete("This License", GREEDY, null);
             assertThatThrownBy(() -> pool.complete("This License", GREEDY, t -> {
                 if (t.index() == 3) throw new IllegalStateException("stop here");
@@ -116,6 +124,35 @@ class SessionPoolTest {
         closed.close();
         assertThatThrownBy(() -> closed.complete("x", GREEDY, null)).hasMessageContaining("the session pool is closed");
         assertThat(model.isClosed()).isFalse();
+    }
+
+    /** A request's generation, and for each callback whether it ran on the requesting thread. */
+    record Answer(Generation generation, List<Boolean> onCaller) {
+    }
+
+    @Test
+    void batchedRequestsFromManyThreadsAnswerAsAlone() throws Exception {
+        List<String> prompts = List.of("This License applies to", "GNU General", "You may", "The source code",
+                "Each contributor", "Distribution of");
+        GenerateOptions longer = GenerateOptions.builder().maxTokens(16).greedy().build();
+        try (SessionPool pool = SessionPool.builder(model).maxSessions(4).batched(true).build();
+                ExecutorService threads = Executors.newFixedThreadPool(prompts.size())) {
+            List<CompletableFuture<Answer>> answers = new ArrayList<>();
+            for (String p : prompts) {
+                answers.add(CompletableFuture.supplyAsync(() -> {
+                    Thread caller = Thread.currentThread();
+                    List<Boolean> onCaller = new ArrayList<>();
+                    Generation g = pool.complete(p, longer, t -> onCaller.add(Thread.currentThread() == caller));
+                    return new Answer(g, onCaller);
+                }, threads));
+            }
+            for (int i = 0; i < prompts.size(); i++) {
+                Answer a = answers.get(i).get(120, TimeUnit.SECONDS);
+                Generation direct = model.generate(prompts.get(i), longer);
+                assertThat(a.generation().tokens()).as(prompts.get(i)).isEqualTo(direct.tokens());
+                assertThat(a.onCaller()).as("callbacks on the requesting thread").isNotEmpty().containsOnly(true);
+            }
+        }
     }
 
     static void await(CountDownLatch latch) {
