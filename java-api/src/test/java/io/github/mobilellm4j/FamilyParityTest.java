@@ -35,12 +35,13 @@ class FamilyParityTest {
     static final double F32_LOGIT_TOL = ReferenceParityTest.F32_LOGIT_TOL;
 
     /**
-     * Q8_0 weights (llama.cpp's file): each weight is rounded to 8 bits per block of 32 with one scale per
-     * block. This model's rows have 32 values, so one scale covers a whole row and its largest value sets the
-     * step for all; the logits (magnitude ~10-20) move by up to 0.33 (measured over every top-10 entry of the
-     * four prompts). 0.5 leaves a margin for that; top-1 is checked where the reference's gap exceeds it.
+     * A Q8_0 file of this model (llama.cpp's): Q8_0 rounds each weight to 8 bits per block of 32 with one scale
+     * per block. The model is 8 wide, so only ffn_down (rows of 64) is Q8_0; the other matrices, embedding
+     * included, have rows shorter than a block and are stored as F16 (llama.cpp's fallback, and ours). The
+     * logits (magnitude ~1-7) move by up to 0.027 (measured over every top-10 entry of the four prompts). 0.1
+     * leaves a margin for that; top-1 is checked where the reference's gap exceeds it.
      */
-    static final double Q8_LOGIT_TOL = 0.5;
+    static final double Q8_LOGIT_TOL = 0.1;
 
     @ParameterizedTest
     @ValueSource(strings = {"r1-tiny-bf16", "pro-tiny-bf16"})
