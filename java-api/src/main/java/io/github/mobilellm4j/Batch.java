@@ -61,6 +61,19 @@ public final class Batch implements AutoCloseable {
      * not fit the batch or the session's context.
      */
     public Batch add(Session session, int[] tokens, boolean logits) {
+        return add(session, tokens, logits ? MLLM_LOGITS_LAST() : MLLM_LOGITS_NONE());
+    }
+
+    /**
+     * Adds tokens to append to a session's sequence, wanting the logits of every one of them afterwards (as
+     * {@link Session#evalAll}: {@code session.logits()} then has one row per token). For scoring several texts in
+     * one pass.
+     */
+    public Batch addAll(Session session, int[] tokens) {
+        return add(session, tokens, MLLM_LOGITS_ALL());
+    }
+
+    private Batch add(Session session, int[] tokens, int mode) {
         Objects.requireNonNull(session, "session");
         ensureOpen();
         if (session.model() != model) throw new IllegalArgumentException("the session belongs to another model");
@@ -68,8 +81,7 @@ public final class Batch implements AutoCloseable {
         if (tokens.length > tokenBuf.byteSize() / 4) tokenBuf = arena.allocate(ValueLayout.JAVA_INT, tokens.length);
         MemorySegment.copy(tokens, 0, tokenBuf, ValueLayout.JAVA_INT, 0, tokens.length);
         session.call(() -> {
-            Native.check(mllm_batch_add(handle, session.handle(), tokenBuf, tokens.length,
-                    logits ? MLLM_LOGITS_LAST() : MLLM_LOGITS_NONE()), "Batch.add");
+            Native.check(mllm_batch_add(handle, session.handle(), tokenBuf, tokens.length, mode), "Batch.add");
             return null;
         });
         sessions.add(session);

@@ -28,6 +28,9 @@ public final class Evaluator {
         void itemsDone(int done, int total);
     }
 
+    /** Requests the built-in scorer evaluates in one pass (each in a session of its own). */
+    private static final int BATCHED_REQUESTS = 8;
+
     private final Model model;
     private final KvCacheType kvCacheType;
     private final LoglikelihoodScorer scorer;
@@ -69,7 +72,8 @@ public final class Evaluator {
             for (TokenizedItem.Request r : t.requests()) longest = Math.max(longest, SharedPrefixScorer.input(r, maxLength).length);
             tokenized.add(t);
         }
-        LoglikelihoodScorer s = scorer != null ? scorer : new SharedPrefixScorer(model, maxLength, longest, kvCacheType);
+        LoglikelihoodScorer s = scorer != null ? scorer
+                : new BatchedPrefixScorer(model, maxLength, longest, kvCacheType, BATCHED_REQUESTS);
         try {
             return TaskResult.of(taskName, reportsAccNorm, score(s, items, tokenized));
         } finally {

@@ -5,7 +5,8 @@ import java.util.List;
 /**
  * Scores tokenized requests. The {@link Evaluator} hands a scorer {@link #batchSize()} items per call, so an
  * implementation that runs several sequences at once can take whole batches; the default one evaluates each
- * item's shared context once and continues every choice from its KV cache.
+ * item's shared context once, copies it to a session per choice, and scores the choices of several items in one
+ * forward pass.
  */
 public interface LoglikelihoodScorer extends AutoCloseable {
     /** result[i][j] is request j of items[i]. */

@@ -63,13 +63,9 @@ final class SharedPrefixScorer implements LoglikelihoodScorer {
         List<TokenizedItem.Request> requests = item.requests();
         int n = requests.size();
         int[][] inputs = new int[n][];
-        int shared = Integer.MAX_VALUE;
-        for (int r = 0; r < n; r++) {
-            inputs[r] = input(requests.get(r), maxLength);
-            // rows from the first scored one on must come out of this request's own eval
-            shared = Math.min(shared, inputs[r].length - requests.get(r).continuation().length);
-            if (r > 0) shared = Math.min(shared, commonPrefix(inputs[0], inputs[r], inputs[0].length));
-        }
+        for (int r = 0; r < n; r++) inputs[r] = input(requests.get(r), maxLength);
+        // rows from the first scored one on must come out of each request's own eval
+        int shared = sharedPrefix(inputs, requests);
         int[] prefix = Arrays.copyOf(inputs[0], shared);
         int keep = commonPrefix(cached, prefix, shared);
         session.truncate(keep);
@@ -77,21 +73,38 @@ final class SharedPrefixScorer implements LoglikelihoodScorer {
         cached = prefix;
         Loglikelihood[] out = new Loglikelihood[n];
         for (int r = 0; r < n; r++) {
-            int[] cont = requests.get(r).continuation();
             Logits logits = session.evalAll(Arrays.copyOfRange(inputs[r], shared, inputs[r].length));
-            int first = logits.rows() - cont.length;
-            double sum = 0;
-            boolean greedy = true;
-            for (int k = 0; k < cont.length; k++) {
-                MemorySegment.copy(logits.row(first + k), ValueLayout.JAVA_FLOAT, 0, row, 0, row.length);
-                RowScore s = rowScore(row, cont[k]);
-                sum += s.logProb();
-                greedy &= s.argmax() == cont[k];
-            }
-            out[r] = new Loglikelihood(sum, greedy);
+            out[r] = continuationScore(logits, requests.get(r).continuation(), row);
             session.truncate(shared);
         }
         return out;
+    }
+
+    /**
+     * The request's log-likelihood from the logits of its evaluated tokens: the continuation's tokens are scored by
+     * the last rows (row is scratch of the vocabulary's size).
+     */
+    static Loglikelihood continuationScore(Logits logits, int[] cont, float[] row) {
+        int first = logits.rows() - cont.length;
+        double sum = 0;
+        boolean greedy = true;
+        for (int k = 0; k < cont.length; k++) {
+            MemorySegment.copy(logits.row(first + k), ValueLayout.JAVA_FLOAT, 0, row, 0, row.length);
+            RowScore s = rowScore(row, cont[k]);
+            sum += s.logProb();
+            greedy &= s.argmax() == cont[k];
+        }
+        return new Loglikelihood(sum, greedy);
+    }
+
+    /** Length of the tokens every request of the item feeds before its scored rows begin (see score). */
+    static int sharedPrefix(int[][] inputs, List<TokenizedItem.Request> requests) {
+        int shared = Integer.MAX_VALUE;
+        for (int r = 0; r < inputs.length; r++) {
+            shared = Math.min(shared, inputs[r].length - requests.get(r).continuation().length);
+            if (r > 0) shared = Math.min(shared, commonPrefix(inputs[0], inputs[r], inputs[0].length));
+        }
+        return shared;
     }
 
     /** log softmax(row)[token] and the row's argmax (the lowest id among equal maxima). */
@@ -113,7 +126,7 @@ final class SharedPrefixScorer implements LoglikelihoodScorer {
         return new RowScore((double) row[token] - max - Math.log(sum), best);
     }
 
-    private static int commonPrefix(int[] a, int[] b, int limit) {
+    static int commonPrefix(int[] a, int[] b, int limit) {
         int n = Math.min(limit, Math.min(a.length, b.length));
         int i = 0;
         while (i < n && a[i] == b[i]) i++;
