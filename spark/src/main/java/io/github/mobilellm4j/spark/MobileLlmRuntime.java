@@ -30,14 +30,14 @@ public final class MobileLlmRuntime {
 
     /** {@code mobilellm_generate(text)}: greedy, at most 128 tokens. */
     public static InternalRow generate(UTF8String text, UTF8String model, int threads) {
-        return generation(ExecutorModels.get(model.toString(), threads)
-                .generate(text.toString(), GenerationSettings.defaults()));
+        return generation(ExecutorModels.generations(model.toString(), threads)
+                .complete(text.toString(), GenerationSettings.defaults(), null));
     }
 
     /** {@code mobilellm_generate(text, options)}. */
     public static InternalRow generate(UTF8String text, MapData options, UTF8String model, int threads) {
-        return generation(ExecutorModels.get(model.toString(), threads)
-                .generate(text.toString(), GenerationSettings.parse(toMap(options))));
+        return generation(ExecutorModels.generations(model.toString(), threads)
+                .complete(text.toString(), GenerationSettings.parse(toMap(options)), null));
     }
 
     /**
