@@ -361,7 +361,8 @@ static void check_attention(const char *level) {
             /* 1..4 query heads over one KV head (levels with that kernel must take them) */
             for (int nq = 1; nq <= 4; nq++) {
                 if (!g_kernels->attn_f16_gqa || !g_kernels->attn_f16_gqa(q, nq, k, v, STRIDE, n, hd, scale, out)) {
-                    CHECK(mllm_cpu_current() < MLLM_CPU_AVX512 || mllm_cpu_current() > MLLM_CPU_AMX || hd % 16 != 0,
+                    const mllm_cpu_level_t lv = mllm_cpu_current(); /* x86: AVX2 takes hd % 8 == 0, AVX-512 hd % 16 == 0 */
+                    CHECK(lv < MLLM_CPU_AVX2 || lv > MLLM_CPU_AMX || hd % (lv >= MLLM_CPU_AVX512 ? 16 : 8) != 0,
                           "[%s] grouped attention kernel refused hd=%d nq=%d", level, hd, nq);
                     continue;
                 }
