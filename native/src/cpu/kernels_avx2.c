@@ -252,19 +252,17 @@ MLLM_INLINE __m128 hsum4_256(__m256 a0, __m256 a1, __m256 a2, __m256 a3) {
 
 MLLM_INLINE __m256 load8_f16(const uint16_t *p) { return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)p)); }
 
-/* Attention for nq <= ATT_GQA_MAX query heads that read the same KV head (grouped-query
+/* Attention for nq <= MLLM_ATT_GQA_MAX query heads that read the same KV head (grouped-query
  * attention): every key and value row is converted once for all of them. Keys go in blocks of
  * ATT_BLOCK with a running max and sum per head (online softmax), so no score buffer is needed.
  * Head sizes: multiples of 8 up to 128. */
-#define ATT_MAX_V 16
-#define ATT_GQA_MAX 4
 #define ATT_BLOCK 32
 MLLM_INLINE void attn_gqa_n(const float *q, const uint16_t *k, const uint16_t *v, size_t stride, int32_t n, int32_t hd,
                             float scale, float *out, const int NQ) {
     const int nv = hd / 8;
-    __m256 qv[ATT_GQA_MAX][ATT_MAX_V], o[ATT_GQA_MAX][ATT_MAX_V];
-    float mx[ATT_GQA_MAX], l[ATT_GQA_MAX];
-    _Alignas(32) float sc[ATT_GQA_MAX][ATT_BLOCK];
+    __m256 qv[MLLM_ATT_GQA_MAX][MLLM_ATT_MAX_HD / 8], o[MLLM_ATT_GQA_MAX][MLLM_ATT_MAX_HD / 8];
+    float mx[MLLM_ATT_GQA_MAX], l[MLLM_ATT_GQA_MAX];
+    _Alignas(32) float sc[MLLM_ATT_GQA_MAX][ATT_BLOCK];
     for (int h = 0; h < NQ; h++) {
         for (int i = 0; i < nv; i++) {
             qv[h][i] = _mm256_mul_ps(_mm256_loadu_ps(q + (size_t)h * hd + 8 * i), _mm256_set1_ps(scale));
@@ -278,7 +276,7 @@ MLLM_INLINE void attn_gqa_n(const float *q, const uint16_t *k, const uint16_t *v
         int jj = 0;
         for (; jj + 4 <= nb; jj += 4) {
             const uint16_t *kr = k + (size_t)(j0 + jj) * stride;
-            __m256 a[ATT_GQA_MAX][4];
+            __m256 a[MLLM_ATT_GQA_MAX][4];
             for (int h = 0; h < NQ; h++)
                 for (int r = 0; r < 4; r++) a[h][r] = _mm256_setzero_ps();
             for (int i = 0; i < nv; i++) {
@@ -332,36 +330,7 @@ MLLM_INLINE void attn_gqa_n(const float *q, const uint16_t *k, const uint16_t *v
     }
 }
 
-static int attn_f16_gqa(const float *q, int nq, const uint16_t *k, const uint16_t *v, size_t stride, int32_t n, int32_t hd,
-                        float scale, float *out) {
-    if (hd % 8 != 0 || hd > 8 * ATT_MAX_V || nq < 1 || nq > ATT_GQA_MAX || n < 1) return 0;
-    switch (nq) {
-    case 1: attn_gqa_n(q, k, v, stride, n, hd, scale, out, 1); break;
-    case 2: attn_gqa_n(q, k, v, stride, n, hd, scale, out, 2); break;
-    case 3: attn_gqa_n(q, k, v, stride, n, hd, scale, out, 3); break;
-    default: attn_gqa_n(q, k, v, stride, n, hd, scale, out, 4); break;
-    }
-    return 1;
-}
-
-/* One head: the grouped kernel with one query head; other head sizes take the same steps with the
- * vector helpers. */
-static void attn_f16_any(const float *q, const uint16_t *k, const uint16_t *v, size_t stride, int32_t n, int32_t hd,
-                         float scale, float *s, float *out) {
-    if (attn_f16_gqa(q, 1, k, v, stride, n, hd, scale, out)) return;
-    float mx = -INFINITY, sum = 0.0f;
-    for (int32_t j = 0; j < n; j++) {
-        s[j] = vec_dot_f16_f32(k + (size_t)j * stride, q, hd) * scale;
-        mx = s[j] > mx ? s[j] : mx;
-    }
-    for (int32_t j = 0; j < n; j++) {
-        s[j] = expf(s[j] - mx);
-        sum += s[j];
-    }
-    for (int32_t i = 0; i < hd; i++) out[i] = 0.0f;
-    for (int32_t j = 0; j < n; j++) axpy_f16(out, v + (size_t)j * stride, s[j], hd);
-    for (int32_t i = 0; i < hd; i++) out[i] *= 1.0f / sum;
-}
+MLLM_ATTN_ENTRIES(attn_gqa_n, 8)
 
 void mllm_kernels_fill_avx2(mllm_kernels *k) {
     k->dot[MLLM_KSLOT_F32] = dot_f32;
