@@ -3,8 +3,9 @@
  * l of every register is row l of the half. AVX2 has no 4-byte integer dot product: vpmaddubsw
  * multiplies unsigned by signed bytes into pairs of int16, vpmaddwd adds the pairs into int32.
  *   q4_0: the nibbles (0..15) are the unsigned side. A pair is at most 2 * 15 * 128 = 3840, so
- *         the 8 products of a whole block add up in int16 (at most 30720) and one vpmaddwd per
- *         block widens them; the offset 8 is removed as -8 * sum(x) (the activation row's nsum).
+ *         a block's 8 pair sums per lane (4 chunks, low and high nibbles) add up in int16 (at
+ *         most 30720) and one vpmaddwd per block widens them; the offset 8 is removed as
+ *         -8 * sum(x) (the activation row's nsum).
  *   q8_0: the stored bytes (qs + 128) are flipped back to signed, and the sign trick makes one
  *         side unsigned: |w| times x with w's sign. A pair is at most 2 * 128 * 127 = 32512, so
  *         every chunk is widened on its own; exact for all bytes except w = x = -128, which no
