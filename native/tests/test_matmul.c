@@ -174,7 +174,8 @@ static uint32_t next_rand(void) { return rng_state = rng_state * 1103515245u + 1
  * terms' magnitudes stays below 2^24 of those units: every partial sum in any order is exact.
  * Rows and activation rows at the extremes (all 15 / 0 nibbles, all 127 / -128 bytes against all
  * +127 / -127 activations) reach the largest integer pair sums a byte-multiply instruction
- * forms, so a saturating or mis-ordered lane shows as a difference. */
+ * forms, so a saturating or mis-ordered lane shows as a difference. Weight bytes span -128..127;
+ * activation quants stay within -127..127, the quantizer's range. */
 static void check_panel_exact(const char *level, mllm_threadpool *pool) {
     static const int32_t types[] = {MLLM_TYPE_Q4_0, MLLM_TYPE_Q8_0};
     enum { ROWS = 48, MAXK = 512, MAXM = 9 };
