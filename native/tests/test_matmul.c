@@ -167,6 +167,64 @@ static void check_matmul(int32_t wt, int64_t n_rows, int64_t k, int64_t m, mllm_
 
 static uint32_t next_rand(void) { return rng_state = rng_state * 1103515245u + 12345u; }
 
+/* Panel kernels (q4_0, q8_0) through the matmul driver on data where every float step is exact, so
+ * kernel and scalar reference must agree bit for bit: weight scales 2^-7 or 2^-8, activation rows
+ * whose blocks each hold +-127/32 (the quantizer's scale is then exactly 2^-5 and every quant the
+ * chosen integer), so each term is an integer multiple of 2^-13 and, for k <= 512, the sum of all
+ * terms' magnitudes stays below 2^24 of those units: every partial sum in any order is exact.
+ * Rows and activation rows at the extremes (all 15 / 0 nibbles, all 127 / -128 bytes against all
+ * +127 / -127 activations) reach the largest integer pair sums a byte-multiply instruction
+ * forms, so a saturating or mis-ordered lane shows as a difference. Weight bytes span -128..127;
+ * activation quants stay within -127..127, the quantizer's range. */
+static void check_panel_exact(const char *level, mllm_threadpool *pool) {
+    static const int32_t types[] = {MLLM_TYPE_Q4_0, MLLM_TYPE_Q8_0};
+    enum { ROWS = 48, MAXK = 512, MAXM = 9 };
+    static float x[MAXM * MAXK], y[MAXM * ROWS];
+    static uint8_t w[ROWS * MAXK * 2], wp[ROWS * MAXK * 2], xq[MAXK * 2];
+    for (int ti = 0; ti < 2; ti++) {
+        const int32_t wt = types[ti], q4 = wt == MLLM_TYPE_Q4_0;
+        /* x86 levels from AVX2 up run panels with their own kernels, not the row fallback */
+        CHECK(mllm_cpu_current() < MLLM_CPU_AVX2 || mllm_cpu_current() > MLLM_CPU_AMX ||
+                  g_kernels->panel[mllm_kernel_slot(wt)] != NULL,
+              "[%s] %s has no panel kernel", level, mllm_type_name(wt));
+        for (int64_t k = 64; k <= MAXK; k += MAXK - 64) {
+            const size_t wrb = mllm_type_row_bytes(wt, k), bb = mllm_type_block_bytes(wt);
+            for (int r = 0; r < ROWS; r++)
+                for (int64_t b = 0; b < k / 32; b++) {
+                    uint8_t *blk = w + (size_t)r * wrb + (size_t)b * bb;
+                    const mllm_fp16 d = mllm_fp32_to_fp16(r % 3 ? 1.0f / 128 : 1.0f / 256);
+                    memcpy(blk, &d, sizeof d);
+                    for (size_t i = sizeof d; i < bb; i++)
+                        blk[i] = r % 4 == 0 ? (q4 ? 0xff : 127) : r % 4 == 1 ? (q4 ? 0x00 : 0x80) : (uint8_t)(next_rand() >> 16);
+                }
+            mllm_panel_pack(wt, w, k, ROWS, wp);
+            for (int64_t m = 1; m <= MAXM; m++) {
+                for (int64_t i = 0; i < m; i++)
+                    for (int64_t e = 0; e < k; e++) {
+                        int q = i % 3 == 0 ? 127 : i % 3 == 1 ? -127 : e % 32 == 0 ? 127 : (int)(next_rand() >> 16) % 255 - 127;
+                        x[i * k + e] = (float)q / 32.0f;
+                    }
+                void *wdata = malloc(mllm_matmul_wsize(wt, k, m));
+                mm_task t = {wt, wp, ROWS, k, m, x, y, wdata, pool, 1};
+                mllm_threadpool_run(pool, mm_run, &t);
+                int bad = 0;
+                for (int64_t i = 0; i < m && !bad; i++) {
+                    mllm_quantize_row_ref(mllm_type_traits_of(wt)->vec_dot_type, x + i * k, xq, k);
+                    for (int r = 0; r < ROWS && !bad; r++) {
+                        const float want = mllm_vec_dot_ref(wt, w + (size_t)r * wrb, xq, k);
+                        if (y[i * ROWS + r] != want) {
+                            CHECK(0, "[%s] %s panels k=%lld m=%lld y[%lld][%d] = %.9g, reference %.9g (exact data)", level,
+                                  mllm_type_name(wt), (long long)k, (long long)m, (long long)i, r, y[i * ROWS + r], want);
+                            bad = 1;
+                        }
+                    }
+                }
+                free(wdata);
+            }
+        }
+    }
+}
+
 /* Sum of |terms| of 32-element block b of a K-quant row times activation quants qs, in units of
  * d_w d_x, for unit weight scales: sc |q qx| (and m |sum(qx)| for the min term); Q6_K sc |(q-32) qx|. */
 static double k_block_terms(int32_t wt, const uint8_t *w, int64_t b, const int8_t *qs, int sum) {
@@ -361,7 +419,8 @@ static void check_attention(const char *level) {
             /* 1..4 query heads over one KV head (levels with that kernel must take them) */
             for (int nq = 1; nq <= 4; nq++) {
                 if (!g_kernels->attn_f16_gqa || !g_kernels->attn_f16_gqa(q, nq, k, v, STRIDE, n, hd, scale, out)) {
-                    CHECK(mllm_cpu_current() < MLLM_CPU_AVX512 || mllm_cpu_current() > MLLM_CPU_AMX || hd % 16 != 0,
+                    const mllm_cpu_level_t lv = mllm_cpu_current(); /* x86: AVX2 takes hd % 8 == 0, AVX-512 hd % 16 == 0 */
+                    CHECK(lv < MLLM_CPU_AVX2 || lv > MLLM_CPU_AMX || hd % (lv >= MLLM_CPU_AVX512 ? 16 : 8) != 0,
                           "[%s] grouped attention kernel refused hd=%d nq=%d", level, hd, nq);
                     continue;
                 }
@@ -435,6 +494,7 @@ int main(void) {
         check_swiglu(name);
         check_k_dots_exact(name);
         check_k_tile_bits(name);
+        check_panel_exact(name, pools[0]);
         for (int ti = 0; ti < N_TYPES; ti++) {
             /* The scalar level's quantized dots are the reference ones: results must match exactly. */
             int exact = levels[li] == MLLM_CPU_SCALAR && !is_float_type(WEIGHT_TYPES[ti]);

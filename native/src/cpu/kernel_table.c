@@ -20,6 +20,7 @@ static void build_tables(void) {
         if (lv >= MLLM_CPU_AVX2 && lv <= MLLM_CPU_AMX) {
             mllm_kernels_fill_avx2(k);
             mllm_kernels_fill_k_avx2(k);
+            mllm_kernels_fill_panel_avx2(k);
         }
         if (lv >= MLLM_CPU_AVX512 && lv <= MLLM_CPU_AMX) {
             mllm_kernels_fill_avx512(k);

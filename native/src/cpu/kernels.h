@@ -97,6 +97,42 @@ typedef void (*mllm_panel_fn)(int64_t k, const void *w, int64_t n_panels, const 
         }                                                                                                              \
     }
 
+/* Attention for one KV head (grouped-query): the blocked kernels take nq <= MLLM_ATT_GQA_MAX query
+ * heads of up to MLLM_ATT_MAX_HD elements, a multiple of LANES. MLLM_ATTN_ENTRIES defines the
+ * table's attn_f16_gqa (0 for shapes it does not take) and attn_f16 (one head: the blocked kernel,
+ * else softmax row by row with the file's vec_dot_f16_f32 and axpy_f16) over
+ * body(q, k, v, stride, n, hd, scale, out, NQ); the file includes <math.h>. */
+#define MLLM_ATT_GQA_MAX 4
+#define MLLM_ATT_MAX_HD 128
+#define MLLM_ATTN_ENTRIES(body, LANES)                                                                                      \
+    static int attn_f16_gqa(const float *q, int nq, const uint16_t *k, const uint16_t *v, size_t stride, int32_t n,        \
+                            int32_t hd, float scale, float *out) {                                                         \
+        if (hd % (LANES) != 0 || hd > MLLM_ATT_MAX_HD || nq < 1 || nq > MLLM_ATT_GQA_MAX || n < 1) return 0;              \
+        switch (nq) {                                                                                                      \
+        case 1: body(q, k, v, stride, n, hd, scale, out, 1); break;                                                        \
+        case 2: body(q, k, v, stride, n, hd, scale, out, 2); break;                                                        \
+        case 3: body(q, k, v, stride, n, hd, scale, out, 3); break;                                                        \
+        default: body(q, k, v, stride, n, hd, scale, out, 4); break;                                                       \
+        }                                                                                                                  \
+        return 1;                                                                                                          \
+    }                                                                                                                      \
+    static void attn_f16_any(const float *q, const uint16_t *k, const uint16_t *v, size_t stride, int32_t n, int32_t hd,  \
+                             float scale, float *s, float *out) {                                                         \
+        if (attn_f16_gqa(q, 1, k, v, stride, n, hd, scale, out)) return;                                                   \
+        float mx = -INFINITY, sum = 0.0f;                                                                                  \
+        for (int32_t j = 0; j < n; j++) {                                                                                  \
+            s[j] = vec_dot_f16_f32(k + (size_t)j * stride, q, hd) * scale;                                                 \
+            mx = s[j] > mx ? s[j] : mx;                                                                                    \
+        }                                                                                                                  \
+        for (int32_t j = 0; j < n; j++) {                                                                                  \
+            s[j] = expf(s[j] - mx);                                                                                        \
+            sum += s[j];                                                                                                   \
+        }                                                                                                                  \
+        for (int32_t i = 0; i < hd; i++) out[i] = 0.0f;                                                                    \
+        for (int32_t j = 0; j < n; j++) axpy_f16(out, v + (size_t)j * stride, s[j], hd);                                  \
+        for (int32_t i = 0; i < hd; i++) out[i] *= 1.0f / sum;                                                             \
+    }
+
 enum { MLLM_KSLOT_F32, MLLM_KSLOT_F16, MLLM_KSLOT_BF16, MLLM_KSLOT_Q8_0, MLLM_KSLOT_Q4_0,
        MLLM_KSLOT_Q4_1, MLLM_KSLOT_Q5_0, MLLM_KSLOT_Q5_1, MLLM_KSLOT_Q4_K, MLLM_KSLOT_Q5_K,
        MLLM_KSLOT_Q6_K, MLLM_KSLOT_COUNT };
@@ -151,6 +187,7 @@ void mllm_kernels_fill_vnni(mllm_kernels *k);
 void mllm_kernels_fill_k_avx2(mllm_kernels *k);   /* K-quant dots: kernels_k_avx2.c */
 void mllm_kernels_fill_k_avx512(mllm_kernels *k); /* kernels_k_avx512.c */
 void mllm_kernels_fill_k_vnni(mllm_kernels *k);   /* kernels_k_vnni.c */
+void mllm_kernels_fill_panel_avx2(mllm_kernels *k); /* kernels_panel_avx2.c */
 void mllm_kernels_fill_panel_vnni(mllm_kernels *k); /* kernels_panel_vnni.c */
 void mllm_kernels_fill_panel_amx(mllm_kernels *k);  /* kernels_panel_amx.c */
 #endif

@@ -559,20 +559,17 @@ MLLM_INLINE __m128 hsum4_512(__m512 a0, __m512 a1, __m512 a2, __m512 a3) {
     return _mm512_castps512_ps128(_mm512_permutexvar_ps(_mm512_setr_epi32(0, 4, 8, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0), u));
 }
 
-#define ATT_MAX_V 8 /* head sizes up to 128 keep q and the output in registers */
-
-/* Attention for nq <= ATT_GQA_MAX query heads that read the same KV head (grouped-query attention):
+/* Attention for nq <= MLLM_ATT_GQA_MAX query heads that read the same KV head (grouped-query attention):
  * every key and value row is converted once for all of them. Keys go in blocks of ATT_BLOCK with
  * a running max and sum per head (online softmax), so no score buffer is needed. Head sizes:
- * multiples of 16 up to 128. */
-#define ATT_GQA_MAX 4
+ * multiples of 16 up to 128, whose q and output stay in registers. */
 #define ATT_BLOCK 32
 MLLM_INLINE void attn_gqa_n(const float *q, const uint16_t *k, const uint16_t *v, size_t stride, int32_t n, int32_t hd,
                             float scale, float *out, const int NQ) {
     const int nv = hd / 16;
-    __m512 qv[ATT_GQA_MAX][ATT_MAX_V], o[ATT_GQA_MAX][ATT_MAX_V];
-    float mx[ATT_GQA_MAX], l[ATT_GQA_MAX];
-    _Alignas(64) float sc[ATT_GQA_MAX][ATT_BLOCK];
+    __m512 qv[MLLM_ATT_GQA_MAX][MLLM_ATT_MAX_HD / 16], o[MLLM_ATT_GQA_MAX][MLLM_ATT_MAX_HD / 16];
+    float mx[MLLM_ATT_GQA_MAX], l[MLLM_ATT_GQA_MAX];
+    _Alignas(64) float sc[MLLM_ATT_GQA_MAX][ATT_BLOCK];
     for (int h = 0; h < NQ; h++) {
         for (int i = 0; i < nv; i++) {
             qv[h][i] = _mm512_mul_ps(_mm512_loadu_ps(q + (size_t)h * hd + 16 * i), _mm512_set1_ps(scale));
@@ -586,7 +583,7 @@ MLLM_INLINE void attn_gqa_n(const float *q, const uint16_t *k, const uint16_t *v
         int jj = 0;
         for (; jj + 4 <= nb; jj += 4) {
             const uint16_t *kr = k + (size_t)(j0 + jj) * stride;
-            __m512 a[ATT_GQA_MAX][4];
+            __m512 a[MLLM_ATT_GQA_MAX][4];
             for (int h = 0; h < NQ; h++)
                 for (int r = 0; r < 4; r++) a[h][r] = _mm512_setzero_ps();
             for (int i = 0; i < nv; i++) {
@@ -639,36 +636,7 @@ MLLM_INLINE void attn_gqa_n(const float *q, const uint16_t *k, const uint16_t *v
     }
 }
 
-static int attn_f16_gqa(const float *q, int nq, const uint16_t *k, const uint16_t *v, size_t stride, int32_t n, int32_t hd,
-                        float scale, float *out) {
-    if (hd % 16 != 0 || hd > 16 * ATT_MAX_V || nq < 1 || nq > ATT_GQA_MAX || n < 1) return 0;
-    switch (nq) {
-    case 1: attn_gqa_n(q, k, v, stride, n, hd, scale, out, 1); break;
-    case 2: attn_gqa_n(q, k, v, stride, n, hd, scale, out, 2); break;
-    case 3: attn_gqa_n(q, k, v, stride, n, hd, scale, out, 3); break;
-    default: attn_gqa_n(q, k, v, stride, n, hd, scale, out, 4); break;
-    }
-    return 1;
-}
-
-/* One head: the grouped kernel with one query head; other head sizes take the same steps with the
- * vector helpers. */
-static void attn_f16_any(const float *q, const uint16_t *k, const uint16_t *v, size_t stride, int32_t n, int32_t hd,
-                         float scale, float *s, float *out) {
-    if (attn_f16_gqa(q, 1, k, v, stride, n, hd, scale, out)) return;
-    float mx = -INFINITY, sum = 0.0f;
-    for (int32_t j = 0; j < n; j++) {
-        s[j] = vec_dot_f16_f32(k + (size_t)j * stride, q, hd) * scale;
-        mx = s[j] > mx ? s[j] : mx;
-    }
-    for (int32_t j = 0; j < n; j++) {
-        s[j] = expf(s[j] - mx);
-        sum += s[j];
-    }
-    for (int32_t i = 0; i < hd; i++) out[i] = 0.0f;
-    for (int32_t j = 0; j < n; j++) axpy_f16(out, v + (size_t)j * stride, s[j], hd);
-    for (int32_t i = 0; i < hd; i++) out[i] *= 1.0f / sum;
-}
+MLLM_ATTN_ENTRIES(attn_gqa_n, 16)
 
 void MLLM_FILL_FN(mllm_kernels *k) {
     k->dot[MLLM_KSLOT_F32] = dot_f32;
