@@ -186,6 +186,9 @@ class ServerErrorsTest {
         assertThat(e.code()).contains("context_length_exceeded");
         assertThat(e).hasMessageContaining("you requested " + (prompt + tooMany) + " tokens (" + prompt + " in the messages, " + tooMany
                 + " in the completion)");
+        // one token fewer fits exactly
+        assertThat(client().chat().completions().create(ChatCompletionCreateParams.builder().model("demo-chat").addUserMessage("Which licence?")
+                .maxTokens(tooMany - 1).temperature(0.0).build()).usage().orElseThrow().promptTokens()).isEqualTo(prompt);
 
         // without max_tokens the reply may take what the prompt leaves: the reply of a session of that size
         List<ChatMessage> hello = List.of(ChatMessage.user("Hello"));
