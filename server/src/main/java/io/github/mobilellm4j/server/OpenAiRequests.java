@@ -12,9 +12,17 @@ final class OpenAiRequests {
     private OpenAiRequests() {
     }
 
+    /** max_completion_tokens, else max_tokens, within [1, ceiling]; null when the request gives neither. */
+    static Integer maxTokens(JsonNode body, int ceiling) {
+        String param = body.hasNonNull("max_completion_tokens") ? "max_completion_tokens" : "max_tokens";
+        Integer max = integer(body, param);
+        if (max != null && (max < 1 || max > ceiling)) throw ApiException.invalid(param, param + " must be in [1, " + ceiling + "], got " + max);
+        return max;
+    }
+
     /**
-     * max_tokens (or max_completion_tokens; default and ceiling maxTokens), temperature (0 = the most likely token),
-     * top_p, seed and stop (a string or up to 4 strings).
+     * Generation of at most maxTokens tokens with temperature (0 = the most likely token), top_p, seed and stop (a
+     * string or up to 4 strings).
      */
     static GenerateOptions options(JsonNode body, int maxTokens) {
         for (String unsupported : List.of("tools", "functions", "logprobs", "response_format", "logit_bias")) {
@@ -28,12 +36,6 @@ final class OpenAiRequests {
         for (String penalty : List.of("frequency_penalty", "presence_penalty")) {
             JsonNode v = body.get(penalty);
             if (v != null && !v.isNull() && v.asDouble() != 0) throw ApiException.invalid(penalty, "'" + penalty + "' is not supported by this server");
-        }
-        Integer max = integer(body, "max_completion_tokens");
-        if (max == null) max = integer(body, "max_tokens");
-        if (max != null && (max < 1 || max > maxTokens)) {
-            throw ApiException.invalid(max.equals(integer(body, "max_tokens")) ? "max_tokens" : "max_completion_tokens",
-                    "max_tokens must be in [1, " + maxTokens + "], got " + max);
         }
         Double temperature = number(body, "temperature");
         Double topP = number(body, "top_p");
@@ -50,7 +52,7 @@ final class OpenAiRequests {
             if (seed != null) s.seed(seed);
             sampler = s.build();
         }
-        return GenerateOptions.builder().maxTokens(max != null ? max : maxTokens).stopStrings(stops(body.get("stop"))).sampler(sampler).build();
+        return GenerateOptions.builder().maxTokens(maxTokens).stopStrings(stops(body.get("stop"))).sampler(sampler).build();
     }
 
     static List<String> stops(JsonNode stop) {
@@ -73,6 +75,7 @@ final class OpenAiRequests {
         for (int i = 0; i < messages.size(); i++) {
             JsonNode m = messages.get(i);
             String param = "messages[" + i + "]";
+            if (!m.isObject()) throw ApiException.invalid(param, param + " must be an object with a role and content");
             String role = m.path("role").asText("");
             String text = content(m.get("content"), param + ".content");
             out.add(switch (role) {
@@ -133,6 +136,22 @@ final class OpenAiRequests {
         if (v == null || v.isNull()) return null;
         if (!v.isNumber()) throw ApiException.invalid(name, "'" + name + "' must be a number");
         return v.asDouble();
+    }
+
+    /**
+     * Whether a stream ends with a chunk of the usage (stream_options.include_usage), which only a streamed request
+     * may ask for.
+     */
+    static boolean includeUsage(JsonNode body, boolean stream) {
+        JsonNode o = body.get("stream_options");
+        if (o == null || o.isNull()) return false;
+        if (!stream) throw ApiException.invalid("stream_options", "'stream_options' is only allowed when 'stream' is true");
+        if (!o.isObject()) throw ApiException.invalid("stream_options", "'stream_options' must be an object");
+        for (var names = o.fieldNames(); names.hasNext(); ) {
+            String name = names.next();
+            if (!name.equals("include_usage")) throw ApiException.invalid("stream_options." + name, "'stream_options." + name + "' is not supported by this server");
+        }
+        return flag(o, "include_usage");
     }
 
     static boolean flag(JsonNode body, String name) {

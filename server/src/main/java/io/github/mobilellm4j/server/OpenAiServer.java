@@ -7,14 +7,18 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.github.mobilellm4j.GenerateOptions;
 import io.github.mobilellm4j.Generation;
+import io.github.mobilellm4j.MobileLlmException;
 import io.github.mobilellm4j.Pooling;
+import io.github.mobilellm4j.Session;
 import io.github.mobilellm4j.StopReason;
 import io.github.mobilellm4j.chat.ChatMessage;
 import io.github.mobilellm4j.chat.ChatReply;
 import io.github.mobilellm4j.service.GenerationService;
+import io.helidon.http.DirectHandler;
 import io.helidon.http.HeaderNames;
 import io.helidon.http.HttpException;
 import io.helidon.webserver.WebServer;
+import io.helidon.webserver.http.DirectHandlers;
 import io.helidon.webserver.http.Handler;
 import io.helidon.webserver.http.HttpRouting;
 import io.helidon.webserver.http.ServerRequest;
@@ -38,10 +42,11 @@ import java.util.concurrent.RejectedExecutionException;
  * {@code GET /v1/models}, {@code GET /health} and {@code GET /metrics} (Prometheus' text format). Errors come as OpenAI's {@code {"error": {...}}} objects.
  *
  * <p>Bounds: request bodies of at most {@link Builder#maxRequestBytes} (413 beyond), at most
- * {@link Builder#maxTokens} tokens per reply, {@link Builder#requestTimeout} per request (the generation is stopped
+ * {@link Builder#maxTokens} tokens per reply, prompt and reply within the {@link Builder#contextLength context}
+ * (400 {@code context_length_exceeded} beyond), {@link Builder#requestTimeout} per request (the generation is stopped
  * then), and as many generations at once as the service has sessions: a request that finds none free within the
- * service's wait is answered 503 with {@code Retry-After}. A streaming client that disconnects ends its generation at
- * the next token. With an API key, requests without {@code Authorization: Bearer KEY} are answered 401.
+ * service's wait is answered 503 with {@code Retry-After}, as is one beyond {@link Builder#maxConnections}. A
+ * streaming client that disconnects ends its generation at the next token. With an API key, requests without {@code Authorization: Bearer KEY} are answered 401.
  *
  * <p>Built on Helidon's web server, which runs each request on a virtual thread: a request blocks its own thread for
  * the whole generation, which is cheap, and needs no callbacks or event loop.
@@ -53,6 +58,7 @@ public final class OpenAiServer implements AutoCloseable {
     private final String modelName;
     private final int maxTokens;
     private final int maxEmbeddingInputs;
+    private final ContextWindow context;
     private final Duration requestTimeout;
     private final String apiKey;
     private final long created = System.currentTimeMillis() / 1000;
@@ -66,8 +72,19 @@ public final class OpenAiServer implements AutoCloseable {
         this.maxEmbeddingInputs = b.maxEmbeddingInputs;
         this.requestTimeout = b.requestTimeout;
         this.apiKey = b.apiKey;
+        this.context = new ContextWindow(b.contextLength > 0 ? b.contextLength : defaultContextLength(service));
+        DirectHandler webServerErrors = new WebServerErrors(b.maxRequestBytes, b.maxConnections, metrics);
+        DirectHandlers.Builder direct = DirectHandlers.builder();
+        for (DirectHandler.EventType type : DirectHandler.EventType.values()) direct.addHandler(type, webServerErrors);
         this.server = WebServer.builder().host(b.host).port(b.port).maxPayloadSize(b.maxRequestBytes)
-                .maxConcurrentRequests(b.maxConnections).routing(this::routes).build();
+                .maxConcurrentRequests(b.maxConnections).directHandlers(direct.build()).routing(this::routes).build();
+    }
+
+    /** The tokens of a session the model makes with its default options (as a SessionPool without SessionOptions does). */
+    private static int defaultContextLength(GenerationService service) {
+        try (Session s = service.model().newSession()) {
+            return s.contextLength();
+        }
     }
 
     public static Builder builder() {
@@ -89,6 +106,11 @@ public final class OpenAiServer implements AutoCloseable {
         return modelName;
     }
 
+    /** The tokens a request's prompt and reply may hold together. */
+    public int contextLength() {
+        return context.tokens();
+    }
+
     /** Stops listening; the service stays open (it belongs to the caller). */
     @Override
     public void close() {
@@ -105,16 +127,38 @@ public final class OpenAiServer implements AutoCloseable {
                 .post("/v1/chat/completions", guarded("/v1/chat/completions", this::chatCompletions))
                 .post("/v1/completions", guarded("/v1/completions", this::completions))
                 .post("/v1/embeddings", guarded("/v1/embeddings", this::embeddings))
+                .any("/health", methodNotAllowed("GET"))
+                .any("/metrics", methodNotAllowed("GET"))
+                .any("/v1/models", methodNotAllowed("GET"))
+                .any("/v1/chat/completions", methodNotAllowed("POST"))
+                .any("/v1/completions", methodNotAllowed("POST"))
+                .any("/v1/embeddings", methodNotAllowed("POST"))
                 .error(ApiException.class, (req, res, e) -> error(res, e))
                 .error(JsonProcessingException.class, (req, res, e) ->
                         error(res, ApiException.invalid(null, "the body is not valid JSON: " + e.getOriginalMessage())))
                 .error(RejectedExecutionException.class, (req, res, e) -> {
                     res.header(HeaderNames.RETRY_AFTER, "1");
-                    error(res, new ApiException(503, "server_busy", null, "the server is busy: " + e.getMessage() + "; retry later"));
+                    error(res, ApiException.busy("the server is busy: " + e.getMessage() + "; retry later"));
                 })
                 .error(HttpException.class, (req, res, e) -> error(res, new ApiException(e.status().code(),
-                        e.status().code() == 404 ? "not_found_error" : "invalid_request_error", null, e.getMessage())))
-                .error(RuntimeException.class, (req, res, e) -> error(res, new ApiException(500, "server_error", null, String.valueOf(e.getMessage()))));
+                        e.status().code() == 404 ? "not_found_error" : "invalid_request_error", null, null, e.getMessage())))
+                // the prompts are checked against the context first; this answers sessions made smaller than contextLength says
+                .error(MobileLlmException.class, (req, res, e) -> error(res, e.status() == MobileLlmException.Status.CONTEXT_FULL
+                        ? ContextWindow.exceeded(null, e.getMessage()) : serverError(e)))
+                .error(RuntimeException.class, (req, res, e) -> error(res, serverError(e)));
+    }
+
+    private static ApiException serverError(RuntimeException e) {
+        return new ApiException(500, "server_error", null, null, String.valueOf(e.getMessage()));
+    }
+
+    /** The answer to a known path asked with another method: 405 with the method it takes. */
+    private Handler methodNotAllowed(String allowed) {
+        return (req, res) -> {
+            res.header(HeaderNames.ALLOW, allowed);
+            error(res, new ApiException(405, "invalid_request_error", null, "method_not_allowed",
+                    req.prologue().method().text() + " is not allowed on " + req.path().path() + "; use " + allowed));
+        };
     }
 
     /** The handler of an endpoint behind the API key check, counted in the metrics. */
@@ -123,7 +167,7 @@ public final class OpenAiServer implements AutoCloseable {
             metrics.started(endpoint);
             try {
                 if (apiKey != null && !req.headers().first(HeaderNames.AUTHORIZATION).orElse("").equals("Bearer " + apiKey)) {
-                    throw new ApiException(401, "invalid_request_error", null, "a valid API key is required (Authorization: Bearer KEY)");
+                    throw new ApiException(401, "invalid_request_error", null, "invalid_api_key", "a valid API key is required (Authorization: Bearer KEY)");
                 }
                 h.handle(req, res);
             } finally {
@@ -139,11 +183,14 @@ public final class OpenAiServer implements AutoCloseable {
     }
 
     private JsonNode body(ServerRequest req) throws JsonProcessingException {
+        if (!req.content().hasEntity()) throw ApiException.invalid(null, "the body must be a JSON object");
         JsonNode body = JSON.readTree(req.content().as(String.class));
         if (body == null || !body.isObject()) throw ApiException.invalid(null, "the body must be a JSON object");
         JsonNode model = body.get("model");
+        if (model != null && !model.isNull() && !model.isTextual()) throw ApiException.invalid("model", "'model' must be a string");
         if (model != null && !model.isNull() && !model.asText().equals(modelName)) {
-            throw new ApiException(404, "invalid_request_error", "model", "the model '" + model.asText() + "' does not exist; this server has '" + modelName + "'");
+            throw new ApiException(404, "invalid_request_error", "model", "model_not_found",
+                    "the model '" + model.asText() + "' does not exist; this server has '" + modelName + "'");
         }
         return body;
     }
@@ -151,13 +198,18 @@ public final class OpenAiServer implements AutoCloseable {
     private void chatCompletions(ServerRequest req, ServerResponse res) throws JsonProcessingException {
         JsonNode body = body(req);
         List<ChatMessage> messages = OpenAiRequests.messages(body);
-        GenerateOptions options = OpenAiRequests.options(body, maxTokens);
+        Integer asked = OpenAiRequests.maxTokens(body, maxTokens);
+        boolean stream = OpenAiRequests.flag(body, "stream");
+        boolean includeUsage = OpenAiRequests.includeUsage(body, stream);
         if (service.chatTemplate().isEmpty()) {
             throw ApiException.invalid("messages", "the model '" + modelName + "' has no chat template: use /v1/completions");
         }
+        // the template writes BOS and special tokens itself, as the chat session encodes it
+        int promptTokens = service.model().tokenizer().encode(service.chatTemplate().get().render(messages, true), false, true).length;
+        GenerateOptions options = OpenAiRequests.options(body, context.replyTokens(promptTokens, asked, maxTokens, "messages"));
         String id = "chatcmpl-" + UUID.randomUUID();
         Deadline deadline = new Deadline(requestTimeout);
-        if (!OpenAiRequests.flag(body, "stream")) {
+        if (!stream) {
             ChatReply reply = service.chat(messages, options, chunk -> deadline.check());
             metrics.generated(reply.generation());
             ObjectNode out = head(id, "chat.completion");
@@ -177,22 +229,22 @@ public final class OpenAiServer implements AutoCloseable {
         metrics.generated(reply.generation());
         if (events.sent == 0) events.delta("assistant", "", null);
         events.delta(null, null, finishReason(reply.generation()));
-        if (body.path("stream_options").path("include_usage").asBoolean(false)) {
-            ObjectNode last = head(id, "chat.completion.chunk");
-            last.putArray("choices");
-            usage(last, reply.generation());
-            events.write(last);
-        }
+        if (includeUsage) events.usage("chat.completion.chunk", reply.generation());
         events.done();
     }
 
     private void completions(ServerRequest req, ServerResponse res) throws JsonProcessingException {
         JsonNode body = body(req);
         String prompt = OpenAiRequests.prompt(body);
-        GenerateOptions options = OpenAiRequests.options(body, maxTokens);
+        Integer asked = OpenAiRequests.maxTokens(body, maxTokens);
+        boolean stream = OpenAiRequests.flag(body, "stream");
+        boolean includeUsage = OpenAiRequests.includeUsage(body, stream);
+        GenerateOptions defaults = GenerateOptions.builder().build(); // BOS and special tokens as the service encodes the prompt
+        int promptTokens = service.model().tokenizer().encode(prompt, defaults.addBos(), defaults.parseSpecial()).length;
+        GenerateOptions options = OpenAiRequests.options(body, context.replyTokens(promptTokens, asked, maxTokens, "prompt"));
         String id = "cmpl-" + UUID.randomUUID();
         Deadline deadline = new Deadline(requestTimeout);
-        if (!OpenAiRequests.flag(body, "stream")) {
+        if (!stream) {
             Generation g = service.complete(prompt, options, t -> deadline.check());
             metrics.generated(g);
             ObjectNode out = head(id, "text_completion");
@@ -208,6 +260,7 @@ public final class OpenAiServer implements AutoCloseable {
         });
         metrics.generated(g);
         events.write(completionChunk(id, "", finishReason(g)));
+        if (includeUsage) events.usage("text_completion", g);
         events.done();
     }
 
@@ -228,11 +281,15 @@ public final class OpenAiServer implements AutoCloseable {
         ObjectNode out = JSON.createObjectNode().put("object", "list");
         ArrayNode data = out.putArray("data");
         int tokens = 0;
+        for (int i = 0; i < inputs.size(); i++) {
+            int n = service.model().tokenizer().encode(inputs.get(i)).length; // as the service encodes it
+            context.checkInput(n, inputs.size() == 1 ? "input" : "input[" + i + "]");
+            tokens += n;
+        }
         Deadline deadline = new Deadline(requestTimeout);
         for (int i = 0; i < inputs.size(); i++) {
             deadline.check();
             float[] v = service.embed(inputs.get(i), Pooling.MEAN, true);
-            tokens += service.model().tokenizer().encode(inputs.get(i)).length;
             ObjectNode e = data.addObject().put("object", "embedding").put("index", i);
             if (format.equals("base64")) {
                 ByteBuffer bytes = ByteBuffer.allocate(4 * v.length).order(ByteOrder.LITTLE_ENDIAN);
@@ -273,11 +330,8 @@ public final class OpenAiServer implements AutoCloseable {
     private void error(ServerResponse res, ApiException e) {
         metrics.failed(e.status);
         if (res.isSent()) return; // a stream already under way: the client sees it end early
-        ObjectNode err = JSON.createObjectNode();
-        ObjectNode o = err.putObject("error").put("message", e.getMessage()).put("type", e.type);
-        if (e.param != null) o.put("param", e.param); else o.putNull("param");
-        o.putNull("code");
-        json(res, e.status, err);
+        res.status(e.status).header(HeaderNames.CONTENT_TYPE, "application/json");
+        res.send(e.body());
     }
 
     /** A request's time limit, checked between tokens. */
@@ -291,7 +345,7 @@ public final class OpenAiServer implements AutoCloseable {
         }
 
         void check() {
-            if (System.nanoTime() - end > 0) throw new ApiException(408, "timeout", null, "the request took longer than " + limit);
+            if (System.nanoTime() - end > 0) throw new ApiException(408, "timeout", null, null, "the request took longer than " + limit);
         }
     }
 
@@ -319,6 +373,14 @@ public final class OpenAiServer implements AutoCloseable {
             if (content != null) delta.put("content", content);
             choice.put("finish_reason", finishReason);
             write(chunk);
+        }
+
+        /** The last chunk of a stream that asked for the usage: no choices, the usage of the whole generation. */
+        void usage(String object, Generation g) {
+            ObjectNode last = head(id, object);
+            last.putArray("choices");
+            OpenAiServer.usage(last, g);
+            write(last);
         }
 
         void write(JsonNode event) {
@@ -363,6 +425,7 @@ public final class OpenAiServer implements AutoCloseable {
         private int maxTokens = 2048;
         private int maxEmbeddingInputs = 64;
         private int maxConnections = 256;
+        private int contextLength;
         private Duration requestTimeout = Duration.ofMinutes(5);
 
         private Builder() {
@@ -423,6 +486,17 @@ public final class OpenAiServer implements AutoCloseable {
         public Builder maxConnections(int n) {
             if (n < 1) throw new IllegalArgumentException("maxConnections must be >= 1, got " + n);
             this.maxConnections = n;
+            return this;
+        }
+
+        /**
+         * Tokens a request's prompt and reply may hold together (default: those of a session the model makes with its
+         * default options, as a SessionPool without SessionOptions makes them). Set it when the service's sessions
+         * are made another size.
+         */
+        public Builder contextLength(int tokens) {
+            if (tokens < 1) throw new IllegalArgumentException("contextLength must be >= 1, got " + tokens);
+            this.contextLength = tokens;
             return this;
         }
 

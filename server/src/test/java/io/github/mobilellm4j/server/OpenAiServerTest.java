@@ -187,7 +187,7 @@ class OpenAiServerTest {
         assertThatThrownBy(() -> client.chat().completions().create(chat(4).temperature(5.0).build()))
                 .isInstanceOf(BadRequestException.class).hasMessageContaining("temperature must be in [0, 2]");
         assertThatThrownBy(() -> client.chat().completions().create(chat(65).build()))
-                .isInstanceOf(BadRequestException.class).hasMessageContaining("max_tokens must be in [1, 64]");
+                .isInstanceOf(BadRequestException.class).hasMessageContaining("max_completion_tokens must be in [1, 64]");
         assertThatThrownBy(() -> client.chat().completions().create(chat(4).model("gpt-4o").build()))
                 .isInstanceOf(NotFoundException.class).hasMessageContaining("'gpt-4o' does not exist");
 
@@ -204,9 +204,9 @@ class OpenAiServerTest {
         assertThat(nowhere.body()).contains("\"type\":\"not_found_error\"");
         String metrics = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + "/metrics")).build(),
                 HttpResponse.BodyHandlers.ofString()).body();
-        // 400: temperature, max_tokens, broken JSON; 404: the model, the path (the 413 is answered before routing)
+        // 400: temperature, max_tokens, broken JSON; 404: the model, the path; 413 (answered before routing)
         assertThat(metrics).contains("mobilellm_errors_total{status=\"400\"} 3\n").contains("mobilellm_errors_total{status=\"401\"} 1\n")
-                .contains("mobilellm_errors_total{status=\"404\"} 2\n");
+                .contains("mobilellm_errors_total{status=\"404\"} 2\n").contains("mobilellm_errors_total{status=\"413\"} 1\n");
     }
 
     HttpRequest post(String path, String key, String body) {
@@ -294,7 +294,7 @@ class OpenAiServerTest {
         HttpResponse<String> busy = http.send(post("/v1/chat/completions", "", streaming.replace("true", "false")), HttpResponse.BodyHandlers.ofString());
         assertThat(busy.statusCode()).isEqualTo(503);
         assertThat(busy.headers().firstValue("Retry-After")).contains("1");
-        assertThat(busy.body()).contains("\"type\":\"server_busy\"");
+        assertThat(busy.body()).contains("\"type\":\"server_error\"").contains("\"code\":\"server_busy\"");
 
         // the client goes away: the generation ends soon after, far before 400 tokens
         open.body().close();
