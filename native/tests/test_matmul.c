@@ -206,7 +206,7 @@ static void check_panel_exact(const char *level, mllm_threadpool *pool) {
                     }
                 void *wdata = malloc(mllm_matmul_wsize(wt, k, m));
                 mm_task t = {wt, wp, ROWS, k, m, x, y, wdata, pool, 1};
-                mllm_threadpool_run(pool, mm_run, &t);
+                mllm_threadpool_run(pool, mm_run, &t, mllm_threadpool_size(pool));
                 int bad = 0;
                 for (int64_t i = 0; i < m && !bad; i++) {
                     mllm_quantize_row_ref(mllm_type_traits_of(wt)->vec_dot_type, x + i * k, xq, k);
