@@ -59,11 +59,16 @@ public final class Session implements AutoCloseable {
     private final MemorySegment rowsOut;
     /** Most tokens one pass may append (SessionOptions.batchSize): the longest prompt chunk a scheduler adds. */
     private final int batchSize;
+    /** SessionOptions.callTimeout in nanoseconds; 0: none. */
+    private final long callTimeoutNanos;
+    /** A generation's deadline armed for its prompt (System.nanoTime(); 0: none), see {@link #armDeadline}. */
+    private long generationDeadline;
 
-    private Session(Model model, MemorySegment handle, int batchSize) {
+    private Session(Model model, MemorySegment handle, SessionOptions o) {
         this.model = model;
         this.handle = handle;
-        this.batchSize = batchSize;
+        this.batchSize = o.batchSize();
+        this.callTimeoutNanos = o.callTimeout() == null ? 0 : Math.max(1, o.callTimeout().toNanos());
         this.ns = new NativeSession(model, handle);
         this.cleanable = Leaks.CLEANER.register(this, ns);
         this.vocab = model.info().vocabSize();
@@ -151,7 +156,7 @@ public final class Session implements AutoCloseable {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment out = a.allocate(ValueLayout.ADDRESS);
             Native.check(mllm_session_create(modelHandle, params(o, a), out), "cannot create session");
-            return new Session(model, out.get(ValueLayout.ADDRESS, 0), o.batchSize());
+            return new Session(model, out.get(ValueLayout.ADDRESS, 0), o);
         }
     }
 
@@ -328,7 +333,14 @@ public final class Session implements AutoCloseable {
                 MemorySegment ids = a.allocateFrom(ValueLayout.JAVA_INT, tokens);
                 MemorySegment nll = a.allocate(ValueLayout.JAVA_FLOAT, tokens.length - 1L);
                 newEpoch();
-                Native.check(mllm_session_score(handle, ids, tokens.length, nll), "score");
+                long callDeadline = armCall();
+                try {
+                    Native.check(mllm_session_score(handle, ids, tokens.length, nll), "score");
+                } catch (MobileLlmException e) {
+                    throw stopped(e, callDeadline);
+                } finally {
+                    ns.deadline = 0;
+                }
                 return nll.toArray(ValueLayout.JAVA_FLOAT);
             }
         });
@@ -344,8 +356,15 @@ public final class Session implements AutoCloseable {
                 MemorySegment ids = a.allocateFrom(ValueLayout.JAVA_INT, tokens);
                 MemorySegment out = a.allocate(ValueLayout.JAVA_FLOAT, model.info().embeddingLength());
                 newEpoch();
-                Native.check(mllm_session_embed(handle, ids, tokens.length, pooling.code, normalize ? 1 : 0, out),
-                        "embed");
+                long callDeadline = armCall();
+                try {
+                    Native.check(mllm_session_embed(handle, ids, tokens.length, pooling.code, normalize ? 1 : 0, out),
+                            "embed");
+                } catch (MobileLlmException e) {
+                    throw stopped(e, callDeadline);
+                } finally {
+                    ns.deadline = 0;
+                }
                 return out.toArray(ValueLayout.JAVA_FLOAT);
             }
         });
@@ -585,7 +604,14 @@ public final class Session implements AutoCloseable {
         if (tokenBuf.byteSize() < 4L * tokens.length) tokenBuf = ns.arena.allocate(ValueLayout.JAVA_INT, tokens.length);
         MemorySegment.copy(tokens, 0, tokenBuf, ValueLayout.JAVA_INT, 0, tokens.length);
         newEpoch();
-        Native.check(mllm_session_eval(handle, tokenBuf, tokens.length, mode), "eval");
+        long callDeadline = armCall();
+        try {
+            Native.check(mllm_session_eval(handle, tokenBuf, tokens.length, mode), "eval");
+        } catch (MobileLlmException e) {
+            throw stopped(e, callDeadline);
+        } finally {
+            ns.deadline = 0;
+        }
     }
 
     /** Segment of the last logits row, for the sampler only (valid until the next eval). Caller is in call(). */
@@ -652,9 +678,36 @@ public final class Session implements AutoCloseable {
         return batchSize;
     }
 
-    /** Makes the session's calls on this thread stop once System.nanoTime() passes deadline (0: never). */
+    /** Makes the session's evaluations stop once System.nanoTime() passes deadline (0: never). */
     void armDeadline(long deadline) {
-        ns.deadline = deadline;
+        generationDeadline = deadline;
+    }
+
+    /**
+     * Arms the engine's abort check for one model call: it stops the call once the earlier of the session's call
+     * timeout and an armed generation deadline passes. Returns the call's own deadline (0: none); the caller
+     * disarms with {@code ns.deadline = 0} when the call returns.
+     */
+    private long armCall() {
+        long callDeadline = callTimeoutNanos == 0 ? 0 : System.nanoTime() + callTimeoutNanos;
+        long d = generationDeadline;
+        ns.deadline = d == 0 ? callDeadline : callDeadline == 0 || d - callDeadline < 0 ? d : callDeadline;
+        return callDeadline;
+    }
+
+    /**
+     * What a stopped call throws: a stop by the call timeout alone names the timeout; any other (an interrupt,
+     * cancel(), a generation deadline the generation handles) stays as the engine reported it.
+     */
+    private MobileLlmException stopped(MobileLlmException e, long callDeadline) {
+        long now = System.nanoTime();
+        long d = generationDeadline;
+        if (e.status() == MobileLlmException.Status.CANCELLED && callDeadline != 0 && now - callDeadline > 0
+                && !Thread.currentThread().isInterrupted() && (d == 0 || now - d < 0)) {
+            return new MobileLlmException(MobileLlmException.Status.CANCELLED, "the call took longer than the "
+                    + "session's call timeout (" + callTimeoutNanos / 1_000_000 + " ms); the session is as before it");
+        }
+        return e;
     }
 
     /**

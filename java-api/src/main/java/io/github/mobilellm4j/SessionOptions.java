@@ -14,6 +14,7 @@ public final class SessionOptions {
     private final int threads;
     private final boolean contextShift;
     private final int keep;
+    private final java.time.Duration callTimeout;
 
     private SessionOptions(Builder b) {
         this.contextLength = b.contextLength;
@@ -22,6 +23,7 @@ public final class SessionOptions {
         this.threads = b.threads;
         this.contextShift = b.contextShift;
         this.keep = b.keep;
+        this.callTimeout = b.callTimeout;
     }
 
     public static Builder builder() {
@@ -53,6 +55,11 @@ public final class SessionOptions {
         return keep;
     }
 
+    /** The longest one model call of the session may take; null: no limit. */
+    public java.time.Duration callTimeout() {
+        return callTimeout;
+    }
+
     public static final class Builder {
         private int contextLength;
         private int batchSize = 256;
@@ -60,6 +67,7 @@ public final class SessionOptions {
         private int threads;
         private boolean contextShift;
         private int keep = 1;
+        private java.time.Duration callTimeout;
 
         /**
          * Tokens the session can hold: n &gt; 0 exactly; 0 (default) = min(the model's training context, 4096),
@@ -101,6 +109,21 @@ public final class SessionOptions {
         }
 
         /** Tokens kept at the start on a context shift (default 1: the BOS token). */
+        /**
+         * A time limit for each model call of the session: eval, prefill, score, embed, and each evaluation
+         * inside a generation (its prompt, each token). A call that runs longer stops within about one layer's
+         * time and throws {@link MobileLlmException} with status CANCELLED, the session as before the call.
+         * Default: no limit. For a whole generation's limit see {@link GenerateOptions#timeout()}.
+         */
+        public Builder callTimeout(java.time.Duration timeout) {
+            java.util.Objects.requireNonNull(timeout, "timeout");
+            if (timeout.isNegative() || timeout.isZero()) {
+                throw new IllegalArgumentException("callTimeout must be positive, got " + timeout);
+            }
+            this.callTimeout = timeout;
+            return this;
+        }
+
         public Builder keep(int n) {
             if (n < 0) throw new IllegalArgumentException("keep must be >= 0, got " + n);
             this.keep = n;

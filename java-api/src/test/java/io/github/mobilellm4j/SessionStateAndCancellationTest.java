@@ -218,6 +218,32 @@ class SessionStateAndCancellationTest {
         }
     }
 
+    @Test
+    void aCallTimeoutStopsALongCallAndTheSessionGoesOn() {
+        int[] tokens = new int[2000];
+        for (int i = 0; i < tokens.length; i++) tokens[i] = prompt[i % prompt.length];
+        long full;
+        try (Session s = model.newSession(SessionOptions.builder().contextLength(2048).build())) {
+            long t0 = System.nanoTime();
+            s.prefill(tokens);
+            full = System.nanoTime() - t0;
+        }
+        // a quarter of the prompt's own time: the limit passes while the prompt is being read
+        SessionOptions limited = SessionOptions.builder().contextLength(2048)
+                .callTimeout(java.time.Duration.ofNanos(Math.max(1, full / 4))).build();
+        try (Session s = model.newSession(limited)) {
+            s.eval(1, 2);
+            assertThatThrownBy(() -> s.prefill(tokens)).isInstanceOf(MobileLlmException.class)
+                    .hasMessageContaining("call timeout")
+                    .satisfies(e -> assertThat(((MobileLlmException) e).status()).isEqualTo(MobileLlmException.Status.CANCELLED));
+            assertThat(s.position()).isEqualTo(2);
+            assertThatThrownBy(() -> s.score(tokens)).hasMessageContaining("call timeout");
+            assertThat(s.eval(3).rows()).isEqualTo(1); // a short call fits the limit
+        }
+        assertThatThrownBy(() -> SessionOptions.builder().callTimeout(java.time.Duration.ZERO))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("callTimeout");
+    }
+
     static void sleep(long ms) {
         try {
             Thread.sleep(ms);
