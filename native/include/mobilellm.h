@@ -32,8 +32,9 @@ extern "C" {
 #define MLLM_API __attribute__((visibility("default")))
 #endif
 
-/* Bumped on every incompatible change of this header; the Java bindings check it at load. */
-#define MLLM_ABI_VERSION 2
+/* Bumped on every incompatible change of this header (also of a documented behaviour, such as the decode
+ * contract below); the Java bindings check it at load. */
+#define MLLM_ABI_VERSION 3
 
 /* ---------------------------------------------------------------------------------------------
  * Status and errors
@@ -460,6 +461,20 @@ MLLM_API mllm_status mllm_batch_set_abort_callback(mllm_batch *batch, mllm_abort
 
 /* ---------------------------------------------------------------------------------------------
  * Generation of many sequences: the scheduler (continuous batching with chunked prefill)
+ *
+ * The decode contract (mllm_generate, the scheduler, and the Java API's Session.generate alike):
+ * a generation evaluates its prompt, then samples a token from the last logits and evaluates it
+ * before sampling the next. A token that ends the generation is never evaluated, since nothing
+ * would read its logits: EOS or an end-of-turn token (not returned), and the returned token that
+ * reached max_tokens / n_max (MLLM_STOP_MAX_TOKENS) or after which the callback asked to stop
+ * (MLLM_STOP_CALLBACK). Afterwards the session's sequence is the prompt and every returned token
+ * except such a last one:
+ *     n_past = previous n_past + n_prompt + n_tokens, less one when a returned token ended it
+ * and the session's logits are those that last returned token was sampled from. To continue such a
+ * sequence, evaluate that token first, e.g. as the first token of the next prompt (as a llama.cpp loop passes
+ * its sampled token to the next llama_decode); an empty prompt would sample its position again.
+ * A generation that ends otherwise (EOS, a full context, cancelled, an error) has evaluated every
+ * token it returned; a token sampled but not yet evaluated when it was cancelled is not returned.
  * ------------------------------------------------------------------------------------------- */
 typedef struct mllm_timings {
     int32_t n_prompt;
@@ -484,8 +499,8 @@ typedef struct mllm_scheduler_params {
 typedef enum mllm_stop_reason {
     MLLM_STOP_NONE = 0,       /* still running (or waiting for a place) */
     MLLM_STOP_EOS = 1,        /* EOS or an end-of-turn token (not returned) */
-    MLLM_STOP_MAX_TOKENS = 2,
-    MLLM_STOP_CALLBACK = 3,   /* the token callback returned non-zero */
+    MLLM_STOP_MAX_TOKENS = 2, /* the max_tokens-th token (returned, not evaluated) */
+    MLLM_STOP_CALLBACK = 3,   /* the token callback returned non-zero (its token returned, not evaluated) */
     MLLM_STOP_CANCELLED = 4,  /* mllm_scheduler_cancel, mllm_session_cancel or the session's abort callback */
     MLLM_STOP_ERROR = 5       /* the result's status and message say what */
 } mllm_stop_reason;
@@ -496,7 +511,8 @@ typedef struct mllm_seq_params {
                                  (MLLM_ERR_STATE) meanwhile; freeing it cancels the sequence */
     mllm_sampler *sampler;    /* used by this sequence only, until it finishes; NULL = greedy */
     const int32_t *prompt;    /* appended to the session's sequence (copied) */
-    int32_t n_prompt;         /* 0: sample from the logits the session holds from its last eval */
+    int32_t n_prompt;         /* 0: sample from the logits the session holds from its last eval (after a
+                                 generation that a returned token ended, pass that token instead) */
     int32_t max_tokens;       /* >= 0 */
     int32_t ignore_eos;
     mllm_token_callback callback; /* may be NULL; called on the thread running mllm_scheduler_step */
@@ -506,8 +522,9 @@ typedef struct mllm_seq_params {
 typedef struct mllm_seq_result {
     int32_t status;       /* mllm_status: MLLM_OK, or what ended it (MLLM_ERR_CONTEXT_FULL, ...) */
     int32_t stop_reason;  /* mllm_stop_reason */
-    int32_t n_tokens;     /* tokens generated so far, each in the session's KV cache (a token streamed
-                             just before a cancellation, not yet evaluated, is not counted) */
+    int32_t n_tokens;     /* tokens generated so far, each in the session's KV cache but a last one that
+                             ended the sequence (see the decode contract above; a token streamed just
+                             before a cancellation, not yet evaluated, is not counted) */
     mllm_timings timings;
     char message[256];    /* the error message when status != MLLM_OK */
 } mllm_seq_result;
@@ -526,8 +543,8 @@ MLLM_API mllm_status mllm_scheduler_submit(mllm_scheduler *scheduler, const mllm
  * for each sequence whose logits came out. Sequences join (when a place is free) and leave
  * between steps. *out_n_active (may be NULL) receives the sequences running or waiting
  * afterwards; 0 means everything submitted has finished. Failures of one sequence end that
- * sequence (see its result); the call itself fails only on invalid arguments. Each returned token
- * is in its session's KV cache when the sequence finishes (n_past = before + n_prompt + n_tokens). */
+ * sequence (see its result); the call itself fails only on invalid arguments. A finished sequence
+ * leaves its session as the decode contract above says. */
 MLLM_API mllm_status mllm_scheduler_step(mllm_scheduler *scheduler, int32_t *out_n_active);
 /* Ends a sequence at the next step (as MLLM_STOP_CANCELLED). The only scheduler function that may
  * be called from any thread, also from a token callback; the others belong to one thread at a time. */
@@ -542,13 +559,15 @@ MLLM_API mllm_status mllm_scheduler_release(mllm_scheduler *scheduler, int32_t i
  * the prompt, then samples up to n_max tokens, stopping at EOS (or the end-of-turn /
  * end-of-message token the file names, tokenizer.ggml.eot_token_id / eom_token_id) unless
  * ignore_eos. Generated tokens go to out_tokens (capacity n_max) and their count to *n_out; the
- * stopping token itself is not returned. Every returned token has been evaluated, so afterwards
- * n_past = previous n_past + n_prompt + *n_out. callback may be NULL; text still held by the
- * streaming detokenizer at the end is passed to the callback with token -1. When the context
- * fills up (and context_shift is off) the call returns MLLM_ERR_CONTEXT_FULL with the tokens
- * produced so far in out_tokens/n_out; when cancelled (mllm_session_cancel, the session's abort
- * callback) MLLM_ERR_CANCELLED likewise (n_past = previous n_past + n_prompt + *n_out holds in
- * every case: a token streamed just before the cancellation but not evaluated is not returned). */
+ * EOS token itself is not returned. callback may be NULL; text still held by the streaming
+ * detokenizer at the end is passed to the callback with token -1. Afterwards the session is as
+ * the decode contract above says: n_past = previous n_past + n_prompt + *n_out, less one when the
+ * last returned token ended the generation (*n_out == n_max > 0, or the callback asked to stop);
+ * the n_max-th token is returned even when the context is full, as it needs no room. When the
+ * context fills up before (and context_shift is off) the call returns MLLM_ERR_CONTEXT_FULL with
+ * the tokens produced so far in out_tokens/n_out; when cancelled (mllm_session_cancel, the
+ * session's abort callback) MLLM_ERR_CANCELLED likewise, every returned token evaluated in both
+ * cases. */
 MLLM_API mllm_status mllm_generate(mllm_session *session, mllm_sampler *sampler, const int32_t *prompt,
                                    int32_t n_prompt, int32_t n_max, int32_t ignore_eos,
                                    int32_t *out_tokens, int32_t *n_out, mllm_token_callback callback,

@@ -1,8 +1,8 @@
-/* Speed of MobileLLM-shaped models (125M, 350M, 1B; random weights written straight in F16, Q8_0
- * or Q4_0 blocks) on a backend, measured like llama.cpp's llama-bench: pp128 and pp512 (one
+/* Speed of MobileLLM-shaped models (125M, 350M, 600M, 1B, 1.5B; random weights written straight in
+ * F16, Q8_0 or Q4_0 blocks) on a backend, measured like llama.cpp's llama-bench: pp128 and pp512 (one
  * prompt batch from an empty context) and tg128 (128 single-token steps from an empty context),
  * each the median of R repetitions. Not a test: built as bench_vulkan (cpu runs without Vulkan too).
- *   bench_vulkan [vulkan|cpu] [-r R] [-k DIR] [-t f16,q8_0,q4_0] [shape ...]   (shapes: 125M 350M 1B)
+ *   bench_vulkan [vulkan|cpu] [-r R] [-k DIR] [-t f16,q8_0,q4_0] [shape ...]   (shapes: 125M 350M 600M 1B 1.5B)
  * -k keeps the model files in DIR (mobilellm-<shape>-<type>-bench.gguf, reused when present) so
  * llama-bench can run the very same files: they carry a LLaMA-style vocabulary (<unk>, <s>, </s>,
  * the 256 byte pieces, then filler pieces). One JSON object per line on stdout. */
@@ -25,7 +25,9 @@ typedef struct shape {
 static const shape k_shapes[] = {
     {"125M", 576, 30, 9, 3, 1536, 32000},
     {"350M", 960, 32, 15, 5, 2560, 32000},
+    {"600M", 1152, 40, 18, 6, 3072, 32000},
     {"1B", 1280, 54, 20, 5, 3584, 32000},
+    {"1.5B", 1600, 54, 25, 5, 4352, 32000},
     {"tiny", 256, 2, 4, 2, 512, 1024}, /* a smoke test of the bench itself; only when named */
 };
 
@@ -187,7 +189,7 @@ int main(int argc, char **argv) {
         else if (strcmp(argv[a], "-t") == 0 && a + 1 < argc) type_list = argv[++a];
         else if (n_shapes < 8 && argv[a][0] != '-') shapes[n_shapes++] = argv[a];
         else {
-            fprintf(stderr, "usage: %s [vulkan|cpu] [-r R] [-k DIR] [-t f16,q8_0,q4_0] [125M|350M|1B ...]\n", argv[0]);
+            fprintf(stderr, "usage: %s [vulkan|cpu] [-r R] [-k DIR] [-t f16,q8_0,q4_0] [125M|350M|600M|1B|1.5B ...]\n", argv[0]);
             return 2;
         }
     }

@@ -6,8 +6,8 @@
  *
  * A sequence goes QUEUED (no place yet) -> PROMPT (prompt chunks) -> DECODE (one token per step:
  * the last one sampled) -> DONE. A token is sampled after each pass that produced the sequence's
- * logits; when that token ends the sequence (max_tokens, or the callback asks) it still takes part
- * in one more pass without logits (FINAL), so that every returned token is in the KV cache. */
+ * logits. A token that ends the sequence (the max_tokens-th, or one after which the callback asks to
+ * stop) is returned but never evaluated: nothing would read its logits (mobilellm.h, mllm_generate). */
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,7 +21,7 @@
 #include "platform/clock.h"
 #include "platform/threads.h"
 
-enum seq_state { SEQ_QUEUED, SEQ_PROMPT, SEQ_SAMPLE, SEQ_DECODE, SEQ_FINAL, SEQ_DONE };
+enum seq_state { SEQ_QUEUED, SEQ_PROMPT, SEQ_SAMPLE, SEQ_DECODE, SEQ_DONE };
 
 typedef struct seq {
     int32_t id;
@@ -35,8 +35,8 @@ typedef struct seq {
     void *ud;
     int32_t *tokens;             /* generated, capacity max_tokens */
     int32_t n_tokens;
-    int32_t pending;             /* DECODE/FINAL: the token the next pass evaluates */
-    int32_t stop_reason;         /* decided before the FINAL pass */
+    int32_t pending;             /* DECODE: the token the next pass evaluates */
+    int32_t stop_reason;
     struct mllm_detokenizer *detok;
     atomic_int cancel;           /* mllm_scheduler_cancel */
     int32_t chunk;               /* tokens it has in the current step's batch */
@@ -299,10 +299,10 @@ static int stop_requested(seq *q) {
 }
 
 /* Ends a sequence that was asked to stop; a session's cancel request is used up by it. A token
- * sampled but not yet evaluated (DECODE, FINAL) is dropped, so that the result holds exactly the
- * tokens in the cache. */
+ * sampled but not yet evaluated (DECODE) is dropped, so that the result holds exactly the tokens
+ * in the cache. */
 static void finish_cancelled(seq *q) {
-    if (q->state == SEQ_DECODE || q->state == SEQ_FINAL) q->n_tokens--;
+    if (q->state == SEQ_DECODE) q->n_tokens--;
     int by_session = q->session && !atomic_load(&q->cancel);
     if (q->session && by_session) mllm_session_cancel_done(q->session);
     finish(q, MLLM_STOP_CANCELLED, q->session ? MLLM_OK : MLLM_ERR_STATE, q->session ? NULL : "the session was freed");
@@ -324,8 +324,8 @@ static void sample(seq *q) {
         finish(q, MLLM_STOP_MAX_TOKENS, MLLM_OK, NULL);
         return;
     }
-    /* a token the cache could not hold is not sampled, so every returned token is in the cache */
-    if (!ss->params.context_shift && ss->n_past >= ss->params.n_ctx) {
+    /* a token the cache could not hold is not sampled, unless it is the last one (never evaluated) */
+    if (!ss->params.context_shift && ss->n_past >= ss->params.n_ctx && q->n_tokens + 1 < q->max_tokens) {
         char msg[160];
         snprintf(msg, sizeof msg, "context full after %d generated tokens (n_ctx %d)", q->n_tokens, ss->params.n_ctx);
         finish(q, MLLM_STOP_ERROR, MLLM_ERR_CONTEXT_FULL, msg);
@@ -351,8 +351,7 @@ static void sample(seq *q) {
     if (q->status) {
         finish(q, MLLM_STOP_ERROR, q->status, NULL);
     } else if (stop || q->n_tokens == q->max_tokens) {
-        q->stop_reason = stop ? MLLM_STOP_CALLBACK : MLLM_STOP_MAX_TOKENS;
-        q->state = SEQ_FINAL;
+        finish(q, stop ? MLLM_STOP_CALLBACK : MLLM_STOP_MAX_TOKENS, MLLM_OK, NULL); /* the last token: not evaluated */
     } else {
         q->state = SEQ_DECODE;
     }
@@ -381,7 +380,7 @@ static int add_to_step(mllm_scheduler *s, seq *q, int32_t *budget) {
         if (*budget < 1) return 0;
         n = 1;
         toks = &q->pending;
-        mode = q->state == SEQ_DECODE ? MLLM_LOGITS_LAST : MLLM_LOGITS_NONE;
+        mode = MLLM_LOGITS_LAST;
     }
     mllm_status st = mllm_batch_push(b, q->session, toks, n, mode);
     if (st) {
@@ -404,7 +403,6 @@ static void advance(seq *q, double now) {
         sample(q);
         return;
     case SEQ_DECODE: sample(q); return;
-    case SEQ_FINAL: finish(q, q->stop_reason, MLLM_OK, NULL); return;
     default: return;
     }
 }
@@ -443,8 +441,7 @@ mllm_status mllm_scheduler_step(mllm_scheduler *s, int32_t *out_n_active) {
     for (int pass = 0; pass < 2; pass++) {
         for (int32_t i = 0; i < s->n_seqs; i++) {
             seq *q = s->seqs[i];
-            const int decoding = q->state == SEQ_DECODE || q->state == SEQ_FINAL;
-            if ((pass == 0 && decoding) || (pass == 1 && q->state == SEQ_PROMPT)) add_to_step(s, q, &budget);
+            if ((pass == 0 && q->state == SEQ_DECODE) || (pass == 1 && q->state == SEQ_PROMPT)) add_to_step(s, q, &budget);
         }
     }
     const int32_t n_step = s->batch->n_items;

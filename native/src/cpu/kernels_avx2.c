@@ -244,93 +244,29 @@ static void swiglu(float *g, const float *u, int64_t n) {
     for (; i < n; i++) g[i] = g[i] / (1.0f + expf(-g[i])) * u[i];
 }
 
-/* The horizontal sums of four registers, in that order. */
-MLLM_INLINE __m128 hsum4_256(__m256 a0, __m256 a1, __m256 a2, __m256 a3) {
+/* The vector operations attn_gqa_body.h needs, 8 floats wide. */
+typedef __m256 vf;
+#define VF_LANES 8
+#define VF(op) _mm256_##op
+typedef __m256 vmask; /* all ones in the lanes of the mask */
+MLLM_INLINE vmask vmask_first(int n) {
+    return _mm256_castsi256_ps(_mm256_cmpgt_epi32(_mm256_set1_epi32(n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7)));
+}
+MLLM_INLINE vf vf_load_masked(vmask m, const float *p) { return _mm256_maskload_ps(p, _mm256_castps_si256(m)); }
+MLLM_INLINE vf vf_select(vmask m, vf a, vf b) { return _mm256_blendv_ps(b, a, m); }
+MLLM_INLINE vf vf_load_f16(const uint16_t *p) { return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)p)); }
+MLLM_INLINE vf vf_exp(vf a) { return exp256(a); }
+MLLM_INLINE float vf_hsum(vf a) { return hsum256(a); }
+MLLM_INLINE float vf_hmax(vf a) {
+    __m128 m = _mm_max_ps(_mm256_castps256_ps128(a), _mm256_extractf128_ps(a, 1));
+    m = _mm_max_ps(m, _mm_movehl_ps(m, m));
+    return _mm_cvtss_f32(_mm_max_ss(m, _mm_movehdup_ps(m)));
+}
+MLLM_INLINE __m128 vf_hsum4(vf a0, vf a1, vf a2, vf a3) {
     const __m256 t = _mm256_hadd_ps(_mm256_hadd_ps(a0, a1), _mm256_hadd_ps(a2, a3));
     return _mm_add_ps(_mm256_castps256_ps128(t), _mm256_extractf128_ps(t, 1));
 }
-
-MLLM_INLINE __m256 load8_f16(const uint16_t *p) { return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)p)); }
-
-/* Attention for nq <= MLLM_ATT_GQA_MAX query heads that read the same KV head (grouped-query
- * attention): every key and value row is converted once for all of them. Keys go in blocks of
- * ATT_BLOCK with a running max and sum per head (online softmax), so no score buffer is needed.
- * Head sizes: multiples of 8 up to 128. */
-#define ATT_BLOCK 32
-MLLM_INLINE void attn_gqa_n(const float *q, const uint16_t *k, const uint16_t *v, size_t stride, int32_t n, int32_t hd,
-                            float scale, float *out, const int NQ) {
-    const int nv = hd / 8;
-    __m256 qv[MLLM_ATT_GQA_MAX][MLLM_ATT_MAX_HD / 8], o[MLLM_ATT_GQA_MAX][MLLM_ATT_MAX_HD / 8];
-    float mx[MLLM_ATT_GQA_MAX], l[MLLM_ATT_GQA_MAX];
-    _Alignas(32) float sc[MLLM_ATT_GQA_MAX][ATT_BLOCK];
-    for (int h = 0; h < NQ; h++) {
-        for (int i = 0; i < nv; i++) {
-            qv[h][i] = _mm256_mul_ps(_mm256_loadu_ps(q + (size_t)h * hd + 8 * i), _mm256_set1_ps(scale));
-            o[h][i] = _mm256_setzero_ps();
-        }
-        mx[h] = -INFINITY;
-        l[h] = 0.0f;
-    }
-    for (int32_t j0 = 0; j0 < n; j0 += ATT_BLOCK) {
-        const int nb = n - j0 < ATT_BLOCK ? n - j0 : ATT_BLOCK;
-        int jj = 0;
-        for (; jj + 4 <= nb; jj += 4) {
-            const uint16_t *kr = k + (size_t)(j0 + jj) * stride;
-            __m256 a[MLLM_ATT_GQA_MAX][4];
-            for (int h = 0; h < NQ; h++)
-                for (int r = 0; r < 4; r++) a[h][r] = _mm256_setzero_ps();
-            for (int i = 0; i < nv; i++) {
-                __m256 kv[4];
-                for (int r = 0; r < 4; r++) kv[r] = load8_f16(kr + (size_t)r * stride + 8 * i);
-                for (int h = 0; h < NQ; h++)
-                    for (int r = 0; r < 4; r++) a[h][r] = _mm256_fmadd_ps(kv[r], qv[h][i], a[h][r]);
-            }
-            for (int h = 0; h < NQ; h++) _mm_store_ps(&sc[h][jj], hsum4_256(a[h][0], a[h][1], a[h][2], a[h][3]));
-        }
-        for (; jj < nb; jj++) {
-            const uint16_t *kr = k + (size_t)(j0 + jj) * stride;
-            for (int h = 0; h < NQ; h++) {
-                __m256 a0 = _mm256_setzero_ps();
-                for (int i = 0; i < nv; i++) a0 = _mm256_fmadd_ps(load8_f16(kr + 8 * i), qv[h][i], a0);
-                sc[h][jj] = hsum256(a0);
-            }
-        }
-        /* new running max; rescale what was summed under the old one */
-        for (int h = 0; h < NQ; h++) {
-            float bm = -INFINITY;
-            for (jj = 0; jj < nb; jj++) bm = sc[h][jj] > bm ? sc[h][jj] : bm;
-            for (; jj < ATT_BLOCK; jj++) sc[h][jj] = -INFINITY; /* exp256 gives exactly 0 past the keys */
-            const float m_new = bm > mx[h] ? bm : mx[h];
-            const __m256 mn = _mm256_set1_ps(m_new);
-            __m256 sum = _mm256_setzero_ps();
-            for (int c = 0; c < ATT_BLOCK; c += 8) {
-                const __m256 e = exp256(_mm256_sub_ps(_mm256_load_ps(sc[h] + c), mn));
-                _mm256_store_ps(sc[h] + c, e);
-                sum = _mm256_add_ps(sum, e);
-            }
-            if (m_new > mx[h] && mx[h] > -INFINITY) {
-                const __m256 c = exp256(_mm256_set1_ps(mx[h] - m_new));
-                for (int i = 0; i < nv; i++) o[h][i] = _mm256_mul_ps(o[h][i], c);
-                l[h] *= _mm256_cvtss_f32(c);
-            }
-            mx[h] = m_new;
-            l[h] += hsum256(sum);
-        }
-        for (jj = 0; jj < nb; jj++) {
-            const uint16_t *vr = v + (size_t)(j0 + jj) * stride;
-            for (int i = 0; i < nv; i++) {
-                const __m256 vv = load8_f16(vr + 8 * i);
-                for (int h = 0; h < NQ; h++) o[h][i] = _mm256_fmadd_ps(_mm256_set1_ps(sc[h][jj]), vv, o[h][i]);
-            }
-        }
-    }
-    for (int h = 0; h < NQ; h++) {
-        const __m256 inv = _mm256_set1_ps(1.0f / l[h]);
-        for (int i = 0; i < nv; i++) _mm256_storeu_ps(out + (size_t)h * hd + 8 * i, _mm256_mul_ps(o[h][i], inv));
-    }
-}
-
-MLLM_ATTN_ENTRIES(attn_gqa_n, 8)
+#include "cpu/attn_gqa_body.h"
 
 void mllm_kernels_fill_avx2(mllm_kernels *k) {
     k->dot[MLLM_KSLOT_F32] = dot_f32;

@@ -546,9 +546,21 @@ static void swiglu(float *g, const float *u, int64_t n) {
     }
 }
 
+/* The vector operations attn_gqa_body.h needs, 16 floats wide. */
+typedef __m512 vf;
+#define VF_LANES 16
+#define VF(op) _mm512_##op
+typedef __mmask16 vmask;
+MLLM_INLINE vmask vmask_first(int n) { return n > 0 ? tail_mask(n) : 0; }
+MLLM_INLINE vf vf_load_masked(vmask m, const float *p) { return _mm512_maskz_load_ps(m, p); }
+MLLM_INLINE vf vf_select(vmask m, vf a, vf b) { return _mm512_mask_mov_ps(b, m, a); }
+MLLM_INLINE vf vf_load_f16(const uint16_t *p) { return load16(p, 0, 0xffff, MLLM_TYPE_F16); }
+MLLM_INLINE vf vf_exp(vf a) { return exp512(a); }
+MLLM_INLINE float vf_hsum(vf a) { return hsum512(a); }
+MLLM_INLINE float vf_hmax(vf a) { return _mm512_reduce_max_ps(a); }
 /* The horizontal sums of four registers, in that order, with 14 shuffles and adds instead of four
  * full reductions. */
-MLLM_INLINE __m128 hsum4_512(__m512 a0, __m512 a1, __m512 a2, __m512 a3) {
+MLLM_INLINE __m128 vf_hsum4(vf a0, vf a1, vf a2, vf a3) {
     /* 128-bit quarters: [x.q0 + x.q2, x.q1 + x.q3] for x = a0, a1 (t0) and a2, a3 (t1) */
     __m512 t0 = _mm512_add_ps(_mm512_shuffle_f32x4(a0, a1, _MM_SHUFFLE(1, 0, 1, 0)), _mm512_shuffle_f32x4(a0, a1, _MM_SHUFFLE(3, 2, 3, 2)));
     __m512 t1 = _mm512_add_ps(_mm512_shuffle_f32x4(a2, a3, _MM_SHUFFLE(1, 0, 1, 0)), _mm512_shuffle_f32x4(a2, a3, _MM_SHUFFLE(3, 2, 3, 2)));
@@ -559,84 +571,7 @@ MLLM_INLINE __m128 hsum4_512(__m512 a0, __m512 a1, __m512 a2, __m512 a3) {
     return _mm512_castps512_ps128(_mm512_permutexvar_ps(_mm512_setr_epi32(0, 4, 8, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0), u));
 }
 
-/* Attention for nq <= MLLM_ATT_GQA_MAX query heads that read the same KV head (grouped-query attention):
- * every key and value row is converted once for all of them. Keys go in blocks of ATT_BLOCK with
- * a running max and sum per head (online softmax), so no score buffer is needed. Head sizes:
- * multiples of 16 up to 128, whose q and output stay in registers. */
-#define ATT_BLOCK 32
-MLLM_INLINE void attn_gqa_n(const float *q, const uint16_t *k, const uint16_t *v, size_t stride, int32_t n, int32_t hd,
-                            float scale, float *out, const int NQ) {
-    const int nv = hd / 16;
-    __m512 qv[MLLM_ATT_GQA_MAX][MLLM_ATT_MAX_HD / 16], o[MLLM_ATT_GQA_MAX][MLLM_ATT_MAX_HD / 16];
-    float mx[MLLM_ATT_GQA_MAX], l[MLLM_ATT_GQA_MAX];
-    _Alignas(64) float sc[MLLM_ATT_GQA_MAX][ATT_BLOCK];
-    for (int h = 0; h < NQ; h++) {
-        for (int i = 0; i < nv; i++) {
-            qv[h][i] = _mm512_mul_ps(_mm512_loadu_ps(q + (size_t)h * hd + 16 * i), _mm512_set1_ps(scale));
-            o[h][i] = _mm512_setzero_ps();
-        }
-        mx[h] = -INFINITY;
-        l[h] = 0.0f;
-    }
-    for (int32_t j0 = 0; j0 < n; j0 += ATT_BLOCK) {
-        const int nb = n - j0 < ATT_BLOCK ? n - j0 : ATT_BLOCK;
-        int jj = 0;
-        for (; jj + 4 <= nb; jj += 4) {
-            const uint16_t *kr = k + (size_t)(j0 + jj) * stride;
-            __m512 a[MLLM_ATT_GQA_MAX][4];
-            for (int h = 0; h < NQ; h++)
-                for (int r = 0; r < 4; r++) a[h][r] = _mm512_setzero_ps();
-            for (int i = 0; i < nv; i++) {
-                __m512 kv[4];
-                for (int r = 0; r < 4; r++) kv[r] = load16(kr + (size_t)r * stride, 16 * i, 0xffff, MLLM_TYPE_F16);
-                for (int h = 0; h < NQ; h++)
-                    for (int r = 0; r < 4; r++) a[h][r] = _mm512_fmadd_ps(kv[r], qv[h][i], a[h][r]);
-            }
-            for (int h = 0; h < NQ; h++) _mm_store_ps(&sc[h][jj], hsum4_512(a[h][0], a[h][1], a[h][2], a[h][3]));
-        }
-        for (; jj < nb; jj++) {
-            const uint16_t *kr = k + (size_t)(j0 + jj) * stride;
-            for (int h = 0; h < NQ; h++) {
-                __m512 a0 = _mm512_setzero_ps();
-                for (int i = 0; i < nv; i++) a0 = _mm512_fmadd_ps(load16(kr, 16 * i, 0xffff, MLLM_TYPE_F16), qv[h][i], a0);
-                sc[h][jj] = hsum512(a0);
-            }
-        }
-        /* new running max; rescale what was summed under the old one */
-        const __mmask16 m0 = tail_mask(nb), m1 = nb > 16 ? tail_mask(nb - 16) : 0;
-        for (int h = 0; h < NQ; h++) {
-            __m512 s0 = _mm512_maskz_load_ps(m0, sc[h]), s1 = _mm512_maskz_load_ps(m1, sc[h] + 16);
-            float bm = _mm512_reduce_max_ps(_mm512_max_ps(_mm512_mask_mov_ps(_mm512_set1_ps(-INFINITY), m0, s0),
-                                                          _mm512_mask_mov_ps(_mm512_set1_ps(-INFINITY), m1, s1)));
-            const float m_new = bm > mx[h] ? bm : mx[h];
-            const __m512 mn = _mm512_set1_ps(m_new);
-            __m512 e0 = _mm512_maskz_mov_ps(m0, exp512(_mm512_sub_ps(s0, mn)));
-            __m512 e1 = _mm512_maskz_mov_ps(m1, exp512(_mm512_sub_ps(s1, mn)));
-            _mm512_store_ps(sc[h], e0);
-            _mm512_store_ps(sc[h] + 16, e1);
-            if (m_new > mx[h] && mx[h] > -INFINITY) {
-                const __m512 c = exp512(_mm512_set1_ps(mx[h] - m_new));
-                for (int i = 0; i < nv; i++) o[h][i] = _mm512_mul_ps(o[h][i], c);
-                l[h] *= _mm512_cvtss_f32(c);
-            }
-            mx[h] = m_new;
-            l[h] += _mm512_reduce_add_ps(_mm512_add_ps(e0, e1));
-        }
-        for (jj = 0; jj < nb; jj++) {
-            const uint16_t *vr = v + (size_t)(j0 + jj) * stride;
-            for (int i = 0; i < nv; i++) {
-                const __m512 vv = load16(vr, 16 * i, 0xffff, MLLM_TYPE_F16);
-                for (int h = 0; h < NQ; h++) o[h][i] = _mm512_fmadd_ps(_mm512_set1_ps(sc[h][jj]), vv, o[h][i]);
-            }
-        }
-    }
-    for (int h = 0; h < NQ; h++) {
-        const __m512 inv = _mm512_set1_ps(1.0f / l[h]);
-        for (int i = 0; i < nv; i++) _mm512_storeu_ps(out + (size_t)h * hd + 16 * i, _mm512_mul_ps(o[h][i], inv));
-    }
-}
-
-MLLM_ATTN_ENTRIES(attn_gqa_n, 16)
+#include "cpu/attn_gqa_body.h"
 
 void MLLM_FILL_FN(mllm_kernels *k) {
     k->dot[MLLM_KSLOT_F32] = dot_f32;

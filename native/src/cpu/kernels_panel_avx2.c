@@ -80,10 +80,6 @@ MLLM_INLINE void block_q8(const uint8_t *qp, int hh0, int64_t b, const mllm_xrow
     }
 }
 
-/* How far ahead decode prefetches, in groups (4.6 KB for q4_0): the hardware prefetcher alone
- * leaves single-row matmuls at about 70% of the speed they reach with it (125M q4_0, 1 thread). */
-#define PREFETCH_GROUPS 8
-
 /* One group is the scales of blocks 2q and 2q+1 (32 bytes each), then their quants (qb bytes
  * each). Few activation rows (decode) take both halves per pass, so each activation broadcast
  * serves 16 rows; four rows take one half per pass to keep the accumulators in registers. Half hh
@@ -102,9 +98,9 @@ MLLM_INLINE void panel_n(int64_t k, const void *w, int64_t n_panels, const mllm_
             for (int64_t b = 0; b < 2 * ng; b++) {
                 const int odd = (int)(b & 1);
                 const uint8_t *qp = g + 64 + qb * odd;
-                if (NX == 1) /* decode streams the weights once: fetch PREFETCH_GROUPS groups ahead */
+                if (NX == 1) /* decode streams the weights once: fetch a few groups ahead (panel.h) */
                     for (size_t c = 0; c < gb / 2; c += 64)
-                        _mm_prefetch((const char *)g + PREFETCH_GROUPS * gb + (size_t)odd * (gb / 2) + c, _MM_HINT_T0);
+                        _mm_prefetch((const char *)g + MLLM_PANEL_PREFETCH_GROUPS * gb + (size_t)odd * (gb / 2) + c, _MM_HINT_T0);
                 __m256i isum[2][MLLM_PANEL_MAX_NX];
                 if (q4) block_q4(qp, hh0, b, x, isum, H, NX);
                 else block_q8(qp, hh0, b, x, isum, H, NX);

@@ -458,9 +458,9 @@ static mllm_status vk_buffer_copy(mllm_device *dev, mllm_buffer *dst, size_t dst
 static mllm_fusion_caps fusion_caps(const vk_dev *d) {
     mllm_fusion_caps f = {.kinds = MLLM_FUSE_PRE_NORM | MLLM_FUSE_ADD_RESIDUAL | MLLM_FUSE_ROPE_STORE | MLLM_FUSE_SWIGLU_BEFORE,
                           .max_rows = 1, .max_k = FUSEX_KMAX, .rope_rows = 4};
-    /* mv_*_f8: 8 rows of FUSEX_WIDE_K values staged as q8_0 (k + k / 8 bytes each) and the
-     * 8 x 64 partial sums */
-    const uint32_t wide_shared = 8 * (FUSEX_WIDE_K + FUSEX_WIDE_K / 8) + 8 * 64 * 4;
+    /* mv_*_f2: MV_STEP_ROWS rows of FUSEX_WIDE_K values staged as q8_0 (k + k / 8 bytes each)
+     * and their 64 partial sums each */
+    const uint32_t wide_shared = MV_STEP_ROWS * (FUSEX_WIDE_K + FUSEX_WIDE_K / 8 + 64 * 4);
     if (d->max_shared >= wide_shared) {
         f.wide_rows = FUSEX_WIDE_ROWS;
         f.wide_k = FUSEX_WIDE_K;

@@ -31,9 +31,15 @@
 #define VK_PUSH_BYTES 128
 /* mul_mv.comp stages a decode input row of at most this many values in shared memory */
 #define FUSEX_KMAX 3584
-/* ... and for batches of a few rows (mv_*_f8, FUSEX_VALUES): up to 8 rows of at most this many */
+/* ... and for batches of a few rows (mv_*_f2): rows of at most this many values, MV_STEP_ROWS
+ * per workgroup (one row of workgroups per pair of sequences: staging more rows per workgroup
+ * made an H200 slower, not faster) */
 #define FUSEX_WIDE_K 2560
-#define FUSEX_WIDE_ROWS 16 /* fused steps of at most this many rows (two row blocks of 8) */
+#define MV_STEP_ROWS 2
+/* fused steps of at most this many rows: from 8 sequences on, the separate norm, quantize and
+ * prompt matmul dispatches were faster on an H200 (2,270 against 2,210 t/s for 8 sequences of the
+ * 125M shape, 1,340 against 1,060 for the 350M shape) */
+#define FUSEX_WIDE_ROWS 4
 /* decode matvec workgroups at most: default of MLLM_VULKAN_GROUPS */
 #define MV_FUSED_GROUPS 1024
 /* attention_dec.comp: heads per token, and tokens per dispatch */

@@ -26,8 +26,8 @@
     X(mv_q4_0_1, "mul_mv.comp", "-DWT=2 -DNC=1 -DFUSEX=1")                         \
     X(mv_q8_0_1s, "mul_mv.comp", "-DWT=8 -DNC=1 -DFUSEX=1 -DXF_STAGE=0")           \
     X(mv_q4_0_1s, "mul_mv.comp", "-DWT=2 -DNC=1 -DFUSEX=1 -DXF_STAGE=0")           \
-    X(mv_q8_0_f8, "mul_mv.comp", "-DWT=8 -DNC=8 -DFUSEX=1 -DXF_STAGE=0")           \
-    X(mv_q4_0_f8, "mul_mv.comp", "-DWT=2 -DNC=8 -DFUSEX=1 -DXF_STAGE=0")           \
+    X(mv_q8_0_f2, "mul_mv.comp", "-DWT=8 -DNC=2 -DFUSEX=1 -DXF_STAGE=0")           \
+    X(mv_q4_0_f2, "mul_mv.comp", "-DWT=2 -DNC=2 -DFUSEX=1 -DXF_STAGE=0")           \
     X(mv_f32_8, "mul_mv.comp", "-DWT=0 -DNC=8")                                    \
     X(mv_f16_8, "mul_mv.comp", "-DWT=1 -DNC=8")                                    \
     X(mv_q8_0_8, "mul_mv.comp", "-DWT=8 -DNC=8")                                   \

@@ -6,18 +6,19 @@
 // lane+TPR, ...; partial sums are reduced in shared memory.
 // f32/f16: x holds floats. q8_0/q4_0 prompt kernels: x holds q8_0 values (k/4 words per row) and
 // x_scales their scales (k/32 per row): integer products as the CPU engine computes them.
-// FUSEX (decode steps: one sequence's token, NC = 1, or a few sequences' tokens, NC = 8 for
-// q8_0/q4_0): x is always f32 rows; q8_0/q4_0 kernels quantize each block themselves (exactly as
-// quant_q8.comp). The workgroup first stages its (converted) input rows in shared memory, and the
-// fusions the planner chose (flags, push_constants.h) happen there: the input is silu(x) * up (the
-// SwiGLU before the down projection) or rms_norm(x) * norm_weight (the norm before q/k/v and
-// gate/up, recomputed per workgroup); the result is added to y (the residual add after wo and
-// down); or the q/k/v epilogue replaces rope_store.comp: MV_ROPE rotates each pair of rows
-// (2i, 2i+1) of a head at the row's position, MV_TO_KV writes the pair into the row's sequence's
-// KV cache (step buffer). Rows come in aligned groups of RPW = 4, so a pair is always in one
-// workgroup. MV_DUAL (gate/up): a second matrix of the same shape and type, in the same dispatch:
-// the row groups of both share one staging of the input per workgroup. Every row is computed with
-// the same arithmetic whatever NC, so a sequence gets the same bits alone or batched.
+// FUSEX (decode steps: one sequence's token, NC = 1, or a few sequences' tokens, NC = 2 for
+// q8_0/q4_0, a row of workgroups per pair of sequences): x is always f32 rows; q8_0/q4_0 kernels
+// quantize each block themselves (exactly as quant_q8.comp). The workgroup first stages its
+// (converted) input rows in shared memory, and the fusions the planner chose (flags,
+// push_constants.h) happen there: the input is silu(x) * up (the SwiGLU before the down projection)
+// or rms_norm(x) * norm_weight (the norm before q/k/v and gate/up, recomputed per workgroup); the
+// result is added to y (the residual add after wo and down); or the q/k/v epilogue replaces
+// rope_store.comp: MV_ROPE rotates each pair of rows (2i, 2i+1) of a head at the row's position,
+// MV_TO_KV writes the pair into the row's sequence's KV cache (step buffer). Rows come in aligned
+// groups of RPW = 4, so a pair is always in one workgroup. MV_DUAL (gate/up): a second matrix of
+// the same shape and type, in the same dispatch: the row groups of both share one staging of the
+// input per workgroup. Every row is computed with the same arithmetic whatever NC, so a sequence
+// gets the same bits alone or batched.
 #include "common.glsl"
 #define PC_mul_mv
 #include "push_constants.h"
@@ -30,7 +31,7 @@
 #define FUSEX 0
 #endif
 #define FUSEX_KMAX 3584u /* one row: 14 KiB of f32, within the 16 KiB every device has */
-#define FUSEX_VALUES 20480u /* NC > 1: the staged rows' values at most (8 rows of 2560: 23 KiB of q8_0) */
+#define FUSEX_WIDE_K 2560u /* NC > 1: the staged rows' length at most */
 // XF_STAGE (q8_0/q4_0, one row): 1 = all threads first convert the input row into shared memory
 // (xf, coalesced loads), then one thread per block rounds it; 0 = each block's thread converts
 // and rounds its 32 values itself (less shared memory: faster on an H200 for the normed q/k/v
@@ -47,7 +48,7 @@ shared float xf[FUSEX_KMAX]; /* the converted input row, before its q8_0 roundin
 #if NC == 1
 #define XQ_VALUES FUSEX_KMAX
 #else
-#define XQ_VALUES FUSEX_VALUES
+#define XQ_VALUES (NC * FUSEX_WIDE_K)
 #endif
 shared uint xqs[XQ_VALUES / 4u];  /* row j's block b at (j * nb + b) * 8 */
 shared float xds[XQ_VALUES / 32u];

@@ -23,10 +23,10 @@ public class mobilellm_h extends mobilellm_h$shared {
     static final SymbolLookup SYMBOL_LOOKUP = SymbolLookup.loaderLookup()
             .or(Linker.nativeLinker().defaultLookup());
 
-    private static final int MLLM_ABI_VERSION = (int)2L;
+    private static final int MLLM_ABI_VERSION = (int)3L;
     /**
      * {@snippet lang=c :
-     * #define MLLM_ABI_VERSION 2
+     * #define MLLM_ABI_VERSION 3
      * }
      */
     public static int MLLM_ABI_VERSION() {
