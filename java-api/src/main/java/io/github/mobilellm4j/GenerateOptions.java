@@ -27,6 +27,19 @@ public final class GenerateOptions {
         return new Builder();
     }
 
+    /** A builder holding these options: to derive options that differ in a few settings. */
+    public Builder toBuilder() {
+        Builder b = new Builder();
+        b.maxTokens = maxTokens;
+        b.stopStrings = stopStrings;
+        b.sampler = sampler;
+        b.ignoreEos = ignoreEos;
+        b.addBos = addBos;
+        b.parseSpecial = parseSpecial;
+        b.timeout = timeout;
+        return b;
+    }
+
     public int maxTokens() {
         return maxTokens;
     }

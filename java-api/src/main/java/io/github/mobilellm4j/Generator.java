@@ -53,7 +53,7 @@ final class Generator implements AutoCloseable {
         this.options = options;
         Model model = session.model();
         this.endOfGeneration = model.tokenizer().endOfGeneration();
-        this.sampler = new Sampler(options.sampler(), model.info().vocabSize());
+        this.sampler = new Sampler(options.sampler(), model.info().vocabulary().size());
         this.detok = new StreamingDetokenizer(model, false);
         long now = System.nanoTime();
         this.deadline = options.timeout() == null ? 0 : now + Math.max(1, options.timeout().toNanos());
@@ -144,7 +144,7 @@ final class Generator implements AutoCloseable {
         long promptStop = primed ? promptEnd : end;
         double promptSeconds = (promptStop - start) / 1e9;
         double genSeconds = (end - promptStop) / 1e9;
-        return new Generation(text.toString(), prompt.clone(), Arrays.copyOf(tokens, count), stopReason,
+        return new Generation(text.toString(), prompt, Arrays.copyOf(tokens, count), stopReason,
                 new Timings(prompt.length, count, promptSeconds, genSeconds));
     }
 

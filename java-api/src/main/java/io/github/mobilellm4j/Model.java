@@ -208,13 +208,13 @@ public final class Model implements AutoCloseable {
                 for (int i = 0; i < n; i++) {
                     Native.check(mllm_model_tensor_info(h, i, ti), "tensor info " + i);
                     int dims = mllm_tensor_info.n_dims(ti);
-                    long[] shape = new long[dims];
+                    Long[] shape = new Long[dims];
                     MemorySegment ne = mllm_tensor_info.ne(ti);
                     for (int d = 0; d < dims; d++) {
                         shape[d] = ne.getAtIndex(ValueLayout.JAVA_LONG, d);
                     }
                     int type = mllm_tensor_info.type(ti);
-                    list.add(new TensorInfo(mllm_tensor_info.name(ti).getString(0), typeName(type), shape,
+                    list.add(new TensorInfo(mllm_tensor_info.name(ti).getString(0), typeName(type), List.of(shape),
                             mllm_tensor_info.offset(ti), mllm_tensor_info.n_bytes(ti)));
                 }
             }
@@ -318,16 +318,19 @@ public final class Model implements AutoCloseable {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment s = mllm_model_info.allocate(arena);
             Native.check(mllm_model_get_info(h, s), "model info");
-            return new ModelInfo(mllm_model_info.architecture(s).getString(0), mllm_model_info.name(s).getString(0),
-                    mllm_model_info.n_vocab(s), mllm_model_info.n_ctx_train(s), mllm_model_info.n_embd(s),
-                    mllm_model_info.n_ff(s), mllm_model_info.n_head(s), mllm_model_info.n_head_kv(s),
-                    mllm_model_info.head_dim(s), mllm_model_info.n_block(s), mllm_model_info.block_repeat(s),
-                    mllm_model_info.n_layer(s), mllm_model_info.rms_norm_eps(s), mllm_model_info.rope_freq_base(s),
-                    mllm_model_info.file_type(s), mllm_model_info.tied_embeddings(s) != 0,
-                    mllm_model_info.n_params(s), mllm_model_info.size_bytes(s), mllm_model_info.bos_token(s),
+            var shape = new ModelInfo.Shape(mllm_model_info.n_block(s), mllm_model_info.block_repeat(s),
+                    mllm_model_info.n_layer(s), mllm_model_info.n_embd(s), mllm_model_info.n_ff(s),
+                    mllm_model_info.n_ctx_train(s), mllm_model_info.rms_norm_eps(s));
+            var attention = new ModelInfo.Attention(mllm_model_info.n_head(s), mllm_model_info.n_head_kv(s),
+                    mllm_model_info.head_dim(s), mllm_model_info.rope_freq_base(s));
+            var vocabulary = new ModelInfo.Vocabulary(mllm_model_info.n_vocab(s), mllm_model_info.bos_token(s),
                     mllm_model_info.eos_token(s), mllm_model_info.unk_token(s), mllm_model_info.pad_token(s),
-                    mllm_model_info.add_bos(s) != 0, mllm_model_info.add_eos(s) != 0,
-                    Backend.of(mllm_model_info.backend(s)), mllm_model_info.n_threads(s));
+                    mllm_model_info.add_bos(s) != 0, mllm_model_info.add_eos(s) != 0);
+            var weights = new ModelInfo.Weights(mllm_model_info.file_type(s), mllm_model_info.n_params(s),
+                    mllm_model_info.size_bytes(s), mllm_model_info.tied_embeddings(s) != 0);
+            return new ModelInfo(mllm_model_info.architecture(s).getString(0), mllm_model_info.name(s).getString(0),
+                    shape, attention, vocabulary, weights, Backend.of(mllm_model_info.backend(s)),
+                    mllm_model_info.n_threads(s));
         }
     }
 }

@@ -9,6 +9,7 @@ import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 
 /**
  * Continuous batching: generates for many sessions of one model together, one forward pass per step. Each step
@@ -316,10 +317,7 @@ public final class Scheduler implements AutoCloseable {
                 r.input = null;
             }
             try {
-                r.session.call(() -> {
-                    r.generator.evaluated(r.session.lastRow());
-                    return null;
-                });
+                r.session.call(r.sampleRow);
             } catch (RuntimeException e) {
                 end(r, e);
             }
@@ -397,12 +395,19 @@ public final class Scheduler implements AutoCloseable {
         int startPosition;
         /** Counted down once the scheduler is done with the session (or never took it). */
         final java.util.concurrent.CountDownLatch released = new java.util.concurrent.CountDownLatch(1);
+        /** Hands the step's logits row to the generator; made once so that a step allocates nothing per sequence. */
+        final Supplier<Void> sampleRow = this::sampleRow;
 
         Request(Session session, int[] prompt, GenerateOptions options, Consumer<GeneratedToken> onToken) {
             this.session = session;
             this.prompt = prompt;
             this.options = options;
             this.onToken = onToken;
+        }
+
+        private Void sampleRow() {
+            generator.evaluated(session.lastRow());
+            return null;
         }
 
         void awaitRelease() {

@@ -71,7 +71,7 @@ public final class Session implements AutoCloseable {
         this.callTimeoutNanos = o.callTimeout() == null ? 0 : Math.max(1, o.callTimeout().toNanos());
         this.ns = new NativeSession(model, handle);
         this.cleanable = Leaks.CLEANER.register(this, ns);
-        this.vocab = model.info().vocabSize();
+        this.vocab = model.info().vocabulary().size();
         this.tokenBuf = ns.arena.allocate(ValueLayout.JAVA_INT, 512);
         this.rowsOut = ns.arena.allocate(ValueLayout.JAVA_INT);
     }
@@ -354,7 +354,7 @@ public final class Session implements AutoCloseable {
         return call(() -> {
             try (Arena a = Arena.ofConfined()) {
                 MemorySegment ids = a.allocateFrom(ValueLayout.JAVA_INT, tokens);
-                MemorySegment out = a.allocate(ValueLayout.JAVA_FLOAT, model.info().embeddingLength());
+                MemorySegment out = a.allocate(ValueLayout.JAVA_FLOAT, model.info().shape().embeddingLength());
                 newEpoch();
                 long callDeadline = armCall();
                 try {
@@ -378,6 +378,18 @@ public final class Session implements AutoCloseable {
     /**
      * Generates from prompt tokens, calling onToken for each generated token as it is produced. The callback
      * may close this session or its model: the generation then ends with {@link StopReason#CANCELLED}.
+     *
+     * <p><b>Where the session stands afterwards.</b> The prompt is appended to the sequence, then each sampled
+     * token is evaluated before the next one is sampled. A token that ends the generation is never evaluated,
+     * since nothing would read its logits: the end-of-sequence token (not returned), and, with
+     * {@link StopReason#MAX_TOKENS} or {@link StopReason#STOP_STRING}, the last token of
+     * {@link Generation#tokens()}. So after MAX_TOKENS or STOP_STRING {@link #position()} has grown by the prompt
+     * and every returned token but the last, and {@link #logits()} holds the logits that last token was sampled
+     * from; after any other end (EOS, TIMEOUT, CANCELLED) it has grown by the prompt and every returned token (a
+     * token sampled but not yet evaluated is not returned). To continue after MAX_TOKENS or STOP_STRING, pass
+     * that last token first, e.g. as the first token of the next prompt, as a llama.cpp loop passes its sampled
+     * token to the next decode ({@link io.github.mobilellm4j.chat.ChatSession} does this itself). The engine's
+     * own loop ({@code mllm_generate}, mobilellm.h) and {@link Scheduler} follow the same contract.
      */
     public Generation generate(int[] promptTokens, GenerateOptions options, Consumer<GeneratedToken> onToken) {
         // the whole generation, callbacks included, holds the session (no other thread can interleave), but
@@ -447,8 +459,8 @@ public final class Session implements AutoCloseable {
     /**
      * Generates with the engine's own decode loop (mllm_generate): no Java code runs between tokens. The
      * reference the Java loop of {@link #generate(int[], GenerateOptions, Consumer)} is tested against (same
-     * tokens and text); stop strings are not supported here. Not API: the benchmarks call mllm_generate
-     * through the bindings themselves.
+     * tokens and text, the session left at the same position with the same logits); stop strings are not
+     * supported here. Not API: the benchmarks call mllm_generate through the bindings themselves.
      */
     Generation generateNative(int[] promptTokens, GenerateOptions options) {
         checkTokens(promptTokens, "the prompt has no tokens");
@@ -477,7 +489,7 @@ public final class Session implements AutoCloseable {
                 Timings t = new Timings(promptTokens.length, n,
                         io.github.mobilellm4j.bindings.mllm_timings.prompt_seconds(timings),
                         io.github.mobilellm4j.bindings.mllm_timings.generate_seconds(timings));
-                return new Generation(text.toString(), promptTokens.clone(), tokens, reason, t);
+                return new Generation(text.toString(), promptTokens, tokens, reason, t);
             }
         });
     }

@@ -1,37 +1,21 @@
 package io.github.mobilellm4j;
 
-import java.util.Arrays;
+import java.util.List;
+import java.util.Objects;
 
 /**
- * A tensor stored in the model file; shape in GGUF order (innermost first). Immutable: the shape is copied
- * in and {@link #shape()} returns a copy, so no caller can change what another one sees.
+ * A tensor stored in the model file. Immutable: the shape is an unmodifiable copy of the list it was made from.
+ *
+ * @param name the tensor's name, e.g. {@code blk.0.attn_q.weight}
+ * @param type its type's name, e.g. "f32" or "q4_0"
+ * @param shape elements per dimension in GGUF order (innermost first)
+ * @param offset the byte offset of its data inside the file's data section
+ * @param bytes the size of its data
  */
-public record TensorInfo(String name, String type, long[] shape, long offset, long bytes) {
+public record TensorInfo(String name, String type, List<Long> shape, long offset, long bytes) {
     public TensorInfo {
-        shape = shape.clone();
-    }
-
-    /** A copy of the dimensions, innermost first. */
-    @Override
-    public long[] shape() {
-        return shape.clone();
-    }
-
-    // a record's generated equals/hashCode/toString would compare and print the array's identity
-    @Override
-    public boolean equals(Object o) {
-        return o instanceof TensorInfo t && name.equals(t.name) && type.equals(t.type) && Arrays.equals(shape, t.shape)
-                && offset == t.offset && bytes == t.bytes;
-    }
-
-    @Override
-    public int hashCode() {
-        return 31 * (31 * name.hashCode() + type.hashCode()) + Arrays.hashCode(shape) + Long.hashCode(offset ^ bytes);
-    }
-
-    @Override
-    public String toString() {
-        return "TensorInfo[name=" + name + ", type=" + type + ", shape=" + Arrays.toString(shape) + ", offset=" + offset
-                + ", bytes=" + bytes + "]";
+        Objects.requireNonNull(name, "name");
+        Objects.requireNonNull(type, "type");
+        shape = List.copyOf(shape);
     }
 }

@@ -102,15 +102,15 @@ public final class Tokenizer {
     }
 
     public int vocabSize() {
-        return model.info().vocabSize();
+        return model.info().vocabulary().size();
     }
 
     public int bos() {
-        return model.info().bosToken();
+        return model.info().vocabulary().bosToken();
     }
 
     public int eos() {
-        return model.info().eosToken();
+        return model.info().vocabulary().eosToken();
     }
 
     /**

@@ -32,7 +32,7 @@ class AddedTokensTest {
             assertThat(tok.vocabSize()).isEqualTo(PAD + 1);
             assertThat(tok.piece(PAD)).isEqualTo("<pad>");
             assertThat(model.metadata()).containsEntry("tokenizer.ggml.padding_token_id", Integer.toString(PAD));
-            assertThat(model.info().padToken()).isEqualTo(PAD);
+            assertThat(model.info().vocabulary().padToken()).isEqualTo(PAD);
             assertThat(tok.encode("<pad>", false, true)).containsExactly(PAD);
             assertThat(tok.encode("a<pad><pad>", false, true)).endsWith(PAD, PAD);
             // as plain text it is never the added token

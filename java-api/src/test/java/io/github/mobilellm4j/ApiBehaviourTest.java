@@ -15,26 +15,11 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Lifetimes, threading rules, errors and generation semantics of the Java API. */
-class ApiBehaviourTest {
-    static Model model;
-    static final String PROMPT = "This License applies to any program";
-
-    @BeforeAll
-    static void load() {
-        model = Model.load(TestFiles.checkpoint("llama-f32", "f32"), ModelOptions.builder().threads(2).build());
-    }
-
-    @AfterAll
-    static void close() {
-        model.close();
-    }
-
+class ApiBehaviourTest extends ReferenceModelFixture {
     static GenerateOptions greedy(int n) {
         return GenerateOptions.builder().greedy().ignoreEos(true).maxTokens(n).build();
     }
@@ -115,7 +100,7 @@ class ApiBehaviourTest {
         try (Session s = model.newSession()) {
             assertThatThrownBy(() -> s.eval()).isInstanceOf(IllegalArgumentException.class);
             assertThatThrownBy(() -> s.eval(-1)).isInstanceOf(IllegalArgumentException.class);
-            assertThatThrownBy(() -> s.eval(model.info().vocabSize())).isInstanceOf(IllegalArgumentException.class);
+            assertThatThrownBy(() -> s.eval(model.info().vocabulary().size())).isInstanceOf(IllegalArgumentException.class);
             assertThatThrownBy(() -> model.tokenizer().decode(1 << 20)).isInstanceOf(IllegalArgumentException.class);
         }
     }
@@ -144,28 +129,9 @@ class ApiBehaviourTest {
             assertThat(stopped.stopReason()).isEqualTo(StopReason.STOP_STRING);
             assertThat(stopped.text()).isEqualTo(text.substring(0, text.indexOf(stop)));
         }
-        // EOS: force it by sampling with a vocabulary of one via a prompt? Instead check it is honoured when the
-        // greedy continuation contains EOS: generate long enough and compare with ignoreEos.
-        try (Session s = model.newSession()) {
-            Generation longer = s.generate(prompt, greedy(64), null);
-            int eos = model.info().eosToken();
-            int at = -1;
-            for (int i = 0; i < longer.tokens().length; i++) {
-                if (longer.tokens()[i] == eos) {
-                    at = i;
-                    break;
-                }
-            }
-            try (Session s2 = model.newSession()) {
-                Generation honoured = s2.generate(prompt, GenerateOptions.builder().greedy().maxTokens(64).build(), null);
-                if (at >= 0) {
-                    assertThat(honoured.stopReason()).isEqualTo(StopReason.EOS);
-                    assertThat(honoured.tokens()).hasSize(at);
-                } else {
-                    assertThat(honoured.stopReason()).isEqualTo(StopReason.MAX_TOKENS);
-                }
-            }
-        }
+        // EOS: DecodeContractTest.anEndOfTurnStopHasEvaluatedEveryReturnedToken names a token of the greedy
+        // continuation an end-of-turn token, so that the stop surely happens: this checkpoint's greedy continuation
+        // of the prompt holds no EOS
     }
 
     @Test
@@ -250,7 +216,7 @@ class ApiBehaviourTest {
         float[] mean = model.embed(PROMPT, Pooling.MEAN, true);
         float[] last = model.embed(PROMPT, Pooling.LAST, true);
         float[] raw = model.embed(PROMPT, Pooling.MEAN, false);
-        assertThat(mean).hasSize(model.info().embeddingLength());
+        assertThat(mean).hasSize(model.info().shape().embeddingLength());
         // the engine normalises in float32: 1e-5 (about 80 float ulps at 1.0) leaves room for the rounding of
         // its sum of squares
         assertThat(norm(mean)).isCloseTo(1.0, within(1e-5));

@@ -6,8 +6,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -15,21 +13,7 @@ import org.junit.jupiter.api.Test;
  * of several sequences in batches produces the tokens each produces alone (a session evaluating one token at
  * a time).
  */
-class BatchTest {
-    static Model model;
-    static int[] prompt;
-
-    @BeforeAll
-    static void load() {
-        model = Model.load(TestFiles.checkpoint("llama-f32", "f32"), ModelOptions.builder().threads(2).build());
-        prompt = model.tokenizer().encode(ApiBehaviourTest.PROMPT);
-    }
-
-    @AfterAll
-    static void close() {
-        model.close();
-    }
-
+class BatchTest extends ReferenceModelFixture {
     static int argmax(float[] x) {
         int b = 0;
         for (int i = 1; i < x.length; i++) if (x[i] > x[b]) b = i;

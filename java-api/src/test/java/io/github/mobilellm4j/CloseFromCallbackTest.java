@@ -39,7 +39,7 @@ class CloseFromCallbackTest {
     }
 
     static Model load() {
-        return Model.load(TestFiles.checkpoint("llama-f32", "f32"), ModelOptions.builder().threads(2).build());
+        return ReferenceModelFixture.load(2);
     }
 
     <T> T onWorker(Callable<T> task) {

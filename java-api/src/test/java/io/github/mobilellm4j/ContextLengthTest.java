@@ -40,7 +40,7 @@ class ContextLengthTest {
     @Test
     void aHugeDeclaredContextDoesNotSizeDefaultSessions() {
         try (Model m = Model.load(modelWithContext(1 << 20), ModelOptions.builder().threads(2).build())) {
-            assertThat(m.info().contextLength()).isEqualTo(1 << 20);
+            assertThat(m.info().shape().contextLength()).isEqualTo(1 << 20);
             try (Session s = m.newSession()) {
                 assertThat(s.contextLength()).isEqualTo(DEFAULT_CAP);
             }
@@ -49,7 +49,7 @@ class ContextLengthTest {
             }
             // the convenience calls use default sessions too
             assertThat(m.generate(ApiBehaviourTest.PROMPT, ApiBehaviourTest.greedy(2)).tokens()).hasSize(2);
-            assertThat(m.embed(ApiBehaviourTest.PROMPT, Pooling.MEAN, true)).hasSize(m.info().embeddingLength());
+            assertThat(m.embed(ApiBehaviourTest.PROMPT, Pooling.MEAN, true)).hasSize(m.info().shape().embeddingLength());
         }
     }
 

@@ -42,7 +42,7 @@ class DemoModelTest {
     @Test
     void bundledModelGeneratesEnglish() {
         try (Model model = Model.loadDemo()) {
-            assertThat(model.tokenizer().vocabSize()).isEqualTo(model.info().vocabSize());
+            assertThat(model.tokenizer().vocabSize()).isEqualTo(model.info().vocabulary().size());
             Generation g = model.generate(DemoModel.EXAMPLE_PROMPT, GenerateOptions.builder().greedy().maxTokens(24).build());
             assertThat(g.tokens()).isNotEmpty();
             long letters = g.text().chars().filter(Character::isLetter).count();

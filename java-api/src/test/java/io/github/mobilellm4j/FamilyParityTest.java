@@ -49,7 +49,7 @@ class FamilyParityTest {
         JsonNode ref = reference(name);
         try (Model model = ReferenceParityTest.load(TestFiles.checkpoint(name, "f32"))) {
             assertThat(model.info().architecture()).isEqualTo(name.startsWith("pro") ? "mobilellm-pro" : "llama4");
-            assertThat(model.info().tiedEmbeddings()).as("tied embeddings: no output.weight is written").isTrue();
+            assertThat(model.info().weights().tiedEmbeddings()).as("tied embeddings: no output.weight is written").isTrue();
             checkPrompts(name, model, ref, F32_LOGIT_TOL, true);
             compareFullLogits(name, model, ref);
             checkPerplexity(name, model, ref, 1e-4);
@@ -89,7 +89,7 @@ class FamilyParityTest {
         JsonNode ref = reference(name);
         try (Model model = ReferenceParityTest.load(r1Llama3Vocab("f32"))) {
             assertThat(model.info().architecture()).isEqualTo("llama4");
-            assertThat(model.info().vocabSize()).isEqualTo(128_256);
+            assertThat(model.info().vocabulary().size()).isEqualTo(128_256);
             checkPrompts(name, model, ref, F32_LOGIT_TOL, true);
             checkPerplexity(name, model, ref, 1e-4);
         }
@@ -184,7 +184,7 @@ class FamilyParityTest {
     /** The full logits of the reference's logits prompt, every position and id. */
     private static void compareFullLogits(String name, Model model, JsonNode ref) {
         int rows = ref.get("logits_shape").get(0).asInt(), vocab = ref.get("logits_shape").get(1).asInt();
-        assertThat(model.info().vocabSize()).isEqualTo(vocab);
+        assertThat(model.info().vocabulary().size()).isEqualTo(vocab);
         ByteBuffer bb;
         try {
             bb = ByteBuffer.wrap(Files.readAllBytes(TestFiles.testdata("reference/" + ref.get("logits_file").asText())))

@@ -46,7 +46,7 @@ class LeakSafetyNetTest {
     }
 
     static Model load() {
-        return Model.load(TestFiles.checkpoint("llama-f32", "f32"), ModelOptions.builder().threads(1).build());
+        return ReferenceModelFixture.load(1);
     }
 
     /** Collects garbage until the condition holds, at most 20 s. */

@@ -29,7 +29,7 @@ class LlamaCppCompatibilityTest {
                 ModelOptions.builder().threads(2).build());
                 Session s = model.newSession()) {
             int[] prompt = model.tokenizer().encode(REF.get("prompt").asText());
-            assertThat(prompt[0]).as("llama-simple adds BOS").isEqualTo(model.info().bosToken());
+            assertThat(prompt[0]).as("llama-simple adds BOS").isEqualTo(model.info().vocabulary().bosToken());
             Generation g = s.generate(prompt, GenerateOptions.builder().greedy()
                     .maxTokens(REF.get("n_predict").asInt()).build(), null);
             assertThat(g.text()).as("%s: greedy text of llama.cpp vs ours", type)

@@ -204,7 +204,7 @@ class LlamaCppKQuantTest {
         try (Model m = Model.load(llamaCppFile(mix), ModelOptions.builder().threads(2).build()); Session s = m.newSession()) {
             Tokenizer tok = m.tokenizer();
             int[] prompt = tok.encode(SRC.get("prompt").asText());
-            assertThat(prompt[0]).as("llama-simple adds BOS").isEqualTo(m.info().bosToken());
+            assertThat(prompt[0]).as("llama-simple adds BOS").isEqualTo(m.info().vocabulary().bosToken());
             List<Integer> ids = new ArrayList<>();
             for (int id : prompt) ids.add(id);
             float[] logits = s.eval(prompt).toArray(0);

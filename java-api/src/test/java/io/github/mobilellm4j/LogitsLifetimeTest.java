@@ -7,8 +7,6 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.List;
 import java.util.function.Consumer;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -16,21 +14,7 @@ import org.junit.jupiter.api.Test;
  * again, resets, truncates, scores, embeds or closes (or its model closes), reading a kept segment throws
  * IllegalStateException instead of reading memory the engine has reused or freed.
  */
-class LogitsLifetimeTest {
-    static Model model;
-    static int[] prompt;
-
-    @BeforeAll
-    static void load() {
-        model = Model.load(TestFiles.checkpoint("llama-f32", "f32"), ModelOptions.builder().threads(2).build());
-        prompt = model.tokenizer().encode(ApiBehaviourTest.PROMPT);
-    }
-
-    @AfterAll
-    static void close() {
-        model.close();
-    }
-
+class LogitsLifetimeTest extends ReferenceModelFixture {
     /** The segments a caller can keep: the whole buffer, a row, a read of the Logits object itself. */
     static List<Runnable> reads(Logits logits) {
         MemorySegment whole = logits.segment();
@@ -80,7 +64,7 @@ class LogitsLifetimeTest {
         try (Session s = model.newSession()) {
             Logits logits = s.evalAll(prompt);
             MemorySegment row = logits.row(prompt.length - 1);
-            assertThat(row.byteSize()).isEqualTo(4L * model.info().vocabSize());
+            assertThat(row.byteSize()).isEqualTo(4L * model.info().vocabulary().size());
             assertThat(row.isReadOnly()).isTrue();
             assertThat(row.get(ValueLayout.JAVA_FLOAT, 4L * 3)).isEqualTo(logits.get(prompt.length - 1, 3));
             assertThat(s.logits().toArray(prompt.length - 1)).isEqualTo(logits.toArray(prompt.length - 1));

@@ -112,7 +112,7 @@ class QuantizedAccuracyTest {
                 Session sa = a.newSession(); Session sb = b.newSession()) {
             int[] body = a.tokenizer().encode(text, false, false);
             int[] all = new int[body.length + 1];
-            all[0] = a.info().bosToken();
+            all[0] = a.info().vocabulary().bosToken();
             System.arraycopy(body, 0, all, 1, body.length);
             double sum = 0;
             long n = 0;

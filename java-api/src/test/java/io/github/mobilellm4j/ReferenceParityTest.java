@@ -78,19 +78,19 @@ class ReferenceParityTest {
         ModelInfo info = model.info();
         if (name.contains("-ls-")) {
             assertThat(info.architecture()).isEqualTo("mobilellm");
-            assertThat(info.blockRepeat()).isEqualTo(2);
-            assertThat(info.layers()).isEqualTo(2 * info.blocks());
+            assertThat(info.shape().blockRepeat()).isEqualTo(2);
+            assertThat(info.shape().layers()).isEqualTo(2 * info.shape().blocks());
         } else {
             assertThat(info.architecture()).isEqualTo("llama");
-            assertThat(info.blockRepeat()).isEqualTo(1);
+            assertThat(info.shape().blockRepeat()).isEqualTo(1);
         }
-        assertThat(info.tiedEmbeddings()).as("shared embeddings: no output.weight is written").isTrue();
+        assertThat(info.weights().tiedEmbeddings()).as("shared embeddings: no output.weight is written").isTrue();
     }
 
     private static void compareFullLogits(String name, Model model, JsonNode ref) throws IOException {
         int rows = ref.get("logits_shape").get(0).asInt();
         int vocab = ref.get("logits_shape").get(1).asInt();
-        assertThat(model.info().vocabSize()).isEqualTo(vocab);
+        assertThat(model.info().vocabulary().size()).isEqualTo(vocab);
         ByteBuffer bb = ByteBuffer.wrap(Files.readAllBytes(TestFiles.testdata("reference/" + ref.get("logits_file").asText())))
                 .order(ByteOrder.LITTLE_ENDIAN);
         assertThat(bb.capacity()).isEqualTo(4L * rows * vocab);

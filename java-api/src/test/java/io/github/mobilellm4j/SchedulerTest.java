@@ -11,8 +11,6 @@ import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -20,21 +18,7 @@ import org.junit.jupiter.api.Test;
  * chunks beside other sequences' decoding) gives exactly what {@link Session#generate} gives it alone, greedy
  * tokens, text and stop reason; one sequence's failure, cancellation or timeout ends only that sequence.
  */
-class SchedulerTest {
-    static Model model;
-    static int[] prompt;
-
-    @BeforeAll
-    static void load() {
-        model = Model.load(TestFiles.checkpoint("llama-f32", "f32"), ModelOptions.builder().threads(2).build());
-        prompt = model.tokenizer().encode(ApiBehaviourTest.PROMPT);
-    }
-
-    @AfterAll
-    static void close() {
-        model.close();
-    }
-
+class SchedulerTest extends ReferenceModelFixture {
     static Generation alone(int[] p, GenerateOptions o) {
         return aloneWithPosition(p, o, new int[1]);
     }

@@ -10,8 +10,6 @@ import java.util.concurrent.CancellationException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -21,21 +19,7 @@ import org.junit.jupiter.api.io.TempDir;
  * the same way); bad states are refused with the session unchanged; an interrupt or {@link Session#cancel()}
  * stops a long call, leaving the session usable; cancelling a {@link CompletableFuture} stops its generation.
  */
-class SessionStateAndCancellationTest {
-    static Model model;
-    static int[] prompt;
-
-    @BeforeAll
-    static void load() {
-        model = Model.load(TestFiles.checkpoint("llama-f32", "f32"), ModelOptions.builder().threads(2).build());
-        prompt = model.tokenizer().encode(ApiBehaviourTest.PROMPT);
-    }
-
-    @AfterAll
-    static void close() {
-        model.close();
-    }
-
+class SessionStateAndCancellationTest extends ReferenceModelFixture {
     @Test
     void restoredStateContinuesAsTheSavedSession(@TempDir Path dir) {
         try (Session a = model.newSession(); Session b = model.newSession(); Session c = model.newSession()) {

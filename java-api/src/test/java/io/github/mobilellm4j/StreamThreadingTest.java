@@ -13,7 +13,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -22,26 +21,17 @@ import org.junit.jupiter.api.Test;
  * A stream (like its session) belongs to one thread at a time, not to the thread that created it: it can be
  * handed to another thread between tokens. Use from two threads at once throws IllegalStateException.
  */
-class StreamThreadingTest {
+class StreamThreadingTest extends ReferenceModelFixture {
     static final Duration LIMIT = Duration.ofSeconds(60);
-    static Model model;
-    static int[] prompt;
     static int[] expected;
 
     final ExecutorService other = Executors.newSingleThreadExecutor();
 
     @BeforeAll
-    static void load() {
-        model = Model.load(TestFiles.checkpoint("llama-f32", "f32"), ModelOptions.builder().threads(2).build());
-        prompt = model.tokenizer().encode(ApiBehaviourTest.PROMPT);
+    static void generateAlone() {
         try (Session s = model.newSession()) {
             expected = s.generate(prompt, ApiBehaviourTest.greedy(8), null).tokens();
         }
-    }
-
-    @AfterAll
-    static void close() {
-        model.close();
     }
 
     @AfterEach

@@ -1,10 +1,13 @@
 package io.github.mobilellm4j;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.github.mobilellm4j.MobileLlmException.Status;
 import io.github.mobilellm4j.bindings.mobilellm_h;
+import java.util.ArrayList;
 import java.util.EnumSet;
+import java.util.List;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 
@@ -29,13 +32,13 @@ class SurfaceTest {
 
     @Test
     void tensorInfoShapeCannotBeChangedThroughTheRecord() {
-        long[] dims = {576, 32000};
+        List<Long> dims = new ArrayList<>(List.of(576L, 32000L));
         TensorInfo t = new TensorInfo("token_embd.weight", "q8_0", dims, 0, 1);
-        dims[0] = 1;
-        t.shape()[1] = 2;
-        assertThat(t.shape()).containsExactly(576, 32000);
-        assertThat(t).isEqualTo(new TensorInfo("token_embd.weight", "q8_0", new long[] {576, 32000}, 0, 1));
-        assertThat(t).hasSameHashCodeAs(new TensorInfo("token_embd.weight", "q8_0", new long[] {576, 32000}, 0, 1));
+        dims.set(0, 1L);
+        assertThatThrownBy(() -> t.shape().set(1, 2L)).isInstanceOf(UnsupportedOperationException.class);
+        assertThat(t.shape()).containsExactly(576L, 32000L);
+        assertThat(t).isEqualTo(new TensorInfo("token_embd.weight", "q8_0", List.of(576L, 32000L), 0, 1));
+        assertThat(t).hasSameHashCodeAs(new TensorInfo("token_embd.weight", "q8_0", List.of(576L, 32000L), 0, 1));
         assertThat(t.toString()).contains("[576, 32000]");
     }
 }

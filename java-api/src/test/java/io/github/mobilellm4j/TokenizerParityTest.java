@@ -25,7 +25,7 @@ class TokenizerParityTest {
     @Test
     void llama2VocabularyMatchesSentencePiece() throws Exception {
         try (Model model = Model.load(vocabularyModel("llama2-meta", TestFiles.llama2TokenizerJson()))) {
-            assertThat(model.info().vocabSize()).isEqualTo(32000);
+            assertThat(model.info().vocabulary().size()).isEqualTo(32000);
             assertThat(model.tokenizer().encode("Hello world"))
                     .as("LLaMA-2's well-known ids").containsExactly(1, 15043, 3186);
             checkCases(model, TestFiles.json(TestFiles.testdata("tokenizer/llama2.ref.json")));

@@ -67,12 +67,11 @@ final class BenchCommand implements Command {
         try (Model model = ModelArgs.load(a, false, io)) {
             ModelInfo info = model.info();
             int ctx = Math.max(16, Math.max(nPrompt, nGen) + 1);
-            if (ctx > info.contextLength()) ctx = Math.max(ctx, info.contextLength());
             Random rnd = new Random(42);
             int[] prompt = new int[nPrompt];
-            for (int i = 0; i < nPrompt; i++) prompt[i] = rnd.nextInt(info.vocabSize());
+            for (int i = 0; i < nPrompt; i++) prompt[i] = rnd.nextInt(info.vocabulary().size());
             int[] gen = new int[nGen];
-            for (int i = 0; i < nGen; i++) gen[i] = rnd.nextInt(info.vocabSize());
+            for (int i = 0; i < nGen; i++) gen[i] = rnd.nextInt(info.vocabulary().size());
             double[] pp = new double[reps];
             double[] tg = new double[reps];
             if (parallel > 0) {

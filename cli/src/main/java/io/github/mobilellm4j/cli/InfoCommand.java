@@ -6,7 +6,6 @@ import io.github.mobilellm4j.ModelInfo;
 import io.github.mobilellm4j.TensorInfo;
 import java.io.PrintStream;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -68,20 +67,24 @@ final class InfoCommand implements Command {
             }
             out.println("file:          " + model.path());
             out.println("architecture:  " + i.architecture() + (i.name().isEmpty() ? "" : " (" + i.name() + ")"));
+            ModelInfo.Shape sh = i.shape();
+            ModelInfo.Attention at = i.attention();
+            ModelInfo.Vocabulary vocab = i.vocabulary();
             out.printf("shape:         %d blocks x %d (= %d layers), dim %d, ffn %d, heads %d/%d kv, head dim %d%n",
-                    i.blocks(), i.blockRepeat(), i.layers(), i.embeddingLength(), i.feedForwardLength(), i.headCount(),
-                    i.headCountKv(), i.headDim());
-            out.printf("vocab:         %d (bos %d, eos %d), context %d%n", i.vocabSize(), i.bosToken(), i.eosToken(),
-                    i.contextLength());
-            out.printf("parameters:    %,d in %,d bytes; types %s%n", i.parameterCount(), i.sizeBytes(), typeCounts);
-            out.println("output head:   " + (i.tiedEmbeddings() ? "token_embd (shared embeddings)" : "output.weight"));
+                    sh.blocks(), sh.blockRepeat(), sh.layers(), sh.embeddingLength(), sh.feedForwardLength(),
+                    at.headCount(), at.headCountKv(), at.headDim());
+            ModelInfo.Weights w = i.weights();
+            out.printf("vocab:         %d (bos %d, eos %d), context %d%n", vocab.size(), vocab.bosToken(),
+                    vocab.eosToken(), sh.contextLength());
+            out.printf("parameters:    %,d in %,d bytes; types %s%n", w.parameterCount(), w.sizeBytes(), typeCounts);
+            out.println("output head:   " + (w.tiedEmbeddings() ? "token_embd (shared embeddings)" : "output.weight"));
             out.println("cpu:           " + Engine.cpuLevel() + " [" + Engine.cpuFeatures() + "]");
             out.println("metadata:");
             model.metadata().forEach((k, v) -> out.println("  " + k + " = " + v));
             if (a.has("--tensors")) {
                 out.println("tensors:");
                 for (TensorInfo t : tensors) {
-                    out.printf("  %-32s %-6s %-20s %,d bytes%n", t.name(), t.type(), Arrays.toString(t.shape()), t.bytes());
+                    out.printf("  %-32s %-6s %-20s %,d bytes%n", t.name(), t.type(), t.shape().toString(), t.bytes());
                 }
             }
         }

@@ -47,7 +47,7 @@ final class LogitsCommand implements Command {
         try (Model model = ModelArgs.load(a, true, io);
                 Session s = model.newSession(SessionOptions.builder().contextLength(Math.max(ids.length, 1)).build())) {
             ModelArgs.checkTokens(a, "--tokens", ids, model);
-            int vocab = model.info().vocabSize();
+            int vocab = model.info().vocabulary().size();
             Logits logits = s.evalAll(ids);
             List<Map<String, Object>> positions = new ArrayList<>();
             for (int p = 0; p < logits.rows(); p++) {

@@ -72,7 +72,7 @@ final class ModelArgs {
 
     /** Token ids given on the command line must exist in the model's vocabulary. */
     static void checkTokens(Args a, String name, int[] ids, Model model) {
-        int vocab = model.info().vocabSize();
+        int vocab = model.info().vocabulary().size();
         for (int id : ids) {
             if (id < 0 || id >= vocab) {
                 throw new UsageException(a.typed(name) + ": token id " + id + " is out of range [0, " + vocab + ")");

@@ -15,7 +15,7 @@ import java.util.List;
  * session of its first choice (kept there for the next item as far as it matches), copied into a session per
  * further choice without recomputing it ({@link Session#copyPrefixFrom}), and then the continuations of every
  * request of up to {@code maxSequences} requests run through one {@link Batch}, so the weights are read once for
- * all of them rather than once per choice. The inputs and rows scored are those of {@link SharedPrefixScorer}.
+ * all of them rather than once per choice. The inputs and rows scored are those of {@link HarnessScoring}.
  *
  * <p>One thread: the batch belongs to the thread that made the scorer.
  */
@@ -48,7 +48,7 @@ final class BatchedPrefixScorer implements LoglikelihoodScorer {
                 .batchSize(Math.min(contextLength, 512)).kvCacheType(kvType).build();
         this.batchTokens = Math.max(512, contextLength);
         this.batch = Batch.create(model, batchTokens, maxSequences);
-        this.row = new float[model.info().vocabSize()];
+        this.row = new float[model.info().vocabulary().size()];
     }
 
     @Override
@@ -79,11 +79,11 @@ final class BatchedPrefixScorer implements LoglikelihoodScorer {
             List<TokenizedItem.Request> requests = items.get(i).requests();
             int n = requests.size();
             int[][] inputs = new int[n][];
-            for (int r = 0; r < n; r++) inputs[r] = SharedPrefixScorer.input(requests.get(r), maxLength);
-            int shared = SharedPrefixScorer.sharedPrefix(inputs, requests);
+            for (int r = 0; r < n; r++) inputs[r] = HarnessScoring.input(requests.get(r), maxLength);
+            int shared = HarnessScoring.sharedPrefix(inputs, requests);
             int[] prefix = Arrays.copyOf(inputs[0], shared);
             Session lead = session(place);
-            int keep = SharedPrefixScorer.commonPrefix(cached.get(place), prefix, shared);
+            int keep = HarnessScoring.commonPrefix(cached.get(place), prefix, shared);
             lead.truncate(keep);
             if (lead.position() < shared) lead.prefill(Arrays.copyOfRange(prefix, lead.position(), shared));
             cached.set(place, prefix);
@@ -116,7 +116,7 @@ final class BatchedPrefixScorer implements LoglikelihoodScorer {
         if (pass.isEmpty()) return;
         batch.decode();
         for (Pending p : pass) {
-            out[p.item()][p.request()] = SharedPrefixScorer.continuationScore(p.session().logits(), p.continuation(), row);
+            out[p.item()][p.request()] = HarnessScoring.continuationScore(p.session().logits(), p.continuation(), row);
             p.session().truncate(p.shared());
         }
         pass.clear();

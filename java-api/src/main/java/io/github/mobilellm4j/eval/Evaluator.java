@@ -64,12 +64,12 @@ public final class Evaluator {
         Objects.requireNonNull(taskName, "taskName");
         if (items.isEmpty()) throw new IllegalArgumentException("no items to evaluate");
         RequestEncoder encoder = new RequestEncoder(model);
-        int maxLength = model.info().contextLength();
+        int maxLength = model.info().shape().contextLength();
         List<TokenizedItem> tokenized = new ArrayList<>(items.size());
         int longest = 1;
         for (EvalItem item : items) {
             TokenizedItem t = encoder.encode(item);
-            for (TokenizedItem.Request r : t.requests()) longest = Math.max(longest, SharedPrefixScorer.input(r, maxLength).length);
+            for (TokenizedItem.Request r : t.requests()) longest = Math.max(longest, HarnessScoring.input(r, maxLength).length);
             tokenized.add(t);
         }
         LoglikelihoodScorer s = scorer != null ? scorer

@@ -72,7 +72,7 @@ public final class Perplexity {
     public static Result compute(Model model, String text, int contextLength, Method method, KvCacheType kvType,
             Progress progress) {
         if (contextLength < 2) throw new IllegalArgumentException("context length must be >= 2, got " + contextLength);
-        int bos = model.info().bosToken();
+        int bos = model.info().vocabulary().bosToken();
         int[] body = model.tokenizer().encode(text, false, false);
         int[] all;
         if (bos >= 0) {

@@ -21,6 +21,7 @@ import java.util.Optional;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BiFunction;
 import java.util.function.Consumer;
 import java.util.function.Function;
 
@@ -30,7 +31,10 @@ import java.util.function.Function;
  * wait in arrival order for up to {@link Builder#acquireTimeout acquireTimeout}, then are refused. A session keeps
  * its KV cache between requests, so a chat that continues a conversation the session last served evaluates only the
  * new messages. With {@link Builder#batched batched(true)} the generations running at once share one forward pass per
- * token (a {@link Scheduler}, continuous batching): N users cost far less than N times one. Thread-safe.
+ * token (a {@link Scheduler}, continuous batching): N users cost far less than N times one. A request's
+ * {@link GenerateOptions#timeout() timeout} counts from the call: its wait for a session is part of it (a request
+ * still waiting when it passes is refused, as one past acquireTimeout is), and the generation gets the time left.
+ * Thread-safe.
  */
 public final class SessionPool implements GenerationService {
     /** A pooled session; chat (over the same session) is null when there is no chat template. */
@@ -85,12 +89,12 @@ public final class SessionPool implements GenerationService {
     public Generation complete(String prompt, GenerateOptions options, Consumer<GeneratedToken> onToken) {
         Objects.requireNonNull(prompt, "prompt");
         Objects.requireNonNull(options, "options");
-        return withSlot(slot -> {
+        return generating(options, (slot, left) -> {
             // a new sequence: nothing of the last request stays in the cache
             if (slot.chat() != null) slot.chat().reset(); else slot.session().reset();
             int[] ids = model.tokenizer().encode(prompt, options.addBos(), options.parseSpecial());
-            return scheduler == null ? slot.session().generate(ids, options, onToken)
-                    : scheduler.generate(slot.session(), ids, options, onToken);
+            return scheduler == null ? slot.session().generate(ids, left, onToken)
+                    : scheduler.generate(slot.session(), ids, left, onToken);
         });
     }
 
@@ -102,7 +106,7 @@ public final class SessionPool implements GenerationService {
             throw new IllegalStateException("the model " + model.path().getFileName()
                     + " has no chat template (metadata key tokenizer.chat_template): give one to the service, or complete text");
         }
-        return withSlot(slot -> slot.chat().reply(messages, options, onChunk));
+        return generating(options, (slot, left) -> slot.chat().reply(messages, left, onChunk));
     }
 
     @Override
@@ -110,7 +114,7 @@ public final class SessionPool implements GenerationService {
         Objects.requireNonNull(text, "text");
         Objects.requireNonNull(pooling, "pooling");
         int[] ids = model.tokenizer().encode(text);
-        return withSlot(slot -> slot.session().embed(ids, pooling, normalize));
+        return withSlot(acquireTimeout, slot -> slot.session().embed(ids, pooling, normalize));
     }
 
     /** Closes the idle sessions now and the busy ones as their requests end; later requests throw. */
@@ -124,10 +128,22 @@ public final class SessionPool implements GenerationService {
         if (scheduler != null) scheduler.close(); // ends generations still running: their requests fail
     }
 
-    private <T> T withSlot(Function<Slot, T> request) {
+    /** Runs a generation in a slot with the options' timeout counted from now: the wait for the slot takes its share. */
+    private <T> T generating(GenerateOptions options, BiFunction<Slot, GenerateOptions, T> request) {
+        Duration limit = options.timeout();
+        if (limit == null) return withSlot(acquireTimeout, slot -> request.apply(slot, options));
+        long start = System.nanoTime();
+        return withSlot(limit.compareTo(acquireTimeout) < 0 ? limit : acquireTimeout, slot -> {
+            long left = Math.max(1, limit.toNanos() - (System.nanoTime() - start));
+            return request.apply(slot, options.toBuilder().timeout(Duration.ofNanos(left)).build());
+        });
+    }
+
+    /** Runs a request in a slot, waiting up to wait for one. */
+    private <T> T withSlot(Duration wait, Function<Slot, T> request) {
         try {
-            if (!permits.tryAcquire(acquireTimeout.toNanos(), TimeUnit.NANOSECONDS)) {
-                throw new RejectedExecutionException("all " + maxSessions + " sessions are busy (waited " + acquireTimeout + ")");
+            if (!permits.tryAcquire(wait.toNanos(), TimeUnit.NANOSECONDS)) {
+                throw new RejectedExecutionException("all " + maxSessions + " sessions are busy (waited " + wait + ")");
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

@@ -38,10 +38,10 @@ class BatchedPrefixScorerTest {
                     item("Question: Which is a fruit?\nAnswer:", " apple", " stone", " chair", " cloud"))) {
                 items.add(encoder.encode(e));
             }
-            int maxLength = model.info().contextLength();
+            int maxLength = model.info().shape().contextLength();
             int longest = 1;
             for (TokenizedItem t : items) {
-                for (TokenizedItem.Request r : t.requests()) longest = Math.max(longest, SharedPrefixScorer.input(r, maxLength).length);
+                for (TokenizedItem.Request r : t.requests()) longest = Math.max(longest, HarnessScoring.input(r, maxLength).length);
             }
             Loglikelihood[][] one;
             Loglikelihood[][] batched;

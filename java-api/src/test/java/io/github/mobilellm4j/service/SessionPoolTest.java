@@ -9,6 +9,7 @@ import io.github.mobilellm4j.Model;
 import io.github.mobilellm4j.ModelOptions;
 import io.github.mobilellm4j.Pooling;
 import io.github.mobilellm4j.Session;
+import io.github.mobilellm4j.StopReason;
 import io.github.mobilellm4j.chat.ChatMessage;
 import io.github.mobilellm4j.chat.ChatReply;
 import io.github.mobilellm4j.chat.ChatSession;
@@ -104,6 +105,36 @@ class SessionPoolTest {
             release.countDown();
             for (var f : busy) assertThat(f.get(60, TimeUnit.SECONDS).tokens()).hasSize(8);
             assertThat(pool.complete("x", GREEDY, null).tokens()).hasSize(8);
+        }
+    }
+
+    @ParameterizedTest(name = "batched {0}")
+    @ValueSource(booleans = {false, true})
+    void aRequestsTimeoutIncludesItsWaitForASession(boolean batched) throws Exception {
+        try (SessionPool pool = SessionPool.builder(model).maxSessions(1).batched(batched)
+                .acquireTimeout(Duration.ofMinutes(5)).build();
+                ExecutorService threads = Executors.newFixedThreadPool(2)) {
+            CountDownLatch inside = new CountDownLatch(1);
+            CountDownLatch release = new CountDownLatch(1);
+            CompletableFuture<Generation> busy = CompletableFuture.supplyAsync(() -> pool.complete("This License", GREEDY, t -> {
+                inside.countDown();
+                await(release);
+            }), threads);
+            assertThat(inside.await(30, TimeUnit.SECONDS)).isTrue();
+            GenerateOptions limited = GREEDY.toBuilder().timeout(Duration.ofMillis(200)).build();
+            CompletableFuture<Generation> waiting = CompletableFuture.supplyAsync(() -> pool.complete("x", limited, null), threads);
+            try {
+                // refused once its own 200 ms have passed, not after the pool's 5 minutes of acquireTimeout
+                assertThatThrownBy(() -> waiting.get(30, TimeUnit.SECONDS))
+                        .hasCauseInstanceOf(RejectedExecutionException.class).hasMessageContaining("all 1 sessions are busy");
+            } finally {
+                release.countDown();
+            }
+            assertThat(busy.get(60, TimeUnit.SECONDS).tokens()).hasSize(8);
+            // a free session: the generation gets the time left, plenty for 8 tokens
+            Generation g = pool.complete("This License", GREEDY.toBuilder().timeout(Duration.ofMinutes(1)).build(), null);
+            assertThat(g.stopReason()).isEqualTo(StopReason.MAX_TOKENS);
+            assertThat(g.tokens()).isEqualTo(busy.get().tokens());
         }
     }
 

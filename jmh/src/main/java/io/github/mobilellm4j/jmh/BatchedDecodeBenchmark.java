@@ -57,7 +57,7 @@ public class BatchedDecodeBenchmark {
 
         @Setup(Level.Trial)
         public void setUp(LoadedModel loaded) {
-            int vocab = loaded.model.info().vocabSize();
+            int vocab = loaded.model.info().vocabulary().size();
             for (int i = 0; i < sequences; i++) {
                 Session s = loaded.model.newSession(SessionOptions.builder()
                         .contextLength(promptTokens + genTokens + 16)

@@ -49,7 +49,7 @@ public class DecodeBenchmark {
 
         @Setup(Level.Trial)
         public void setUp(LoadedModel loaded) {
-            int vocab = loaded.model.info().vocabSize();
+            int vocab = loaded.model.info().vocabulary().size();
             session = loaded.model.newSession(SessionOptions.builder()
                     .contextLength(promptTokens + genTokens + 16)
                     .batchSize(Math.max(1, promptTokens))

@@ -40,9 +40,9 @@ public class EmbeddingBenchmark {
 
         @Setup(Level.Trial)
         public void setUp(LoadedModel loaded) {
-            int vocab = loaded.model.info().vocabSize();
+            int vocab = loaded.model.info().vocabulary().size();
             text = BenchDefaults.tokens(embedTokens, vocab, 4);
-            text[0] = Math.max(0, loaded.model.info().bosToken());
+            text[0] = Math.max(0, loaded.model.info().vocabulary().bosToken());
             session = loaded.model.newSession(SessionOptions.builder()
                     .contextLength(embedTokens + 16)
                     .batchSize(embedTokens)

@@ -31,8 +31,9 @@ import org.openjdk.jmh.infra.Blackhole;
 
 /**
  * What the Java layer costs. Both benchmarks do the same work on the same file with the same threads: from an
- * empty sequence, evaluate a {@code overheadPrompt}-token prompt, then {@code genTokens} single-token forward
- * passes, each followed by greedy sampling (EOS ignored). The {@code :tokens} counters count those forward passes.
+ * empty sequence, evaluate a {@code overheadPrompt}-token prompt and generate {@code genTokens} greedy tokens (EOS
+ * ignored): each but the last is evaluated in a single-token forward pass (the last one's logits are never needed,
+ * in both loops). The {@code :tokens} counters count those forward passes.
  * <ul>
  *   <li>{@code cLoop}: the engine's own loop, {@code mllm_generate} called once through the bindings with a NULL
  *       callback and a greedy sampler: no Java code runs between tokens;</li>
@@ -162,10 +163,8 @@ public class JavaOverheadBenchmark {
                     .contextLength(w.contextLength())
                     .batchSize(Math.max(1, w.overheadPrompt))
                     .build());
-            prompt = w.prompt(loaded.model.info().vocabSize());
-            // mllm_generate evaluates every token it returns; Session.generate does not evaluate its last one (it
-            // is never needed). One extra token here makes the forward passes equal: prompt + genTokens.
-            options = GenerateOptions.builder().maxTokens(w.genTokens + 1).greedy().ignoreEos(true).build();
+            prompt = w.prompt(loaded.model.info().vocabulary().size());
+            options = GenerateOptions.builder().maxTokens(w.genTokens).greedy().ignoreEos(true).build();
         }
 
         @TearDown(Level.Trial)
@@ -176,7 +175,7 @@ public class JavaOverheadBenchmark {
 
     @Benchmark
     public void cLoop(NativeLoop loop, TokenCounter counter) {
-        counter.tokens += loop.generate();
+        counter.tokens += loop.generate() - 1; // forward passes after the prompt
     }
 
     @Benchmark

@@ -125,7 +125,7 @@ public class JavaOverheadCheck {
                 // faster on this machine, which would otherwise count as Java overhead or gain
                 double tc = 0, tj = 0;
                 for (int k = 0; k < 2; k++) {
-                    if ((r + k) % 2 == 0) tc = engine.timeMs(prompt, o.maxTokens(), m.info().vocabSize());
+                    if ((r + k) % 2 == 0) tc = engine.timeMs(prompt, o.maxTokens(), m.info().vocabulary().size());
                     else tj = timeJava(s, prompt, o);
                 }
                 if (r >= 0) { c[r] = tc; j[r] = tj; }

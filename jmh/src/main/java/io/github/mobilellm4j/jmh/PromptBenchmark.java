@@ -41,7 +41,7 @@ public class PromptBenchmark {
 
         @Setup(Level.Trial)
         public void setUp(LoadedModel loaded) {
-            prompt = BenchDefaults.tokens(promptLength, loaded.model.info().vocabSize(), 3);
+            prompt = BenchDefaults.tokens(promptLength, loaded.model.info().vocabulary().size(), 3);
             session = loaded.model.newSession(SessionOptions.builder()
                     .contextLength(promptLength + 16)
                     .batchSize(promptLength)

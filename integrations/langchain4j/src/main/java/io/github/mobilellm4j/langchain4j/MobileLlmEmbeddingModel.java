@@ -51,7 +51,7 @@ public class MobileLlmEmbeddingModel implements EmbeddingModel {
 
     @Override
     public int dimension() {
-        return service.model().info().embeddingLength();
+        return service.model().info().shape().embeddingLength();
     }
 
     @Override

@@ -96,7 +96,7 @@ class LanguageAndEmbeddingModelTest {
     @Test
     void anIngestedStoreFindsSegmentsByTheModelsEmbeddings() {
         MobileLlmEmbeddingModel embedder = MobileLlmEmbeddingModel.builder().model(model).build();
-        assertThat(embedder.dimension()).isEqualTo(model.info().embeddingLength());
+        assertThat(embedder.dimension()).isEqualTo(model.info().shape().embeddingLength());
         List<String> texts = List.of("THE SOFTWARE IS PROVIDED AS IS, WITHOUT WARRANTY OF ANY KIND.",
                 "Redistributions of source code must retain the above copyright notice.",
                 "You may obtain a copy of the License at the address below.");

@@ -60,7 +60,7 @@ public class MobileLlmEmbeddingModel implements EmbeddingModel {
 
     @Override
     public int dimensions() {
-        return service.model().info().embeddingLength();
+        return service.model().info().shape().embeddingLength();
     }
 
     public static final class Builder {

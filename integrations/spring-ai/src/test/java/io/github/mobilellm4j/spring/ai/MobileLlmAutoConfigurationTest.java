@@ -105,7 +105,7 @@ class MobileLlmAutoConfigurationTest {
                             .hasMessageContaining("frequencyPenalty");
 
                     EmbeddingModel embedder = context.getBean(EmbeddingModel.class);
-                    assertThat(embedder.dimensions()).isEqualTo(model.info().embeddingLength());
+                    assertThat(embedder.dimensions()).isEqualTo(model.info().shape().embeddingLength());
                     EmbeddingResponse e = embedder.embedForResponse(List.of("MIT License", "GNU General Public License"));
                     assertThat(e.getResults().get(0).getOutput()).containsExactly(model.embed("MIT License", Pooling.MEAN, true));
                     assertThat(e.getResults().get(1).getOutput()).containsExactly(model.embed("GNU General Public License", Pooling.MEAN, true));
@@ -212,7 +212,7 @@ class MobileLlmAutoConfigurationTest {
                 .getFailure().rootCause().hasMessageContaining("has no chat template").hasMessageContaining("mobilellm.chat.enabled=false"));
         runner.withPropertyValues("mobilellm.model=" + DEMO_BASE, "mobilellm.chat.enabled=false").run(context -> {
             assertThat(context).hasNotFailed().doesNotHaveBean(ChatModel.class).hasSingleBean(EmbeddingModel.class);
-            assertThat(context.getBean(EmbeddingModel.class).embed("MIT")).hasSize(context.getBean(Model.class).info().embeddingLength());
+            assertThat(context.getBean(EmbeddingModel.class).embed("MIT")).hasSize(context.getBean(Model.class).info().shape().embeddingLength());
         });
     }
 

@@ -1,0 +1,90 @@
+package io.github.mobilellm4j.eval;
+
+import io.github.mobilellm4j.Logits;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.List;
+
+/**
+ * What a scorer feeds the model for each request and how it scores the rows that come back, as
+ * lm-evaluation-harness does: context and continuation, the last token dropped, cut from the left to
+ * maxLength + 1 tokens before; the continuation's tokens are scored by the rows of the tokens before them.
+ * Log-softmax runs in double precision over the engine's float logits.
+ */
+final class HarnessScoring {
+    private HarnessScoring() {
+    }
+
+    /** The tokens fed to the model for one request (harness: (context + continuation)[-(maxLength+1):][:-1]). */
+    static int[] input(TokenizedItem.Request r, int maxLength) {
+        int[] ctx = r.context(), cont = r.continuation();
+        if (cont.length > maxLength) {
+            throw new IllegalArgumentException("a continuation of " + cont.length + " tokens exceeds the model's length " + maxLength);
+        }
+        int total = ctx.length + cont.length;
+        int start = Math.max(0, total - (maxLength + 1));
+        int[] in = new int[total - 1 - start];
+        for (int i = 0; i < in.length; i++) {
+            int k = start + i;
+            in[i] = k < ctx.length ? ctx[k] : cont[k - ctx.length];
+        }
+        return in;
+    }
+
+    /**
+     * Length of the tokens every request of an item feeds before its scored rows begin: the rows from the first
+     * scored one on must come out of each request's own evaluation.
+     */
+    static int sharedPrefix(int[][] inputs, List<TokenizedItem.Request> requests) {
+        int shared = Integer.MAX_VALUE;
+        for (int r = 0; r < inputs.length; r++) {
+            shared = Math.min(shared, inputs[r].length - requests.get(r).continuation().length);
+            if (r > 0) shared = Math.min(shared, commonPrefix(inputs[0], inputs[r], inputs[0].length));
+        }
+        return shared;
+    }
+
+    /** Length of the common start of a and b, at most limit. */
+    static int commonPrefix(int[] a, int[] b, int limit) {
+        int n = Math.min(limit, Math.min(a.length, b.length));
+        int i = 0;
+        while (i < n && a[i] == b[i]) i++;
+        return i;
+    }
+
+    /**
+     * The request's log-likelihood from the logits of its evaluated tokens: the continuation's tokens are scored by
+     * the last rows (row is scratch of the vocabulary's size).
+     */
+    static Loglikelihood continuationScore(Logits logits, int[] cont, float[] row) {
+        int first = logits.rows() - cont.length;
+        double sum = 0;
+        boolean greedy = true;
+        for (int k = 0; k < cont.length; k++) {
+            MemorySegment.copy(logits.row(first + k), ValueLayout.JAVA_FLOAT, 0, row, 0, row.length);
+            RowScore s = rowScore(row, cont[k]);
+            sum += s.logProb();
+            greedy &= s.argmax() == cont[k];
+        }
+        return new Loglikelihood(sum, greedy);
+    }
+
+    /** log softmax(row)[token] and the row's argmax (the lowest id among equal maxima). */
+    private record RowScore(double logProb, int argmax) {
+    }
+
+    /** Log-softmax in double precision over the float logits. */
+    private static RowScore rowScore(float[] row, int token) {
+        float max = row[0];
+        int best = 0;
+        for (int i = 1; i < row.length; i++) {
+            if (row[i] > max) {
+                max = row[i];
+                best = i;
+            }
+        }
+        double sum = 0;
+        for (float v : row) sum += Math.exp((double) v - max);
+        return new RowScore((double) row[token] - max - Math.log(sum), best);
+    }
+}
