@@ -1,7 +1,8 @@
 #!/bin/sh
 # Load on a running OpenAI-compatible server: concurrent chat clients (the OpenAI Java SDK), greedy requests, every
 # other one streamed; prints latency percentiles and throughput, and fails on an error or on a prompt that got two
-# different answers. Arguments: [--url BASE_URL] [--api-key KEY] [--clients N] [--requests N] [--max-tokens N].
+# different answers. Arguments: [--url BASE_URL] [--api-key KEY] [--clients N] [--requests N] [--max-tokens N]
+# [--no-keep-alive] (a new connection per request).
 # Example: ./mobilellm serve -m model.gguf --parallel 2 & server/load-test.sh --url http://127.0.0.1:8080/v1
 set -e
 root=$(cd "$(dirname "$0")/.." && pwd)

@@ -22,9 +22,9 @@ final class OpenAiRequests {
 
     /**
      * Generation of at most maxTokens tokens with temperature (0 = the most likely token), top_p, seed and stop (a
-     * string or up to 4 strings).
+     * string or up to 4 strings), ended by the engine once timeout has passed.
      */
-    static GenerateOptions options(JsonNode body, int maxTokens) {
+    static GenerateOptions options(JsonNode body, int maxTokens, java.time.Duration timeout) {
         for (String unsupported : List.of("tools", "functions", "logprobs", "response_format", "logit_bias")) {
             JsonNode v = body.get(unsupported);
             if (v != null && !v.isNull() && !(v.isBoolean() && !v.asBoolean())) {
@@ -52,7 +52,7 @@ final class OpenAiRequests {
             if (seed != null) s.seed(seed);
             sampler = s.build();
         }
-        return GenerateOptions.builder().maxTokens(maxTokens).stopStrings(stops(body.get("stop"))).sampler(sampler).build();
+        return GenerateOptions.builder().maxTokens(maxTokens).stopStrings(stops(body.get("stop"))).sampler(sampler).timeout(timeout).build();
     }
 
     static List<String> stops(JsonNode stop) {

@@ -43,8 +43,8 @@ import java.util.concurrent.RejectedExecutionException;
  *
  * <p>Bounds: request bodies of at most {@link Builder#maxRequestBytes} (413 beyond), at most
  * {@link Builder#maxTokens} tokens per reply, prompt and reply within the {@link Builder#contextLength context}
- * (400 {@code context_length_exceeded} beyond), {@link Builder#requestTimeout} per request (the generation is stopped
- * then), and as many generations at once as the service has sessions: a request that finds none free within the
+ * (400 {@code context_length_exceeded} beyond), {@link Builder#requestTimeout} per request (the engine stops the
+ * generation then, a prompt being read within a layer or a batched step), and as many generations at once as the service has sessions: a request that finds none free within the
  * service's wait is answered 503 with {@code Retry-After}, as is one beyond {@link Builder#maxConnections}. A
  * streaming client that disconnects ends its generation at the next token. With an API key, requests without {@code Authorization: Bearer KEY} are answered 401.
  *
@@ -196,6 +196,7 @@ public final class OpenAiServer implements AutoCloseable {
     }
 
     private void chatCompletions(ServerRequest req, ServerResponse res) throws JsonProcessingException {
+        Deadline deadline = new Deadline(requestTimeout);
         JsonNode body = body(req);
         List<ChatMessage> messages = OpenAiRequests.messages(body);
         Integer asked = OpenAiRequests.maxTokens(body, maxTokens);
@@ -206,11 +207,11 @@ public final class OpenAiServer implements AutoCloseable {
         }
         // the template writes BOS and special tokens itself, as the chat session encodes it
         int promptTokens = service.model().tokenizer().encode(service.chatTemplate().get().render(messages, true), false, true).length;
-        GenerateOptions options = OpenAiRequests.options(body, context.replyTokens(promptTokens, asked, maxTokens, "messages"));
+        GenerateOptions options = OpenAiRequests.options(body, context.replyTokens(promptTokens, asked, maxTokens, "messages"), deadline.left());
         String id = "chatcmpl-" + UUID.randomUUID();
-        Deadline deadline = new Deadline(requestTimeout);
         if (!stream) {
-            ChatReply reply = service.chat(messages, options, chunk -> deadline.check());
+            ChatReply reply = service.chat(messages, options, null);
+            deadline.checkAnswered(reply.generation());
             metrics.generated(reply.generation());
             ObjectNode out = head(id, "chat.completion");
             ObjectNode choice = out.putArray("choices").addObject().put("index", 0);
@@ -222,10 +223,10 @@ public final class OpenAiServer implements AutoCloseable {
         }
         EventStream events = new EventStream(res, id);
         ChatReply reply = service.chat(messages, options, chunk -> {
-            deadline.check();
             if (events.sent == 0) events.delta("assistant", "", null);
             if (!chunk.answer().isEmpty()) events.delta(null, chunk.answer(), null);
         });
+        deadline.checkAnswered(reply.generation());
         metrics.generated(reply.generation());
         if (events.sent == 0) events.delta("assistant", "", null);
         events.delta(null, null, finishReason(reply.generation()));
@@ -234,6 +235,7 @@ public final class OpenAiServer implements AutoCloseable {
     }
 
     private void completions(ServerRequest req, ServerResponse res) throws JsonProcessingException {
+        Deadline deadline = new Deadline(requestTimeout);
         JsonNode body = body(req);
         String prompt = OpenAiRequests.prompt(body);
         Integer asked = OpenAiRequests.maxTokens(body, maxTokens);
@@ -241,11 +243,11 @@ public final class OpenAiServer implements AutoCloseable {
         boolean includeUsage = OpenAiRequests.includeUsage(body, stream);
         GenerateOptions defaults = GenerateOptions.builder().build(); // BOS and special tokens as the service encodes the prompt
         int promptTokens = service.model().tokenizer().encode(prompt, defaults.addBos(), defaults.parseSpecial()).length;
-        GenerateOptions options = OpenAiRequests.options(body, context.replyTokens(promptTokens, asked, maxTokens, "prompt"));
+        GenerateOptions options = OpenAiRequests.options(body, context.replyTokens(promptTokens, asked, maxTokens, "prompt"), deadline.left());
         String id = "cmpl-" + UUID.randomUUID();
-        Deadline deadline = new Deadline(requestTimeout);
         if (!stream) {
-            Generation g = service.complete(prompt, options, t -> deadline.check());
+            Generation g = service.complete(prompt, options, null);
+            deadline.checkAnswered(g);
             metrics.generated(g);
             ObjectNode out = head(id, "text_completion");
             out.putArray("choices").addObject().put("index", 0).put("text", g.text()).putNull("logprobs").put("finish_reason", finishReason(g));
@@ -255,9 +257,9 @@ public final class OpenAiServer implements AutoCloseable {
         }
         EventStream events = new EventStream(res, id);
         Generation g = service.complete(prompt, options, t -> {
-            deadline.check();
             if (!t.text().isEmpty()) events.write(completionChunk(id, t.text(), null));
         });
+        deadline.checkAnswered(g);
         metrics.generated(g);
         events.write(completionChunk(id, "", finishReason(g)));
         if (includeUsage) events.usage("text_completion", g);
@@ -271,12 +273,13 @@ public final class OpenAiServer implements AutoCloseable {
     }
 
     private void embeddings(ServerRequest req, ServerResponse res) throws JsonProcessingException {
+        Deadline deadline = new Deadline(requestTimeout);
         JsonNode body = body(req);
         List<String> inputs = OpenAiRequests.inputs(body, maxEmbeddingInputs);
         String format = body.path("encoding_format").asText("float");
         if (!format.equals("float") && !format.equals("base64")) throw ApiException.invalid("encoding_format", "encoding_format must be float or base64");
-        if (body.hasNonNull("dimensions") && body.get("dimensions").asInt() != service.model().info().embeddingLength()) {
-            throw ApiException.invalid("dimensions", "this model's embeddings have " + service.model().info().embeddingLength() + " dimensions");
+        if (body.hasNonNull("dimensions") && body.get("dimensions").asInt() != service.model().info().shape().embeddingLength()) {
+            throw ApiException.invalid("dimensions", "this model's embeddings have " + service.model().info().shape().embeddingLength() + " dimensions");
         }
         ObjectNode out = JSON.createObjectNode().put("object", "list");
         ArrayNode data = out.putArray("data");
@@ -286,7 +289,6 @@ public final class OpenAiServer implements AutoCloseable {
             context.checkInput(n, inputs.size() == 1 ? "input" : "input[" + i + "]");
             tokens += n;
         }
-        Deadline deadline = new Deadline(requestTimeout);
         for (int i = 0; i < inputs.size(); i++) {
             deadline.check();
             float[] v = service.embed(inputs.get(i), Pooling.MEAN, true);
@@ -314,8 +316,9 @@ public final class OpenAiServer implements AutoCloseable {
                 .put("total_tokens", g.promptTokens().length + g.tokens().length);
     }
 
+    /** "length" when the reply was cut short (by max_tokens or the time limit, as llama-server's t_max_predict_ms), else "stop". */
     private static String finishReason(Generation g) {
-        return g.stopReason() == StopReason.MAX_TOKENS ? "length" : "stop";
+        return g.stopReason() == StopReason.MAX_TOKENS || g.stopReason() == StopReason.TIMEOUT ? "length" : "stop";
     }
 
     private static void json(ServerResponse res, int status, JsonNode body) {
@@ -334,7 +337,10 @@ public final class OpenAiServer implements AutoCloseable {
         res.send(e.body());
     }
 
-    /** A request's time limit, checked between tokens. */
+    /**
+     * A request's time limit, counted from its arrival. Generations get what is left of it as their timeout, so the
+     * engine stops them in time however long the prompt; embeddings check it between texts.
+     */
     private static final class Deadline {
         private final long end;
         private final Duration limit;
@@ -344,8 +350,23 @@ public final class OpenAiServer implements AutoCloseable {
             this.end = System.nanoTime() + limit.toNanos();
         }
 
+        /** The time left (at least a nanosecond: a generation given it stops before evaluating anything). */
+        Duration left() {
+            return Duration.ofNanos(Math.max(1, end - System.nanoTime()));
+        }
+
         void check() {
-            if (System.nanoTime() - end > 0) throw new ApiException(408, "timeout", null, null, "the request took longer than " + limit);
+            if (System.nanoTime() - end > 0) throw timeout();
+        }
+
+        /** Refuses a generation the time limit ended before its first token: there is no reply to send. */
+        void checkAnswered(Generation g) {
+            if (g.stopReason() == StopReason.TIMEOUT && g.tokens().length == 0) throw timeout();
+        }
+
+        private ApiException timeout() {
+            return new ApiException(408, "timeout", null, null, "the request reached its time limit of "
+                    + limit.toMillis() / 1000.0 + " s (--timeout, requestTimeout) before anything could be answered");
         }
     }
 
@@ -500,7 +521,11 @@ public final class OpenAiServer implements AutoCloseable {
             return this;
         }
 
-        /** How long one request may take, waiting for a session included (default 5 minutes). */
+        /**
+         * How long one request may take, waiting for a session included (default 5 minutes). The engine gets what is
+         * left as the generation's timeout: a reply under way then ends with finish_reason "length", a request with
+         * nothing generated yet is answered 408.
+         */
         public Builder requestTimeout(Duration timeout) {
             Objects.requireNonNull(timeout, "timeout");
             if (timeout.isNegative() || timeout.isZero()) throw new IllegalArgumentException("requestTimeout must be > 0, got " + timeout);

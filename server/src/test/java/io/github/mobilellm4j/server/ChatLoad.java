@@ -67,8 +67,17 @@ public final class ChatLoad {
     }
 
     static OpenAIClient client(String baseUrl, String apiKey) {
-        // the SDK retries refused requests by default; a load test must see every failure
-        return OpenAIOkHttpClient.builder().baseUrl(baseUrl).apiKey(apiKey).maxRetries(0).timeout(Duration.ofMinutes(10)).build();
+        return client(baseUrl, apiKey, true);
+    }
+
+    /**
+     * The SDK's client without its retries (a load test must see every failure); keepAlive false opens a connection
+     * per request, for servers that close a kept-alive connection after a stream (llama-server does).
+     */
+    static OpenAIClient client(String baseUrl, String apiKey, boolean keepAlive) {
+        OpenAIOkHttpClient.Builder b = OpenAIOkHttpClient.builder().baseUrl(baseUrl).apiKey(apiKey).maxRetries(0).timeout(Duration.ofMinutes(10));
+        if (!keepAlive) b.maxIdleConnections(0).keepAliveDuration(Duration.ofSeconds(1)); // nothing kept idle
+        return b.build();
     }
 
     static Result run(OpenAIClient client, String model, List<String> prompts, int clients, int requests, int maxTokens) {
@@ -129,7 +138,12 @@ public final class ChatLoad {
         String url = "http://127.0.0.1:8080/v1";
         String key = System.getenv().getOrDefault("MOBILELLM_API_KEY", "none");
         int clients = 64, requests = 20, maxTokens = 8;
+        boolean keepAlive = true;
         for (int i = 0; i < args.length; i++) {
+            if (args[i].equals("--no-keep-alive")) {
+                keepAlive = false;
+                continue;
+            }
             String v = i + 1 < args.length ? args[i + 1] : null;
             switch (args[i]) {
                 case "--url" -> url = v;
@@ -138,7 +152,7 @@ public final class ChatLoad {
                 case "--requests" -> requests = Integer.parseInt(v);
                 case "--max-tokens" -> maxTokens = Integer.parseInt(v);
                 default -> {
-                    System.err.println("usage: load-test.sh [--url BASE_URL (default " + url + ")] [--api-key KEY] [--clients N (64)] [--requests N (20)] [--max-tokens N (8)]");
+                    System.err.println("usage: load-test.sh [--url BASE_URL (default " + url + ")] [--api-key KEY] [--clients N (64)] [--requests N (20)] [--max-tokens N (8)] [--no-keep-alive]");
                     System.exit(2);
                 }
             }
@@ -148,7 +162,7 @@ public final class ChatLoad {
             }
             i++;
         }
-        OpenAIClient client = client(url, key);
+        OpenAIClient client = client(url, key, keepAlive);
         String model = client.models().list().data().get(0).id();
         // one request per prompt first: the model's first use (loading, caches) is not part of the load
         run(client, model, PROMPTS, PROMPTS.size(), 1, maxTokens);
