@@ -26,7 +26,7 @@ import org.apache.spark.launcher.JavaModuleOptions;
  */
 final class LoopbackCluster implements AutoCloseable {
     private static final String HOST = "127.0.0.1";
-    private static final Duration START_TIMEOUT = Duration.ofSeconds(60);
+    private static final Duration START_TIMEOUT = Duration.ofSeconds(180); // a hang guard: JVM starts take minutes on a heavily loaded machine
 
     private final Path home;
     private final String applicationClassPath;
