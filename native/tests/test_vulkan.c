@@ -269,11 +269,7 @@ static void checkpoint_case(const spec *sp, int kv_type) {
 
 
 int main(void) {
-#if defined(_WIN32)
-    if (!getenv("MLLM_VULKAN_VALIDATION")) _putenv_s("MLLM_VULKAN_VALIDATION", "1");
-#else
-    setenv("MLLM_VULKAN_VALIDATION", "1", 0);
-#endif
+    enable_vulkan_validation();
     char no_device[512] = "";
     /* a Vulkan device to test on; a clear error for a device index that does not exist; AUTO never picks lavapipe */
     {

@@ -13,11 +13,7 @@
 #include "util/vulkan_device.h"
 
 int main(void) {
-#if defined(_WIN32)
-    if (!getenv("MLLM_VULKAN_VALIDATION")) _putenv_s("MLLM_VULKAN_VALIDATION", "1");
-#else
-    setenv("MLLM_VULKAN_VALIDATION", "1", 0);
-#endif
+    enable_vulkan_validation();
     const char *tmp = getenv("TMPDIR");
     char gguf[512], state[512];
     snprintf(gguf, sizeof gguf, "%s/mllm_vkbatch.gguf", tmp && *tmp ? tmp : "/tmp");

@@ -10,7 +10,7 @@
  *   vf_load_masked(m, p)          aligned floats in the lanes of m, 0 in the others (not read)
  *   vf_select(m, a, b)            a in the lanes of m, b in the others
  *   vf_load_f16(p)                VF_LANES halves, widened
- *   vf_exp(a)                     e^x per lane
+ *   vf_exp(a)                     e^x per lane (vf_exp_body.h)
  *   vf_hsum(a), vf_hmax(a)        the sum and the max of the lanes
  *   vf_hsum4(a0, a1, a2, a3)      the four horizontal sums, in that order, as an __m128 */
 #ifndef VF_LANES

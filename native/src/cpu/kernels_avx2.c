@@ -211,43 +211,32 @@ static void f32_to_f16(uint16_t *dst, const float *src, int64_t n) {
 
 /* ---- exponential-based ops: SwiGLU, attention ------------------------------------------------ */
 
-/* e^x: x = n ln2 + r with |r| <= ln2 / 2, e^r by its Taylor polynomial to r^7 (a few ulp), times 2^n
- * built as two exponent fields (n1 + n2 = n, each within the normal range) so results underflow to
- * 0 below x = -104 and overflow to inf above 88.7 as the scalar expf does. */
-MLLM_INLINE __m256 exp256(__m256 x) {
-    x = _mm256_min_ps(_mm256_max_ps(x, _mm256_set1_ps(-104.0f)), _mm256_set1_ps(100.0f));
-    const __m256 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)),
-                                     _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693145751953125f), x);
-    r = _mm256_fnmadd_ps(n, _mm256_set1_ps(1.428606765330187e-06f), r);
-    __m256 p = _mm256_set1_ps(1.0f / 5040.0f);
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 720.0f));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 120.0f));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 24.0f));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 6.0f));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(0.5f));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f));
+/* The vector of floats attn_gqa_body.h and vf_exp_body.h work on, 8 floats wide. */
+typedef __m256 vf;
+#define VF_LANES 8
+#define VF(op) _mm256_##op
+MLLM_INLINE vf vf_round_nearest(vf a) { return _mm256_round_ps(a, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC); }
+/* 2^n built as two exponent fields (n1 + n2 = n, each within the normal range), so results
+ * underflow to 0 below x = -104 and overflow to inf above 88.7 as the scalar expf does. */
+MLLM_INLINE vf vf_scale_pow2(vf p, vf n) {
     const __m256i ni = _mm256_cvtps_epi32(n), n1 = _mm256_srai_epi32(ni, 1), n2 = _mm256_sub_epi32(ni, n1);
     const __m256i bias = _mm256_set1_epi32(127);
     p = _mm256_mul_ps(p, _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(n1, bias), 23)));
     return _mm256_mul_ps(p, _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(n2, bias), 23)));
 }
+#include "cpu/vf_exp_body.h"
 
 static void swiglu(float *g, const float *u, int64_t n) {
     int64_t i = 0;
     for (; i + 8 <= n; i += 8) {
         const __m256 x = _mm256_loadu_ps(g + i);
-        const __m256 sg = _mm256_div_ps(x, _mm256_add_ps(_mm256_set1_ps(1.0f), exp256(_mm256_sub_ps(_mm256_setzero_ps(), x))));
+        const __m256 sg = _mm256_div_ps(x, _mm256_add_ps(_mm256_set1_ps(1.0f), vf_exp(_mm256_sub_ps(_mm256_setzero_ps(), x))));
         _mm256_storeu_ps(g + i, _mm256_mul_ps(sg, _mm256_loadu_ps(u + i)));
     }
     for (; i < n; i++) g[i] = g[i] / (1.0f + expf(-g[i])) * u[i];
 }
 
-/* The vector operations attn_gqa_body.h needs, 8 floats wide. */
-typedef __m256 vf;
-#define VF_LANES 8
-#define VF(op) _mm256_##op
+/* The remaining vector operations attn_gqa_body.h needs. */
 typedef __m256 vmask; /* all ones in the lanes of the mask */
 MLLM_INLINE vmask vmask_first(int n) {
     return _mm256_castsi256_ps(_mm256_cmpgt_epi32(_mm256_set1_epi32(n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7)));
@@ -255,7 +244,6 @@ MLLM_INLINE vmask vmask_first(int n) {
 MLLM_INLINE vf vf_load_masked(vmask m, const float *p) { return _mm256_maskload_ps(p, _mm256_castps_si256(m)); }
 MLLM_INLINE vf vf_select(vmask m, vf a, vf b) { return _mm256_blendv_ps(b, a, m); }
 MLLM_INLINE vf vf_load_f16(const uint16_t *p) { return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)p)); }
-MLLM_INLINE vf vf_exp(vf a) { return exp256(a); }
 MLLM_INLINE float vf_hsum(vf a) { return hsum256(a); }
 MLLM_INLINE float vf_hmax(vf a) {
     __m128 m = _mm_max_ps(_mm256_castps256_ps128(a), _mm256_extractf128_ps(a, 1));

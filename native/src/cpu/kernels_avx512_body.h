@@ -516,46 +516,29 @@ static void f32_to_f16(uint16_t *dst, const float *src, int64_t n) {
     }
 }
 
-/* e^x: n = round(x / ln 2), r = x - n ln 2 with ln 2 in two parts (Cody-Waite, so r is exact to
- * float precision), e^r by its degree-7 Taylor polynomial (|r| <= ln2 / 2: truncation below 5e-9
- * relative, under float rounding), scaled by 2^n. x is clamped to [-104, 100], where the result
- * is already 0 resp. infinity in float (as expf gives), so n stays finite. */
-MLLM_INLINE __m512 exp512(__m512 x) {
-    x = _mm512_min_ps(_mm512_max_ps(x, _mm512_set1_ps(-104.0f)), _mm512_set1_ps(100.0f));
-    const __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
-                                          _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693145751953125f), x);
-    r = _mm512_fnmadd_ps(n, _mm512_set1_ps(1.428606765330187e-06f), r);
-    __m512 p = _mm512_set1_ps(1.0f / 5040.0f);
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 720.0f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 120.0f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 24.0f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 6.0f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(0.5f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
-    return _mm512_scalef_ps(p, n);
-}
+/* The vector of floats attn_gqa_body.h and vf_exp_body.h work on, 16 floats wide. */
+typedef __m512 vf;
+#define VF_LANES 16
+#define VF(op) _mm512_##op
+MLLM_INLINE vf vf_round_nearest(vf a) { return _mm512_roundscale_ps(a, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC); }
+MLLM_INLINE vf vf_scale_pow2(vf p, vf n) { return _mm512_scalef_ps(p, n); }
+#include "cpu/vf_exp_body.h"
 
 static void swiglu(float *g, const float *u, int64_t n) {
     for (int64_t i = 0; i < n; i += 16) {
         const __mmask16 m = tail_mask(n - i);
         const __m512 x = _mm512_maskz_loadu_ps(m, g + i);
-        const __m512 sg = _mm512_div_ps(x, _mm512_add_ps(_mm512_set1_ps(1.0f), exp512(_mm512_sub_ps(_mm512_setzero_ps(), x))));
+        const __m512 sg = _mm512_div_ps(x, _mm512_add_ps(_mm512_set1_ps(1.0f), vf_exp(_mm512_sub_ps(_mm512_setzero_ps(), x))));
         _mm512_mask_storeu_ps(g + i, m, _mm512_mul_ps(sg, _mm512_maskz_loadu_ps(m, u + i)));
     }
 }
 
-/* The vector operations attn_gqa_body.h needs, 16 floats wide. */
-typedef __m512 vf;
-#define VF_LANES 16
-#define VF(op) _mm512_##op
+/* The remaining vector operations attn_gqa_body.h needs. */
 typedef __mmask16 vmask;
 MLLM_INLINE vmask vmask_first(int n) { return n > 0 ? tail_mask(n) : 0; }
 MLLM_INLINE vf vf_load_masked(vmask m, const float *p) { return _mm512_maskz_load_ps(m, p); }
 MLLM_INLINE vf vf_select(vmask m, vf a, vf b) { return _mm512_mask_mov_ps(b, m, a); }
 MLLM_INLINE vf vf_load_f16(const uint16_t *p) { return load16(p, 0, 0xffff, MLLM_TYPE_F16); }
-MLLM_INLINE vf vf_exp(vf a) { return exp512(a); }
 MLLM_INLINE float vf_hsum(vf a) { return hsum512(a); }
 MLLM_INLINE float vf_hmax(vf a) { return _mm512_reduce_max_ps(a); }
 /* The horizontal sums of four registers, in that order, with 14 shuffles and adds instead of four

@@ -110,6 +110,8 @@ mllm_status mllm_gguf_get_arr(const mllm_gguf *g, const char *key, uint32_t elem
  * pointers inside a validated file. */
 const uint8_t *mllm_gguf_read_str(const uint8_t *p, const char **s, uint64_t *len);
 
+/* Size in bytes of one value of a fixed-size type; 0 for strings, arrays and unknown types. */
+size_t mllm_gguf_scalar_size(uint32_t type);
 /* "uint32", "string", ... ; "?" for an unknown type. */
 const char *mllm_gguf_type_name(uint32_t type);
 /* Writes the value of kv i as text (arrays abbreviated, e.g. "[32000 strings]") into buf, like

@@ -201,17 +201,6 @@ static void render_scalar(sbuf *b, uint32_t type, const uint8_t *p) {
     }
 }
 
-/* Element size of fixed-size types; 0 for strings and arrays. */
-static size_t fixed_size(uint32_t t) {
-    switch (t) {
-    case MLLM_GGUF_UINT8: case MLLM_GGUF_INT8: case MLLM_GGUF_BOOL: return 1;
-    case MLLM_GGUF_UINT16: case MLLM_GGUF_INT16: return 2;
-    case MLLM_GGUF_UINT32: case MLLM_GGUF_INT32: case MLLM_GGUF_FLOAT32: return 4;
-    case MLLM_GGUF_UINT64: case MLLM_GGUF_INT64: case MLLM_GGUF_FLOAT64: return 8;
-    default: return 0;
-    }
-}
-
 #define RENDER_MAX_ELEMS 8 /* numeric arrays up to this length are shown in full */
 
 int mllm_gguf_render_value(const mllm_gguf *g, int64_t i, char *buf, size_t buf_size) {
@@ -225,7 +214,7 @@ int mllm_gguf_render_value(const mllm_gguf *g, int64_t i, char *buf, size_t buf_
         mllm_gguf_read_str(kv->value, &s, &len);
         sb_printf(&b, "%.*s", (int)(len > INT32_MAX ? INT32_MAX : len), s);
     } else if (kv->type == MLLM_GGUF_ARRAY) {
-        size_t es = fixed_size(kv->arr_type);
+        size_t es = mllm_gguf_scalar_size(kv->arr_type);
         if (es && kv->arr_count <= RENDER_MAX_ELEMS) {
             sb_printf(&b, "[");
             for (uint64_t j = 0; j < kv->arr_count; j++) {

@@ -56,7 +56,7 @@ static mllm_status rd_str(cursor *c, const uint8_t **p, uint64_t *len, const cha
     return MLLM_OK;
 }
 
-static size_t scalar_size(uint32_t t) {
+size_t mllm_gguf_scalar_size(uint32_t t) {
     switch (t) {
     case MLLM_GGUF_UINT8: case MLLM_GGUF_INT8: case MLLM_GGUF_BOOL: return 1;
     case MLLM_GGUF_UINT16: case MLLM_GGUF_INT16: return 2;
@@ -70,7 +70,7 @@ static size_t scalar_size(uint32_t t) {
 static size_t min_elem_size(uint32_t t) {
     if (t == MLLM_GGUF_STRING) return 8;
     if (t == MLLM_GGUF_ARRAY) return 12;
-    return scalar_size(t);
+    return mllm_gguf_scalar_size(t);
 }
 
 static mllm_status skip_value(cursor *c, uint32_t type, const char *key, int depth);
@@ -90,7 +90,7 @@ static mllm_status skip_array(cursor *c, const char *key, int depth, uint32_t *e
         return mllm_fail(MLLM_ERR_FORMAT, "key '%s': array count %" PRIu64 " of %s exceeds what the %zu bytes left in the file can hold",
                          key, *count, mllm_gguf_type_name(*elem_type), remaining(c));
     }
-    size_t fixed = scalar_size(*elem_type);
+    size_t fixed = mllm_gguf_scalar_size(*elem_type);
     if (fixed) { /* bound checked just above */
         c->pos += (size_t)*count * fixed;
         return MLLM_OK;
@@ -113,7 +113,7 @@ static mllm_status skip_value(cursor *c, uint32_t type, const char *key, int dep
         uint64_t n;
         return skip_array(c, key, depth, &et, &n);
     }
-    size_t n = scalar_size(type);
+    size_t n = mllm_gguf_scalar_size(type);
     if (!n) return mllm_fail(MLLM_ERR_FORMAT, "key '%s': unknown value type %u", key, type);
     mllm_status s = need(c, n, key);
     if (s) return s;

@@ -2,6 +2,7 @@
 #ifndef TEST_VULKAN_DEVICE_H
 #define TEST_VULKAN_DEVICE_H
 
+#include <stdlib.h>
 #include <string.h>
 
 /* Exit code that ctest counts as skipped (SKIP_RETURN_CODE). */
@@ -12,6 +13,16 @@
 static inline int no_vulkan_device(const char *why) {
     return strstr(why, "no Vulkan loader") || strstr(why, "no compatible driver") || strstr(why, "no device found") ||
            strstr(why, "none of the");
+}
+
+/* Turns the Vulkan validation layers on (MLLM_VULKAN_VALIDATION=1) unless the environment already says
+ * otherwise: the tests require them to report no error. */
+static inline void enable_vulkan_validation(void) {
+#if defined(_WIN32)
+    if (!getenv("MLLM_VULKAN_VALIDATION")) _putenv_s("MLLM_VULKAN_VALIDATION", "1");
+#else
+    setenv("MLLM_VULKAN_VALIDATION", "1", 0);
+#endif
 }
 
 #endif

@@ -128,19 +128,31 @@ static void record_rms_norm(vk_rec *r, const mllm_node *n) {
     dispatch(r, VK_PIPE_rms_norm, &pc, sizeof pc, (uint32_t)n->n_rows, 1, 1);
 }
 
-/* The matvec pipeline for a weight type: one decode row staged by the kernel (with the SwiGLU
- * input through a shared row, see mul_mv.comp's XF_STAGE), a few rows staged MV_STEP_ROWS per
- * workgroup (q8_0/q4_0: several sequences' decode steps), or 8 prompt rows per workgroup. */
-static vk_pipe mv_pipe(const vk_dev *d, int32_t type, int staged, uint32_t m, int swiglu_in) {
-    const int shared_row = d->xf_mode == 1 || (d->xf_mode == 2 && swiglu_in);
-    switch (type) {
-    case MLLM_TYPE_F32: return staged ? VK_PIPE_mv_f32_1 : VK_PIPE_mv_f32_8;
-    case MLLM_TYPE_F16: return staged ? VK_PIPE_mv_f16_1 : VK_PIPE_mv_f16_8;
-    case MLLM_TYPE_Q8_0:
-        return !staged ? VK_PIPE_mv_q8_0_8 : m > 1 ? VK_PIPE_mv_q8_0_f2 : shared_row ? VK_PIPE_mv_q8_0_1 : VK_PIPE_mv_q8_0_1s;
-    default:
-        return !staged ? VK_PIPE_mv_q4_0_8 : m > 1 ? VK_PIPE_mv_q4_0_f2 : shared_row ? VK_PIPE_mv_q4_0_1 : VK_PIPE_mv_q4_0_1s;
+/* A matvec kernel and the input rows each of its workgroups takes. */
+typedef struct {
+    vk_pipe pipe;
+    uint32_t rows_per_group;
+} mv_kernel;
+
+/* The matvec kernel for a weight type: 8 prompt rows per workgroup; one decode row staged by the
+ * kernel (with the SwiGLU input through a shared row, see mul_mv.comp's XF_STAGE); or a few rows
+ * staged MV_STEP_ROWS per workgroup (q8_0/q4_0, the only types staged_matmul stages several rows
+ * of: several sequences' decode steps). */
+static mv_kernel mv_kernel_for(const vk_dev *d, int32_t type, int staged, uint32_t m, int swiglu_in) {
+    const int q8 = type == MLLM_TYPE_Q8_0;
+    if (!staged) {
+        const vk_pipe p = type == MLLM_TYPE_F32 ? VK_PIPE_mv_f32_8
+                          : type == MLLM_TYPE_F16 ? VK_PIPE_mv_f16_8
+                          : q8                    ? VK_PIPE_mv_q8_0_8
+                                                  : VK_PIPE_mv_q4_0_8;
+        return (mv_kernel){p, 8};
     }
+    if (type == MLLM_TYPE_F32) return (mv_kernel){VK_PIPE_mv_f32_1, 1};
+    if (type == MLLM_TYPE_F16) return (mv_kernel){VK_PIPE_mv_f16_1, 1};
+    if (m > 1) return (mv_kernel){q8 ? VK_PIPE_mv_q8_0_f2 : VK_PIPE_mv_q4_0_f2, MV_STEP_ROWS};
+    const int shared_row = d->xf_mode == 1 || (d->xf_mode == 2 && swiglu_in);
+    const vk_pipe p = q8 ? (shared_row ? VK_PIPE_mv_q8_0_1 : VK_PIPE_mv_q8_0_1s) : (shared_row ? VK_PIPE_mv_q4_0_1 : VK_PIPE_mv_q4_0_1s);
+    return (mv_kernel){p, 1};
 }
 
 /* Whether the kernels stage this matmul's input themselves (and so can run its fusions): one row
@@ -232,10 +244,10 @@ static void record_matmul(vk_rec *r, const mllm_node *n) {
          * staged (normed, quantized) once per workgroup, not once per 4 rows (the 32000-row
          * output head took 60 us on an H200 restaging 8000 times) */
         const uint64_t groups = (uint64_t)(dual ? 2 : 1) * (uint64_t)((wm->ne[1] + 3) / 4);
-        const vk_pipe p = mv_pipe(c->d, wm->type, staged, m, swiglu != NULL);
-        const uint32_t rows_per_group = !staged ? 8 : m == 1 ? 1 : MV_STEP_ROWS;
-        dispatch(r, p, &pc, sizeof pc, min_u32(groups, staged ? (uint64_t)c->d->mv_groups : 65535), (m + rows_per_group - 1) / rows_per_group, 1);
-        if (c->prof.on) snprintf(c->prof.label, sizeof c->prof.label, "%s r%u k%u", vk_pipe_name(p), pc.n_rows, k);
+        const mv_kernel kn = mv_kernel_for(c->d, wm->type, staged, m, swiglu != NULL);
+        dispatch(r, kn.pipe, &pc, sizeof pc, min_u32(groups, staged ? (uint64_t)c->d->mv_groups : 65535),
+                 (m + kn.rows_per_group - 1) / kn.rows_per_group, 1);
+        if (c->prof.on) snprintf(c->prof.label, sizeof c->prof.label, "%s r%u k%u", vk_pipe_name(kn.pipe), pc.n_rows, k);
     }
 }
 

@@ -27,14 +27,7 @@ class QuantizerEqualityTest {
         try (Arena arena = Arena.ofConfined()) {
             for (int trial = 0; trial < 40; trial++) {
                 float[] x = row(rnd, n, trial);
-                long bytes = RowQuantizer.rowBytes(type, n);
-                assertThat(mllm_row_bytes(type.id, n)).isEqualTo(bytes);
-                MemorySegment javaOut = arena.allocate(bytes);
-                RowQuantizer.quantizeRow(type, x, 0, n, javaOut, 0);
-                MemorySegment src = arena.allocateFrom(ValueLayout.JAVA_FLOAT, x);
-                MemorySegment nativeOut = arena.allocate(bytes);
-                Native.check(mllm_quantize_row(type.id, src, nativeOut, n), "quantize");
-                long mismatch = javaOut.mismatch(nativeOut);
+                long mismatch = firstDifference(type, x, arena);
                 assertThat(mismatch).as("%s trial %d: first differing byte", type, trial).isEqualTo(-1L);
             }
         }
@@ -58,18 +51,24 @@ class QuantizerEqualityTest {
         try (Arena arena = Arena.ofConfined()) {
             for (int trial = 0; trial < 6 * kinds; trial++) {
                 float[] x = kRow(rnd, n, trial % kinds);
-                long bytes = RowQuantizer.rowBytes(type, n);
-                assertThat(mllm_row_bytes(type.id, n)).isEqualTo(bytes);
-                MemorySegment javaOut = arena.allocate(bytes);
-                RowQuantizer.quantizeRow(type, x, 0, n, javaOut, 0);
-                MemorySegment src = arena.allocateFrom(ValueLayout.JAVA_FLOAT, x);
-                MemorySegment nativeOut = arena.allocate(bytes);
-                Native.check(mllm_quantize_row(type.id, src, nativeOut, n), "quantize");
-                long mismatch = javaOut.mismatch(nativeOut);
+                long mismatch = firstDifference(type, x, arena);
                 assertThat(mismatch).as("%s trial %d (kind %d): first differing byte (super-block %d, byte %d)", type,
                         trial, trial % kinds, mismatch / type.blockBytes, mismatch % type.blockBytes).isEqualTo(-1L);
             }
         }
+    }
+
+    /** Quantizes x with the Java and the native quantizer: the offset of the first byte that differs, or -1. */
+    private static long firstDifference(GgmlType type, float[] x, Arena arena) {
+        int n = x.length;
+        long bytes = RowQuantizer.rowBytes(type, n);
+        assertThat(mllm_row_bytes(type.id, n)).isEqualTo(bytes);
+        MemorySegment javaOut = arena.allocate(bytes);
+        RowQuantizer.quantizeRow(type, x, 0, n, javaOut, 0);
+        MemorySegment src = arena.allocateFrom(ValueLayout.JAVA_FLOAT, x);
+        MemorySegment nativeOut = arena.allocate(bytes);
+        Native.check(mllm_quantize_row(type.id, src, nativeOut, n), "quantize");
+        return javaOut.mismatch(nativeOut);
     }
 
     private static float[] kRow(Random rnd, int n, int kind) {

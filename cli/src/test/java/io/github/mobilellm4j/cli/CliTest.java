@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.github.mobilellm4j.cli.Cli.Result;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Map;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -119,6 +120,34 @@ class CliTest {
         assertThat(bp.json().get("tg_tokens_per_second").asDouble()).isGreaterThan(0);
         assertThat(bp.json().get("parallel").asInt()).isEqualTo(3);
         assertThat(run("bench", "-m", model.toString(), "--parallel", "300").err()).contains("--parallel");
+    }
+
+    /**
+     * bench --shape makes the synthetic model of the shape once (the second run finds it in the cache) and
+     * reports its shape and type; the file has the 125M shape's 30 layers and 576-wide embeddings.
+     */
+    @Test
+    void benchMeasuresASyntheticShapeMadeOnce(@TempDir Path cache) throws Exception {
+        Map<String, String> env = Map.of("MOBILELLM_BENCH_CACHE", cache.toString());
+        String[] args = {"bench", "--shape", "125M", "--type", "q8_0", "-p", "8", "-n", "4", "-r", "1", "--json"};
+        Result b = Cli.runEnv(env, args);
+        assertThat(b.code()).as(b.err()).isZero();
+        assertThat(b.json().get("shape").asText()).isEqualTo("125M");
+        assertThat(b.json().get("type").asText()).isEqualTo("Q8_0");
+        assertThat(b.json().get("tg_tokens_per_second").asDouble()).isGreaterThan(0);
+        Path model = Path.of(b.json().get("model").asText());
+        assertThat(model).startsWith(cache).isRegularFile();
+        assertThat(b.err()).contains("converting");
+
+        Result i = run("info", "-m", model.toString(), "--json");
+        assertThat(i.code()).as(i.err()).isZero();
+        assertThat(i.json().get("metadata").get("llama.block_count").asInt()).isEqualTo(30);
+        assertThat(i.json().get("metadata").get("llama.embedding_length").asInt()).isEqualTo(576);
+
+        Result again = Cli.runEnv(env, args);
+        assertThat(again.code()).as(again.err()).isZero();
+        assertThat(again.err()).doesNotContain("converting");
+        assertThat(again.json().get("model").asText()).isEqualTo(model.toString());
     }
 
     @Test

@@ -93,7 +93,7 @@ final class BatchedPrefixScorer implements LoglikelihoodScorer {
                 if (r > 0) startFrom(s, lead, prefix);
                 cached.set(place + r, prefix);
                 pending.add(new Pending(i, r, s, Arrays.copyOfRange(inputs[r], shared, inputs[r].length),
-                        requests.get(r).continuation(), shared));
+                        requests.get(r).continuationTokens(), shared));
             }
             place += n;
         }

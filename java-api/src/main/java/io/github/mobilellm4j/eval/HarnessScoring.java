@@ -17,7 +17,7 @@ final class HarnessScoring {
 
     /** The tokens fed to the model for one request (harness: (context + continuation)[-(maxLength+1):][:-1]). */
     static int[] input(TokenizedItem.Request r, int maxLength) {
-        int[] ctx = r.context(), cont = r.continuation();
+        int[] ctx = r.contextTokens(), cont = r.continuationTokens();
         if (cont.length > maxLength) {
             throw new IllegalArgumentException("a continuation of " + cont.length + " tokens exceeds the model's length " + maxLength);
         }
@@ -38,7 +38,7 @@ final class HarnessScoring {
     static int sharedPrefix(int[][] inputs, List<TokenizedItem.Request> requests) {
         int shared = Integer.MAX_VALUE;
         for (int r = 0; r < inputs.length; r++) {
-            shared = Math.min(shared, inputs[r].length - requests.get(r).continuation().length);
+            shared = Math.min(shared, inputs[r].length - requests.get(r).continuationTokens().length);
             if (r > 0) shared = Math.min(shared, commonPrefix(inputs[0], inputs[r], inputs[0].length));
         }
         return shared;

@@ -52,7 +52,7 @@ final class SharedPrefixScorer implements LoglikelihoodScorer {
         Loglikelihood[] out = new Loglikelihood[n];
         for (int r = 0; r < n; r++) {
             Logits logits = session.evalAll(Arrays.copyOfRange(inputs[r], shared, inputs[r].length));
-            out[r] = HarnessScoring.continuationScore(logits, requests.get(r).continuation(), row);
+            out[r] = HarnessScoring.continuationScore(logits, requests.get(r).continuationTokens(), row);
             session.truncate(shared);
         }
         return out;

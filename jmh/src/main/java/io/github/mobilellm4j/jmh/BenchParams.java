@@ -15,7 +15,8 @@ import org.openjdk.jmh.annotations.State;
  * trial, shared by all benchmark threads. Setup makes the synthetic GGUF on first use (see {@link BenchModels}).
  *
  * <ul>
- *   <li>{@code shape}: 125M and 350M by default; 600M, 1B and 1.5B with {@code -p shape=600M,1B,1.5B};</li>
+ *   <li>{@code shape}: every MobileLLM shape, 125M, 350M, 600M, 1B and 1.5B; a few with {@code -p shape=125M,350M}
+ *       (the larger files take minutes to make the first time and up to 3.2 GB of disk at F16);</li>
  *   <li>{@code type}: weight type of the file, F16, Q8_0 and Q4_0 by default; any other type the converter
  *       can write (BF16, F32, ...) with {@code -p type=...};</li>
  *   <li>{@code threads}: engine threads, a number or {@code all} (the engine's default: every core);
@@ -25,7 +26,7 @@ import org.openjdk.jmh.annotations.State;
  */
 @State(Scope.Benchmark)
 public class BenchParams {
-    @Param({"125M", "350M"})
+    @Param({"125M", "350M", "600M", "1B", "1.5B"})
     public String shape;
 
     @Param({"F16", "Q8_0", "Q4_0"})

@@ -32,7 +32,7 @@ public class LoadBenchmark {
 
     @State(Scope.Benchmark)
     public static class LoadParams {
-        @Param({"125M", "350M"})
+        @Param({"125M", "350M", "600M", "1B", "1.5B"})
         public String shape;
 
         @Param({"F16", "Q8_0", "Q4_0"})
