@@ -245,6 +245,87 @@ static double k_block_terms(int32_t wt, const uint8_t *w, int64_t b, const int8_
     return t + m[b % 8] * abs(sum);
 }
 
+/* K-quant panels (Q4_K, Q6_K) through the matmul driver on exact data, like check_panel_exact:
+ * super-block scales d (and Q4_K's dmin) 2^-7, activation blocks led by 127 / 32 (scale exactly
+ * 2^-5, every quant the chosen integer), so each term is an integer multiple of 2^-12; the other
+ * activations' range is halved until every row's sum of |terms| is below 2^24 such units, so any
+ * summing order is exact and kernel and reference must agree bit for bit. Rows at the extremes
+ * (Q4_K: all quant and scale bytes 0xff, nibbles 15, scales and mins 63, or all quants 0; Q6_K:
+ * quants 63 with scales 127, or quants 0 with scales -128) and activation rows of one sign reach
+ * the largest sums; 48 rows = 3 panels, 1..9 activation rows (the kernel's 1..4 and the driver's
+ * groups of 4 with a remainder), one and two super-blocks. */
+static void fill_k_exact_block(int32_t wt, uint8_t *blk, int r) {
+    if (wt == MLLM_TYPE_Q4_K) {
+        for (size_t i = 4; i < sizeof(block_q4_K); i++)
+            blk[i] = r % 4 == 0 ? 0xff : r % 4 == 1 && i >= 16 ? 0x00 : (uint8_t)(next_rand() >> 16);
+        blk[0] = 0x00, blk[1] = 0x20, blk[2] = 0x00, blk[3] = 0x20; /* d = dmin = 2^-7 */
+        return;
+    }
+    block_q6_K *b = (block_q6_K *)blk;
+    for (size_t i = 0; i < sizeof b->ql + sizeof b->qh; i++) blk[i] = r % 4 == 0 ? 0xff : r % 4 == 1 ? 0x00 : (uint8_t)(next_rand() >> 16);
+    for (int i = 0; i < 16; i++) b->scales[i] = (int8_t)(r % 4 == 0 ? 127 : r % 4 == 1 ? -128 : (int)(next_rand() >> 24) - 128);
+    b->d = 0x2000; /* 2^-7 */
+}
+
+static void check_panel_k_exact(const char *level, mllm_threadpool *pool) {
+    enum { ROWS = 48, MAXK = 512, MAXM = 9 };
+    static const int32_t types[] = {MLLM_TYPE_Q4_K, MLLM_TYPE_Q6_K};
+    static float x[MAXM * MAXK], y[MAXM * ROWS];
+    static uint8_t w[ROWS * MAXK], wp[ROWS * MAXK], xq[MAXM][MAXK * 2];
+    for (int ti = 0; ti < 2; ti++) {
+        const int32_t wt = types[ti], at = mllm_type_traits_of(wt)->vec_dot_type;
+        const size_t xbb = mllm_type_block_bytes(at), qs_at = at == MLLM_TYPE_Q8_1 ? 4 : 2;
+        CHECK(mllm_cpu_current() != MLLM_CPU_AVX2 || g_kernels->panel[mllm_kernel_slot(wt)] != NULL,
+              "[%s] %s has no panel kernel", level, mllm_type_name(wt));
+        for (int64_t k = 256; k <= MAXK; k += 256) {
+            const size_t wrb = mllm_type_row_bytes(wt, k), bb = mllm_type_block_bytes(wt);
+            for (int r = 0; r < ROWS; r++)
+                for (int64_t sb = 0; sb < k / 256; sb++) fill_k_exact_block(wt, w + (size_t)r * wrb + (size_t)sb * bb, r);
+            mllm_panel_pack(wt, w, k, ROWS, wp);
+            for (int64_t m = 1; m <= MAXM; m++) {
+                double bound = 0;
+                for (int range = 127; range >= 1; range /= 2) {
+                    bound = 0;
+                    for (int64_t i = 0; i < m; i++) {
+                        for (int64_t e = 0; e < k; e++) {
+                            int q = e % 32 == 0 ? 127 : i % 3 == 0 ? range : i % 3 == 1 ? -range
+                                                                                      : (int)(next_rand() >> 16) % (2 * range + 1) - range;
+                            x[i * k + e] = (float)q / 32.0f;
+                        }
+                        mllm_quantize_row_ref(at, x + i * k, xq[i], k);
+                        for (int r = 0; r < ROWS; r++) {
+                            double row = 0;
+                            for (int64_t b = 0; b < k / 32; b++) {
+                                const int8_t *qs = (const int8_t *)(xq[i] + (size_t)b * xbb + qs_at);
+                                int sum = 0;
+                                for (int l = 0; l < 32; l++) sum += qs[l];
+                                row += k_block_terms(wt, w + (size_t)r * wrb, b, qs, sum);
+                            }
+                            bound = fmax(bound, row);
+                        }
+                    }
+                    if (bound < 16777216.0) break;
+                }
+                CHECK(bound < 16777216.0, "exactness precondition");
+                void *wdata = malloc(mllm_matmul_wsize(wt, k, m));
+                mm_task t = {wt, wp, ROWS, k, m, x, y, wdata, pool, 1};
+                mllm_threadpool_run(pool, mm_run, &t, mllm_threadpool_size(pool));
+                int bad = 0;
+                for (int64_t i = 0; i < m && !bad; i++)
+                    for (int r = 0; r < ROWS && !bad; r++) {
+                        const float want = mllm_vec_dot_ref(wt, w + (size_t)r * wrb, xq[i], k);
+                        if (y[i * ROWS + r] != want) {
+                            CHECK(0, "[%s] %s panels k=%lld m=%lld y[%lld][%d] = %.9g, reference %.9g (exact data)", level,
+                                  mllm_type_name(wt), (long long)k, (long long)m, (long long)i, r, y[i * ROWS + r], want);
+                            bad = 1;
+                        }
+                    }
+                free(wdata);
+            }
+        }
+    }
+}
+
 /* K-quant dot kernels called directly (nx 1..4) on data where every float step is exact: weight
  * scales d = dmin = 2^-7, activation scales 2^-5, so every term is an integer multiple of 2^-12;
  * the activation range is halved until the sum of all terms' magnitudes is below 2^24 units, so
@@ -495,6 +576,7 @@ int main(void) {
         check_k_dots_exact(name);
         check_k_tile_bits(name);
         check_panel_exact(name, pools[0]);
+        check_panel_k_exact(name, pools[1]);
         for (int ti = 0; ti < N_TYPES; ti++) {
             /* The scalar level's quantized dots are the reference ones: results must match exactly. */
             int exact = levels[li] == MLLM_CPU_SCALAR && !is_float_type(WEIGHT_TYPES[ti]);
@@ -505,17 +587,17 @@ int main(void) {
                     check_matmul(WEIGHT_TYPES[ti], 37, kk[ki], m, pools[m % 3], exact, name);
                 check_matmul(WEIGHT_TYPES[ti], 19, kk[ki], 13, pools[2], exact, name);
             }
-            /* Panels (q4_0, q8_0; k a multiple of 64, whole panels of 16 rows): every level runs them,
-             * through the panel kernels where the level has them, else by copying rows out. */
-            if (mllm_panel_supported(WEIGHT_TYPES[ti], 64, 16))
-                for (int ki = 0; ki < 4; ki++) {
-                    if (kk[ki] % 64) continue;
-                    for (int64_t m = 1; m <= 9; m++)
-                        check_matmul_as(WEIGHT_TYPES[ti], 48, kk[ki], m, pools[m % 3], exact, name, 1);
-                    /* AMX takes 16 activation rows per tile: full tiles plus a partial one */
-                    for (int64_t m = 16; m <= 40; m += 12)
-                        check_matmul_as(WEIGHT_TYPES[ti], 48, kk[ki], m, pools[m % 3], exact, name, 1);
-                }
+            /* Panels (q4_0, q8_0: k a multiple of 64; Q4_K: of 256; whole panels of 16 rows): every
+             * level runs them, through the panel kernels where the level has them, else by copying
+             * rows out. */
+            for (int ki = 0; ki < 4; ki++) {
+                if (!mllm_panel_supported(WEIGHT_TYPES[ti], kk[ki], 48)) continue;
+                for (int64_t m = 1; m <= 9; m++)
+                    check_matmul_as(WEIGHT_TYPES[ti], 48, kk[ki], m, pools[m % 3], exact, name, 1);
+                /* AMX takes 16 activation rows per tile: full tiles plus a partial one */
+                for (int64_t m = 16; m <= 40; m += 12)
+                    check_matmul_as(WEIGHT_TYPES[ti], 48, kk[ki], m, pools[m % 3], exact, name, 1);
+            }
             /* Float weights take any k: odd lengths exercise the kernels' tails. */
             if (is_float_type(WEIGHT_TYPES[ti]))
                 for (int64_t k = 1; k <= 53; k += 13)
