@@ -245,47 +245,57 @@ static double k_block_terms(int32_t wt, const uint8_t *w, int64_t b, const int8_
     return t + m[b % 8] * abs(sum);
 }
 
-/* K-quant panels (Q4_K, Q6_K) through the matmul driver on exact data, like check_panel_exact:
- * super-block scales d (and Q4_K's dmin) 2^-7, activation blocks led by 127 / 32 (scale exactly
+/* K-quant panels (Q4_K, Q5_K, Q6_K) through the matmul driver on exact data, like check_panel_exact:
+ * super-block scales d (and Q4_K / Q5_K dmin) 2^-7, activation blocks led by 127 / 32 (scale exactly
  * 2^-5, every quant the chosen integer), so each term is an integer multiple of 2^-12; the other
  * activations' range is halved until every row's sum of |terms| is below 2^24 such units, so any
  * summing order is exact and kernel and reference must agree bit for bit. Rows at the extremes
- * (Q4_K: all quant and scale bytes 0xff, nibbles 15, scales and mins 63, or all quants 0; Q6_K:
- * quants 63 with scales 127, or quants 0 with scales -128) and activation rows of one sign reach
- * the largest sums; 48 rows = 3 panels, 1..9 activation rows (the kernel's 1..4 and the driver's
- * groups of 4 with a remainder), one and two super-blocks. */
-static void fill_k_exact_block(int32_t wt, uint8_t *blk, int r) {
-    if (wt == MLLM_TYPE_Q4_K) {
-        for (size_t i = 4; i < sizeof(block_q4_K); i++)
+ * (Q4_K, Q5_K: all quant and scale bytes 0xff, quants 15 / 31, scales and mins 63, or all quants
+ * 0; Q6_K: quants 63 with scales 127, or quants 0 with scales -128) and activation rows of one
+ * sign reach large sums; a second pass with small scales (|sc|, m <= 3, extreme rows 1) keeps the bound with
+ * activations of full range (+-127 for whole rows), where a kernel's int16 sums would overflow if
+ * it widened them too late. 48 rows = 3 panels, 1..9 activation rows (the kernel's 1..4 and the
+ * driver's groups of 4 with a remainder), one and two super-blocks. */
+static void fill_k_exact_block(int32_t wt, uint8_t *blk, int r, int small) {
+    if (wt != MLLM_TYPE_Q6_K) { /* Q4_K, Q5_K: d, dmin, 12 scale bytes, then (qh and) qs */
+        for (size_t i = 4; i < (size_t)mllm_type_block_bytes(wt); i++) {
             blk[i] = r % 4 == 0 ? 0xff : r % 4 == 1 && i >= 16 ? 0x00 : (uint8_t)(next_rand() >> 16);
+            if (small && i < 16) blk[i] = r % 4 == 0 ? 0x01 : blk[i] & 0x03; /* scales, mins 0..3 */
+        }
         blk[0] = 0x00, blk[1] = 0x20, blk[2] = 0x00, blk[3] = 0x20; /* d = dmin = 2^-7 */
         return;
     }
     block_q6_K *b = (block_q6_K *)blk;
     for (size_t i = 0; i < sizeof b->ql + sizeof b->qh; i++) blk[i] = r % 4 == 0 ? 0xff : r % 4 == 1 ? 0x00 : (uint8_t)(next_rand() >> 16);
-    for (int i = 0; i < 16; i++) b->scales[i] = (int8_t)(r % 4 == 0 ? 127 : r % 4 == 1 ? -128 : (int)(next_rand() >> 24) - 128);
+    const int top = small ? 1 : 127, bottom = small ? -1 : -128;
+    for (int i = 0; i < 16; i++)
+        b->scales[i] = (int8_t)(r % 4 == 0 ? top : r % 4 == 1 ? bottom : small ? (int)(next_rand() >> 16) % 7 - 3 : (int)(next_rand() >> 24) - 128);
     b->d = 0x2000; /* 2^-7 */
 }
 
 static void check_panel_k_exact(const char *level, mllm_threadpool *pool) {
     enum { ROWS = 48, MAXK = 512, MAXM = 9 };
-    static const int32_t types[] = {MLLM_TYPE_Q4_K, MLLM_TYPE_Q6_K};
+    static const int32_t types[] = {MLLM_TYPE_Q4_K, MLLM_TYPE_Q5_K, MLLM_TYPE_Q6_K};
     static float x[MAXM * MAXK], y[MAXM * ROWS];
     static uint8_t w[ROWS * MAXK], wp[ROWS * MAXK], xq[MAXM][MAXK * 2];
-    for (int ti = 0; ti < 2; ti++) {
+    for (int ti = 0; ti < 3; ti++) {
         const int32_t wt = types[ti], at = mllm_type_traits_of(wt)->vec_dot_type;
         const size_t xbb = mllm_type_block_bytes(at), qs_at = at == MLLM_TYPE_Q8_1 ? 4 : 2;
         CHECK(mllm_cpu_current() != MLLM_CPU_AVX2 || g_kernels->panel[mllm_kernel_slot(wt)] != NULL,
               "[%s] %s has no panel kernel", level, mllm_type_name(wt));
-        for (int64_t k = 256; k <= MAXK; k += 256) {
+        for (int pass = 0; pass < 4; pass++) {
+            const int64_t k = 256 * (1 + pass % 2);
+            const int small = pass >= 2;
             const size_t wrb = mllm_type_row_bytes(wt, k), bb = mllm_type_block_bytes(wt);
             for (int r = 0; r < ROWS; r++)
-                for (int64_t sb = 0; sb < k / 256; sb++) fill_k_exact_block(wt, w + (size_t)r * wrb + (size_t)sb * bb, r);
+                for (int64_t sb = 0; sb < k / 256; sb++) fill_k_exact_block(wt, w + (size_t)r * wrb + (size_t)sb * bb, r, small);
             mllm_panel_pack(wt, w, k, ROWS, wp);
             for (int64_t m = 1; m <= MAXM; m++) {
                 double bound = 0;
+                int bound_range = 0;
                 for (int range = 127; range >= 1; range /= 2) {
                     bound = 0;
+                    bound_range = range;
                     for (int64_t i = 0; i < m; i++) {
                         for (int64_t e = 0; e < k; e++) {
                             int q = e % 32 == 0 ? 127 : i % 3 == 0 ? range : i % 3 == 1 ? -range
@@ -307,6 +317,7 @@ static void check_panel_k_exact(const char *level, mllm_threadpool *pool) {
                     if (bound < 16777216.0) break;
                 }
                 CHECK(bound < 16777216.0, "exactness precondition");
+                CHECK(!small || bound_range == 127, "full-range activations with small scales");
                 void *wdata = malloc(mllm_matmul_wsize(wt, k, m));
                 mm_task t = {wt, wp, ROWS, k, m, x, y, wdata, pool, 1};
                 mllm_threadpool_run(pool, mm_run, &t, mllm_threadpool_size(pool));
@@ -587,7 +598,7 @@ int main(void) {
                     check_matmul(WEIGHT_TYPES[ti], 37, kk[ki], m, pools[m % 3], exact, name);
                 check_matmul(WEIGHT_TYPES[ti], 19, kk[ki], 13, pools[2], exact, name);
             }
-            /* Panels (q4_0, q8_0: k a multiple of 64; Q4_K: of 256; whole panels of 16 rows): every
+            /* Panels (q4_0, q8_0: k a multiple of 64; K-quants: of 256; whole panels of 16 rows): every
              * level runs them, through the panel kernels where the level has them, else by copying
              * rows out. */
             for (int ki = 0; ki < 4; ki++) {

@@ -121,7 +121,7 @@ MLLM_INLINE void panel_n(int64_t k, const void *w, int64_t n_panels, const mllm_
         }
     }
 }
-/* ---- Q4_K panels (panel.h) against q8_1 activation rows -------------------------------------- */
+/* ---- Q4_K and Q5_K panels (panel.h) against q8_1 activation rows -------------------------------------- */
 
 /* Byte i (0..7) of each lane's unpacked scales (lo: bytes 0..3, hi: 4..7) as floats. */
 MLLM_INLINE __m256 lane_byte_ps(__m256i lo, __m256i hi, int i) {
@@ -129,39 +129,49 @@ MLLM_INLINE __m256 lane_byte_ps(__m256i lo, __m256i hi, int i) {
     return _mm256_cvtepi32_ps(_mm256_and_si256(_mm256_srli_epi32(v, 8 * (i & 3)), _mm256_set1_epi32(0xff)));
 }
 
-/* Sub-block b of the activation rows against quants e (0: low nibbles, 1: high) of run c of 8
- * rows: per lane, the 8 chunks' pair sums (each at most 2 * 15 * 128) add up to at most 30720, so
- * they stay in int16 until one vpmaddwd widens them. */
-MLLM_INLINE void subblock_q4_k(const uint8_t *run, int hh0, int e, int64_t b, const mllm_xrows *x,
-                               __m256i isum[2][MLLM_PANEL_MAX_NX], const int H, const int NX) {
-    const __m256i m4 = _mm256_set1_epi8(0x0f);
+/* Sub-block i (block b of the activation rows) against the quants of 8 rows: nibbles e = i % 2 (0:
+ * low, 1: high) of run c = i / 2, and for Q5_K (FIVE) bit i of the qh bytes as bit 4. Per lane,
+ * pair sums are at most 2 * 15 * 128 (Q4_K: all 8 chunks add up in int16, at most 30720) or
+ * 2 * 31 * 128 (Q5_K: widened every 4 chunks, at most 31744 each), then vpmaddwd widens them. */
+MLLM_INLINE void subblock_q45_k(const uint8_t *run, const uint8_t *qh, int hh0, int i, int64_t b, const mllm_xrows *x,
+                                __m256i isum[2][MLLM_PANEL_MAX_NX], const int H, const int NX, const int FIVE) {
+    const __m256i m4 = _mm256_set1_epi8(0x0f), b4 = _mm256_set1_epi8(0x10), ones = _mm256_set1_epi16(1);
+    const int e = i & 1;
     __m256i s16[2][MLLM_PANEL_MAX_NX];
     for (int h = 0; h < H; h++)
-        for (int j = 0; j < NX; j++) s16[h][j] = _mm256_setzero_si256();
+        for (int j = 0; j < NX; j++) s16[h][j] = isum[h][j] = _mm256_setzero_si256();
     for (int t = 0; t < 8; t++) {
         __m256i q[2];
         for (int h = 0; h < H; h++) {
             const __m256i v = _mm256_loadu_si256((const __m256i *)(run + 64 * t + 32 * (hh0 + h)));
             q[h] = _mm256_and_si256(e ? _mm256_srli_epi16(v, 4) : v, m4);
+            if (FIVE) { /* 16-bit shifts: bit i of each byte to its bit 4, the mask keeps only that */
+                const __m256i vh = _mm256_loadu_si256((const __m256i *)(qh + 64 * t + 32 * (hh0 + h)));
+                const __m256i hb = i <= 4 ? _mm256_slli_epi16(vh, 4 - i) : _mm256_srli_epi16(vh, i - 4);
+                q[h] = _mm256_or_si256(q[h], _mm256_and_si256(hb, b4));
+            }
         }
         for (int j = 0; j < NX; j++) {
             const __m256i xb = bcast4(((const block_q8_1 *)((const char *)x->q + (size_t)j * x->q_stride))[b].qs + 4 * t);
             for (int h = 0; h < H; h++) s16[h][j] = _mm256_add_epi16(s16[h][j], _mm256_maddubs_epi16(q[h], xb));
         }
+        if (FIVE ? t % 4 == 3 : t == 7)
+            for (int h = 0; h < H; h++)
+                for (int j = 0; j < NX; j++) {
+                    isum[h][j] = _mm256_add_epi32(isum[h][j], _mm256_madd_epi16(s16[h][j], ones));
+                    s16[h][j] = _mm256_setzero_si256();
+                }
     }
-    for (int h = 0; h < H; h++)
-        for (int j = 0; j < NX; j++) isum[h][j] = _mm256_madd_epi16(s16[h][j], _mm256_set1_epi16(1));
 }
 
 /* Per lane (row) and sub-block i, as the reference orders it: acc += isum * (d sc_i d_x), then
  * acc -= dmin m_i * (d_x sum(x)) with the exact activation sums (kernels.h). The operations on a
  * lane do not depend on NX or H, so decode and prompts give the same bits. */
-MLLM_INLINE void panel_q4_k_n(int64_t k, const void *w, int64_t n_panels, const mllm_xrows *x, float *y, int64_t ldy,
-                              const int NX, const int T) {
-    (void)T;
-    const int H = NX <= 2 ? 2 : 1;
+MLLM_INLINE void panel_q45_k_n(int64_t k, const void *w, int64_t n_panels, const mllm_xrows *x, float *y, int64_t ldy,
+                               const int NX, const int T) {
+    const int H = NX <= 2 ? 2 : 1, five = T == MLLM_TYPE_Q5_K;
     const int64_t ns = k / QK_K;
-    const size_t gb = MLLM_PANEL_ROWS * sizeof(block_q4_K);
+    const size_t gb = MLLM_PANEL_ROWS * (five ? sizeof(block_q5_K) : sizeof(block_q4_K)), qs_at = five ? 768 : 256;
     const __m256i m6 = _mm256_set1_epi8(0x3f), m4 = _mm256_set1_epi8(0x0f), top2 = _mm256_set1_epi8(0x30);
     for (int64_t p = 0; p < n_panels; p++) {
         for (int hh0 = 0; hh0 < 2; hh0 += H) {
@@ -185,14 +195,14 @@ MLLM_INLINE void panel_q4_k_n(int64_t k, const void *w, int64_t n_panels, const 
                                               _mm256_and_si256(_mm256_srli_epi32(w1, 2), top2));
                 }
                 for (int c = 0; c < 4; c++) {
-                    const uint8_t *run = g + 256 + 512 * c;
+                    const uint8_t *run = g + qs_at + 512 * c;
                     if (NX == 1) /* decode streams the weights once: fetch two super-blocks ahead */
-                        for (int l = 0; l < 576; l += 64) _mm_prefetch((const char *)g + 2 * gb + 576 * c + l, _MM_HINT_T0);
+                        for (size_t l = 0; l < gb / 4; l += 64) _mm_prefetch((const char *)g + 2 * gb + gb / 4 * c + l, _MM_HINT_T0);
                     for (int e = 0; e < 2; e++) {
                         const int i = 2 * c + e;
                         const int64_t b = 8 * s + i;
                         __m256i isum[2][MLLM_PANEL_MAX_NX];
-                        subblock_q4_k(run, hh0, e, b, x, isum, H, NX);
+                        subblock_q45_k(run, g + 256, hh0, i, b, x, isum, H, NX, five);
                         for (int h = 0; h < H; h++) {
                             const __m256 dsc = _mm256_mul_ps(d[h], lane_byte_ps(sc_lo[h], sc_hi[h], i));
                             const __m256 dm = _mm256_mul_ps(dmin[h], lane_byte_ps(m_lo[h], m_hi[h], i));
@@ -304,13 +314,15 @@ MLLM_INLINE void panel_q6_k_n(int64_t k, const void *w, int64_t n_panels, const 
 
 MLLM_PANEL_ENTRY(panel_q4_0, panel_n, MLLM_TYPE_Q4_0)
 MLLM_PANEL_ENTRY(panel_q8_0, panel_n, MLLM_TYPE_Q8_0)
-MLLM_PANEL_ENTRY(panel_q4_K, panel_q4_k_n, MLLM_TYPE_Q4_K)
+MLLM_PANEL_ENTRY(panel_q4_K, panel_q45_k_n, MLLM_TYPE_Q4_K)
+MLLM_PANEL_ENTRY(panel_q5_K, panel_q45_k_n, MLLM_TYPE_Q5_K)
 MLLM_PANEL_ENTRY(panel_q6_K, panel_q6_k_n, MLLM_TYPE_Q6_K)
 
 void mllm_kernels_fill_panel_avx2(mllm_kernels *k) {
     k->panel[MLLM_KSLOT_Q4_0] = panel_q4_0;
     k->panel[MLLM_KSLOT_Q8_0] = panel_q8_0;
     k->panel[MLLM_KSLOT_Q4_K] = panel_q4_K;
+    k->panel[MLLM_KSLOT_Q5_K] = panel_q5_K;
     k->panel[MLLM_KSLOT_Q6_K] = panel_q6_K;
 }
 #elif defined(__x86_64__) || defined(_M_X64)

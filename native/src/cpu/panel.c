@@ -10,7 +10,7 @@ static int qs_bytes(int32_t wt) { return wt == MLLM_TYPE_Q4_0 ? QK4_0 / 2 : wt =
 static uint8_t flip(int32_t wt) { return wt == MLLM_TYPE_Q8_0 ? 0x80 : 0x00; }
 
 int mllm_panel_supported(int32_t wt, int64_t k, int64_t n_rows) {
-    const int k_quant = wt == MLLM_TYPE_Q4_K || wt == MLLM_TYPE_Q6_K;
+    const int k_quant = wt == MLLM_TYPE_Q4_K || wt == MLLM_TYPE_Q5_K || wt == MLLM_TYPE_Q6_K;
     const int64_t unit = k_quant ? QK_K : 64;
     return (qs_bytes(wt) > 0 || k_quant) && k > 0 && k % unit == 0 && n_rows > 0 && n_rows % MLLM_PANEL_ROWS == 0;
 }
@@ -50,15 +50,19 @@ static void move_bytes(uint8_t *in_panel, uint8_t *in_block, size_t n, int to_pa
     else memcpy(in_block, in_panel, n);
 }
 
-/* Q4_K (panel.h): super-block s of row l, either direction. */
-static void copy_block_q4_k(uint8_t *panel, int64_t s, int l, uint8_t *blk, int to_panel) {
-    block_q4_K *b = (block_q4_K *)blk;
-    uint8_t *g = panel + (size_t)s * MLLM_PANEL_ROWS * sizeof(block_q4_K);
-    move_bytes(g + 2 * l, (uint8_t *)&b->d, 2, to_panel);
-    move_bytes(g + 32 + 2 * l, (uint8_t *)&b->dmin, 2, to_panel);
-    for (int w = 0; w < K_SCALE_BYTES / 4; w++) move_bytes(g + 64 + 64 * w + 4 * l, b->scales + 4 * w, 4, to_panel);
+/* Q4_K / Q5_K (panel.h): super-block s of row l, either direction. Both block layouts start with
+ * d, dmin and the scales; Q5_K's qh follows, then qs. */
+static void copy_block_q45_k(int32_t wt, uint8_t *panel, int64_t s, int l, uint8_t *blk, int to_panel) {
+    const int five = wt == MLLM_TYPE_Q5_K;
+    const size_t bb = five ? sizeof(block_q5_K) : sizeof(block_q4_K), qs_at = five ? 768 : 256;
+    uint8_t *g = panel + (size_t)s * MLLM_PANEL_ROWS * bb, *qh = five ? ((block_q5_K *)blk)->qh : NULL;
+    uint8_t *qs = five ? ((block_q5_K *)blk)->qs : ((block_q4_K *)blk)->qs;
+    move_bytes(g + 2 * l, blk, 2, to_panel);           /* d */
+    move_bytes(g + 32 + 2 * l, blk + 2, 2, to_panel);  /* dmin */
+    for (int w = 0; w < K_SCALE_BYTES / 4; w++) move_bytes(g + 64 + 64 * w + 4 * l, blk + 4 + 4 * w, 4, to_panel);
+    for (int t = 0; five && t < 8; t++) move_bytes(g + 256 + 64 * t + 4 * l, qh + 4 * t, 4, to_panel);
     for (int c = 0; c < 4; c++)
-        for (int t = 0; t < 8; t++) move_bytes(g + 256 + 512 * c + 64 * t + 4 * l, b->qs + 32 * c + 4 * t, 4, to_panel);
+        for (int t = 0; t < 8; t++) move_bytes(g + qs_at + 512 * c + 64 * t + 4 * l, qs + 32 * c + 4 * t, 4, to_panel);
 }
 
 /* Q6_K (panel.h): super-block s of row l, either direction. */
@@ -75,7 +79,7 @@ static void copy_block_q6_k(uint8_t *panel, int64_t s, int l, uint8_t *blk, int 
 
 /* Block b (of the type's block size) of row l of a panel, either direction. */
 static void copy_any_block(int32_t wt, uint8_t *panel, int64_t b, int l, uint8_t *blk, int to_panel) {
-    if (wt == MLLM_TYPE_Q4_K) copy_block_q4_k(panel, b, l, blk, to_panel);
+    if (wt == MLLM_TYPE_Q4_K || wt == MLLM_TYPE_Q5_K) copy_block_q45_k(wt, panel, b, l, blk, to_panel);
     else if (wt == MLLM_TYPE_Q6_K) copy_block_q6_k(panel, b, l, blk, to_panel);
     else copy_block(wt, panel, b, l, blk, to_panel);
 }

@@ -1,5 +1,5 @@
-/* Panel layout: the CPU backend's load-time repacking of q4_0, q8_0, Q4_K and Q6_K weight
- * matrices. Sixteen consecutive rows form a panel, stored block by block with the rows interleaved, so one 512-bit
+/* Panel layout: the CPU backend's load-time repacking of q4_0, q8_0 and the
+ * K-quants Q4_K, Q5_K, Q6_K. Sixteen consecutive rows form a panel, stored block by block with the rows interleaved, so one 512-bit
  * register holds 4 quant bytes of each of the 16 rows and a matmul kernel produces 16 outputs per
  * lane-wise integer dot product: no horizontal sums, no shuffles, each activation group broadcast
  * once for 16 rows.
@@ -19,6 +19,8 @@
  *   2048 bytes the quants: for each 32-byte run c of qs (sub-blocks 2c in the low nibbles, 2c+1 in
  *              the high ones) 8 chunks of 64 bytes, chunk t holding bytes 4t..4t+3 of each row's
  *              run (row l at 4l).
+ * Q5_K panels are Q4_K's with the 32 qh bytes of each row between scales and quants: 512 bytes, 8
+ *              chunks of 64 as above (group of 16 * 176 bytes).
  * Q6_K panels (k a multiple of 256) hold one group per super-block, 16 * 210 bytes:
  *   2048 bytes ql: for each 32-byte run r of ql, 8 chunks of 64 bytes as above (bytes 4t..4t+3 of
  *              each row's run, row l at 4l),
