@@ -448,6 +448,39 @@ static void check_k_tile_bits(const char *level) {
     }
 }
 
+/* The same promise for packed K-quant weights: decode (one activation row per call) and a prompt
+ * batch of 7 rows (panel calls of 4 and 3 rows) give the same bits for every row. Random data,
+ * 48 rows = 3 panels, two super-blocks. */
+static void check_k_panel_bits(const char *level) {
+    static const int32_t kt[] = {MLLM_TYPE_Q4_K, MLLM_TYPE_Q5_K, MLLM_TYPE_Q6_K};
+    enum { R = 48, K = 512, M = 7 };
+    static float wf[R * K], x[M * K], y1[R], ym[M * R];
+    for (int t = 0; t < 3; t++) {
+        const int32_t wt = kt[t];
+        const size_t wrb = mllm_type_row_bytes(wt, K);
+        uint8_t *w = malloc(R * wrb), *wp = mllm_aligned_alloc(64, R * wrb);
+        for (int i = 0; i < R * K; i++) wf[i] = frand() + 0.2f;
+        for (int i = 0; i < M * K; i++) x[i] = frand();
+        for (int r = 0; r < R; r++) mllm_quantize_row_ref(wt, wf + r * K, w + r * wrb, K);
+        mllm_panel_pack(wt, w, K, R, wp);
+        void *w1 = malloc(mllm_matmul_wsize(wt, K, 1)), *wm = malloc(mllm_matmul_wsize(wt, K, M));
+        mllm_matmul_prepare(g_kernels, wt, x, K, K, M, wm, 0, 1);
+        mllm_matmul_compute_panel(g_kernels, wt, wp, K, wm, M, ym, R, 0, R);
+        int bad = 0;
+        for (int j = 0; j < M && !bad; j++) {
+            mllm_matmul_prepare(g_kernels, wt, x + j * K, K, K, 1, w1, 0, 1);
+            mllm_matmul_compute_panel(g_kernels, wt, wp, K, w1, 1, y1, R, 0, R);
+            for (int r = 0; r < R && !bad; r++)
+                if (y1[r] != ym[j * R + r]) {
+                    CHECK(0, "[%s] %s panels row %d act %d: batch gives %.9g, decode %.9g", level, mllm_type_name(wt), r, j,
+                          ym[j * R + r], y1[r]);
+                    bad = 1;
+                }
+        }
+        free(w); mllm_aligned_free(wp); free(w1); free(wm);
+    }
+}
+
 /* f32 helpers vs double-precision / reference-conversion oracles, odd lengths for the tails. */
 /* One attention head over an f16 cache against a double-precision softmax. Scores reach about +-10
  * (q scaled by 4), so the softmax spans e^-20..1. Tolerance: each score carries <= (hd + 8) eps
@@ -586,6 +619,7 @@ int main(void) {
         check_swiglu(name);
         check_k_dots_exact(name);
         check_k_tile_bits(name);
+        check_k_panel_bits(name);
         check_panel_exact(name, pools[0]);
         check_panel_k_exact(name, pools[1]);
         for (int ti = 0; ti < N_TYPES; ti++) {

@@ -9,7 +9,11 @@
  *   q8_0: the stored bytes (qs + 128) are flipped back to signed, and the sign trick makes one
  *         side unsigned: |w| times x with w's sign. A pair is at most 2 * 128 * 127 = 32512, so
  *         every chunk is widened on its own; exact for all bytes except w = x = -128, which no
- *         reference quantizer produces (activations stay within -127..127). */
+ *         reference quantizer produces (activations stay within -127..127).
+ *   Q4_K, Q5_K, Q6_K: the quants (0..15, 0..31, 0..63) are the unsigned side, Q6_K's offset 32
+ *         removed per chunk as maddubs(32, x); the sub-block scales and mins are unpacked lane by
+ *         lane (each lane its own row's) and applied in float per 32-element block, as the
+ *         reference does. */
 #include "cpu/kernels.h"
 
 #if defined(__AVX2__) && defined(__FMA__) && defined(__F16C__)
@@ -121,7 +125,8 @@ MLLM_INLINE void panel_n(int64_t k, const void *w, int64_t n_panels, const mllm_
         }
     }
 }
-/* ---- Q4_K and Q5_K panels (panel.h) against q8_1 activation rows -------------------------------------- */
+
+/* ---- Q4_K and Q5_K panels (panel.h) against q8_1 activation rows ---------------------------- */
 
 /* Byte i (0..7) of each lane's unpacked scales (lo: bytes 0..3, hi: 4..7) as floats. */
 MLLM_INLINE __m256 lane_byte_ps(__m256i lo, __m256i hi, int i) {
@@ -223,7 +228,7 @@ MLLM_INLINE void panel_q45_k_n(int64_t k, const void *w, int64_t n_panels, const
     }
 }
 
-/* ---- Q6_K panels (panel.h) against q8_0 activation rows -------------------------------------- */
+/* ---- Q6_K panels (panel.h) against q8_0 activation rows ------------------------------------- */
 
 /* Each lane's int8 scale number u (0..15) from the 4 scale words of its row, sign-extended into
  * both int16 halves of the lane (the multiplier vpmaddwd needs). */
