@@ -1,8 +1,8 @@
-/* Panel layout: the CPU backend's load-time repacking of q4_0, q8_0 and the
- * K-quants Q4_K, Q5_K, Q6_K. Sixteen consecutive rows form a panel, stored block by block with the rows interleaved, so one 512-bit
- * register holds 4 quant bytes of each of the 16 rows and a matmul kernel produces 16 outputs per
- * lane-wise integer dot product: no horizontal sums, no shuffles, each activation group broadcast
- * once for 16 rows.
+/* Panel layout: the CPU backend's load-time repacking of q4_0, q8_0 and the K-quants Q4_K, Q5_K,
+ * Q6_K. Sixteen consecutive rows form a panel, stored block by block with the rows interleaved, so
+ * one 512-bit register holds 4 quant bytes of each of the 16 rows and a matmul kernel produces 16
+ * outputs per lane-wise integer dot product: no horizontal sums, no shuffles, each activation group
+ * broadcast once for 16 rows.
  *
  * A panel of k elements (k a multiple of 64) is k/64 groups, one per pair of blocks (2p, 2p+1):
  *   32 bytes   the 16 rows' fp16 scales d of block 2p (row l at 2l),
@@ -27,8 +27,8 @@
  *   1024 bytes qh: its two 32-byte runs likewise,
  *   256 bytes  the int8 scales as four 4-byte words per row (word w of row l at 64 w + 4 l),
  *   32 bytes   the 16 rows' fp16 d.
- * A panel takes exactly 16 rows' bytes, every group is 64-byte aligned when the tensor is, and row
- * r of a packed tensor lies in panel r / 16. */
+ * A panel takes exactly 16 rows' bytes, every group is 64-byte aligned when the tensor is (Q6_K's
+ * groups of 3360 bytes: 32-byte aligned), and row r of a packed tensor lies in panel r / 16. */
 #ifndef MLLM_PANEL_H
 #define MLLM_PANEL_H
 
