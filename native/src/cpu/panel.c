@@ -100,6 +100,6 @@ void mllm_panel_block(int32_t wt, const void *packed, int64_t k, int64_t r, int6
 }
 
 void mllm_panel_row(int32_t wt, const void *packed, int64_t k, int64_t r, void *dst) {
-    const size_t bb = mllm_type_traits_of(wt)->block_bytes;
-    for (int64_t b = 0; b < k / mllm_type_traits_of(wt)->block_size; b++) mllm_panel_block(wt, packed, k, r, b, (uint8_t *)dst + (size_t)b * bb);
+    const mllm_type_traits *t = mllm_type_traits_of(wt);
+    for (int64_t b = 0; b < k / t->block_size; b++) mllm_panel_block(wt, packed, k, r, b, (uint8_t *)dst + (size_t)b * t->block_bytes);
 }
