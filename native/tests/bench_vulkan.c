@@ -1,8 +1,9 @@
 /* Speed of MobileLLM-shaped models (125M, 350M, 600M, 1B, 1.5B; random weights written straight in
- * F16, Q8_0 or Q4_0 blocks) on a backend, measured like llama.cpp's llama-bench: pp128 and pp512 (one
+ * F16, Q8_0 or Q4_0 blocks, or a Q4_K_M-like mix of Q4_K and Q6_K) on a backend, measured like
+ * llama.cpp's llama-bench: pp128 and pp512 (one
  * prompt batch from an empty context) and tg128 (128 single-token steps from an empty context),
  * each the median of R repetitions. Not a test: built as bench_vulkan (cpu runs without Vulkan too).
- *   bench_vulkan [vulkan|cpu] [-r R] [-k DIR] [-t f16,q8_0,q4_0] [shape ...]   (shapes: 125M 350M 600M 1B 1.5B)
+ *   bench_vulkan [vulkan|cpu] [-r R] [-k DIR] [-t f16,q8_0,q4_0,q4_k_m] [shape ...]   (shapes: 125M 350M 600M 1B 1.5B)
  * -k keeps the model files in DIR (mobilellm-<shape>-<type>-bench.gguf, reused when present) so
  * llama-bench can run the very same files: they carry a LLaMA-style vocabulary (<unk>, <s>, </s>,
  * the 256 byte pieces, then filler pieces). One JSON object per line on stdout. */
@@ -47,6 +48,18 @@ static void put_matrix(gw_file *f, const char *name, int32_t type, int rows, int
     if (type == MLLM_TYPE_F16) {
         uint16_t *h = (uint16_t *)p;
         for (size_t i = 0; i < bytes / 2; i++) h[i] = mllm_fp32_to_fp16(((float)(rnd() >> 40) / (float)(1 << 24) * 2 - 1) * 1.7f * sd);
+    } else if (type == MLLM_TYPE_Q4_K || type == MLLM_TYPE_Q6_K) {
+        /* random quants and scales; the super-block scales sized so values stay near sd */
+        const size_t bb = type == MLLM_TYPE_Q4_K ? 144 : 210, d_at = type == MLLM_TYPE_Q4_K ? 0 : 208;
+        const uint16_t d = mllm_fp32_to_fp16(type == MLLM_TYPE_Q4_K ? 1.7f * sd / (8 * 32) : 1.7f * sd / (32 * 64));
+        for (size_t o = 0; o < bytes; o += bb) {
+            for (size_t j = 0; j < bb; j += 8) {
+                uint64_t r = rnd();
+                memcpy(p + o + j, &r, bb - j < 8 ? bb - j : 8);
+            }
+            memcpy(p + o + d_at, &d, 2);
+            if (type == MLLM_TYPE_Q4_K) memcpy(p + o + 2, &d, 2); /* dmin */
+        }
     } else {
         const size_t bb = type == MLLM_TYPE_Q8_0 ? 34 : 18;
         const uint16_t d = mllm_fp32_to_fp16(type == MLLM_TYPE_Q8_0 ? 1.7f * sd / 127 : 1.7f * sd / 8);
@@ -69,6 +82,15 @@ static void put_norm(gw_file *f, const char *name, int n) {
     uint64_t ne[1] = {(uint64_t)n};
     gwf_tensor(f, name, MLLM_TYPE_F32, 1, ne, w, sizeof(float) * (size_t)n);
     free(w);
+}
+
+/* The matrix type of a file of `type`. Q4_K files mix like llama.cpp's Q4_K_M: Q6_K for attn_v,
+ * ffn_down and the embedding, Q4_K elsewhere; rows that are no whole number of 256-element
+ * super-blocks fall back to Q8_0. */
+static int32_t matrix_type(int32_t type, int more_bits, int cols) {
+    if (type != MLLM_TYPE_Q4_K) return type;
+    if (cols % 256 != 0) return MLLM_TYPE_Q8_0;
+    return more_bits ? MLLM_TYPE_Q6_K : MLLM_TYPE_Q4_K;
 }
 
 static int write_model(const shape *s, int32_t type, const char *path) {
@@ -110,20 +132,20 @@ static int write_model(const shape *s, int32_t type, const char *path) {
     free(scores);
     free(kinds);
     const int hd = s->dim / s->n_head;
-    put_matrix(&f, "token_embd.weight", type, s->vocab, s->dim);
+    put_matrix(&f, "token_embd.weight", matrix_type(type, 1, s->dim), s->vocab, s->dim);
     put_norm(&f, "output_norm.weight", s->dim);
     for (int b = 0; b < s->n_layer; b++) {
         char n[64];
 #define NM(x) (snprintf(n, sizeof n, "blk.%d.%s.weight", b, x), n)
         put_norm(&f, NM("attn_norm"), s->dim);
-        put_matrix(&f, NM("attn_q"), type, s->n_head * hd, s->dim);
-        put_matrix(&f, NM("attn_k"), type, s->n_kv * hd, s->dim);
-        put_matrix(&f, NM("attn_v"), type, s->n_kv * hd, s->dim);
-        put_matrix(&f, NM("attn_output"), type, s->dim, s->n_head * hd);
+        put_matrix(&f, NM("attn_q"), matrix_type(type, 0, s->dim), s->n_head * hd, s->dim);
+        put_matrix(&f, NM("attn_k"), matrix_type(type, 0, s->dim), s->n_kv * hd, s->dim);
+        put_matrix(&f, NM("attn_v"), matrix_type(type, 1, s->dim), s->n_kv * hd, s->dim);
+        put_matrix(&f, NM("attn_output"), matrix_type(type, 0, s->n_head * hd), s->dim, s->n_head * hd);
         put_norm(&f, NM("ffn_norm"), s->dim);
-        put_matrix(&f, NM("ffn_gate"), type, s->ffn, s->dim);
-        put_matrix(&f, NM("ffn_up"), type, s->ffn, s->dim);
-        put_matrix(&f, NM("ffn_down"), type, s->dim, s->ffn);
+        put_matrix(&f, NM("ffn_gate"), matrix_type(type, 0, s->dim), s->ffn, s->dim);
+        put_matrix(&f, NM("ffn_up"), matrix_type(type, 0, s->dim), s->ffn, s->dim);
+        put_matrix(&f, NM("ffn_down"), matrix_type(type, 1, s->ffn), s->dim, s->ffn);
 #undef NM
     }
     gw_buf out;
@@ -189,20 +211,20 @@ int main(int argc, char **argv) {
         else if (strcmp(argv[a], "-t") == 0 && a + 1 < argc) type_list = argv[++a];
         else if (n_shapes < 8 && argv[a][0] != '-') shapes[n_shapes++] = argv[a];
         else {
-            fprintf(stderr, "usage: %s [vulkan|cpu] [-r R] [-k DIR] [-t f16,q8_0,q4_0] [125M|350M|600M|1B|1.5B ...]\n", argv[0]);
+            fprintf(stderr, "usage: %s [vulkan|cpu] [-r R] [-k DIR] [-t f16,q8_0,q4_0,q4_k_m] [125M|350M|600M|1B|1.5B ...]\n", argv[0]);
             return 2;
         }
     }
     if (reps < 1 || reps > 50) reps = 3;
-    const int32_t types[] = {MLLM_TYPE_F16, MLLM_TYPE_Q8_0, MLLM_TYPE_Q4_0};
-    const char *tnames[] = {"f16", "q8_0", "q4_0"};
+    const int32_t types[] = {MLLM_TYPE_F16, MLLM_TYPE_Q8_0, MLLM_TYPE_Q4_0, MLLM_TYPE_Q4_K};
+    const char *tnames[] = {"f16", "q8_0", "q4_0", "q4_k_m"};
     enum { N_GEN = 128 };
     for (size_t si = 0; si < sizeof k_shapes / sizeof k_shapes[0]; si++) {
         const shape *s = &k_shapes[si];
         int wanted = n_shapes == 0 && strcmp(s->name, "tiny") != 0;
         for (int a = 0; a < n_shapes; a++) wanted |= strcmp(shapes[a], s->name) == 0;
         if (!wanted) continue;
-        for (int ti = 0; ti < 3; ti++) {
+        for (int ti = 0; ti < 4; ti++) {
             if (!strstr(type_list, tnames[ti])) continue;
             char path[512];
             if (keep) snprintf(path, sizeof path, "%s/mobilellm-%s-%s-bench.gguf", keep, s->name, tnames[ti]);

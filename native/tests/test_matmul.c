@@ -245,6 +245,98 @@ static double k_block_terms(int32_t wt, const uint8_t *w, int64_t b, const int8_
     return t + m[b % 8] * abs(sum);
 }
 
+/* K-quant panels (Q4_K, Q5_K, Q6_K) through the matmul driver on exact data, like check_panel_exact:
+ * super-block scales d (and Q4_K / Q5_K dmin) 2^-7, activation blocks led by 127 / 32 (scale exactly
+ * 2^-5, every quant the chosen integer), so each term is an integer multiple of 2^-12; the other
+ * activations' range is halved until every row's sum of |terms| is below 2^24 such units, so any
+ * summing order is exact and kernel and reference must agree bit for bit. Rows at the extremes
+ * (Q4_K, Q5_K: all quant and scale bytes 0xff, quants 15 / 31, scales and mins 63, or all quants
+ * 0; Q6_K: quants 63 with scales 127, or quants 0 with scales -128) and activation rows of one
+ * sign reach large sums; a second pass with small scales (|sc|, m <= 3, extreme rows 1) keeps the bound with
+ * activations of full range (+-127 for whole rows), where a kernel's int16 sums would overflow if
+ * it widened them too late. 48 rows = 3 panels, 1..9 activation rows (the kernel's 1..4 and the
+ * driver's groups of 4 with a remainder), one and two super-blocks. */
+static void fill_k_exact_block(int32_t wt, uint8_t *blk, int r, int small) {
+    if (wt != MLLM_TYPE_Q6_K) { /* Q4_K, Q5_K: d, dmin, 12 scale bytes, then (qh and) qs */
+        for (size_t i = 4; i < (size_t)mllm_type_block_bytes(wt); i++) {
+            blk[i] = r % 4 == 0 ? 0xff : r % 4 == 1 && i >= 16 ? 0x00 : (uint8_t)(next_rand() >> 16);
+            if (small && i < 16) blk[i] = r % 4 == 0 ? 0x01 : blk[i] & 0x03; /* scales, mins 0..3 */
+        }
+        blk[0] = 0x00, blk[1] = 0x20, blk[2] = 0x00, blk[3] = 0x20; /* d = dmin = 2^-7 */
+        return;
+    }
+    block_q6_K *b = (block_q6_K *)blk;
+    for (size_t i = 0; i < sizeof b->ql + sizeof b->qh; i++) blk[i] = r % 4 == 0 ? 0xff : r % 4 == 1 ? 0x00 : (uint8_t)(next_rand() >> 16);
+    const int top = small ? 1 : 127, bottom = small ? -1 : -128;
+    for (int i = 0; i < 16; i++)
+        b->scales[i] = (int8_t)(r % 4 == 0 ? top : r % 4 == 1 ? bottom : small ? (int)(next_rand() >> 16) % 7 - 3 : (int)(next_rand() >> 24) - 128);
+    b->d = 0x2000; /* 2^-7 */
+}
+
+static void check_panel_k_exact(const char *level, mllm_threadpool *pool) {
+    enum { ROWS = 48, MAXK = 512, MAXM = 9 };
+    static const int32_t types[] = {MLLM_TYPE_Q4_K, MLLM_TYPE_Q5_K, MLLM_TYPE_Q6_K};
+    static float x[MAXM * MAXK], y[MAXM * ROWS];
+    static uint8_t w[ROWS * MAXK], wp[ROWS * MAXK], xq[MAXM][MAXK * 2];
+    for (int ti = 0; ti < 3; ti++) {
+        const int32_t wt = types[ti], at = mllm_type_traits_of(wt)->vec_dot_type;
+        const size_t xbb = mllm_type_block_bytes(at), qs_at = at == MLLM_TYPE_Q8_1 ? 4 : 2;
+        CHECK(mllm_cpu_current() != MLLM_CPU_AVX2 || g_kernels->panel[mllm_kernel_slot(wt)] != NULL,
+              "[%s] %s has no panel kernel", level, mllm_type_name(wt));
+        for (int pass = 0; pass < 4; pass++) {
+            const int64_t k = 256 * (1 + pass % 2);
+            const int small = pass >= 2;
+            const size_t wrb = mllm_type_row_bytes(wt, k), bb = mllm_type_block_bytes(wt);
+            for (int r = 0; r < ROWS; r++)
+                for (int64_t sb = 0; sb < k / 256; sb++) fill_k_exact_block(wt, w + (size_t)r * wrb + (size_t)sb * bb, r, small);
+            mllm_panel_pack(wt, w, k, ROWS, wp);
+            for (int64_t m = 1; m <= MAXM; m++) {
+                double bound = 0;
+                int bound_range = 0;
+                for (int range = 127; range >= 1; range /= 2) {
+                    bound = 0;
+                    bound_range = range;
+                    for (int64_t i = 0; i < m; i++) {
+                        for (int64_t e = 0; e < k; e++) {
+                            int q = e % 32 == 0 ? 127 : i % 3 == 0 ? range : i % 3 == 1 ? -range
+                                                                                      : (int)(next_rand() >> 16) % (2 * range + 1) - range;
+                            x[i * k + e] = (float)q / 32.0f;
+                        }
+                        mllm_quantize_row_ref(at, x + i * k, xq[i], k);
+                        for (int r = 0; r < ROWS; r++) {
+                            double row = 0;
+                            for (int64_t b = 0; b < k / 32; b++) {
+                                const int8_t *qs = (const int8_t *)(xq[i] + (size_t)b * xbb + qs_at);
+                                int sum = 0;
+                                for (int l = 0; l < 32; l++) sum += qs[l];
+                                row += k_block_terms(wt, w + (size_t)r * wrb, b, qs, sum);
+                            }
+                            bound = fmax(bound, row);
+                        }
+                    }
+                    if (bound < 16777216.0) break;
+                }
+                CHECK(bound < 16777216.0, "exactness precondition");
+                CHECK(!small || bound_range == 127, "full-range activations with small scales");
+                void *wdata = malloc(mllm_matmul_wsize(wt, k, m));
+                mm_task t = {wt, wp, ROWS, k, m, x, y, wdata, pool, 1};
+                mllm_threadpool_run(pool, mm_run, &t, mllm_threadpool_size(pool));
+                int bad = 0;
+                for (int64_t i = 0; i < m && !bad; i++)
+                    for (int r = 0; r < ROWS && !bad; r++) {
+                        const float want = mllm_vec_dot_ref(wt, w + (size_t)r * wrb, xq[i], k);
+                        if (y[i * ROWS + r] != want) {
+                            CHECK(0, "[%s] %s panels k=%lld m=%lld y[%lld][%d] = %.9g, reference %.9g (exact data)", level,
+                                  mllm_type_name(wt), (long long)k, (long long)m, (long long)i, r, y[i * ROWS + r], want);
+                            bad = 1;
+                        }
+                    }
+                free(wdata);
+            }
+        }
+    }
+}
+
 /* K-quant dot kernels called directly (nx 1..4) on data where every float step is exact: weight
  * scales d = dmin = 2^-7, activation scales 2^-5, so every term is an integer multiple of 2^-12;
  * the activation range is halved until the sum of all terms' magnitudes is below 2^24 units, so
@@ -353,6 +445,39 @@ static void check_k_tile_bits(const char *level) {
                         }
                 }
         free(w); free(w1); free(wm);
+    }
+}
+
+/* The same promise for packed K-quant weights: decode (one activation row per call) and a prompt
+ * batch of 7 rows (panel calls of 4 and 3 rows) give the same bits for every row. Random data,
+ * 48 rows = 3 panels, two super-blocks. */
+static void check_k_panel_bits(const char *level) {
+    static const int32_t kt[] = {MLLM_TYPE_Q4_K, MLLM_TYPE_Q5_K, MLLM_TYPE_Q6_K};
+    enum { R = 48, K = 512, M = 7 };
+    static float wf[R * K], x[M * K], y1[R], ym[M * R];
+    for (int t = 0; t < 3; t++) {
+        const int32_t wt = kt[t];
+        const size_t wrb = mllm_type_row_bytes(wt, K);
+        uint8_t *w = malloc(R * wrb), *wp = mllm_aligned_alloc(64, R * wrb);
+        for (int i = 0; i < R * K; i++) wf[i] = frand() + 0.2f;
+        for (int i = 0; i < M * K; i++) x[i] = frand();
+        for (int r = 0; r < R; r++) mllm_quantize_row_ref(wt, wf + r * K, w + r * wrb, K);
+        mllm_panel_pack(wt, w, K, R, wp);
+        void *w1 = malloc(mllm_matmul_wsize(wt, K, 1)), *wm = malloc(mllm_matmul_wsize(wt, K, M));
+        mllm_matmul_prepare(g_kernels, wt, x, K, K, M, wm, 0, 1);
+        mllm_matmul_compute_panel(g_kernels, wt, wp, K, wm, M, ym, R, 0, R);
+        int bad = 0;
+        for (int j = 0; j < M && !bad; j++) {
+            mllm_matmul_prepare(g_kernels, wt, x + j * K, K, K, 1, w1, 0, 1);
+            mllm_matmul_compute_panel(g_kernels, wt, wp, K, w1, 1, y1, R, 0, R);
+            for (int r = 0; r < R && !bad; r++)
+                if (y1[r] != ym[j * R + r]) {
+                    CHECK(0, "[%s] %s panels row %d act %d: batch gives %.9g, decode %.9g", level, mllm_type_name(wt), r, j,
+                          ym[j * R + r], y1[r]);
+                    bad = 1;
+                }
+        }
+        free(w); mllm_aligned_free(wp); free(w1); free(wm);
     }
 }
 
@@ -494,7 +619,9 @@ int main(void) {
         check_swiglu(name);
         check_k_dots_exact(name);
         check_k_tile_bits(name);
+        check_k_panel_bits(name);
         check_panel_exact(name, pools[0]);
+        check_panel_k_exact(name, pools[1]);
         for (int ti = 0; ti < N_TYPES; ti++) {
             /* The scalar level's quantized dots are the reference ones: results must match exactly. */
             int exact = levels[li] == MLLM_CPU_SCALAR && !is_float_type(WEIGHT_TYPES[ti]);
@@ -505,17 +632,17 @@ int main(void) {
                     check_matmul(WEIGHT_TYPES[ti], 37, kk[ki], m, pools[m % 3], exact, name);
                 check_matmul(WEIGHT_TYPES[ti], 19, kk[ki], 13, pools[2], exact, name);
             }
-            /* Panels (q4_0, q8_0; k a multiple of 64, whole panels of 16 rows): every level runs them,
-             * through the panel kernels where the level has them, else by copying rows out. */
-            if (mllm_panel_supported(WEIGHT_TYPES[ti], 64, 16))
-                for (int ki = 0; ki < 4; ki++) {
-                    if (kk[ki] % 64) continue;
-                    for (int64_t m = 1; m <= 9; m++)
-                        check_matmul_as(WEIGHT_TYPES[ti], 48, kk[ki], m, pools[m % 3], exact, name, 1);
-                    /* AMX takes 16 activation rows per tile: full tiles plus a partial one */
-                    for (int64_t m = 16; m <= 40; m += 12)
-                        check_matmul_as(WEIGHT_TYPES[ti], 48, kk[ki], m, pools[m % 3], exact, name, 1);
-                }
+            /* Panels (q4_0, q8_0: k a multiple of 64; K-quants: of 256; whole panels of 16 rows): every
+             * level runs them, through the panel kernels where the level has them, else by copying
+             * rows out. */
+            for (int ki = 0; ki < 4; ki++) {
+                if (!mllm_panel_supported(WEIGHT_TYPES[ti], kk[ki], 48)) continue;
+                for (int64_t m = 1; m <= 9; m++)
+                    check_matmul_as(WEIGHT_TYPES[ti], 48, kk[ki], m, pools[m % 3], exact, name, 1);
+                /* AMX takes 16 activation rows per tile: full tiles plus a partial one */
+                for (int64_t m = 16; m <= 40; m += 12)
+                    check_matmul_as(WEIGHT_TYPES[ti], 48, kk[ki], m, pools[m % 3], exact, name, 1);
+            }
             /* Float weights take any k: odd lengths exercise the kernels' tails. */
             if (is_float_type(WEIGHT_TYPES[ti]))
                 for (int64_t k = 1; k <= 53; k += 13)

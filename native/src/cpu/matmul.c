@@ -217,14 +217,15 @@ void mllm_matmul_compute(const mllm_kernels *K, int32_t wt, const void *w, int64
 /* Rows [lo, hi) of packed weights with the reference dot, one block at a time (no allocation). */
 static void panel_ref(int32_t wt, const void *w, int64_t k, const void *xq, size_t xrb, int64_t m, float *y, int64_t ldy,
                       int64_t lo, int64_t hi) {
-    const size_t xb = mllm_type_traits_of(act_type(wt))->block_bytes;
-    uint8_t blk[64];
+    const int64_t bs = mllm_type_traits_of(wt)->block_size; /* K-quants: one super-block */
+    const size_t xb = mllm_type_traits_of(act_type(wt))->block_bytes * (size_t)(bs / 32);
+    uint8_t blk[256];
     for (int64_t r = lo; r < hi; r++) {
         for (int64_t i = 0; i < m; i++) {
             float sum = 0.0f;
-            for (int64_t b = 0; b < k / 32; b++) {
+            for (int64_t b = 0; b < k / bs; b++) {
                 mllm_panel_block(wt, w, k, r, b, blk);
-                sum += mllm_vec_dot_ref(wt, blk, (const char *)xq + (size_t)i * xrb + (size_t)b * xb, 32);
+                sum += mllm_vec_dot_ref(wt, blk, (const char *)xq + (size_t)i * xrb + (size_t)b * xb, bs);
             }
             y[i * ldy + r] = sum;
         }

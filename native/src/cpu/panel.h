@@ -1,8 +1,8 @@
-/* Panel layout: the CPU backend's load-time repacking of q4_0 and q8_0 weight matrices. Sixteen
- * consecutive rows form a panel, stored block by block with the rows interleaved, so one 512-bit
- * register holds 4 quant bytes of each of the 16 rows and a matmul kernel produces 16 outputs per
- * lane-wise integer dot product: no horizontal sums, no shuffles, each activation group broadcast
- * once for 16 rows.
+/* Panel layout: the CPU backend's load-time repacking of q4_0, q8_0 and the K-quants Q4_K, Q5_K,
+ * Q6_K. Sixteen consecutive rows form a panel, stored block by block with the rows interleaved, so
+ * one 512-bit register holds 4 quant bytes of each of the 16 rows and a matmul kernel produces 16
+ * outputs per lane-wise integer dot product: no horizontal sums, no shuffles, each activation group
+ * broadcast once for 16 rows.
  *
  * A panel of k elements (k a multiple of 64) is k/64 groups, one per pair of blocks (2p, 2p+1):
  *   32 bytes   the 16 rows' fp16 scales d of block 2p (row l at 2l),
@@ -12,8 +12,23 @@
  *              (8 chunks, each byte stored as qs + 128, so the kernels multiply unsigned weights
  *              by signed activations and subtract 128 * sum(x) per block),
  *   Q bytes    block 2p+1's quants likewise.
- * A panel takes exactly 16 rows' bytes, every group is 64-byte aligned when the tensor is, and row
- * r of a packed tensor lies in panel r / 16. */
+ * Q4_K panels (k a multiple of 256) hold one group per super-block s, 16 * 144 bytes:
+ *   32 bytes   the 16 rows' fp16 d (row l at 2l),  32 bytes  their fp16 dmin likewise,
+ *   192 bytes  the packed 6-bit scales and mins as three 4-byte words per row: word w of row l at
+ *              64 w + 4 l (a row's scales bytes 4w..4w+3), so each lane unpacks its row's scales,
+ *   2048 bytes the quants: for each 32-byte run c of qs (sub-blocks 2c in the low nibbles, 2c+1 in
+ *              the high ones) 8 chunks of 64 bytes, chunk t holding bytes 4t..4t+3 of each row's
+ *              run (row l at 4l).
+ * Q5_K panels are Q4_K's with the 32 qh bytes of each row between scales and quants: 512 bytes, 8
+ *              chunks of 64 as above (group of 16 * 176 bytes).
+ * Q6_K panels (k a multiple of 256) hold one group per super-block, 16 * 210 bytes:
+ *   2048 bytes ql: for each 32-byte run r of ql, 8 chunks of 64 bytes as above (bytes 4t..4t+3 of
+ *              each row's run, row l at 4l),
+ *   1024 bytes qh: its two 32-byte runs likewise,
+ *   256 bytes  the int8 scales as four 4-byte words per row (word w of row l at 64 w + 4 l),
+ *   32 bytes   the 16 rows' fp16 d.
+ * A panel takes exactly 16 rows' bytes, every group is 64-byte aligned when the tensor is (Q6_K's
+ * groups of 3360 bytes: 32-byte aligned), and row r of a packed tensor lies in panel r / 16. */
 #ifndef MLLM_PANEL_H
 #define MLLM_PANEL_H
 
@@ -37,7 +52,8 @@ void mllm_panel_pack(int32_t wt, const void *src, int64_t k, int64_t n_rows, voi
 /* Copies row r of a packed tensor back into ggml's block layout (row bytes at dst). */
 void mllm_panel_row(int32_t wt, const void *packed, int64_t k, int64_t r, void *dst);
 
-/* Copies block b of row r of a packed tensor into ggml's layout (block bytes at dst). */
+/* Copies block b (of the type's block size: 256 elements for Q4_K) of row r of a packed tensor into
+ * ggml's layout (block bytes at dst). */
 void mllm_panel_block(int32_t wt, const void *packed, int64_t k, int64_t r, int64_t b, void *dst);
 
 #endif

@@ -6,15 +6,17 @@
 #include "mobilellm.h"
 #include "quant/quant.h"
 
-/* A row of a panel-packed matrix (the tied output head), copied out a few blocks at a time. */
+/* A row of a panel-packed matrix (the tied output head), copied out a few blocks at a time (blocks
+ * of the type's size: 32 elements, or 256 for the K-quants). */
 static void packed_row(const mllm_tensor *w, int64_t r, float *out) {
-    enum { SEG = 16 };
-    _Alignas(64) uint8_t seg[SEG * 64];
-    const size_t bb = mllm_type_traits_of(w->type)->block_bytes;
-    for (int64_t b0 = 0; b0 < w->ne[0] / 32; b0 += SEG) {
-        int64_t b1 = b0 + SEG < w->ne[0] / 32 ? b0 + SEG : w->ne[0] / 32;
+    _Alignas(64) uint8_t seg[1024];
+    const mllm_type_traits *t = mllm_type_traits_of(w->type);
+    const size_t bb = t->block_bytes;
+    const int64_t bs = t->block_size, nb = w->ne[0] / bs, per_seg = (int64_t)(sizeof seg / bb);
+    for (int64_t b0 = 0; b0 < nb; b0 += per_seg) {
+        int64_t b1 = b0 + per_seg < nb ? b0 + per_seg : nb;
         for (int64_t b = b0; b < b1; b++) mllm_panel_block(w->type, w->data, w->ne[0], r, b, seg + (size_t)(b - b0) * bb);
-        mllm_dequantize_row_ref(w->type, seg, out + b0 * 32, (b1 - b0) * 32);
+        mllm_dequantize_row_ref(w->type, seg, out + b0 * bs, (b1 - b0) * bs);
     }
 }
 
