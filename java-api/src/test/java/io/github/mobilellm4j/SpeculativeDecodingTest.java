@@ -145,17 +145,22 @@ class SpeculativeDecodingTest extends ReferenceModelFixture {
 
     @Test
     void aTimeoutEndsWithEveryReturnedTokenEvaluated() {
-        try (Session s = model.newSession()) {
-            // far more tokens than 150 ms allow, within the context
-            int n = s.contextLength() - prompt.length - 1;
-            GenerateOptions o = greedy(n).draft(otherDraft, 4).timeout(Duration.ofMillis(150)).build();
-            Generation g = s.generate(prompt, o, null);
-            assertThat(g.stopReason()).isEqualTo(StopReason.TIMEOUT);
-            assertThat(g.tokens()).as("the timeout came while decoding").isNotEmpty();
-            assertThat(s.position()).isEqualTo(prompt.length + g.tokens().length);
-            Generation alone = run(model, prompt, greedy(g.tokens().length).build()).generation();
-            assertThat(g.tokens()).isEqualTo(alone.tokens());
+        // far more tokens than the time allows, within the context; a longer limit where a loaded machine spent the
+        // first one on the prompt
+        for (int ms : new int[] {100, 400, 1600}) {
+            try (Session s = model.newSession()) {
+                int n = s.contextLength() - prompt.length - 1;
+                GenerateOptions o = greedy(n).draft(otherDraft, 4).timeout(Duration.ofMillis(ms)).build();
+                Generation g = s.generate(prompt, o, null);
+                assertThat(g.stopReason()).isEqualTo(StopReason.TIMEOUT);
+                if (g.tokens().length == 0) continue;
+                assertThat(s.position()).isEqualTo(prompt.length + g.tokens().length);
+                Generation alone = run(model, prompt, greedy(g.tokens().length).build()).generation();
+                assertThat(g.tokens()).isEqualTo(alone.tokens());
+                return;
+            }
         }
+        throw new AssertionError("no timeout came while decoding");
     }
 
     @Test
