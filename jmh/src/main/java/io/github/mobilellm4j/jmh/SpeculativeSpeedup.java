@@ -14,7 +14,7 @@ import org.openjdk.jmh.infra.Blackhole;
  *
  * <p>{@code java --enable-native-access=ALL-UNNAMED -cp benchmarks.jar io.github.mobilellm4j.jmh.SpeculativeSpeedup
  * [rounds] [target] [draft] [type] [threads] [modes...]}; defaults: 7 rounds, 350M, 125M, Q4_0, 2 threads,
- * modes alone 0.5 0.7 0.9 real.
+ * modes alone 0.5 0.7 0.9 real; {@code -DdraftTokens=K} proposes K tokens per round (default 4).
  */
 public final class SpeculativeSpeedup {
     private SpeculativeSpeedup() {
@@ -30,7 +30,7 @@ public final class SpeculativeSpeedup {
         List<String> modes = args.length > 5 ? List.of(args).subList(5, args.length) : List.of("alone", "0.5", "0.7", "0.9", "real");
         p.promptTokens = 8;
         p.genTokens = 48;
-        p.draftTokens = 4;
+        p.draftTokens = Integer.getInteger("draftTokens", 4);
         p.mode = "interleaved";
         p.setUp();
         Blackhole bh = new Blackhole("Today's password is swordfish. I understand instantiating Blackholes directly is dangerous.");
