@@ -55,8 +55,9 @@ public class SpeculativeDecodeBenchmark {
         @Param({"Q4_0"})
         public String type;
 
+        /** Engine threads: a number or "all". */
         @Param({"2"})
-        public int threads;
+        public String threads;
 
         @Param({"8"})
         public int promptTokens;
@@ -83,7 +84,7 @@ public class SpeculativeDecodeBenchmark {
 
         @Setup(Level.Trial)
         public void setUp() {
-            ModelOptions mo = ModelOptions.builder().threads(threads).build();
+            ModelOptions mo = ModelOptions.builder().threads(BenchParams.parseThreads(threads)).build();
             targetModel = Model.load(BenchModels.model(target, type), mo);
             draftModel = Model.load(BenchModels.model(draft, type), mo);
             SessionOptions so = SessionOptions.builder().contextLength(promptTokens + genTokens + draftTokens + 16).build();

@@ -26,7 +26,7 @@ public final class SpeculativeSpeedup {
         p.target = args.length > 1 ? args[1] : "350M";
         p.draft = args.length > 2 ? args[2] : "125M";
         p.type = args.length > 3 ? args[3] : "Q4_0";
-        p.threads = args.length > 4 ? Integer.parseInt(args[4]) : 2;
+        p.threads = args.length > 4 ? args[4] : "2";
         List<String> modes = args.length > 5 ? List.of(args).subList(5, args.length) : List.of("alone", "0.5", "0.7", "0.9", "real");
         p.promptTokens = 8;
         p.genTokens = 48;
