@@ -26,21 +26,40 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Greedy speculative decoding against the target alone (the reference): the llama-f32 checkpoint generates, drafted
- * by mobilellm-ls-f16 (other weights and shape, the same tokenizer: many rejections) and by itself (nearly every
- * proposal accepted). Tokens, text, stop reason and the session's position afterwards must be those of the target
- * alone, however the generation ends.
+ * by a random-weight model around the same tokenizer (nearly every proposal rejected) and by itself (nearly every
+ * one accepted; the other test checkpoints of this tokenizer agree with it on every greedy token). Tokens, text,
+ * stop reason and the session's position afterwards must be those of the target alone, however the generation ends.
  */
 class SpeculativeDecodingTest extends ReferenceModelFixture {
     private static Model otherDraft;
+    /** The target's own checkpoint in Q4_0: it agrees on most tokens, so rounds end at varying positions. */
+    private static Model quantizedDraft;
 
     @BeforeAll
     static void loadDraft() {
-        otherDraft = Model.load(TestFiles.checkpoint("mobilellm-ls-f16", "f16"), ModelOptions.builder().threads(2).build());
+        otherDraft = Model.load(randomDraft(), ModelOptions.builder().threads(2).build());
+        quantizedDraft = Model.load(TestFiles.checkpoint("llama-f32", "q4_0"), ModelOptions.builder().threads(2).build());
+    }
+
+    /** A one-layer random-weight model with llama-f32's tokenizer, converted by our converter. */
+    private static Path randomDraft() {
+        try {
+            Path dir = TestFiles.outDir().resolve("speculative-random-draft-hf");
+            if (!Files.isRegularFile(dir.resolve("model.safetensors"))) TinyCheckpoint.write(dir, 1024, 32, 64);
+            for (String f : new String[] {"tokenizer.model", "tokenizer_config.json"}) {
+                Files.copy(TestFiles.testdata("checkpoints/llama-f32/" + f), dir.resolve(f),
+                        java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            }
+            return TestFiles.convert(dir, "speculative-random-draft", "f32");
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 
     @AfterAll
     static void closeDraft() {
         otherDraft.close();
+        quantizedDraft.close();
     }
 
     private static GenerateOptions.Builder greedy(int n) {
@@ -68,7 +87,8 @@ class SpeculativeDecodingTest extends ReferenceModelFixture {
     @Test
     void greedyTokensAreThoseOfTheTargetAlone() {
         Run alone = run(model, prompt, greedy(40).build());
-        for (Model draft : List.of(otherDraft, model)) {
+        double quantizedAcceptance = -1;
+        for (Model draft : List.of(otherDraft, model, quantizedDraft)) {
             for (int max : new int[] {1, 3, 8}) {
                 Run drafted = run(model, prompt, greedy(40).draft(draft, max).build());
                 assertSameAsAlone(drafted, alone);
@@ -80,8 +100,33 @@ class SpeculativeDecodingTest extends ReferenceModelFixture {
                     // differently at a near tie
                     assertThat(t.acceptanceRate()).as("self-draft acceptance").isGreaterThan(0.9);
                 }
+                if (draft == quantizedDraft && max == 8) quantizedAcceptance = t.acceptanceRate();
             }
         }
+        // some of its long rounds were cut short by a rejection after accepted proposals
+        assertThat(quantizedAcceptance).as("Q4_0 draft acceptance, 8 proposals").isStrictlyBetween(0.0, 1.0);
+    }
+
+    /**
+     * Each round yields its accepted proposals plus one token of the target, so after the first token (sampled
+     * from the prompt) rounds = generated - 1 - accepted, and drafted / rounds is the mean proposal length.
+     */
+    private static double meanProposals(Timings t) {
+        int rounds = t.generatedTokens() - 1 - t.acceptedDraftTokens();
+        return (double) t.draftedTokens() / rounds;
+    }
+
+    @Test
+    void theProposalLengthGrowsWhileAcceptedAndShrinksAfterRejections() {
+        // it starts at 4: a draft that is nearly always right takes it up to the maximum of 8
+        Timings agreeing = run(model, prompt, greedy(80).draft(model, 8).build()).generation().timings();
+        System.out.printf("self-draft: acceptance %.2f, mean proposals %.2f%n", agreeing.acceptanceRate(), meanProposals(agreeing));
+        assertThat(meanProposals(agreeing)).isGreaterThan(6);
+        // a draft that is nearly always wrong brings it down towards 1
+        Timings other = run(model, prompt, greedy(80).draft(otherDraft, 8).build()).generation().timings();
+        System.out.printf("other draft: acceptance %.2f, mean proposals %.2f%n", other.acceptanceRate(), meanProposals(other));
+        assertThat(other.acceptanceRate()).as("the other draft's acceptance").isLessThan(0.5);
+        assertThat(meanProposals(other)).isLessThan(3);
     }
 
     @Test
@@ -90,6 +135,7 @@ class SpeculativeDecodingTest extends ReferenceModelFixture {
             Run alone = run(model, prompt, greedy(n).build());
             assertSameAsAlone(run(model, prompt, greedy(n).draft(model, 4).build()), alone);
             assertSameAsAlone(run(model, prompt, greedy(n).draft(otherDraft, 4).build()), alone);
+            assertSameAsAlone(run(model, prompt, greedy(n).draft(quantizedDraft, 4).build()), alone);
         }
     }
 
@@ -104,6 +150,7 @@ class SpeculativeDecodingTest extends ReferenceModelFixture {
             assertThat(alone.generation().stopReason()).isEqualTo(StopReason.STOP_STRING);
             assertSameAsAlone(run(model, prompt, o.toBuilder().draft(model, 6).build()), alone);
             assertSameAsAlone(run(model, prompt, o.toBuilder().draft(otherDraft, 6).build()), alone);
+            assertSameAsAlone(run(model, prompt, o.toBuilder().draft(quantizedDraft, 6).build()), alone);
         }
     }
 
