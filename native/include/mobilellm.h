@@ -34,7 +34,7 @@ extern "C" {
 
 /* Bumped on every incompatible change of this header (also of a documented behaviour, such as the decode
  * contract below); the Java bindings check it at load. */
-#define MLLM_ABI_VERSION 3
+#define MLLM_ABI_VERSION 4
 
 /* ---------------------------------------------------------------------------------------------
  * Status and errors
@@ -426,6 +426,19 @@ MLLM_API int32_t mllm_sampler_sample(mllm_sampler *sampler, const float *logits,
 /* Records a token in the repetition-penalty history (sample() does this for its own picks). */
 MLLM_API mllm_status mllm_sampler_accept(mllm_sampler *sampler, int32_t token);
 MLLM_API mllm_status mllm_sampler_reset(mllm_sampler *sampler, uint64_t seed);
+/* Writes to probs_out[0..n_vocab) the distribution sample() draws from for these logits and the
+ * current repetition history: after the penalty, top-k, temperature, top-p and min-p, normalised to
+ * sum 1, removed tokens 0 (greedy: 1 at the argmax). Draws nothing and records nothing; speculative
+ * decoding compares the target's and the draft's distributions with it. */
+MLLM_API mllm_status mllm_sampler_distribution(mllm_sampler *sampler, const float *logits, int32_t n_vocab,
+                                               float *probs_out);
+/* Draws a token with probability weights[i] / sum(weights) (weights >= 0, not modified) from the
+ * sampler's seeded generator, the one sample() uses; records nothing. Returns -1 if every weight is 0
+ * or an argument is bad. */
+MLLM_API int32_t mllm_sampler_draw(mllm_sampler *sampler, const float *weights, int32_t n_vocab);
+/* A uniform number in [0, 1) from the sampler's seeded generator (the accept/reject test of
+ * speculative decoding). Returns -1 if sampler is NULL. */
+MLLM_API double mllm_sampler_uniform(mllm_sampler *sampler);
 
 /* ---------------------------------------------------------------------------------------------
  * Batches: one forward pass over tokens of several sessions

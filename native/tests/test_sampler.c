@@ -341,6 +341,112 @@ static void test_errors(void) {
     mllm_sampler_free(NULL);
 }
 
+/* The 99.99% quantile of a chi-square law with df degrees of freedom (Wilson-Hilferty: within 1%
+ * of the exact value for df >= 2, z = 3.719 is the standard normal's 99.99% quantile). A correct
+ * sampler exceeds it with probability 1e-4 per check, and never for the fixed seeds used here. */
+static double chi2_bound(int df) {
+    double a = 2.0 / (9.0 * df), c = 1.0 - a + 3.719 * sqrt(a);
+    return df * c * c * c;
+}
+
+enum { DIST_VOCAB = 12, DIST_DRAWS = 20000 };
+static const float k_dist_logits[DIST_VOCAB] = {1.2f, -0.3f, 2.0f, 0.7f, -1.5f, 1.9f, 0.1f, -0.8f, 1.4f, 0.0f, -2.5f, 0.9f};
+static const int32_t k_dist_history[3] = {2, 5, 2}; /* token 2 twice: penalised once */
+
+/* A fresh sampler with the given seed that has seen k_dist_history. */
+static mllm_sampler *with_history(mllm_sampler_params p, uint64_t seed) {
+    p.seed = seed;
+    mllm_sampler *s = make(p, DIST_VOCAB);
+    for (int i = 0; i < 3; i++) mllm_sampler_accept(s, k_dist_history[i]);
+    return s;
+}
+
+/* mllm_sampler_distribution is what sample() draws from: for each setting, DIST_DRAWS single draws
+ * (one per seed, each sampler with the same history, so the repetition penalty applies) are compared
+ * with the written distribution by Pearson's chi-square over its nonzero tokens (df = nonzero - 1),
+ * and a token it gives probability 0 must never be drawn. A distribution that left out one stage of
+ * the pipeline (the penalty, a cut-off, the temperature) moves some expected count by hundreds. */
+static void test_distribution_matches_sample(void) {
+    mllm_sampler_params base = plain(0.8f, 0);
+    base.repeat_penalty = 1.3f;
+    mllm_sampler_params settings[4] = {base, base, base, base};
+    settings[0].top_k = 0, settings[0].top_p = 1.0f, settings[0].min_p = 0.0f; /* penalty + temperature only */
+    settings[1].top_k = 6, settings[1].top_p = 1.0f, settings[1].min_p = 0.0f;
+    settings[2].top_k = 0, settings[2].top_p = 0.8f, settings[2].min_p = 0.0f;
+    settings[3].top_k = 8, settings[3].top_p = 0.95f, settings[3].min_p = 0.1f; /* the defaults' stages */
+    for (int c = 0; c < 4; c++) {
+        float probs[DIST_VOCAB];
+        mllm_sampler *d = with_history(settings[c], 0);
+        CHECK(mllm_sampler_distribution(d, k_dist_logits, DIST_VOCAB, probs) == MLLM_OK);
+        mllm_sampler_free(d);
+        double sum = 0.0;
+        int nonzero = 0;
+        for (int j = 0; j < DIST_VOCAB; j++) sum += probs[j], nonzero += probs[j] > 0.0f;
+        CHECK(fabs(sum - 1.0) < 1e-5); /* float rounding of 12 terms */
+        int counts[DIST_VOCAB] = {0}, impossible = 0;
+        for (int i = 0; i < DIST_DRAWS; i++) {
+            mllm_sampler *s = with_history(settings[c], 1000 + (uint64_t)i);
+            int32_t t = mllm_sampler_sample(s, k_dist_logits, DIST_VOCAB);
+            mllm_sampler_free(s);
+            if (t >= 0 && t < DIST_VOCAB) counts[t]++;
+            impossible += t < 0 || t >= DIST_VOCAB || probs[t] == 0.0f;
+        }
+        double x2 = 0.0;
+        for (int j = 0; j < DIST_VOCAB; j++) {
+            if (probs[j] == 0.0f) continue;
+            double e = probs[j] * DIST_DRAWS;
+            x2 += (counts[j] - e) * (counts[j] - e) / e;
+        }
+        double bound = chi2_bound(nonzero - 1);
+        printf("distribution vs sample, setting %d: %d tokens, chi-square %.2f (bound %.2f)\n", c, nonzero, x2, bound);
+        CHECK(nonzero >= 3 && impossible == 0 && x2 < bound);
+    }
+    /* Greedy: all mass on the argmax. */
+    float probs[DIST_VOCAB];
+    mllm_sampler_params g = plain(0.8f, 0);
+    g.greedy = 1;
+    mllm_sampler *s = make(g, DIST_VOCAB);
+    CHECK(mllm_sampler_distribution(s, k_dist_logits, DIST_VOCAB, probs) == MLLM_OK);
+    CHECK(probs[2] == 1.0f && probs[5] == 0.0f);
+    CHECK(mllm_sampler_distribution(s, k_dist_logits, DIST_VOCAB - 1, probs) == MLLM_ERR_INVALID_ARGUMENT);
+    CHECK(mllm_sampler_distribution(NULL, k_dist_logits, DIST_VOCAB, probs) == MLLM_ERR_INVALID_ARGUMENT);
+    mllm_sampler_free(s);
+}
+
+/* mllm_sampler_draw follows its weights (chi-square as above), never picks a zero weight, and
+ * refuses weights that sum to 0; uniform() stays in [0, 1) with mean 1/2 (sd of the mean over
+ * 20000 draws is 0.002; 0.01 is 5 sd). */
+static void test_draw_and_uniform(void) {
+    const float w[5] = {0.5f, 0.0f, 2.0f, 1.0f, 0.5f};
+    mllm_sampler *s = make(plain(1.0f, 77), 5);
+    int counts[5] = {0};
+    for (int i = 0; i < DIST_DRAWS; i++) {
+        int32_t t = mllm_sampler_draw(s, w, 5);
+        if (t >= 0 && t < 5) counts[t]++;
+    }
+    double x2 = 0.0;
+    for (int j = 0; j < 5; j++) {
+        if (w[j] == 0.0f) continue;
+        double e = w[j] / 4.0 * DIST_DRAWS;
+        x2 += (counts[j] - e) * (counts[j] - e) / e;
+    }
+    printf("draw: chi-square %.2f (bound %.2f)\n", x2, chi2_bound(3));
+    CHECK(counts[1] == 0 && x2 < chi2_bound(3));
+    const float zero[5] = {0};
+    CHECK(mllm_sampler_draw(s, zero, 5) == -1 && strstr(mllm_last_error(), "sum to 0"));
+    CHECK(mllm_sampler_draw(s, w, 4) == -1);
+    double mean = 0.0;
+    int outside = 0;
+    for (int i = 0; i < DIST_DRAWS; i++) {
+        double u = mllm_sampler_uniform(s);
+        outside += u < 0.0 || u >= 1.0;
+        mean += u / DIST_DRAWS;
+    }
+    CHECK(outside == 0 && fabs(mean - 0.5) < 0.01);
+    CHECK(mllm_sampler_uniform(NULL) < 0.0);
+    mllm_sampler_free(s);
+}
+
 int main(void) {
     test_defaults();
     test_rng_vectors();
@@ -351,5 +457,7 @@ int main(void) {
     test_large_vocab_cutoffs();
     test_repeat_penalty();
     test_errors();
+    test_distribution_matches_sample();
+    test_draw_and_uniform();
     return test_result("test_sampler");
 }

@@ -60,3 +60,39 @@ mllm_status mllm_sampler_reset(mllm_sampler *sampler, uint64_t seed) {
     mllm_sampling_reset(sampler, seed);
     return MLLM_OK;
 }
+
+/* 1 if sampler, the arrays and n_vocab are usable; else 0 with the error naming the bad argument. */
+static int rows_ok(const char *fn, const mllm_sampler *sampler, const float *in, const float *out, int32_t n_vocab) {
+    if (!sampler || !in || !out) {
+        mllm_set_error("%s: %s is NULL", fn, !sampler ? "sampler" : "an array");
+        return 0;
+    }
+    if (n_vocab != mllm_sampling_n_vocab(sampler)) {
+        mllm_set_error("%s: n_vocab %d differs from the sampler's %d", fn, (int)n_vocab,
+                       (int)mllm_sampling_n_vocab(sampler));
+        return 0;
+    }
+    return 1;
+}
+
+mllm_status mllm_sampler_distribution(mllm_sampler *sampler, const float *logits, int32_t n_vocab, float *probs_out) {
+    if (!rows_ok("mllm_sampler_distribution", sampler, logits, probs_out, n_vocab)) return MLLM_ERR_INVALID_ARGUMENT;
+    if (mllm_sampling_distribution(sampler, logits, probs_out) < 0)
+        return mllm_fail(MLLM_ERR_INVALID_ARGUMENT, "mllm_sampler_distribution: every logit is NaN or -infinity");
+    return MLLM_OK;
+}
+
+int32_t mllm_sampler_draw(mllm_sampler *sampler, const float *weights, int32_t n_vocab) {
+    if (!rows_ok("mllm_sampler_draw", sampler, weights, weights, n_vocab)) return -1;
+    int32_t token = mllm_sampling_draw_weights(sampler, weights);
+    if (token < 0) mllm_set_error("mllm_sampler_draw: the weights sum to 0");
+    return token;
+}
+
+double mllm_sampler_uniform(mllm_sampler *sampler) {
+    if (!sampler) {
+        mllm_set_error("mllm_sampler_uniform: sampler is NULL");
+        return -1.0;
+    }
+    return mllm_sampling_uniform(sampler);
+}

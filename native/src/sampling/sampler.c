@@ -171,15 +171,20 @@ static int32_t draw(mllm_sampler *s, int32_t n) {
     return s->cand[last].id; /* r within rounding of total */
 }
 
-int32_t mllm_sampling_sample(mllm_sampler *s, const float *logits) {
+static int is_greedy(const mllm_sampler_params *p) { return p->greedy || p->temperature <= 0.0f; }
+
+/* The greedy pick: the argmax, or -1 when no logit is a number above -infinity. */
+static int32_t greedy_pick(const mllm_sampler *s, const float *logits) {
+    int32_t token = mllm_argmax(logits, s->n_vocab);
+    if (token >= 0 && logits[token] == -INFINITY) token = -1;
+    return token;
+}
+
+/* The sampling pipeline up to the draw: leaves the surviving candidates in cand[0..n) with their
+ * unnormalised probabilities in prob[0..n) and returns n; -1 when no logit is a number above
+ * -infinity. Used only when the sampler is not greedy. */
+static int32_t candidates(mllm_sampler *s, const float *logits) {
     const mllm_sampler_params *p = &s->p;
-    int32_t token;
-    if (p->greedy || p->temperature <= 0.0f) {
-        token = mllm_argmax(logits, s->n_vocab);
-        if (token >= 0 && logits[token] == -INFINITY) token = -1;
-        if (token >= 0) mllm_sampling_accept(s, token);
-        return token;
-    }
     for (int32_t i = 0; i < s->n_vocab; i++) s->work[i] = isnan(logits[i]) ? -INFINITY : logits[i];
     apply_repeat_penalty(s);
 
@@ -201,9 +206,9 @@ int32_t mllm_sampling_sample(mllm_sampler *s, const float *logits) {
         if (s->cand[i].logit > max) { max = s->cand[i].logit; imax = i; }
     if (max == -INFINITY) return -1;
     if (max == INFINITY) { /* exp would give inf/inf; the token is certain */
-        token = s->cand[imax].id;
-        mllm_sampling_accept(s, token);
-        return token;
+        s->cand[0] = s->cand[imax];
+        s->prob[0] = 1.0;
+        return 1;
     }
 
     /* Softmax with temperature, unnormalised: the largest candidate has probability weight 1. */
@@ -236,8 +241,50 @@ int32_t mllm_sampling_sample(mllm_sampler *s, const float *logits) {
         }
         n = kept;
     }
+    return n;
+}
 
-    token = draw(s, n);
-    mllm_sampling_accept(s, token);
+int32_t mllm_sampling_sample(mllm_sampler *s, const float *logits) {
+    int32_t token;
+    if (is_greedy(&s->p)) {
+        token = greedy_pick(s, logits);
+    } else {
+        int32_t n = candidates(s, logits);
+        token = n < 0 ? -1 : draw(s, n);
+    }
+    if (token >= 0) mllm_sampling_accept(s, token);
     return token;
 }
+
+int mllm_sampling_distribution(mllm_sampler *s, const float *logits, float *probs) {
+    for (int32_t i = 0; i < s->n_vocab; i++) probs[i] = 0.0f;
+    if (is_greedy(&s->p)) {
+        int32_t token = greedy_pick(s, logits);
+        if (token < 0) return -1;
+        probs[token] = 1.0f;
+        return 0;
+    }
+    int32_t n = candidates(s, logits);
+    if (n < 0) return -1;
+    double total = 0.0;
+    for (int32_t i = 0; i < n; i++) total += s->prob[i];
+    for (int32_t i = 0; i < n; i++) probs[s->cand[i].id] = (float)(s->prob[i] / total);
+    return 0;
+}
+
+int32_t mllm_sampling_draw_weights(mllm_sampler *s, const float *weights) {
+    double total = 0.0;
+    for (int32_t i = 0; i < s->n_vocab; i++) total += weights[i];
+    if (!(total > 0.0)) return -1;
+    double r = mllm_rng_uniform(&s->rng) * total, cum = 0.0;
+    int32_t last = -1;
+    for (int32_t i = 0; i < s->n_vocab; i++) {
+        if (!(weights[i] > 0.0f)) continue;
+        cum += weights[i];
+        last = i;
+        if (r < cum) return i;
+    }
+    return last; /* r within rounding of total */
+}
+
+double mllm_sampling_uniform(mllm_sampler *s) { return mllm_rng_uniform(&s->rng); }

@@ -12,6 +12,8 @@ public final class GenerateOptions {
     private final Boolean addBos;
     private final boolean parseSpecial;
     private final java.time.Duration timeout;
+    private final Model draft;
+    private final int maxDraftTokens;
 
     private GenerateOptions(Builder b) {
         this.maxTokens = b.maxTokens;
@@ -21,6 +23,8 @@ public final class GenerateOptions {
         this.addBos = b.addBos;
         this.parseSpecial = b.parseSpecial;
         this.timeout = b.timeout;
+        this.draft = b.draft;
+        this.maxDraftTokens = b.maxDraftTokens;
     }
 
     public static Builder builder() {
@@ -37,6 +41,8 @@ public final class GenerateOptions {
         b.addBos = addBos;
         b.parseSpecial = parseSpecial;
         b.timeout = timeout;
+        b.draft = draft;
+        b.maxDraftTokens = maxDraftTokens;
         return b;
     }
 
@@ -70,6 +76,16 @@ public final class GenerateOptions {
         return timeout;
     }
 
+    /** The draft model of speculative decoding, or null (none). See {@link Builder#draft(Model, int)}. */
+    public Model draft() {
+        return draft;
+    }
+
+    /** The most tokens the draft proposes per step (0 without a draft). */
+    public int maxDraftTokens() {
+        return maxDraftTokens;
+    }
+
     public static final class Builder {
         private int maxTokens = 128;
         private List<String> stopStrings = List.of();
@@ -78,6 +94,8 @@ public final class GenerateOptions {
         private Boolean addBos;
         private boolean parseSpecial;
         private java.time.Duration timeout;
+        private Model draft;
+        private int maxDraftTokens;
 
         /** Most tokens to generate (default 128). */
         public Builder maxTokens(int n) {
@@ -140,6 +158,48 @@ public final class GenerateOptions {
                 throw new IllegalArgumentException("timeout must be positive, got " + timeout);
             }
             this.timeout = timeout;
+            return this;
+        }
+
+        /**
+         * Speculative decoding: a small draft model of the same vocabulary proposes up to {@code maxDraftTokens}
+         * tokens at a time, and the generating model checks all of them in one batched pass, keeping the
+         * longest run it agrees with plus one token of its own. Each accepted proposal saves one pass of the
+         * large model, so the speed-up grows with the draft's acceptance rate and with how much cheaper the
+         * draft is; {@link Timings#draftedTokens()} and {@link Timings#acceptedDraftTokens()} report it.
+         *
+         * <p>The result does not depend on the draft: with greedy sampling the tokens are exactly those of the
+         * model alone, and with random sampling every token follows the same distribution as without a draft
+         * (proposals are accepted with probability min(1, p/q) and a rejection is replaced by a token drawn from
+         * the remaining probability mass), so a draft only changes speed. Stop strings, {@link #maxTokens},
+         * end-of-generation tokens, {@link #timeout} and cancellation behave as without a draft, and the
+         * session ends at the same position.
+         *
+         * <p>The number of proposals adapts within [1, maxDraftTokens]: it grows while all proposals are
+         * accepted and shrinks after early rejections. The draft runs in a session of its own, made and closed
+         * by each generation, that sees the generation's prompt (not earlier content of the session). Works with
+         * {@link Session#generate}, {@link Session#stream} and {@link Session#generateAsync}; a
+         * {@link Scheduler} refuses options with a draft.
+         *
+         * @param draft a model with the same vocabulary as the generating one: the same size, token texts and
+         *     special tokens (checked when the generation starts; a difference throws IllegalArgumentException
+         *     naming it)
+         * @param maxDraftTokens the most tokens proposed per step, 1 to 64 (typically 4 to 8)
+         */
+        public Builder draft(Model draft, int maxDraftTokens) {
+            java.util.Objects.requireNonNull(draft, "draft");
+            if (maxDraftTokens < 1 || maxDraftTokens > 64) {
+                throw new IllegalArgumentException("maxDraftTokens must be in [1, 64], got " + maxDraftTokens);
+            }
+            this.draft = draft;
+            this.maxDraftTokens = maxDraftTokens;
+            return this;
+        }
+
+        /** Generates without a draft model (the default). */
+        public Builder noDraft() {
+            this.draft = null;
+            this.maxDraftTokens = 0;
             return this;
         }
 

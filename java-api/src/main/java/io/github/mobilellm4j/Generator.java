@@ -13,7 +13,9 @@ import java.util.function.Supplier;
  * with the session's own evals (generate() and stream()); {@link Scheduler} drives many of them with one batched
  * pass per step. It looks one token ahead (a token is handed out after it was evaluated and the next one
  * sampled), so the last token handed out already carries all remaining text. Closing the session or the model
- * between tokens ends it (CANCELLED); a passed {@link GenerateOptions#timeout()} ends it (TIMEOUT).
+ * between tokens ends it (CANCELLED); a passed {@link GenerateOptions#timeout()} ends it (TIMEOUT). With a draft
+ * model ({@link GenerateOptions#draft()}) the single-session driver gets each next token from a
+ * {@link SpeculativeDecoder} instead of evaluating token by token.
  */
 final class Generator implements AutoCloseable {
     private final Session session;
@@ -21,6 +23,8 @@ final class Generator implements AutoCloseable {
     private final GenerateOptions options;
     private final Sampler sampler;
     private final StreamingDetokenizer detok;
+    /** Speculative decoding with the options' draft model; null without one. */
+    private final SpeculativeDecoder speculative;
     private final int[] endOfGeneration;
     private final StringBuilder text = new StringBuilder();
     /** System.nanoTime() after which the generation ends (0: no timeout). */
@@ -57,6 +61,18 @@ final class Generator implements AutoCloseable {
         this.detok = new StreamingDetokenizer(model, false);
         long now = System.nanoTime();
         this.deadline = options.timeout() == null ? 0 : now + Math.max(1, options.timeout().toNanos());
+        this.speculative = options.draft() == null ? null : speculativeDecoder();
+    }
+
+    /** The draft's decoder; on failure (e.g. a draft of another vocabulary) frees what this constructor made. */
+    private SpeculativeDecoder speculativeDecoder() {
+        try {
+            return new SpeculativeDecoder(session, prompt, options, sampler, deadline);
+        } catch (RuntimeException e) {
+            sampler.close();
+            detok.close();
+            throw e;
+        }
     }
 
     // ---- the state machine ------------------------------------------------------------------------
@@ -88,6 +104,17 @@ final class Generator implements AutoCloseable {
         }
         next[0] = token;
         return next;
+    }
+
+    /** With a draft: the token after the next input comes from the speculative decoder, which evaluates it. */
+    private Boolean speculativeStep() {
+        int[] in = nextInput();
+        if (in == null) return Boolean.FALSE;
+        int room = options.maxTokens() - 1 - count; // tokens that may follow in[0] and still be evaluated
+        int following = speculative.next(in[0], room);
+        candidate = following;
+        release(in[0], isEos(following) ? StopReason.EOS : null);
+        return Boolean.TRUE;
     }
 
     /** After the tokens of {@link #nextInput()} were evaluated: samples the next token from their logits row. */
@@ -144,8 +171,10 @@ final class Generator implements AutoCloseable {
         long promptStop = primed ? promptEnd : end;
         double promptSeconds = (promptStop - start) / 1e9;
         double genSeconds = (end - promptStop) / 1e9;
+        int drafted = speculative == null ? 0 : speculative.drafted();
+        int accepted = speculative == null ? 0 : speculative.accepted();
         return new Generation(text.toString(), prompt, Arrays.copyOf(tokens, count), stopReason,
-                new Timings(prompt.length, count, promptSeconds, genSeconds));
+                new Timings(prompt.length, count, promptSeconds, genSeconds, drafted, accepted));
     }
 
     // ---- the single-session driver ----------------------------------------------------------------
@@ -172,6 +201,7 @@ final class Generator implements AutoCloseable {
 
     /** Evaluates the next input in the session; a prompt stops within a layer's time when the deadline passes. */
     private Boolean evalStep() {
+        if (speculative != null && primed) return speculativeStep();
         int[] in = nextInput();
         if (in == null) return Boolean.FALSE;
         boolean isPrompt = !primed;
@@ -197,8 +227,12 @@ final class Generator implements AutoCloseable {
         session.holding(() -> {
             if (!closed) {
                 closed = true;
-                sampler.close();
-                detok.close();
+                try {
+                    if (speculative != null) speculative.close();
+                } finally {
+                    sampler.close();
+                    detok.close();
+                }
             }
             return null;
         });
@@ -225,6 +259,7 @@ final class Generator implements AutoCloseable {
         stopReason = reason;
         done = true;
         end = System.nanoTime();
+        if (speculative != null) speculative.settle(); // the session ends where it would without a draft
         if (reason != StopReason.STOP_STRING) text.append(detok.flush());
     }
 

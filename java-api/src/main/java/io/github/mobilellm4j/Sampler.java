@@ -38,6 +38,33 @@ final class Sampler implements AutoCloseable {
         return t;
     }
 
+    /**
+     * Writes to probsOut (vocab floats) the distribution {@link #sample} would draw from for this row and the
+     * current history, without drawing or recording anything.
+     */
+    void distribution(MemorySegment logitsRow, MemorySegment probsOut) {
+        Native.check(mllm_sampler_distribution(handle, logitsRow, vocab, probsOut), "sampler distribution");
+    }
+
+    /** Draws a token with probability proportional to weights (vocab floats) from the sampler's generator; -1 if they sum to 0. */
+    int draw(MemorySegment weights) {
+        return mllm_sampler_draw(handle, weights, vocab);
+    }
+
+    /** The next uniform number in [0, 1) of the sampler's generator. */
+    double uniform() {
+        return mllm_sampler_uniform(handle);
+    }
+
+    /** Clears the repetition history (the generator is reseeded with seed). */
+    void reset(long seed) {
+        Native.check(mllm_sampler_reset(handle, seed), "sampler reset");
+    }
+
+    int vocab() {
+        return vocab;
+    }
+
     MemorySegment handle() {
         return handle;
     }

@@ -133,6 +133,10 @@ public final class Scheduler implements AutoCloseable {
         Objects.requireNonNull(session, "session");
         Objects.requireNonNull(options, "options");
         if (session.model() != model) throw new IllegalArgumentException("the session belongs to another model");
+        if (options.draft() != null) {
+            throw new IllegalArgumentException("a Scheduler does not run speculative decoding (GenerateOptions.draft); "
+                    + "generate with a draft through Session.generate, stream or generateAsync");
+        }
         session.checkTokens(promptTokens, "the prompt has no tokens");
         session.ensureOpen();
         Request r = new Request(session, promptTokens.clone(), options, onToken);

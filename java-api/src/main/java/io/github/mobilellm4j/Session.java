@@ -468,6 +468,9 @@ public final class Session implements AutoCloseable {
         if (!options.stopStrings().isEmpty()) {
             throw new IllegalArgumentException("generateNative does not support stop strings; use generate()");
         }
+        if (options.draft() != null) {
+            throw new IllegalArgumentException("generateNative does not support a draft model; use generate()");
+        }
         return call(() -> {
             try (Arena a = Arena.ofConfined(); Sampler sampler = new Sampler(options.sampler(), vocab);
                     StreamingDetokenizer detok = new StreamingDetokenizer(model, false)) {
@@ -632,6 +635,16 @@ public final class Session implements AutoCloseable {
         int rows = rowsOut.get(ValueLayout.JAVA_INT, 0);
         if (p.equals(MemorySegment.NULL) || rows <= 0) throw new IllegalStateException("no logits: evaluate first");
         return p.reinterpret(4L * rows * vocab).asSlice(4L * (rows - 1) * vocab, 4L * vocab);
+    }
+
+    /** Segment of logits row i of the last eval, for the sampler only (valid until the next eval). Caller is in call(). */
+    MemorySegment logitsRow(int i) {
+        MemorySegment p = mllm_session_logits(handle, rowsOut);
+        int rows = rowsOut.get(ValueLayout.JAVA_INT, 0);
+        if (p.equals(MemorySegment.NULL) || i < 0 || i >= rows) {
+            throw new IllegalStateException("no logits row " + i + " (the last eval has " + rows + ")");
+        }
+        return p.reinterpret(4L * rows * vocab).asSlice(4L * i * vocab, 4L * vocab);
     }
 
     MemorySegment handle() {

@@ -23,10 +23,10 @@ public class mobilellm_h extends mobilellm_h$shared {
     static final SymbolLookup SYMBOL_LOOKUP = SymbolLookup.loaderLookup()
             .or(Linker.nativeLinker().defaultLookup());
 
-    private static final int MLLM_ABI_VERSION = (int)3L;
+    private static final int MLLM_ABI_VERSION = (int)4L;
     /**
      * {@snippet lang=c :
-     * #define MLLM_ABI_VERSION 3
+     * #define MLLM_ABI_VERSION 4
      * }
      */
     public static int MLLM_ABI_VERSION() {
@@ -3984,6 +3984,191 @@ public class mobilellm_h extends mobilellm_h$shared {
                 traceDowncall("mllm_sampler_reset", sampler, seed);
             }
             return (int)mh$.invokeExact(sampler, seed);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class mllm_sampler_distribution {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            mobilellm_h.C_INT,
+            mobilellm_h.C_POINTER,
+            mobilellm_h.C_POINTER,
+            mobilellm_h.C_INT,
+            mobilellm_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = findSymbol("mllm_sampler_distribution");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * mllm_status mllm_sampler_distribution(mllm_sampler *sampler, const float *logits, int32_t n_vocab, float *probs_out)
+     * }
+     */
+    public static FunctionDescriptor mllm_sampler_distribution$descriptor() {
+        return mllm_sampler_distribution.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * mllm_status mllm_sampler_distribution(mllm_sampler *sampler, const float *logits, int32_t n_vocab, float *probs_out)
+     * }
+     */
+    public static MethodHandle mllm_sampler_distribution$handle() {
+        return mllm_sampler_distribution.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * mllm_status mllm_sampler_distribution(mllm_sampler *sampler, const float *logits, int32_t n_vocab, float *probs_out)
+     * }
+     */
+    public static MemorySegment mllm_sampler_distribution$address() {
+        return mllm_sampler_distribution.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * mllm_status mllm_sampler_distribution(mllm_sampler *sampler, const float *logits, int32_t n_vocab, float *probs_out)
+     * }
+     */
+    public static int mllm_sampler_distribution(MemorySegment sampler, MemorySegment logits, int n_vocab, MemorySegment probs_out) {
+        var mh$ = mllm_sampler_distribution.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("mllm_sampler_distribution", sampler, logits, n_vocab, probs_out);
+            }
+            return (int)mh$.invokeExact(sampler, logits, n_vocab, probs_out);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class mllm_sampler_draw {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            mobilellm_h.C_INT,
+            mobilellm_h.C_POINTER,
+            mobilellm_h.C_POINTER,
+            mobilellm_h.C_INT
+        );
+
+        public static final MemorySegment ADDR = findSymbol("mllm_sampler_draw");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int32_t mllm_sampler_draw(mllm_sampler *sampler, const float *weights, int32_t n_vocab)
+     * }
+     */
+    public static FunctionDescriptor mllm_sampler_draw$descriptor() {
+        return mllm_sampler_draw.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int32_t mllm_sampler_draw(mllm_sampler *sampler, const float *weights, int32_t n_vocab)
+     * }
+     */
+    public static MethodHandle mllm_sampler_draw$handle() {
+        return mllm_sampler_draw.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int32_t mllm_sampler_draw(mllm_sampler *sampler, const float *weights, int32_t n_vocab)
+     * }
+     */
+    public static MemorySegment mllm_sampler_draw$address() {
+        return mllm_sampler_draw.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int32_t mllm_sampler_draw(mllm_sampler *sampler, const float *weights, int32_t n_vocab)
+     * }
+     */
+    public static int mllm_sampler_draw(MemorySegment sampler, MemorySegment weights, int n_vocab) {
+        var mh$ = mllm_sampler_draw.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("mllm_sampler_draw", sampler, weights, n_vocab);
+            }
+            return (int)mh$.invokeExact(sampler, weights, n_vocab);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class mllm_sampler_uniform {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            mobilellm_h.C_DOUBLE,
+            mobilellm_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = findSymbol("mllm_sampler_uniform");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * double mllm_sampler_uniform(mllm_sampler *sampler)
+     * }
+     */
+    public static FunctionDescriptor mllm_sampler_uniform$descriptor() {
+        return mllm_sampler_uniform.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * double mllm_sampler_uniform(mllm_sampler *sampler)
+     * }
+     */
+    public static MethodHandle mllm_sampler_uniform$handle() {
+        return mllm_sampler_uniform.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * double mllm_sampler_uniform(mllm_sampler *sampler)
+     * }
+     */
+    public static MemorySegment mllm_sampler_uniform$address() {
+        return mllm_sampler_uniform.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * double mllm_sampler_uniform(mllm_sampler *sampler)
+     * }
+     */
+    public static double mllm_sampler_uniform(MemorySegment sampler) {
+        var mh$ = mllm_sampler_uniform.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("mllm_sampler_uniform", sampler);
+            }
+            return (double)mh$.invokeExact(sampler);
         } catch (Error | RuntimeException ex) {
            throw ex;
         } catch (Throwable ex$) {

@@ -40,6 +40,10 @@ final class GenerateCommand implements Command {
                   --ignore-eos           keep going past the end-of-sequence token
                   --parse-special        control-token text in the prompt (e.g. <s>) becomes tokens
                   --json                 print one JSON object instead of streaming text
+                  --draft FILE           speculative decoding: a small model of the same vocabulary
+                                         proposes tokens that the model checks in one pass (the same
+                                         output, faster when most proposals are accepted)
+                  --draft-max N          most tokens proposed at a time, 1 to 64 (default 8)
                 """ + SAMPLER_USAGE + ModelArgs.USAGE;
     }
 
@@ -64,7 +68,7 @@ final class GenerateCommand implements Command {
         List<Option> o = new ArrayList<>(SAMPLER_OPTIONS);
         o.addAll(List.of(TextArgs.PROMPT, TextArgs.FILE, Option.valued("--tokens"), Option.valued("-n", "--n-predict"),
                 Option.valued("--stop"), Option.flag("--ignore-eos"), Option.flag("--json"), Option.flag("--parse-special"),
-                Option.flag("--chat"), Option.valued("--system")));
+                Option.flag("--chat"), Option.valued("--system"), Option.valued("--draft"), Option.valued("--draft-max")));
         return ModelArgs.with(o.toArray(Option[]::new));
     }
 
@@ -85,12 +89,15 @@ final class GenerateCommand implements Command {
         for (String stop : a.all("--stop")) {
             if (stop.isEmpty()) throw new UsageException(a.typed("--stop") + " needs a non-empty string");
         }
-        GenerateOptions options = ob.stopStrings(a.all("--stop")).ignoreEos(a.has("--ignore-eos"))
-                .parseSpecial(a.has("--parse-special")).build();
-        SamplerOptions sampling = options.sampler();
+        ob.stopStrings(a.all("--stop")).ignoreEos(a.has("--ignore-eos")).parseSpecial(a.has("--parse-special"));
+        int draftMax = draftMax(a);
         boolean json = a.has("--json");
         PrintStream out = io.out();
-        try (Model model = ModelArgs.load(a, true, io); Session session = model.newSession()) {
+        try (Model draft = a.has("--draft") ? ModelArgs.load(a, java.nio.file.Path.of(a.get("--draft"))) : null;
+                Model model = ModelArgs.load(a, true, io); Session session = model.newSession()) {
+            if (draft != null) ob.draft(draft, draftMax);
+            GenerateOptions options = ob.build();
+            SamplerOptions sampling = options.sampler();
             if (ids != null) ModelArgs.checkTokens(a, "--tokens", ids, model);
             int[] promptTokens = ids != null ? ids
                     : chat ? model.tokenizer().encode(chatPrompt(model, a, prompt), false, true) // the template writes BOS
@@ -100,7 +107,7 @@ final class GenerateCommand implements Command {
                 out.print(ids != null ? model.tokenizer().decode(ids) : prompt);
                 out.flush();
             }
-            Generation g = session.generate(promptTokens, options, t -> {
+            Generation g = generate(session, promptTokens, options, t -> {
                 if (!json && !t.text().isEmpty()) {
                     out.print(t.text());
                     out.flush();
@@ -114,16 +121,45 @@ final class GenerateCommand implements Command {
                 o.put("stop_reason", g.stopReason().jsonName());
                 o.put("prompt_tokens_per_second", g.timings().promptTokensPerSecond());
                 o.put("tokens_per_second", g.timings().tokensPerSecond());
+                if (draft != null) {
+                    o.put("draft_tokens", g.timings().draftedTokens());
+                    o.put("draft_accepted_tokens", g.timings().acceptedDraftTokens());
+                }
                 o.put("seed", sampling.isGreedy() ? null : sampling.seed());
                 out.println(Json.write(o));
             } else {
                 out.println();
-                io.err().printf(Locale.ROOT, "mobilellm: %d prompt tokens at %.1f t/s, %d generated at %.1f t/s (%s)%n",
+                io.err().printf(Locale.ROOT, "mobilellm: %d prompt tokens at %.1f t/s, %d generated at %.1f t/s (%s)%s%n",
                         g.timings().promptTokens(), g.timings().promptTokensPerSecond(), g.timings().generatedTokens(),
-                        g.timings().tokensPerSecond(), g.stopReason().jsonName());
+                        g.timings().tokensPerSecond(), g.stopReason().jsonName(), draft == null ? "" : acceptance(g));
             }
         }
         return 0;
+    }
+
+    /** --draft-max N (default 8); only with --draft. */
+    private static int draftMax(Args a) {
+        if (a.has("--draft-max") && !a.has("--draft")) throw new UsageException(a.typed("--draft-max") + " needs --draft FILE");
+        int n = a.intValue("--draft-max", 8);
+        if (n < 1 || n > 64) throw a.invalid("--draft-max", "must be in [1, 64]");
+        return n;
+    }
+
+    /** The generation; a draft of another vocabulary is reported as a failure naming the difference. */
+    private static Generation generate(Session session, int[] prompt, GenerateOptions options,
+            java.util.function.Consumer<io.github.mobilellm4j.GeneratedToken> onToken) {
+        try {
+            return session.generate(prompt, options, onToken);
+        } catch (IllegalArgumentException e) {
+            if (options.draft() == null || !e.getMessage().contains("cannot propose tokens")) throw e;
+            throw new Failure(e.getMessage());
+        }
+    }
+
+    /** ", draft acceptance 71% (120 of 169 proposed)" for the timings line. */
+    private static String acceptance(Generation g) {
+        return String.format(Locale.ROOT, ", draft acceptance %.0f%% (%d of %d proposed)", 100 * g.timings().acceptanceRate(),
+                g.timings().acceptedDraftTokens(), g.timings().draftedTokens());
     }
 
     /** The conversation [system,] user rendered with the model's chat template, ending where the reply starts. */

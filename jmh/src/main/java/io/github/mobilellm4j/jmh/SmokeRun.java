@@ -36,7 +36,8 @@ public final class SmokeRun {
             "JavaOverheadBenchmark.cLoop",
             "JavaOverheadBenchmark.javaApi",
             "TokenizerBenchmark.encode",
-            "TokenizerBenchmark.decode");
+            "TokenizerBenchmark.decode",
+            "SpeculativeDecodeBenchmark.decode");
 
     private SmokeRun() {
     }
@@ -56,6 +57,9 @@ public final class SmokeRun {
                 .param("overheadPrompt", "8")
                 .param("embedTokens", "32")
                 .param("textKiB", "16")
+                .param("target", "125M")
+                .param("draft", "125M")
+                .param("mode", "alone", "0.9", "real")
                 .param("mmap", "true", "false")
                 .forks(1)
                 .warmupIterations(1)
