@@ -4,7 +4,7 @@ package io.github.mobilellm4j.bindings;
 
 /** MLLM_ABI_VERSION of the header the bindings were generated from (read by NativeLibrary). */
 final class mobilellm_abi {
-    static final int MLLM_ABI_VERSION = 3;
+    static final int MLLM_ABI_VERSION = 4;
 
     private mobilellm_abi() {
     }
