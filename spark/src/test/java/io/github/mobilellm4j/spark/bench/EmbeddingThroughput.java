@@ -30,6 +30,8 @@ import org.apache.spark.sql.SparkSession;
  *       Spark's local[2] uses, so local[2] against this is Spark's overhead;
  *   <li>{@code java batched x2}: two threads, each embedding half of the rows with {@code Model.embedAll} (several
  *       texts per forward pass, one engine thread each): against {@code java x2}, what batching gains;
+ *   <li>{@code java 2t}, {@code java batched 2t}: one thread over a model of two engine threads, Model.embed row
+ *       after row against Model.embedAll over all rows: batching alone, on two cores;
  *   <li>{@code spark local[1]}, {@code spark local[2]}: the SQL function over the rows in 8 partitions, evaluated
  *       by the noop sink (every row embedded, nothing written);
  *   <li>{@code spark typed local[2]}: {@code MobileLlmDatasets.embed} over the same partitions (each partition's
@@ -54,25 +56,29 @@ public final class EmbeddingThroughput {
         System.out.printf(Locale.ROOT, "%d rows of %d to %d words, %d runs each, %d cores seen by the JVM%n", rows,
                 6, 20, runs, Runtime.getRuntime().availableProcessors());
         printLoadAverage();
-        String[] names = {"java x1", "java x2", "java batched x2", "spark local[1]", "spark local[2]",
-            "spark typed local[2]"};
+        String[] names = {"java x1", "java x2", "java batched x2", "java 2t", "java batched 2t", "spark local[1]",
+            "spark local[2]", "spark typed local[2]"};
         double[][] rates = new double[names.length][runs];
         // round robin: a change of the machine's load during the benchmark touches every configuration alike
-        try (Model model = Model.load(modelPath, ModelOptions.builder().threads(1).build())) {
+        try (Model model = Model.load(modelPath, ModelOptions.builder().threads(1).build());
+                Model twoThreads = Model.load(modelPath, ModelOptions.builder().threads(2).build())) {
             model.embed(texts.get(0), Pooling.MEAN, true); // first call outside the timing
+            twoThreads.embed(texts.get(0), Pooling.MEAN, true);
             for (int r = 0; r < runs; r++) {
                 rates[0][r] = rate(rows, () -> javaLoop(model, texts, 1));
                 rates[1][r] = rate(rows, () -> javaLoop(model, texts, 2));
                 rates[2][r] = rate(rows, () -> javaBatched(model, texts, 2));
-                rates[3][r] = sparkRate(modelPath, texts, 1, false);
-                rates[4][r] = sparkRate(modelPath, texts, 2, false);
-                rates[5][r] = sparkRate(modelPath, texts, 2, true);
+                rates[3][r] = rate(rows, () -> javaLoop(twoThreads, texts, 1));
+                rates[4][r] = rate(rows, () -> javaBatched(twoThreads, texts, 1));
+                rates[5][r] = sparkRate(modelPath, texts, 1, false);
+                rates[6][r] = sparkRate(modelPath, texts, 2, false);
+                rates[7][r] = sparkRate(modelPath, texts, 2, true);
             }
         }
         for (int c = 0; c < names.length; c++) {
             double[] sorted = rates[c].clone();
             Arrays.sort(sorted);
-            System.out.printf(Locale.ROOT, "%-16s median %8.2f rows/s   runs %s%n", names[c], sorted[runs / 2],
+            System.out.printf(Locale.ROOT, "%-20s median %8.2f rows/s   runs %s%n", names[c], sorted[runs / 2],
                     Arrays.toString(Arrays.stream(rates[c]).map(x -> Math.round(x * 100) / 100.0).toArray()));
         }
         printLoadAverage();
