@@ -23,7 +23,8 @@ import org.apache.spark.sql.SparkSession;
  * Java loops over {@code Model.embed} and {@code Model.embedAll} in the same JVM, on the same texts: a benchmark to
  * run by hand (spark/bench/embedding-throughput.sh), not a test.
  *
- * <p>Arguments: model path, rows, runs. Prints, per configuration, the rows/s of every run and their median:
+ * <p>Arguments: model path, rows, runs, and optionally {@code java} for the Java ways only. Prints, per
+ * configuration, the rows/s of every run and their median:
  * <ul>
  *   <li>{@code java x1}: one thread, Model.embed row after row (one engine thread);
  *   <li>{@code java x2}: two threads, each embedding half of the rows (one engine thread each): the same cores
@@ -45,10 +46,11 @@ public final class EmbeddingThroughput {
     }
 
     public static void main(String[] args) throws Exception {
-        if (args.length != 3) {
-            System.err.println("usage: EmbeddingThroughput MODEL.gguf ROWS RUNS");
+        if (args.length != 3 && !(args.length == 4 && args[3].equals("java"))) {
+            System.err.println("usage: EmbeddingThroughput MODEL.gguf ROWS RUNS [java]");
             System.exit(2);
         }
+        boolean javaOnly = args.length == 4;
         Path modelPath = Path.of(args[0]);
         int rows = Integer.parseInt(args[1]);
         int runs = Integer.parseInt(args[2]);
@@ -70,12 +72,13 @@ public final class EmbeddingThroughput {
                 rates[2][r] = rate(rows, () -> javaBatched(model, texts, 2));
                 rates[3][r] = rate(rows, () -> javaLoop(twoThreads, texts, 1));
                 rates[4][r] = rate(rows, () -> javaBatched(twoThreads, texts, 1));
+                if (javaOnly) continue;
                 rates[5][r] = sparkRate(modelPath, texts, 1, false);
                 rates[6][r] = sparkRate(modelPath, texts, 2, false);
                 rates[7][r] = sparkRate(modelPath, texts, 2, true);
             }
         }
-        for (int c = 0; c < names.length; c++) {
+        for (int c = 0; c < (javaOnly ? 5 : names.length); c++) {
             double[] sorted = rates[c].clone();
             Arrays.sort(sorted);
             System.out.printf(Locale.ROOT, "%-20s median %8.2f rows/s   runs %s%n", names[c], sorted[runs / 2],
