@@ -401,6 +401,11 @@ typedef enum mllm_pooling {
 MLLM_API mllm_status mllm_session_embed(mllm_session *session, const int32_t *tokens, int32_t n_tokens,
                                         int32_t pooling, int32_t normalize, float *out);
 
+/* Copies the embedding (n_embd floats) that the last mllm_batch_decode computed for a session added
+ * with mllm_batch_add_embed. MLLM_ERR_STATE when the session holds none: it was not added so, the
+ * decode failed, or a later model call, reset or truncation in the session dropped it. */
+MLLM_API mllm_status mllm_session_embedding(const mllm_session *session, float *out);
+
 /* ---------------------------------------------------------------------------------------------
  * Sampling
  * ------------------------------------------------------------------------------------------- */
@@ -461,10 +466,24 @@ MLLM_API void mllm_batch_free(mllm_batch *batch);
  * alive and unused until the batch is decoded or cleared. */
 MLLM_API mllm_status mllm_batch_add(mllm_batch *batch, mllm_session *session, const int32_t *tokens, int32_t n_tokens,
                                     int32_t logits_mode);
+/* Adds a text to embed (n_tokens copied, at most the session's n_ctx, MLLM_ERR_CONTEXT_FULL otherwise):
+ * mllm_batch_decode evaluates the tokens from an empty sequence in its one pass and pools their
+ * final hidden states after the output norm exactly as mllm_session_embed defines it (pooling, and
+ * L2 normalisation if normalize != 0), computing no logits for them. The values equal
+ * mllm_session_embed's up to f32 rounding: a matmul over the batch's rows may sum in another order.
+ * The session is reset when the batch is decoded and left empty afterwards (n_past 0, no logits),
+ * also when the decode fails; on success mllm_session_embedding reads the vector. One pass yields
+ * either logits or embeddings: adding an embedding to a batch holding a session that asked for
+ * logits (MLLM_LOGITS_LAST or ALL), or the reverse, is refused with MLLM_ERR_INVALID_ARGUMENT
+ * (MLLM_LOGITS_NONE mixes with both). Otherwise as mllm_batch_add (each session once, one KV
+ * type, the tokens must fit the batch). */
+MLLM_API mllm_status mllm_batch_add_embed(mllm_batch *batch, mllm_session *session, const int32_t *tokens, int32_t n_tokens,
+                                          int32_t pooling, int32_t normalize);
 /* Runs ONE forward pass over every added token of every session: the weights are read once per
  * pass, however many sequences advance. Afterwards each session is as after mllm_session_eval of
  * its tokens (n_past advanced, mllm_session_logits holding what its mode asked for); on failure
- * every session is as before. Empties the batch either way. */
+ * every session is as before (sessions added with mllm_batch_add_embed: empty). Empties the batch
+ * either way. */
 MLLM_API mllm_status mllm_batch_decode(mllm_batch *batch);
 /* Empties the batch without running it. */
 MLLM_API mllm_status mllm_batch_clear(mllm_batch *batch);

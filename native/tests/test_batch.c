@@ -77,6 +77,37 @@ static void batch_rows_match_separate_evals(mllm_model *m, int n_vocab) {
     }
 }
 
+/* Misuse of the embedding batch: logits and embeddings never share a pass, a session holds no
+ * embedding before a decode or after a later eval, too long texts and unknown poolings are refused. */
+static void batch_embedding_errors(mllm_model *m) {
+    const int32_t a[] = {1, 2, 3}, b[] = {4, 5};
+    mllm_session *s = bc_session(m, 8), *t = bc_session(m, 8), *u = bc_session(m, 8);
+    mllm_batch *bt = NULL;
+    float e[256];
+    CHECK_OK(mllm_batch_create(m, 32, 4, &bt));
+    CHECK_ERR(mllm_session_embedding(s, e), MLLM_ERR_STATE, "no embedding");
+    CHECK_ERR(mllm_batch_add_embed(bt, s, a, 3, 7, 0), MLLM_ERR_INVALID_ARGUMENT, "pooling");
+    CHECK_ERR(mllm_batch_add_embed(bt, s, a, 0, MLLM_POOLING_MEAN, 0), MLLM_ERR_INVALID_ARGUMENT, "no tokens");
+    const int32_t nine[9] = {0};
+    CHECK_ERR(mllm_batch_add_embed(bt, s, nine, 9, MLLM_POOLING_MEAN, 0), MLLM_ERR_CONTEXT_FULL, "context");
+    CHECK_OK(mllm_batch_add_embed(bt, s, a, 3, MLLM_POOLING_MEAN, 1));
+    CHECK_ERR(mllm_batch_add(bt, t, b, 2, MLLM_LOGITS_LAST), MLLM_ERR_INVALID_ARGUMENT, "either logits or embeddings");
+    CHECK_OK(mllm_batch_add(bt, t, b, 2, MLLM_LOGITS_NONE)); /* a prefill mixes with embeddings */
+    CHECK_OK(mllm_batch_decode(bt));
+    CHECK(mllm_session_n_past(t) == 2, "the prefill in the embedding pass advanced its session");
+    CHECK_ERR(mllm_session_embedding(t, e), MLLM_ERR_STATE, "no embedding");
+    CHECK_OK(mllm_session_embedding(s, e));
+    CHECK_OK(mllm_batch_add(bt, u, b, 2, MLLM_LOGITS_ALL));
+    CHECK_ERR(mllm_batch_add_embed(bt, s, a, 3, MLLM_POOLING_LAST, 0), MLLM_ERR_INVALID_ARGUMENT, "either logits or embeddings");
+    CHECK_OK(mllm_batch_clear(bt));
+    CHECK_OK(mllm_session_eval(s, b, 2, MLLM_LOGITS_LAST));
+    CHECK_ERR(mllm_session_embedding(s, e), MLLM_ERR_STATE, "no embedding");
+    mllm_batch_free(bt);
+    mllm_session_free(s);
+    mllm_session_free(t);
+    mllm_session_free(u);
+}
+
 static void state_errors(mllm_model *m, mllm_model *other, const char *file) {
     const int32_t p[] = {2, 9, 14, 3, 3, 21};
     mllm_session *a = bc_session(m, 64), *b = bc_session(m, 64), *small = bc_session(m, 4), *o = bc_session(other, 64);
@@ -424,6 +455,10 @@ int main(void) {
         tmp_path(file, sizeof file, "state.bin");
         const int32_t p[] = {5, 6, 7, 8, 9, 10, 11};
         batch_rows_match_separate_evals(m, cfg.n_vocab);
+        /* normed hidden states of magnitude ~1-3 from f32 sums of a few hundred products: a matmul over
+         * more rows may sum in another order, moving them by ~1e-6 */
+        bc_embeddings_same_as_alone(m, cfg.n_embd, 1e-4, "tiny llama f32");
+        batch_embedding_errors(m);
         bc_same_as_alone(m, cfg.n_vocab, "tiny llama f32");
         bc_state_roundtrip(m, cfg.n_vocab, p, 7, file);
         state_errors(m, other, file);

@@ -2,7 +2,8 @@
  * the greedy tokens each produces alone, on the reference checkpoints (and those follow
  * transformers) and on tiny q8_0 / q4_0 models (the multi-row decode kernels); eight sessions
  * share one weight copy and one compute state; a restored state continues as the saved session;
- * sequences with sliding-window rings scheduled together equal full caches alone (bc_rings).
+ * sequences with sliding-window rings scheduled together equal full caches alone (bc_rings);
+ * embeddings of texts batched together equal each embedded alone.
  * Skipped (77) where no Vulkan device exists, except in CI. */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
@@ -41,6 +42,10 @@ int main(void) {
         if (!m) continue;
         bc_same_as_alone(m, c.n_vocab, names[t]);
         if (t == 0) {
+            /* q8_0: every row's activations are rounded to q8_0 alike in either pass, and the f32
+             * sums of a few hundred products may run in another order over more rows (~1e-6 of
+             * values ~1-3) */
+            bc_embeddings_same_as_alone(m, c.n_embd, 1e-4, names[t]);
             /* eight sessions: no more weight or compute memory than one, eight KV caches */
             mllm_memory_info one, eight;
             mllm_session *s[8];

@@ -2,14 +2,17 @@
 # Embeddings/s of mobilellm_embed on local[1] and local[2] against plain Java loops over Model.embed in the same
 # JVM (io.github.mobilellm4j.spark.bench.EmbeddingThroughput). Run from the repository root:
 #
-#   spark/bench/embedding-throughput.sh MODEL.gguf [ROWS] [RUNS]
+#   spark/bench/embedding-throughput.sh MODEL.gguf [ROWS] [RUNS] [java]
+#
+# java: only the plain Java ways (no Spark session).
 #
 # MODEL.gguf: e.g. the 125M-shaped random-weights file the jmh module makes
 # (~/.cache/mobilellm4j/bench/mobilellm-125m-q8_0-v1.gguf, see jmh/README.md). Needs JDK 22+ as JAVA_HOME.
 set -euo pipefail
-model=${1:?usage: $0 MODEL.gguf [ROWS] [RUNS]}
+model=${1:?usage: $0 MODEL.gguf [ROWS] [RUNS] [java]}
 rows=${2:-1000}
 runs=${3:-3}
+only=${4:-}
 cp_file=spark/target/bench.classpath
 ./mvnw -B -q -pl spark -am package dependency:build-classpath -DskipTests -Dmobilellm.ctest.skip=true \
   -Dmdep.includeScope=test -Dmdep.outputFile="$PWD/$cp_file" >/dev/null
@@ -18,4 +21,4 @@ flags=$(sed -n '/<spark.test.argLine>/,/<\/spark.test.argLine>/p' spark/pom.xml 
 exec "${JAVA_HOME:?set JAVA_HOME to a JDK 22+}/bin/java" --enable-native-access=ALL-UNNAMED $flags \
   -Dlog4j2.configurationFile=spark/src/test/resources/log4j2-test.properties \
   -cp "spark/target/test-classes:spark/target/classes:$(cat "$cp_file")" \
-  io.github.mobilellm4j.spark.bench.EmbeddingThroughput "$model" "$rows" "$runs"
+  io.github.mobilellm4j.spark.bench.EmbeddingThroughput "$model" "$rows" "$runs" $only

@@ -26,6 +26,17 @@ mllm_status mllm_batch_add(mllm_batch *b, mllm_session *s, const int32_t *tokens
     return st ? st : mllm_batch_push(b, s, tokens, n, mode);
 }
 
+mllm_status mllm_batch_add_embed(mllm_batch *b, mllm_session *s, const int32_t *tokens, int32_t n, int32_t pooling,
+                                 int32_t normalize) {
+    if (!b || !s) return mllm_fail(MLLM_ERR_INVALID_ARGUMENT, "mllm_batch_add_embed: batch and session must not be NULL");
+    if (n < 1 || !tokens) return mllm_fail(MLLM_ERR_INVALID_ARGUMENT, "mllm_batch_add_embed: no tokens to embed (n_tokens %d)", n);
+    if (pooling != MLLM_POOLING_MEAN && pooling != MLLM_POOLING_LAST) {
+        return mllm_fail(MLLM_ERR_INVALID_ARGUMENT, "mllm_batch_add_embed: unknown pooling %d", pooling);
+    }
+    mllm_status st = mllm_session_check_free(s, "mllm_batch_add_embed");
+    return st ? st : mllm_batch_push_embed(b, s, tokens, n, pooling, normalize);
+}
+
 static int batch_abort(void *ctx) {
     const mllm_batch *b = ctx;
     return b->abort_cb(b->abort_ud) != 0;

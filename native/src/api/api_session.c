@@ -126,6 +126,16 @@ mllm_status mllm_session_embed(mllm_session *s, const int32_t *tokens, int32_t n
     return mllm_session_embed_impl(s, tokens, n, pooling, normalize, out);
 }
 
+mllm_status mllm_session_embedding(const mllm_session *s, float *out) {
+    if (!s || !out) return mllm_fail(MLLM_ERR_INVALID_ARGUMENT, "mllm_session_embedding: session and out must not be NULL");
+    if (!s->has_embedding) {
+        return mllm_fail(MLLM_ERR_STATE, "mllm_session_embedding: the session holds no embedding (none was added to a decoded "
+                                         "batch since its last model call)");
+    }
+    memcpy(out, s->embedding, (size_t)s->model->hp.n_embd * sizeof *out);
+    return MLLM_OK;
+}
+
 mllm_status mllm_session_set_abort_callback(mllm_session *s, mllm_abort_callback cb, void *user_data) {
     if (!s) return mllm_fail(MLLM_ERR_INVALID_ARGUMENT, "mllm_session_set_abort_callback: session is NULL");
     s->abort_cb = cb;

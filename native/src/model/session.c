@@ -55,7 +55,8 @@ mllm_status mllm_session_new(mllm_model *m, const mllm_session_params *p, mllm_s
         s->logits = malloc((size_t)hp->n_vocab * sizeof(float));
         s->row = malloc((size_t)(hp->n_vocab > hp->n_embd ? hp->n_vocab : hp->n_embd) * sizeof(float));
         s->pool = malloc((size_t)hp->n_embd * sizeof(double));
-        if (!s->logits || !s->row || !s->pool) st = mllm_fail(MLLM_ERR_OUT_OF_MEMORY, "out of memory for session buffers");
+        s->embedding = malloc((size_t)hp->n_embd * sizeof(float));
+        if (!s->logits || !s->row || !s->pool || !s->embedding) st = mllm_fail(MLLM_ERR_OUT_OF_MEMORY, "out of memory for session buffers");
     }
     if (st) {
         mllm_session_destroy(s);
@@ -72,6 +73,7 @@ void mllm_session_destroy(mllm_session *s) {
     free(s->logits);
     free(s->row);
     free(s->pool);
+    free(s->embedding);
     free(s);
 }
 
@@ -83,6 +85,7 @@ mllm_status mllm_session_check_free(const mllm_session *s, const char *fn) {
 void mllm_session_truncate_impl(mllm_session *s, int32_t n_keep) {
     s->n_past = mllm_kv_cache_keep(s->kv, n_keep); /* rows beyond are overwritten by the next eval */
     s->n_logits = 0;
+    s->has_embedding = 0;
 }
 
 mllm_status mllm_session_check_tokens(const mllm_session *s, const int32_t *tokens, int32_t n) {

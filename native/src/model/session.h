@@ -23,6 +23,8 @@ struct mllm_session {
     int32_t n_logits;           /* rows valid from the last eval */
     float *row;                 /* one row of max(n_vocab, n_embd) floats (score, embed) */
     double *pool;               /* n_embd accumulators (embedding) */
+    float *embedding;           /* n_embd: the embedding a batch computed (mllm_session_embedding) */
+    int32_t has_embedding;      /* 1 while embedding holds the last batch's result */
 
     atomic_int cancel;          /* mllm_session_cancel: pending until a call stops because of it */
     mllm_abort_callback abort_cb;
@@ -57,6 +59,12 @@ void mllm_session_cancel_done(mllm_session *s);
 
 mllm_status mllm_session_eval_impl(mllm_session *s, const int32_t *tokens, int32_t n, int32_t mode);
 mllm_status mllm_session_score_impl(mllm_session *s, const int32_t *tokens, int32_t n, float *nll);
+/* Pooling shared by mllm_session_embed and batches: pool_begin clears the accumulators, pool_add
+ * adds one normed hidden row, pool_finish divides (MEAN: by n_rows), optionally L2-normalises and
+ * writes n_embd floats to out. */
+void mllm_session_pool_begin(mllm_session *s);
+void mllm_session_pool_add(mllm_session *s, const float *row);
+void mllm_session_pool_finish(mllm_session *s, int32_t n_rows, int32_t pooling, int32_t normalize, float *out);
 mllm_status mllm_session_embed_impl(mllm_session *s, const int32_t *tokens, int32_t n, int32_t pooling, int32_t normalize,
                                     float *out);
 

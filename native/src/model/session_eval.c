@@ -46,6 +46,7 @@ static mllm_status check_stop(mllm_session *s) {
 
 mllm_status mllm_session_eval_impl(mllm_session *s, const int32_t *tokens, int32_t n, int32_t mode) {
     s->n_logits = 0;
+    s->has_embedding = 0;
     mllm_status st = mllm_session_check_tokens(s, tokens, n);
     if (!st) st = check_fits(s, n);
     if (!st && mode == MLLM_LOGITS_ALL) st = mllm_session_ensure_logits(s, n);
@@ -80,6 +81,7 @@ static float nll_of(const float *row, int64_t n, int32_t target) {
 
 mllm_status mllm_session_score_impl(mllm_session *s, const int32_t *tokens, int32_t n, float *nll) {
     s->n_logits = 0;
+    s->has_embedding = 0;
     mllm_status st = mllm_session_check_tokens(s, tokens, n);
     if (!st) st = check_fits(s, n);
     if (st) return st;
@@ -104,18 +106,38 @@ mllm_status mllm_session_score_impl(mllm_session *s, const int32_t *tokens, int3
     return MLLM_OK;
 }
 
+void mllm_session_pool_begin(mllm_session *s) {
+    for (int32_t i = 0; i < s->model->hp.n_embd; i++) s->pool[i] = 0.0;
+}
+
+void mllm_session_pool_add(mllm_session *s, const float *row) {
+    for (int32_t i = 0; i < s->model->hp.n_embd; i++) s->pool[i] += row[i];
+}
+
+void mllm_session_pool_finish(mllm_session *s, int32_t n_rows, int32_t pooling, int32_t normalize, float *out) {
+    const int32_t d = s->model->hp.n_embd;
+    const double div = pooling == MLLM_POOLING_MEAN ? (double)n_rows : 1.0;
+    double norm = 0.0;
+    for (int32_t i = 0; i < d; i++) {
+        s->pool[i] /= div;
+        norm += s->pool[i] * s->pool[i];
+    }
+    norm = normalize && norm > 0.0 ? 1.0 / sqrt(norm) : 1.0;
+    for (int32_t i = 0; i < d; i++) out[i] = (float)(s->pool[i] * norm);
+}
+
 mllm_status mllm_session_embed_impl(mllm_session *s, const int32_t *tokens, int32_t n, int32_t pooling, int32_t normalize,
                                     float *out) {
     mllm_session_truncate_impl(s, 0);
     s->n_logits = 0;
+    s->has_embedding = 0;
     mllm_status st = mllm_session_check_tokens(s, tokens, n);
     if (st) return st;
     if (n > s->params.n_ctx) {
         return mllm_fail(MLLM_ERR_CONTEXT_FULL, "cannot embed %d tokens in a context of %d", n, s->params.n_ctx);
     }
-    const int32_t d = s->model->hp.n_embd;
     mllm_compute *cc = s->model->compute;
-    for (int32_t i = 0; i < d; i++) s->pool[i] = 0.0;
+    mllm_session_pool_begin(s);
     int32_t done = 0;
     while (done < n && !st) {
         int32_t c = n - done < s->params.n_batch ? n - done : s->params.n_batch;
@@ -125,7 +147,7 @@ mllm_status mllm_session_embed_impl(mllm_session *s, const int32_t *tokens, int3
         st = run_chunk(s, tokens + done, c, n_out, 1);
         for (int32_t r = 0; !st && r < n_out; r++) {
             st = mllm_compute_read(cc, r, 1, s->row);
-            for (int32_t i = 0; !st && i < d; i++) s->pool[i] += s->row[i];
+            if (!st) mllm_session_pool_add(s, s->row);
         }
         mllm_compute_end(cc);
         s->n_past += c;
@@ -134,13 +156,6 @@ mllm_status mllm_session_embed_impl(mllm_session *s, const int32_t *tokens, int3
     mllm_session_truncate_impl(s, 0);
     if (st == MLLM_ERR_CANCELLED) mllm_session_cancel_done(s);
     if (st) return st;
-    const double div = pooling == MLLM_POOLING_MEAN ? (double)n : 1.0;
-    double norm = 0.0;
-    for (int32_t i = 0; i < d; i++) {
-        s->pool[i] /= div;
-        norm += s->pool[i] * s->pool[i];
-    }
-    norm = normalize && norm > 0.0 ? 1.0 / sqrt(norm) : 1.0;
-    for (int32_t i = 0; i < d; i++) out[i] = (float)(s->pool[i] * norm);
+    mllm_session_pool_finish(s, n, pooling, normalize, out);
     return MLLM_OK;
 }

@@ -332,4 +332,84 @@ static inline void bc_rings(mllm_model *m, int n_vocab, int kv_sched, int kv_oth
     mllm_session_free(e);
     mllm_session_free(f);
 }
+/* ---- embeddings of several texts in one pass (mllm_batch_add_embed) ---- */
+
+enum { BE_TEXTS = 7, BE_MAX_LEN = 20, BE_SESSIONS = 3 };
+
+/* Texts of different lengths (1..20 tokens) for the batched embedding checks. */
+static inline int be_text(int t, int32_t *out) {
+    static const int lens[BE_TEXTS] = {5, 1, 20, 12, 3, 17, 8};
+    for (int i = 0; i < lens[t]; i++) out[i] = (int32_t)((t * 7 + i * 13 + 1) % 31);
+    return lens[t];
+}
+
+/* Embeds every text through batches of at most 24 tokens and BE_SESSIONS sessions (so the texts
+ * take several decodes, each session reused, each batch mixing lengths), writing n_embd floats per
+ * text into out. The sessions start with tokens of their own: an embedding starts from an empty
+ * sequence whatever the session held. */
+static inline void be_embed_batched(mllm_model *m, int pooling, int normalize, int n_embd, float *out) {
+    mllm_session *s[BE_SESSIONS];
+    const int32_t junk[] = {4, 9, 16};
+    for (int i = 0; i < BE_SESSIONS; i++) {
+        s[i] = bc_session(m, 32);
+        CHECK_OK(mllm_session_eval(s[i], junk, 3, MLLM_LOGITS_LAST));
+    }
+    mllm_batch *bt = NULL;
+    CHECK_OK(mllm_batch_create(m, 24, BE_SESSIONS, &bt));
+    int32_t tok[BE_MAX_LEN];
+    int next = 0, decodes = 0;
+    while (next < BE_TEXTS && bt) {
+        int first = next, used = 0;
+        while (next < BE_TEXTS && used < BE_SESSIONS) {
+            int n = be_text(next, tok);
+            if (mllm_batch_add_embed(bt, s[used], tok, n, pooling, normalize) != MLLM_OK) break; /* the batch is full */
+            next++;
+            used++;
+        }
+        CHECK(used > 0, "text %d fits no empty batch", next);
+        if (used == 0) break;
+        CHECK_OK(mllm_batch_decode(bt));
+        decodes++;
+        for (int i = 0; i < used; i++) {
+            CHECK_OK(mllm_session_embedding(s[i], out + (size_t)(first + i) * n_embd));
+            CHECK(mllm_session_n_past(s[i]) == 0, "an embedding leaves its session empty");
+        }
+    }
+    CHECK(decodes >= 3, "%d texts in %d decodes: the batches never filled up", BE_TEXTS, decodes);
+    mllm_batch_free(bt);
+    for (int i = 0; i < BE_SESSIONS; i++) mllm_session_free(s[i]);
+}
+
+/* mllm_batch_add_embed: each text's embedding from a batched pass equals mllm_session_embed's for
+ * both poolings, with and without normalisation, within tol (the caller says why). */
+static inline void bc_embeddings_same_as_alone(mllm_model *m, int n_embd, double tol, const char *label) {
+    float *batched = malloc(sizeof(float) * (size_t)BE_TEXTS * n_embd), *alone = malloc(sizeof(float) * (size_t)n_embd);
+    mllm_session *ref = bc_session(m, 32);
+    int32_t tok[BE_MAX_LEN];
+    for (int pooling = MLLM_POOLING_MEAN; pooling <= MLLM_POOLING_LAST; pooling++) {
+        for (int normalize = 0; normalize <= 1; normalize++) {
+            be_embed_batched(m, pooling, normalize, n_embd, batched);
+            double worst = 0, scale = 0;
+            for (int t = 0; t < BE_TEXTS; t++) {
+                int n = be_text(t, tok);
+                CHECK_OK(mllm_session_embed(ref, tok, n, pooling, normalize, alone));
+                for (int i = 0; i < n_embd; i++) {
+                    worst = fmax(worst, fabs((double)batched[(size_t)t * n_embd + i] - alone[i]));
+                    scale = fmax(scale, fabs((double)alone[i]));
+                }
+            }
+            /* normed hidden states of magnitude ~1-3 from f32 sums of a few hundred products: a
+             * matmul over more rows may sum in another order, moving them by ~1e-6 */
+            printf("%-28s: batched embeddings, pooling %s%s: max |batched - alone| %.1e (max |x| %.2f)\n", label,
+                   pooling == MLLM_POOLING_MEAN ? "mean" : "last", normalize ? " normalized" : "", worst, scale);
+            CHECK(scale > 0.1, "embeddings are not all zero (max |x| %.2e)", scale);
+            CHECK(worst < tol, "pooling %d normalize %d: batched embeddings differ from mllm_session_embed by %.2e", pooling,
+                  normalize, worst);
+        }
+    }
+    mllm_session_free(ref);
+    free(batched);
+    free(alone);
+}
+
 #endif

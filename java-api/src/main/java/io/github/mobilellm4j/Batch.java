@@ -73,15 +73,37 @@ public final class Batch implements AutoCloseable {
         return add(session, tokens, MLLM_LOGITS_ALL());
     }
 
+    /**
+     * Adds a text to embed: {@link #decode()} evaluates its tokens from an empty sequence and pools their final
+     * hidden states (after the output norm) as {@link Session#embed} does, computing no logits for them;
+     * {@link Session#embedding()} then reads the vector. The session is reset by the decode and left empty
+     * (also when the decode fails). The vector equals {@code session.embed(tokens, pooling, normalize)} up to
+     * float rounding (a pass over more rows may sum in another order).
+     *
+     * <p>One pass yields either logits or embeddings: adding an embedding to a batch holding a session that asked
+     * for logits, or the reverse, throws {@link MobileLlmException} (sessions added without logits mix with
+     * both). The tokens must fit the batch and the session's context.
+     */
+    public Batch addEmbedding(Session session, int[] tokens, Pooling pooling, boolean normalize) {
+        Objects.requireNonNull(pooling, "pooling");
+        return add(session, tokens, "no tokens to embed", n -> mllm_batch_add_embed(handle, session.handle(), tokenBuf, n,
+                pooling.code, normalize ? 1 : 0));
+    }
+
     private Batch add(Session session, int[] tokens, int mode) {
+        return add(session, tokens, "no tokens to add", n -> mllm_batch_add(handle, session.handle(), tokenBuf, n, mode));
+    }
+
+    /** Copies the tokens into the native buffer, then hands the session to the engine with nativeAdd. */
+    private Batch add(Session session, int[] tokens, String ifEmpty, java.util.function.IntUnaryOperator nativeAdd) {
         Objects.requireNonNull(session, "session");
         ensureOpen();
         if (session.model() != model) throw new IllegalArgumentException("the session belongs to another model");
-        session.checkTokens(tokens, "no tokens to add");
+        session.checkTokens(tokens, ifEmpty);
         if (tokens.length > tokenBuf.byteSize() / 4) tokenBuf = arena.allocate(ValueLayout.JAVA_INT, tokens.length);
         MemorySegment.copy(tokens, 0, tokenBuf, ValueLayout.JAVA_INT, 0, tokens.length);
         session.call(() -> {
-            Native.check(mllm_batch_add(handle, session.handle(), tokenBuf, tokens.length, mode), "Batch.add");
+            Native.check(nativeAdd.applyAsInt(tokens.length), "Batch.add");
             return null;
         });
         sessions.add(session);

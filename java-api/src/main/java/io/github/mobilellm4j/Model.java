@@ -182,6 +182,97 @@ public final class Model implements AutoCloseable {
         }
     }
 
+    /**
+     * Embeds many texts (each tokenized as {@link #embed} does) in batched passes within
+     * {@link BatchLimits#DEFAULT}: one forward pass embeds several texts, so the weights are read once for all
+     * of them. Each vector equals {@code embed(text, pooling, normalize)} up to float rounding.
+     *
+     * @return one vector per text, in order
+     */
+    public List<float[]> embedAll(List<String> texts, Pooling pooling, boolean normalize) {
+        return embedAll(texts, pooling, normalize, BatchLimits.DEFAULT);
+    }
+
+    /** {@link #embedAll(List, Pooling, boolean)} with passes of the given size. */
+    public List<float[]> embedAll(List<String> texts, Pooling pooling, boolean normalize, BatchLimits limits) {
+        return embedAllTokens(encodeAll(texts), pooling, normalize, limits);
+    }
+
+    /**
+     * Embeds many token sequences in batched passes (see {@link Batch#addEmbedding}); each vector equals
+     * {@link Session#embed} of its tokens up to float rounding (a pass over more rows may sum in another order).
+     * Texts longer than a pass run alone. Throws IllegalArgumentException naming the first empty or invalid
+     * sequence before anything runs.
+     */
+    public List<float[]> embedAllTokens(List<int[]> texts, Pooling pooling, boolean normalize, BatchLimits limits) {
+        java.util.Objects.requireNonNull(pooling, "pooling");
+        checkAll(texts, 1, limits);
+        return TextBatches.run(this, texts, limits, (batch, s, tokens) -> batch.addEmbedding(s, tokens, pooling, normalize),
+                (s, tokens) -> s.embedding(), (s, tokens) -> s.embed(tokens, pooling, normalize));
+    }
+
+    /**
+     * Scores many texts (each tokenized as {@link #embed} does, BOS per the model's setting) in batched passes
+     * within {@link BatchLimits#DEFAULT}: for each text what {@link Session#score} gives in a fresh session,
+     * {@code nll[i] = -ln p(token[i+1] | tokens before it)}, up to float rounding.
+     *
+     * @return one array of tokens - 1 values per text, in order
+     */
+    public List<float[]> scoreAll(List<String> texts) {
+        return scoreAll(texts, BatchLimits.DEFAULT);
+    }
+
+    /** {@link #scoreAll(List)} with passes of the given size. */
+    public List<float[]> scoreAll(List<String> texts, BatchLimits limits) {
+        return scoreAllTokens(encodeAll(texts), limits);
+    }
+
+    /**
+     * Scores many token sequences (at least 2 tokens each) in batched passes: every token's logits come out of
+     * the pass ({@link Batch#addAll}) and are reduced to the next token's negative log-likelihood. Each result
+     * equals {@link Session#score} of the tokens in a fresh session up to float rounding. A pass holds
+     * {@code maxTokens} rows of logits, and each of its sessions keeps the rows of its longest text. Throws
+     * IllegalArgumentException naming the first invalid sequence before anything runs.
+     */
+    public List<float[]> scoreAllTokens(List<int[]> texts, BatchLimits limits) {
+        checkAll(texts, 2, limits);
+        return TextBatches.run(this, texts, limits, (batch, s, tokens) -> {
+            s.reset();
+            batch.addAll(s, tokens);
+        }, (s, tokens) -> LogLikelihood.nextTokenNll(s.logits(), tokens), (s, tokens) -> {
+            s.reset();
+            return s.score(tokens);
+        });
+    }
+
+    private List<int[]> encodeAll(List<String> texts) {
+        java.util.Objects.requireNonNull(texts, "texts");
+        List<int[]> out = new ArrayList<>(texts.size());
+        for (int i = 0; i < texts.size(); i++) {
+            String text = texts.get(i);
+            if (text == null) throw new IllegalArgumentException("text " + i + " is null");
+            out.add(tokenizer().encode(text));
+        }
+        return out;
+    }
+
+    /** Every sequence non-null, at least minTokens long and within the vocabulary. */
+    private void checkAll(List<int[]> texts, int minTokens, BatchLimits limits) {
+        java.util.Objects.requireNonNull(texts, "texts");
+        java.util.Objects.requireNonNull(limits, "limits");
+        int vocab = info.vocabulary().size();
+        for (int i = 0; i < texts.size(); i++) {
+            int[] t = texts.get(i);
+            if (t == null) throw new IllegalArgumentException("text " + i + " is null");
+            if (t.length < minTokens) {
+                throw new IllegalArgumentException("text " + i + " has " + t.length + " tokens; at least " + minTokens + " needed");
+            }
+            for (int id : t) {
+                if (id < 0 || id >= vocab) throw new IllegalArgumentException("text " + i + ": token id " + id + " out of range [0, " + vocab + ")");
+            }
+        }
+    }
+
     /** GGUF metadata, values rendered as text (long arrays abbreviated), in file order. */
     public Map<String, String> metadata() {
         return withHandle(h -> {

@@ -370,6 +370,21 @@ public final class Session implements AutoCloseable {
         });
     }
 
+    /**
+     * The embedding that the last {@link Batch#decode()} computed for this session, added with
+     * {@link Batch#addEmbedding}. Throws {@link MobileLlmException} (status STATE) when the session holds none:
+     * it was not added so, the decode failed, or a later call in the session dropped it.
+     */
+    public float[] embedding() {
+        return call(() -> {
+            try (Arena a = Arena.ofConfined()) {
+                MemorySegment out = a.allocate(ValueLayout.JAVA_FLOAT, model.info().shape().embeddingLength());
+                Native.check(mllm_session_embedding(handle, out), "embedding");
+                return out.toArray(ValueLayout.JAVA_FLOAT);
+            }
+        });
+    }
+
     /** Generates a continuation of a text prompt (appended to this session's sequence) and blocks. */
     public Generation generate(String prompt, GenerateOptions options) {
         return generate(encodePrompt(prompt, options), options, null);

@@ -3627,6 +3627,67 @@ public class mobilellm_h extends mobilellm_h$shared {
         }
     }
 
+    private static class mllm_session_embedding {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            mobilellm_h.C_INT,
+            mobilellm_h.C_POINTER,
+            mobilellm_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = findSymbol("mllm_session_embedding");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * mllm_status mllm_session_embedding(const mllm_session *session, float *out)
+     * }
+     */
+    public static FunctionDescriptor mllm_session_embedding$descriptor() {
+        return mllm_session_embedding.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * mllm_status mllm_session_embedding(const mllm_session *session, float *out)
+     * }
+     */
+    public static MethodHandle mllm_session_embedding$handle() {
+        return mllm_session_embedding.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * mllm_status mllm_session_embedding(const mllm_session *session, float *out)
+     * }
+     */
+    public static MemorySegment mllm_session_embedding$address() {
+        return mllm_session_embedding.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * mllm_status mllm_session_embedding(const mllm_session *session, float *out)
+     * }
+     */
+    public static int mllm_session_embedding(MemorySegment session, MemorySegment out) {
+        var mh$ = mllm_session_embedding.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("mllm_session_embedding", session, out);
+            }
+            return (int)mh$.invokeExact(session, out);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
     private static class mllm_sampler_params_init {
         public static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(
             mobilellm_h.C_POINTER
@@ -4355,6 +4416,71 @@ public class mobilellm_h extends mobilellm_h$shared {
                 traceDowncall("mllm_batch_add", batch, session, tokens, n_tokens, logits_mode);
             }
             return (int)mh$.invokeExact(batch, session, tokens, n_tokens, logits_mode);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class mllm_batch_add_embed {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            mobilellm_h.C_INT,
+            mobilellm_h.C_POINTER,
+            mobilellm_h.C_POINTER,
+            mobilellm_h.C_POINTER,
+            mobilellm_h.C_INT,
+            mobilellm_h.C_INT,
+            mobilellm_h.C_INT
+        );
+
+        public static final MemorySegment ADDR = findSymbol("mllm_batch_add_embed");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * mllm_status mllm_batch_add_embed(mllm_batch *batch, mllm_session *session, const int32_t *tokens, int32_t n_tokens, int32_t pooling, int32_t normalize)
+     * }
+     */
+    public static FunctionDescriptor mllm_batch_add_embed$descriptor() {
+        return mllm_batch_add_embed.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * mllm_status mllm_batch_add_embed(mllm_batch *batch, mllm_session *session, const int32_t *tokens, int32_t n_tokens, int32_t pooling, int32_t normalize)
+     * }
+     */
+    public static MethodHandle mllm_batch_add_embed$handle() {
+        return mllm_batch_add_embed.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * mllm_status mllm_batch_add_embed(mllm_batch *batch, mllm_session *session, const int32_t *tokens, int32_t n_tokens, int32_t pooling, int32_t normalize)
+     * }
+     */
+    public static MemorySegment mllm_batch_add_embed$address() {
+        return mllm_batch_add_embed.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * mllm_status mllm_batch_add_embed(mllm_batch *batch, mllm_session *session, const int32_t *tokens, int32_t n_tokens, int32_t pooling, int32_t normalize)
+     * }
+     */
+    public static int mllm_batch_add_embed(MemorySegment batch, MemorySegment session, MemorySegment tokens, int n_tokens, int pooling, int normalize) {
+        var mh$ = mllm_batch_add_embed.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("mllm_batch_add_embed", batch, session, tokens, n_tokens, pooling, normalize);
+            }
+            return (int)mh$.invokeExact(batch, session, tokens, n_tokens, pooling, normalize);
         } catch (Error | RuntimeException ex) {
            throw ex;
         } catch (Throwable ex$) {

@@ -55,6 +55,18 @@ public interface GenerationService extends AutoCloseable {
      */
     float[] embed(String text, Pooling pooling, boolean normalize);
 
+    /**
+     * The embeddings of many texts, in order, each as {@link #embed} gives it (up to float rounding). This default
+     * embeds them one by one; services over a whole model embed them in batched passes ({@link Model#embedAll}).
+     *
+     * @throws java.util.concurrent.RejectedExecutionException when the service is too busy to take the request
+     */
+    default List<float[]> embedAll(List<String> texts, Pooling pooling, boolean normalize) {
+        List<float[]> out = new java.util.ArrayList<>(texts.size());
+        for (String text : texts) out.add(embed(text, pooling, normalize));
+        return out;
+    }
+
     /** The template that renders conversations: the one the service was given, else the model's; empty when neither. */
     Optional<ChatTemplate> chatTemplate();
 

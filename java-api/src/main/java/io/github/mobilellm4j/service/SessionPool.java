@@ -117,6 +117,18 @@ public final class SessionPool implements GenerationService {
         return withSlot(acquireTimeout, slot -> slot.session().embed(ids, pooling, normalize));
     }
 
+    /**
+     * Embeds the texts in batched passes ({@link Model#embedAll}) as one request: it takes one place of the pool
+     * while it runs, like any other request, and its passes use sessions of their own.
+     */
+    @Override
+    public List<float[]> embedAll(List<String> texts, Pooling pooling, boolean normalize) {
+        Objects.requireNonNull(texts, "texts");
+        Objects.requireNonNull(pooling, "pooling");
+        if (texts.isEmpty()) return List.of();
+        return withSlot(acquireTimeout, slot -> model.embedAll(texts, pooling, normalize));
+    }
+
     /** Closes the idle sessions now and the busy ones as their requests end; later requests throw. */
     @Override
     public void close() {

@@ -2,12 +2,15 @@ package io.github.mobilellm4j.spark;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
 
 import io.github.mobilellm4j.DemoModel;
 import io.github.mobilellm4j.GenerateOptions;
 import io.github.mobilellm4j.Generation;
 import io.github.mobilellm4j.Model;
 import io.github.mobilellm4j.ModelOptions;
+import io.github.mobilellm4j.Pooling;
+import io.github.mobilellm4j.Session;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -20,7 +23,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The typed Dataset API on local[2]: a partition's prompts generated in batches through the executor's batched
- * engine must give, row for row, what {@code Model.generate} gives for each prompt alone.
+ * engine must give, row for row, what {@code Model.generate} gives for each prompt alone; a partition's texts
+ * embedded and scored in batched passes what {@code Model.embed} and {@code Session.score} give for each alone.
  */
 class MobileLlmDatasetsTest {
     static SparkSession spark;
@@ -85,6 +89,69 @@ class MobileLlmDatasetsTest {
         }
     }
 
+    /**
+     * A pass over several texts may sum the f32 products of its matmuls in another order than a pass over one:
+     * values of magnitude ~1-10 move by ~1e-6; 1e-4 leaves room for that and none for a wrong row.
+     */
+    private static final float TOLERANCE = 1e-4f;
+
+    @Test
+    void batchedEmbeddingsEqualModelEmbed() {
+        for (int chunk : new int[] {1, 4, MobileLlmDatasets.DEFAULT_CHUNK}) {
+            Dataset<String> input = spark.createDataset(prompts, Encoders.STRING()).repartition(2);
+            List<EmbeddedText> out = MobileLlmDatasets.embed(input, Pooling.MEAN, true, chunk).collectAsList();
+            assertThat(out).extracting(EmbeddedText::getText).as("chunk %d", chunk).containsExactlyInAnyOrderElementsOf(prompts);
+            for (EmbeddedText row : out) {
+                if (row.getText() == null) {
+                    assertThat(row.getVector()).isNull();
+                    continue;
+                }
+                assertThat(row.getVector()).as("chunk %d: %s", chunk, row.getText())
+                        .containsExactly(model.embed(row.getText(), Pooling.MEAN, true), within(TOLERANCE));
+            }
+        }
+        List<EmbeddedText> last = MobileLlmDatasets.embed(spark.createDataset(prompts.subList(0, 5), Encoders.STRING()).coalesce(1),
+                Pooling.LAST, false, 3).collectAsList();
+        for (EmbeddedText row : last) {
+            assertThat(row.getVector()).containsExactly(model.embed(row.getText(), Pooling.LAST, false),
+                    within(TOLERANCE));
+        }
+    }
+
+    @Test
+    void batchedScoresEqualSessionScore() {
+        List<String> texts = new ArrayList<>(prompts);
+        texts.add("a"); // one token after BOS at most: scored as nothing or one token, as mobilellm_score does
+        List<ScoredText> out = MobileLlmDatasets.score(spark.createDataset(texts, Encoders.STRING()).repartition(2), 4)
+                .collectAsList();
+        assertThat(out).extracting(ScoredText::getText).containsExactlyInAnyOrderElementsOf(texts);
+        for (ScoredText row : out) {
+            if (row.getText() == null) {
+                assertThat(row.getLogprobs()).isNull();
+                continue;
+            }
+            int[] tokens = model.tokenizer().encode(row.getText());
+            assertThat(row.getTokens()).isEqualTo(java.util.Arrays.copyOfRange(tokens, 1, tokens.length));
+            if (tokens.length < 2) {
+                assertThat(row.getLogprobs()).isEmpty();
+                assertThat(row.getTotal()).isZero();
+                continue;
+            }
+            float[] nll;
+            try (Session s = model.newSession()) {
+                nll = s.score(tokens);
+            }
+            double total = 0;
+            float[] expected = new float[nll.length];
+            for (int i = 0; i < nll.length; i++) {
+                expected[i] = -nll[i];
+                total += expected[i];
+            }
+            assertThat(row.getLogprobs()).as(row.getText()).containsExactly(expected, within(TOLERANCE));
+            assertThat(row.getTotal()).isCloseTo(total, within(TOLERANCE * (double) nll.length));
+        }
+    }
+
     @Test
     void badArgumentsFailOnTheDriver() {
         Dataset<String> input = spark.createDataset(List.of("x"), Encoders.STRING());
@@ -92,6 +159,10 @@ class MobileLlmDatasetsTest {
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("option 'max_token' = '3': unknown option");
         assertThatThrownBy(() -> MobileLlmDatasets.generate(input, Map.of(), 0))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("batchSize must be >= 1, got 0");
+        assertThatThrownBy(() -> MobileLlmDatasets.embed(input, Pooling.MEAN, true, 0))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("chunk must be >= 1, got 0");
+        assertThatThrownBy(() -> MobileLlmDatasets.score(input, 0))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("chunk must be >= 1, got 0");
         SparkSession other = spark.newSession();
         other.conf().unset("spark.mobilellm.model");
         assertThatThrownBy(() -> MobileLlmDatasets.generate(other.createDataset(List.of("x"), Encoders.STRING()), Map.of()))

@@ -16,8 +16,8 @@ import java.util.Objects;
 
 /**
  * A LangChain4j {@link EmbeddingModel} over a mobilellm4j model: each text's embedding is its hidden states pooled
- * (mean by default, or the last token's) and L2-normalised, as {@link Model#embed} computes it. The usage counts the
- * input tokens.
+ * (mean by default, or the last token's) and L2-normalised, as {@link Model#embed} computes it. The inputs of one
+ * request are embedded together in batched passes ({@link Model#embedAll}). The usage counts the input tokens.
  */
 public class MobileLlmEmbeddingModel implements EmbeddingModel {
     private final GenerationService service;
@@ -38,14 +38,15 @@ public class MobileLlmEmbeddingModel implements EmbeddingModel {
         return new Builder();
     }
 
+    /** Embeds all inputs of the request in batched passes ({@link GenerationService#embedAll}). */
     @Override
     public EmbeddingResponse doEmbed(EmbeddingRequest request) {
-        List<Embedding> embeddings = new ArrayList<>(request.inputs().size());
+        List<String> texts = new ArrayList<>(request.inputs().size());
+        for (EmbeddingInput input : request.inputs()) texts.add(input.text());
+        List<Embedding> embeddings = new ArrayList<>(texts.size());
+        for (float[] vector : service.embedAll(texts, pooling, normalize)) embeddings.add(Embedding.from(vector));
         int tokens = 0;
-        for (EmbeddingInput input : request.inputs()) {
-            embeddings.add(Embedding.from(service.embed(input.text(), pooling, normalize)));
-            tokens += service.model().tokenizer().encode(input.text()).length;
-        }
+        for (String text : texts) tokens += service.model().tokenizer().encode(text).length;
         return EmbeddingResponse.builder().embeddings(embeddings).modelName(modelName).tokenUsage(new TokenUsage(tokens)).build();
     }
 

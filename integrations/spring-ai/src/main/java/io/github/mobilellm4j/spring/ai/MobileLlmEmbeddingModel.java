@@ -16,7 +16,8 @@ import org.springframework.ai.embedding.EmbeddingResponseMetadata;
 /**
  * A Spring AI {@link EmbeddingModel} over a mobilellm4j model: each text's embedding is its hidden states pooled (mean
  * by default, or the last token's) and L2-normalised, as {@link io.github.mobilellm4j.Model#embed} computes it. The
- * usage counts the input tokens.
+ * instructions of one request are embedded together in batched passes ({@link GenerationService#embedAll}). The usage
+ * counts the input tokens.
  */
 public class MobileLlmEmbeddingModel implements EmbeddingModel {
     private final GenerationService service;
@@ -44,12 +45,11 @@ public class MobileLlmEmbeddingModel implements EmbeddingModel {
         if (options != null && options.getDimensions() != null && options.getDimensions() != dimensions()) {
             throw new IllegalArgumentException("this model's embeddings have " + dimensions() + " dimensions, not " + options.getDimensions());
         }
-        List<Embedding> out = new ArrayList<>(request.getInstructions().size());
+        List<String> texts = request.getInstructions();
+        List<Embedding> out = new ArrayList<>(texts.size());
+        for (float[] vector : service.embedAll(texts, pooling, normalize)) out.add(new Embedding(vector, out.size()));
         int tokens = 0;
-        for (String text : request.getInstructions()) {
-            out.add(new Embedding(service.embed(text, pooling, normalize), out.size()));
-            tokens += service.model().tokenizer().encode(text).length;
-        }
+        for (String text : texts) tokens += service.model().tokenizer().encode(text).length;
         return new EmbeddingResponse(out, new EmbeddingResponseMetadata(modelName, new DefaultUsage(tokens, 0, tokens)));
     }
 
