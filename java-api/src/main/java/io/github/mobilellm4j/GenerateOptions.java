@@ -176,7 +176,9 @@ public final class GenerateOptions {
          * session ends at the same position.
          *
          * <p>The number of proposals adapts within [1, maxDraftTokens]: it grows while all proposals are
-         * accepted and shrinks after early rejections. The draft runs in a session of its own, made and closed
+         * accepted and shrinks after early rejections; a draft that misses even a single proposal is paused
+         * for 8 tokens, then 16, 32, ... up to 256 while it keeps missing, so a poorly matched draft costs little
+         * more than the model alone. The draft runs in a session of its own, made and closed
          * by each generation, that sees the generation's prompt (not earlier content of the session). Works with
          * {@link Session#generate}, {@link Session#stream} and {@link Session#generateAsync}; a
          * {@link Scheduler} refuses options with a draft.

@@ -56,6 +56,15 @@ final class SpeculativeDecoder implements AutoCloseable {
 
     /** Proposals per round, adapted within [1, maxDraft]. */
     private int length;
+    /**
+     * Rounds left in which the target goes on alone, after the draft missed even with one proposal (a draft that
+     * is nearly always wrong would otherwise cost a draft pass per token), and the length of the next such pause:
+     * it doubles while the draft keeps missing, up to MAX_PAUSE, and is back at MIN_PAUSE once a proposal is kept.
+     */
+    private int pausedRounds;
+    private int pauseLength = MIN_PAUSE;
+    private static final int MIN_PAUSE = 8;
+    private static final int MAX_PAUSE = 256;
     private int drafted;
     private int accepted;
 
@@ -148,7 +157,8 @@ final class SpeculativeDecoder implements AutoCloseable {
             }
         }
         int base = target.position();
-        int k = Math.min(Math.min(length, room), target.contextLength() - base - 1);
+        int k = pausedRounds > 0 ? 0 : Math.min(Math.min(length, room), target.contextLength() - base - 1);
+        if (pausedRounds > 0) pausedRounds--;
         int draftEvaluated = k > 0 ? propose(input, k) : -1;
         if (draftEvaluated < 0) {
             k = 0;
@@ -302,12 +312,19 @@ final class SpeculativeDecoder implements AutoCloseable {
         pending[pendingCount++] = token;
     }
 
-    /** Grows the proposal length after a fully accepted round and shrinks it after a rejection in its first half. */
+    /**
+     * Grows the proposal length after a fully accepted round and shrinks it after a rejection in its first half;
+     * a miss with a single proposal pauses the draft.
+     */
     private void adapt(int kept, int k) {
         drafted += k;
         accepted += kept;
+        if (kept > 0) pauseLength = MIN_PAUSE;
         if (kept == k) {
             if (k == length) length = Math.min(maxDraft, length + 1);
+        } else if (kept == 0 && length == 1) {
+            pausedRounds = pauseLength;
+            pauseLength = Math.min(MAX_PAUSE, pauseLength * 2);
         } else if (kept < length / 2) {
             length = Math.max(1, length - 1);
         }

@@ -130,6 +130,20 @@ class SpeculativeDecodingTest extends ReferenceModelFixture {
     }
 
     @Test
+    void aDraftThatKeepsMissingIsPausedAndTheOutputStaysTheTargets() {
+        int n = 200;
+        Run alone = run(model, prompt, greedy(n).build());
+        Run drafted = run(model, prompt, greedy(n).draft(otherDraft, 8).build());
+        assertSameAsAlone(drafted, alone);
+        Timings t = drafted.generation().timings();
+        System.out.printf("other draft over %d tokens: %d proposals, %d kept%n", n, t.draftedTokens(), t.acceptedDraftTokens());
+        // without pauses a draft that always misses proposes at least one token per generated token (~200 here);
+        // with pauses of 8, 16, 32, ... rounds after each miss at length 1 it proposes a few dozen at most, even if
+        // some proposals happen to be kept (each kept one restarts the pauses at 8 rounds)
+        assertThat(t.draftedTokens()).isLessThan(n / 4);
+    }
+
+    @Test
     void theTokenLimitEndsAsWithoutADraft() {
         for (int n : new int[] {1, 2, 3, 5, 9}) {
             Run alone = run(model, prompt, greedy(n).build());
