@@ -1,9 +1,9 @@
 /* Speed of MobileLLM-shaped models (125M, 350M, 600M, 1B, 1.5B; random weights written straight in
- * F16, Q8_0 or Q4_0 blocks, or a Q4_K_M-like mix of Q4_K and Q6_K) on a backend, measured like
+ * F16, Q8_0, Q5_0 or Q4_0 blocks, or a Q4_K_M-like mix of Q4_K and Q6_K) on a backend, measured like
  * llama.cpp's llama-bench: pp128 and pp512 (one
  * prompt batch from an empty context) and tg128 (128 single-token steps from an empty context),
  * each the median of R repetitions. Not a test: built as bench_vulkan (cpu runs without Vulkan too).
- *   bench_vulkan [vulkan|cpu] [-r R] [-k DIR] [-t f16,q8_0,q4_0,q4_k_m] [shape ...]   (shapes: 125M 350M 600M 1B 1.5B)
+ *   bench_vulkan [vulkan|cpu] [-r R] [-k DIR] [-t f16,q8_0,q5_0,q4_0,q4_k_m] [shape ...]   (shapes: 125M 350M 600M 1B 1.5B)
  * -k keeps the model files in DIR (mobilellm-<shape>-<type>-bench.gguf, reused when present) so
  * llama-bench can run the very same files: they carry a LLaMA-style vocabulary (<unk>, <s>, </s>,
  * the 256 byte pieces, then filler pieces). One JSON object per line on stdout. */
@@ -61,8 +61,9 @@ static void put_matrix(gw_file *f, const char *name, int32_t type, int rows, int
             if (type == MLLM_TYPE_Q4_K) memcpy(p + o + 2, &d, 2); /* dmin */
         }
     } else {
-        const size_t bb = type == MLLM_TYPE_Q8_0 ? 34 : 18;
-        const uint16_t d = mllm_fp32_to_fp16(type == MLLM_TYPE_Q8_0 ? 1.7f * sd / 127 : 1.7f * sd / 8);
+        const size_t bb = type == MLLM_TYPE_Q8_0 ? 34 : type == MLLM_TYPE_Q5_0 ? 22 : 18;
+        const float qmax = type == MLLM_TYPE_Q8_0 ? 127 : type == MLLM_TYPE_Q5_0 ? 16 : 8;
+        const uint16_t d = mllm_fp32_to_fp16(1.7f * sd / qmax);
         for (size_t o = 0; o < bytes; o += bb) {
             memcpy(p + o, &d, 2);
             for (size_t j = 2; j < bb; j += 8) {
@@ -211,20 +212,20 @@ int main(int argc, char **argv) {
         else if (strcmp(argv[a], "-t") == 0 && a + 1 < argc) type_list = argv[++a];
         else if (n_shapes < 8 && argv[a][0] != '-') shapes[n_shapes++] = argv[a];
         else {
-            fprintf(stderr, "usage: %s [vulkan|cpu] [-r R] [-k DIR] [-t f16,q8_0,q4_0,q4_k_m] [125M|350M|600M|1B|1.5B ...]\n", argv[0]);
+            fprintf(stderr, "usage: %s [vulkan|cpu] [-r R] [-k DIR] [-t f16,q8_0,q5_0,q4_0,q4_k_m] [125M|350M|600M|1B|1.5B ...]\n", argv[0]);
             return 2;
         }
     }
     if (reps < 1 || reps > 50) reps = 3;
-    const int32_t types[] = {MLLM_TYPE_F16, MLLM_TYPE_Q8_0, MLLM_TYPE_Q4_0, MLLM_TYPE_Q4_K};
-    const char *tnames[] = {"f16", "q8_0", "q4_0", "q4_k_m"};
+    const int32_t types[] = {MLLM_TYPE_F16, MLLM_TYPE_Q8_0, MLLM_TYPE_Q5_0, MLLM_TYPE_Q4_0, MLLM_TYPE_Q4_K};
+    const char *tnames[] = {"f16", "q8_0", "q5_0", "q4_0", "q4_k_m"};
     enum { N_GEN = 128 };
     for (size_t si = 0; si < sizeof k_shapes / sizeof k_shapes[0]; si++) {
         const shape *s = &k_shapes[si];
         int wanted = n_shapes == 0 && strcmp(s->name, "tiny") != 0;
         for (int a = 0; a < n_shapes; a++) wanted |= strcmp(shapes[a], s->name) == 0;
         if (!wanted) continue;
-        for (int ti = 0; ti < 4; ti++) {
+        for (size_t ti = 0; ti < sizeof types / sizeof types[0]; ti++) {
             if (!strstr(type_list, tnames[ti])) continue;
             char path[512];
             if (keep) snprintf(path, sizeof path, "%s/mobilellm-%s-%s-bench.gguf", keep, s->name, tnames[ti]);

@@ -167,27 +167,33 @@ static void check_matmul(int32_t wt, int64_t n_rows, int64_t k, int64_t m, mllm_
 
 static uint32_t next_rand(void) { return rng_state = rng_state * 1103515245u + 12345u; }
 
-/* Panel kernels (q4_0, q8_0) through the matmul driver on data where every float step is exact, so
+/* Panel kernels (q4_0, q5_0, q8_0) through the matmul driver on data where every float step is exact, so
  * kernel and scalar reference must agree bit for bit: weight scales 2^-7 or 2^-8, activation rows
  * whose blocks each hold +-127/32 (the quantizer's scale is then exactly 2^-5 and every quant the
  * chosen integer), so each term is an integer multiple of 2^-13 and, for k <= 512, the sum of all
  * terms' magnitudes stays below 2^24 of those units: every partial sum in any order is exact.
- * Rows and activation rows at the extremes (all 15 / 0 nibbles, all 127 / -128 bytes against all
- * +127 / -127 activations) reach the largest integer pair sums a byte-multiply instruction
- * forms, so a saturating or mis-ordered lane shows as a difference. Weight bytes span -128..127;
- * activation quants stay within -127..127, the quantizer's range. */
-static void check_panel_exact(const char *level, mllm_threadpool *pool) {
-    static const int32_t types[] = {MLLM_TYPE_Q4_0, MLLM_TYPE_Q8_0};
+ * Rows and activation rows at the extremes (all 15 / 0 nibbles, q5_0's all 31 / 0 quants, all
+ * 127 / -128 bytes against all +127 / -127 activations) reach the largest integer pair sums a
+ * byte-multiply instruction forms, so a saturating, late-widened or mis-ordered lane shows as a
+ * difference. Weight bytes span -128..127; activation quants stay within -127..127, the
+ * quantizer's range. Thread counts 1..3 split the 48 rows unevenly (mm_run), so partial panels go
+ * through the row fallback; 1..9 activation rows cover every kernel width and a remainder. */
+static void check_panel_exact(const char *level, mllm_threadpool *const pools[3]) {
+    static const int32_t types[] = {MLLM_TYPE_Q4_0, MLLM_TYPE_Q5_0, MLLM_TYPE_Q8_0};
+    static const int64_t ks[] = {64, 192, 512}; /* one group, an odd count of groups, eight */
     enum { ROWS = 48, MAXK = 512, MAXM = 9 };
     static float x[MAXM * MAXK], y[MAXM * ROWS];
     static uint8_t w[ROWS * MAXK * 2], wp[ROWS * MAXK * 2], xq[MAXK * 2];
-    for (int ti = 0; ti < 2; ti++) {
-        const int32_t wt = types[ti], q4 = wt == MLLM_TYPE_Q4_0;
-        /* x86 levels from AVX2 up run panels with their own kernels, not the row fallback */
-        CHECK(mllm_cpu_current() < MLLM_CPU_AVX2 || mllm_cpu_current() > MLLM_CPU_AMX ||
-                  g_kernels->panel[mllm_kernel_slot(wt)] != NULL,
-              "[%s] %s has no panel kernel", level, mllm_type_name(wt));
-        for (int64_t k = 64; k <= MAXK; k += MAXK - 64) {
+    for (int ti = 0; ti < 3; ti++) {
+        const int32_t wt = types[ti], nibbles = wt != MLLM_TYPE_Q8_0;
+        /* x86 levels from AVX2 up run q4_0 and q8_0 panels with their own kernels, not the row
+         * fallback; q5_0 has its panel kernel at the AVX2 level */
+        const int want_kernel = wt == MLLM_TYPE_Q5_0 ? mllm_cpu_current() == MLLM_CPU_AVX2
+                                                     : mllm_cpu_current() >= MLLM_CPU_AVX2 && mllm_cpu_current() <= MLLM_CPU_AMX;
+        CHECK(!want_kernel || g_kernels->panel[mllm_kernel_slot(wt)] != NULL, "[%s] %s has no panel kernel", level,
+              mllm_type_name(wt));
+        for (int ki = 0; ki < 3; ki++) {
+            const int64_t k = ks[ki];
             const size_t wrb = mllm_type_row_bytes(wt, k), bb = mllm_type_block_bytes(wt);
             for (int r = 0; r < ROWS; r++)
                 for (int64_t b = 0; b < k / 32; b++) {
@@ -195,7 +201,7 @@ static void check_panel_exact(const char *level, mllm_threadpool *pool) {
                     const mllm_fp16 d = mllm_fp32_to_fp16(r % 3 ? 1.0f / 128 : 1.0f / 256);
                     memcpy(blk, &d, sizeof d);
                     for (size_t i = sizeof d; i < bb; i++)
-                        blk[i] = r % 4 == 0 ? (q4 ? 0xff : 127) : r % 4 == 1 ? (q4 ? 0x00 : 0x80) : (uint8_t)(next_rand() >> 16);
+                        blk[i] = r % 4 == 0 ? (nibbles ? 0xff : 127) : r % 4 == 1 ? (nibbles ? 0x00 : 0x80) : (uint8_t)(next_rand() >> 16);
                 }
             mllm_panel_pack(wt, w, k, ROWS, wp);
             for (int64_t m = 1; m <= MAXM; m++) {
@@ -205,7 +211,9 @@ static void check_panel_exact(const char *level, mllm_threadpool *pool) {
                         x[i * k + e] = (float)q / 32.0f;
                     }
                 void *wdata = malloc(mllm_matmul_wsize(wt, k, m));
+                mllm_threadpool *pool = pools[m % 3];
                 mm_task t = {wt, wp, ROWS, k, m, x, y, wdata, pool, 1};
+                for (int64_t i = 0; i < m * ROWS; i++) y[i] = NAN; /* every output must be written */
                 mllm_threadpool_run(pool, mm_run, &t, mllm_threadpool_size(pool));
                 int bad = 0;
                 for (int64_t i = 0; i < m && !bad; i++) {
@@ -213,8 +221,9 @@ static void check_panel_exact(const char *level, mllm_threadpool *pool) {
                     for (int r = 0; r < ROWS && !bad; r++) {
                         const float want = mllm_vec_dot_ref(wt, w + (size_t)r * wrb, xq, k);
                         if (y[i * ROWS + r] != want) {
-                            CHECK(0, "[%s] %s panels k=%lld m=%lld y[%lld][%d] = %.9g, reference %.9g (exact data)", level,
-                                  mllm_type_name(wt), (long long)k, (long long)m, (long long)i, r, y[i * ROWS + r], want);
+                            CHECK(0, "[%s] %s panels k=%lld m=%lld nth=%d y[%lld][%d] = %.9g, reference %.9g (exact data)",
+                                  level, mllm_type_name(wt), (long long)k, (long long)m, mllm_threadpool_size(pool),
+                                  (long long)i, r, y[i * ROWS + r], want);
                             bad = 1;
                         }
                     }
@@ -620,7 +629,7 @@ int main(void) {
         check_k_dots_exact(name);
         check_k_tile_bits(name);
         check_k_panel_bits(name);
-        check_panel_exact(name, pools[0]);
+        check_panel_exact(name, pools);
         check_panel_k_exact(name, pools[1]);
         for (int ti = 0; ti < N_TYPES; ti++) {
             /* The scalar level's quantized dots are the reference ones: results must match exactly. */
@@ -632,9 +641,9 @@ int main(void) {
                     check_matmul(WEIGHT_TYPES[ti], 37, kk[ki], m, pools[m % 3], exact, name);
                 check_matmul(WEIGHT_TYPES[ti], 19, kk[ki], 13, pools[2], exact, name);
             }
-            /* Panels (q4_0, q8_0: k a multiple of 64; K-quants: of 256; whole panels of 16 rows): every
-             * level runs them, through the panel kernels where the level has them, else by copying
-             * rows out. */
+            /* Panels (q4_0, q5_0, q8_0: k a multiple of 64; K-quants: of 256; whole panels of 16
+             * rows): every level runs them, through the panel kernels where the level has them, else
+             * by copying rows out. */
             for (int ki = 0; ki < 4; ki++) {
                 if (!mllm_panel_supported(WEIGHT_TYPES[ti], kk[ki], 48)) continue;
                 for (int64_t m = 1; m <= 9; m++)

@@ -6,6 +6,9 @@
  *         a block's 8 pair sums per lane (4 chunks, low and high nibbles) add up in int16 (at
  *         most 30720) and one vpmaddwd per block widens them; the offset 8 is removed as
  *         -8 * sum(x) (the activation row's nsum).
+ *   q5_0: as q4_0 with each chunk's fifth bits (panel.h) shifted to bit 4 of the nibbles (0..31),
+ *         the offset 16 removed as -16 * sum(x). A pair is at most 2 * 31 * 128 = 7936, so two
+ *         chunks (4 pair sums per lane, at most 31744) add up in int16 before each widening.
  *   q8_0: the stored bytes (qs + 128) are flipped back to signed, and the sign trick makes one
  *         side unsigned: |w| times x with w's sign. A pair is at most 2 * 128 * 127 = 32512, so
  *         every chunk is widened on its own; exact for all bytes except w = x = -128, which no
@@ -64,6 +67,41 @@ MLLM_INLINE void block_q4(const uint8_t *qp, int hh0, int64_t b, const mllm_xrow
     }
 }
 
+MLLM_INLINE void block_q5(const uint8_t *qp, int hh0, int64_t b, const mllm_xrows *x, __m256i isum[2][MLLM_PANEL_MAX_NX],
+                          const int H, const int NX) {
+    const __m256i m4 = _mm256_set1_epi8(0x0f), b4 = _mm256_set1_epi8(0x10), ones = _mm256_set1_epi16(1);
+    __m256i s16[2][MLLM_PANEL_MAX_NX], qh[2];
+    for (int h = 0; h < H; h++) {
+        qh[h] = _mm256_loadu_si256((const __m256i *)(qp + 32 * (hh0 + h)));
+        for (int j = 0; j < NX; j++) s16[h][j] = isum[h][j] = _mm256_setzero_si256();
+    }
+    for (int t = 0; t < 4; t++) {
+        __m256i lo[2], hi[2];
+        for (int h = 0; h < H; h++) { /* 16-bit shifts: the mask keeps only each byte's own bit 4 */
+            const __m256i v = _mm256_loadu_si256((const __m256i *)(qp + 64 * (t + 1) + 32 * (hh0 + h)));
+            lo[h] = _mm256_or_si256(_mm256_and_si256(v, m4), _mm256_and_si256(_mm256_slli_epi16(qh[h], 4 - t), b4));
+            hi[h] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(v, 4), m4), _mm256_and_si256(_mm256_srli_epi16(qh[h], t), b4));
+        }
+        for (int j = 0; j < NX; j++) {
+            const int8_t *xq = xqs(x, j, b);
+            const __m256i xl = bcast4(xq + 4 * t), xh = bcast4(xq + 16 + 4 * t);
+            for (int h = 0; h < H; h++)
+                s16[h][j] = _mm256_add_epi16(s16[h][j], _mm256_add_epi16(_mm256_maddubs_epi16(lo[h], xl),
+                                                                          _mm256_maddubs_epi16(hi[h], xh)));
+        }
+        if (t % 2 == 1)
+            for (int h = 0; h < H; h++)
+                for (int j = 0; j < NX; j++) {
+                    isum[h][j] = _mm256_add_epi32(isum[h][j], _mm256_madd_epi16(s16[h][j], ones));
+                    s16[h][j] = _mm256_setzero_si256();
+                }
+    }
+    for (int j = 0; j < NX; j++) {
+        const __m256i off = _mm256_slli_epi32(_mm256_set1_epi32(x->nsum[(size_t)j * x->nsum_stride + b]), 4);
+        for (int h = 0; h < H; h++) isum[h][j] = _mm256_add_epi32(isum[h][j], off);
+    }
+}
+
 MLLM_INLINE void block_q8(const uint8_t *qp, int hh0, int64_t b, const mllm_xrows *x, __m256i isum[2][MLLM_PANEL_MAX_NX],
                           const int H, const int NX) {
     const __m256i flip = _mm256_set1_epi8((char)0x80), ones = _mm256_set1_epi16(1);
@@ -91,9 +129,9 @@ MLLM_INLINE void block_q8(const uint8_t *qp, int hh0, int64_t b, const mllm_xrow
  * of panel p fills y[j][16 p + 8 hh + l] for its 8 rows l. */
 MLLM_INLINE void panel_n(int64_t k, const void *w, int64_t n_panels, const mllm_xrows *x, float *y, int64_t ldy, const int NX,
                          const int T) {
-    const int q4 = T == MLLM_TYPE_Q4_0, H = NX <= 2 ? 2 : 1;
+    const int H = NX <= 2 ? 2 : 1;
     const int64_t ng = k / 64;
-    const size_t qb = q4 ? 256 : 512, gb = 64 + 2 * qb;
+    const size_t qb = T == MLLM_TYPE_Q4_0 ? 256 : T == MLLM_TYPE_Q5_0 ? 320 : 512, gb = 64 + 2 * qb;
     for (int64_t p = 0; p < n_panels; p++) {
         for (int hh0 = 0; hh0 < 2; hh0 += H) {
             const uint8_t *g = (const uint8_t *)w + (size_t)p * (size_t)ng * gb;
@@ -107,7 +145,8 @@ MLLM_INLINE void panel_n(int64_t k, const void *w, int64_t n_panels, const mllm_
                     for (size_t c = 0; c < gb / 2; c += 64)
                         _mm_prefetch((const char *)g + MLLM_PANEL_PREFETCH_GROUPS * gb + (size_t)odd * (gb / 2) + c, _MM_HINT_T0);
                 __m256i isum[2][MLLM_PANEL_MAX_NX];
-                if (q4) block_q4(qp, hh0, b, x, isum, H, NX);
+                if (T == MLLM_TYPE_Q4_0) block_q4(qp, hh0, b, x, isum, H, NX);
+                else if (T == MLLM_TYPE_Q5_0) block_q5(qp, hh0, b, x, isum, H, NX);
                 else block_q8(qp, hh0, b, x, isum, H, NX);
                 for (int h = 0; h < H; h++) {
                     const __m256 sc = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(g + 32 * odd + 16 * (hh0 + h))));
@@ -318,6 +357,7 @@ MLLM_INLINE void panel_q6_k_n(int64_t k, const void *w, int64_t n_panels, const 
 }
 
 MLLM_PANEL_ENTRY(panel_q4_0, panel_n, MLLM_TYPE_Q4_0)
+MLLM_PANEL_ENTRY(panel_q5_0, panel_n, MLLM_TYPE_Q5_0)
 MLLM_PANEL_ENTRY(panel_q8_0, panel_n, MLLM_TYPE_Q8_0)
 MLLM_PANEL_ENTRY(panel_q4_K, panel_q45_k_n, MLLM_TYPE_Q4_K)
 MLLM_PANEL_ENTRY(panel_q5_K, panel_q45_k_n, MLLM_TYPE_Q5_K)
@@ -325,6 +365,7 @@ MLLM_PANEL_ENTRY(panel_q6_K, panel_q6_k_n, MLLM_TYPE_Q6_K)
 
 void mllm_kernels_fill_panel_avx2(mllm_kernels *k) {
     k->panel[MLLM_KSLOT_Q4_0] = panel_q4_0;
+    k->panel[MLLM_KSLOT_Q5_0] = panel_q5_0;
     k->panel[MLLM_KSLOT_Q8_0] = panel_q8_0;
     k->panel[MLLM_KSLOT_Q4_K] = panel_q4_K;
     k->panel[MLLM_KSLOT_Q5_K] = panel_q5_K;

@@ -5,8 +5,10 @@
 
 #include "quant/quant.h"
 
-/* quant bytes per block and per row, and the XOR applied to each stored byte */
-static int qs_bytes(int32_t wt) { return wt == MLLM_TYPE_Q4_0 ? QK4_0 / 2 : wt == MLLM_TYPE_Q8_0 ? QK8_0 : 0; }
+/* bytes after d per block and per row (q5_0: qh, then qs), and the XOR applied to each stored byte */
+static int qs_bytes(int32_t wt) {
+    return wt == MLLM_TYPE_Q4_0 ? QK4_0 / 2 : wt == MLLM_TYPE_Q5_0 ? 4 + QK5_0 / 2 : wt == MLLM_TYPE_Q8_0 ? QK8_0 : 0;
+}
 static uint8_t flip(int32_t wt) { return wt == MLLM_TYPE_Q8_0 ? 0x80 : 0x00; }
 
 int mllm_panel_supported(int32_t wt, int64_t k, int64_t n_rows) {
@@ -29,15 +31,35 @@ static uint8_t *q_at(int32_t wt, uint8_t *panel, int64_t b, int l, int t) {
     return panel + (size_t)(b / 2) * group_bytes(wt) + quant_offset(wt, (int)(b % 2)) + (size_t)t * 64 + (size_t)l * 4;
 }
 
+/* q5_0's qh (panel.h) in either order: bit 4k + i of the block's word (element 4k + i's fifth bit)
+ * is bit k of byte i in the panel, bit 16 + 4k + i is bit 4 + k of byte i. */
+static int qh_panel_bit(int block_bit) {
+    const int high = block_bit >> 4, k = (block_bit & 15) >> 2, i = block_bit & 3;
+    return 8 * i + 4 * high + k;
+}
+static void move_qh(uint8_t *in_panel, uint8_t *in_block, int to_panel) {
+    const uint8_t *src = to_panel ? in_block : in_panel;
+    uint8_t out[4] = {0, 0, 0, 0};
+    for (int bit = 0; bit < 32; bit++) { /* bit: the block word's bit, in its little-endian bytes */
+        const int from = to_panel ? bit : qh_panel_bit(bit), to = to_panel ? qh_panel_bit(bit) : bit;
+        if (src[from / 8] >> (from % 8) & 1) out[to / 8] |= (uint8_t)(1u << (to % 8));
+    }
+    memcpy(to_panel ? in_panel : in_block, out, 4);
+}
+
 /* One block of one row, either direction; the XOR is its own inverse. */
 static void copy_block(int32_t wt, uint8_t *panel, int64_t b, int l, uint8_t *blk, int to_panel) {
     const int qb = qs_bytes(wt);
     const uint8_t x = flip(wt);
-    uint8_t *d = d_at(wt, panel, b, l), *qs = blk + sizeof(mllm_fp16); /* qs follows d in both block types */
+    uint8_t *d = d_at(wt, panel, b, l), *qs = blk + sizeof(mllm_fp16); /* the quant bytes follow d in every block type */
     if (to_panel) memcpy(d, blk, sizeof(mllm_fp16));
     else memcpy(blk, d, sizeof(mllm_fp16));
     for (int t = 0; t < qb / 4; t++) {
         uint8_t *q = q_at(wt, panel, b, l, t);
+        if (wt == MLLM_TYPE_Q5_0 && t == 0) {
+            move_qh(q, qs, to_panel);
+            continue;
+        }
         for (int i = 0; i < 4; i++) {
             if (to_panel) q[i] = qs[4 * t + i] ^ x;
             else qs[4 * t + i] = q[i] ^ x;

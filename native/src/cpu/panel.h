@@ -1,5 +1,5 @@
-/* Panel layout: the CPU backend's load-time repacking of q4_0, q8_0 and the K-quants Q4_K, Q5_K,
- * Q6_K. Sixteen consecutive rows form a panel, stored block by block with the rows interleaved, so
+/* Panel layout: the CPU backend's load-time repacking of q4_0, q5_0, q8_0 and the K-quants Q4_K,
+ * Q5_K, Q6_K. Sixteen consecutive rows form a panel, stored block by block with the rows interleaved, so
  * one 512-bit register holds 4 quant bytes of each of the 16 rows and a matmul kernel produces 16
  * outputs per lane-wise integer dot product: no horizontal sums, no shuffles, each activation group
  * broadcast once for 16 rows.
@@ -10,7 +10,11 @@
  *   Q bytes    block 2p's quants in chunks of 64 bytes, chunk t holding bytes 4t..4t+3 of each
  *              row's qs (row l at 4l): q4_0 Q = 256 (4 chunks, nibbles as in qs), q8_0 Q = 512
  *              (8 chunks, each byte stored as qs + 128, so the kernels multiply unsigned weights
- *              by signed activations and subtract 128 * sum(x) per block),
+ *              by signed activations and subtract 128 * sum(x) per block), q5_0 Q = 320 (one
+ *              chunk of qh words, then the 4 chunks of qs as for q4_0; a row's qh word is
+ *              reordered so that bit k of byte i holds the fifth bit of element 4k + i and bit
+ *              4 + k that of element 16 + 4k + i: chunk t's fifth bits are then bits t and 4 + t
+ *              of every byte, one shift away from bit 4),
  *   Q bytes    block 2p+1's quants likewise.
  * Q4_K panels (k a multiple of 256) hold one group per super-block s, 16 * 144 bytes:
  *   32 bytes   the 16 rows' fp16 d (row l at 2l),  32 bytes  their fp16 dmin likewise,
