@@ -563,9 +563,6 @@ void MLLM_FILL_FN(mllm_kernels *k) {
     k->dot[MLLM_KSLOT_Q8_0] = dot_q8_0;
     k->dot[MLLM_KSLOT_Q4_0] = dot_q4_0;
     k->dot[MLLM_KSLOT_Q5_0] = dot_q5_0;
-    /* q5_0 stays in rows here: these levels' row kernels (and, with VNNI, prompts tiled over
-     * unpacked rows) have not been measured against the AVX2 panel kernel */
-    k->panel[MLLM_KSLOT_Q5_0] = NULL;
     k->dot[MLLM_KSLOT_Q4_1] = dot_q4_1;
     k->dot[MLLM_KSLOT_Q5_1] = dot_q5_1;
     k->gemv[MLLM_KSLOT_Q4_0] = gemv_q4_0;

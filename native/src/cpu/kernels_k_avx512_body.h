@@ -149,9 +149,7 @@ void MLLM_FILL_FN(mllm_kernels *k) {
     k->dot[MLLM_KSLOT_Q4_K] = dot_q4_K;
     k->dot[MLLM_KSLOT_Q5_K] = dot_q5_K;
     k->dot[MLLM_KSLOT_Q6_K] = dot_q6_K;
-    /* The K-quants stay in rows here: these levels' prompts tile over unpacked rows (gemm4u_min), which the
-     * AVX2 panel kernel has not been measured against */
-    k->panel[MLLM_KSLOT_Q4_K] = NULL;
-    k->panel[MLLM_KSLOT_Q5_K] = NULL;
-    k->panel[MLLM_KSLOT_Q6_K] = NULL;
+    /* Weights of these types are packed at this level too: the AVX2 panel kernels (kept in the table
+     * from the level below) beat these row kernels and the tiles over unpacked rows on an AVX-512 VNNI
+     * EPYC, for prompts (1B Q4_K_M: 1.7x) and decode (1.6x); docs/performance.md */
 }
