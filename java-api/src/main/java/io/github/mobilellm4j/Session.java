@@ -631,12 +631,17 @@ public final class Session implements AutoCloseable {
 
     /** Appends tokens and runs the model, reusing the scratch buffer; the hot path of generation. Caller is in call(). */
     void evaluate(int[] tokens, int mode) {
-        if (tokenBuf.byteSize() < 4L * tokens.length) tokenBuf = ns.arena.allocate(ValueLayout.JAVA_INT, tokens.length);
-        MemorySegment.copy(tokens, 0, tokenBuf, ValueLayout.JAVA_INT, 0, tokens.length);
+        evaluate(tokens, tokens.length, mode);
+    }
+
+    /** {@link #evaluate(int[], int)} of the first n tokens, so that callers can keep one buffer for inputs of any length. */
+    void evaluate(int[] tokens, int n, int mode) {
+        if (tokenBuf.byteSize() < 4L * n) tokenBuf = ns.arena.allocate(ValueLayout.JAVA_INT, n);
+        MemorySegment.copy(tokens, 0, tokenBuf, ValueLayout.JAVA_INT, 0, n);
         newEpoch();
         long callDeadline = armCall();
         try {
-            Native.check(mllm_session_eval(handle, tokenBuf, tokens.length, mode), "eval");
+            Native.check(mllm_session_eval(handle, tokenBuf, n, mode), "eval");
         } catch (MobileLlmException e) {
             throw stopped(e, callDeadline);
         } finally {

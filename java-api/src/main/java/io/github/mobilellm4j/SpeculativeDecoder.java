@@ -45,6 +45,9 @@ final class SpeculativeDecoder implements AutoCloseable {
     private boolean started;
     /** The current round's proposals. */
     private final int[] proposals;
+    /** The target's input of a round (its input token, then the proposals) and the draft's single token: kept, not made per round. */
+    private final int[] verifyInput;
+    private final int[] oneToken = new int[1];
 
     /** The verified run of the last round: the accepted proposals, then the target's own next token. */
     private final int[] run;
@@ -78,6 +81,7 @@ final class SpeculativeDecoder implements AutoCloseable {
         this.deadline = deadline;
         this.length = Math.min(maxDraft, 4);
         this.proposals = new int[maxDraft];
+        this.verifyInput = new int[maxDraft + 1];
         this.run = new int[maxDraft + 1];
         this.pending = prompt.clone();
         this.pendingCount = prompt.length;
@@ -166,10 +170,9 @@ final class SpeculativeDecoder implements AutoCloseable {
         } else {
             k = Math.min(k, draftEvaluated + 1);
         }
-        int[] in = new int[k + 1];
-        in[0] = input;
-        System.arraycopy(proposals, 0, in, 1, k);
-        target.evaluate(in, k == 0 ? MLLM_LOGITS_LAST() : MLLM_LOGITS_ALL());
+        verifyInput[0] = input;
+        System.arraycopy(proposals, 0, verifyInput, 1, k);
+        target.evaluate(verifyInput, k + 1, k == 0 ? MLLM_LOGITS_LAST() : MLLM_LOGITS_ALL());
         int kept = verify(k);
         int following = run[kept];
         if (kept < k) target.truncate(base + 1 + kept);
@@ -205,16 +208,15 @@ final class SpeculativeDecoder implements AutoCloseable {
             return -1;
         }
         int n = Math.min(k, fits);
-        int[] in = Arrays.copyOf(pending, pendingCount + 1);
-        in[pendingCount] = input;
-        if (!evaluateDraft(in)) return -1;
+        if (pendingCount == pending.length) pending = Arrays.copyOf(pending, Math.max(16, pendingCount * 2));
+        pending[pendingCount] = input; // evaluated with the pending tokens, not queued
+        if (!evaluateDraft(pending, pendingCount + 1)) return -1;
         pendingCount = 0;
-        int[] one = new int[1];
         for (int i = 0; i < n; i++) {
             proposals[i] = proposeFrom(draft.lastRow(), i);
             if (i == n - 1) break;
-            one[0] = proposals[i];
-            if (!evaluateDraft(one)) return i;
+            oneToken[0] = proposals[i];
+            if (!evaluateDraft(oneToken, 1)) return i;
         }
         return n - 1;
     }
@@ -233,9 +235,9 @@ final class SpeculativeDecoder implements AutoCloseable {
      * Evaluates tokens in the draft session (the caller is in its call()); false if the generation's deadline
      * stopped it (the session is then unchanged).
      */
-    private boolean evaluateDraft(int[] tokens) {
+    private boolean evaluateDraft(int[] tokens, int n) {
         try {
-            draft.evaluate(tokens, MLLM_LOGITS_LAST());
+            draft.evaluate(tokens, n, MLLM_LOGITS_LAST());
             return true;
         } catch (MobileLlmException e) {
             boolean pastDeadline = deadline != 0 && System.nanoTime() - deadline > 0;

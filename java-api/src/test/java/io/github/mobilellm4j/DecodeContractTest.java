@@ -3,14 +3,8 @@ package io.github.mobilellm4j;
 import static io.github.mobilellm4j.ApiBehaviourTest.greedy;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.github.mobilellm4j.convert.ConvertOptions;
-import io.github.mobilellm4j.convert.Converter;
-import io.github.mobilellm4j.convert.OutputType;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
@@ -75,15 +69,7 @@ class DecodeContractTest {
         while (whole.tokens()[at] != end) at++;
         // the same checkpoint, with the fifth greedy token named an end-of-turn token (generation_config.json lists
         // it after EOS): generation stops before its first occurrence
-        Path hf = Files.createDirectories(dir.resolve("hf"));
-        try (Stream<Path> files = Files.list(TestFiles.testdata("checkpoints/llama-f32"))) {
-            for (Path f : files.toList()) Files.copy(f, hf.resolve(f.getFileName()));
-        }
-        ObjectNode gen = (ObjectNode) TestFiles.JSON.readTree(hf.resolve("generation_config.json").toFile());
-        gen.putArray("eos_token_id").add(2).add(end);
-        TestFiles.JSON.writeValue(hf.resolve("generation_config.json").toFile(), gen);
-        Path gguf = dir.resolve("end-of-turn.gguf");
-        Converter.convert(hf, gguf, ConvertOptions.defaults().withType(OutputType.F32));
+        Path gguf = ReferenceModelFixture.withEndOfTurn(dir, end);
         GenerateOptions o = GenerateOptions.builder().greedy().maxTokens(10).build();
         try (Model m = Model.load(gguf, ModelOptions.builder().threads(2).build()); Session java = m.newSession();
                 Session c = m.newSession()) {

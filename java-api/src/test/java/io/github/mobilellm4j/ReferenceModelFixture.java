@@ -1,5 +1,14 @@
 package io.github.mobilellm4j;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.github.mobilellm4j.convert.ConversionException;
+import io.github.mobilellm4j.convert.ConvertOptions;
+import io.github.mobilellm4j.convert.Converter;
+import io.github.mobilellm4j.convert.OutputType;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 
@@ -16,6 +25,23 @@ abstract class ReferenceModelFixture {
     /** A new model of the llama-f32 checkpoint (F32 conversion), owned by the caller. */
     static Model load(int threads) {
         return Model.load(TestFiles.checkpoint("llama-f32", "f32"), ModelOptions.builder().threads(threads).build());
+    }
+
+    /**
+     * The llama-f32 checkpoint converted to F32 with {@code token} named an end-of-turn token (listed after EOS in
+     * generation_config.json), written under dir; returns the GGUF file.
+     */
+    static Path withEndOfTurn(Path dir, int token) throws IOException, ConversionException {
+        Path hf = Files.createDirectories(dir.resolve("hf"));
+        try (Stream<Path> files = Files.list(TestFiles.testdata("checkpoints/llama-f32"))) {
+            for (Path f : files.toList()) Files.copy(f, hf.resolve(f.getFileName()));
+        }
+        ObjectNode gen = (ObjectNode) TestFiles.JSON.readTree(hf.resolve("generation_config.json").toFile());
+        gen.putArray("eos_token_id").add(2).add(token);
+        TestFiles.JSON.writeValue(hf.resolve("generation_config.json").toFile(), gen);
+        Path gguf = dir.resolve("end-of-turn.gguf");
+        Converter.convert(hf, gguf, ConvertOptions.defaults().withType(OutputType.F32));
+        return gguf;
     }
 
     @BeforeAll

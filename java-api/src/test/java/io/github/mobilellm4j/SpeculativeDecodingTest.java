@@ -3,10 +3,6 @@ package io.github.mobilellm4j;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.github.mobilellm4j.convert.ConvertOptions;
-import io.github.mobilellm4j.convert.Converter;
-import io.github.mobilellm4j.convert.OutputType;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -174,15 +170,7 @@ class SpeculativeDecodingTest extends ReferenceModelFixture {
         int end = whole.tokens()[6];
         // the checkpoint with its seventh greedy token named an end-of-turn token: generation ends before its first
         // occurrence, which a draft of the same checkpoint proposes within a round
-        Path hf = Files.createDirectories(dir.resolve("hf"));
-        try (Stream<Path> files = Files.list(TestFiles.testdata("checkpoints/llama-f32"))) {
-            for (Path f : files.toList()) Files.copy(f, hf.resolve(f.getFileName()));
-        }
-        ObjectNode gen = (ObjectNode) TestFiles.JSON.readTree(hf.resolve("generation_config.json").toFile());
-        gen.putArray("eos_token_id").add(2).add(end);
-        TestFiles.JSON.writeValue(hf.resolve("generation_config.json").toFile(), gen);
-        Path gguf = dir.resolve("end-of-turn.gguf");
-        Converter.convert(hf, gguf, ConvertOptions.defaults().withType(OutputType.F32));
+        Path gguf = withEndOfTurn(dir, end);
         try (Model m = Model.load(gguf, ModelOptions.builder().threads(2).build())) {
             GenerateOptions o = GenerateOptions.builder().greedy().maxTokens(12).build();
             Run alone = run(m, prompt, o);
