@@ -595,6 +595,16 @@ static void check_vec_helpers(const char *level) {
                 break;
             }
         }
+        /* sum of squares: every level adds in the documented lane order (element i to lane i % 8,
+         * then ((l0 + l4) + (l2 + l6)) + ((l1 + l5) + (l3 + l7))), so the bits equal that order's
+         * sum written out here; and within n double roundings of the plain sum. */
+        double lane[8] = {0}, plain = 0;
+        for (int i = 0; i < n; i++) { lane[i % 8] += (double)b[i] * b[i]; plain += (double)b[i] * b[i]; }
+        const double order = ((lane[0] + lane[4]) + (lane[2] + lane[6])) + ((lane[1] + lane[5]) + (lane[3] + lane[7]));
+        const double ss = g_kernels->sum_sq_f32(b, n);
+        CHECK(ss == order, "[%s] sum_sq_f32 n=%d: %.17g, lane order gives %.17g", level, n, ss, order);
+        CHECK(fabs(ss - plain) <= (n + 1) * DBL_EPSILON * plain, "[%s] sum_sq_f32 n=%d: %.17g vs %.17g", level, n, ss, plain);
+
         /* f32 -> f16 must be bit-identical to the reference conversion; nothing past n written. */
         memset(h2, 0xAB, sizeof(h2));
         g_kernels->f32_to_f16(h2, b, n);

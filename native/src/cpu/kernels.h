@@ -6,11 +6,12 @@
  * last parameters are compile-time constants: NX (activation rows) and T (the weight type,
  * mllm_type); small helpers switch on T (the weight's quants, scale d, min m of block b), which
  * the compiler folds away. One entry function per (kernel, type) calls the body with NX = 1..4
- * (MLLM_DOT_ENTRY, MLLM_PANEL_ENTRY below), so every row count gets its own unrolled code. A body
- * shared by two variants of one ISA (AVX-512 with or without VNNI, NEON with or without dotprod)
- * lives in kernels_<isa>_body.h, included by each variant's file after it defines the variant's
- * switch (MLLM_VNNI, MLLM_DOTPROD) and its fill function's name (MLLM_FILL_FN). Names are the same
- * in every ISA: dot_<type>, gemv_<type>, gemm4_<type>, panel_<type>, and the body dot_<family>_n. */
+ * (MLLM_DOT_ENTRY, MLLM_PANEL_ENTRY below; MLLM_PANEL_ENTRY8: 1..8), so every row count gets its
+ * own unrolled code. A body shared by two variants of one ISA (AVX-512 with or without VNNI, NEON
+ * with or without dotprod) lives in kernels_<isa>_body.h, included by each variant's file after it
+ * defines the variant's switch (MLLM_VNNI, MLLM_DOTPROD) and its fill function's name
+ * (MLLM_FILL_FN). Names are the same in every ISA: dot_<type>, gemv_<type>, gemm4_<type>,
+ * panel_<type>, and the body dot_<family>_n. */
 #ifndef MLLM_KERNELS_H
 #define MLLM_KERNELS_H
 
@@ -85,15 +86,43 @@ typedef struct mllm_xrows {
  * x row j) for p < n_panels, l < 16, j < nx <= MLLM_PANEL_MAX_NX. */
 typedef void (*mllm_panel_fn)(int64_t k, const void *w, int64_t n_panels, const mllm_xrows *x, int nx, float *y,
                               int64_t ldy);
-#define MLLM_PANEL_MAX_NX 4
-/* Defines the mllm_panel_fn `name` over body(k, w, n_panels, x, y, ldy, NX, T). */
+#define MLLM_PANEL_MAX_NX 8
+/* The activation rows of x from row j0 on. */
+static inline mllm_xrows mllm_xrows_from(const mllm_xrows *x, int64_t j0) {
+    mllm_xrows r = *x;
+    r.q = (const char *)x->q + (size_t)j0 * x->q_stride;
+    r.d += j0 * x->d_stride;
+    r.nsum += j0 * x->nsum_stride;
+    return r;
+}
+/* Defines the mllm_panel_fn `name` over body(k, w, n_panels, x, y, ldy, NX, T) with NX up to 4 (16
+ * registers hold no more accumulators): more rows go in groups of 4, each walking the panels again,
+ * so callers with more than 4 rows pass one panel at a time (cpu/matmul.c) and it stays cached. */
 #define MLLM_PANEL_ENTRY(name, body, T)                                                                                \
+    static void name(int64_t k, const void *w, int64_t n_panels, const mllm_xrows *x, int nx, float *y, int64_t ldy) { \
+        for (int j0 = 0; j0 < nx; j0 += 4) {                                                                           \
+            const mllm_xrows xj = mllm_xrows_from(x, j0);                                                              \
+            float *yj = y + (size_t)j0 * (size_t)ldy;                                                                  \
+            switch (nx - j0) {                                                                                         \
+            case 1: body(k, w, n_panels, &xj, yj, ldy, 1, T); break;                                                   \
+            case 2: body(k, w, n_panels, &xj, yj, ldy, 2, T); break;                                                   \
+            case 3: body(k, w, n_panels, &xj, yj, ldy, 3, T); break;                                                   \
+            default: body(k, w, n_panels, &xj, yj, ldy, 4, T); break;                                                  \
+            }                                                                                                          \
+        }                                                                                                              \
+    }
+/* The same with NX up to MLLM_PANEL_MAX_NX in one walk (32 registers: AVX-512). */
+#define MLLM_PANEL_ENTRY8(name, body, T)                                                                               \
     static void name(int64_t k, const void *w, int64_t n_panels, const mllm_xrows *x, int nx, float *y, int64_t ldy) { \
         switch (nx) {                                                                                                  \
         case 1: body(k, w, n_panels, x, y, ldy, 1, T); break;                                                          \
         case 2: body(k, w, n_panels, x, y, ldy, 2, T); break;                                                          \
         case 3: body(k, w, n_panels, x, y, ldy, 3, T); break;                                                          \
-        default: body(k, w, n_panels, x, y, ldy, 4, T); break;                                                         \
+        case 4: body(k, w, n_panels, x, y, ldy, 4, T); break;                                                          \
+        case 5: body(k, w, n_panels, x, y, ldy, 5, T); break;                                                          \
+        case 6: body(k, w, n_panels, x, y, ldy, 6, T); break;                                                          \
+        case 7: body(k, w, n_panels, x, y, ldy, 7, T); break;                                                          \
+        default: body(k, w, n_panels, x, y, ldy, 8, T); break;                                                         \
         }                                                                                                              \
     }
 
@@ -157,6 +186,9 @@ typedef struct mllm_kernels {
     float (*vec_dot_f16_f32)(const uint16_t *a, const float *b, int64_t n);
     void (*axpy_f16)(float *y, const uint16_t *x, float a, int64_t n);
     void (*axpy_f32)(float *y, const float *x, float a, int64_t n);
+    /* sum of x[i]^2 in double, added in the order of mllm_sum_sq_finish at every level (so RMS norms
+     * give the same bits at every level) */
+    double (*sum_sq_f32)(const float *x, int64_t n);
     /* q8_0 rows (n a multiple of 32; the KV cache's q8_0 type): dot with f32 values, and y += a * x */
     float (*vec_dot_q8_0_f32)(const void *x, const float *y, int64_t n);
     void (*axpy_q8_0)(float *y, const void *x, float a, int64_t n);
@@ -173,6 +205,14 @@ typedef struct mllm_kernels {
     int (*attn_f16_gqa)(const float *q, int nq, const uint16_t *k, const uint16_t *v, size_t stride, int32_t n, int32_t hd,
                         float scale, float *out);
 } mllm_kernels;
+
+/* The order of every sum_sq_f32: element i is added to lane i % 8 (eight double lanes, kept by the
+ * vector levels in registers up to the last full 8 elements, i0 here); then the tail, then the
+ * lanes in one fixed tree. */
+static inline double mllm_sum_sq_finish(double lane[8], const float *x, int64_t i0, int64_t n) {
+    for (int64_t i = i0; i < n; i++) lane[(i - i0) & 7] += (double)x[i] * x[i];
+    return ((lane[0] + lane[4]) + (lane[2] + lane[6])) + ((lane[1] + lane[5]) + (lane[3] + lane[7]));
+}
 
 /* Kernel slot of a weight type, -1 if no matmul exists for it. */
 int mllm_kernel_slot(int32_t wt);

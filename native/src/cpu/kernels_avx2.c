@@ -194,6 +194,21 @@ static void axpy_f32(float *y, const float *x, float a, int64_t n) {
     for (; i < n; i++) y[i] += a * x[i];
 }
 
+/* lanes 0..3 in a0, 4..7 in a1 (kernels.h); x * x is exact in double, so mul + add = the scalar sum */
+static double sum_sq_f32(const float *x, int64_t n) {
+    __m256d a0 = _mm256_setzero_pd(), a1 = _mm256_setzero_pd();
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        const __m256d v0 = _mm256_cvtps_pd(_mm_loadu_ps(x + i)), v1 = _mm256_cvtps_pd(_mm_loadu_ps(x + i + 4));
+        a0 = _mm256_add_pd(a0, _mm256_mul_pd(v0, v0));
+        a1 = _mm256_add_pd(a1, _mm256_mul_pd(v1, v1));
+    }
+    double lane[8];
+    _mm256_storeu_pd(lane, a0);
+    _mm256_storeu_pd(lane + 4, a1);
+    return mllm_sum_sq_finish(lane, x, i, n);
+}
+
 static void axpy_f16(float *y, const uint16_t *x, float a, int64_t n) {
     __m256 va = _mm256_set1_ps(a);
     int64_t i = 0;
@@ -270,6 +285,7 @@ void mllm_kernels_fill_avx2(mllm_kernels *k) {
     k->vec_dot_f32 = vec_dot_f32;
     k->vec_dot_f16_f32 = vec_dot_f16_f32;
     k->axpy_f32 = axpy_f32;
+    k->sum_sq_f32 = sum_sq_f32;
     k->axpy_f16 = axpy_f16;
     k->f32_to_f16 = f32_to_f16;
     k->attn_f16 = attn_f16_any;

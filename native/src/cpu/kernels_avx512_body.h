@@ -490,6 +490,19 @@ MLLM_INLINE __mmask16 tail_mask(int64_t left) {
     return left >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << left) - 1);
 }
 
+/* the eight lanes in one register (kernels.h); x * x is exact in double, so mul + add = the scalar sum */
+static double sum_sq_f32(const float *x, int64_t n) {
+    __m512d acc = _mm512_setzero_pd();
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        const __m512d v = _mm512_cvtps_pd(_mm256_loadu_ps(x + i));
+        acc = _mm512_add_pd(acc, _mm512_mul_pd(v, v));
+    }
+    double lane[8];
+    _mm512_storeu_pd(lane, acc);
+    return mllm_sum_sq_finish(lane, x, i, n);
+}
+
 static void axpy_f32(float *y, const float *x, float a, int64_t n) {
     __m512 va = _mm512_set1_ps(a);
     for (int64_t i = 0; i < n; i += 16) {
@@ -577,6 +590,7 @@ void MLLM_FILL_FN(mllm_kernels *k) {
     k->vec_dot_f32 = vec_dot_f32;
     k->vec_dot_f16_f32 = vec_dot_f16_f32;
     k->axpy_f32 = axpy_f32;
+    k->sum_sq_f32 = sum_sq_f32;
     k->axpy_f16 = axpy_f16;
     k->f32_to_f16 = f32_to_f16;
     k->attn_f16 = attn_f16_any;

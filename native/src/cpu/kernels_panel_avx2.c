@@ -27,6 +27,9 @@
 #include "quant/kquant.h"
 #include "quant/quant.h"
 
+/* activation rows per walk (MLLM_PANEL_ENTRY): more accumulators would not fit 16 registers */
+#define AVX2_MAX_NX 4
+
 /* 4 activation bytes in every lane */
 MLLM_INLINE __m256i bcast4(const int8_t *p) {
     int32_t v;
@@ -40,10 +43,10 @@ MLLM_INLINE const int8_t *xqs(const mllm_xrows *x, int j, int64_t b) {
 
 /* Block b of the H halves of 8 rows from hh0 (quant chunks of 64 bytes at qp, half hh's 32 bytes
  * at offset hh * 32) times NX activation rows: the int32 dots, offset removed, in isum[h][j]. */
-MLLM_INLINE void block_q4(const uint8_t *qp, int hh0, int64_t b, const mllm_xrows *x, __m256i isum[2][MLLM_PANEL_MAX_NX],
+MLLM_INLINE void block_q4(const uint8_t *qp, int hh0, int64_t b, const mllm_xrows *x, __m256i isum[2][AVX2_MAX_NX],
                           const int H, const int NX) {
     const __m256i m4 = _mm256_set1_epi8(0x0f);
-    __m256i s16[2][MLLM_PANEL_MAX_NX];
+    __m256i s16[2][AVX2_MAX_NX];
     for (int h = 0; h < H; h++)
         for (int j = 0; j < NX; j++) s16[h][j] = _mm256_setzero_si256();
     for (int t = 0; t < 4; t++) {
@@ -67,10 +70,10 @@ MLLM_INLINE void block_q4(const uint8_t *qp, int hh0, int64_t b, const mllm_xrow
     }
 }
 
-MLLM_INLINE void block_q5(const uint8_t *qp, int hh0, int64_t b, const mllm_xrows *x, __m256i isum[2][MLLM_PANEL_MAX_NX],
+MLLM_INLINE void block_q5(const uint8_t *qp, int hh0, int64_t b, const mllm_xrows *x, __m256i isum[2][AVX2_MAX_NX],
                           const int H, const int NX) {
     const __m256i m4 = _mm256_set1_epi8(0x0f), b4 = _mm256_set1_epi8(0x10), ones = _mm256_set1_epi16(1);
-    __m256i s16[2][MLLM_PANEL_MAX_NX], qh[2];
+    __m256i s16[2][AVX2_MAX_NX], qh[2];
     for (int h = 0; h < H; h++) {
         qh[h] = _mm256_loadu_si256((const __m256i *)(qp + 32 * (hh0 + h)));
         for (int j = 0; j < NX; j++) s16[h][j] = isum[h][j] = _mm256_setzero_si256();
@@ -102,7 +105,7 @@ MLLM_INLINE void block_q5(const uint8_t *qp, int hh0, int64_t b, const mllm_xrow
     }
 }
 
-MLLM_INLINE void block_q8(const uint8_t *qp, int hh0, int64_t b, const mllm_xrows *x, __m256i isum[2][MLLM_PANEL_MAX_NX],
+MLLM_INLINE void block_q8(const uint8_t *qp, int hh0, int64_t b, const mllm_xrows *x, __m256i isum[2][AVX2_MAX_NX],
                           const int H, const int NX) {
     const __m256i flip = _mm256_set1_epi8((char)0x80), ones = _mm256_set1_epi16(1);
     for (int h = 0; h < H; h++)
@@ -135,16 +138,17 @@ MLLM_INLINE void panel_n(int64_t k, const void *w, int64_t n_panels, const mllm_
     for (int64_t p = 0; p < n_panels; p++) {
         for (int hh0 = 0; hh0 < 2; hh0 += H) {
             const uint8_t *g = (const uint8_t *)w + (size_t)p * (size_t)ng * gb;
-            __m256 acc[2][MLLM_PANEL_MAX_NX];
+            __m256 acc[2][AVX2_MAX_NX];
             for (int h = 0; h < H; h++)
                 for (int j = 0; j < NX; j++) acc[h][j] = _mm256_setzero_ps();
             for (int64_t b = 0; b < 2 * ng; b++) {
                 const int odd = (int)(b & 1);
                 const uint8_t *qp = g + 64 + qb * odd;
-                if (NX == 1) /* decode streams the weights once: fetch a few groups ahead (panel.h) */
-                    for (size_t c = 0; c < gb / 2; c += 64)
+                /* the weights come from memory (the row chunks after the first find them cached): fetch a
+                 * few groups ahead (panel.h) */
+                for (size_t c = 0; c < gb / 2; c += 64)
                         _mm_prefetch((const char *)g + MLLM_PANEL_PREFETCH_GROUPS * gb + (size_t)odd * (gb / 2) + c, _MM_HINT_T0);
-                __m256i isum[2][MLLM_PANEL_MAX_NX];
+                __m256i isum[2][AVX2_MAX_NX];
                 if (T == MLLM_TYPE_Q4_0) block_q4(qp, hh0, b, x, isum, H, NX);
                 else if (T == MLLM_TYPE_Q5_0) block_q5(qp, hh0, b, x, isum, H, NX);
                 else block_q8(qp, hh0, b, x, isum, H, NX);
@@ -178,10 +182,10 @@ MLLM_INLINE __m256 lane_byte_ps(__m256i lo, __m256i hi, int i) {
  * pair sums are at most 2 * 15 * 128 (Q4_K: all 8 chunks add up in int16, at most 30720) or
  * 2 * 31 * 128 (Q5_K: widened every 4 chunks, at most 31744 each), then vpmaddwd widens them. */
 MLLM_INLINE void subblock_q45_k(const uint8_t *run, const uint8_t *qh, int hh0, int i, int64_t b, const mllm_xrows *x,
-                                __m256i isum[2][MLLM_PANEL_MAX_NX], const int H, const int NX, const int FIVE) {
+                                __m256i isum[2][AVX2_MAX_NX], const int H, const int NX, const int FIVE) {
     const __m256i m4 = _mm256_set1_epi8(0x0f), b4 = _mm256_set1_epi8(0x10), ones = _mm256_set1_epi16(1);
     const int e = i & 1;
-    __m256i s16[2][MLLM_PANEL_MAX_NX];
+    __m256i s16[2][AVX2_MAX_NX];
     for (int h = 0; h < H; h++)
         for (int j = 0; j < NX; j++) s16[h][j] = isum[h][j] = _mm256_setzero_si256();
     for (int t = 0; t < 8; t++) {
@@ -219,7 +223,7 @@ MLLM_INLINE void panel_q45_k_n(int64_t k, const void *w, int64_t n_panels, const
     const __m256i m6 = _mm256_set1_epi8(0x3f), m4 = _mm256_set1_epi8(0x0f), top2 = _mm256_set1_epi8(0x30);
     for (int64_t p = 0; p < n_panels; p++) {
         for (int hh0 = 0; hh0 < 2; hh0 += H) {
-            __m256 acc[2][MLLM_PANEL_MAX_NX];
+            __m256 acc[2][AVX2_MAX_NX];
             for (int h = 0; h < H; h++)
                 for (int j = 0; j < NX; j++) acc[h][j] = _mm256_setzero_ps();
             for (int64_t s = 0; s < ns; s++) {
@@ -240,12 +244,12 @@ MLLM_INLINE void panel_q45_k_n(int64_t k, const void *w, int64_t n_panels, const
                 }
                 for (int c = 0; c < 4; c++) {
                     const uint8_t *run = g + qs_at + 512 * c;
-                    if (NX == 1) /* decode streams the weights once: fetch two super-blocks ahead */
-                        for (size_t l = 0; l < gb / 4; l += 64) _mm_prefetch((const char *)g + 2 * gb + gb / 4 * c + l, _MM_HINT_T0);
+                    /* the weights come from memory: fetch two super-blocks ahead */
+                    for (size_t l = 0; l < gb / 4; l += 64) _mm_prefetch((const char *)g + 2 * gb + gb / 4 * c + l, _MM_HINT_T0);
                     for (int e = 0; e < 2; e++) {
                         const int i = 2 * c + e;
                         const int64_t b = 8 * s + i;
-                        __m256i isum[2][MLLM_PANEL_MAX_NX];
+                        __m256i isum[2][AVX2_MAX_NX];
                         subblock_q45_k(run, g + 256, hh0, i, b, x, isum, H, NX, five);
                         for (int h = 0; h < H; h++) {
                             const __m256 dsc = _mm256_mul_ps(d[h], lane_byte_ps(sc_lo[h], sc_hi[h], i));
@@ -282,14 +286,14 @@ MLLM_INLINE __m256i lane_scale16(const __m256i sw[4], int u) {
  * +-2 * 32 * 127 for the quantizer's activations (-127..127), so a sub-block's 4 chunks add up in
  * int16 (at most 32512), and vpmaddwd with the scale widens them exactly. */
 MLLM_INLINE void block_q6_k(const uint8_t *g, int hh0, int i, int64_t b, const __m256i sw[2][4], const mllm_xrows *x,
-                            __m256i isum[2][MLLM_PANEL_MAX_NX], const int H, const int NX) {
+                            __m256i isum[2][AVX2_MAX_NX], const int H, const int NX) {
     const __m256i m4 = _mm256_set1_epi8(0x0f), m30 = _mm256_set1_epi8(0x30), c32 = _mm256_set1_epi8(32);
     const int gq = i & 3;
     const uint8_t *ql = g + 512 * (2 * (i >> 2) + (gq & 1)), *qh = g + 2048 + 512 * (i >> 2);
     for (int h = 0; h < H; h++)
         for (int j = 0; j < NX; j++) isum[h][j] = _mm256_setzero_si256();
     for (int u = 0; u < 2; u++) {
-        __m256i s16[2][MLLM_PANEL_MAX_NX];
+        __m256i s16[2][AVX2_MAX_NX];
         for (int h = 0; h < H; h++)
             for (int j = 0; j < NX; j++) s16[h][j] = _mm256_setzero_si256();
         for (int t = 4 * u; t < 4 * u + 4; t++) {
@@ -325,7 +329,7 @@ MLLM_INLINE void panel_q6_k_n(int64_t k, const void *w, int64_t n_panels, const 
     const size_t gb = MLLM_PANEL_ROWS * sizeof(block_q6_K);
     for (int64_t p = 0; p < n_panels; p++) {
         for (int hh0 = 0; hh0 < 2; hh0 += H) {
-            __m256 acc[2][MLLM_PANEL_MAX_NX];
+            __m256 acc[2][AVX2_MAX_NX];
             for (int h = 0; h < H; h++)
                 for (int j = 0; j < NX; j++) acc[h][j] = _mm256_setzero_ps();
             for (int64_t s = 0; s < ns; s++) {
@@ -340,7 +344,7 @@ MLLM_INLINE void panel_q6_k_n(int64_t k, const void *w, int64_t n_panels, const 
                     if (NX == 1) /* decode streams the weights once: fetch two super-blocks ahead */
                         for (int l = 0; l < 448; l += 64) _mm_prefetch((const char *)g + 2 * gb + 420 * i + l, _MM_HINT_T0);
                     const int64_t b = 8 * s + i;
-                    __m256i isum[2][MLLM_PANEL_MAX_NX];
+                    __m256i isum[2][AVX2_MAX_NX];
                     block_q6_k(g, hh0, i, b, sw, x, isum, H, NX);
                     for (int h = 0; h < H; h++)
                         for (int j = 0; j < NX; j++) {

@@ -59,9 +59,10 @@ MLLM_INLINE void panel_n(int64_t k, const void *w, int64_t n_panels, const mllm_
         __m512 acc[MLLM_PANEL_MAX_NX];
         for (int j = 0; j < NX; j++) acc[j] = _mm512_setzero_ps();
         for (int64_t q = 0; q < ng; q++, g += gb) {
-            if (NX == 1) /* decode streams the weights once: fetch a few groups ahead (panel.h) */
-                for (size_t c = 0; c < gb; c += 64)
-                    _mm_prefetch((const char *)g + MLLM_PANEL_PREFETCH_GROUPS * gb + c, _MM_HINT_T0);
+            /* the weights come from memory (the row chunks after the first find them cached): fetch a
+             * few groups ahead (panel.h) */
+            for (size_t c = 0; c < gb; c += 64)
+                _mm_prefetch((const char *)g + MLLM_PANEL_PREFETCH_GROUPS * gb + c, _MM_HINT_T0);
             for (int h = 0; h < 2; h++) {
                 const uint8_t *qp = g + 64 + qb * h;
                 __m512i W[8];
@@ -81,8 +82,8 @@ MLLM_INLINE void panel_n(int64_t k, const void *w, int64_t n_panels, const mllm_
         for (int j = 0; j < NX; j++) _mm512_storeu_ps(y + (size_t)j * ldy + (size_t)p * MLLM_PANEL_ROWS, acc[j]);
     }
 }
-MLLM_PANEL_ENTRY(panel_q4_0, panel_n, MLLM_TYPE_Q4_0)
-MLLM_PANEL_ENTRY(panel_q8_0, panel_n, MLLM_TYPE_Q8_0)
+MLLM_PANEL_ENTRY8(panel_q4_0, panel_n, MLLM_TYPE_Q4_0)
+MLLM_PANEL_ENTRY8(panel_q8_0, panel_n, MLLM_TYPE_Q8_0)
 
 void mllm_kernels_fill_panel_vnni(mllm_kernels *k) {
     k->panel[MLLM_KSLOT_Q4_0] = panel_q4_0;

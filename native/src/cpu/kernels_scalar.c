@@ -68,6 +68,14 @@ static void axpy_f32(float *y, const float *x, float a, int64_t n) {
     for (int64_t i = 0; i < n; i++) y[i] += a * x[i];
 }
 
+static double sum_sq_f32(const float *x, int64_t n) {
+    double lane[8] = {0};
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        for (int l = 0; l < 8; l++) lane[l] += (double)x[i + l] * x[i + l];
+    return mllm_sum_sq_finish(lane, x, i, n);
+}
+
 static float vec_dot_q8_0_f32(const void *x, const float *y, int64_t n) {
     const block_q8_0 *b = x;
     float s = 0.0f;
@@ -131,6 +139,7 @@ void mllm_kernels_fill_scalar(mllm_kernels *k) {
     k->vec_dot_f16_f32 = vec_dot_f16_f32;
     k->axpy_f16 = axpy_f16;
     k->axpy_f32 = axpy_f32;
+    k->sum_sq_f32 = sum_sq_f32;
     k->vec_dot_q8_0_f32 = vec_dot_q8_0_f32;
     k->axpy_q8_0 = axpy_q8_0;
     k->f32_to_f16 = f32_to_f16;

@@ -264,10 +264,7 @@ void mllm_matmul_compute_panel(const mllm_kernels *K, int32_t wt, const void *w,
                 continue;
             }
             for (int64_t i0 = 0; i0 < m; i0 += MLLM_PANEL_MAX_NX) {
-                mllm_xrows xi = x;
-                xi.q = (const char *)x.q + (size_t)i0 * x.q_stride;
-                xi.d += i0 * x.d_stride;
-                xi.nsum += i0 * x.nsum_stride;
+                const mllm_xrows xi = mllm_xrows_from(&x, i0);
                 int nx = m - i0 < MLLM_PANEL_MAX_NX ? (int)(m - i0) : MLLM_PANEL_MAX_NX;
                 fn(k, wp, 1, &xi, nx, y + i0 * ldy + r0, ldy);
             }

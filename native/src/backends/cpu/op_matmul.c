@@ -20,13 +20,12 @@ static size_t align64(size_t x) { return (x + 63) & ~(size_t)63; }
 
 /* h = rms_norm(row r of the norm's rows) * w: the fused norm's output row, with the arithmetic of
  * mllm_op_rms_norm (the planner fuses only norms whose residual is already added). */
-static void norm_row(const mllm_node *norm, int64_t r, float *h) {
+static void norm_row(const mllm_kernels *K, const mllm_node *norm, int64_t r, float *h) {
     const mllm_tensor *x = norm->src[0];
     const int64_t d = x->ne[0];
     const float *xr = mllm_tensor_row(x, norm->row0 + r);
     const float *w = norm->src[1]->data;
-    double ss = 0.0;
-    for (int64_t i = 0; i < d; i++) ss += (double)xr[i] * xr[i];
+    const double ss = K->sum_sq_f32(xr, d);
     float scale = (float)(1.0 / sqrt(ss / (double)d + (double)norm->eps));
     for (int64_t i = 0; i < d; i++) h[i] = xr[i] * scale * w[i];
 }
@@ -103,7 +102,7 @@ void mllm_op_matmul(const mllm_node *n, const mllm_cpu_run *run, int ith, int nt
         wdata = mine;
         if (norm) {
             float *h = (float *)(mine + align64(mllm_matmul_wsize(wt, k, m)));
-            for (int64_t r = 0; r < m; r++) norm_row(norm, r, h + r * k);
+            for (int64_t r = 0; r < m; r++) norm_row(K, norm, r, h + r * k);
             mllm_matmul_prepare_rows(K, wt, h, k, k, m, wdata, 0, m);
         } else {
             mllm_matmul_prepare_rows(K, wt, x->data, ldx, k, m, wdata, 0, m);
@@ -115,7 +114,7 @@ void mllm_op_matmul(const mllm_node *n, const mllm_cpu_run *run, int ith, int nt
             int64_t b, e;
             mllm_split(m, ith, nth, &b, &e);
             for (int64_t r = b; r < e; r++) {
-                norm_row(norm, r, h);
+                norm_row(K, norm, r, h);
                 mllm_matmul_prepare_rows(K, wt, h, k, k, m, wdata, r, r + 1);
             }
         } else {

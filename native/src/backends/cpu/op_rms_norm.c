@@ -17,8 +17,7 @@ void mllm_op_rms_norm(const mllm_node *n, const mllm_cpu_run *run, int ith, int 
         const int64_t row = n->gather ? run->ex->out_rows[r] : n->row0 + r;
         float *xr = mllm_tensor_row(x, row);
         if (res) run->kernels->axpy_f32(xr, mllm_tensor_row(res, row), 1.0f, d);
-        double ss = 0.0; /* double: sums of 1000+ squares lose little either way, but it is free */
-        for (int64_t i = 0; i < d; i++) ss += (double)xr[i] * xr[i];
+        const double ss = run->kernels->sum_sq_f32(xr, d);
         float scale = (float)(1.0 / sqrt(ss / (double)d + (double)n->eps));
         float *o = mllm_tensor_row(dst, r);
         for (int64_t i = 0; i < d; i++) o[i] = xr[i] * scale * w[i];

@@ -23,9 +23,8 @@ void mllm_cpu_kv_store(const mllm_kernels *K, const mllm_kv_cache *kv, int v, in
 }
 
 /* x /= sqrt(mean(x^2) + eps): Llama 4's weightless L2 norm of one head */
-static void rms_head(float *x, int32_t hd, float eps) {
-    double ss = 0.0;
-    for (int32_t i = 0; i < hd; i++) ss += (double)x[i] * x[i];
+static void rms_head(const mllm_kernels *K, float *x, int32_t hd, float eps) {
+    const double ss = K->sum_sq_f32(x, hd);
     const float scale = (float)(1.0 / sqrt(ss / hd + (double)eps));
     for (int32_t i = 0; i < hd; i++) x[i] *= scale;
 }
@@ -51,7 +50,7 @@ void mllm_op_rope_store(const mllm_node *n, const mllm_cpu_run *run, int ith, in
         for (int64_t h = 0; h < n_head + n_kv; h++) {
             float *x = h < n_head ? qr + h * hd : kr + (h - n_head) * hd;
             if (at->rope) mllm_rope_head(x, cs, sn, half);
-            if (at->qk_norm) rms_head(x, hd, at->eps);
+            if (at->qk_norm) rms_head(run->kernels, x, hd, at->eps);
             if (h < n_head && at->temp_tuning)
                 for (int32_t i = 0; i < hd; i++) x[i] *= temp;
         }
