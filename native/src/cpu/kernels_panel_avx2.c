@@ -147,7 +147,7 @@ MLLM_INLINE void panel_n(int64_t k, const void *w, int64_t n_panels, const mllm_
                 /* the weights come from memory (the row chunks after the first find them cached): fetch a
                  * few groups ahead (panel.h) */
                 for (size_t c = 0; c < gb / 2; c += 64)
-                        _mm_prefetch((const char *)g + MLLM_PANEL_PREFETCH_GROUPS * gb + (size_t)odd * (gb / 2) + c, _MM_HINT_T0);
+                    _mm_prefetch((const char *)g + MLLM_PANEL_PREFETCH_GROUPS * gb + (size_t)odd * (gb / 2) + c, _MM_HINT_T0);
                 __m256i isum[2][AVX2_MAX_NX];
                 if (T == MLLM_TYPE_Q4_0) block_q4(qp, hh0, b, x, isum, H, NX);
                 else if (T == MLLM_TYPE_Q5_0) block_q5(qp, hh0, b, x, isum, H, NX);
@@ -341,8 +341,8 @@ MLLM_INLINE void panel_q6_k_n(int64_t k, const void *w, int64_t n_panels, const 
                     for (int u = 0; u < 4; u++) sw[h][u] = _mm256_loadu_si256((const __m256i *)(g + 3072 + 64 * u + 32 * (hh0 + h)));
                 }
                 for (int i = 0; i < 8; i++) {
-                    if (NX == 1) /* decode streams the weights once: fetch two super-blocks ahead */
-                        for (int l = 0; l < 448; l += 64) _mm_prefetch((const char *)g + 2 * gb + 420 * i + l, _MM_HINT_T0);
+                    /* the weights come from memory: fetch two super-blocks ahead */
+                    for (int l = 0; l < 448; l += 64) _mm_prefetch((const char *)g + 2 * gb + 420 * i + l, _MM_HINT_T0);
                     const int64_t b = 8 * s + i;
                     __m256i isum[2][AVX2_MAX_NX];
                     block_q6_k(g, hh0, i, b, sw, x, isum, H, NX);

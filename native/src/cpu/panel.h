@@ -40,10 +40,11 @@
 #include <stdint.h>
 
 #define MLLM_PANEL_ROWS 16
-/* How far ahead the decode kernels (one activation row) prefetch a panel, in groups (4.6 KB for
- * q4_0): the hardware prefetcher alone leaves single-row matmuls at about 70% of the speed they
- * reach with it, once the weights no longer fit in the caches (AVX2: 125M q4_0, 1 thread; AVX-512
- * VNNI: the 600M and 1B shapes on a 16-core Xeon). */
+/* How far ahead the panel kernels prefetch a panel, in groups (4.6 KB for q4_0): the hardware
+ * prefetcher alone leaves single-row matmuls at about 70% of the speed they reach with it, once the
+ * weights no longer fit in the caches (AVX2: 125M q4_0, 1 thread; AVX-512 VNNI: the 600M and 1B
+ * shapes on a 16-core Xeon); several sequences' decode steps need it as much (125M q4_0, 8 rows,
+ * AVX-512 VNNI EPYC: 31% faster with it). */
 #define MLLM_PANEL_PREFETCH_GROUPS 8
 
 /* 1 if a tensor of type wt with rows of k elements and n_rows rows can be packed. */
