@@ -30,6 +30,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.Objects;
@@ -53,6 +54,11 @@ import java.util.concurrent.RejectedExecutionException;
  */
 public final class OpenAiServer implements AutoCloseable {
     static final ObjectMapper JSON = new ObjectMapper();
+    /**
+     * Texts embedded per batched pass of an embeddings request: the passes read the weights once for the group, and
+     * the request's time limit is checked between groups.
+     */
+    private static final int EMBEDDING_GROUP = 16;
 
     private final GenerationService service;
     private final String modelName;
@@ -289,9 +295,13 @@ public final class OpenAiServer implements AutoCloseable {
             context.checkInput(n, inputs.size() == 1 ? "input" : "input[" + i + "]");
             tokens += n;
         }
-        for (int i = 0; i < inputs.size(); i++) {
+        List<float[]> vectors = new ArrayList<>(inputs.size());
+        for (int from = 0; from < inputs.size(); from += EMBEDDING_GROUP) {
             deadline.check();
-            float[] v = service.embed(inputs.get(i), Pooling.MEAN, true);
+            vectors.addAll(service.embedAll(inputs.subList(from, Math.min(inputs.size(), from + EMBEDDING_GROUP)), Pooling.MEAN, true));
+        }
+        for (int i = 0; i < inputs.size(); i++) {
+            float[] v = vectors.get(i);
             ObjectNode e = data.addObject().put("object", "embedding").put("index", i);
             if (format.equals("base64")) {
                 ByteBuffer bytes = ByteBuffer.allocate(4 * v.length).order(ByteOrder.LITTLE_ENDIAN);
@@ -339,7 +349,7 @@ public final class OpenAiServer implements AutoCloseable {
 
     /**
      * A request's time limit, counted from its arrival. Generations get what is left of it as their timeout, so the
-     * engine stops them in time however long the prompt; embeddings check it between texts.
+     * engine stops them in time however long the prompt; embeddings check it between groups of texts.
      */
     private static final class Deadline {
         private final long end;

@@ -2,6 +2,7 @@ package io.github.mobilellm4j.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
 
 import com.openai.client.OpenAIClient;
 import com.openai.client.okhttp.OpenAIOkHttpClient;
@@ -176,6 +177,23 @@ class OpenAiServerTest {
             for (int i = 0; i < direct.length; i++) assertThat(got.get(i)).as("element %d (%s)", i, format).isEqualTo(direct[i]);
             assertThat(e.usage().promptTokens()).isEqualTo(model.tokenizer().encode("MIT License").length);
         }
+
+        // many inputs go through batched passes: each vector as the text embedded alone, in input order
+        List<String> texts = new java.util.ArrayList<>();
+        for (int i = 0; i < 19; i++) texts.add("line " + i + " of the MIT License".repeat(1 + i % 3));
+        CreateEmbeddingResponse many = client.embeddings().create(EmbeddingCreateParams.builder().model("demo-chat")
+                .inputOfArrayOfStrings(texts).build());
+        assertThat(many.data()).hasSize(texts.size());
+        int tokens = 0;
+        for (int t = 0; t < texts.size(); t++) {
+            assertThat(many.data().get(t).index()).isEqualTo(t);
+            float[] direct = model.embed(texts.get(t), Pooling.MEAN, true);
+            List<Float> got = many.data().get(t).embedding();
+            // unit vectors; a batched pass may round sums differently from a single text's: far below 1e-5
+            for (int i = 0; i < direct.length; i++) assertThat(got.get(i)).as("text %d element %d", t, i).isCloseTo(direct[i], within(1e-5f));
+            tokens += model.tokenizer().encode(texts.get(t)).length;
+        }
+        assertThat(many.usage().promptTokens()).isEqualTo(tokens);
     }
 
     @Test
