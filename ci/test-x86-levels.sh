@@ -6,8 +6,8 @@
 #        Nehalem (SSE4.2, no AVX)                  -> level scalar
 #      qemu raises SIGILL for any instruction the emulated CPU does not have, so a pass means the
 #      library never executed one, and the results are checked as usual;
-#   2. natively with MOBILELLM_CPU=<level> for every level up to the detected one (scalar, avx2,
-#      avx512, ...), each the whole suite.
+#   2. natively with MOBILELLM_CPU=<level> for every level the CPU supports (scalar, avx2, avxvnni
+#      where the CPU has AVX-VNNI, avx512, ...; test_cpu_levels lists them), each the whole suite.
 # test_cpu_levels checks through MLLM_EXPECT_CPU_LEVEL that the expected level is the one in use.
 #
 # BUILD_DIR defaults to $MLLM_X86_BUILD, else native/target/cmake (ci/test.sh's Maven build), else
@@ -76,11 +76,11 @@ fi
 
 if [[ "${MLLM_X86_SKIP_NATIVE:-0}" != 1 ]]; then
   top=$("$build/test_cpu_levels" 2>/dev/null | sed -n 's/^detected \([^:]*\):.*/\1/p')
-  echo; echo "native CPU: level $top"
-  for lv in scalar avx2 avx512 avx512vnni amx; do
+  levels=$("$build/test_cpu_levels" 2>/dev/null | sed -n 's/^supported //p')
+  echo; echo "native CPU: level $top (supported: $levels)"
+  for lv in $levels; do
     printf '\n==== native, MOBILELLM_CPU=%s ====\n' "$lv"
     MOBILELLM_CPU=$lv MLLM_EXPECT_CPU_LEVEL=$lv ctest --test-dir "$build" --output-on-failure --parallel "$jobs" "${exclude[@]}"
-    [[ "$lv" == "$top" ]] && break
   done
 fi
 

@@ -34,7 +34,7 @@ static int env_ignored(void) { return strcmp(mllm_cpu_level(), detected_name()) 
 
 /* MOBILELLM_CPU=avx2 is taken as is where the CPU has AVX2, refused otherwise. */
 static int env_avx2(void) {
-    const char *want = mllm_cpu_detect() >= MLLM_CPU_AVX2 && mllm_cpu_detect() <= MLLM_CPU_AMX ? "avx2" : detected_name();
+    const char *want = mllm_cpu_level_is_x86_simd(mllm_cpu_detect()) ? "avx2" : detected_name();
     return strcmp(mllm_cpu_level(), want) == 0 ? 0 : 1;
 }
 
@@ -100,7 +100,7 @@ static void check_against_cpuinfo(void) {
         {"avx2", "avx2"}, {"fma", "fma"}, {"f16c", "f16c"}, {"avx512f", "avx512f"},
         {"avx512bw", "avx512bw"}, {"avx512vl", "avx512vl"}, {"avx512dq", "avx512dq"},
         {"avx512_vnni", "avx512_vnni"}, {"avx512_bf16", "avx512_bf16"}, {"amx-tile", "amx_tile"},
-        {"amx-int8", "amx_int8"},
+        {"amx-int8", "amx_int8"}, {"avx_vnni", "avx_vnni"},
     };
     for (size_t i = 0; i < sizeof(pairs) / sizeof(pairs[0]); i++)
         CHECK(feature_has(pairs[i][0]) == cpuinfo_has(flags, pairs[i][1]), "%s: ours %d, kernel %d",
@@ -110,9 +110,12 @@ static void check_against_cpuinfo(void) {
     int avx512 = avx2 && cpuinfo_has(flags, "avx512f") && cpuinfo_has(flags, "avx512bw") &&
                  cpuinfo_has(flags, "avx512vl") && cpuinfo_has(flags, "avx512dq");
     int vnni = avx512 && cpuinfo_has(flags, "avx512_vnni");
-    CHECK((lv >= MLLM_CPU_AVX2) == avx2, "avx2 level");
-    CHECK((lv >= MLLM_CPU_AVX512) == avx512, "avx512 level");
-    CHECK((lv >= MLLM_CPU_AVX512VNNI) == vnni, "vnni level");
+    int avx_vnni = avx2 && cpuinfo_has(flags, "avx_vnni");
+    CHECK(mllm_cpu_level_is_x86_simd(lv) == avx2, "avx2 level");
+    CHECK((lv >= MLLM_CPU_AVX512 && lv <= MLLM_CPU_AMX) == avx512, "avx512 level");
+    CHECK((lv >= MLLM_CPU_AVX512VNNI && lv <= MLLM_CPU_AMX) == vnni, "vnni level");
+    CHECK((lv == MLLM_CPU_AVXVNNI) == (avx_vnni && !avx512), "avxvnni level (AVX-VNNI without AVX-512)");
+    CHECK(mllm_cpu_level_supported(MLLM_CPU_AVXVNNI) == avx_vnni, "avxvnni selectable exactly where the CPU has AVX-VNNI");
 }
 #endif
 
@@ -123,14 +126,23 @@ static void check_k_kernel_tables(mllm_cpu_level_t top) {
     static const int slots[] = {MLLM_KSLOT_Q4_K, MLLM_KSLOT_Q5_K, MLLM_KSLOT_Q6_K};
     const mllm_kernels *prev = mllm_kernels_for(MLLM_CPU_SCALAR);
     int first = top >= MLLM_CPU_NEON ? MLLM_CPU_NEON : MLLM_CPU_AVX2;
-    int last = top == MLLM_CPU_AMX ? MLLM_CPU_AVX512VNNI : (int)top; /* AMX adds no K-quant kernels */
+    /* AMX adds no K-quant kernels, avxvnni only panels (checked below) */
+    int last = top >= MLLM_CPU_NEON ? (int)top : MLLM_CPU_AVX512VNNI;
     for (int s = 0; s < 3; s++) CHECK(prev->dot[slots[s]] != NULL, "scalar K-quant slot %d", slots[s]);
     for (int lv = first; lv <= last && top != MLLM_CPU_SCALAR; lv++) {
+        if (!mllm_cpu_level_supported((mllm_cpu_level_t)lv)) continue;
         const mllm_kernels *k = mllm_kernels_for((mllm_cpu_level_t)lv);
         for (int s = 0; s < 3; s++)
             CHECK(k->dot[slots[s]] != prev->dot[slots[s]], "level %s: K-quant slot %d same as the level below",
                   mllm_cpu_level_name((mllm_cpu_level_t)lv), slots[s]);
         prev = k;
+    }
+    if (mllm_cpu_level_supported(MLLM_CPU_AVXVNNI)) {
+        const mllm_kernels *a = mllm_kernels_for(MLLM_CPU_AVX2), *v = mllm_kernels_for(MLLM_CPU_AVXVNNI);
+        static const int panels[] = {MLLM_KSLOT_Q4_0, MLLM_KSLOT_Q5_0, MLLM_KSLOT_Q8_0, MLLM_KSLOT_Q4_K, MLLM_KSLOT_Q5_K};
+        for (int s = 0; s < 5; s++)
+            CHECK(v->panel[panels[s]] != NULL && v->panel[panels[s]] != a->panel[panels[s]],
+                  "avxvnni: panel slot %d not its own", panels[s]);
     }
 }
 
@@ -149,6 +161,12 @@ int main(int argc, char **argv) {
 
     mllm_cpu_level_t top = mllm_cpu_detect();
     printf("detected %s: %s\n", mllm_cpu_level_name(top), mllm_cpu_features());
+    /* every level this CPU can run (ci/test-x86-levels.sh runs the suite at each) */
+    printf("supported");
+    for (int lv = 0; lv <= MLLM_CPU_NEON_DOTPROD; lv++)
+        if (mllm_cpu_level_supported((mllm_cpu_level_t)lv) && strcmp(mllm_cpu_level_name((mllm_cpu_level_t)lv), "unknown") != 0)
+            printf(" %s", mllm_cpu_level_name((mllm_cpu_level_t)lv));
+    printf("\n");
     /* In use: the detected level, or a lower one from MOBILELLM_CPU set outside (ci/test-x86-levels.sh,
      * ci/test-aarch64.sh), which also say through MLLM_EXPECT_CPU_LEVEL which level must be in use. */
     char in_use[32];
@@ -157,7 +175,7 @@ int main(int argc, char **argv) {
     const char *expect = getenv("MLLM_EXPECT_CPU_LEVEL");
     if (expect && *expect) CHECK(strcmp(in_use, expect) == 0, "MLLM_EXPECT_CPU_LEVEL=%s, in use %s", expect, in_use);
 #if defined(__x86_64__)
-    if (top < MLLM_CPU_AMX) {
+    if (!mllm_cpu_level_supported(MLLM_CPU_AMX)) {
         CHECK(mllm_set_cpu_level("amx") == MLLM_ERR_UNSUPPORTED, "amx refused above the CPU");
         CHECK(strstr(mllm_last_error(), "amx") != NULL, "message names the level: %s", mllm_last_error());
     }

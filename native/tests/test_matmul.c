@@ -186,10 +186,8 @@ static void check_panel_exact(const char *level, mllm_threadpool *const pools[3]
     static uint8_t w[ROWS * MAXK * 2], wp[ROWS * MAXK * 2], xq[MAXK * 2];
     for (int ti = 0; ti < 3; ti++) {
         const int32_t wt = types[ti], nibbles = wt != MLLM_TYPE_Q8_0;
-        /* x86 levels from AVX2 up run q4_0 and q8_0 panels with their own kernels, not the row
-         * fallback; q5_0 has its panel kernel at the AVX2 level */
-        const int want_kernel = wt == MLLM_TYPE_Q5_0 ? mllm_cpu_current() == MLLM_CPU_AVX2
-                                                     : mllm_cpu_current() >= MLLM_CPU_AVX2 && mllm_cpu_current() <= MLLM_CPU_AMX;
+        /* x86 levels from AVX2 up run the panels with their own kernels, not the row fallback */
+        const int want_kernel = mllm_cpu_level_is_x86_simd(mllm_cpu_current());
         CHECK(!want_kernel || g_kernels->panel[mllm_kernel_slot(wt)] != NULL, "[%s] %s has no panel kernel", level,
               mllm_type_name(wt));
         for (int ki = 0; ki < 3; ki++) {
@@ -554,7 +552,7 @@ static void check_attention(const char *level) {
             for (int nq = 1; nq <= 4; nq++) {
                 if (!g_kernels->attn_f16_gqa || !g_kernels->attn_f16_gqa(q, nq, k, v, STRIDE, n, hd, scale, out)) {
                     const mllm_cpu_level_t lv = mllm_cpu_current(); /* x86: AVX2 takes hd % 8 == 0, AVX-512 hd % 16 == 0 */
-                    CHECK(lv < MLLM_CPU_AVX2 || lv > MLLM_CPU_AMX || hd % (lv >= MLLM_CPU_AVX512 ? 16 : 8) != 0,
+                    CHECK(!mllm_cpu_level_is_x86_simd(lv) || hd % (lv >= MLLM_CPU_AVX512 && lv <= MLLM_CPU_AMX ? 16 : 8) != 0,
                           "[%s] grouped attention kernel refused hd=%d nq=%d", level, hd, nq);
                     continue;
                 }
@@ -622,8 +620,10 @@ int main(void) {
     levels[n_levels++] = MLLM_CPU_SCALAR;
     if (top >= MLLM_CPU_NEON) {
         for (int l = MLLM_CPU_NEON; l <= (int)top; l++) levels[n_levels++] = (mllm_cpu_level_t)l;
-    } else {
-        for (int l = MLLM_CPU_AVX2; l <= (int)top; l++) levels[n_levels++] = (mllm_cpu_level_t)l;
+    } else { /* the ordered x86 levels the CPU has, then avxvnni where it has AVX-VNNI */
+        for (int l = MLLM_CPU_AVX2; l <= MLLM_CPU_AMX; l++)
+            if (mllm_cpu_level_supported((mllm_cpu_level_t)l)) levels[n_levels++] = (mllm_cpu_level_t)l;
+        if (mllm_cpu_level_supported(MLLM_CPU_AVXVNNI)) levels[n_levels++] = MLLM_CPU_AVXVNNI;
     }
     mllm_threadpool *pools[3] = {mllm_threadpool_create(1), mllm_threadpool_create(2), mllm_threadpool_create(3)};
     static const int64_t ks[] = {32, 96, 576, 128}; /* 576, 128: the 4x4 tiles (k % 64 == 0) */

@@ -49,7 +49,7 @@ MLLM_API mllm_status mllm_set_cpu_level(const char *level) {
     if (mllm_cpu_set_level_by_name(level) != 0)
         return mllm_fail(MLLM_ERR_UNSUPPORTED,
                          "mllm_set_cpu_level: '%s' is not a known level or exceeds this CPU's %s "
-                         "(known: scalar avx2 avx512 avx512vnni amx neon neon-dotprod)",
+                         "(known: scalar avx2 avxvnni avx512 avx512vnni amx neon neon-dotprod)",
                          level, mllm_cpu_level_name(mllm_cpu_detect()));
     return MLLM_OK;
 }

@@ -32,12 +32,14 @@
 static mllm_once g_once = MLLM_ONCE_INIT;
 static mllm_cpu_level_t g_detected = MLLM_CPU_SCALAR;
 static atomic_int g_current = MLLM_CPU_SCALAR;
+static int g_has_avx_vnni;
 static char g_features[256];
 
 static const struct { const char *name; mllm_cpu_level_t level; } LEVELS[] = {
     {"scalar", MLLM_CPU_SCALAR},         {"avx2", MLLM_CPU_AVX2},
     {"avx512", MLLM_CPU_AVX512},         {"avx512vnni", MLLM_CPU_AVX512VNNI},
-    {"amx", MLLM_CPU_AMX},               {"neon", MLLM_CPU_NEON},
+    {"amx", MLLM_CPU_AMX},               {"avxvnni", MLLM_CPU_AVXVNNI},
+    {"neon", MLLM_CPU_NEON},
     {"neon-dotprod", MLLM_CPU_NEON_DOTPROD},
 };
 
@@ -87,9 +89,10 @@ static mllm_cpu_level_t detect_x86(void) {
     int vnni = os_avx512 && ((l7c >> 11) & 1), bf16 = os_avx512 && ((l71a >> 5) & 1);
     int amx_tile = os_amx && ((l7d >> 24) & 1), amx_int8 = os_amx && ((l7d >> 25) & 1);
     int amx_ok = amx_tile && amx_int8 && request_amx_permission();
+    int avx_vnni = avx2 && ((l71a >> 4) & 1); /* VEX-encoded vpdpbusd on 256-bit registers */
 
     const struct { int on; const char *name; } list[] = {
-        {sse42, "sse4.2"}, {avx, "avx"}, {avx2, "avx2"}, {fma, "fma"}, {f16c, "f16c"},
+        {sse42, "sse4.2"}, {avx, "avx"}, {avx2, "avx2"}, {fma, "fma"}, {f16c, "f16c"}, {avx_vnni, "avx_vnni"},
         {f, "avx512f"}, {bw, "avx512bw"}, {vl, "avx512vl"}, {dq, "avx512dq"},
         {vnni, "avx512_vnni"}, {bf16, "avx512_bf16"}, {amx_tile, "amx-tile"}, {amx_int8, "amx-int8"},
     };
@@ -102,6 +105,8 @@ static mllm_cpu_level_t detect_x86(void) {
     if (lv == MLLM_CPU_AVX2 && f && bw && vl && dq) lv = MLLM_CPU_AVX512;
     if (lv == MLLM_CPU_AVX512 && vnni) lv = MLLM_CPU_AVX512VNNI;
     if (lv == MLLM_CPU_AVX512VNNI && amx_ok) lv = MLLM_CPU_AMX;
+    g_has_avx_vnni = lv >= MLLM_CPU_AVX2 && avx_vnni;
+    if (lv == MLLM_CPU_AVX2 && avx_vnni) lv = MLLM_CPU_AVXVNNI; /* the AVX-512 levels have their own vpdpbusd */
     return lv;
 }
 #endif
@@ -132,11 +137,25 @@ static int level_by_name(const char *name, mllm_cpu_level_t *out) {
     return -1;
 }
 
-/* Scalar runs everywhere; x86 levels are ordered; neon levels only on arm. */
+static void init_once(void);
+
+/* Scalar runs everywhere; avx2 .. amx are ordered, avxvnni needs AVX-VNNI (and is above avx2 only);
+ * neon levels only on arm. */
 static int level_allowed(mllm_cpu_level_t want) {
     if (want == MLLM_CPU_SCALAR) return 1;
-    int want_arm = want >= MLLM_CPU_NEON, have_arm = g_detected >= MLLM_CPU_NEON;
-    return want_arm == have_arm && want <= g_detected;
+    if (want == MLLM_CPU_AVXVNNI) return g_has_avx_vnni;
+    const mllm_cpu_level_t top = g_detected == MLLM_CPU_AVXVNNI ? MLLM_CPU_AVX2 : g_detected;
+    int want_arm = want >= MLLM_CPU_NEON, have_arm = top >= MLLM_CPU_NEON;
+    return want_arm == have_arm && want <= top;
+}
+
+int mllm_cpu_level_supported(mllm_cpu_level_t level) {
+    mllm_once_run(&g_once, init_once);
+    return level_allowed(level);
+}
+
+int mllm_cpu_level_is_x86_simd(mllm_cpu_level_t level) {
+    return (level >= MLLM_CPU_AVX2 && level <= MLLM_CPU_AMX) || level == MLLM_CPU_AVXVNNI;
 }
 
 static void init_once(void) {

@@ -8,20 +8,20 @@ static mllm_kernels g_tables[N_LEVELS];
 static mllm_once g_once = MLLM_ONCE_INIT;
 
 static void build_tables(void) {
-    const int top = (int)mllm_cpu_detect();
     for (int lv = 0; lv < N_LEVELS; lv++) {
         mllm_kernels *k = &g_tables[lv];
         mllm_kernels_fill_scalar(k);
         /* A fill function is compiled for its ISA and may itself use it (GCC stores the table with
-         * AVX-512 instructions in kernels_avx512.c): call only those of levels this CPU has. Tables
-         * above it stay scalar; mllm_cpu_set_level_by_name never selects them anyway. */
-        if (lv > top) continue;
+         * AVX-512 instructions in kernels_avx512.c): call only those of levels this CPU has. The
+         * tables of the others stay scalar; mllm_cpu_set_level_by_name never selects them anyway. */
+        if (!mllm_cpu_level_supported((mllm_cpu_level_t)lv)) continue;
 #if defined(__x86_64__) || defined(_M_X64)
-        if (lv >= MLLM_CPU_AVX2 && lv <= MLLM_CPU_AMX) {
+        if (mllm_cpu_level_is_x86_simd((mllm_cpu_level_t)lv)) {
             mllm_kernels_fill_avx2(k);
             mllm_kernels_fill_k_avx2(k);
             mllm_kernels_fill_panel_avx2(k);
         }
+        if (lv == MLLM_CPU_AVXVNNI) mllm_kernels_fill_panel_avxvnni(k);
         if (lv >= MLLM_CPU_AVX512 && lv <= MLLM_CPU_AMX) {
             mllm_kernels_fill_avx512(k);
             mllm_kernels_fill_k_avx512(k);

@@ -228,6 +228,7 @@ void mllm_kernels_fill_k_avx2(mllm_kernels *k);   /* K-quant dots: kernels_k_avx
 void mllm_kernels_fill_k_avx512(mllm_kernels *k); /* kernels_k_avx512.c */
 void mllm_kernels_fill_k_vnni(mllm_kernels *k);   /* kernels_k_vnni.c */
 void mllm_kernels_fill_panel_avx2(mllm_kernels *k); /* kernels_panel_avx2.c */
+void mllm_kernels_fill_panel_avxvnni(mllm_kernels *k); /* kernels_panel_avxvnni.c */
 void mllm_kernels_fill_panel_vnni(mllm_kernels *k); /* kernels_panel_vnni.c */
 void mllm_kernels_fill_panel_amx(mllm_kernels *k);  /* kernels_panel_amx.c */
 #endif
