@@ -23,8 +23,8 @@ public final class Engine {
         return Native.string(mllm_cpu_features());
     }
 
-    /** The kernel level in use: {@code scalar}, {@code avx2}, {@code avx512}, {@code avx512vnni}, {@code amx},
-     * {@code neon} or {@code neon-dotprod}. */
+    /** The kernel level in use: {@code scalar}, {@code avx2}, {@code avxvnni} (AVX2 with AVX-VNNI, no AVX-512),
+     * {@code avx512}, {@code avx512vnni}, {@code amx}, {@code neon} or {@code neon-dotprod}. */
     public static String cpuLevel() {
         return Native.string(mllm_cpu_level());
     }
