@@ -47,21 +47,37 @@ MLLM_INLINE const int8_t *xqs(const mllm_xrows *x, int j, int64_t b) {
     return ((const block_q8_0 *)((const char *)x->q + (size_t)j * x->q_stride))[b].qs;
 }
 
+/* Chunk t of a nibble block (lo: the quants of elements 4t.., hi: of 16+4t..) times the NX
+ * activation rows: AVX-VNNI adds the products into isum, plain AVX2 into the int16 sums s16 (its
+ * caller widens them). */
+MLLM_INLINE void nibble_chunk(const __m256i lo[2], const __m256i hi[2], int t, int64_t b, const mllm_xrows *x,
+                              __m256i isum[2][AVX2_MAX_NX], __m256i s16[2][AVX2_MAX_NX], const int H, const int NX) {
+    for (int j = 0; j < NX; j++) {
+        const int8_t *xq = xqs(x, j, b);
+        const __m256i xl = bcast4(xq + 4 * t), xh = bcast4(xq + 16 + 4 * t);
+        for (int h = 0; h < H; h++)
+#if MLLM_AVXVNNI
+            isum[h][j] = _mm256_dpbusd_avx_epi32(_mm256_dpbusd_avx_epi32(isum[h][j], lo[h], xl), hi[h], xh);
+#else
+            s16[h][j] = _mm256_add_epi16(s16[h][j], _mm256_add_epi16(_mm256_maddubs_epi16(lo[h], xl),
+                                                                      _mm256_maddubs_epi16(hi[h], xh)));
+#endif
+    }
+}
+
 /* Block b of the H halves of 8 rows from hh0 (quant chunks of 64 bytes at qp, half hh's 32 bytes
  * at offset hh * 32) times NX activation rows: the int32 dots, offset removed, in isum[h][j]. */
 MLLM_INLINE void block_q4(const uint8_t *qp, int hh0, int64_t b, const mllm_xrows *x, __m256i isum[2][AVX2_MAX_NX],
                           const int H, const int NX) {
     const __m256i m4 = _mm256_set1_epi8(0x0f);
-#if MLLM_AVXVNNI
-    for (int j = 0; j < NX; j++) {
-        const __m256i off = _mm256_slli_epi32(_mm256_set1_epi32(x->nsum[(size_t)j * x->nsum_stride + b]), 3);
-        for (int h = 0; h < H; h++) isum[h][j] = off;
+    __m256i s16[2][AVX2_MAX_NX], off[AVX2_MAX_NX];
+    for (int j = 0; j < NX; j++) { /* the offset 8 as -8 * sum(x): AVX-VNNI starts from it */
+        off[j] = _mm256_slli_epi32(_mm256_set1_epi32(x->nsum[(size_t)j * x->nsum_stride + b]), 3);
+        for (int h = 0; h < H; h++) {
+            isum[h][j] = MLLM_AVXVNNI ? off[j] : _mm256_setzero_si256();
+            s16[h][j] = _mm256_setzero_si256();
+        }
     }
-#else
-    __m256i s16[2][AVX2_MAX_NX];
-    for (int h = 0; h < H; h++)
-        for (int j = 0; j < NX; j++) s16[h][j] = _mm256_setzero_si256();
-#endif
     for (int t = 0; t < 4; t++) {
         __m256i lo[2], hi[2];
         for (int h = 0; h < H; h++) {
@@ -69,24 +85,11 @@ MLLM_INLINE void block_q4(const uint8_t *qp, int hh0, int64_t b, const mllm_xrow
             lo[h] = _mm256_and_si256(v, m4);
             hi[h] = _mm256_and_si256(_mm256_srli_epi16(v, 4), m4);
         }
-        for (int j = 0; j < NX; j++) {
-            const int8_t *xq = xqs(x, j, b);
-            const __m256i xl = bcast4(xq + 4 * t), xh = bcast4(xq + 16 + 4 * t);
-            for (int h = 0; h < H; h++)
-#if MLLM_AVXVNNI
-                isum[h][j] = _mm256_dpbusd_avx_epi32(_mm256_dpbusd_avx_epi32(isum[h][j], lo[h], xl), hi[h], xh);
-#else
-                s16[h][j] = _mm256_add_epi16(s16[h][j], _mm256_add_epi16(_mm256_maddubs_epi16(lo[h], xl),
-                                                                          _mm256_maddubs_epi16(hi[h], xh)));
-#endif
-        }
+        nibble_chunk(lo, hi, t, b, x, isum, s16, H, NX);
     }
-#if !MLLM_AVXVNNI
-    for (int j = 0; j < NX; j++) {
-        const __m256i off = _mm256_slli_epi32(_mm256_set1_epi32(x->nsum[(size_t)j * x->nsum_stride + b]), 3);
-        for (int h = 0; h < H; h++) isum[h][j] = _mm256_add_epi32(_mm256_madd_epi16(s16[h][j], _mm256_set1_epi16(1)), off);
-    }
-#endif
+    if (!MLLM_AVXVNNI)
+        for (int j = 0; j < NX; j++)
+            for (int h = 0; h < H; h++) isum[h][j] = _mm256_add_epi32(_mm256_madd_epi16(s16[h][j], _mm256_set1_epi16(1)), off[j]);
 }
 
 MLLM_INLINE void block_q5(const uint8_t *qp, int hh0, int64_t b, const mllm_xrows *x, __m256i isum[2][AVX2_MAX_NX],
@@ -105,17 +108,7 @@ MLLM_INLINE void block_q5(const uint8_t *qp, int hh0, int64_t b, const mllm_xrow
             lo[h] = _mm256_or_si256(_mm256_and_si256(v, m4), _mm256_and_si256(_mm256_slli_epi16(qh[h], 4 - t), b4));
             hi[h] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(v, 4), m4), _mm256_and_si256(_mm256_srli_epi16(qh[h], t), b4));
         }
-        for (int j = 0; j < NX; j++) {
-            const int8_t *xq = xqs(x, j, b);
-            const __m256i xl = bcast4(xq + 4 * t), xh = bcast4(xq + 16 + 4 * t);
-            for (int h = 0; h < H; h++)
-#if MLLM_AVXVNNI
-                isum[h][j] = _mm256_dpbusd_avx_epi32(_mm256_dpbusd_avx_epi32(isum[h][j], lo[h], xl), hi[h], xh);
-#else
-                s16[h][j] = _mm256_add_epi16(s16[h][j], _mm256_add_epi16(_mm256_maddubs_epi16(lo[h], xl),
-                                                                          _mm256_maddubs_epi16(hi[h], xh)));
-#endif
-        }
+        nibble_chunk(lo, hi, t, b, x, isum, s16, H, NX);
         if (!MLLM_AVXVNNI && t % 2 == 1)
             for (int h = 0; h < H; h++)
                 for (int j = 0; j < NX; j++) {
