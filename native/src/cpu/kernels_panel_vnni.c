@@ -96,7 +96,7 @@ MLLM_INLINE __m512 lane_byte_ps(__m512i lo, __m512i hi, int i) {
     return _mm512_cvtepi32_ps(_mm512_and_si512(_mm512_srli_epi32(v, 8 * (i & 3)), _mm512_set1_epi32(0xff)));
 }
 
-/* Per lane (row) and sub-block i the AVX2 panel kernel's operations (kernels_panel_avx2.c), so both
+/* Per lane (row) and sub-block i the AVX2 panel kernel's operations (kernels_panel_avx2_body.h), so both
  * give the reference's bits: acc += isum * (d sc_i d_x), then acc -= dmin m_i * (d_x sum(x)). A
  * 64-byte chunk holds 4 quants of each of the 16 rows, so a sub-block of 32 elements is 8 vpdpbusd
  * per activation row (two dependency chains). */
