@@ -22,9 +22,9 @@ import org.apache.spark.launcher.JavaModuleOptions;
  * "installation" is a directory whose {@code jars/} links to those jars; the application's own classes
  * (mobilellm4j) are not in it, so executors get them only from the application's settings
  * ({@link #applicationClassPath()} for {@code spark.executor.extraClassPath}). {@link #close()} ends every JVM it
- * started, executors included.
+ * started, executors included. Used by the cluster tests and by the scaling benchmark (bench.ClusterScaling).
  */
-final class LoopbackCluster implements AutoCloseable {
+public final class LoopbackCluster implements AutoCloseable {
     private static final String HOST = "127.0.0.1";
     private static final Duration START_TIMEOUT = Duration.ofSeconds(180); // a hang guard: JVM starts take minutes on a heavily loaded machine
 
@@ -37,7 +37,7 @@ final class LoopbackCluster implements AutoCloseable {
     private final Thread exitHook = new Thread(this::destroyAllNow, "loopback-cluster-exit");
 
     /** Starts a master and {@code workers} workers of {@code coresPerWorker} cores each. */
-    LoopbackCluster(Path home, int workers, int coresPerWorker) throws IOException, InterruptedException {
+    public LoopbackCluster(Path home, int workers, int coresPerWorker) throws IOException, InterruptedException {
         this.home = home;
         this.applicationClassPath = linkSparkJars(home.resolve("jars"));
         this.masterPort = freePort();
@@ -58,12 +58,12 @@ final class LoopbackCluster implements AutoCloseable {
         }
     }
 
-    String masterUrl() {
+    public String masterUrl() {
         return "spark://" + HOST + ":" + masterPort;
     }
 
     /** What an application adds to its executors' class path: mobilellm4j and this module's classes. */
-    String applicationClassPath() {
+    public String applicationClassPath() {
         return applicationClassPath;
     }
 
@@ -88,7 +88,7 @@ final class LoopbackCluster implements AutoCloseable {
     }
 
     /** The worker and master logs, for a failure message. */
-    String logs() {
+    public String logs() {
         StringBuilder b = new StringBuilder();
         try (Stream<Path> files = Files.list(home)) {
             for (Path log : files.filter(p -> p.toString().endsWith(".log")).sorted().toList()) {

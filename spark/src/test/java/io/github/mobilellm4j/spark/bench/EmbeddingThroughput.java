@@ -87,7 +87,7 @@ public final class EmbeddingThroughput {
         printLoadAverage();
     }
 
-    private static void printLoadAverage() throws java.io.IOException {
+    static void printLoadAverage() throws java.io.IOException {
         Path loadavg = Path.of("/proc/loadavg");
         if (java.nio.file.Files.isReadable(loadavg)) {
             System.out.printf(Locale.ROOT, "load average (1, 5, 15 min): %s%n", java.nio.file.Files.readString(loadavg).trim());
@@ -158,7 +158,7 @@ public final class EmbeddingThroughput {
     }
 
     /** Sentences of 6 to 20 words from a fixed vocabulary, the same for every run. */
-    private static List<String> texts(int rows) {
+    static List<String> texts(int rows) {
         String[] words = ("the a license software free program copy source code permission granted any person"
                 + " distribute modify version terms conditions warranty merchantability fitness purpose author"
                 + " holder notice file library public general work derived binary form documentation").split(" ");
