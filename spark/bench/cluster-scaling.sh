@@ -11,12 +11,4 @@ set -euo pipefail
 model=${1:?usage: $0 MODEL.gguf [ROWS] [RUNS]}
 rows=${2:-1000}
 runs=${3:-3}
-cp_file=spark/target/bench.classpath
-./mvnw -B -q -pl spark -am package dependency:build-classpath -DskipTests -Dmobilellm.ctest.skip=true \
-  -Dmdep.includeScope=test -Dmdep.outputFile="$PWD/$cp_file" >/dev/null
-# the flags spark-submit gives the driver on Spark 4.2 (org.apache.spark.launcher.JavaModuleOptions)
-flags=$(sed -n '/<spark.test.argLine>/,/<\/spark.test.argLine>/p' spark/pom.xml | sed -e 's/<[^>]*>//g')
-exec "${JAVA_HOME:?set JAVA_HOME to a JDK 22+}/bin/java" --enable-native-access=ALL-UNNAMED $flags \
-  -Dlog4j2.configurationFile=spark/src/test/resources/log4j2-test.properties \
-  -cp "spark/target/test-classes:spark/target/classes:$(cat "$cp_file")" \
-  io.github.mobilellm4j.spark.bench.ClusterScaling "$model" "$rows" "$runs"
+exec "$(dirname "$0")/run-bench-class.sh" io.github.mobilellm4j.spark.bench.ClusterScaling "$model" "$rows" "$runs"
