@@ -3,15 +3,56 @@
  * transformers) and on tiny q8_0 / q4_0 models (the multi-row decode kernels); eight sessions
  * share one weight copy and one compute state; a restored state continues as the saved session;
  * sequences with sliding-window rings scheduled together equal full caches alone (bc_rings);
- * embeddings of texts batched together equal each embedded alone.
+ * embeddings of texts batched together equal each embedded alone; the integer dot product kernels
+ * give the same logits as the byte-by-byte ones.
  * Skipped (77) where no Vulkan device exists, except in CI. */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "util/batch_checks.h"
 #include "util/tiny_model.h"
 #include "util/vulkan_device.h"
+
+/* Prompt logits (the 8-row kernels) and decode logits (the one-row kernels) of model file gguf, with
+ * the integer dot product kernels where the device has them (MLLM_VULKAN_DOT4 unset) and without. */
+static void dot4_logits(const char *gguf, int n_vocab, int dot4, float *out) {
+    if (dot4) unsetenv("MLLM_VULKAN_DOT4");
+    else setenv("MLLM_VULKAN_DOT4", "0", 1);
+    mllm_model *m = bc_load(gguf, MLLM_BACKEND_VULKAN);
+    unsetenv("MLLM_VULKAN_DOT4");
+    if (!m) return;
+    mllm_session *s = bc_session(m, 64);
+    const int32_t prompt[] = {3, 14, 15, 92, 65, 35, 89, 79, 32, 38, 46, 26};
+    int32_t rows = 0;
+    if (s && !mllm_session_eval(s, prompt, 12, MLLM_LOGITS_ALL)) {
+        const float *lg = mllm_session_logits(s, &rows);
+        CHECK(lg && rows == 12);
+        if (lg && rows == 12) memcpy(out, lg, (size_t)12 * n_vocab * sizeof(float));
+        for (int g = 0; g < 3; g++) {
+            const int32_t next = lg ? bc_argmax(lg + (size_t)(rows - 1) * n_vocab, n_vocab) : 0;
+            CHECK_OK(mllm_session_eval(s, &next, 1, MLLM_LOGITS_LAST));
+            lg = mllm_session_logits(s, &rows);
+            if (lg) memcpy(out + (size_t)(12 + g) * n_vocab, lg, (size_t)n_vocab * sizeof(float));
+        }
+    }
+    mllm_session_free(s);
+    mllm_model_free(m);
+}
+
+/* The integer dot product kernels sum the same integers as the byte-by-byte ones: same bits. */
+static void dot4_same_bits(const char *gguf, int n_vocab, const char *label) {
+    const size_t n = (size_t)15 * n_vocab;
+    float *a = calloc(n, sizeof *a), *b = calloc(n, sizeof *b);
+    dot4_logits(gguf, n_vocab, 1, a);
+    dot4_logits(gguf, n_vocab, 0, b);
+    const int same = memcmp(a, b, n * sizeof *a) == 0;
+    CHECK(same);
+    printf("%s: logits with and without integer dot products %s\n", label, same ? "bit-identical" : "DIFFER");
+    free(a);
+    free(b);
+}
 
 int main(void) {
     enable_vulkan_validation();
@@ -41,6 +82,7 @@ int main(void) {
         CHECK_OK(st);
         if (!m) continue;
         bc_same_as_alone(m, c.n_vocab, names[t]);
+        dot4_same_bits(gguf, c.n_vocab, names[t]);
         if (t == 0) {
             /* q8_0: every row's activations are rounded to q8_0 alike in either pass, and the f32
              * sums of a few hundred products may run in another order over more rows (~1e-6 of

@@ -32,13 +32,14 @@
 /* mul_mv.comp stages a decode input row of at most this many values in shared memory */
 #define FUSEX_KMAX 3584
 /* ... and for batches of a few rows (mv_*_f2): rows of at most this many values, MV_STEP_ROWS
- * per workgroup (one row of workgroups per pair of sequences: staging more rows per workgroup
- * made an H200 slower, not faster) */
+ * per workgroup (one row of workgroups per pair of sequences: staging 4 or 8 rows per workgroup
+ * made an H200 slower, not faster, with and without integer dot products) */
 #define FUSEX_WIDE_K 2560
 #define MV_STEP_ROWS 2
 /* fused steps of at most this many rows: from 8 sequences on, the separate norm, quantize and
  * prompt matmul dispatches were faster on an H200 (2,270 against 2,210 t/s for 8 sequences of the
- * 125M shape, 1,340 against 1,060 for the 350M shape) */
+ * 125M shape, 1,340 against 1,060 for the 350M shape; with integer dot products, fused steps of 8
+ * rows staged 4 per workgroup: 2,029 against 2,809 and 955 against 2,371) */
 #define FUSEX_WIDE_ROWS 4
 /* decode matvec workgroups at most: default of MLLM_VULKAN_GROUPS */
 #define MV_FUSED_GROUPS 1024
@@ -103,6 +104,7 @@ typedef struct vk_dev {
     int xf_mode;             /* MLLM_VULKAN_XF: decode input staging, 0 per block, 1 shared row, 2 row for SwiGLU only */
     int mv_groups;           /* most workgroups of a decode matvec (MLLM_VULKAN_GROUPS) */
     int spin;                /* poll the fence of a decode step (MLLM_VULKAN_SPIN=0: block at once) */
+    int dot4;                /* integer dot products enabled: the *_dot4 pipelines exist (MLLM_VULKAN_DOT4=0: off) */
 } vk_dev;
 
 typedef struct vk_cmd {

@@ -269,10 +269,29 @@ mllm_status vk_create_device(vk_dev *c) {
         fprintf(stderr, "mobilellm: Vulkan portability subset (events %d, image view reinterpretation %d)\n", ps.events,
                 ps.imageViewFormatReinterpretation);
     }
+    /* Integer dot products (core in Vulkan 1.3, an extension before): one instruction per 4 byte
+     * products in the q8_0/q4_0 kernels, where the driver has them and MLLM_VULKAN_DOT4 is not 0. */
+    const char *extensions[2];
+    uint32_t n_ext = 0;
+    if (portable) extensions[n_ext++] = subset;
+    VkPhysicalDeviceShaderIntegerDotProductFeatures dotf = {
+        .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_INTEGER_DOT_PRODUCT_FEATURES};
+    const char *dot_ext = VK_KHR_SHADER_INTEGER_DOT_PRODUCT_EXTENSION_NAME;
+    const char *dot_env = getenv("MLLM_VULKAN_DOT4");
+    if (!(dot_env && dot_env[0] == '0') && has_extension(c->pd, dot_ext)) {
+        VkPhysicalDeviceFeatures2 q = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2, .pNext = &dotf};
+        p_vkGetPhysicalDeviceFeatures2(c->pd, &q);
+        if (dotf.shaderIntegerDotProduct) {
+            c->dot4 = 1;
+            extensions[n_ext++] = dot_ext;
+            f12.pNext = &dotf;
+        }
+    }
     VkDeviceCreateInfo di = {.sType = VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO, .pNext = &f, .queueCreateInfoCount = 1,
-                             .pQueueCreateInfos = &qi, .enabledExtensionCount = portable ? 1 : 0,
-                             .ppEnabledExtensionNames = &subset};
+                             .pQueueCreateInfos = &qi, .enabledExtensionCount = n_ext,
+                             .ppEnabledExtensionNames = extensions};
     VKCHECK(p_vkCreateDevice(c->pd, &di, NULL, &c->dev), "vkCreateDevice");
+    if (vk_env_flag("MLLM_VULKAN_VERBOSE")) fprintf(stderr, "mobilellm: Vulkan integer dot products %s\n", c->dot4 ? "on" : "off");
     if (!vk_load_device_funcs(c->dev)) return mllm_fail(MLLM_ERR_BACKEND, "Vulkan: the driver lacks a core 1.2 device function");
     p_vkGetDeviceQueue(c->dev, c->qfam, 0, &c->queue);
     VkCommandPoolCreateInfo pi = {.sType = VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO,

@@ -2,6 +2,8 @@
  * shaders/push_constants.h, and the descriptor set of attention_dec's counters) and a pipeline per
  * entry from its embedded SPIR-V. */
 #ifdef MLLM_HAVE_VULKAN
+#include <string.h>
+
 #include "backends/vulkan/vk_context.h"
 
 static const char *const k_pipe_names[VK_PIPE_COUNT] = {
@@ -11,6 +13,15 @@ static const char *const k_pipe_names[VK_PIPE_COUNT] = {
 };
 
 const char *vk_pipe_name(vk_pipe p) { return k_pipe_names[p]; }
+
+/* Pipelines compiled with -DDOT4=1 need the integer dot product feature (vk_dev.dot4). */
+static const char *const k_pipe_defines[VK_PIPE_COUNT] = {
+#define VK_PIPE_DEFINES(name, source, defines) defines,
+    MLLM_VK_PIPELINES(VK_PIPE_DEFINES)
+#undef VK_PIPE_DEFINES
+};
+
+static int needs_dot4(int p) { return strstr(k_pipe_defines[p], "-DDOT4=1") != NULL; }
 
 /* The layout of the one descriptor set: attention_dec's counters, a storage buffer at binding 0. */
 static mllm_status counter_set_layout_create(vk_dev *d) {
@@ -50,6 +61,7 @@ mllm_status vk_pipelines_create(vk_dev *c) {
                                      .pPushConstantRanges = &pr};
     VKCHECK(p_vkCreatePipelineLayout(c->dev, &li, NULL, &c->layout), "vkCreatePipelineLayout");
     for (int p = 0; p < VK_PIPE_COUNT; p++) {
+        if (needs_dot4(p) && !c->dot4) continue;
         const mllm_vk_spirv *sh = &mllm_vk_spirv_of[p];
         if (!sh->size) return mllm_fail(MLLM_ERR_BACKEND, "Vulkan: pipeline %s has no embedded SPIR-V", k_pipe_names[p]);
         VkShaderModuleCreateInfo mi = {.sType = VK_STRUCTURE_TYPE_SHADER_MODULE_CREATE_INFO, .codeSize = sh->size,

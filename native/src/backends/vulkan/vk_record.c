@@ -137,22 +137,25 @@ typedef struct {
 /* The matvec kernel for a weight type: 8 prompt rows per workgroup; one decode row staged by the
  * kernel (with the SwiGLU input through a shared row, see mul_mv.comp's XF_STAGE); or a few rows
  * staged MV_STEP_ROWS per workgroup (q8_0/q4_0, the only types staged_matmul stages several rows
- * of: several sequences' decode steps). */
+ * of: several sequences' decode steps). q8_0/q4_0 take the *_dot4 variants where the device has
+ * integer dot products (same bits). */
 static mv_kernel mv_kernel_for(const vk_dev *d, int32_t type, int staged, uint32_t m, int swiglu_in) {
-    const int q8 = type == MLLM_TYPE_Q8_0;
+    const int q8 = type == MLLM_TYPE_Q8_0, dot = d->dot4;
+    if (type == MLLM_TYPE_F32) return staged ? (mv_kernel){VK_PIPE_mv_f32_1, 1} : (mv_kernel){VK_PIPE_mv_f32_8, 8};
+    if (type == MLLM_TYPE_F16) return staged ? (mv_kernel){VK_PIPE_mv_f16_1, 1} : (mv_kernel){VK_PIPE_mv_f16_8, 8};
     if (!staged) {
-        const vk_pipe p = type == MLLM_TYPE_F32 ? VK_PIPE_mv_f32_8
-                          : type == MLLM_TYPE_F16 ? VK_PIPE_mv_f16_8
-                          : q8                    ? VK_PIPE_mv_q8_0_8
-                                                  : VK_PIPE_mv_q4_0_8;
+        const vk_pipe p = q8 ? (dot ? VK_PIPE_mv_q8_0_8_dot4 : VK_PIPE_mv_q8_0_8) : (dot ? VK_PIPE_mv_q4_0_8_dot4 : VK_PIPE_mv_q4_0_8);
         return (mv_kernel){p, 8};
     }
-    if (type == MLLM_TYPE_F32) return (mv_kernel){VK_PIPE_mv_f32_1, 1};
-    if (type == MLLM_TYPE_F16) return (mv_kernel){VK_PIPE_mv_f16_1, 1};
-    if (m > 1) return (mv_kernel){q8 ? VK_PIPE_mv_q8_0_f2 : VK_PIPE_mv_q4_0_f2, MV_STEP_ROWS};
+    if (m > 1) {
+        const vk_pipe p = q8 ? (dot ? VK_PIPE_mv_q8_0_f2_dot4 : VK_PIPE_mv_q8_0_f2) : (dot ? VK_PIPE_mv_q4_0_f2_dot4 : VK_PIPE_mv_q4_0_f2);
+        return (mv_kernel){p, MV_STEP_ROWS};
+    }
     const int shared_row = d->xf_mode == 1 || (d->xf_mode == 2 && swiglu_in);
-    const vk_pipe p = q8 ? (shared_row ? VK_PIPE_mv_q8_0_1 : VK_PIPE_mv_q8_0_1s) : (shared_row ? VK_PIPE_mv_q4_0_1 : VK_PIPE_mv_q4_0_1s);
-    return (mv_kernel){p, 1};
+    static const vk_pipe one_row[2][2][2] = { /* [dot4][q8][shared_row] */
+        {{VK_PIPE_mv_q4_0_1s, VK_PIPE_mv_q4_0_1}, {VK_PIPE_mv_q8_0_1s, VK_PIPE_mv_q8_0_1}},
+        {{VK_PIPE_mv_q4_0_1s_dot4, VK_PIPE_mv_q4_0_1_dot4}, {VK_PIPE_mv_q8_0_1s_dot4, VK_PIPE_mv_q8_0_1_dot4}}};
+    return (mv_kernel){one_row[dot][q8][shared_row], 1};
 }
 
 /* Whether the kernels stage this matmul's input themselves (and so can run its fusions): one row

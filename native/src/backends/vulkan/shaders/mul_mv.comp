@@ -20,6 +20,23 @@
 // input per workgroup. Every row is computed with the same arithmetic whatever NC, so a sequence
 // gets the same bits alone or batched.
 #include "common.glsl"
+#ifndef DOT4
+#define DOT4 0
+#endif
+#if DOT4
+// The signed 4 x 8-bit dot product of two packed words in one instruction (OpSDot, packed format 0):
+// the same integer as the four byte products summed, so DOT4 kernels give the same bits.
+#extension GL_EXT_spirv_intrinsics : require
+spirv_instruction(extensions = ["SPV_KHR_integer_dot_product"], capabilities = [6019, 6018], id = 4450)
+int sdot4(int a, int b, spirv_literal int packed_format);
+int dot4(uint a, uint b) { return sdot4(int(a), int(b), 0); }
+// Four q4_0 nibbles (one per byte, 0..15) as the signed bytes nibble - 8: flipping bit 3 gives
+// nibble - 8 in 4-bit two's complement; bit 3 times 30 (0xf0) extends its sign through the byte.
+uint nibbles_s8(uint v) {
+    const uint t = v ^ 0x08080808u;
+    return t | ((t & 0x08080808u) * 30u);
+}
+#endif
 #define PC_mul_mv
 #include "push_constants.h"
 #ifndef NC
@@ -213,8 +230,12 @@ void main() {
 #else
                             const uint xv = xq.v[xb * 8u + t];
 #endif
+#if DOT4
+                            s += dot4(wq[t], xv);
+#else
                             s += sbyte(wq[t], 0u) * sbyte(xv, 0u) + sbyte(wq[t], 1u) * sbyte(xv, 1u) +
                                  sbyte(wq[t], 2u) * sbyte(xv, 2u) + sbyte(wq[t], 3u) * sbyte(xv, 3u);
+#endif
                         }
                         acc[j] += float(s) * (dw * xdv);
                     }
@@ -224,6 +245,13 @@ void main() {
                 const float dw = half_at(w, u16);
                 uint wq[4];
                 for (uint t = 0u; t < 4u; t++) wq[t] = ld32_at16(w, u16 + 1u + 2u * t);
+#if DOT4
+                uint wl[4], wh[4]; /* values 0..15 and 16..31 of the block as signed bytes */
+                for (uint t = 0u; t < 4u; t++) {
+                    wl[t] = nibbles_s8(wq[t] & 0x0f0f0f0fu);
+                    wh[t] = nibbles_s8((wq[t] >> 4) & 0x0f0f0f0fu);
+                }
+#endif
                 for (uint j = 0u; j < NC; j++) {
                     if (c0 + j < m) {
 #if FUSEX
@@ -240,11 +268,15 @@ void main() {
 #else
                             const uint xl = xq.v[xb * 8u + t], xh = xq.v[xb * 8u + 4u + t];
 #endif
+#if DOT4
+                            s += dot4(wl[t], xl) + dot4(wh[t], xh);
+#else
                             for (uint n = 0u; n < 4u; n++) {
                                 const int lo = int((wq[t] >> (8u * n)) & 15u) - 8;
                                 const int hi = int((wq[t] >> (8u * n + 4u)) & 15u) - 8;
                                 s += lo * sbyte(xl, n) + hi * sbyte(xh, n);
                             }
+#endif
                         }
                         acc[j] += float(s) * (dw * xdv);
                     }

@@ -2,6 +2,8 @@ package io.github.mobilellm4j.cli;
 
 import io.github.mobilellm4j.Batch;
 import io.github.mobilellm4j.Engine;
+import io.github.mobilellm4j.GenerateOptions;
+import io.github.mobilellm4j.Generation;
 import io.github.mobilellm4j.Model;
 import io.github.mobilellm4j.ModelInfo;
 import io.github.mobilellm4j.Session;
@@ -25,7 +27,9 @@ import java.util.Random;
  * llama-batched-bench), N sessions read their prompts in one batch and then decode together, one batch of N
  * tokens per step; tg is then the aggregate decode rate of all N sequences. With --shape instead of -m it measures a
  * synthetic model of that MobileLLM shape (random weights: speed does not depend on their values), made once and
- * cached as the JMH suite's are.
+ * cached as the JMH suite's are. With --draft FILE, tg is greedy generation of n_gen tokens after the prompt with
+ * speculative decoding, measured together with the same generation without the draft (its ratio and the draft's
+ * acceptance rate reported).
  */
 final class BenchCommand implements Command {
     @Override
@@ -42,7 +46,8 @@ final class BenchCommand implements Command {
     public String usage() {
         return """
                 usage: mobilellm bench -m FILE | --shape 125M|350M|600M|1B|1.5B [--type Q4_0]
-                                       [-p 128] [-n 128] [--threads N] [-r REPS] [--parallel N] [--json]
+                                       [-p 128] [-n 128] [--threads N] [-r REPS] [--parallel N]
+                                       [--draft FILE [--draft-max N]] [--json]
                   --shape S               a synthetic model of that shape instead of -m (made on first use in
                                           $MOBILELLM_BENCH_CACHE, else ~/.cache/mobilellm4j/bench)
                   --type T                its weight type (default Q4_0; F16, Q8_0, ... as mobilellm convert)
@@ -51,8 +56,13 @@ final class BenchCommand implements Command {
                   -r, --repetitions REPS  repetitions (default 5); medians are reported
                   --parallel N            N sequences decoded together (1..256); pp and tg are then the
                                           aggregate rates of all N
+                  --draft FILE            tg with speculative decoding: greedy generation of n_gen tokens after
+                                          the prompt with this draft model (same vocabulary), each repetition
+                                          also without it
+                  --draft-max N           most tokens the draft proposes at a time, 1 to 64 (default 8)
                   --json    {"pp_tokens_per_second":x, "tg_tokens_per_second":y, "threads":n, "n_prompt":p, "n_gen":g,
-                             "parallel":N, "shape":S, "type":T} (shape and type with --shape)
+                             "parallel":N, "shape":S, "type":T} (shape and type with --shape); with --draft also
+                             "draft", "draft_max", "tg_alone_tokens_per_second", "draft_speedup", "draft_acceptance"
                 """ + ModelArgs.USAGE;
     }
 
@@ -60,7 +70,7 @@ final class BenchCommand implements Command {
     public List<Option> options() {
         return ModelArgs.with(Option.valued("-p", "--n-prompt"), Option.valued("-n", "--n-gen"),
                 Option.valued("-r", "--repetitions", "--reps"), Option.valued("--parallel"), Option.valued("--shape"),
-                Option.valued("--type"), Option.flag("--json"));
+                Option.valued("--type"), Option.valued("--draft"), Option.valued("--draft-max"), Option.flag("--json"));
     }
 
     @Override
@@ -73,12 +83,16 @@ final class BenchCommand implements Command {
         if (reps < 1) throw a.invalid("-r", "must be >= 1");
         int parallel = a.intValue("--parallel", 0);
         if (parallel < 0 || parallel > 256) throw a.invalid("--parallel", "must be 1..256");
+        int draftMax = GenerateCommand.draftMax(a);
+        if (a.has("--draft") && parallel > 0) throw new UsageException("--draft and --parallel cannot be combined");
+        if (a.has("--draft") && nGen == 0) throw new UsageException("--draft needs generated tokens (-n > 0)");
         PrintStream out = io.out();
         PrintStream err = io.err();
         Synthetic synthetic = Synthetic.of(a);
-        try (Model model = synthetic == null ? ModelArgs.load(a, false, io) : ModelArgs.load(a, synthetic.model(io))) {
+        try (Model model = synthetic == null ? ModelArgs.load(a, false, io) : ModelArgs.load(a, synthetic.model(io));
+                Model draft = a.has("--draft") ? ModelArgs.load(a, Path.of(a.get("--draft"))) : null) {
             ModelInfo info = model.info();
-            int ctx = Math.max(16, Math.max(nPrompt, nGen) + 1);
+            int ctx = Math.max(16, draft == null ? Math.max(nPrompt, nGen) + 1 : Math.max(1, nPrompt) + nGen + draftMax + 2);
             Random rnd = new Random(42);
             int[] prompt = new int[nPrompt];
             for (int i = 0; i < nPrompt; i++) prompt[i] = rnd.nextInt(info.vocabulary().size());
@@ -86,6 +100,7 @@ final class BenchCommand implements Command {
             for (int i = 0; i < nGen; i++) gen[i] = rnd.nextInt(info.vocabulary().size());
             double[] pp = new double[reps];
             double[] tg = new double[reps];
+            DraftRun drafted = draft == null ? null : new DraftRun(reps);
             if (parallel > 0) {
                 benchParallel(model, parallel, prompt, gen, pp, tg, err);
             } else {
@@ -99,7 +114,10 @@ final class BenchCommand implements Command {
                             double sec = (System.nanoTime() - t0) / 1e9;
                             if (r >= 0) pp[r] = nPrompt / sec;
                         }
-                        if (nGen > 0) {
+                        if (drafted != null) {
+                            drafted.measure(s, draft, draftMax, nPrompt > 0 ? prompt : new int[] {gen[0]}, nGen, r);
+                            if (r >= 0) tg[r] = drafted.withDraft[r];
+                        } else if (nGen > 0) {
                             s.reset();
                             long t0 = System.nanoTime();
                             for (int i = 0; i < nGen; i++) s.eval(gen[i]);
@@ -128,10 +146,22 @@ final class BenchCommand implements Command {
                     o.put("type", synthetic.type().name());
                 }
                 o.put("cpu_level", Engine.cpuLevel());
+                if (drafted != null) {
+                    o.put("draft", draft.path().toString());
+                    o.put("draft_max", draftMax);
+                    o.put("tg_alone_tokens_per_second", median(drafted.alone));
+                    o.put("draft_speedup", tgMedian / median(drafted.alone));
+                    o.put("draft_acceptance", drafted.acceptance());
+                }
                 out.println(Json.write(o));
             } else {
                 out.printf(Locale.ROOT, "%s: pp%d %.1f t/s, tg%d %.1f t/s (median of %d, %d threads, %s)%n",
                         model.path().getFileName(), nPrompt, ppMedian, nGen, tgMedian, reps, threads, Engine.cpuLevel());
+                if (drafted != null) {
+                    out.printf(Locale.ROOT, "  tg with draft %s: x%.2f of %.1f t/s without it, draft acceptance %.0f%%%n",
+                            draft.path().getFileName(), tgMedian / median(drafted.alone), median(drafted.alone),
+                            100 * drafted.acceptance());
+                }
             }
         }
         return 0;
@@ -199,6 +229,41 @@ final class BenchCommand implements Command {
             }
         } finally {
             for (Session s : sessions) s.close();
+        }
+    }
+
+    /**
+     * tg with a draft model: per repetition, the greedy generation of n_gen tokens after the prompt without the draft,
+     * then with it (their decode rates, generated tokens over the time after the prompt), and the proposals accepted.
+     */
+    static final class DraftRun {
+        final double[] alone, withDraft;
+        long proposed, accepted;
+
+        DraftRun(int reps) {
+            alone = new double[reps];
+            withDraft = new double[reps];
+        }
+
+        void measure(Session s, Model draft, int draftMax, int[] prompt, int nGen, int rep) {
+            GenerateOptions plain = GenerateOptions.builder().greedy().ignoreEos(true).maxTokens(nGen).build();
+            GenerateOptions speculative = plain.toBuilder().draft(draft, draftMax).build();
+            s.reset();
+            Generation a = s.generate(prompt, plain, null);
+            s.reset();
+            Generation d = s.generate(prompt, speculative, null);
+            if (!Arrays.equals(a.tokens(), d.tokens())) {
+                throw new IllegalStateException("speculative decoding changed the greedy output: an engine defect");
+            }
+            if (rep < 0) return; // the warm-up
+            alone[rep] = a.timings().tokensPerSecond();
+            withDraft[rep] = d.timings().tokensPerSecond();
+            proposed += d.timings().draftedTokens();
+            accepted += d.timings().acceptedDraftTokens();
+        }
+
+        double acceptance() {
+            return proposed > 0 ? (double) accepted / proposed : 0;
         }
     }
 

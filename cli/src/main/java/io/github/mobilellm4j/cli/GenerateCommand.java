@@ -138,7 +138,7 @@ final class GenerateCommand implements Command {
     }
 
     /** --draft-max N (default 8); only with --draft. */
-    private static int draftMax(Args a) {
+    static int draftMax(Args a) {
         if (a.has("--draft-max") && !a.has("--draft")) throw new UsageException(a.typed("--draft-max") + " needs --draft FILE");
         int n = a.intValue("--draft-max", 8);
         if (n < 1 || n > 64) throw a.invalid("--draft-max", "must be in [1, 64]");

@@ -40,6 +40,24 @@ class DraftOptionTest {
                 + "\\(\\d+ of \\d+ proposed\\)");
     }
 
+    /** bench --draft: tg with and without the draft in one run; the model as its own draft accepts every proposal. */
+    @Test
+    void benchMeasuresTheDraftMode() throws Exception {
+        Result b = Cli.run("bench", "-m", model.toString(), "-p", "8", "-n", "12", "-r", "1", "--draft", model.toString(),
+                "--draft-max", "4", "--json");
+        assertThat(b.code()).as(b.err()).isZero();
+        assertThat(b.json().get("draft_max").asInt()).isEqualTo(4);
+        assertThat(b.json().get("draft_acceptance").asDouble()).isEqualTo(1.0);
+        double tg = b.json().get("tg_tokens_per_second").asDouble(), alone = b.json().get("tg_alone_tokens_per_second").asDouble();
+        assertThat(tg).isPositive();
+        assertThat(alone).isPositive();
+        // the speed-up is the ratio of the two rates reported (rounding of the JSON doubles aside)
+        assertThat(b.json().get("draft_speedup").asDouble()).isCloseTo(tg / alone, org.assertj.core.api.Assertions.within(1e-9));
+        Result parallel = Cli.run("bench", "-m", model.toString(), "--parallel", "2", "--draft", model.toString());
+        assertThat(parallel.code()).isEqualTo(2);
+        assertThat(parallel.err()).contains("--draft and --parallel cannot be combined");
+    }
+
     @Test
     void badDraftOptionsAreRefused() {
         Result noDraft = generate("--draft-max", "4");
