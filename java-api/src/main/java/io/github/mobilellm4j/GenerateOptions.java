@@ -181,7 +181,9 @@ public final class GenerateOptions {
          * more than the model alone. The draft runs in a session of its own, made and closed
          * by each generation, that sees the generation's prompt (not earlier content of the session). Works with
          * {@link Session#generate}, {@link Session#stream} and {@link Session#generateAsync}; a
-         * {@link Scheduler} refuses options with a draft.
+         * {@link Scheduler} refuses options with a draft. On the CPU, load both models with
+         * {@link ModelOptions.Builder#sharedThreadPool(boolean) sharedThreadPool(true)}: they take turns, and with a
+         * pool each the idle workers of one compete for cores with the other.
          *
          * @param draft a model with the same vocabulary as the generating one: the same size, token texts and
          *     special tokens (checked when the generation starts; a difference throws IllegalArgumentException

@@ -112,6 +112,7 @@ public final class Model implements AutoCloseable {
             mllm_model_params.use_mmap(params, options.memoryMap() ? 1 : 0);
             mllm_model_params.backend(params, options.backend().code);
             mllm_model_params.gpu_device(params, options.gpuDevice());
+            mllm_model_params.pool(params, options.sharedThreadPool() ? MLLM_POOL_PROCESS() : MLLM_POOL_MODEL());
             MemorySegment out = arena.allocate(ValueLayout.ADDRESS);
             int status = mllm_model_load(arena.allocateFrom(path.toString()), params, out);
             Native.check(status, "cannot load model " + path);

@@ -7,6 +7,7 @@ public final class ModelOptions {
     private final Backend backend;
     private final int gpuDevice;
     private final int contextLength;
+    private final boolean sharedThreadPool;
 
     private ModelOptions(Builder b) {
         this.threads = b.threads;
@@ -14,6 +15,7 @@ public final class ModelOptions {
         this.backend = b.backend;
         this.gpuDevice = b.gpuDevice;
         this.contextLength = b.contextLength;
+        this.sharedThreadPool = b.sharedThreadPool;
     }
 
     public static Builder builder() {
@@ -48,12 +50,18 @@ public final class ModelOptions {
         return contextLength;
     }
 
+    /** Whether the model runs on the process's one shared CPU thread pool: see {@link Builder#sharedThreadPool}. */
+    public boolean sharedThreadPool() {
+        return sharedThreadPool;
+    }
+
     public static final class Builder {
         private int threads;
         private boolean memoryMap = true;
         private Backend backend = Backend.CPU;
         private int gpuDevice = -1;
         private int contextLength;
+        private boolean sharedThreadPool;
 
         /** CPU threads; 0 (default) = all cores. */
         public Builder threads(int threads) {
@@ -86,6 +94,18 @@ public final class ModelOptions {
         public Builder contextLength(int contextLength) {
             SessionOptions.Builder.checkContextLength(contextLength);
             this.contextLength = contextLength;
+            return this;
+        }
+
+        /**
+         * CPU models: run on one thread pool shared by every model of the process that asks for it (started by the
+         * first with its thread count; a later model uses at most that many threads) instead of a pool of the
+         * model's own (default). Models that take turns, such as a speculative decoding target and its draft,
+         * then never have idle workers of one pool competing for cores with the other's; their evaluations run
+         * one at a time.
+         */
+        public Builder sharedThreadPool(boolean shared) {
+            this.sharedThreadPool = shared;
             return this;
         }
 

@@ -65,6 +65,10 @@ public class SpeculativeDecodeBenchmark {
         @Param({"48"})
         public int genTokens;
 
+        /** "own": each model on a thread pool of its own; "shared": both on the process's one pool. */
+        @Param({"shared"})
+        public String pool;
+
         /** Proposals per round (fixed here, so that only the acceptance rate varies). */
         @Param({"4"})
         public int draftTokens;
@@ -84,7 +88,8 @@ public class SpeculativeDecodeBenchmark {
 
         @Setup(Level.Trial)
         public void setUp() {
-            ModelOptions mo = ModelOptions.builder().threads(BenchParams.parseThreads(threads)).build();
+            ModelOptions mo = ModelOptions.builder().threads(BenchParams.parseThreads(threads))
+                    .sharedThreadPool(pool.equals("shared")).build();
             targetModel = Model.load(BenchModels.model(target, type), mo);
             draftModel = Model.load(BenchModels.model(draft, type), mo);
             SessionOptions so = SessionOptions.builder().contextLength(promptTokens + genTokens + draftTokens + 16).build();
@@ -93,7 +98,8 @@ public class SpeculativeDecodeBenchmark {
             prompt = BenchDefaults.tokens(promptTokens, targetModel.info().vocabulary().size(), 1);
             reference = targetSession.generate(prompt, greedy(genTokens + draftTokens + 1).build(), null).tokens();
             random = new SplittableRandom(42);
-            BenchModels.log(target + " target, " + draft + " draft, " + type + ", " + threads + " threads, mode " + mode);
+            BenchModels.log(target + " target, " + draft + " draft, " + type + ", " + threads + " threads (" + pool
+                    + " pool), mode " + mode);
         }
 
         @TearDown(Level.Trial)

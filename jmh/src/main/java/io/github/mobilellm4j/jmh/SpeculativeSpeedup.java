@@ -14,7 +14,8 @@ import org.openjdk.jmh.infra.Blackhole;
  *
  * <p>{@code java --enable-native-access=ALL-UNNAMED -cp benchmarks.jar io.github.mobilellm4j.jmh.SpeculativeSpeedup
  * [rounds] [target] [draft] [type] [threads] [modes...]}; defaults: 7 rounds, 350M, 125M, Q4_0, 2 threads,
- * modes alone 0.5 0.7 0.9 real; {@code -DdraftTokens=K} proposes K tokens per round (default 4).
+ * modes alone 0.5 0.7 0.9 real; {@code -DdraftTokens=K} proposes K tokens per round (default 4); {@code -Dpool=own}
+ * gives each model a thread pool of its own instead of the shared one.
  */
 public final class SpeculativeSpeedup {
     private SpeculativeSpeedup() {
@@ -31,6 +32,7 @@ public final class SpeculativeSpeedup {
         p.promptTokens = 8;
         p.genTokens = 48;
         p.draftTokens = Integer.getInteger("draftTokens", 4);
+        p.pool = System.getProperty("pool", "shared");
         p.mode = "interleaved";
         p.setUp();
         Blackhole bh = new Blackhole("Today's password is swordfish. I understand instantiating Blackholes directly is dangerous.");
