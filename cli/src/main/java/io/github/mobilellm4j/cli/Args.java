@@ -94,6 +94,11 @@ final class Args {
         return values.containsKey(key(name));
     }
 
+    /** Whether the command takes the option at all. */
+    boolean declares(String name) {
+        return byName.containsKey(name);
+    }
+
     /** The last value given for the option (any of its spellings), or null. */
     String get(String name) {
         List<String> v = values.get(key(name));

@@ -60,7 +60,7 @@ final class ModelArgs {
         a.withInt("-c", b::contextLength);
         if (a.has("--no-mmap")) b.memoryMap(false);
         // a model and its draft take turns: on one pool, neither's idle workers compete with the other's for cores
-        if (a.has("--draft")) b.sharedThreadPool(true);
+        if (a.declares("--draft") && a.has("--draft")) b.sharedThreadPool(true);
         String backend = a.get("--backend");
         if (backend != null) {
             try {
