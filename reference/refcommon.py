@@ -321,6 +321,28 @@ def unigram_entropy(stream):
     return float(-(p * p.log()).sum())
 
 
+def training_stream(sp):
+    """The training texts tokenised by sp, each after a BOS: the ids, as a list."""
+    ids = []
+    for path in training_files():
+        ids.append(BOS_ID)
+        ids.extend(sp.encode(read_text(path)))
+    log("training stream: %d tokens" % len(ids))
+    return ids
+
+
+def add_training_args(ap, steps, lr, warmup, seed):
+    """The training options train_lm takes (--steps, --batch, --seq, --lr, --warmup, --weight-decay,
+    --seed), with a script's own defaults."""
+    ap.add_argument("--steps", type=int, default=steps)
+    ap.add_argument("--batch", type=int, default=32)
+    ap.add_argument("--seq", type=int, default=256)
+    ap.add_argument("--lr", type=float, default=lr)
+    ap.add_argument("--warmup", type=int, default=warmup)
+    ap.add_argument("--weight-decay", type=float, default=0.1)
+    ap.add_argument("--seed", type=int, default=seed)
+
+
 def train_lm(model, stream, steps, batch, seq, lr, warmup, weight_decay, seed, bf16=False,
              log_every=50, tag="model"):
     """Trains on random windows of the token stream (1-D LongTensor on the GPU). Half the rows

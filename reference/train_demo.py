@@ -141,14 +141,8 @@ def model_card(ref, args):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--out", required=True, help="output root (repository layout below it)")
-    ap.add_argument("--steps", type=int, default=4000)
-    ap.add_argument("--batch", type=int, default=32)
-    ap.add_argument("--seq", type=int, default=256)
-    ap.add_argument("--lr", type=float, default=2e-3)
-    ap.add_argument("--warmup", type=int, default=200)
-    ap.add_argument("--weight-decay", type=float, default=0.1)
+    rc.add_training_args(ap, steps=4000, lr=2e-3, warmup=200, seed=4242)
     ap.add_argument("--threads", type=int, default=8)
-    ap.add_argument("--seed", type=int, default=4242)
     args = ap.parse_args()
     os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
     import numpy as np
@@ -168,12 +162,8 @@ def main():
     sp_path = rc.train_sentencepiece(os.path.join(tmp, "demo-bpe"), DEMO["vocab"],
                                      rc.training_files())
     sp = rc.load_sp(sp_path)
-    ids = []
-    for path in rc.training_files():
-        ids.append(rc.BOS_ID)
-        ids.extend(sp.encode(rc.read_text(path)))
+    ids = rc.training_stream(sp)
     stream = torch.tensor(ids, dtype=torch.long, device="cuda")
-    rc.log("training stream: %d tokens" % len(ids))
 
     cfg = rc.llama_config(n_layers=DEMO_LAYERS, tie=True, attn="sdpa", **DEMO)
     model = rc.new_llama(cfg).to("cuda")

@@ -46,13 +46,7 @@ def heldout_prompts(text, n, words):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--out", required=True)
-    ap.add_argument("--steps", type=int, default=1500)
-    ap.add_argument("--batch", type=int, default=32)
-    ap.add_argument("--seq", type=int, default=256)
-    ap.add_argument("--lr", type=float, default=1e-3)
-    ap.add_argument("--warmup", type=int, default=150)
-    ap.add_argument("--weight-decay", type=float, default=0.1)
-    ap.add_argument("--seed", type=int, default=2026)
+    rc.add_training_args(ap, steps=1500, lr=1e-3, warmup=150, seed=2026)
     args = ap.parse_args()
     import numpy as np
     import torch
@@ -66,12 +60,8 @@ def main():
     sp_path = os.path.join(rc.REPO, "models", "demo", "hf", "tokenizer.model")
     sp = rc.load_sp(sp_path)
     assert sp.get_piece_size() == BLOCK["vocab"], sp.get_piece_size()
-    ids = []
-    for path in rc.training_files():
-        ids.append(rc.BOS_ID)
-        ids.extend(sp.encode(rc.read_text(path)))
+    ids = rc.training_stream(sp)
     stream = torch.tensor(ids, dtype=torch.long, device="cuda")
-    rc.log("training stream: %d tokens" % len(ids))
 
     summary = {"generator": "reference/train_draft_pair.py", "versions": rc.versions(),
                "tokenizer": "models/demo/hf/tokenizer.model", "corpus": "reference/corpus/* except " + rc.HELDOUT_REL,
