@@ -2,6 +2,7 @@
  * shaders/push_constants.h, and the descriptor set of attention_dec's counters) and a pipeline per
  * entry from its embedded SPIR-V. */
 #ifdef MLLM_HAVE_VULKAN
+#include <stdio.h>
 #include <string.h>
 
 #include "backends/vulkan/vk_context.h"
@@ -52,6 +53,23 @@ void vk_bind_counters(vk_run *r, VkBuffer counters) {
     p_vkUpdateDescriptorSets(r->d->dev, 1, &w, 0, NULL);
 }
 
+/* Pipeline p from its embedded SPIR-V into c->pipes[p]. */
+static VkResult pipeline_create(vk_dev *c, int p) {
+    const mllm_vk_spirv *sh = &mllm_vk_spirv_of[p];
+    VkShaderModuleCreateInfo mi = {.sType = VK_STRUCTURE_TYPE_SHADER_MODULE_CREATE_INFO, .codeSize = sh->size, .pCode = sh->code};
+    VkShaderModule mod;
+    VkResult r = p_vkCreateShaderModule(c->dev, &mi, NULL, &mod);
+    if (r != VK_SUCCESS) return r;
+    VkComputePipelineCreateInfo ci = {
+        .sType = VK_STRUCTURE_TYPE_COMPUTE_PIPELINE_CREATE_INFO,
+        .stage = {.sType = VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO, .stage = VK_SHADER_STAGE_COMPUTE_BIT,
+                  .module = mod, .pName = "main"},
+        .layout = c->layout};
+    r = p_vkCreateComputePipelines(c->dev, VK_NULL_HANDLE, 1, &ci, NULL, &c->pipes[p]);
+    p_vkDestroyShaderModule(c->dev, mod, NULL);
+    return r;
+}
+
 mllm_status vk_pipelines_create(vk_dev *c) {
     mllm_status st = counter_set_layout_create(c);
     if (st) return st;
@@ -61,21 +79,25 @@ mllm_status vk_pipelines_create(vk_dev *c) {
                                      .pPushConstantRanges = &pr};
     VKCHECK(p_vkCreatePipelineLayout(c->dev, &li, NULL, &c->layout), "vkCreatePipelineLayout");
     for (int p = 0; p < VK_PIPE_COUNT; p++) {
-        if (needs_dot4(p) && !c->dot4) continue;
-        const mllm_vk_spirv *sh = &mllm_vk_spirv_of[p];
-        if (!sh->size) return mllm_fail(MLLM_ERR_BACKEND, "Vulkan: pipeline %s has no embedded SPIR-V", k_pipe_names[p]);
-        VkShaderModuleCreateInfo mi = {.sType = VK_STRUCTURE_TYPE_SHADER_MODULE_CREATE_INFO, .codeSize = sh->size,
-                                       .pCode = sh->code};
-        VkShaderModule mod;
-        VKCHECK(p_vkCreateShaderModule(c->dev, &mi, NULL, &mod), "vkCreateShaderModule");
-        VkComputePipelineCreateInfo ci = {
-            .sType = VK_STRUCTURE_TYPE_COMPUTE_PIPELINE_CREATE_INFO,
-            .stage = {.sType = VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO, .stage = VK_SHADER_STAGE_COMPUTE_BIT,
-                      .module = mod, .pName = "main"},
-            .layout = c->layout};
-        VkResult r = p_vkCreateComputePipelines(c->dev, VK_NULL_HANDLE, 1, &ci, NULL, &c->pipes[p]);
-        p_vkDestroyShaderModule(c->dev, mod, NULL);
+        if (needs_dot4(p)) continue;
+        if (!mllm_vk_spirv_of[p].size) return mllm_fail(MLLM_ERR_BACKEND, "Vulkan: pipeline %s has no embedded SPIR-V", k_pipe_names[p]);
+        const VkResult r = pipeline_create(c, p);
         if (r != VK_SUCCESS) return mllm_fail(MLLM_ERR_BACKEND, "Vulkan: pipeline %s failed (VkResult %d)", k_pipe_names[p], (int)r);
+    }
+    /* a driver that lists the feature but cannot build these kernels gets the byte-by-byte ones */
+    for (int p = 0; c->dot4 && p < VK_PIPE_COUNT; p++) {
+        if (!needs_dot4(p)) continue;
+        const VkResult r = mllm_vk_spirv_of[p].size ? pipeline_create(c, p) : VK_ERROR_INITIALIZATION_FAILED;
+        if (r == VK_SUCCESS) continue;
+        if (vk_env_flag("MLLM_VULKAN_VERBOSE")) {
+            fprintf(stderr, "mobilellm: Vulkan pipeline %s failed (VkResult %d): integer dot products off\n", k_pipe_names[p], (int)r);
+        }
+        for (int q = 0; q < VK_PIPE_COUNT; q++) {
+            if (!needs_dot4(q) || !c->pipes[q]) continue;
+            p_vkDestroyPipeline(c->dev, c->pipes[q], NULL);
+            c->pipes[q] = VK_NULL_HANDLE;
+        }
+        c->dot4 = 0;
     }
     return MLLM_OK;
 }
