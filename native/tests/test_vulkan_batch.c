@@ -18,10 +18,9 @@
 /* Prompt logits (the 8-row kernels) and decode logits (the one-row kernels) of model file gguf, with
  * the integer dot product kernels where the device has them (MLLM_VULKAN_DOT4 unset) and without. */
 static void dot4_logits(const char *gguf, int n_vocab, int dot4, float *out) {
-    if (dot4) unsetenv("MLLM_VULKAN_DOT4");
-    else setenv("MLLM_VULKAN_DOT4", "0", 1);
+    set_env("MLLM_VULKAN_DOT4", dot4 ? NULL : "0");
     mllm_model *m = bc_load(gguf, MLLM_BACKEND_VULKAN);
-    unsetenv("MLLM_VULKAN_DOT4");
+    set_env("MLLM_VULKAN_DOT4", NULL);
     if (!m) return;
     mllm_session *s = bc_session(m, 64);
     const int32_t prompt[] = {3, 14, 15, 92, 65, 35, 89, 79, 32, 38, 46, 26};

@@ -15,6 +15,16 @@ static inline int no_vulkan_device(const char *why) {
            strstr(why, "none of the");
 }
 
+/* Sets an environment variable for the backend to read at the next model load; NULL removes it. */
+static inline void set_env(const char *name, const char *value) {
+#if defined(_WIN32)
+    _putenv_s(name, value ? value : ""); /* an empty value removes it on Windows */
+#else
+    if (value) setenv(name, value, 1);
+    else unsetenv(name);
+#endif
+}
+
 /* Turns the Vulkan validation layers on (MLLM_VULKAN_VALIDATION=1) unless the environment already says
  * otherwise: the tests require them to report no error. */
 static inline void enable_vulkan_validation(void) {
