@@ -270,7 +270,9 @@ mllm_status vk_create_device(vk_dev *c) {
                 ps.imageViewFormatReinterpretation);
     }
     /* Integer dot products (core in Vulkan 1.3, an extension before): one instruction per 4 byte
-     * products in the q8_0/q4_0 kernels, where the driver has them and MLLM_VULKAN_DOT4 is not 0. */
+     * products in the q8_0/q4_0 kernels, where the driver has them and MLLM_VULKAN_DOT4 is not 0; not
+     * on a portability implementation (MoltenVK), whose SPIRV-Cross translation to Metal does not
+     * take those kernels (ci/check-msl.sh). */
     const char *extensions[2];
     uint32_t n_ext = 0;
     if (portable) extensions[n_ext++] = subset;
@@ -278,7 +280,7 @@ mllm_status vk_create_device(vk_dev *c) {
         .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_INTEGER_DOT_PRODUCT_FEATURES};
     const char *dot_ext = VK_KHR_SHADER_INTEGER_DOT_PRODUCT_EXTENSION_NAME;
     const char *dot_env = getenv("MLLM_VULKAN_DOT4");
-    if (!(dot_env && dot_env[0] == '0') && has_extension(c->pd, dot_ext)) {
+    if (!portable && !(dot_env && dot_env[0] == '0') && has_extension(c->pd, dot_ext)) {
         VkPhysicalDeviceFeatures2 q = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2, .pNext = &dotf};
         p_vkGetPhysicalDeviceFeatures2(c->pd, &q);
         if (dotf.shaderIntegerDotProduct) {
