@@ -1,53 +1,47 @@
 package io.github.mobilellm4j;
 
-import static io.github.mobilellm4j.bindings.mobilellm_h.MLLM_LOGITS_LAST;
+import static io.github.mobilellm4j.bindings.mobilellm_h.*;
 
-import java.lang.foreign.MemorySegment;
-import java.util.Arrays;
 import java.util.function.Supplier;
 
 /**
- * One generation's decode loop, as a state machine that does not evaluate anything itself: {@link #nextInput()}
- * says which tokens to evaluate next (the prompt, then each generated token), {@link #evaluated} samples from the
- * logits that evaluation produced, and {@link #poll()} hands out the generated tokens. {@link #next()} drives it
- * with the session's own evals (generate() and stream()); {@link Scheduler} drives many of them with one batched
- * pass per step. It looks one token ahead (a token is handed out after it was evaluated and the next one
- * sampled), so the last token handed out already carries all remaining text. Closing the session or the model
- * between tokens ends it (CANCELLED); a passed {@link GenerateOptions#timeout()} ends it (TIMEOUT). With a draft
- * model ({@link GenerateOptions#draft()}) the single-session driver gets each next token from a
- * {@link SpeculativeDecoder} instead of evaluating token by token.
+ * One generation in one session, handed out token by token ({@link #next()}); {@link Session#generate} and
+ * {@link Session#stream} drive it. The engine's own decode loop runs it ({@link NativeScheduler} with this one
+ * sequence: the loop of {@code mllm_generate} and of {@link Scheduler}); with a draft model
+ * ({@link GenerateOptions#draft()}) a {@link SpeculativeDecoder} supplies each next token instead. A token is
+ * handed out once the next one was sampled, so the last one carries all remaining text. Closing the session or
+ * the model between tokens ends it (CANCELLED); a passed {@link GenerateOptions#timeout()} ends it (TIMEOUT),
+ * also within a long prompt.
  */
 final class Generator implements AutoCloseable {
     private final Session session;
     private final int[] prompt;
     private final GenerateOptions options;
     private final Sampler sampler;
-    private final StreamingDetokenizer detok;
-    /** Speculative decoding with the options' draft model; null without one. */
-    private final SpeculativeDecoder speculative;
-    private final int[] endOfGeneration;
-    private final StringBuilder text = new StringBuilder();
+    private final GenerationText text;
     /** System.nanoTime() after which the generation ends (0: no timeout). */
     private final long deadline;
-    /** The token evaluated next, passed without allocating per token. */
-    private final int[] next = new int[1];
     /** The single-session step, made once so that the per-token path does not allocate lambdas. */
     private final Supplier<GeneratedToken> advance = this::advance;
-    private final Supplier<Boolean> evalStep = this::evalStep;
-    private int emitted;
-    private int[] tokens = new int[16];
-    private int count;
-    private int candidate = -1;
-    private boolean started;
-    private boolean primed;
-    private boolean done;
+    private final Supplier<Boolean> step;
     private boolean closed;
-    /** A token ready to hand out (at most one at a time). */
-    private GeneratedToken ready;
-    private StopReason stopReason;
+    private Timings timings;
+
+    // ---- the engine's loop (no draft model) ---------------------------------------------------------
+    private final NativeScheduler engine;
+    /** The sequence's id in the engine (0: not submitted yet), and the session's position before it. */
+    private int sequence;
+    private int startPosition;
+
+    // ---- speculative decoding (a draft model) -------------------------------------------------------
+    private final SpeculativeDecoder speculative;
+    private final StreamingDetokenizer detok;
+    private final int[] endOfGeneration;
+    /** The token sampled last, evaluated by the next step. */
+    private int candidate = -1;
+    private boolean primed;
     private long start;
     private long promptEnd;
-    private long end;
 
     Generator(Session session, int[] prompt, GenerateOptions options) {
         session.checkTokens(prompt, "the prompt has no tokens");
@@ -57,127 +51,32 @@ final class Generator implements AutoCloseable {
         this.options = options;
         Model model = session.model();
         this.endOfGeneration = model.tokenizer().endOfGeneration();
-        this.sampler = new Sampler(options.sampler(), model.info().vocabulary().size());
-        this.detok = new StreamingDetokenizer(model, false);
+        this.text = new GenerationText(options.stopStrings());
         long now = System.nanoTime();
         this.deadline = options.timeout() == null ? 0 : now + Math.max(1, options.timeout().toNanos());
-        this.speculative = options.draft() == null ? null : speculativeDecoder();
-    }
-
-    /** The draft's decoder; on failure (e.g. a draft of another vocabulary) frees what this constructor made. */
-    private SpeculativeDecoder speculativeDecoder() {
+        Sampler s = new Sampler(options.sampler(), model.info().vocabulary().size());
+        NativeScheduler e = null;
+        StreamingDetokenizer d = null;
+        SpeculativeDecoder sd = null;
         try {
-            return new SpeculativeDecoder(session, prompt, options, sampler, deadline);
-        } catch (RuntimeException e) {
-            sampler.close();
-            detok.close();
-            throw e;
-        }
-    }
-
-    // ---- the state machine ------------------------------------------------------------------------
-
-    /**
-     * The tokens to evaluate next (with the last one's logits), or null when the generation has ended (a last
-     * token may then wait in {@link #poll()}). Each array returned must be evaluated before the next call.
-     */
-    int[] nextInput() {
-        if (done) return null;
-        if (!started) {
-            started = true;
-            start = System.nanoTime();
-            return prompt;
-        }
-        int token = candidate;
-        if (count == tokens.length) tokens = Arrays.copyOf(tokens, count * 2);
-        tokens[count++] = token;
-        text.append(detok.push(token));
-        int stopAt = findStop();
-        if (stopAt >= 0) {
-            text.setLength(stopAt);
-            release(token, StopReason.STOP_STRING);
-            return null;
-        }
-        if (count == options.maxTokens()) {
-            release(token, StopReason.MAX_TOKENS);
-            return null;
-        }
-        next[0] = token;
-        return next;
-    }
-
-    /** With a draft: the token after the next input comes from the speculative decoder, which evaluates it. */
-    private Boolean speculativeStep() {
-        int[] in = nextInput();
-        if (in == null) return Boolean.FALSE;
-        int room = options.maxTokens() - 1 - count; // tokens that may follow in[0] and still be evaluated
-        int following = speculative.next(in[0], room);
-        candidate = following;
-        release(in[0], isEos(following) ? StopReason.EOS : null);
-        return Boolean.TRUE;
-    }
-
-    /** After the tokens of {@link #nextInput()} were evaluated: samples the next token from their logits row. */
-    void evaluated(MemorySegment lastLogitsRow) {
-        if (!primed) {
-            primed = true;
-            promptEnd = System.nanoTime();
-            if (options.maxTokens() == 0) {
-                finish(StopReason.MAX_TOKENS);
-                return;
+            if (options.draft() == null) {
+                e = NativeScheduler.create(model, 1, session.batchSize());
+            } else {
+                d = new StreamingDetokenizer(model, false);
+                sd = new SpeculativeDecoder(session, this.prompt, options, s, deadline);
             }
-            candidate = sampler.sample(lastLogitsRow);
-            if (isEos(candidate)) finish(StopReason.EOS);
-            return;
+        } catch (RuntimeException x) { // e.g. a draft of another vocabulary: free what was made
+            if (d != null) d.close();
+            if (e != null) e.close();
+            s.close();
+            throw x;
         }
-        int token = next[0];
-        candidate = sampler.sample(lastLogitsRow);
-        release(token, isEos(candidate) ? StopReason.EOS : null);
+        this.sampler = s;
+        this.engine = e;
+        this.detok = d;
+        this.speculative = sd;
+        this.step = engine != null ? this::engineStep : this::speculativeStep;
     }
-
-    /** The token ready to hand out, or null. */
-    GeneratedToken poll() {
-        GeneratedToken t = ready;
-        ready = null;
-        return t;
-    }
-
-    boolean isDone() {
-        return done;
-    }
-
-    /** Whether the prompt has been evaluated (the generation is decoding). */
-    boolean isPrimed() {
-        return primed;
-    }
-
-    /** Ends the generation now (a closed session, a cancelled request) unless it has ended. */
-    void stop(StopReason reason) {
-        if (!done) finish(reason);
-    }
-
-    /** Ends the generation with TIMEOUT if its deadline has passed; true if it has ended. */
-    boolean expire() {
-        if (!done && deadline != 0 && System.nanoTime() - deadline > 0) finish(StopReason.TIMEOUT);
-        return done;
-    }
-
-    long deadline() {
-        return deadline;
-    }
-
-    Generation result() {
-        if (!done) throw new IllegalStateException("generation has not finished");
-        long promptStop = primed ? promptEnd : end;
-        double promptSeconds = (promptStop - start) / 1e9;
-        double genSeconds = (end - promptStop) / 1e9;
-        int drafted = speculative == null ? 0 : speculative.drafted();
-        int accepted = speculative == null ? 0 : speculative.accepted();
-        return new Generation(text.toString(), prompt, Arrays.copyOf(tokens, count), stopReason,
-                new Timings(prompt.length, count, promptSeconds, genSeconds, drafted, accepted));
-    }
-
-    // ---- the single-session driver ----------------------------------------------------------------
 
     /** The next generated token, or null when generation has ended. */
     GeneratedToken next() {
@@ -186,81 +85,184 @@ final class Generator implements AutoCloseable {
 
     private GeneratedToken advance() {
         while (true) {
-            GeneratedToken t = poll();
+            GeneratedToken t = text.poll();
             if (t != null) return t;
-            if (done) return null;
-            // closed between tokens, e.g. by a token callback or the stream's consumer
-            if (session.isClosed()) {
-                finish(StopReason.CANCELLED);
-                return null;
+            if (text.isEnded()) return null;
+            if (engine != null) {
+                // closed between tokens, e.g. by a token callback or the stream's consumer
+                if (session.isClosed()) {
+                    endEngine(StopReason.CANCELLED);
+                    continue;
+                }
+                if (sequence != 0 && pastDeadline()) engine.cancel(sequence); // the step ends it (TIMEOUT)
+                session.engineStep(this, step);
+            } else {
+                if (session.isClosed()) finish(StopReason.CANCELLED);
+                else if (pastDeadline()) finish(StopReason.TIMEOUT);
+                else session.call(step);
             }
-            if (expire()) return null;
-            session.call(evalStep);
         }
     }
 
-    /** Evaluates the next input in the session; a prompt stops within a layer's time when the deadline passes. */
-    private Boolean evalStep() {
-        if (speculative != null && primed) return speculativeStep();
-        int[] in = nextInput();
-        if (in == null) return Boolean.FALSE;
-        boolean isPrompt = !primed;
-        try {
-            if (isPrompt) session.armDeadline(deadline);
-            session.evaluate(in, MLLM_LOGITS_LAST());
-        } catch (MobileLlmException e) {
-            if (isPrompt && e.status() == MobileLlmException.Status.CANCELLED
-                    && !Thread.currentThread().isInterrupted() && expire()) {
-                return Boolean.FALSE; // the deadline stopped the prompt: the session is as before it
-            }
-            throw e;
-        } finally {
-            if (isPrompt) session.armDeadline(0);
-        }
-        evaluated(session.lastRow());
-        return Boolean.TRUE;
+    Generation result() {
+        if (!text.isEnded()) throw new IllegalStateException("generation has not finished");
+        return text.generation(prompt, timings);
     }
 
-    /** Frees the sampler and detokenizer; refused (IllegalStateException) while another thread is inside. */
+    /** Frees the sequence, sampler and detokenizer; refused (IllegalStateException) while another thread is inside. */
     @Override
     public void close() {
         session.holding(() -> {
-            if (!closed) {
-                closed = true;
-                try {
-                    if (speculative != null) speculative.close();
-                } finally {
-                    sampler.close();
-                    detok.close();
-                }
-            }
+            release();
             return null;
         });
     }
 
-    // ---- text -------------------------------------------------------------------------------------
+    /**
+     * Ends the generation where it is (the sequence's last sampled token, never evaluated, is not kept) and frees
+     * it; {@link Session} calls this when a stream was left unfinished and the session is used for something else.
+     */
+    void abandon() {
+        if (!text.isEnded()) endEngine(StopReason.CANCELLED);
+        release();
+    }
 
-    /** Hands out token with the text it completed; a non-null reason ends the generation. */
-    private void release(int token, StopReason reason) {
-        String out;
-        if (reason != null) {
-            finish(reason);
-            out = text.substring(Math.min(emitted, text.length()));
-            emitted = text.length();
-        } else {
-            int safe = Math.max(emitted, text.length() - stopPrefixHeld());
-            out = text.substring(emitted, safe);
-            emitted = safe;
+    private void release() {
+        if (closed) return;
+        closed = true;
+        session.engineReleased(this);
+        try {
+            if (speculative != null) speculative.close();
+            if (engine != null) engine.close();
+        } finally {
+            sampler.close();
+            if (detok != null) detok.close();
         }
-        ready = new GeneratedToken(token, out, count - 1);
+    }
+
+    private boolean pastDeadline() {
+        return deadline != 0 && System.nanoTime() - deadline > 0;
+    }
+
+    /** Ends an engine-loop generation from the Java side. */
+    private void endEngine(StopReason reason) {
+        text.end(reason);
+        NativeScheduler.Result r = sequence != 0 && !closed ? engine.result(sequence) : null;
+        timings = new Timings(prompt.length, text.count(), r == null ? 0 : r.promptSeconds(),
+                r == null ? 0 : r.generateSeconds());
+    }
+
+    // ---- the engine's loop --------------------------------------------------------------------------
+
+    /**
+     * One step of the engine's loop, inside the session's call (the first one submits the sequence). The session's
+     * abort check stops a step within a layer's time at the deadline, the session's call timeout, an interrupt or
+     * {@link Session#cancel()}.
+     */
+    private Boolean engineStep() {
+        if (sequence == 0) {
+            startPosition = session.position();
+            sequence = engine.submit(session, prompt, sampler, options.maxTokens(), options.ignoreEos(), text);
+        }
+        long callDeadline = session.armGenerationStep(deadline, true);
+        try {
+            engine.step();
+        } finally {
+            session.disarmGenerationStep();
+        }
+        if (!engine.isRunning(sequence)) ended(engine.result(sequence), callDeadline);
+        return Boolean.TRUE;
+    }
+
+    /** The engine ended the sequence: its stop reason, or what stopped it. */
+    private void ended(NativeScheduler.Result r, long callDeadline) {
+        session.engineReleased(this); // the engine let go of the session
+        timings = new Timings(prompt.length, r.tokens().length, r.promptSeconds(), r.generateSeconds());
+        StopReason reason = naturalEnd(r); // the engine's tokens are the ones the text keeps, either way
+        if (reason != null) {
+            text.end(reason);
+            return;
+        }
+        if (session.isClosed()) {
+            text.end(StopReason.CANCELLED);
+            return;
+        }
+        // stopped part-way through the prompt: the session goes back to where it was, as a stopped eval leaves it
+        if (session.position() - startPosition < prompt.length) session.truncate(startPosition);
+        boolean interrupted = Thread.currentThread().isInterrupted();
+        if (r.stopReason() == MLLM_STOP_CANCELLED() && !interrupted && pastDeadline()) {
+            text.end(StopReason.TIMEOUT);
+            return;
+        }
+        text.end(StopReason.CANCELLED);
+        throw session.generationStopped(r, callDeadline);
+    }
+
+    /** EOS, the token limit or a stop string; null when the sequence was cancelled or failed. */
+    static StopReason naturalEnd(NativeScheduler.Result r) {
+        int s = r.stopReason();
+        if (s == MLLM_STOP_EOS()) return StopReason.EOS;
+        if (s == MLLM_STOP_MAX_TOKENS()) return StopReason.MAX_TOKENS;
+        if (s == MLLM_STOP_CALLBACK()) return StopReason.STOP_STRING; // the only reason the Java side stops one
+        return null;
+    }
+
+    // ---- speculative decoding -----------------------------------------------------------------------
+
+    /**
+     * Evaluates the prompt and samples the first token, then on each call evaluates the last token through the
+     * speculative decoder, which gives the one after it (inside the session's call). As in the engine's loop, the
+     * token handed out last has been evaluated and the one after it sampled.
+     */
+    private Boolean speculativeStep() {
+        if (!primed) {
+            start = System.nanoTime();
+            session.armDeadline(deadline);
+            try {
+                session.evaluate(prompt, MLLM_LOGITS_LAST());
+            } catch (MobileLlmException e) {
+                if (e.status() == MobileLlmException.Status.CANCELLED && !Thread.currentThread().isInterrupted()
+                        && pastDeadline()) {
+                    finish(StopReason.TIMEOUT); // the deadline stopped the prompt: the session is as before it
+                    return Boolean.FALSE;
+                }
+                throw e;
+            } finally {
+                session.armDeadline(0);
+            }
+            primed = true;
+            promptEnd = System.nanoTime();
+            if (options.maxTokens() == 0) {
+                finish(StopReason.MAX_TOKENS);
+                return Boolean.FALSE;
+            }
+            return sampled(sampler.sample(session.lastRow()));
+        }
+        int room = options.maxTokens() - 1 - text.count(); // tokens that may follow this one and still be evaluated
+        return sampled(speculative.next(candidate, room));
+    }
+
+    /** A token was sampled: it ends the generation (EOS), or becomes the next token (maybe the last). */
+    private Boolean sampled(int token) {
+        if (isEos(token)) {
+            finish(StopReason.EOS);
+            return Boolean.FALSE;
+        }
+        candidate = token;
+        if (text.onToken(token, detok.push(token))) finish(StopReason.STOP_STRING);
+        else if (text.count() == options.maxTokens()) finish(StopReason.MAX_TOKENS);
+        return Boolean.TRUE;
     }
 
     private void finish(StopReason reason) {
-        stopReason = reason;
-        done = true;
-        end = System.nanoTime();
-        if (speculative != null) speculative.settle(); // the session ends where it would without a draft
-        if (reason != StopReason.STOP_STRING) text.append(detok.flush());
+        long end = System.nanoTime();
+        long promptStop = primed ? promptEnd : end;
+        speculative.settle(); // the session ends where it would without a draft
+        // what the detokenizer holds (an unfinished character) ends the text of a generation that ended by itself
+        if (reason == StopReason.EOS || reason == StopReason.MAX_TOKENS) text.onToken(-1, detok.flush());
+        text.end(reason);
+        timings = new Timings(prompt.length, text.count(), (promptStop - start) / 1e9, (end - promptStop) / 1e9,
+                speculative.drafted(), speculative.accepted());
     }
 
     /** EOS, or an end-of-turn / end-of-message token (Tokenizer.endOfGeneration()). */
@@ -270,30 +272,5 @@ final class Generator implements AutoCloseable {
             if (t == token) return true;
         }
         return false;
-    }
-
-    /** Earliest index where a stop string starts in the text, or -1. */
-    private int findStop() {
-        int best = -1;
-        for (String s : options.stopStrings()) {
-            int from = Math.max(0, emitted - s.length());
-            int i = text.indexOf(s, from);
-            if (i >= 0 && (best < 0 || i < best)) best = i;
-        }
-        return best;
-    }
-
-    /** Length of the longest text suffix that could still grow into a stop string: held back from streaming. */
-    private int stopPrefixHeld() {
-        int held = 0;
-        for (String s : options.stopStrings()) {
-            for (int k = Math.min(s.length() - 1, text.length()); k > held; k--) {
-                if (text.substring(text.length() - k).equals(s.substring(0, k))) {
-                    held = k;
-                    break;
-                }
-            }
-        }
-        return held;
     }
 }

@@ -27,12 +27,14 @@ final class Native {
     }
 
     static MobileLlmException error(int status, String what) {
+        return error(status, what, lastError());
+    }
+
+    /** The exception for an engine status with the engine's message (its status name when empty). */
+    static MobileLlmException error(int status, String what, String message) {
         String name = string(mllm_status_name(status));
-        String message = lastError();
-        if (message.isEmpty()) {
-            message = name;
-        }
-        return new MobileLlmException(MobileLlmException.Status.ofEngineName(name), what + ": " + message);
+        return new MobileLlmException(MobileLlmException.Status.ofEngineName(name),
+                what + ": " + (message.isEmpty() ? name : message));
     }
 
     /** The engine's last error message on this thread. */

@@ -1,8 +1,9 @@
 package io.github.mobilellm4j;
 
+import static io.github.mobilellm4j.bindings.mobilellm_h.MLLM_STOP_CANCELLED;
+
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CancellationException;
@@ -12,7 +13,8 @@ import java.util.function.Consumer;
 import java.util.function.Supplier;
 
 /**
- * Continuous batching: generates for many sessions of one model together, one forward pass per step. Each step
+ * Continuous batching: generates for many sessions of one model together, one forward pass per step, in the
+ * engine's own decode loop ({@code mllm_scheduler}, the loop {@link Session#generate} runs too). Each step
  * carries the next token of every sequence that is decoding and then chunks of the prompts still being read
  * (oldest first, up to {@code stepTokens} tokens in all), so new requests join while others decode and a long
  * prompt never stalls them for more than one step. Decoding is memory-bound: a step over N sequences costs little
@@ -35,7 +37,8 @@ import java.util.function.Supplier;
  * {@link GenerateOptions#timeout() timeout}. A submitted session belongs to the scheduler until its future
  * completes: calls on it from other threads are refused meanwhile. Token callbacks run on the scheduler's thread,
  * between steps; a callback may close its session, which ends that sequence with {@link StopReason#CANCELLED}.
- * Cancelling a future ends its sequence at the next step (the session keeps the tokens evaluated so far).
+ * Cancelling a future ends its sequence at the next step (the session keeps the tokens evaluated so far);
+ * {@link Session#cancel()} ends it with {@link StopReason#CANCELLED}.
  * Requests beyond {@code maxSequences} wait, in submission order, for a place. The scheduler's thread sleeps
  * while there is nothing to do.
  */
@@ -55,11 +58,14 @@ public final class Scheduler implements AutoCloseable {
     private final CompletableFuture<Void> started = new CompletableFuture<>();
     private final ArrayDeque<Request> waiting = new ArrayDeque<>(); // guarded by this
     private boolean closing; // guarded by this
-    /** The driver's own state: the sequences running and those taking part in the current step. */
+    /** The driver's own state: the sequences in the engine, and a copy to iterate while sequences end. */
     private final List<Request> running = new ArrayList<>();
-    private final List<Request> stepping = new ArrayList<>();
-    /** A copy of running to iterate while sequences end. */
     private final List<Request> snapshot = new ArrayList<>();
+    /** The open sessions of the current step. */
+    private final List<Session> stepSessions = new ArrayList<>();
+    private final Supplier<Integer> engineStep = this::engineStep;
+    private NativeScheduler engine;
+    private boolean engineClosed;
 
     private Scheduler(Model model, int maxSequences, int stepTokens) {
         this.model = model;
@@ -211,27 +217,36 @@ public final class Scheduler implements AutoCloseable {
     // ---- the scheduler's thread -------------------------------------------------------------------
 
     private void drive() {
-        Batch batch;
         try {
-            batch = Batch.create(model, stepTokens + maxSequences, maxSequences);
+            engine = NativeScheduler.create(model, maxSequences, stepTokens);
         } catch (Throwable e) {
             started.completeExceptionally(e); // create() rethrows it: never leave it waiting
             return;
         }
         started.complete(null);
-        try (batch) {
+        try {
             while (admit()) {
-                step(batch);
+                step();
             }
         } finally {
             List<Request> left = new ArrayList<>(running);
+            List<Request> queued;
             synchronized (this) {
                 closing = true;
-                left.addAll(waiting);
+                queued = new ArrayList<>(waiting);
                 waiting.clear();
             }
+            engine.close(); // ends every sequence still in the engine, which lets go of their sessions
+            engineClosed = true;
             CancellationException closed = new CancellationException("the scheduler was closed");
-            for (Request r : left) end(r, closed); // never started ones have no generator: end() only fails them
+            for (Request r : left) {
+                r.failure = closed;
+                end(r, true);
+            }
+            for (Request r : queued) {
+                r.failure = closed;
+                end(r, false); // never started: it only fails
+            }
             running.clear();
         }
     }
@@ -265,8 +280,12 @@ public final class Scheduler implements AutoCloseable {
             try {
                 r.session.ensureOpen();
                 r.startPosition = r.session.position();
-                r.generator = new Generator(r.session, r.prompt, r.options);
+                r.sampler = new Sampler(r.options.sampler(), model.info().vocabulary().size());
+                r.id = r.session.call(r.submit);
+                java.time.Duration timeout = r.options.timeout();
+                if (timeout != null) r.deadline = System.nanoTime() + Math.max(1, timeout.toNanos());
             } catch (RuntimeException e) {
+                if (r.sampler != null) r.sampler.close();
                 r.session.release();
                 r.completeExceptionally(e);
                 r.released.countDown();
@@ -277,141 +296,170 @@ public final class Scheduler implements AutoCloseable {
         return true;
     }
 
-    /** One forward pass: every decoding sequence's next token, then prompt chunks, oldest first. */
-    private void step(Batch batch) {
-        stepping.clear();
-        int budget = stepTokens;
+    /**
+     * Asks the engine to end what should stop (a cancelled future, a closed session, a passed deadline, a failed
+     * callback), runs one step of the engine's loop, then hands out the tokens and completes what has ended.
+     */
+    private void step() {
         snapshot.clear();
         snapshot.addAll(running);
         for (Request r : snapshot) {
-            Generator g = r.generator;
-            if (r.isCancelled() || r.session.isClosed()) g.stop(StopReason.CANCELLED);
-            else g.expire();
-            if (g.isDone() || !g.isPrimed()) continue;
-            r.input = g.nextInput();
-            if (r.input == null) continue; // ended by a stop string or the token limit: no evaluation needed
-            if (add(batch, r, r.input, true)) budget--;
-        }
-        for (Request r : snapshot) {
-            if (budget <= 0) break;
-            Generator g = r.generator;
-            if (g.isDone() || g.isPrimed() || r.isDone()) continue;
-            if (r.input == null) r.input = g.nextInput(); // the prompt
-            int n = Math.min(Math.min(budget, r.input.length - r.fed), r.session.batchSize());
-            boolean last = r.fed + n == r.input.length;
-            int[] chunk = r.fed == 0 && last ? r.input : Arrays.copyOfRange(r.input, r.fed, r.fed + n);
-            if (add(batch, r, chunk, last)) {
-                r.chunk = n;
-                budget -= n;
+            if (r.session.isClosed()) {
+                r.closedSession = true;
+            } else if (!r.timedOut && r.deadline != 0 && System.nanoTime() - r.deadline > 0) {
+                r.timedOut = true;
             }
+            if (r.isDone() || r.failure != null || r.closedSession || r.timedOut) engine.cancel(r.id);
         }
-        if (!stepping.isEmpty()) {
-            try {
-                batch.decode();
-            } catch (RuntimeException e) {
-                for (Request r : stepping) end(r, e); // the pass failed as a whole: every session is as before it
-                stepping.clear();
+        if (model.isClosed()) { // closed by a callback: every session went with it, and the engine cannot step
+            for (Request r : snapshot) {
+                r.closedSession = true;
+                end(r, true);
             }
+            return;
         }
-        for (Request r : stepping) {
-            if (r.chunk > 0) { // a prompt chunk
-                r.fed += r.chunk;
-                r.chunk = 0;
-                if (r.fed < r.input.length) continue;
-                r.input = null;
-            }
-            try {
-                r.session.call(r.sampleRow);
-            } catch (RuntimeException e) {
-                end(r, e);
-            }
-        }
-        snapshot.clear();
-        snapshot.addAll(running);
-        for (Request r : snapshot) deliver(r);
-    }
-
-    /** Adds a sequence's tokens to the step; a refusal (e.g. its context is full) ends that sequence only. */
-    private boolean add(Batch batch, Request r, int[] tokens, boolean logits) {
         try {
-            batch.add(r.session, tokens, logits);
-            stepping.add(r);
-            return true;
-        } catch (RuntimeException e) {
-            end(r, e);
-            return false;
+            model.withHandle(h -> holdingAll(0, engineStep));
+        } catch (RuntimeException e) { // the model was closed meanwhile
+            for (Request r : snapshot) {
+                if (r.failure == null) r.failure = e;
+                end(r, true);
+            }
+            return;
+        }
+        for (Request r : snapshot) {
+            deliver(r);
+            if (!engine.isRunning(r.id)) {
+                r.result = engine.result(r.id);
+                end(r, true);
+            }
         }
     }
 
-    /** Hands out the sequence's ready token, and completes the request once its generation has ended. */
+    /** The engine's step, with every open session of the running sequences held and their deadlines armed. */
+    private Integer engineStep() {
+        try {
+            return engine.step();
+        } finally {
+            for (Session s : stepSessions) s.disarmGenerationStep();
+        }
+    }
+
+    /** Holds the open sessions of the running sequences (each for this thread, none used elsewhere), then steps. */
+    private <T> T holdingAll(int i, Supplier<T> action) {
+        if (i == 0) stepSessions.clear();
+        if (i == snapshot.size()) return action.get();
+        Request r = snapshot.get(i);
+        if (r.session.isClosed()) return holdingAll(i + 1, action);
+        return r.session.call(() -> {
+            r.session.armGenerationStep(r.deadline, false);
+            stepSessions.add(r.session);
+            return holdingAll(i + 1, action);
+        });
+    }
+
+    /** Hands out the sequence's ready tokens; a callback that throws ends the sequence with what it threw. */
     private void deliver(Request r) {
-        if (!running.contains(r)) return;
-        GeneratedToken t = r.generator.poll();
-        if (t != null && r.onToken != null && !r.isDone()) {
+        for (GeneratedToken t = r.text.poll(); t != null; t = r.text.poll()) {
+            if (r.onToken == null || r.isDone() || r.failure != null) continue;
             try {
                 r.onToken.accept(t);
             } catch (RuntimeException | Error e) {
-                end(r, e);
-                return;
+                r.failure = e;
+                engine.cancel(r.id);
             }
         }
-        if (r.generator.isDone()) end(r, null);
     }
 
     /**
-     * Removes a request: completes it with its generation (failure == null) or fails it, and frees its place. A
-     * prompt ended part-way is taken back out of the session, as a stopped {@link Session#eval} leaves it.
+     * Removes a request whose sequence has ended (inEngine: it was submitted there), hands its session back, and
+     * then completes it: with its generation, or what ended it. A prompt ended part-way is taken back out of the
+     * session, as a stopped {@link Session#eval} leaves it.
      */
-    private void end(Request r, Throwable failure) {
+    private void end(Request r, boolean inEngine) {
         running.remove(r);
-        if (r.generator != null) {
+        Throwable failure = r.failure;
+        Generation generation = null;
+        if (inEngine) {
             try {
-                if (r.fed > 0 && !r.generator.isPrimed() && !r.session.isClosed()) r.session.truncate(r.startPosition);
+                NativeScheduler.Result res = r.result;
+                if (res != null && !engineClosed && !model.isClosed()) engine.release(r.id);
+                if (!r.session.isClosed() && r.session.position() - r.startPosition < r.prompt.length) {
+                    r.session.truncate(r.startPosition);
+                }
+                if (failure == null) {
+                    generation = outcome(r, res);
+                    if (r.failure != null) { // the last token's callback threw
+                        failure = r.failure;
+                        generation = null;
+                    }
+                }
             } catch (RuntimeException e) {
                 if (failure == null) failure = e;
             } finally {
-                r.generator.stop(StopReason.CANCELLED);
                 try {
-                    r.generator.close();
+                    r.sampler.close();
                 } finally {
                     r.session.release();
                 }
             }
         }
-        if (failure != null) r.completeExceptionally(failure);
-        else r.complete(r.generator.result());
+        if (generation != null) r.complete(generation);
+        else if (failure != null) r.completeExceptionally(failure);
         r.released.countDown();
     }
 
-    /** One submitted generation: its future, and the driver's progress through it. */
+    /** The request's generation, after handing out its last token; throws what the engine reported instead. */
+    private Generation outcome(Request r, NativeScheduler.Result res) {
+        StopReason reason = res == null ? null : Generator.naturalEnd(res);
+        if (reason == null) {
+            if (r.closedSession || r.session.isClosed() || r.isDone()) reason = StopReason.CANCELLED;
+            else if (res.stopReason() == MLLM_STOP_CANCELLED()
+                    && (r.timedOut || r.deadline != 0 && System.nanoTime() - r.deadline > 0)) reason = StopReason.TIMEOUT;
+            else if (res.stopReason() == MLLM_STOP_CANCELLED()) reason = StopReason.CANCELLED; // Session.cancel()
+            else throw Native.error(res.status(), "generate", res.message());
+        }
+        r.text.end(reason);
+        deliver(r);
+        Timings t = res == null ? new Timings(r.prompt.length, r.text.count(), 0, 0)
+                : new Timings(r.prompt.length, r.text.count(), res.promptSeconds(), res.generateSeconds());
+        return r.text.generation(r.prompt, t);
+    }
+
+    /** One submitted generation: its future, and the driver's view of it. */
     private final class Request extends CompletableFuture<Generation> {
         final Session session;
         final int[] prompt;
         final GenerateOptions options;
         final Consumer<GeneratedToken> onToken;
-        Generator generator;
-        /** Tokens to evaluate for the generator (the prompt while it is read in chunks, then each token). */
-        int[] input;
-        /** Prompt tokens evaluated so far, and those in the current step. */
-        int fed;
-        int chunk;
+        final GenerationText text;
+        /** System.nanoTime() after which the sequence ends with TIMEOUT (0: never); its timeout counts from admission. */
+        long deadline;
+        Sampler sampler;
+        /** The sequence's id in the engine. */
+        int id;
         /** The session's position when the sequence started. */
         int startPosition;
+        /** Why the driver asked the engine to end it, and what ended it. */
+        boolean timedOut;
+        boolean closedSession;
+        Throwable failure;
+        NativeScheduler.Result result;
         /** Counted down once the scheduler is done with the session (or never took it). */
         final java.util.concurrent.CountDownLatch released = new java.util.concurrent.CountDownLatch(1);
-        /** Hands the step's logits row to the generator; made once so that a step allocates nothing per sequence. */
-        final Supplier<Void> sampleRow = this::sampleRow;
+        /** Queues the sequence in the engine (inside the session's call). */
+        final Supplier<Integer> submit = this::submit;
 
         Request(Session session, int[] prompt, GenerateOptions options, Consumer<GeneratedToken> onToken) {
             this.session = session;
             this.prompt = prompt;
             this.options = options;
             this.onToken = onToken;
+            this.text = new GenerationText(options.stopStrings());
         }
 
-        private Void sampleRow() {
-            generator.evaluated(session.lastRow());
-            return null;
+        private Integer submit() {
+            return engine.submit(session, prompt, sampler, options.maxTokens(), options.ignoreEos(), text);
         }
 
         void awaitRelease() {

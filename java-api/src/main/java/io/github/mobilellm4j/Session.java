@@ -63,6 +63,13 @@ public final class Session implements AutoCloseable {
     private final long callTimeoutNanos;
     /** A generation's deadline armed for its prompt (System.nanoTime(); 0: none), see {@link #armDeadline}. */
     private long generationDeadline;
+    /**
+     * A generation whose sequence in the engine's loop holds this session (the engine refuses other model calls
+     * on it meanwhile), and the one stepping now. Another call first ends such a generation: a stream left
+     * unfinished does not block the session.
+     */
+    private Generator engineHolder;
+    private Generator stepping;
 
     private Session(Model model, MemorySegment handle, SessionOptions o) {
         this.model = model;
@@ -403,8 +410,9 @@ public final class Session implements AutoCloseable {
      * from; after any other end (EOS, TIMEOUT, CANCELLED) it has grown by the prompt and every returned token (a
      * token sampled but not yet evaluated is not returned). To continue after MAX_TOKENS or STOP_STRING, pass
      * that last token first, e.g. as the first token of the next prompt, as a llama.cpp loop passes its sampled
-     * token to the next decode ({@link io.github.mobilellm4j.chat.ChatSession} does this itself). The engine's
-     * own loop ({@code mllm_generate}, mobilellm.h) and {@link Scheduler} follow the same contract.
+     * token to the next decode ({@link io.github.mobilellm4j.chat.ChatSession} does this itself). The generation
+     * runs in the engine's decode loop, the one {@code mllm_generate} (mobilellm.h) and {@link Scheduler} run, so
+     * a C program and this method generate the same tokens.
      */
     public Generation generate(int[] promptTokens, GenerateOptions options, Consumer<GeneratedToken> onToken) {
         // the whole generation, callbacks included, holds the session (no other thread can interleave), but
@@ -472,10 +480,11 @@ public final class Session implements AutoCloseable {
     }
 
     /**
-     * Generates with the engine's own decode loop (mllm_generate): no Java code runs between tokens. The
-     * reference the Java loop of {@link #generate(int[], GenerateOptions, Consumer)} is tested against (same
-     * tokens and text, the session left at the same position with the same logits); stop strings are not
-     * supported here. Not API: the benchmarks call mllm_generate through the bindings themselves.
+     * Generates through {@code mllm_generate} called directly, no Java code between tokens: what
+     * {@link #generate(int[], GenerateOptions, Consumer)} is tested against (same tokens and text, the session
+     * left at the same position with the same logits), to show that driving the engine's loop from Java changes
+     * nothing; stop strings are not supported here. Not API: the benchmarks call mllm_generate through the
+     * bindings themselves.
      */
     Generation generateNative(int[] promptTokens, GenerateOptions options) {
         checkTokens(promptTokens, "the prompt has no tokens");
@@ -566,6 +575,7 @@ public final class Session implements AutoCloseable {
         try {
             enter();
             try {
+                if (!closed) abandonEngineHolder(); // a generation still in the engine's loop ends first
                 freeNative();
             } finally {
                 exit();
@@ -592,6 +602,7 @@ public final class Session implements AutoCloseable {
             enter();
             try {
                 if (closed) throw new IllegalStateException("session is closed");
+                if (engineHolder != stepping) abandonEngineHolder();
                 return action.get();
             } finally {
                 exit();
@@ -726,6 +737,59 @@ public final class Session implements AutoCloseable {
     /** Makes the session's evaluations stop once System.nanoTime() passes deadline (0: never). */
     void armDeadline(long deadline) {
         generationDeadline = deadline;
+    }
+
+    /** Runs a step of g's sequence in the engine's loop, as {@link #call}; g holds the session until it ends. */
+    <T> T engineStep(Generator g, java.util.function.Supplier<T> step) {
+        Generator before = stepping;
+        stepping = g;
+        engineHolder = g;
+        try {
+            return call(step);
+        } finally {
+            stepping = before;
+        }
+    }
+
+    /** Ends the generation whose sequence holds this session in the engine's loop, if any (caller inside). */
+    private void abandonEngineHolder() {
+        Generator left = engineHolder;
+        engineHolder = null;
+        if (left != null) left.abandon();
+    }
+
+    /** g's sequence no longer holds the session (it ended or was freed). */
+    void engineReleased(Generator g) {
+        if (engineHolder == g) engineHolder = null;
+    }
+
+    /**
+     * Arms the engine's abort check for one step of a generation (caller in {@link #call}): it stops at the
+     * generation's deadline or, with callTimeout, the session's call timeout, whichever comes first. Returns the
+     * call's own deadline (0: none), for {@link #generationStopped}.
+     */
+    long armGenerationStep(long deadline, boolean callTimeout) {
+        newEpoch();
+        generationDeadline = deadline;
+        if (callTimeout) return armCall();
+        ns.deadline = deadline;
+        return 0;
+    }
+
+    void disarmGenerationStep() {
+        ns.deadline = 0;
+        generationDeadline = 0;
+    }
+
+    /**
+     * What a generation the engine stopped or failed throws: its error, or CANCELLED (an interrupt,
+     * {@link #cancel()}, or the session's call timeout, which the message then names).
+     */
+    MobileLlmException generationStopped(NativeScheduler.Result r, long callDeadline) {
+        if (r.status() != MLLM_OK() && r.stopReason() != MLLM_STOP_CANCELLED()) {
+            return Native.error(r.status(), "generate", r.message());
+        }
+        return stopped(new MobileLlmException(MobileLlmException.Status.CANCELLED, "generate: cancelled"), callDeadline);
     }
 
     /**

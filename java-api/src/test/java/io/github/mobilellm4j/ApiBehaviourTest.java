@@ -152,7 +152,28 @@ class ApiBehaviourTest extends ReferenceModelFixture {
     }
 
     @Test
-    void nativeLoopGivesTheSameGenerationAsTheJavaLoop() {
+    void aStreamLeftPartWayEndsWhenItsSessionIsUsedAgain() {
+        int[] prompt = model.tokenizer().encode(PROMPT);
+        int[] alone;
+        try (Session s = model.newSession()) {
+            alone = s.generate(prompt, greedy(10), null).tokens();
+        }
+        try (Session s = model.newSession()) {
+            var stream = s.stream(prompt, greedy(10));
+            var it = stream.iterator();
+            assertThat(new int[] {it.next().id(), it.next().id()}).containsExactly(alone[0], alone[1]);
+            // the stream's sequence still holds the session in the engine's loop; the next call ends it first,
+            // keeping what was evaluated (the prompt and both tokens handed out; the third was only sampled)
+            assertThat(s.position()).isEqualTo(prompt.length + 2);
+            assertThat(it.hasNext()).isFalse();
+            s.reset();
+            assertThat(s.generate(prompt, greedy(10), null).tokens()).isEqualTo(alone);
+            stream.close();
+        }
+    }
+
+    @Test
+    void sessionGenerateGivesWhatTheEnginesGenerateCallGives() {
         int[] prompt = model.tokenizer().encode(PROMPT);
         for (GenerateOptions o : new GenerateOptions[] {greedy(10), GenerateOptions.builder().greedy().maxTokens(64).build(),
                 GenerateOptions.builder().maxTokens(12).ignoreEos(true).sampler(io.github.mobilellm4j.sampling.SamplerOptions

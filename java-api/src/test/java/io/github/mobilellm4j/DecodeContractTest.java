@@ -11,9 +11,9 @@ import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The decode contract of Session.generate (see its javadoc and mobilellm.h): the engine's own loop
- * ({@code mllm_generate}, through {@link Session#generateNative}) and the Java loop leave the session at the same
- * position, holding the same logits, when a returned token ends the generation (the token limit, a stop string),
+ * The decode contract of Session.generate (see its javadoc and mobilellm.h): {@code mllm_generate} called
+ * directly ({@link Session#generateNative}) and the engine's loop driven step by step from Java leave the session
+ * at the same position, holding the same logits, when a returned token ends the generation (the token limit, a stop string),
  * and both continue the sequence as one uninterrupted generation would once that last token is fed first; after an
  * end-of-turn stop, every returned token is in the sequence.
  */
@@ -29,7 +29,7 @@ class DecodeContractTest {
     }
 
     @Test
-    void bothLoopsStopOnTheTokenLimitAtTheSamePlaceAndContinueAlike() {
+    void bothCallsStopOnTheTokenLimitAtTheSamePlaceAndContinueAlike() {
         Generation whole = alone(greedy(10));
         try (Session java = model.newSession(); Session c = model.newSession()) {
             Generation gj = java.generate(prompt, greedy(6), null);
@@ -44,7 +44,7 @@ class DecodeContractTest {
     @Test
     void aStopStringLeavesTheSessionAsTheTokenLimitDoesInTheEnginesLoop() {
         Generation whole = alone(greedy(10));
-        // the text of the fourth token as a stop string: the Java loop stops on the first token completing it
+        // the text of the fourth token as a stop string: Session.generate stops on the first token completing it
         String stop = model.tokenizer().decode(new int[] {whole.tokens()[3]}).strip();
         assertThat(stop).as("a stop string of visible text").isNotEmpty();
         GenerateOptions withStop = GenerateOptions.builder().greedy().ignoreEos(true).maxTokens(10).stopStrings(stop)
@@ -78,7 +78,7 @@ class DecodeContractTest {
             assertThat(gj.stopReason()).isEqualTo(StopReason.EOS);
             assertThat(gc.stopReason()).isEqualTo(StopReason.EOS);
             assertThat(gj.tokens()).isEqualTo(gc.tokens()).isEqualTo(Arrays.copyOf(whole.tokens(), at));
-            assertThat(java.position()).as("Java loop").isEqualTo(prompt.length + at);
+            assertThat(java.position()).as("Session.generate").isEqualTo(prompt.length + at);
             assertThat(c.position()).as("engine loop").isEqualTo(prompt.length + at);
             assertThat(java.logits().toArray(0)).isEqualTo(c.logits().toArray(0));
         }
@@ -97,12 +97,12 @@ class DecodeContractTest {
      */
     private void assertSameStateAsEvaluatingAllButTheLast(Session java, Session c, int[] tokens) {
         int n = tokens.length;
-        assertThat(java.position()).as("Java loop").isEqualTo(prompt.length + n - 1);
+        assertThat(java.position()).as("Session.generate").isEqualTo(prompt.length + n - 1);
         assertThat(c.position()).as("engine loop").isEqualTo(prompt.length + n - 1);
         try (Session direct = model.newSession()) {
             float[] want = direct.eval(prompt).toArray(0);
             for (int i = 0; i < n - 1; i++) want = direct.eval(tokens[i]).toArray(0);
-            assertThat(java.logits().toArray(0)).as("Java loop").isEqualTo(want);
+            assertThat(java.logits().toArray(0)).as("Session.generate").isEqualTo(want);
             assertThat(c.logits().toArray(0)).as("engine loop").isEqualTo(want);
         }
     }
@@ -113,7 +113,7 @@ class DecodeContractTest {
         int more = whole.tokens().length - n;
         int[] last = {tokens[n - 1]};
         int[] want = Arrays.copyOfRange(whole.tokens(), n, whole.tokens().length);
-        assertThat(java.generate(last, greedy(more), null).tokens()).as("Java loop").isEqualTo(want);
+        assertThat(java.generate(last, greedy(more), null).tokens()).as("Session.generate").isEqualTo(want);
         assertThat(c.generateNative(last, greedy(more)).tokens()).as("engine loop").isEqualTo(want);
         assertThat(java.position()).isEqualTo(c.position()).isEqualTo(prompt.length + whole.tokens().length - 1);
         assertThat(java.logits().toArray(0)).isEqualTo(c.logits().toArray(0));

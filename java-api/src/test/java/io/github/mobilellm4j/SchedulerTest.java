@@ -141,6 +141,24 @@ class SchedulerTest extends ReferenceModelFixture {
     }
 
     @Test
+    void sessionCancelEndsTheSequenceWithEveryReturnedTokenEvaluated() throws Exception {
+        GenerateOptions endless = GenerateOptions.builder().greedy().maxTokens(100_000).ignoreEos(true).build();
+        try (Scheduler scheduler = Scheduler.create(model);
+                Session s = model.newSession(SessionOptions.builder().contextLength(4096).build())) {
+            java.util.concurrent.CountDownLatch started = new java.util.concurrent.CountDownLatch(1);
+            CompletableFuture<Generation> f = scheduler.submit(s, prompt, endless, t -> started.countDown());
+            assertThat(started.await(30, TimeUnit.SECONDS)).isTrue();
+            s.cancel(); // from this thread, while the scheduler's thread runs the sequence
+            Generation g = f.get(30, TimeUnit.SECONDS);
+            assertThat(g.stopReason()).isEqualTo(StopReason.CANCELLED);
+            assertThat(g.tokens()).isNotEmpty();
+            assertThat(s.position()).isEqualTo(prompt.length + g.tokens().length);
+            GenerateOptions greedy = GenerateOptions.builder().greedy().maxTokens(g.tokens().length).ignoreEos(true).build();
+            assertThat(g.tokens()).isEqualTo(alone(prompt, greedy).tokens());
+        }
+    }
+
+    @Test
     void closingEndsWhatRunsAndWaitsAndLeavesTheSessionsUsable() {
         GenerateOptions endless = GenerateOptions.builder().greedy().maxTokens(100_000).ignoreEos(true).build();
         List<Session> sessions = new ArrayList<>();

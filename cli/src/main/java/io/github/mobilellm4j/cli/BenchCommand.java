@@ -104,8 +104,9 @@ final class BenchCommand implements Command {
             if (parallel > 0) {
                 benchParallel(model, parallel, prompt, gen, pp, tg, err);
             } else {
-                try (Session s = model.newSession(SessionOptions.builder().contextLength(ctx)
-                        .batchSize(Math.max(1, nPrompt)).build())) {
+                // with a draft, the target verifies up to draftMax + 1 tokens in one pass: a smaller batch would split it
+                int batch = Math.max(Math.max(1, nPrompt), draft == null ? 1 : draftMax + 1);
+                try (Session s = model.newSession(SessionOptions.builder().contextLength(ctx).batchSize(batch).build())) {
                     for (int r = -1; r < reps; r++) { // r = -1 is the warm-up
                         if (nPrompt > 0) {
                             s.reset();

@@ -37,8 +37,8 @@ import org.openjdk.jmh.infra.Blackhole;
  * <ul>
  *   <li>{@code cLoop}: the engine's own loop, {@code mllm_generate} called once through the bindings with a NULL
  *       callback and a greedy sampler: no Java code runs between tokens;</li>
- *   <li>{@code javaApi}: {@code Session.generate} with a per-token {@code Consumer}: the Java decode loop (one
- *       downcall per token, sampling, streaming detokenization, the callback).</li>
+ *   <li>{@code javaApi}: {@code Session.generate} with a per-token {@code Consumer}: the same engine loop stepped
+ *       from Java (one downcall per step, an upcall per token for its text and the stop strings, the callback).</li>
  * </ul>
  * The report turns the two into Java overhead per token, (1/javaApi - 1/cLoop) / genTokens, and a percentage.
  * Each benchmark runs in its own fork, so the two never share a JVM, a JIT profile or a thread pool.

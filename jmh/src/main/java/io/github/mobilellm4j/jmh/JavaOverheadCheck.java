@@ -19,7 +19,8 @@ import java.nio.file.Path;
 import java.util.Arrays;
 
 /**
- * Interleaved A/B of the Java decode loop against the engine's C loop in one JVM: the same 16-token prompt and
+ * Interleaved A/B of Session.generate (the engine's loop stepped from Java) against mllm_generate (the same loop
+ * run to the end in one call) in one JVM: the same 16-token prompt and
  * 64 greedy tokens through mllm_generate (called through the bindings, on a second copy of the model) and
  * Session.generate (per-token callback), alternating which goes first, medians of 15 after 50 warm-ups.
  * Complements JavaOverheadBenchmark, whose separate forks are more exposed to machine noise.
@@ -27,7 +28,7 @@ import java.util.Arrays;
  * <pre>java --enable-native-access=ALL-UNNAMED -cp jmh/target/benchmarks.jar io.github.mobilellm4j.jmh.JavaOverheadCheck MODEL.gguf THREADS</pre>
  */
 public class JavaOverheadCheck {
-    /** Warm-up generations per side: enough calls (over 3000 tokens) for the JIT to compile the Java loop
+    /** Warm-up generations per side: enough calls (over 3000 tokens) for the JIT to compile the Java side
      * and its downcalls; interpreted FFM downcalls cost tens of microseconds each. */
     private static final int WARMUP = 50;
 
@@ -131,7 +132,7 @@ public class JavaOverheadCheck {
                 if (r >= 0) { c[r] = tc; j[r] = tj; }
             }
             Arrays.sort(c); Arrays.sort(j);
-            System.out.printf("threads %d: C loop median %.2f ms, Java loop median %.2f ms per 16+64 tokens -> %+.2f%% (%.1f us/token)%n",
+            System.out.printf("threads %d: mllm_generate median %.2f ms, Session.generate median %.2f ms per 16+64 tokens -> %+.2f%% (%.1f us/token)%n",
                 threads, c[reps / 2], j[reps / 2], 100 * (j[reps / 2] / c[reps / 2] - 1), 1000 * (j[reps / 2] - c[reps / 2]) / 64);
         }
     }
