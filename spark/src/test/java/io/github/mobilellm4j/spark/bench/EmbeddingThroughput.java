@@ -23,7 +23,9 @@ import org.apache.spark.sql.SparkSession;
  * Java loops over {@code Model.embed} and {@code Model.embedAll} in the same JVM, on the same texts: a benchmark to
  * run by hand (spark/bench/embedding-throughput.sh), not a test.
  *
- * <p>Arguments: model path, rows, runs, and optionally {@code java} for the Java ways only. Prints, per
+ * <p>Arguments: model path, rows, runs, and optionally {@code java} for the Java ways only or {@code overhead} for
+ * the four ways that measure Spark's overhead on two cores ({@code java x2}, {@code java batched x2},
+ * {@code spark local[2]}, {@code spark typed local[2]}: the long runs of 10,000 rows take a fraction). Prints, per
  * configuration, the rows/s of every run and their median:
  * <ul>
  *   <li>{@code java x1}: one thread, Model.embed row after row (one engine thread);
@@ -46,11 +48,12 @@ public final class EmbeddingThroughput {
     }
 
     public static void main(String[] args) throws Exception {
-        if (args.length != 3 && !(args.length == 4 && args[3].equals("java"))) {
-            System.err.println("usage: EmbeddingThroughput MODEL.gguf ROWS RUNS [java]");
+        if (args.length != 3 && !(args.length == 4 && (args[3].equals("java") || args[3].equals("overhead")))) {
+            System.err.println("usage: EmbeddingThroughput MODEL.gguf ROWS RUNS [java|overhead]");
             System.exit(2);
         }
-        boolean javaOnly = args.length == 4;
+        boolean javaOnly = args.length == 4 && args[3].equals("java");
+        boolean overheadOnly = args.length == 4 && args[3].equals("overhead");
         Path modelPath = Path.of(args[0]);
         int rows = Integer.parseInt(args[1]);
         int runs = Integer.parseInt(args[2]);
@@ -67,18 +70,21 @@ public final class EmbeddingThroughput {
             model.embed(texts.get(0), Pooling.MEAN, true); // first call outside the timing
             twoThreads.embed(texts.get(0), Pooling.MEAN, true);
             for (int r = 0; r < runs; r++) {
-                rates[0][r] = rate(rows, () -> javaLoop(model, texts, 1));
+                if (!overheadOnly) rates[0][r] = rate(rows, () -> javaLoop(model, texts, 1));
                 rates[1][r] = rate(rows, () -> javaLoop(model, texts, 2));
                 rates[2][r] = rate(rows, () -> javaBatched(model, texts, 2));
-                rates[3][r] = rate(rows, () -> javaLoop(twoThreads, texts, 1));
-                rates[4][r] = rate(rows, () -> javaBatched(twoThreads, texts, 1));
+                if (!overheadOnly) {
+                    rates[3][r] = rate(rows, () -> javaLoop(twoThreads, texts, 1));
+                    rates[4][r] = rate(rows, () -> javaBatched(twoThreads, texts, 1));
+                }
                 if (javaOnly) continue;
-                rates[5][r] = sparkRate(modelPath, texts, 1, false);
+                if (!overheadOnly) rates[5][r] = sparkRate(modelPath, texts, 1, false);
                 rates[6][r] = sparkRate(modelPath, texts, 2, false);
                 rates[7][r] = sparkRate(modelPath, texts, 2, true);
             }
         }
         for (int c = 0; c < (javaOnly ? 5 : names.length); c++) {
+            if (overheadOnly && c != 1 && c != 2 && c != 6 && c != 7) continue;
             double[] sorted = rates[c].clone();
             Arrays.sort(sorted);
             System.out.printf(Locale.ROOT, "%-20s median %8.2f rows/s   runs %s%n", names[c], sorted[runs / 2],
