@@ -187,8 +187,7 @@ final class Generator implements AutoCloseable {
             text.end(StopReason.CANCELLED);
             return;
         }
-        // stopped part-way through the prompt: the session goes back to where it was, as a stopped eval leaves it
-        if (session.position() - startPosition < prompt.length) session.truncate(startPosition);
+        session.rewindPartialPrompt(startPosition, prompt.length);
         boolean interrupted = Thread.currentThread().isInterrupted();
         if (r.stopReason() == MLLM_STOP_CANCELLED() && !interrupted && pastDeadline()) {
             text.end(StopReason.TIMEOUT);

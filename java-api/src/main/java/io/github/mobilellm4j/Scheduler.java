@@ -63,8 +63,9 @@ public final class Scheduler implements AutoCloseable {
     private final List<Request> snapshot = new ArrayList<>();
     /** The open sessions of the current step. */
     private final List<Session> stepSessions = new ArrayList<>();
-    private final Supplier<Integer> engineStep = this::engineStep;
     private NativeScheduler engine;
+    /** One step with the model held open (made once: a step allocates nothing per sequence). */
+    private final Model.HandleFunction<Integer> stepAll = h -> holdingAll(0);
     private boolean engineClosed;
 
     private Scheduler(Model model, int maxSequences, int stepTokens) {
@@ -319,7 +320,7 @@ public final class Scheduler implements AutoCloseable {
             return;
         }
         try {
-            model.withHandle(h -> holdingAll(0, engineStep));
+            model.withHandle(stepAll);
         } catch (RuntimeException e) { // the model was closed meanwhile
             for (Request r : snapshot) {
                 if (r.failure == null) r.failure = e;
@@ -345,17 +346,17 @@ public final class Scheduler implements AutoCloseable {
         }
     }
 
-    /** Holds the open sessions of the running sequences (each for this thread, none used elsewhere), then steps. */
-    private <T> T holdingAll(int i, Supplier<T> action) {
+    /**
+     * Holds the open sessions of the running sequences from the i-th on (each for this thread, none used
+     * elsewhere, its deadline armed), then steps: each request's {@link Request#holdRest} goes on with the next.
+     */
+    private Integer holdingAll(int i) {
         if (i == 0) stepSessions.clear();
-        if (i == snapshot.size()) return action.get();
+        while (i < snapshot.size() && snapshot.get(i).session.isClosed()) i++;
+        if (i == snapshot.size()) return engineStep();
         Request r = snapshot.get(i);
-        if (r.session.isClosed()) return holdingAll(i + 1, action);
-        return r.session.call(() -> {
-            r.session.armGenerationStep(r.deadline, false);
-            stepSessions.add(r.session);
-            return holdingAll(i + 1, action);
-        });
+        r.stepIndex = i;
+        return r.session.call(r.holdRest);
     }
 
     /** Hands out the sequence's ready tokens; a callback that throws ends the sequence with what it threw. */
@@ -384,9 +385,7 @@ public final class Scheduler implements AutoCloseable {
             try {
                 NativeScheduler.Result res = r.result;
                 if (res != null && !engineClosed && !model.isClosed()) engine.release(r.id);
-                if (!r.session.isClosed() && r.session.position() - r.startPosition < r.prompt.length) {
-                    r.session.truncate(r.startPosition);
-                }
+                r.session.rewindPartialPrompt(r.startPosition, r.prompt.length);
                 if (failure == null) {
                     generation = outcome(r, res);
                     if (r.failure != null) { // the last token's callback threw
@@ -449,6 +448,9 @@ public final class Scheduler implements AutoCloseable {
         final java.util.concurrent.CountDownLatch released = new java.util.concurrent.CountDownLatch(1);
         /** Queues the sequence in the engine (inside the session's call). */
         final Supplier<Integer> submit = this::submit;
+        /** Its place in the current step's snapshot, and the step's rest once its session is held: made once. */
+        int stepIndex;
+        final Supplier<Integer> holdRest = this::holdRest;
 
         Request(Session session, int[] prompt, GenerateOptions options, Consumer<GeneratedToken> onToken) {
             this.session = session;
@@ -460,6 +462,12 @@ public final class Scheduler implements AutoCloseable {
 
         private Integer submit() {
             return engine.submit(session, prompt, sampler, options.maxTokens(), options.ignoreEos(), text);
+        }
+
+        private Integer holdRest() {
+            session.armGenerationStep(deadline, false);
+            stepSessions.add(session);
+            return holdingAll(stepIndex + 1);
         }
 
         void awaitRelease() {

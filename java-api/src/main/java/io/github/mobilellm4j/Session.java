@@ -758,6 +758,14 @@ public final class Session implements AutoCloseable {
         if (left != null) left.abandon();
     }
 
+    /**
+     * After a generation that started at position start was stopped: takes a prompt of promptLength tokens that
+     * was read only part-way back out of the sequence, as a stopped eval leaves it.
+     */
+    void rewindPartialPrompt(int start, int promptLength) {
+        if (!isClosed() && position() - start < promptLength) truncate(start);
+    }
+
     /** g's sequence no longer holds the session (it ended or was freed). */
     void engineReleased(Generator g) {
         if (engineHolder == g) engineHolder = null;
