@@ -493,7 +493,8 @@ static void check_k_panel_bits(const char *level) {
  * (q scaled by 4), so the softmax spans e^-20..1. Tolerance: each score carries <= (hd + 8) eps
  * relative error of sum |q_i k_i| scale (< 1e-4 absolute here) and the exponential a few ulp, so
  * each weight is off by < 2e-4 relative and the output by < 2e-4 max|v|. */
-/* One head's attention output against a double-precision softmax over the same f16 rows. */
+/* One head's attention output against a double-precision softmax over the same f16 rows (the f32
+ * kernels get these rows widened, so the same reference and tolerance hold). */
 static void check_head(const char *level, const float *q, const uint16_t *k, const uint16_t *v, int stride, int32_t n,
                        int32_t hd, float scale, const float *out, int nq, int h) {
     double w[700], mx = -1e300, sum = 0;
@@ -537,9 +538,12 @@ static void check_attention(const char *level) {
     enum { MAXN = 700, STRIDE = 136 };
     static const int32_t hds[] = {64, 48, 40}, ns[] = {1, 3, 4, 5, 17, 100, MAXN};
     static uint16_t k[MAXN * STRIDE], v[MAXN * STRIDE];
-    static float s[MAXN];
+    static float kf[MAXN * STRIDE], vf[MAXN * STRIDE], s[MAXN];
     float q[4 * 128], out[4 * 128];
-    for (int i = 0; i < MAXN * STRIDE; i++) { k[i] = mllm_fp32_to_fp16(frand()); v[i] = mllm_fp32_to_fp16(frand()); }
+    for (int i = 0; i < MAXN * STRIDE; i++) {
+        k[i] = mllm_fp32_to_fp16(frand()), v[i] = mllm_fp32_to_fp16(frand());
+        kf[i] = mllm_fp16_to_fp32(k[i]), vf[i] = mllm_fp16_to_fp32(v[i]);
+    }
     for (size_t hi = 0; hi < sizeof hds / sizeof hds[0]; hi++) {
         const int32_t hd = hds[hi];
         const float scale = 1.0f / sqrtf((float)hd);
@@ -556,6 +560,11 @@ static void check_attention(const char *level) {
                           "[%s] grouped attention kernel refused hd=%d nq=%d", level, hd, nq);
                     continue;
                 }
+                for (int h = 0; h < nq; h++) check_head(level, q + h * hd, k, v, STRIDE, n, hd, scale, out + h * hd, nq, h);
+                /* the same over an f32 cache: levels with the f16 kernel have this one too */
+                for (int i = 0; i < nq * hd; i++) out[i] = NAN;
+                CHECK(g_kernels->attn_f32_gqa && g_kernels->attn_f32_gqa(q, nq, kf, vf, STRIDE, n, hd, scale, out),
+                      "[%s] grouped f32 attention kernel refused hd=%d nq=%d", level, hd, nq);
                 for (int h = 0; h < nq; h++) check_head(level, q + h * hd, k, v, STRIDE, n, hd, scale, out + h * hd, nq, h);
             }
         }

@@ -1,8 +1,8 @@
-/* Blocked grouped-query attention over an f16 KV cache, written once for every x86 vector width.
- * Included by an ISA's kernel file (compiled with its -m flags) after it defines the vector of
+/* Blocked grouped-query attention over an f16 or f32 KV cache, written once for every x86 vector
+ * width. Included by an ISA's kernel file (compiled with its -m flags) after it defines the vector of
  * floats and the operations that take more than the width's intrinsic, plus the vec_dot_f16_f32
- * and axpy_f16 that MLLM_ATTN_ENTRIES needs; this file defines the file's attn_f16_gqa and
- * attn_f16_any. The includer defines:
+ * and axpy_f16 that MLLM_ATTN_ENTRIES needs; this file defines the file's attn_f16_gqa,
+ * attn_f32_gqa and attn_f16_any. The includer defines:
  *
  *   vf, VF_LANES                  the vector type and its number of floats
  *   VF(op)                        the width's intrinsic for op: VF(add_ps) is _mm256_add_ps at 8 floats
@@ -29,13 +29,23 @@ MLLM_INLINE vf vf_max(vf a, vf b) { return VF(max_ps)(a, b); }
 MLLM_INLINE vf vf_fmadd(vf a, vf b, vf c) { return VF(fmadd_ps)(a, b, c); }
 MLLM_INLINE float vf_first(vf a) { return VF(cvtss_f32)(a); }
 
+/* VF_LANES cache values from element i of a row: halves widened (F32 = 0) or floats (F32 = 1). */
+MLLM_INLINE vf vf_load_kv(const void *row, size_t i, const int F32) {
+    return F32 ? vf_loadu((const float *)row + i) : vf_load_f16((const uint16_t *)row + i);
+}
+/* Row j of a cache whose rows are stride elements apart. */
+MLLM_INLINE const void *kv_row_at(const void *base, size_t j, size_t stride, const int F32) {
+    return (const char *)base + j * stride * (F32 ? sizeof(float) : sizeof(uint16_t));
+}
+
 /* Attention for nq <= MLLM_ATT_GQA_MAX query heads that read the same KV head (grouped-query
- * attention): every key and value row is converted once for all of them. Keys go in blocks of
- * ATT_BLOCK with a running max and sum per head (online softmax), so no score buffer is needed.
- * Head sizes: multiples of VF_LANES up to MLLM_ATT_MAX_HD, whose q and output stay in registers. */
+ * attention): every key and value row is loaded (and converted) once for all of them. Keys go in
+ * blocks of ATT_BLOCK with a running max and sum per head (online softmax), so no score buffer is
+ * needed. Head sizes: multiples of VF_LANES up to MLLM_ATT_MAX_HD, whose q and output stay in
+ * registers. F32 picks the cache's element type at compile time. */
 #define ATT_BLOCK 32
-MLLM_INLINE void attn_gqa_n(const float *q, const uint16_t *k, const uint16_t *v, size_t stride, int32_t n, int32_t hd,
-                            float scale, float *out, const int NQ) {
+MLLM_INLINE void attn_gqa_n(const float *q, const void *k, const void *v, size_t stride, int32_t n, int32_t hd,
+                            float scale, float *out, const int NQ, const int F32) {
     const int nv = hd / VF_LANES;
     vf qv[MLLM_ATT_GQA_MAX][MLLM_ATT_MAX_HD / VF_LANES], o[MLLM_ATT_GQA_MAX][MLLM_ATT_MAX_HD / VF_LANES];
     float mx[MLLM_ATT_GQA_MAX], l[MLLM_ATT_GQA_MAX];
@@ -52,23 +62,24 @@ MLLM_INLINE void attn_gqa_n(const float *q, const uint16_t *k, const uint16_t *v
         const int nb = n - j0 < ATT_BLOCK ? n - j0 : ATT_BLOCK;
         int jj = 0;
         for (; jj + 4 <= nb; jj += 4) {
-            const uint16_t *kr = k + (size_t)(j0 + jj) * stride;
+            const void *kr = kv_row_at(k, (size_t)(j0 + jj), stride, F32);
             vf a[MLLM_ATT_GQA_MAX][4];
             for (int h = 0; h < NQ; h++)
                 for (int r = 0; r < 4; r++) a[h][r] = vf_zero();
             for (int i = 0; i < nv; i++) {
                 vf kv[4];
-                for (int r = 0; r < 4; r++) kv[r] = vf_load_f16(kr + (size_t)r * stride + VF_LANES * i);
+                for (int r = 0; r < 4; r++)
+                    kv[r] = vf_load_kv(kv_row_at(kr, (size_t)r, stride, F32), (size_t)VF_LANES * i, F32);
                 for (int h = 0; h < NQ; h++)
                     for (int r = 0; r < 4; r++) a[h][r] = vf_fmadd(kv[r], qv[h][i], a[h][r]);
             }
             for (int h = 0; h < NQ; h++) _mm_store_ps(&sc[h][jj], vf_hsum4(a[h][0], a[h][1], a[h][2], a[h][3]));
         }
         for (; jj < nb; jj++) {
-            const uint16_t *kr = k + (size_t)(j0 + jj) * stride;
+            const void *kr = kv_row_at(k, (size_t)(j0 + jj), stride, F32);
             for (int h = 0; h < NQ; h++) {
                 vf a0 = vf_zero();
-                for (int i = 0; i < nv; i++) a0 = vf_fmadd(vf_load_f16(kr + VF_LANES * i), qv[h][i], a0);
+                for (int i = 0; i < nv; i++) a0 = vf_fmadd(vf_load_kv(kr, (size_t)VF_LANES * i, F32), qv[h][i], a0);
                 sc[h][jj] = vf_hsum(a0);
             }
         }
@@ -100,9 +111,9 @@ MLLM_INLINE void attn_gqa_n(const float *q, const uint16_t *k, const uint16_t *v
             l[h] += vf_hsum(sum);
         }
         for (jj = 0; jj < nb; jj++) {
-            const uint16_t *vr = v + (size_t)(j0 + jj) * stride;
+            const void *vr = kv_row_at(v, (size_t)(j0 + jj), stride, F32);
             for (int i = 0; i < nv; i++) {
-                const vf vv = vf_load_f16(vr + VF_LANES * i);
+                const vf vv = vf_load_kv(vr, (size_t)VF_LANES * i, F32);
                 for (int h = 0; h < NQ; h++) o[h][i] = vf_fmadd(vf_set1(sc[h][jj]), vv, o[h][i]);
             }
         }

@@ -128,23 +128,26 @@ static inline mllm_xrows mllm_xrows_from(const mllm_xrows *x, int64_t j0) {
 
 /* Attention for one KV head (grouped-query): the blocked kernels take nq <= MLLM_ATT_GQA_MAX query
  * heads of up to MLLM_ATT_MAX_HD elements, a multiple of LANES. MLLM_ATTN_ENTRIES defines the
- * table's attn_f16_gqa (0 for shapes it does not take) and attn_f16 (one head: the blocked kernel,
- * else softmax row by row with the file's vec_dot_f16_f32 and axpy_f16) over
- * body(q, k, v, stride, n, hd, scale, out, NQ); the file includes <math.h>. */
+ * table's attn_f16_gqa and attn_f32_gqa (0 for shapes they do not take) and attn_f16 (one head: the
+ * blocked kernel, else softmax row by row with the file's vec_dot_f16_f32 and axpy_f16) over
+ * body(q, k, v, stride, n, hd, scale, out, NQ, F32); the file includes <math.h>. */
 #define MLLM_ATT_GQA_MAX 4
 #define MLLM_ATT_MAX_HD 128
-#define MLLM_ATTN_ENTRIES(body, LANES)                                                                                      \
-    static int attn_f16_gqa(const float *q, int nq, const uint16_t *k, const uint16_t *v, size_t stride, int32_t n,        \
-                            int32_t hd, float scale, float *out) {                                                         \
+#define MLLM_ATTN_GQA_ENTRY(name, body, LANES, T, F32)                                                                      \
+    static int name(const float *q, int nq, const T *k, const T *v, size_t stride, int32_t n, int32_t hd, float scale,     \
+                    float *out) {                                                                                          \
         if (hd % (LANES) != 0 || hd > MLLM_ATT_MAX_HD || nq < 1 || nq > MLLM_ATT_GQA_MAX || n < 1) return 0;              \
         switch (nq) {                                                                                                      \
-        case 1: body(q, k, v, stride, n, hd, scale, out, 1); break;                                                        \
-        case 2: body(q, k, v, stride, n, hd, scale, out, 2); break;                                                        \
-        case 3: body(q, k, v, stride, n, hd, scale, out, 3); break;                                                        \
-        default: body(q, k, v, stride, n, hd, scale, out, 4); break;                                                       \
+        case 1: body(q, k, v, stride, n, hd, scale, out, 1, F32); break;                                                   \
+        case 2: body(q, k, v, stride, n, hd, scale, out, 2, F32); break;                                                   \
+        case 3: body(q, k, v, stride, n, hd, scale, out, 3, F32); break;                                                   \
+        default: body(q, k, v, stride, n, hd, scale, out, 4, F32); break;                                                  \
         }                                                                                                                  \
         return 1;                                                                                                          \
-    }                                                                                                                      \
+    }
+#define MLLM_ATTN_ENTRIES(body, LANES)                                                                                      \
+    MLLM_ATTN_GQA_ENTRY(attn_f16_gqa, body, LANES, uint16_t, 0)                                                            \
+    MLLM_ATTN_GQA_ENTRY(attn_f32_gqa, body, LANES, float, 1)                                                               \
     static void attn_f16_any(const float *q, const uint16_t *k, const uint16_t *v, size_t stride, int32_t n, int32_t hd,  \
                              float scale, float *s, float *out) {                                                         \
         if (attn_f16_gqa(q, 1, k, v, stride, n, hd, scale, out)) return;                                                   \
@@ -203,6 +206,9 @@ typedef struct mllm_kernels {
     /* Optional: nq query heads (q and out hd floats apart) over the same KV head, as attn_f16 for
      * each; returns 0 (nothing done) for shapes it does not take. */
     int (*attn_f16_gqa)(const float *q, int nq, const uint16_t *k, const uint16_t *v, size_t stride, int32_t n, int32_t hd,
+                        float scale, float *out);
+    /* Optional: the same over an f32 cache (k, v and stride in floats). */
+    int (*attn_f32_gqa)(const float *q, int nq, const float *k, const float *v, size_t stride, int32_t n, int32_t hd,
                         float scale, float *out);
 } mllm_kernels;
 

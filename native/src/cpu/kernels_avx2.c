@@ -290,6 +290,7 @@ void mllm_kernels_fill_avx2(mllm_kernels *k) {
     k->f32_to_f16 = f32_to_f16;
     k->attn_f16 = attn_f16_any;
     k->attn_f16_gqa = attn_f16_gqa;
+    k->attn_f32_gqa = attn_f32_gqa;
     k->swiglu = swiglu;
 }
 

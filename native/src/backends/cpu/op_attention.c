@@ -2,8 +2,8 @@
  * row attends over its own sequence's KV cache, over the keys of positions first..pos
  * (mllm_kv_first_key: all earlier positions, or the layer's sliding window), which lie in
  * consecutive cache rows. Scores are scaled by 1/sqrt(hd) and soft-maxed in f32; work is split over
- * (token, KV head, run of query heads) for the f16 cache, over (token, head) for the f32 and q8_0
- * ones. */
+ * (token, KV head, run of query heads) for the f16 cache and for the f32 one where the level has a
+ * grouped kernel for it, over (token, head) otherwise. */
 #include <math.h>
 #include <string.h>
 
@@ -50,9 +50,10 @@ void mllm_op_attention(const mllm_node *n, const mllm_cpu_run *run, int ith, int
     const float scale = 1.0f / sqrtf((float)hd);
     float *s = ex->att_scratch + (size_t)ith * (size_t)ex->att_stride;
     int64_t b, e;
-    if (kv0->type == MLLM_KV_F16) { /* work items: (token, KV head, run of query heads) */
-        /* runs of up to GQA_RUN heads share each key and value conversion; single heads when that
-         * would leave too few items to keep every thread busy (decode) */
+    const int f32_gqa = kv0->type == MLLM_KV_F32 && K->attn_f32_gqa;
+    if (kv0->type == MLLM_KV_F16 || f32_gqa) { /* work items: (token, KV head, run of query heads) */
+        /* runs of up to GQA_RUN heads share each key and value load (and conversion); single heads
+         * when that would leave too few items to keep every thread busy (decode) */
         int64_t run = GQA_RUN, per_g = (group + GQA_RUN - 1) / GQA_RUN;
         if (q->ne[1] * n_kv * per_g < 4 * (int64_t)nth) run = 1, per_g = group;
         mllm_split(q->ne[1] * n_kv * per_g, ith, nth, &b, &e);
@@ -64,6 +65,14 @@ void mllm_op_attention(const mllm_node *n, const mllm_cpu_run *run, int ith, int
             const int32_t pos = mllm_exec_pos(seq, t), first = mllm_kv_first_key(kv, l, pos), n_keys = pos - first + 1;
             const float *qh = (const float *)mllm_tensor_row(q, t) + h0 * hd;
             float *o = (float *)mllm_tensor_row(out, t) + h0 * hd;
+            if (f32_gqa) {
+                const float *k0 = (const float *)mllm_kv_k_row(kv, l, first) + g * hd;
+                const float *v0 = (const float *)mllm_kv_v_row(kv, l, first) + g * hd;
+                if (K->attn_f32_gqa(qh, nq, k0, v0, (size_t)kv->row, n_keys, hd, scale, o)) continue;
+                for (int i = 0; i < nq; i++)
+                    attn_head(K, kv, qh + i * hd, (const char *)k0, (const char *)v0, 0, n_keys, scale, s, o + i * hd);
+                continue;
+            }
             const uint16_t *k0 = (const uint16_t *)mllm_kv_k_row(kv, l, first) + g * hd;
             const uint16_t *v0 = (const uint16_t *)mllm_kv_v_row(kv, l, first) + g * hd;
             if (K->attn_f16_gqa && K->attn_f16_gqa(qh, nq, k0, v0, (size_t)kv->row, n_keys, hd, scale, o)) continue;

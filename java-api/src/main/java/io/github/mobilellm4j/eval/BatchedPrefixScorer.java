@@ -2,13 +2,20 @@ package io.github.mobilellm4j.eval;
 
 import io.github.mobilellm4j.Batch;
 import io.github.mobilellm4j.KvCacheType;
+import io.github.mobilellm4j.Logits;
 import io.github.mobilellm4j.MobileLlmException;
 import io.github.mobilellm4j.Model;
 import io.github.mobilellm4j.Session;
 import io.github.mobilellm4j.SessionOptions;
+import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ForkJoinPool;
+import java.util.concurrent.Future;
 
 /**
  * Scores the choices of several items in one forward pass: each item's shared context is evaluated once in the
@@ -17,7 +24,8 @@ import java.util.List;
  * request of up to {@code maxSequences} requests run through one {@link Batch}, so the weights are read once for
  * all of them rather than once per choice. The inputs and rows scored are those of {@link HarnessScoring}.
  *
- * <p>One thread: the batch belongs to the thread that made the scorer.
+ * <p>Called from one thread: the batch belongs to the thread that made the scorer. The rows of a pass are scored
+ * (a log-softmax each) on a pool of as many threads as the engine has, which wait for the next pass meanwhile.
  */
 final class BatchedPrefixScorer implements LoglikelihoodScorer {
     /** A request waiting for its continuation's pass. */
@@ -33,7 +41,8 @@ final class BatchedPrefixScorer implements LoglikelihoodScorer {
     private final int maxSequences;
     private final int batchTokens;
     private final Batch batch;
-    private final float[] row;
+    /** Scores a pass's requests in parallel; null with one engine thread. */
+    private final ForkJoinPool scoringPool;
 
     /**
      * @param maxLength the model's maximum length (the harness's max_length: the training context)
@@ -48,7 +57,8 @@ final class BatchedPrefixScorer implements LoglikelihoodScorer {
                 .batchSize(Math.min(contextLength, 512)).kvCacheType(kvType).build();
         this.batchTokens = Math.max(512, contextLength);
         this.batch = Batch.create(model, batchTokens, maxSequences);
-        this.row = new float[model.info().vocabulary().size()];
+        int threads = model.info().threads();
+        this.scoringPool = threads > 1 ? new ForkJoinPool(threads) : null;
     }
 
     @Override
@@ -111,15 +121,45 @@ final class BatchedPrefixScorer implements LoglikelihoodScorer {
         decode(pass, out);
     }
 
-    /** Runs the pass, scores its requests, and takes their continuations back out of the sessions. */
+    /** Runs the pass, scores its requests (in parallel), and takes their continuations back out of the sessions. */
     private void decode(List<Pending> pass, Loglikelihood[][] out) {
         if (pass.isEmpty()) return;
         batch.decode();
+        List<Callable<Void>> scoring = new ArrayList<>(pass.size());
         for (Pending p : pass) {
-            out[p.item()][p.request()] = HarnessScoring.continuationScore(p.session().logits(), p.continuation(), row);
-            p.session().truncate(p.shared());
+            Logits logits = p.session().logits(); // taken here: sessions belong to this thread
+            MemorySegment rows = logits.segment();
+            int vocab = logits.vocabSize();
+            scoring.add(() -> {
+                out[p.item()][p.request()] = HarnessScoring.continuationScore(rows, vocab, p.continuation());
+                return null;
+            });
         }
+        runAll(scoring);
+        for (Pending p : pass) p.session().truncate(p.shared());
         pass.clear();
+    }
+
+    /** Runs the tasks, on the scoring pool where there is one, and rethrows the first failure. */
+    private void runAll(List<Callable<Void>> tasks) {
+        try {
+            if (scoringPool == null) {
+                for (Callable<Void> t : tasks) t.call();
+                return;
+            }
+            for (Future<Void> f : scoringPool.invokeAll(tasks)) f.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new CancellationException("interrupted while scoring");
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof RuntimeException r) throw r;
+            if (e.getCause() instanceof Error err) throw err;
+            throw new IllegalStateException(e.getCause());
+        } catch (RuntimeException e) {
+            throw e;
+        } catch (Exception e) { // Callable.call's checked exceptions: the tasks throw none
+            throw new IllegalStateException(e);
+        }
     }
 
     /** Makes s hold the prefix lead holds: copied where the engine can copy it, else evaluated again. */
@@ -149,6 +189,7 @@ final class BatchedPrefixScorer implements LoglikelihoodScorer {
 
     @Override
     public void close() {
+        if (scoringPool != null) scoringPool.close();
         batch.close();
         sessions.forEach(Session::close);
     }

@@ -53,16 +53,17 @@ final class HarnessScoring {
     }
 
     /**
-     * The request's log-likelihood from the logits of its evaluated tokens: the continuation's tokens are scored by
-     * the last rows (row is scratch of the vocabulary's size).
+     * The request's log-likelihood from the logits of its evaluated tokens (rows of vocab floats, as
+     * {@link Logits#segment}): the continuation's tokens are scored by the last rows. Only reads, so requests may be
+     * scored on several threads at once.
      */
-    static Loglikelihood continuationScore(Logits logits, int[] cont, float[] row) {
-        int first = logits.rows() - cont.length;
+    static Loglikelihood continuationScore(MemorySegment logits, int vocab, int[] cont) {
+        long rowBytes = (long) vocab * Float.BYTES;
+        long first = logits.byteSize() / rowBytes - cont.length;
         double sum = 0;
         boolean greedy = true;
         for (int k = 0; k < cont.length; k++) {
-            MemorySegment.copy(logits.row(first + k), ValueLayout.JAVA_FLOAT, 0, row, 0, row.length);
-            RowScore s = rowScore(row, cont[k]);
+            RowScore s = rowScore(logits.asSlice((first + k) * rowBytes, rowBytes), cont[k]);
             sum += s.logProb();
             greedy &= s.argmax() == cont[k];
         }
@@ -74,17 +75,19 @@ final class HarnessScoring {
     }
 
     /** Log-softmax in double precision over the float logits. */
-    private static RowScore rowScore(float[] row, int token) {
-        float max = row[0];
+    private static RowScore rowScore(MemorySegment row, int token) {
+        long n = row.byteSize() / Float.BYTES;
+        float max = row.getAtIndex(ValueLayout.JAVA_FLOAT, 0);
         int best = 0;
-        for (int i = 1; i < row.length; i++) {
-            if (row[i] > max) {
-                max = row[i];
+        for (int i = 1; i < n; i++) {
+            float v = row.getAtIndex(ValueLayout.JAVA_FLOAT, i);
+            if (v > max) {
+                max = v;
                 best = i;
             }
         }
         double sum = 0;
-        for (float v : row) sum += Math.exp((double) v - max);
-        return new RowScore((double) row[token] - max - Math.log(sum), best);
+        for (long i = 0; i < n; i++) sum += Math.exp((double) row.getAtIndex(ValueLayout.JAVA_FLOAT, i) - max);
+        return new RowScore((double) row.getAtIndex(ValueLayout.JAVA_FLOAT, token) - max - Math.log(sum), best);
     }
 }

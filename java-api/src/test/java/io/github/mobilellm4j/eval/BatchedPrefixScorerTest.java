@@ -8,7 +8,8 @@ import io.github.mobilellm4j.ModelOptions;
 import java.util.ArrayList;
 import java.util.List;
 import org.assertj.core.data.Offset;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The batched scorer gives each request the log-likelihood and greedy flag the one-at-a-time scorer gives: items
@@ -25,9 +26,11 @@ class BatchedPrefixScorerTest {
         return new EvalItem(requests, List.of(choices), 0);
     }
 
-    @Test
-    void scoresAsTheOneAtATimeScorer() {
-        try (Model model = Model.loadDemo(ModelOptions.builder().threads(2).build())) {
+    /** One engine thread scores the rows on the calling thread, two on a pool of two. */
+    @ParameterizedTest
+    @ValueSource(ints = {1, 2})
+    void scoresAsTheOneAtATimeScorer(int threads) {
+        try (Model model = Model.loadDemo(ModelOptions.builder().threads(threads).build())) {
             RequestEncoder encoder = new RequestEncoder(model);
             List<TokenizedItem> items = new ArrayList<>();
             for (EvalItem e : List.of(

@@ -17,7 +17,6 @@ import java.util.List;
 final class SharedPrefixScorer implements LoglikelihoodScorer {
     private final Session session;
     private final int maxLength;
-    private final float[] row;
     private int[] cached = new int[0];
 
     /**
@@ -26,7 +25,6 @@ final class SharedPrefixScorer implements LoglikelihoodScorer {
      */
     SharedPrefixScorer(Model model, int maxLength, int contextLength, KvCacheType kvType) {
         this.maxLength = maxLength;
-        this.row = new float[model.info().vocabulary().size()];
         this.session = model.newSession(SessionOptions.builder().contextLength(contextLength)
                 .batchSize(Math.min(contextLength, 512)).kvCacheType(kvType).build());
     }
@@ -52,7 +50,7 @@ final class SharedPrefixScorer implements LoglikelihoodScorer {
         Loglikelihood[] out = new Loglikelihood[n];
         for (int r = 0; r < n; r++) {
             Logits logits = session.evalAll(Arrays.copyOfRange(inputs[r], shared, inputs[r].length));
-            out[r] = HarnessScoring.continuationScore(logits, requests.get(r).continuationTokens(), row);
+            out[r] = HarnessScoring.continuationScore(logits.segment(), logits.vocabSize(), requests.get(r).continuationTokens());
             session.truncate(shared);
         }
         return out;
