@@ -7,6 +7,7 @@
  * give the same logits as the byte-by-byte ones.
  * Skipped (77) where no Vulkan device exists, except in CI. */
 #define _POSIX_C_SOURCE 200809L
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,6 +54,46 @@ static void dot4_same_bits(const char *gguf, int n_vocab, const char *label) {
     free(b);
 }
 
+/* One batched decode step of eight sessions (the prompt kernels with the batch fusions) against each
+ * session's token evaluated alone (the one-row kernels): the same logits. */
+static void decode_step_as_alone(mllm_model *m, int n_vocab, const char *label) {
+    enum { K = 8 };
+    mllm_session *s[K], *r[K];
+    mllm_batch *bt = NULL;
+    CHECK_OK(mllm_batch_create(m, K, K, &bt));
+    for (int i = 0; i < K; i++) {
+        int32_t prompt[20 + K];
+        for (int k = 0; k < 20 + i; k++) prompt[k] = (int32_t)((k * 11 + i * 5 + 3) % n_vocab);
+        s[i] = bc_session(m, 48);
+        r[i] = bc_session(m, 48);
+        CHECK_OK(mllm_session_eval(s[i], prompt, 20 + i, MLLM_LOGITS_NONE));
+        CHECK_OK(mllm_session_eval(r[i], prompt, 20 + i, MLLM_LOGITS_NONE));
+        const int32_t next = (int32_t)((i * 7 + 1) % n_vocab);
+        CHECK_OK(mllm_batch_add(bt, s[i], &next, 1, MLLM_LOGITS_LAST));
+        CHECK_OK(mllm_session_eval(r[i], &next, 1, MLLM_LOGITS_LAST));
+    }
+    CHECK_OK(mllm_batch_decode(bt));
+    double worst = 0, top = 0;
+    for (int i = 0; i < K; i++) {
+        int32_t rs = 0, rr = 0;
+        const float *ls = mllm_session_logits(s[i], &rs), *lr = mllm_session_logits(r[i], &rr);
+        CHECK(ls && lr && rs == 1 && rr == 1);
+        for (int k = 0; ls && lr && rs == 1 && rr == 1 && k < n_vocab; k++) {
+            worst = fmax(worst, fabs((double)ls[k] - lr[k]));
+            top = fmax(top, fabs((double)lr[k]));
+        }
+    }
+    printf("%-28s: a decode step of %d sessions: max |batched - alone| logit %.1e (max |logit| %.2f)\n", label, K, worst, top);
+    /* the same integer sums and the same roundings to q8_0 either way; the f32 sums of a kernel
+     * may be contracted to fused multiply-adds differently from another's: ~1e-6 of logits ~5 */
+    CHECK(worst <= 1e-4 * fmax(top, 1.0), "%s: batched decode logits differ from alone by %.2e", label, worst);
+    mllm_batch_free(bt);
+    for (int i = 0; i < K; i++) {
+        mllm_session_free(s[i]);
+        mllm_session_free(r[i]);
+    }
+}
+
 int main(void) {
     enable_vulkan_validation();
     const char *tmp = getenv("TMPDIR");
@@ -80,7 +121,9 @@ int main(void) {
         }
         CHECK_OK(st);
         if (!m) continue;
-        bc_same_as_alone(m, c.n_vocab, names[t]);
+        bc_same_as_alone(m, c.n_vocab, 6, 4, 7, names[t]);
+        /* steps of 5 to 12 rows: the prompt kernels with the batch fusions (MV_BATCH_FUSED_ROWS) */
+        bc_same_as_alone(m, c.n_vocab, 12, 12, 16, names[t]);
         dot4_same_bits(gguf, c.n_vocab, names[t]);
         if (t == 0) {
             /* q8_0: every row's activations are rounded to q8_0 alike in either pass, and the f32
@@ -103,6 +146,22 @@ int main(void) {
             const int32_t p[] = {5, 6, 7, 8, 9, 10, 11};
             bc_state_roundtrip(m, c.n_vocab, p, 7, state);
         }
+        mllm_model_free(m);
+        remove(gguf);
+    }
+    for (int t = 0; t < 2; t++) { /* 64-value heads over f16 caches: attention_dec, which quantizes its output for wo in batches */
+        tiny_cfg c = tiny_default();
+        c.wtype = types[t];
+        c.n_embd = 256;
+        c.n_ff = 384;
+        tiny_model tm;
+        tiny_init(&tm, &c);
+        CHECK(tiny_write(&tm, gguf) == 0);
+        tiny_free(&tm);
+        mllm_model *m = bc_load(gguf, MLLM_BACKEND_VULKAN);
+        const char *label = t ? "tiny llama hd64 q4_0 vulkan" : "tiny llama hd64 q8_0 vulkan";
+        if (m) bc_same_as_alone(m, c.n_vocab, 12, 12, 16, label);
+        if (m) decode_step_as_alone(m, c.n_vocab, label);
         mllm_model_free(m);
         remove(gguf);
     }

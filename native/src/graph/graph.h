@@ -70,6 +70,10 @@ typedef struct mllm_node_fusion {
      * is that norm's src2: it is added into the norm's src0 instead) */
     const struct mllm_node *post;
     int32_t residual_added;             /* rms_norm: its src2 was added by the matmul before it */
+    /* attention: it also writes its output as this matmul's quantized input (the matmul's
+     * input_quantized is set: the backend quantizes no more) */
+    const struct mllm_node *quant_for;
+    int32_t input_quantized;
 } mllm_node_fusion;
 
 typedef struct mllm_node {

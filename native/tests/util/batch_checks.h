@@ -168,22 +168,26 @@ static inline void bc_checkpoint_case(const spec *sp, int backend, const char *g
     free(json);
 }
 
-/* Six sequences of a model (prompts of 3 to 13 tokens) scheduled as in bc_checkpoint_case:
+/* n sequences of a model (prompts of 3 to 3 + 2 (n - 1) tokens) through places places and
+ * step_tokens tokens per step, the last two joining after two steps, as in bc_checkpoint_case:
  * identical to each alone. */
-static inline void bc_same_as_alone(mllm_model *m, int n_vocab, const char *label) {
-    enum { N = 6, GEN = 20 };
-    static int32_t prompts[N][16], alone[N][BC_MAX_GEN], got[N * BC_MAX_GEN];
-    bc_seq q[N];
-    for (int i = 0; i < N; i++) {
-        const int n = 3 + 2 * i;
-        for (int k = 0; k < n; k++) prompts[i][k] = (int32_t)((k * 13 + i * 7 + 1) % n_vocab);
-        q[i] = (bc_seq){.prompt = prompts[i], .n_prompt = n, .n_gen = GEN - i};
-        bc_alone(m, n_vocab, prompts[i], n, GEN - i, alone[i]);
+enum { BC_MANY = 12 };
+static inline void bc_same_as_alone(mllm_model *m, int n_vocab, int n, int places, int step_tokens, const char *label) {
+    enum { GEN = 24 };
+    static int32_t prompts[BC_MANY][3 + 2 * BC_MANY], alone[BC_MANY][BC_MAX_GEN], got[BC_MANY * BC_MAX_GEN];
+    bc_seq q[BC_MANY];
+    if (n > BC_MANY) n = BC_MANY;
+    for (int i = 0; i < n; i++) {
+        const int len = 3 + 2 * i;
+        for (int k = 0; k < len; k++) prompts[i][k] = (int32_t)((k * 13 + i * 7 + 1) % n_vocab);
+        q[i] = (bc_seq){.prompt = prompts[i], .n_prompt = len, .n_gen = GEN - i % 8};
+        bc_alone(m, n_vocab, prompts[i], len, q[i].n_gen, alone[i]);
     }
-    const int steps = bc_scheduled(m, q, N, 2, 4, 7, got);
+    const int steps = bc_scheduled(m, q, n, 2, places, step_tokens, got);
     int same = 1;
-    for (int i = 0; i < N; i++) same &= memcmp(got + (size_t)i * BC_MAX_GEN, alone[i], sizeof(int32_t) * (size_t)(GEN - i)) == 0;
-    printf("%-28s: %d sequences in %d steps, greedy %s as alone\n", label, N, steps, same ? "same" : "DIFFERENT");
+    for (int i = 0; i < n; i++) same &= memcmp(got + (size_t)i * BC_MAX_GEN, alone[i], sizeof(int32_t) * (size_t)q[i].n_gen) == 0;
+    printf("%-28s: %d sequences (%d places, %d tokens a step) in %d steps, greedy %s as alone\n", label, n, places, step_tokens,
+           steps, same ? "same" : "DIFFERENT");
     CHECK(same, "%s: batched greedy differs from the sequences alone", label);
 }
 

@@ -453,7 +453,8 @@ static mllm_status vk_buffer_copy(mllm_device *dev, mllm_buffer *dst, size_t dst
 /* ---- the device ---------------------------------------------------------------------------- */
 
 /* What the matvec kernels fuse: decode rows they can stage (FUSEX_KMAX), and where the device has
- * the shared memory for it, batches of up to FUSEX_WIDE_ROWS rows with q8_0/q4_0 weights; the
+ * the shared memory for it, batches of up to FUSEX_WIDE_ROWS rows with q8_0/q4_0 weights; larger
+ * batches with those weights up to MV_BATCH_FUSED_ROWS rows, around the prompt kernels; the
  * q/k/v epilogue takes rows in aligned groups of 4 (a RoPE pair never straddles workgroups). */
 static mllm_fusion_caps fusion_caps(const vk_dev *d) {
     mllm_fusion_caps f = {.kinds = MLLM_FUSE_PRE_NORM | MLLM_FUSE_ADD_RESIDUAL | MLLM_FUSE_ROPE_STORE | MLLM_FUSE_SWIGLU_BEFORE,
@@ -466,6 +467,12 @@ static mllm_fusion_caps fusion_caps(const vk_dev *d) {
         f.wide_k = FUSEX_WIDE_K;
         f.wide_types = 1ull << MLLM_TYPE_Q8_0 | 1ull << MLLM_TYPE_Q4_0;
     }
+    /* larger batches: quant_q8.comp computes the norm or SwiGLU, the prompt kernels' epilogue the
+     * residual add or RoPE + KV store, the decode attention quantizes its output for wo
+     * (MV_BATCH_FUSED_ROWS) */
+    f.batch_rows = d->batch_rows;
+    f.batch_kinds = MLLM_FUSE_PRE_NORM | MLLM_FUSE_ADD_RESIDUAL | MLLM_FUSE_ROPE_STORE | MLLM_FUSE_SWIGLU_BEFORE | MLLM_FUSE_ATTN_QUANT;
+    f.batch_types = 1ull << MLLM_TYPE_Q8_0 | 1ull << MLLM_TYPE_Q4_0;
     return f;
 }
 

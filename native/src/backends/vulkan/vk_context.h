@@ -41,6 +41,11 @@
  * 125M shape, 1,340 against 1,060 for the 350M shape; with integer dot products, fused steps of 8
  * rows staged 4 per workgroup: 2,029 against 2,809 and 955 against 2,371) */
 #define FUSEX_WIDE_ROWS 4
+/* batches of more than FUSEX_WIDE_ROWS and at most this many rows with q8_0/q4_0 weights (several
+ * sequences' decode steps) run the prompt matmul kernels with the norm or SwiGLU before them done by
+ * the activation quantization and the residual add or RoPE + KV store in their epilogue: 9 stages
+ * per layer instead of 13. Default of MLLM_VULKAN_BATCH_ROWS (0: none). */
+#define MV_BATCH_FUSED_ROWS 16
 /* decode matvec workgroups at most: default of MLLM_VULKAN_GROUPS */
 #define MV_FUSED_GROUPS 1024
 /* attention_dec.comp: heads per token, and tokens per dispatch */
@@ -104,6 +109,8 @@ typedef struct vk_dev {
     int xf_mode;             /* MLLM_VULKAN_XF: decode input staging, 0 per block, 1 shared row, 2 row for SwiGLU only */
     int mv_groups;           /* most workgroups of a decode matvec (MLLM_VULKAN_GROUPS) */
     int spin;                /* poll the fence of a decode step (MLLM_VULKAN_SPIN=0: block at once) */
+    int batch_rows;          /* batches up to this many rows fuse around the prompt kernels (MLLM_VULKAN_BATCH_ROWS) */
+    int batch_nc;            /* ... and up to MV_BATCH_FUSED_ROWS rows take this many per workgroup, 4 or 8 (MLLM_VULKAN_BATCH_NC) */
     int dot4;                /* integer dot products enabled: the *_dot4 pipelines exist (MLLM_VULKAN_DOT4=0: off) */
 } vk_dev;
 

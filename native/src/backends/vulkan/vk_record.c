@@ -128,6 +128,24 @@ static void record_rms_norm(vk_rec *r, const mllm_node *n) {
     dispatch(r, VK_PIPE_rms_norm, &pc, sizeof pc, (uint32_t)n->n_rows, 1, 1);
 }
 
+/* m rows of k values at x (stride floats apart) -> q8_0 activations in the run's scratch; with the
+ * norm or SwiGLU before them computed on the way */
+static void record_quant(vk_rec *r, VkDeviceAddress x, uint32_t k, uint32_t m, uint32_t stride, const mllm_node *norm,
+                         const mllm_node *swiglu) {
+    vk_run *c = r->c;
+    vk_pc_quant_q8 qp = {.x = x, .quants = c->qx.addr, .scales = c->qx.addr + r->qx_scale_off, .k = k, .m = m, .x_stride = stride};
+    if (norm) {
+        qp.norm_weight = dev_addr(r, norm->src[1]->data);
+        qp.flags = MV_NORM_IN;
+        qp.eps = norm->eps;
+    } else if (swiglu) {
+        qp.up = dev_addr(r, swiglu->src[1]->data);
+        qp.flags = MV_SWIGLU_IN;
+    }
+    const uint64_t groups = norm ? m : ((uint64_t)m * k / 32 + 63) / 64; /* a row per workgroup with a norm */
+    dispatch(r, VK_PIPE_quant_q8, &qp, sizeof qp, min_u32(groups, norm ? 65535 : 4096), 1, 1);
+}
+
 /* A matvec kernel and the input rows each of its workgroups takes. */
 typedef struct {
     vk_pipe pipe;
@@ -143,6 +161,10 @@ static mv_kernel mv_kernel_for(const vk_dev *d, int32_t type, int staged, uint32
     const int q8 = type == MLLM_TYPE_Q8_0, dot = d->dot4;
     if (type == MLLM_TYPE_F32) return staged ? (mv_kernel){VK_PIPE_mv_f32_1, 1} : (mv_kernel){VK_PIPE_mv_f32_8, 8};
     if (type == MLLM_TYPE_F16) return staged ? (mv_kernel){VK_PIPE_mv_f16_1, 1} : (mv_kernel){VK_PIPE_mv_f16_8, 8};
+    if (!staged && m <= MV_BATCH_FUSED_ROWS && d->batch_nc == 4) { /* more workgroups for a few sequences' tokens */
+        const vk_pipe p = q8 ? (dot ? VK_PIPE_mv_q8_0_4_dot4 : VK_PIPE_mv_q8_0_4) : (dot ? VK_PIPE_mv_q4_0_4_dot4 : VK_PIPE_mv_q4_0_4);
+        return (mv_kernel){p, 4};
+    }
     if (!staged) {
         const vk_pipe p = q8 ? (dot ? VK_PIPE_mv_q8_0_8_dot4 : VK_PIPE_mv_q8_0_8) : (dot ? VK_PIPE_mv_q4_0_8_dot4 : VK_PIPE_mv_q4_0_8);
         return (mv_kernel){p, 8};
@@ -185,18 +207,17 @@ static void record_matmul(vk_rec *r, const mllm_node *n) {
         rec_fail(r, MLLM_ERR_UNSUPPORTED, "matmul rows are not a multiple of 32 values");
         return;
     }
-    /* decode: the matvec kernels stage, convert and quantize x themselves */
+    /* decode: the matvec kernels stage, convert and quantize x themselves; larger batches with
+     * q8_0/q4_0 weights: the quantization computes a fused norm or SwiGLU */
     const int staged = staged_matmul(n, k, m);
-    if (!staged && (norm || swiglu || post)) {
+    if (!staged && !quant && (norm || swiglu || post)) {
         rec_fail(r, MLLM_ERR_BACKEND, "a fusion on a matmul the kernels cannot fuse");
         return;
     }
     /* with a fused norm the kernel reads the norm's input rows */
     const VkDeviceAddress xa = norm ? dev_addr(r, mllm_tensor_row(norm->src[0], norm->row0)) : dev_addr(r, x->data);
-    if (quant && !staged) { /* the node's weights share one activation type: quantize once */
-        const vk_pc_quant_q8 qp = {
-            .x = xa, .quants = c->qx.addr, .scales = c->qx.addr + r->qx_scale_off, .k = k, .m = m, .x_stride = stride_f(x)};
-        dispatch(r, VK_PIPE_quant_q8, &qp, sizeof qp, min_u32(((uint64_t)m * k / 32 + 63) / 64, 4096), 1, 1);
+    if (quant && !staged && !n->fused.input_quantized) { /* the node's weights share one activation type: quantize once */
+        record_quant(r, xa, k, m, stride_f(x), norm, swiglu);
         vk_stage_end(c, r->cb);
     }
     const int rope = post && post->op == MLLM_OP_ROPE_STORE, accumulate = post && post->op == MLLM_OP_RMS_NORM;
@@ -216,11 +237,11 @@ static void record_matmul(vk_rec *r, const mllm_node *n) {
             .x_stride = stride_f(x),
             .y_stride = stride_f(n->dst[w]),
         };
-        if (swiglu) {
+        if (swiglu && staged) {
             pc.up = dev_addr(r, swiglu->src[1]->data);
             pc.flags |= MV_SWIGLU_IN;
         }
-        if (norm) {
+        if (norm && staged) {
             pc.norm_weight = dev_addr(r, norm->src[1]->data);
             pc.flags |= MV_NORM_IN;
             pc.eps = norm->eps;
@@ -303,12 +324,16 @@ static void record_attention(vk_rec *r, const mllm_node *n) {
     const uint32_t slot = layer_slot(kv, n->layer), window = n->attn ? (uint32_t)n->attn->window : 0u;
     if (n_tok <= ATT_DEC_MAX_TOKENS && hd == 64 && kv->type == MLLM_KV_F16 && n_head <= ATT_MAX_HEADS && kv->row % 8 == 0 &&
         q % 16 == 0 && stride_f(n->src[0]) % 4 == 0) {
-        const vk_pc_attention_dec pc = {.q = q, .dst = dst, .partials = c->att_part.addr,
+        vk_pc_attention_dec pc = {.q = q, .dst = dst, .partials = c->att_part.addr,
                                         .step = r->step, .n_head = n_head, .n_kv = (uint32_t)(kv->row / kv->head_dim),
                                         .cache_row = (uint32_t)kv->row, .n_split = ATT_SPLIT, .scale = scale,
                                         .slot = slot, .q_stride = stride_f(n->src[0]),
                                         .dst_stride = stride_f(n->dst[0]), .window = window};
         /* the counters: the set bound for the pipeline layout (vk_bind_counters) */
+        if (n->fused.quant_for) { /* the wo projection's input, quantized by the merging workgroups */
+            pc.quants = c->qx.addr;
+            pc.scales = c->qx.addr + r->qx_scale_off;
+        }
         p_vkCmdBindDescriptorSets(r->cb, VK_PIPELINE_BIND_POINT_COMPUTE, c->d->layout, 0, 1, &c->ctr_set, 0, NULL);
         dispatch(r, VK_PIPE_attention_dec, &pc, sizeof pc, n_head, ATT_SPLIT, n_tok);
         return;
@@ -320,11 +345,16 @@ static void record_attention(vk_rec *r, const mllm_node *n) {
                                 .cache_row = (uint32_t)kv->row, .n_split = split ? ATT_SPLIT : 0, .scale = scale,
                                 .slot = slot, .window = window};
     dispatch(r, VK_PIPE_attention, &pc, sizeof pc, n_head, n_tok, split ? ATT_SPLIT : 1);
-    if (!split) return;
-    vk_stage_end(c, r->cb);
-    const vk_pc_attn_combine cp = {.dst = dst, .partials = c->att_part.addr, .head_dim = hd, .n_head = n_head,
-                                   .dst_stride = stride_f(n->dst[0]), .n_split = ATT_SPLIT};
-    dispatch(r, VK_PIPE_attn_combine, &cp, sizeof cp, n_head, n_tok, 1);
+    if (split) {
+        vk_stage_end(c, r->cb);
+        const vk_pc_attn_combine cp = {.dst = dst, .partials = c->att_part.addr, .head_dim = hd, .n_head = n_head,
+                                       .dst_stride = stride_f(n->dst[0]), .n_split = ATT_SPLIT};
+        dispatch(r, VK_PIPE_attn_combine, &cp, sizeof cp, n_head, n_tok, 1);
+    }
+    if (n->fused.quant_for) { /* these kernels do not quantize: a pass of its own */
+        vk_stage_end(c, r->cb);
+        record_quant(r, dst, (uint32_t)n->dst[0]->ne[0], n_tok, stride_f(n->dst[0]), NULL, NULL);
+    }
 }
 
 static void record_swiglu(vk_rec *r, const mllm_node *n) {

@@ -7,6 +7,8 @@
 // load is a 16- or 8-byte vector and the loops have fixed trip counts (the loads overlap).
 // The partials are ((t * n_head + h) * NS + z) * 66 floats (max, sum, acc[64]) for NS = n_split
 // workgroups per (token, head).
+// With pc.quants set, the merging workgroup also rounds the head's 64 outputs to two q8_0 blocks of
+// the next matmul's input (the wo projection), which then needs no quantization pass of its own.
 // The counters (one uint per (token, head), zero between dispatches) are the backend's only bound
 // buffer: SPIRV-Cross translates atomics on bound buffers to Metal, not atomics through buffer
 // device addresses.
@@ -120,6 +122,27 @@ void main() {
         lt += part.v[b + 1u] * w;
         o += part.v[b + 2u + tid] * w;
     }
-    F32(pc.dst).v[t * pc.dst_stride + h * 64u + tid] = o / lt;
+    const float res = o / lt;
+    F32(pc.dst).v[t * pc.dst_stride + h * 64u + tid] = res;
     if (tid == 0u) ctr.v[th] = 0u; /* ready for the next layer */
+    if (all(equal(pc.quants, uvec2(0u)))) return;
+    /* the head's two q8_0 blocks of the matmul's input row t, as quant_q8.comp rounds them */
+    red[tid] = abs(res);
+    barrier();
+    for (uint s = 16u; s > 0u; s >>= 1) {
+        if ((tid & 31u) < s) red[tid] = max(red[tid], red[tid + s]);
+        barrier();
+    }
+    const float d = red[tid & 32u] / 127.0;
+    const float id = d != 0.0 ? 1.0 / d : 0.0;
+    const float x = res * id;
+    ps[tid] = float(int(sign(x) * floor(abs(x) + 0.5)));
+    barrier();
+    const uint nb = pc.n_head * 2u, blk = t * nb + h * 2u;
+    if (tid < 16u) {
+        uint wd = 0u;
+        for (uint n = 0u; n < 4u; n++) wd |= (uint(int(ps[4u * tid + n])) & 0xffu) << (n * 8u);
+        U32(pc.quants).v[blk * 8u + tid] = wd;
+    }
+    if ((tid & 31u) == 0u) F32(pc.scales).v[blk + tid / 32u] = unpackHalf2x16(f2h(d)).x;
 }

@@ -18,7 +18,8 @@
 // groups of RPW = 4, so a pair is always in one workgroup. MV_DUAL (gate/up): a second matrix of
 // the same shape and type, in the same dispatch: the row groups of both share one staging of the
 // input per workgroup. Every row is computed with the same arithmetic whatever NC, so a sequence
-// gets the same bits alone or batched.
+// gets the same bits alone or batched. The prompt kernels (NC = 8, x quantized by quant_q8.comp,
+// which computes the fused norm or SwiGLU for larger batches) run the same epilogues.
 #include "common.glsl"
 #ifndef DOT4
 #define DOT4 0
@@ -115,13 +116,26 @@ void quant_block(uint j, uint c0, uint b, out uint xw[8], out float xd) {
 #endif
 #endif
 
+#if !(WT == 0 || WT == 1)
+/* the 8 words of int8 of q8_0 activation block xb: staged in shared memory, or two 16-byte loads
+ * (quant_q8.comp's blocks are 32-byte aligned) */
+void x_block(uint xb, out uint xw[8]) {
+#if FUSEX
+    for (uint t = 0u; t < 8u; t++) xw[t] = xqs[xb * 8u + t];
+#else
+    const uvec4 lo = UV4(pc.x).v[2u * xb], hi = UV4(pc.x).v[2u * xb + 1u];
+    xw = uint[8](lo.x, lo.y, lo.z, lo.w, hi.x, hi.y, hi.z, hi.w);
+#endif
+}
+#endif
+
 void main() {
     const uint tid = gl_LocalInvocationID.x, lane = tid % TPR, rl = tid / TPR;
     const uint k = pc.k, nb = k / 32u, n_rows = pc.n_rows, m = pc.m;
     const uint c0 = gl_WorkGroupID.y * NC;
     const uint n_groups = (n_rows + RPW - 1u) / RPW;
+    const uint nc = min(uint(NC), m - c0); /* input rows this workgroup takes (and stages) */
 #if FUSEX
-    const uint nc = min(uint(NC), m - c0); /* input rows this workgroup stages */
     if ((pc.flags & MV_NORM_IN) != 0u) {
         for (uint j = 0u; j < NC; j++) {
             float ss = 0.0;
@@ -206,7 +220,7 @@ void main() {
 #endif
                 }
 #else
-                U32 w = U32(wa), xq = U32(pc.x);
+                U32 w = U32(wa);
                 F32 xd = F32(pc.x_scales);
                 const uint gb = r * nb + b;
 #if WT == 8
@@ -223,13 +237,11 @@ void main() {
                         const uint xb = (c0 + j) * nb + b;
                         const float xdv = xd.v[xb];
 #endif
+                        uint xw[8];
+                        x_block(xb, xw);
                         int s = 0;
                         for (uint t = 0u; t < 8u; t++) {
-#if FUSEX
-                            const uint xv = xqs[xb * 8u + t];
-#else
-                            const uint xv = xq.v[xb * 8u + t];
-#endif
+                            const uint xv = xw[t];
 #if DOT4
                             s += dot4(wq[t], xv);
 #else
@@ -261,13 +273,11 @@ void main() {
                         const uint xb = (c0 + j) * nb + b;
                         const float xdv = xd.v[xb];
 #endif
+                        uint xw[8];
+                        x_block(xb, xw);
                         int s = 0;
                         for (uint t = 0u; t < 4u; t++) {
-#if FUSEX
-                            const uint xl = xqs[xb * 8u + t], xh = xqs[xb * 8u + 4u + t];
-#else
-                            const uint xl = xq.v[xb * 8u + t], xh = xq.v[xb * 8u + 4u + t];
-#endif
+                            const uint xl = xw[t], xh = xw[4u + t];
 #if DOT4
                             s += dot4(wl[t], xl) + dot4(wh[t], xh);
 #else
@@ -293,7 +303,6 @@ void main() {
             }
             barrier();
         }
-#if FUSEX
         if ((pc.flags & (MV_ROPE | MV_TO_KV)) != 0u && lane == 0u && (rl & 1u) == 0u && r + 1u < n_rows) {
             for (uint j = 0u; j < nc; j++) {
                 const uint c = c0 + j;
@@ -322,17 +331,12 @@ void main() {
                 }
             }
         }
-#endif
-        if (lane == 0u && r < n_rows && !(FUSEX != 0 && (pc.flags & (MV_ROPE | MV_TO_KV)) != 0u)) {
+        if (lane == 0u && r < n_rows && (pc.flags & (MV_ROPE | MV_TO_KV)) == 0u) {
             F32 y = F32(ya);
             for (uint j = 0u; j < NC; j++) {
                 if (c0 + j < m) {
-#if FUSEX
                     if ((pc.flags & MV_ACCUMULATE) != 0u) y.v[(c0 + j) * pc.y_stride + r] += red[j][tid];
                     else y.v[(c0 + j) * pc.y_stride + r] = red[j][tid];
-#else
-                    y.v[(c0 + j) * pc.y_stride + r] = red[j][tid];
-#endif
                 }
             }
         }

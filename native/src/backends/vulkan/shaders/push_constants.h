@@ -61,15 +61,21 @@ PC_BEGIN(vk_pc_rms_norm)
 PC_END(vk_pc_rms_norm)
 #endif
 
-/* quant_q8.comp: activation rows -> q8_0 values and scales, as the CPU engine rounds them */
+/* quant_q8.comp: activation rows -> q8_0 values and scales, as the CPU engine rounds them; with
+ * flags MV_NORM_IN or MV_SWIGLU_IN (below) of rms_norm(x) * norm_weight or silu(x) * up, computed
+ * as mul_mv.comp's staging computes them */
 #if defined(__STDC__) || defined(PC_quant_q8)
 PC_BEGIN(vk_pc_quant_q8)
     PC_ADDR x;
     PC_ADDR quants;     /* [m][k/4] words of int8 */
     PC_ADDR scales;     /* [m][k/32] floats */
+    PC_ADDR norm_weight;
+    PC_ADDR up;
     PC_U32 k;
     PC_U32 m;
-    PC_U32 x_stride;
+    PC_U32 x_stride;    /* floats between x (and up) rows */
+    PC_U32 flags;       /* 0, MV_NORM_IN or MV_SWIGLU_IN */
+    PC_F32 eps;
     PC_U32 pad;
 PC_END(vk_pc_quant_q8)
 #endif
@@ -149,13 +155,15 @@ PC_END(vk_pc_attn_combine)
 
 /* attention_dec.comp: attention of a few tokens (head_dim 64, f16 cache) in one dispatch, one
  * workgroup per (head, key slice, token); the last of a (token, head)'s n_split workgroups merges
- * the partial results */
+ * the partial results (and quantizes them for the matmul after it) */
 #if defined(__STDC__) || defined(PC_attention_dec)
 PC_BEGIN(vk_pc_attention_dec)
     PC_ADDR q;
     PC_ADDR dst;
     PC_ADDR partials;   /* {max, sum, acc[64]} per (token, head, split) */
     PC_ADDR step;       /* each row's position and cache */
+    PC_ADDR quants;     /* not 0: dst also as q8_0 values and scales (quant_q8.comp's layout) */
+    PC_ADDR scales;
     PC_U32 n_head;
     PC_U32 n_kv;
     PC_U32 cache_row;
@@ -205,9 +213,9 @@ PC_END(vk_pc_mul_mv)
 #endif
 
 #if defined(__STDC__)
-_Static_assert(sizeof(vk_pc_get_rows) == 40 && sizeof(vk_pc_rms_norm) == 72 && sizeof(vk_pc_quant_q8) == 40 &&
+_Static_assert(sizeof(vk_pc_get_rows) == 40 && sizeof(vk_pc_rms_norm) == 72 && sizeof(vk_pc_quant_q8) == 64 &&
                    sizeof(vk_pc_swiglu) == 24 && sizeof(vk_pc_rope_store) == 104 && sizeof(vk_pc_attention) == 80 &&
-                   sizeof(vk_pc_attn_combine) == 32 && sizeof(vk_pc_attention_dec) == 72 && sizeof(vk_pc_mul_mv) == 128,
+                   sizeof(vk_pc_attn_combine) == 32 && sizeof(vk_pc_attention_dec) == 88 && sizeof(vk_pc_mul_mv) == 128,
                "push constants: fields and padding as the kernels read them");
 #endif
 
