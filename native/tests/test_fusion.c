@@ -1,7 +1,7 @@
 /* The fusion planner (graph/fusion.h) on the graph of one transformer layer plus the output head,
  * built node by node as model_graph.c builds it, against the marks worked out by hand for the CPU
  * backend's capabilities (every fusion, any batch) and the Vulkan backend's (decode only, SwiGLU
- * before the down projection, rows up to a limit). Also the cases where fusing would change what
+ * before the down projection, rows up to a limit; larger batches by a rule of their own). Also the cases where fusing would change what
  * another node reads: a norm output read by two matmuls, and the graph's output tensor. */
 #include <string.h>
 
@@ -119,6 +119,34 @@ static void test_vulkan_prompt(void) {
     mllm_graph_free(lg.g);
 }
 
+/* The batch rule: more rows than the fused kernels stage, at most batch_rows, weights of the batch
+ * types: the batch kinds, the attention quantizing wo's input among them. */
+static void test_vulkan_batch(void) {
+    mllm_fusion_caps caps = k_vulkan;
+    caps.batch_rows = 16;
+    caps.batch_kinds = MLLM_FUSE_PRE_NORM | MLLM_FUSE_ADD_RESIDUAL | MLLM_FUSE_ROPE_STORE | MLLM_FUSE_SWIGLU_BEFORE |
+                       MLLM_FUSE_ATTN_QUANT;
+    caps.batch_types = 1ull << MLLM_TYPE_F32;
+    layer_graph lg;
+    build(&lg, 5, 0);
+    mllm_graph_plan_fusions(lg.g, &caps);
+    CHECK(!lg.norm1->fused.done_by && lg.qkv->fused.post == lg.rope && lg.rope->fused.done_by == lg.qkv);
+    CHECK(lg.attn->fused.quant_for == lg.wo && lg.wo->fused.input_quantized && !lg.attn->fused.done_by);
+    CHECK(lg.wo->fused.post == lg.norm2 && lg.norm2->fused.residual_added && lg.gu->fused.pre_norm == lg.norm2);
+    CHECK(!lg.gu->fused.post && lg.down->fused.pre_swiglu == lg.swiglu && lg.down->fused.post == lg.norm_out);
+    CHECK(lg.head->fused.pre_norm == lg.norm_out); /* one row: the decode rule */
+    mllm_graph_free(lg.g);
+    /* more rows than batch_rows, or weights of another type: as before, nothing fused */
+    for (int t = 0; t < 2; t++) {
+        build(&lg, t ? 5 : 17, 0);
+        if (t) caps.batch_types = 1ull << MLLM_TYPE_Q8_0;
+        mllm_graph_plan_fusions(lg.g, &caps);
+        CHECK(!lg.qkv->fused.post && !lg.attn->fused.quant_for && !lg.wo->fused.input_quantized && !lg.wo->fused.post);
+        CHECK(!lg.gu->fused.pre_norm && !lg.down->fused.pre_swiglu);
+        mllm_graph_free(lg.g);
+    }
+}
+
 static void test_not_fused(void) {
     layer_graph lg;
     /* q and k/v in separate matmuls: both read the norm's output (first layer: no residual), and
@@ -149,6 +177,7 @@ int main(void) {
     test_cpu();
     test_vulkan_decode();
     test_vulkan_prompt();
+    test_vulkan_batch();
     test_not_fused();
     return test_result("test_fusion");
 }

@@ -1,10 +1,10 @@
 /* The fusion planner. One forward pass: for each matmul, first what feeds its input (an RMS norm or
  * a SwiGLU right before it, or the attention that can write it quantized), then what consumes its
- * output (the RoPE + KV store or SwiGLU right after it, or the residual add of the RMS norm after it). A norm that gathers its rows (the output
- * norm of a batch whose outputs are scattered) is never folded. Order matters: a matmul that takes
- * over a norm's residual add leaves that norm free to be folded into the next matmul. A node is
- * folded only when the tensor between the two is read by no other node, so skipping it changes
- * nothing another node sees. Only plain RoPE layers fuse their RoPE + KV store into the matmul:
+ * output (the RoPE + KV store or SwiGLU right after it, or the residual add of the RMS norm after
+ * it). A norm that gathers its rows (the output norm of a batch whose outputs are scattered) is
+ * never folded. Order matters: a matmul that takes over a norm's residual add leaves that norm free
+ * to be folded into the next matmul. A node is folded only when the tensor between the two is read
+ * by no other node, so skipping it changes nothing another node sees. Only plain RoPE layers fuse their RoPE + KV store into the matmul:
  * QK-norm needs whole heads, which the matmul's row chunks do not keep together. */
 #include "graph/fusion.h"
 
@@ -54,7 +54,7 @@ static uint32_t kinds_for(const mllm_node *mm, const mllm_fusion_caps *caps) {
 
 static int free_node(const mllm_node *n, mllm_op op) { return n && n->op == op && !n->fused.done_by; }
 
-/* The matmul at index i reads the output of the norm or SwiGLU before it. */
+/* The matmul at index i reads the output of the norm, SwiGLU or attention before it. */
 static void fuse_input(mllm_graph *g, int32_t i, uint32_t kinds) {
     mllm_node *mm = &g->nodes[i], *prev = i > 0 ? &g->nodes[i - 1] : NULL;
     if (!prev || !unread_after(g, i, mm->src[0]->data)) return;

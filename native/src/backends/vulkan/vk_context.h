@@ -43,8 +43,9 @@
 #define FUSEX_WIDE_ROWS 4
 /* batches of more than FUSEX_WIDE_ROWS and at most this many rows with q8_0/q4_0 weights (several
  * sequences' decode steps) run the prompt matmul kernels with the norm or SwiGLU before them done by
- * the activation quantization and the residual add or RoPE + KV store in their epilogue: 9 stages
- * per layer instead of 13. Default of MLLM_VULKAN_BATCH_ROWS (0: none). */
+ * the activation quantization, the residual add or RoPE + KV store in their epilogue, and wo's input
+ * quantized by the decode attention: 8 stages per layer instead of 13. Default of
+ * MLLM_VULKAN_BATCH_ROWS (0: none). */
 #define MV_BATCH_FUSED_ROWS 16
 /* decode matvec workgroups at most: default of MLLM_VULKAN_GROUPS */
 #define MV_FUSED_GROUPS 1024
@@ -110,7 +111,7 @@ typedef struct vk_dev {
     int mv_groups;           /* most workgroups of a decode matvec (MLLM_VULKAN_GROUPS) */
     int spin;                /* poll the fence of a decode step (MLLM_VULKAN_SPIN=0: block at once) */
     int batch_rows;          /* batches up to this many rows fuse around the prompt kernels (MLLM_VULKAN_BATCH_ROWS) */
-    int batch_nc;            /* ... and up to MV_BATCH_FUSED_ROWS rows take this many per workgroup, 4 or 8 (MLLM_VULKAN_BATCH_NC) */
+    int batch_nc;            /* MLLM_VULKAN_BATCH_NC: rows per workgroup of those batches, 2, 4 or 8 (0: by size, vk_record.c) */
     int dot4;                /* integer dot products enabled: the *_dot4 pipelines exist (MLLM_VULKAN_DOT4=0: off) */
 } vk_dev;
 

@@ -310,7 +310,7 @@ mllm_status vk_create_device(vk_dev *c) {
     const char *batch = getenv("MLLM_VULKAN_BATCH_ROWS");
     c->batch_rows = batch && atoi(batch) >= 0 && atoi(batch) <= 4096 ? atoi(batch) : MV_BATCH_FUSED_ROWS;
     const char *bnc = getenv("MLLM_VULKAN_BATCH_NC");
-    c->batch_nc = bnc && atoi(bnc) == 4 ? 4 : 8;
+    c->batch_nc = bnc && (atoi(bnc) == 2 || atoi(bnc) == 4 || atoi(bnc) == 8) ? atoi(bnc) : 0;
     mllm_status st = vk_pipelines_create(c);
     if (!st) st = vk_buf_create(c, 16u << 20, 1, MLLM_MEM_COMPUTE, &c->staging);
     return st;

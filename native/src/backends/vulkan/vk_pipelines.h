@@ -10,7 +10,7 @@
 /* mul_mv.comp: WT = weight type (0 f32, 1 f16, 8 q8_0, 2 q4_0), NC = activation rows per
  * workgroup; FUSEX: staging its input rows in shared memory with the fusions (decode: one row, or
  * two rows per workgroup for a few sequences' tokens); without: prompts, 8 rows per workgroup, and
- * batches of several sequences' decode tokens, 4 or 8 rows per workgroup (vk_dev.batch_nc);
+ * batches of several sequences' decode tokens, 2, 4 or 8 rows per workgroup (vk_dev.batch_nc);
  * XF_STAGE=0: q8_0/q4_0 input converted per block instead of through a shared row; DOT4=1: the
  * same kernel with its 4-byte integer dot products as one instruction each (SPV_KHR_integer_dot_product),
  * created and used only where the device has that feature (vk_dev.dot4). */
@@ -37,6 +37,8 @@
     X(mv_q4_0_8, "mul_mv.comp", "-DWT=2 -DNC=8")                                   \
     X(mv_q8_0_4, "mul_mv.comp", "-DWT=8 -DNC=4")                                   \
     X(mv_q4_0_4, "mul_mv.comp", "-DWT=2 -DNC=4")                                   \
+    X(mv_q8_0_2, "mul_mv.comp", "-DWT=8 -DNC=2")                                   \
+    X(mv_q4_0_2, "mul_mv.comp", "-DWT=2 -DNC=2")                                   \
     X(mv_q8_0_1_dot4, "mul_mv.comp", "-DWT=8 -DNC=1 -DFUSEX=1 -DDOT4=1")           \
     X(mv_q4_0_1_dot4, "mul_mv.comp", "-DWT=2 -DNC=1 -DFUSEX=1 -DDOT4=1")           \
     X(mv_q8_0_1s_dot4, "mul_mv.comp", "-DWT=8 -DNC=1 -DFUSEX=1 -DXF_STAGE=0 -DDOT4=1") \
@@ -46,7 +48,9 @@
     X(mv_q8_0_8_dot4, "mul_mv.comp", "-DWT=8 -DNC=8 -DDOT4=1")                     \
     X(mv_q4_0_8_dot4, "mul_mv.comp", "-DWT=2 -DNC=8 -DDOT4=1")                     \
     X(mv_q8_0_4_dot4, "mul_mv.comp", "-DWT=8 -DNC=4 -DDOT4=1")                     \
-    X(mv_q4_0_4_dot4, "mul_mv.comp", "-DWT=2 -DNC=4 -DDOT4=1")
+    X(mv_q4_0_4_dot4, "mul_mv.comp", "-DWT=2 -DNC=4 -DDOT4=1")                     \
+    X(mv_q8_0_2_dot4, "mul_mv.comp", "-DWT=8 -DNC=2 -DDOT4=1")                     \
+    X(mv_q4_0_2_dot4, "mul_mv.comp", "-DWT=2 -DNC=2 -DDOT4=1")
 
 typedef enum vk_pipe {
 #define VK_PIPE_ENUM(name, source, defines) VK_PIPE_##name,

@@ -152,18 +152,32 @@ typedef struct {
     uint32_t rows_per_group;
 } mv_kernel;
 
-/* The matvec kernel for a weight type: 8 prompt rows per workgroup; one decode row staged by the
- * kernel (with the SwiGLU input through a shared row, see mul_mv.comp's XF_STAGE); or a few rows
- * staged MV_STEP_ROWS per workgroup (q8_0/q4_0, the only types staged_matmul stages several rows
- * of: several sequences' decode steps). q8_0/q4_0 take the *_dot4 variants where the device has
- * integer dot products (same bits). */
-static mv_kernel mv_kernel_for(const vk_dev *d, int32_t type, int staged, uint32_t m, int swiglu_in) {
+/* Activation rows per workgroup of the unstaged q8_0/q4_0 kernels: 8 for prompts and for large
+ * outputs (the vocabulary head has workgroups enough); a few sequences' tokens take fewer, so that
+ * more workgroups share the work (an H100, 8 sequences of the 125M shape: 2 rows 4,800 t/s, 4 rows
+ * 4,440, 8 rows 3,400; 16 sequences: 2 and 4 rows within 5% of each other).
+ * MLLM_VULKAN_BATCH_NC forces 2, 4 or 8. */
+static uint32_t batch_rows_per_group(const vk_dev *d, uint32_t m, int64_t n_rows) {
+    if (d->batch_nc) return (uint32_t)d->batch_nc;
+    if (m > MV_BATCH_FUSED_ROWS || n_rows >= 8192) return 8;
+    return m <= 8 ? 2 : 4;
+}
+
+/* The matvec kernel for a weight type: 8 prompt rows per workgroup (2 or 4 for a few sequences'
+ * tokens, batch_rows_per_group); one decode row staged by the kernel (with the SwiGLU input through
+ * a shared row, see mul_mv.comp's XF_STAGE); or a few rows staged MV_STEP_ROWS per workgroup
+ * (q8_0/q4_0, the only types staged_matmul stages several rows of: several sequences' decode steps).
+ * q8_0/q4_0 take the *_dot4 variants where the device has integer dot products (same bits). */
+static mv_kernel mv_kernel_for(const vk_dev *d, int32_t type, int staged, uint32_t m, int64_t n_rows, int swiglu_in) {
     const int q8 = type == MLLM_TYPE_Q8_0, dot = d->dot4;
     if (type == MLLM_TYPE_F32) return staged ? (mv_kernel){VK_PIPE_mv_f32_1, 1} : (mv_kernel){VK_PIPE_mv_f32_8, 8};
     if (type == MLLM_TYPE_F16) return staged ? (mv_kernel){VK_PIPE_mv_f16_1, 1} : (mv_kernel){VK_PIPE_mv_f16_8, 8};
-    if (!staged && m <= MV_BATCH_FUSED_ROWS && d->batch_nc == 4) { /* more workgroups for a few sequences' tokens */
-        const vk_pipe p = q8 ? (dot ? VK_PIPE_mv_q8_0_4_dot4 : VK_PIPE_mv_q8_0_4) : (dot ? VK_PIPE_mv_q4_0_4_dot4 : VK_PIPE_mv_q4_0_4);
-        return (mv_kernel){p, 4};
+    const uint32_t nc = staged ? 0 : batch_rows_per_group(d, m, n_rows);
+    if (nc == 2 || nc == 4) {
+        static const vk_pipe few[2][2][2] = { /* [dot4][q8][2 rows: 0, 4 rows: 1] */
+            {{VK_PIPE_mv_q4_0_2, VK_PIPE_mv_q4_0_4}, {VK_PIPE_mv_q8_0_2, VK_PIPE_mv_q8_0_4}},
+            {{VK_PIPE_mv_q4_0_2_dot4, VK_PIPE_mv_q4_0_4_dot4}, {VK_PIPE_mv_q8_0_2_dot4, VK_PIPE_mv_q8_0_4_dot4}}};
+        return (mv_kernel){few[dot][q8][nc == 4], nc};
     }
     if (!staged) {
         const vk_pipe p = q8 ? (dot ? VK_PIPE_mv_q8_0_8_dot4 : VK_PIPE_mv_q8_0_8) : (dot ? VK_PIPE_mv_q4_0_8_dot4 : VK_PIPE_mv_q4_0_8);
@@ -268,7 +282,7 @@ static void record_matmul(vk_rec *r, const mllm_node *n) {
          * staged (normed, quantized) once per workgroup, not once per 4 rows (the 32000-row
          * output head took 60 us on an H200 restaging 8000 times) */
         const uint64_t groups = (uint64_t)(dual ? 2 : 1) * (uint64_t)((wm->ne[1] + 3) / 4);
-        const mv_kernel kn = mv_kernel_for(c->d, wm->type, staged, m, swiglu != NULL);
+        const mv_kernel kn = mv_kernel_for(c->d, wm->type, staged, m, wm->ne[1], swiglu != NULL);
         dispatch(r, kn.pipe, &pc, sizeof pc, min_u32(groups, staged ? (uint64_t)c->d->mv_groups : 65535),
                  (m + kn.rows_per_group - 1) / kn.rows_per_group, 1);
         if (c->prof.on) snprintf(c->prof.label, sizeof c->prof.label, "%s r%u k%u", vk_pipe_name(kn.pipe), pc.n_rows, k);
