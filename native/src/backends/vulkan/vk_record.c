@@ -2,9 +2,11 @@
  * push constants (shaders/push_constants.h) and dispatching, a barrier between stages. Nodes the
  * fusion planner folded into a neighbour (mllm_node.fused) are done by that neighbour's kernel:
  * the matvec kernels stage decode input rows in shared memory and compute the fused RMS norm or
- * SwiGLU there, and apply RoPE + KV store or the residual add to their output rows. Nothing of a
- * particular run is recorded: positions, tokens and each row's KV cache come from the step
- * buffer, so a recorded graph serves every run of its shape, whichever sessions take part. */
+ * SwiGLU there, and apply RoPE + KV store or the residual add to their output rows; in larger
+ * batches the activation quantization before the matmul computes the norm or SwiGLU, and the decode
+ * attention writes wo's quantized input. Nothing of a particular run is recorded: positions,
+ * tokens and each row's KV cache come from the step buffer, so a recorded graph serves every run
+ * of its shape, whichever sessions take part. */
 #ifdef MLLM_HAVE_VULKAN
 #include <math.h>
 #include <stdio.h>
@@ -339,15 +341,15 @@ static void record_attention(vk_rec *r, const mllm_node *n) {
     if (n_tok <= ATT_DEC_MAX_TOKENS && hd == 64 && kv->type == MLLM_KV_F16 && n_head <= ATT_MAX_HEADS && kv->row % 8 == 0 &&
         q % 16 == 0 && stride_f(n->src[0]) % 4 == 0) {
         vk_pc_attention_dec pc = {.q = q, .dst = dst, .partials = c->att_part.addr,
-                                        .step = r->step, .n_head = n_head, .n_kv = (uint32_t)(kv->row / kv->head_dim),
-                                        .cache_row = (uint32_t)kv->row, .n_split = ATT_SPLIT, .scale = scale,
-                                        .slot = slot, .q_stride = stride_f(n->src[0]),
-                                        .dst_stride = stride_f(n->dst[0]), .window = window};
-        /* the counters: the set bound for the pipeline layout (vk_bind_counters) */
+                                  .step = r->step, .n_head = n_head, .n_kv = (uint32_t)(kv->row / kv->head_dim),
+                                  .cache_row = (uint32_t)kv->row, .n_split = ATT_SPLIT, .scale = scale,
+                                  .slot = slot, .q_stride = stride_f(n->src[0]),
+                                  .dst_stride = stride_f(n->dst[0]), .window = window};
         if (n->fused.quant_for) { /* the wo projection's input, quantized by the merging workgroups */
             pc.quants = c->qx.addr;
             pc.scales = c->qx.addr + r->qx_scale_off;
         }
+        /* the counters: the set bound for the pipeline layout (vk_bind_counters) */
         p_vkCmdBindDescriptorSets(r->cb, VK_PIPELINE_BIND_POINT_COMPUTE, c->d->layout, 0, 1, &c->ctr_set, 0, NULL);
         dispatch(r, VK_PIPE_attention_dec, &pc, sizeof pc, n_head, ATT_SPLIT, n_tok);
         return;
