@@ -24,9 +24,11 @@ static void dot4_logits(const char *gguf, int n_vocab, int dot4, float *out) {
     set_env("MLLM_VULKAN_DOT4", NULL);
     if (!m) return;
     mllm_session *s = bc_session(m, 64);
-    const int32_t prompt[] = {3, 14, 15, 92, 65, 35, 89, 79, 32, 38, 46, 26};
-    int32_t rows = 0;
-    if (s && !mllm_session_eval(s, prompt, 12, MLLM_LOGITS_ALL)) {
+    int32_t prompt[12], rows = 0;
+    for (int i = 0; i < 12; i++) prompt[i] = (int32_t)((i * 29 + 3) % n_vocab);
+    const mllm_status st = s ? mllm_session_eval(s, prompt, 12, MLLM_LOGITS_ALL) : MLLM_ERR_STATE;
+    CHECK_OK(st);
+    if (!st) {
         const float *lg = mllm_session_logits(s, &rows);
         CHECK(lg && rows == 12);
         if (lg && rows == 12) memcpy(out, lg, (size_t)12 * n_vocab * sizeof(float));
