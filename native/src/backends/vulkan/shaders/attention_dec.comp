@@ -136,7 +136,7 @@ void main() {
     const float d = red[tid & 32u] / 127.0;
     const float id = d != 0.0 ? 1.0 / d : 0.0;
     const float x = res * id;
-    ps[tid] = float(int(sign(x) * floor(abs(x) + 0.5)));
+    ps[tid] = float(q8_round(x));
     barrier();
     const uint nb = pc.n_head * 2u, blk = t * nb + h * 2u;
     if (tid < 16u) {

@@ -60,3 +60,5 @@ uint f2h(float f) {
     return sign | ((a + 0xc8000fffu + ((a >> 13) & 1u)) >> 13);
 }
 uint pack_f16x2(vec2 v) { return f2h(v.x) | (f2h(v.y) << 16); }
+// An activation over its q8_0 scale, rounded half away from zero as the CPU engine rounds it.
+int q8_round(float x) { return int(sign(x) * floor(abs(x) + 0.5)); }

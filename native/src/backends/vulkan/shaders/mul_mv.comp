@@ -107,7 +107,7 @@ void quant_block(uint j, uint c0, uint b, out uint xw[8], out float xd) {
         uint wd = 0u;
         for (uint n = 0u; n < 4u; n++) {
             float x = v[w * 4u + n] * id;
-            wd |= (uint(int(sign(x) * floor(abs(x) + 0.5))) & 0xffu) << (n * 8u);
+            wd |= (uint(q8_round(x)) & 0xffu) << (n * 8u);
         }
         xw[w] = wd;
     }

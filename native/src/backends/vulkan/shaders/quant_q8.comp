@@ -34,7 +34,7 @@ void quant_block(uint c, uint b, uint g, float scale) {
         uint wd = 0u;
         for (uint n = 0u; n < 4u; n++) {
             float x = v[j * 4u + n] * id;
-            int iv = int(sign(x) * floor(abs(x) + 0.5));
+            int iv = q8_round(x);
             wd |= (uint(iv) & 0xffu) << (n * 8u);
         }
         q.v[g * 8u + j] = wd;
