@@ -130,6 +130,9 @@ static void record_rms_norm(vk_rec *r, const mllm_node *n) {
     dispatch(r, VK_PIPE_rms_norm, &pc, sizeof pc, (uint32_t)n->n_rows, 1, 1);
 }
 
+/* Above this many rows a normed quantization takes a whole row per workgroup */
+#define QUANT_SHARED_NORM_ROWS 16
+
 /* m rows of k values at x (stride floats apart) -> q8_0 activations in the run's scratch; with the
  * norm or SwiGLU before them computed on the way */
 static void record_quant(vk_rec *r, VkDeviceAddress x, uint32_t k, uint32_t m, uint32_t stride, const mllm_node *norm,
@@ -144,8 +147,12 @@ static void record_quant(vk_rec *r, VkDeviceAddress x, uint32_t k, uint32_t m, u
         qp.up = dev_addr(r, swiglu->src[1]->data);
         qp.flags = MV_SWIGLU_IN;
     }
-    const uint64_t groups = norm ? m : ((uint64_t)m * k / 32 + 63) / 64; /* a row per workgroup with a norm */
-    dispatch(r, VK_PIPE_quant_q8, &qp, sizeof qp, min_u32(groups, norm ? 65535 : 4096), 1, 1);
+    /* a workgroup per two blocks of a row (few rows: the whole GPU at work), or per row where a norm
+     * is computed for many rows (each workgroup sums its row's squares) */
+    const uint32_t pairs = (k / 32 + 1) / 2;
+    qp.pairs_per_group = norm && m > QUANT_SHARED_NORM_ROWS ? pairs : 1;
+    const uint64_t groups = (uint64_t)m * ((pairs + qp.pairs_per_group - 1) / qp.pairs_per_group);
+    dispatch(r, VK_PIPE_quant_q8, &qp, sizeof qp, min_u32(groups, 65535), 1, 1);
 }
 
 /* A matvec kernel and the input rows each of its workgroups takes. */

@@ -76,7 +76,7 @@ PC_BEGIN(vk_pc_quant_q8)
     PC_U32 x_stride;    /* floats between x (and up) rows */
     PC_U32 flags;       /* 0, MV_NORM_IN or MV_SWIGLU_IN */
     PC_F32 eps;
-    PC_U32 pad;
+    PC_U32 pairs_per_group; /* block pairs of a row per workgroup (whole rows spare long rows' norms) */
 PC_END(vk_pc_quant_q8)
 #endif
 
