@@ -44,6 +44,7 @@ MLLM_INLINE const void *kv_row_at(const void *base, size_t j, size_t stride, con
  * needed. Head sizes: multiples of VF_LANES up to MLLM_ATT_MAX_HD, whose q and output stay in
  * registers. F32 picks the cache's element type at compile time. */
 #define ATT_BLOCK 32
+_Static_assert(MLLM_ATT_GQA_MAX == 4, "the value accumulation below names four heads' sums");
 MLLM_INLINE void attn_gqa_n(const float *q, const void *k, const void *v, size_t stride, int32_t n, int32_t hd,
                             float scale, float *out, const int NQ, const int F32) {
     const int nv = hd / VF_LANES;
@@ -110,12 +111,23 @@ MLLM_INLINE void attn_gqa_n(const float *q, const void *k, const void *v, size_t
             mx[h] = m_new;
             l[h] += vf_hsum(sum);
         }
-        for (jj = 0; jj < nb; jj++) {
-            const void *vr = kv_row_at(v, (size_t)(j0 + jj), stride, F32);
-            for (int i = 0; i < nv; i++) {
+        /* a column of VF_LANES output values at a time, its NQ heads' sums in named variables: the
+         * compiler keeps those in registers, where it leaves o[][] (sized for the largest head) on
+         * the stack and stores every sum there per key */
+        for (int i = 0; i < nv; i++) {
+            vf o0 = o[0][i], o1 = NQ > 1 ? o[1][i] : o0, o2 = NQ > 2 ? o[2][i] : o0, o3 = NQ > 3 ? o[3][i] : o0;
+            const void *vr = kv_row_at(v, (size_t)j0, stride, F32);
+            for (jj = 0; jj < nb; jj++, vr = kv_row_at(vr, 1, stride, F32)) {
                 const vf vv = vf_load_kv(vr, (size_t)VF_LANES * i, F32);
-                for (int h = 0; h < NQ; h++) o[h][i] = vf_fmadd(vf_set1(sc[h][jj]), vv, o[h][i]);
+                o0 = vf_fmadd(vf_set1(sc[0][jj]), vv, o0);
+                if (NQ > 1) o1 = vf_fmadd(vf_set1(sc[1][jj]), vv, o1);
+                if (NQ > 2) o2 = vf_fmadd(vf_set1(sc[2][jj]), vv, o2);
+                if (NQ > 3) o3 = vf_fmadd(vf_set1(sc[3][jj]), vv, o3);
             }
+            o[0][i] = o0;
+            if (NQ > 1) o[1][i] = o1;
+            if (NQ > 2) o[2][i] = o2;
+            if (NQ > 3) o[3][i] = o3;
         }
     }
     for (int h = 0; h < NQ; h++) {

@@ -73,7 +73,17 @@ typedef void (*mllm_gemm4_fn)(int64_t k, const void *w, size_t w_row_bytes, cons
 
 /* Activation rows for the panel kernels (cpu/panel.h): q8_0 row j at q + j * q_stride bytes, its
  * expanded scales at d + j * d_stride floats (as xd above), the negated sums of its blocks' quants
- * at nsum + j * nsum_stride. */
+ * at nsum + j * nsum_stride.
+ *
+ * q8_0 rows with k a multiple of 64 come interleaved as well, for kernels that take up to
+ * MLLM_PANEL_MAX_NX rows per walk (the AVX-512 VNNI q4_0 and q8_0 panels): the nx rows of a call
+ * side by side per pair of blocks (b = 2g, 2g + 1), so one pointer walks them all and every row
+ * sits at a fixed offset from it:
+ *   iq    int8 [k/64][nx][64]  row j's quants of blocks 2g then 2g + 1 at iq + (g nx + j) 64,
+ *   id    float [k/64][nx][2]  their d (as fp32) at id + (g nx + j) 2 + h (block 2g + h),
+ *   insum int32 [k/64][nx][2]  their negated quant sums likewise.
+ * Rows are grouped by MLLM_PANEL_MAX_NX from the first (nx is the group's row count, the last
+ * group's may be smaller); NULL where k is not a multiple of 64 or the rows start inside a group. */
 typedef struct mllm_xrows {
     const void *q;
     size_t q_stride;
@@ -81,18 +91,28 @@ typedef struct mllm_xrows {
     int64_t d_stride;
     const int32_t *nsum;
     int64_t nsum_stride;
+    const int8_t *iq;
+    const float *id;
+    const int32_t *insum;
 } mllm_xrows;
 /* Panels of 16 rows (cpu/panel.h), w at the first: y[j * ldy + 16 p + l] = dot(row l of panel p,
  * x row j) for p < n_panels, l < 16, j < nx <= MLLM_PANEL_MAX_NX. */
 typedef void (*mllm_panel_fn)(int64_t k, const void *w, int64_t n_panels, const mllm_xrows *x, int nx, float *y,
                               int64_t ldy);
 #define MLLM_PANEL_MAX_NX 8
-/* The activation rows of x from row j0 on. */
-static inline mllm_xrows mllm_xrows_from(const mllm_xrows *x, int64_t j0) {
+/* The activation rows of x from row j0 on (k elements per row). */
+static inline mllm_xrows mllm_xrows_from(const mllm_xrows *x, int64_t j0, int64_t k) {
     mllm_xrows r = *x;
     r.q = (const char *)x->q + (size_t)j0 * x->q_stride;
     r.d += j0 * x->d_stride;
     r.nsum += j0 * x->nsum_stride;
+    if (r.iq && j0 % MLLM_PANEL_MAX_NX == 0) { /* earlier groups are full: j0 rows of k quants */
+        r.iq += j0 * k;
+        r.id += j0 * (k / 32);
+        r.insum += j0 * (k / 32);
+    } else {
+        r.iq = NULL, r.id = NULL, r.insum = NULL;
+    }
     return r;
 }
 /* Defines the mllm_panel_fn `name` over body(k, w, n_panels, x, y, ldy, NX, T) with NX up to 4 (16
@@ -101,7 +121,7 @@ static inline mllm_xrows mllm_xrows_from(const mllm_xrows *x, int64_t j0) {
 #define MLLM_PANEL_ENTRY(name, body, T)                                                                                \
     static void name(int64_t k, const void *w, int64_t n_panels, const mllm_xrows *x, int nx, float *y, int64_t ldy) { \
         for (int j0 = 0; j0 < nx; j0 += 4) {                                                                           \
-            const mllm_xrows xj = mllm_xrows_from(x, j0);                                                              \
+            const mllm_xrows xj = mllm_xrows_from(x, j0, k);                                                           \
             float *yj = y + (size_t)j0 * (size_t)ldy;                                                                  \
             switch (nx - j0) {                                                                                         \
             case 1: body(k, w, n_panels, &xj, yj, ldy, 1, T); break;                                                   \

@@ -68,10 +68,20 @@ static size_t nsum_bytes(int32_t at, int64_t k, int64_t m) {
     return at == MLLM_TYPE_Q8_0 ? (size_t)m * (size_t)(k / 32) * sizeof(int32_t) : 0;
 }
 
+/* q8_0 rows of k a multiple of 64 are also stored interleaved in groups (mllm_xrows, kernels.h):
+ * m * k quant bytes, then m * k/32 scales and m * k/32 negated sums. */
+static int has_interleaved(int32_t at, int64_t k) { return at == MLLM_TYPE_Q8_0 && k % 64 == 0; }
+static size_t interleaved_offset(int32_t at, int64_t k, int64_t m) {
+    return (nsum_offset(at, k, m) + nsum_bytes(at, k, m) + 63) & ~(size_t)63;
+}
+static size_t interleaved_bytes(int32_t at, int64_t k, int64_t m) {
+    return has_interleaved(at, k) ? (size_t)m * (size_t)k + 2 * (size_t)m * (size_t)(k / 32) * sizeof(int32_t) : 0;
+}
+
 /* Single-row conversions of q8_0 activations also get the gemv layout (kernels.h). */
 static int has_aux(int32_t at, int64_t m) { return m == 1 && at == MLLM_TYPE_Q8_0; }
 static size_t aux_offset(int32_t at, int64_t k, int64_t m) {
-    return (nsum_offset(at, k, m) + nsum_bytes(at, k, m) + 63) & ~(size_t)63;
+    return (interleaved_offset(at, k, m) + interleaved_bytes(at, k, m) + 63) & ~(size_t)63;
 }
 static size_t aux_bytes(int64_t k) { return (size_t)((k / 32 + 1) / 2) * MLLM_GEMV_PAIR_BYTES; }
 
@@ -79,7 +89,22 @@ size_t mllm_matmul_wsize(int32_t wt, int64_t k, int64_t m) {
     if (!mllm_matmul_supported(wt, k) || m < 0) return 0;
     int32_t at = act_type(wt);
     if (has_aux(at, m)) return aux_offset(at, k, m) + aux_bytes(k);
-    return nsum_offset(at, k, m) + nsum_bytes(at, k, m);
+    return interleaved_offset(at, k, m) + interleaved_bytes(at, k, m);
+}
+
+/* Row i (of m) of q8_0 blocks x into the interleaved layout at `inter` (kernels.h, mllm_xrows). */
+static void build_interleaved(const block_q8_0 *x, const int32_t *nsum, int64_t k, int64_t m, int64_t i, uint8_t *inter) {
+    const int64_t nb = k / 32, g0 = i / MLLM_PANEL_MAX_NX * MLLM_PANEL_MAX_NX, j = i - g0;
+    const int64_t n = m - g0 < MLLM_PANEL_MAX_NX ? m - g0 : MLLM_PANEL_MAX_NX; /* rows of i's group */
+    int8_t *iq = (int8_t *)inter + (size_t)g0 * (size_t)k;
+    float *id = (float *)(inter + (size_t)m * (size_t)k) + g0 * nb;
+    int32_t *insum = (int32_t *)(inter + (size_t)m * (size_t)k + (size_t)m * (size_t)nb * sizeof(float)) + g0 * nb;
+    for (int64_t b = 0; b < nb; b++) {
+        const int64_t at = (b / 2 * n + j) * 2 + b % 2;
+        memcpy(iq + at * 32, x[b].qs, 32);
+        id[at] = mllm_fp16_to_fp32(x[b].d);
+        insum[at] = nsum[b];
+    }
 }
 
 /* Builds the gemv layout of one q8_0 row (portable code: the bytes do not depend on the level). */
@@ -143,6 +168,8 @@ void mllm_matmul_prepare_rows(const mllm_kernels *K, int32_t wt, const float *x,
                 for (int l = 0; l < QK8_0; l++) sum += blk->qs[l];
                 nsum[b] = -sum;
             }
+            if (has_interleaved(at, k))
+                build_interleaved((const block_q8_0 *)dst, nsum, k, m, i, (uint8_t *)wdata + interleaved_offset(at, k, m));
         }
         if (has_aux(at, m)) build_gemv_aux((const block_q8_0 *)dst, k, (uint8_t *)wdata + aux_offset(at, k, m));
     }
@@ -244,8 +271,18 @@ void mllm_matmul_compute_panel(const mllm_kernels *K, int32_t wt, const void *w,
     const mllm_panel_fn tiles = m >= MLLM_TILES_MIN_ROWS && m <= INT32_MAX ? K->panel_tiles[mllm_kernel_slot(wt)] : NULL;
     const int32_t at = act_type(wt);
     const size_t pb = MLLM_PANEL_ROWS * mllm_type_row_bytes(wt, k);
-    const mllm_xrows x = {wdata, mllm_type_row_bytes(at, k), (const float *)((const char *)wdata + rows_bytes(at, k, m)),
-                          scales_per_row(at, k), (const int32_t *)((const char *)wdata + nsum_offset(at, k, m)), k / 32};
+    mllm_xrows x = {.q = wdata,
+                    .q_stride = mllm_type_row_bytes(at, k),
+                    .d = (const float *)((const char *)wdata + rows_bytes(at, k, m)),
+                    .d_stride = scales_per_row(at, k),
+                    .nsum = (const int32_t *)((const char *)wdata + nsum_offset(at, k, m)),
+                    .nsum_stride = k / 32};
+    if (has_interleaved(at, k)) {
+        const char *inter = (const char *)wdata + interleaved_offset(at, k, m);
+        x.iq = (const int8_t *)inter;
+        x.id = (const float *)(inter + (size_t)m * (size_t)k);
+        x.insum = (const int32_t *)(inter + (size_t)m * (size_t)k + (size_t)m * (size_t)(k / 32) * sizeof(float));
+    }
     for (int64_t p = row_begin / MLLM_PANEL_ROWS; p * MLLM_PANEL_ROWS < row_end; p++) {
         const int64_t r0 = p * MLLM_PANEL_ROWS, lo = row_begin > r0 ? row_begin : r0;
         const int64_t hi = row_end < r0 + MLLM_PANEL_ROWS ? row_end : r0 + MLLM_PANEL_ROWS;
@@ -264,7 +301,7 @@ void mllm_matmul_compute_panel(const mllm_kernels *K, int32_t wt, const void *w,
                 continue;
             }
             for (int64_t i0 = 0; i0 < m; i0 += MLLM_PANEL_MAX_NX) {
-                const mllm_xrows xi = mllm_xrows_from(&x, i0);
+                const mllm_xrows xi = mllm_xrows_from(&x, i0, k);
                 int nx = m - i0 < MLLM_PANEL_MAX_NX ? (int)(m - i0) : MLLM_PANEL_MAX_NX;
                 fn(k, wp, 1, &xi, nx, y + i0 * ldy + r0, ldy);
             }
