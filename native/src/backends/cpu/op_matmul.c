@@ -33,11 +33,11 @@ static void norm_row(const mllm_kernels *K, const mllm_node *norm, int64_t r, fl
 static void rope_rows(float *y, int64_t lo, int64_t hi, int32_t hd, int32_t pos, const mllm_exec *ex) {
     const int32_t half = hd / 2;
     const float *cs = ex->rope_cos + (size_t)pos * half, *sn = ex->rope_sin + (size_t)pos * half;
-    for (int64_t r = lo; r + 1 < hi; r += 2) {
-        int32_t i = (int32_t)(r % hd) / 2;
-        float x0 = y[r], x1 = y[r + 1];
-        y[r] = x0 * cs[i] - x1 * sn[i];
-        y[r + 1] = x0 * sn[i] + x1 * cs[i];
+    /* pair i of each head; i restarts at every head (no division per pair: it showed in profiles) */
+    for (int32_t i = (int32_t)(lo % hd) / 2; lo + 1 < hi; lo += 2, i = i + 1 == half ? 0 : i + 1) {
+        float x0 = y[lo], x1 = y[lo + 1];
+        y[lo] = x0 * cs[i] - x1 * sn[i];
+        y[lo + 1] = x0 * sn[i] + x1 * cs[i];
     }
 }
 
