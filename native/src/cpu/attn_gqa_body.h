@@ -64,6 +64,13 @@ MLLM_INLINE void attn_gqa_n(const float *q, const void *k, const void *v, size_t
         int jj = 0;
         for (; jj + 4 <= nb; jj += 4) {
             const void *kr = kv_row_at(k, (size_t)(j0 + jj), stride, F32);
+            /* the cache rows come from memory when many sequences' caches are walked: fetch these keys'
+             * values (read after the softmax below) and the next block's keys (prefetches never fault) */
+            for (int r = 0; r < 4; r++)
+                for (int c = 0; c < hd * (F32 ? 4 : 2); c += 64) {
+                    _mm_prefetch((const char *)kv_row_at(v, (size_t)(j0 + jj + r), stride, F32) + c, _MM_HINT_T0);
+                    _mm_prefetch((const char *)kv_row_at(kr, (size_t)(ATT_BLOCK + r), stride, F32) + c, _MM_HINT_T0);
+                }
             vf a[MLLM_ATT_GQA_MAX][4];
             for (int h = 0; h < NQ; h++)
                 for (int r = 0; r < 4; r++) a[h][r] = vf_zero();

@@ -76,7 +76,7 @@ typedef void (*mllm_gemm4_fn)(int64_t k, const void *w, size_t w_row_bytes, cons
  * at nsum + j * nsum_stride.
  *
  * q8_0 rows with k a multiple of 64 come interleaved as well, for kernels that take up to
- * MLLM_PANEL_MAX_NX rows per walk (the AVX-512 VNNI q4_0 and q8_0 panels): the nx rows of a call
+ * MLLM_PANEL_MAX_NX rows per walk (tables with panel_interleaved set): the nx rows of a call
  * side by side per pair of blocks (b = 2g, 2g + 1), so one pointer walks them all and every row
  * sits at a fixed offset from it:
  *   iq    int8 [k/64][nx][64]  row j's quants of blocks 2g then 2g + 1 at iq + (g nx + j) 64,
@@ -195,6 +195,7 @@ typedef struct mllm_kernels {
     mllm_gemm4_fn gemm4[MLLM_KSLOT_COUNT]; /* optional (NULL: dot is used) */
     mllm_panel_fn panel[MLLM_KSLOT_COUNT]; /* packed weights; NULL: not packed at this level */
     mllm_panel_fn panel_tiles[MLLM_KSLOT_COUNT]; /* optional, prompts (AMX): any nx */
+    int panel_interleaved; /* 1: the q4_0/q8_0 panels read the interleaved rows (mllm_xrows.iq) */
     /* Tiles over rows unpacked by mllm_unpack_rows (cpu/unpack.h), once per row chunk:
      * value = scale * (q - off) (gemm4u_off) or scale * q + min (gemm4u_min, off 0). */
     void (*gemm4u_off)(int64_t k, const void *w, size_t w_row_bytes, int off, const void *x, size_t x_stride,

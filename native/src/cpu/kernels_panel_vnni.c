@@ -239,6 +239,7 @@ MLLM_PANEL_ENTRY(panel_q6_K, panel_q6_k_n, MLLM_TYPE_Q6_K)
 void mllm_kernels_fill_panel_vnni(mllm_kernels *k) {
     k->panel[MLLM_KSLOT_Q4_0] = panel_q4_0;
     k->panel[MLLM_KSLOT_Q8_0] = panel_q8_0;
+    k->panel_interleaved = 1;
     k->panel[MLLM_KSLOT_Q4_K] = panel_q4_K;
     k->panel[MLLM_KSLOT_Q5_K] = panel_q5_K;
     k->panel[MLLM_KSLOT_Q6_K] = panel_q6_K;

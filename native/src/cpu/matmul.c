@@ -92,8 +92,10 @@ size_t mllm_matmul_wsize(int32_t wt, int64_t k, int64_t m) {
     return interleaved_offset(at, k, m) + interleaved_bytes(at, k, m);
 }
 
-/* Row i (of m) of q8_0 blocks x into the interleaved layout at `inter` (kernels.h, mllm_xrows). */
-static void build_interleaved(const block_q8_0 *x, const int32_t *nsum, int64_t k, int64_t m, int64_t i, uint8_t *inter) {
+/* Row i (of m) of q8_0 blocks x, with its expanded scales xd and negated sums, into the interleaved
+ * layout at `inter` (kernels.h, mllm_xrows). */
+static void build_interleaved(const block_q8_0 *x, const float *xd, const int32_t *nsum, int64_t k, int64_t m, int64_t i,
+                              uint8_t *inter) {
     const int64_t nb = k / 32, g0 = i / MLLM_PANEL_MAX_NX * MLLM_PANEL_MAX_NX, j = i - g0;
     const int64_t n = m - g0 < MLLM_PANEL_MAX_NX ? m - g0 : MLLM_PANEL_MAX_NX; /* rows of i's group */
     int8_t *iq = (int8_t *)inter + (size_t)g0 * (size_t)k;
@@ -102,7 +104,7 @@ static void build_interleaved(const block_q8_0 *x, const int32_t *nsum, int64_t 
     for (int64_t b = 0; b < nb; b++) {
         const int64_t at = (b / 2 * n + j) * 2 + b % 2;
         memcpy(iq + at * 32, x[b].qs, 32);
-        id[at] = mllm_fp16_to_fp32(x[b].d);
+        id[at] = xd[b * MLLM_XD_LANES];
         insum[at] = nsum[b];
     }
 }
@@ -168,8 +170,8 @@ void mllm_matmul_prepare_rows(const mllm_kernels *K, int32_t wt, const float *x,
                 for (int l = 0; l < QK8_0; l++) sum += blk->qs[l];
                 nsum[b] = -sum;
             }
-            if (has_interleaved(at, k))
-                build_interleaved((const block_q8_0 *)dst, nsum, k, m, i, (uint8_t *)wdata + interleaved_offset(at, k, m));
+            if (K->panel_interleaved && has_interleaved(at, k))
+                build_interleaved((const block_q8_0 *)dst, xd, nsum, k, m, i, (uint8_t *)wdata + interleaved_offset(at, k, m));
         }
         if (has_aux(at, m)) build_gemv_aux((const block_q8_0 *)dst, k, (uint8_t *)wdata + aux_offset(at, k, m));
     }
@@ -277,7 +279,7 @@ void mllm_matmul_compute_panel(const mllm_kernels *K, int32_t wt, const void *w,
                     .d_stride = scales_per_row(at, k),
                     .nsum = (const int32_t *)((const char *)wdata + nsum_offset(at, k, m)),
                     .nsum_stride = k / 32};
-    if (has_interleaved(at, k)) {
+    if (K->panel_interleaved && has_interleaved(at, k)) {
         const char *inter = (const char *)wdata + interleaved_offset(at, k, m);
         x.iq = (const int8_t *)inter;
         x.id = (const float *)(inter + (size_t)m * (size_t)k);

@@ -8,9 +8,10 @@
  *   3. every thread calls mllm_matmul_compute on its own range of weight rows.
  * Kernels come from the table passed in (mllm_kernels_for a level, kernels.h). Activation types: q8_0 for q8_0/q4_0/q5_0/
  * q6_k weights, q8_1 for q4_1/q5_1/q4_k/q5_k, f32 (a plain copy) for f32/f16/bf16 weights, which are
- * widened to f32 inside the kernels. `wdata` always holds the reference bytes (mllm_quantize_row_ref) whatever the
- * level, so prepare and compute may use different levels' tables; after them come kernel-private
- * float scales, so `wdata` must be at least 4-byte (ideally 64-byte) aligned. One prepare serves
+ * widened to f32 inside the kernels. `wdata` holds the reference bytes (mllm_quantize_row_ref) whatever the
+ * level; after them come kernel-private float scales and layouts (prepare builds those its table's
+ * kernels read, so prepare and compute take the same table), so `wdata` must be at least 4-byte
+ * (ideally 64-byte) aligned. One prepare serves
  * any number of computes whose weights share the activation type, k and m. Unsupported (wt, k)
  * pairs (see mllm_matmul_supported) make these functions do nothing. */
 #ifndef MLLM_MATMUL_H
