@@ -622,6 +622,35 @@ static void check_vec_helpers(const char *level) {
     }
 }
 
+/* The level's activation quantizers against the reference bytes on data that random values seldom
+ * give: products x * (1/d) halfway between integers (rounded away from zero), the block maximum at
+ * either sign, all-zero blocks (d = 0) and values whose scale is an fp16 subnormal. */
+static void check_quantizers(const char *level) {
+    enum { K = 256 };
+    float x[K];
+    block_q8_0 got[K / 32], want[K / 32];
+    block_q8_1 got1[K / 32], want1[K / 32];
+    for (int it = 0; it < 4000; it++) {
+        const int mode = it % 4;
+        const float amax = (float)(next_rand() % 1000 + 1) / 37.0f, d = amax / 127.0f;
+        for (int i = 0; i < K; i++) {
+            const int q = (int)(next_rand() % 254) - 127;
+            x[i] = mode == 0 ? ((float)q + 0.5f) * d
+                 : mode == 1 ? (i % 32 == 0 ? (i % 64 ? -amax : amax) : (float)q * d)
+                 : mode == 2 ? (i / 32 % 2 ? 0.0f : frand() * amax)
+                             : frand() * 1e-9f;
+        }
+        g_kernels->quantize_q8_0(x, got, K);
+        mllm_quantize_row_ref(MLLM_TYPE_Q8_0, x, want, K);
+        g_kernels->quantize_q8_1(x, got1, K);
+        mllm_quantize_row_ref(MLLM_TYPE_Q8_1, x, want1, K);
+        if (memcmp(got, want, sizeof got) != 0 || memcmp(got1, want1, sizeof got1) != 0) {
+            CHECK(0, "[%s] quantizers differ from the reference (data kind %d)", level, mode);
+            return;
+        }
+    }
+}
+
 int main(void) {
     mllm_cpu_level_t top = mllm_cpu_detect();
     mllm_cpu_level_t levels[8];
@@ -643,6 +672,7 @@ int main(void) {
         g_kernels = mllm_kernels_for(mllm_cpu_current());
         printf("level %s\n", name);
         check_vec_helpers(name);
+        check_quantizers(name);
         check_attention(name);
         check_swiglu(name);
         check_k_dots_exact(name);

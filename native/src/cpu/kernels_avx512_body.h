@@ -521,6 +521,30 @@ static void axpy_f16(float *y, const uint16_t *x, float a, int64_t n) {
     }
 }
 
+/* roundf (half away from zero) of 16 floats, exactly: round_half_away's steps (simd_x86_common.h) */
+MLLM_INLINE __m512 round_half_away16(__m512 v) {
+    const __m512 t = _mm512_roundscale_ps(v, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
+    const __mmask16 up = _mm512_cmp_ps_mask(_mm512_abs_ps(_mm512_sub_ps(v, t)), _mm512_set1_ps(0.5f), _CMP_GE_OQ);
+    const __m512 one = _mm512_or_ps(_mm512_and_ps(v, _mm512_set1_ps(-0.0f)), _mm512_set1_ps(1.0f));
+    return _mm512_mask_add_ps(t, up, t, one);
+}
+
+/* Activation rows -> q8_0, bytes identical to the reference (as the AVX2 quantizer, a block in two
+ * registers: each thread quantizes all rows of a few sequences' steps, so this shows in profiles) */
+static void quantize_q8_0(const float *x, void *yv, int64_t k) {
+    block_q8_0 *y = yv;
+    for (int64_t b = 0; b < k / 32; b++, x += 32) {
+        const __m512 v0 = _mm512_loadu_ps(x), v1 = _mm512_loadu_ps(x + 16);
+        const float d = _mm512_reduce_max_ps(_mm512_max_ps(_mm512_abs_ps(v0), _mm512_abs_ps(v1))) / 127.0f;
+        y[b].d = mllm_fp32_to_fp16(d);
+        const __m512 id = _mm512_set1_ps(d != 0.0f ? 1.0f / d : 0.0f);
+        for (int h = 0; h < 2; h++) {
+            const __m512i q = _mm512_cvtps_epi32(round_half_away16(_mm512_mul_ps(h ? v1 : v0, id)));
+            _mm_storeu_si128((__m128i *)(y[b].qs + 16 * h), _mm512_cvtsepi32_epi8(q));
+        }
+    }
+}
+
 static void f32_to_f16(uint16_t *dst, const float *src, int64_t n) {
     for (int64_t i = 0; i < n; i += 16) {
         __mmask16 m = tail_mask(n - i);
@@ -593,6 +617,7 @@ void MLLM_FILL_FN(mllm_kernels *k) {
     k->sum_sq_f32 = sum_sq_f32;
     k->axpy_f16 = axpy_f16;
     k->f32_to_f16 = f32_to_f16;
+    k->quantize_q8_0 = quantize_q8_0;
     k->attn_f16 = attn_f16_any;
     k->attn_f16_gqa = attn_f16_gqa;
     k->attn_f32_gqa = attn_f32_gqa;
