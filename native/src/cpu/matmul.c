@@ -92,15 +92,23 @@ size_t mllm_matmul_wsize(int32_t wt, int64_t k, int64_t m) {
     return interleaved_offset(at, k, m) + interleaved_bytes(at, k, m);
 }
 
+/* The three parts of the interleaved layout in wdata (m rows of k): quants, scales, negated sums. */
+typedef struct { int8_t *iq; float *id; int32_t *insum; } interleaved_parts;
+static interleaved_parts interleaved_in(const void *wdata, int32_t at, int64_t k, int64_t m) {
+    char *inter = (char *)wdata + interleaved_offset(at, k, m);
+    const size_t quants = (size_t)m * (size_t)k, scales = (size_t)m * (size_t)(k / 32) * sizeof(float);
+    return (interleaved_parts){(int8_t *)inter, (float *)(inter + quants), (int32_t *)(inter + quants + scales)};
+}
+
 /* Row i (of m) of q8_0 blocks x, with its expanded scales xd and negated sums, into the interleaved
- * layout at `inter` (kernels.h, mllm_xrows). */
+ * layout (kernels.h, mllm_xrows). */
 static void build_interleaved(const block_q8_0 *x, const float *xd, const int32_t *nsum, int64_t k, int64_t m, int64_t i,
-                              uint8_t *inter) {
+                              interleaved_parts p) {
     const int64_t nb = k / 32, g0 = i / MLLM_PANEL_MAX_NX * MLLM_PANEL_MAX_NX, j = i - g0;
     const int64_t n = m - g0 < MLLM_PANEL_MAX_NX ? m - g0 : MLLM_PANEL_MAX_NX; /* rows of i's group */
-    int8_t *iq = (int8_t *)inter + (size_t)g0 * (size_t)k;
-    float *id = (float *)(inter + (size_t)m * (size_t)k) + g0 * nb;
-    int32_t *insum = (int32_t *)(inter + (size_t)m * (size_t)k + (size_t)m * (size_t)nb * sizeof(float)) + g0 * nb;
+    int8_t *iq = p.iq + (size_t)g0 * (size_t)k;
+    float *id = p.id + g0 * nb;
+    int32_t *insum = p.insum + g0 * nb;
     for (int64_t b = 0; b < nb; b++) {
         const int64_t at = (b / 2 * n + j) * 2 + b % 2;
         memcpy(iq + at * 32, x[b].qs, 32);
@@ -171,7 +179,7 @@ void mllm_matmul_prepare_rows(const mllm_kernels *K, int32_t wt, const float *x,
                 nsum[b] = -sum;
             }
             if (K->panel_interleaved && has_interleaved(at, k))
-                build_interleaved((const block_q8_0 *)dst, xd, nsum, k, m, i, (uint8_t *)wdata + interleaved_offset(at, k, m));
+                build_interleaved((const block_q8_0 *)dst, xd, nsum, k, m, i, interleaved_in(wdata, at, k, m));
         }
         if (has_aux(at, m)) build_gemv_aux((const block_q8_0 *)dst, k, (uint8_t *)wdata + aux_offset(at, k, m));
     }
@@ -280,10 +288,8 @@ void mllm_matmul_compute_panel(const mllm_kernels *K, int32_t wt, const void *w,
                     .nsum = (const int32_t *)((const char *)wdata + nsum_offset(at, k, m)),
                     .nsum_stride = k / 32};
     if (K->panel_interleaved && has_interleaved(at, k)) {
-        const char *inter = (const char *)wdata + interleaved_offset(at, k, m);
-        x.iq = (const int8_t *)inter;
-        x.id = (const float *)(inter + (size_t)m * (size_t)k);
-        x.insum = (const int32_t *)(inter + (size_t)m * (size_t)k + (size_t)m * (size_t)(k / 32) * sizeof(float));
+        const interleaved_parts p = interleaved_in(wdata, at, k, m);
+        x.iq = p.iq, x.id = p.id, x.insum = p.insum;
     }
     for (int64_t p = row_begin / MLLM_PANEL_ROWS; p * MLLM_PANEL_ROWS < row_end; p++) {
         const int64_t r0 = p * MLLM_PANEL_ROWS, lo = row_begin > r0 ? row_begin : r0;
