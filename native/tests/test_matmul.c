@@ -626,10 +626,20 @@ static void check_vec_helpers(const char *level) {
  * give: products x * (1/d) halfway between integers (rounded away from zero), the block maximum at
  * either sign, all-zero blocks (d = 0) and values whose scale is an fp16 subnormal. */
 static void check_quantizers(const char *level) {
-    enum { K = 256 };
+    enum { K = 288 }; /* 9 blocks: quantizers that take several blocks at a time get a tail */
     float x[K];
     block_q8_0 got[K / 32], want[K / 32];
     block_q8_1 got1[K / 32], want1[K / 32];
+    /* d = 1 (block max 127): the products are the values, among them the float just below 0.5,
+     * which rounds to 0 though adding 0.5 to it in the default rounding gives 1.0 */
+    const float edge[] = {127.0f, nextafterf(0.5f, 0.0f), -nextafterf(0.5f, 0.0f), 0.5f, -0.5f, 2.5f, -2.5f,
+                          nextafterf(1.5f, 0.0f), nextafterf(0.25f, 0.0f), 126.5f, -126.5f, nextafterf(126.5f, 0.0f)};
+    const int n_edge = (int)(sizeof edge / sizeof edge[0]);
+    for (int i = 0; i < K; i++) x[i] = i % 32 < n_edge ? edge[i % 32] : (float)(i % 7) - 3.0f;
+    g_kernels->quantize_q8_0(x, got, K);
+    mllm_quantize_row_ref(MLLM_TYPE_Q8_0, x, want, K);
+    CHECK(memcmp(got, want, sizeof got) == 0 && want[0].qs[1] == 0 && want[0].qs[3] == 1 && want[0].qs[4] == -1,
+          "[%s] q8_0 quantizer on halfway products", level);
     for (int it = 0; it < 4000; it++) {
         const int mode = it % 4;
         const float amax = (float)(next_rand() % 1000 + 1) / 37.0f, d = amax / 127.0f;
@@ -697,8 +707,8 @@ int main(void) {
                 if (!mllm_panel_supported(WEIGHT_TYPES[ti], kk[ki], 48)) continue;
                 for (int64_t m = 1; m <= 9; m++)
                     check_matmul_as(WEIGHT_TYPES[ti], 48, kk[ki], m, pools[m % 3], exact, name, 1);
-                /* AMX takes 16 activation rows per tile: full tiles plus a partial one */
-                for (int64_t m = 16; m <= 40; m += 12)
+                /* row panels up to 31 rows; AMX from 32 rows, 16 per tile: full tiles plus a partial one */
+                for (int64_t m = 16; m <= 52; m += 12)
                     check_matmul_as(WEIGHT_TYPES[ti], 48, kk[ki], m, pools[m % 3], exact, name, 1);
             }
             /* Float weights take any k: odd lengths exercise the kernels' tails. */

@@ -521,27 +521,55 @@ static void axpy_f16(float *y, const uint16_t *x, float a, int64_t n) {
     }
 }
 
-/* roundf (half away from zero) of 16 floats, exactly: round_half_away's steps (simd_x86_common.h) */
-MLLM_INLINE __m512 round_half_away16(__m512 v) {
-    const __m512 t = _mm512_roundscale_ps(v, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
-    const __mmask16 up = _mm512_cmp_ps_mask(_mm512_abs_ps(_mm512_sub_ps(v, t)), _mm512_set1_ps(0.5f), _CMP_GE_OQ);
-    const __m512 one = _mm512_or_ps(_mm512_and_ps(v, _mm512_set1_ps(-0.0f)), _mm512_set1_ps(1.0f));
-    return _mm512_mask_add_ps(t, up, t, one);
+/* roundf (half away from zero) of 16 floats, exactly, as int32: v + copysign(0.5, v) rounded toward
+ * zero, then truncated. Rounding that sum toward zero never carries it past an integer it did not
+ * reach (integers are representable), where the default rounding would: 0.49999997 + 0.5 rounds
+ * to 1.0. */
+MLLM_INLINE __m512i roundf_epi32_16(__m512 v) {
+    const __m512 half = _mm512_castsi512_ps(_mm512_ternarylogic_epi32(_mm512_castps_si512(v), _mm512_set1_epi32((int)0x80000000),
+                                                                      _mm512_castps_si512(_mm512_set1_ps(0.5f)), 0xea));
+    return _mm512_cvtt_roundps_epi32(_mm512_add_round_ps(v, half, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC), _MM_FROUND_NO_EXC);
 }
 
-/* Activation rows -> q8_0, bytes identical to the reference (as the AVX2 quantizer, a block in two
- * registers: each thread quantizes all rows of a few sequences' steps, so this shows in profiles) */
+/* One q8_0 block from its two halves and its scale's inverse id (0 for an all-zero block). */
+MLLM_INLINE void quantize_block_q8_0(__m512 v0, __m512 v1, __m512 id, int8_t *qs) {
+    _mm_storeu_si128((__m128i *)qs, _mm512_cvtsepi32_epi8(roundf_epi32_16(_mm512_mul_ps(v0, id))));
+    _mm_storeu_si128((__m128i *)(qs + 16), _mm512_cvtsepi32_epi8(roundf_epi32_16(_mm512_mul_ps(v1, id))));
+}
+
+/* Activation rows -> q8_0, bytes identical to the reference. Each thread quantizes all rows of a
+ * few sequences' steps, so this shows in profiles: four blocks go together, their maxima reduced
+ * in one shuffle tree and their scales divided, inverted and rounded to fp16 in one register each
+ * (the same IEEE operations as one block at a time, so the same bits). */
 static void quantize_q8_0(const float *x, void *yv, int64_t k) {
     block_q8_0 *y = yv;
-    for (int64_t b = 0; b < k / 32; b++, x += 32) {
+    const int64_t nb = k / 32;
+    int64_t b = 0;
+    for (; b + 4 <= nb; b += 4, x += 128) {
+        __m512 v[8], a[4];
+        for (int i = 0; i < 8; i++) v[i] = _mm512_loadu_ps(x + 16 * i);
+        for (int j = 0; j < 4; j++) a[j] = _mm512_max_ps(_mm512_abs_ps(v[2 * j]), _mm512_abs_ps(v[2 * j + 1]));
+        /* 128-bit quarters: [a0 q0|q1 v q2|q3, a1 ..] and [a2 .., a3 ..], then one quarter per block */
+        const __m512 t0 = _mm512_max_ps(_mm512_shuffle_f32x4(a[0], a[1], 0x44), _mm512_shuffle_f32x4(a[0], a[1], 0xee));
+        const __m512 t1 = _mm512_max_ps(_mm512_shuffle_f32x4(a[2], a[3], 0x44), _mm512_shuffle_f32x4(a[2], a[3], 0xee));
+        __m512 m = _mm512_max_ps(_mm512_shuffle_f32x4(t0, t1, 0x88), _mm512_shuffle_f32x4(t0, t1, 0xdd));
+        m = _mm512_max_ps(m, _mm512_permute_ps(m, 0x4e));
+        m = _mm512_max_ps(m, _mm512_permute_ps(m, 0xb1)); /* every lane of quarter j: block j's max */
+        const __m512 d = _mm512_div_ps(m, _mm512_set1_ps(127.0f));
+        const __mmask16 nz = _mm512_cmp_ps_mask(d, _mm512_setzero_ps(), _CMP_NEQ_UQ) /* d != 0.0f */;
+        const __m512 id = _mm512_maskz_div_ps(nz, _mm512_set1_ps(1.0f), d);
+        _Alignas(32) uint16_t h[16];
+        _mm256_store_si256((__m256i *)h, _mm512_cvtps_ph(d, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+        for (int j = 0; j < 4; j++) {
+            y[b + j].d = h[4 * j];
+            quantize_block_q8_0(v[2 * j], v[2 * j + 1], _mm512_permutexvar_ps(_mm512_set1_epi32(4 * j), id), y[b + j].qs);
+        }
+    }
+    for (; b < nb; b++, x += 32) {
         const __m512 v0 = _mm512_loadu_ps(x), v1 = _mm512_loadu_ps(x + 16);
         const float d = _mm512_reduce_max_ps(_mm512_max_ps(_mm512_abs_ps(v0), _mm512_abs_ps(v1))) / 127.0f;
         y[b].d = mllm_fp32_to_fp16(d);
-        const __m512 id = _mm512_set1_ps(d != 0.0f ? 1.0f / d : 0.0f);
-        for (int h = 0; h < 2; h++) {
-            const __m512i q = _mm512_cvtps_epi32(round_half_away16(_mm512_mul_ps(h ? v1 : v0, id)));
-            _mm_storeu_si128((__m128i *)(y[b].qs + 16 * h), _mm512_cvtsepi32_epi8(q));
-        }
+        quantize_block_q8_0(v0, v1, _mm512_set1_ps(d != 0.0f ? 1.0f / d : 0.0f), y[b].qs);
     }
 }
 

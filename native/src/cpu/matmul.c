@@ -10,6 +10,7 @@
 #include "cpu/unpack.h"
 #include "platform/memory.h"
 #include "platform/threads.h"
+#include "quant/fp16_inline.h"
 #include "quant/quant.h"
 
 /* Weight rows per chunk: small enough that the chunk stays in L1/L2 while all activation rows
@@ -100,20 +101,27 @@ static interleaved_parts interleaved_in(const void *wdata, int32_t at, int64_t k
     return (interleaved_parts){(int8_t *)inter, (float *)(inter + quants), (int32_t *)(inter + quants + scales)};
 }
 
-/* Row i (of m) of q8_0 blocks x, with its expanded scales xd and negated sums, into the interleaved
- * layout (kernels.h, mllm_xrows). */
-static void build_interleaved(const block_q8_0 *x, const float *xd, const int32_t *nsum, int64_t k, int64_t m, int64_t i,
-                              interleaved_parts p) {
+/* What the kernels read beside row i (of m) of q8_0 blocks x, in one pass over its blocks: the
+ * expanded scales xd, the negated block sums and, with interleave set, the row's place in the
+ * interleaved layout (kernels.h, mllm_xrows). */
+static void finish_q8_0_row(const block_q8_0 *x, float *xd, int32_t *nsum, int64_t k, int64_t m, int64_t i,
+                            const interleaved_parts *p /* NULL: no interleaved layout */) {
     const int64_t nb = k / 32, g0 = i / MLLM_PANEL_MAX_NX * MLLM_PANEL_MAX_NX, j = i - g0;
     const int64_t n = m - g0 < MLLM_PANEL_MAX_NX ? m - g0 : MLLM_PANEL_MAX_NX; /* rows of i's group */
-    int8_t *iq = p.iq + (size_t)g0 * (size_t)k;
-    float *id = p.id + g0 * nb;
-    int32_t *insum = p.insum + g0 * nb;
+    int8_t *iq = p ? p->iq + (size_t)g0 * (size_t)k : NULL;
+    float *id = p ? p->id + g0 * nb : NULL;
+    int32_t *insum = p ? p->insum + g0 * nb : NULL;
     for (int64_t b = 0; b < nb; b++) {
+        const float d = mllm_fp16_to_fp32_inline(x[b].d);
+        for (int l = 0; l < MLLM_XD_LANES; l++) xd[b * MLLM_XD_LANES + l] = d;
+        int32_t sum = 0;
+        for (int l = 0; l < QK8_0; l++) sum += x[b].qs[l];
+        nsum[b] = -sum;
+        if (!p) continue;
         const int64_t at = (b / 2 * n + j) * 2 + b % 2;
         memcpy(iq + at * 32, x[b].qs, 32);
-        id[at] = xd[b * MLLM_XD_LANES];
-        insum[at] = nsum[b];
+        id[at] = d;
+        insum[at] = -sum;
     }
 }
 
@@ -148,7 +156,7 @@ void mllm_matmul_prepare_rows(const mllm_kernels *K, int32_t wt, const float *x,
                               int64_t i0, int64_t i1) {
     if (!mllm_matmul_supported(wt, k)) return; /* the engine validates types at load */
     int32_t at = act_type(wt);
-    size_t xrb = mllm_type_row_bytes(at, k), bb = mllm_type_traits_of(at)->block_bytes;
+    size_t xrb = mllm_type_row_bytes(at, k);
     float *scales = (float *)((char *)wdata + rows_bytes(at, k, m));
     for (int64_t i = i0; i < i1; i++) {
         char *dst = (char *)wdata + (size_t)i * xrb;
@@ -158,28 +166,20 @@ void mllm_matmul_prepare_rows(const mllm_kernels *K, int32_t wt, const float *x,
         else memcpy(dst, src, (size_t)k * sizeof(float));
         if (!has_scales(at)) continue;
         float *xd = scales + i * scales_per_row(at, k);
-        for (int64_t b = 0; b < k / 32; b++) {
-            mllm_fp16 h;
-            memcpy(&h, dst + (size_t)b * bb, sizeof(h)); /* d leads both q8_0 and q8_1 blocks */
-            float d = mllm_fp16_to_fp32(h);
-            for (int l = 0; l < MLLM_XD_LANES; l++) xd[b * MLLM_XD_LANES + l] = d;
-            if (at == MLLM_TYPE_Q8_1) { /* as the K-quant reference dots compute it */
+        if (at == MLLM_TYPE_Q8_0) {
+            const interleaved_parts p = K->panel_interleaved && has_interleaved(at, k) ? interleaved_in(wdata, at, k, m)
+                                                                                        : (interleaved_parts){0};
+            int32_t *nsum = (int32_t *)((char *)wdata + nsum_offset(at, k, m)) + i * (k / 32);
+            finish_q8_0_row((const block_q8_0 *)dst, xd, nsum, k, m, i, p.iq ? &p : NULL);
+        } else { /* q8_1: as the K-quant reference dots compute it */
+            for (int64_t b = 0; b < k / 32; b++) {
                 const block_q8_1 *blk = (const block_q8_1 *)dst + b;
+                const float d = mllm_fp16_to_fp32_inline(blk->d);
+                for (int l = 0; l < MLLM_XD_LANES; l++) xd[b * MLLM_XD_LANES + l] = d;
                 int sum = 0;
                 for (int l = 0; l < QK8_1; l++) sum += blk->qs[l];
                 xd[MLLM_XD_SUMS(k) + b] = (float)sum * d;
             }
-        }
-        if (at == MLLM_TYPE_Q8_0) {
-            int32_t *nsum = (int32_t *)((char *)wdata + nsum_offset(at, k, m)) + i * (k / 32);
-            for (int64_t b = 0; b < k / 32; b++) {
-                const block_q8_0 *blk = (const block_q8_0 *)dst + b;
-                int32_t sum = 0;
-                for (int l = 0; l < QK8_0; l++) sum += blk->qs[l];
-                nsum[b] = -sum;
-            }
-            if (K->panel_interleaved && has_interleaved(at, k))
-                build_interleaved((const block_q8_0 *)dst, xd, nsum, k, m, i, interleaved_in(wdata, at, k, m));
         }
         if (has_aux(at, m)) build_gemv_aux((const block_q8_0 *)dst, k, (uint8_t *)wdata + aux_offset(at, k, m));
     }
@@ -269,10 +269,12 @@ static void panel_ref(int32_t wt, const void *w, int64_t k, const void *xq, size
     }
 }
 
-/* Fewest activation rows for the tile kernels (AMX): a tile holds 16 rows, so fewer rows (several
- * sequences' decode steps) waste most of each tile op, and the row-panel kernels, which read each
- * weight panel once for up to MLLM_PANEL_MAX_NX rows, are faster there. */
-#define MLLM_TILES_MIN_ROWS 16
+/* Fewest activation rows for the tile kernels (AMX). A tile op works on one 32-element block at a
+ * time and its int32 results go back through memory to be scaled, so below two full tiles of rows
+ * (several sequences' decode steps, short prompt chunks) the row-panel kernels, which read each
+ * weight panel once for up to MLLM_PANEL_MAX_NX rows, are as fast or faster (16 rows: 1.1-1.4x
+ * faster decode steps of 16 sequences, 32 rows: even, on a 2-core Xeon; docs/performance.md). */
+#define MLLM_TILES_MIN_ROWS 32
 
 void mllm_matmul_compute_panel(const mllm_kernels *K, int32_t wt, const void *w, int64_t k, const void *wdata, int64_t m,
                                float *y, int64_t ldy, int64_t row_begin, int64_t row_end) {
