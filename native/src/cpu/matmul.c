@@ -102,7 +102,7 @@ static interleaved_parts interleaved_in(const void *wdata, int32_t at, int64_t k
 }
 
 /* What the kernels read beside row i (of m) of q8_0 blocks x, in one pass over its blocks: the
- * expanded scales xd, the negated block sums and, with interleave set, the row's place in the
+ * expanded scales xd, the negated block sums and, given p, the row's place in the
  * interleaved layout (kernels.h, mllm_xrows). */
 static void finish_q8_0_row(const block_q8_0 *x, float *xd, int32_t *nsum, int64_t k, int64_t m, int64_t i,
                             const interleaved_parts *p /* NULL: no interleaved layout */) {
@@ -272,7 +272,7 @@ static void panel_ref(int32_t wt, const void *w, int64_t k, const void *xq, size
 /* Fewest activation rows for the tile kernels (AMX). A tile op works on one 32-element block at a
  * time and its int32 results go back through memory to be scaled, so below two full tiles of rows
  * (several sequences' decode steps, short prompt chunks) the row-panel kernels, which read each
- * weight panel once for up to MLLM_PANEL_MAX_NX rows, are as fast or faster (16 rows: 1.1-1.4x
+ * weight panel once for up to MLLM_PANEL_MAX_NX rows, are as fast or faster (16 rows: 1.05-1.4x
  * faster decode steps of 16 sequences, 32 rows: even, on a 2-core Xeon; docs/performance.md). */
 #define MLLM_TILES_MIN_ROWS 32
 
