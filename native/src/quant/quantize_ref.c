@@ -28,12 +28,22 @@ static void block_min_max(const float *x, int n, float *mn, float *mx) {
     *mn = lo; *mx = hi;
 }
 
+/* roundf (half away from zero) without the C library's: some runtimes' roundf (Wine's msvcrt)
+ * computes floor(v + 0.5), which rounds 0.49999997 up to 1. Truncate, then step away from zero
+ * when the dropped fraction is >= 0.5 (exact: |v| < 2^23). Values beyond that are integers already,
+ * and NaN passes through, as from roundf. */
+static float round_half_away(float v) {
+    if (!(fabsf(v) < 8388608.0f)) return v;
+    const float t = (float)(int32_t)v;
+    return fabsf(v - t) >= 0.5f ? t + copysignf(1.0f, v) : t;
+}
+
 static void quantize_q8_0(const float *x, block_q8_0 *y, int64_t nb) {
     for (int64_t b = 0; b < nb; b++, x += QK8_0) {
         float d = block_absmax(x, QK8_0) / 127.0f;
         float id = d != 0.0f ? 1.0f / d : 0.0f;
         y[b].d = mllm_fp32_to_fp16(d);
-        for (int j = 0; j < QK8_0; j++) y[b].qs[j] = (int8_t)roundf(x[j] * id);
+        for (int j = 0; j < QK8_0; j++) y[b].qs[j] = (int8_t)round_half_away(x[j] * id);
     }
 }
 
@@ -43,7 +53,7 @@ static void quantize_q8_1(const float *x, block_q8_1 *y, int64_t nb) {
         float id = d != 0.0f ? 1.0f / d : 0.0f;
         int sum = 0;
         for (int j = 0; j < QK8_1; j++) {
-            y[b].qs[j] = (int8_t)roundf(x[j] * id);
+            y[b].qs[j] = (int8_t)round_half_away(x[j] * id);
             sum += y[b].qs[j];
         }
         y[b].d = mllm_fp32_to_fp16(d);
