@@ -496,7 +496,7 @@ static void check_k_panel_bits(const char *level) {
 /* One head's attention output against a double-precision softmax over the same f16 rows (the f32
  * kernels get these rows widened, so the same reference and tolerance hold). */
 static void check_head(const char *level, const float *q, const uint16_t *k, const uint16_t *v, int stride, int32_t n,
-                       int32_t hd, float scale, const float *out, int nq, int h) {
+                       int32_t hd, float scale, const float *out, const float *ml, int nq, int h) {
     double w[700], mx = -1e300, sum = 0;
     for (int j = 0; j < n; j++) {
         double d = 0;
@@ -505,6 +505,11 @@ static void check_head(const char *level, const float *q, const uint16_t *k, con
         if (w[j] > mx) mx = w[j];
     }
     for (int j = 0; j < n; j++) sum += (w[j] = exp(w[j] - mx));
+    /* the softmax statistics that merge key ranges: scores |s| < 8 computed in float (1e-5), the sum of
+     * n <= 700 terms <= 1 with float adds and a few-ulp exponential (n * 2^-24 relative and the scores' error) */
+    CHECK(fabs(ml[0] - mx) <= 1e-4 && fabs(ml[1] - sum) <= 2e-4 * sum,
+          "[%s] attention hd=%d nq=%d n=%d head %d: max %.7g sum %.7g, reference %.7g %.7g", level, hd, nq, n, h, ml[0], ml[1],
+          mx, sum);
     for (int i = 0; i < hd; i++) {
         double o = 0;
         for (int j = 0; j < n; j++) o += w[j] / sum * mllm_fp16_to_fp32(v[j * stride + i]);
@@ -539,7 +544,7 @@ static void check_attention(const char *level) {
     static const int32_t hds[] = {64, 48, 40}, ns[] = {1, 3, 4, 5, 17, 100, MAXN};
     static uint16_t k[MAXN * STRIDE], v[MAXN * STRIDE];
     static float kf[MAXN * STRIDE], vf[MAXN * STRIDE], s[MAXN];
-    float q[4 * 128], out[4 * 128];
+    float q[4 * 128], out[4 * 128], ml[8];
     for (int i = 0; i < MAXN * STRIDE; i++) {
         k[i] = mllm_fp32_to_fp16(frand()), v[i] = mllm_fp32_to_fp16(frand());
         kf[i] = mllm_fp16_to_fp32(k[i]), vf[i] = mllm_fp16_to_fp32(v[i]);
@@ -550,22 +555,23 @@ static void check_attention(const char *level) {
         for (int i = 0; i < 4 * hd; i++) q[i] = 4.0f * frand();
         for (size_t ni = 0; ni < sizeof ns / sizeof ns[0]; ni++) {
             const int32_t n = ns[ni];
-            g_kernels->attn_f16(q, k, v, STRIDE, n, hd, scale, s, out);
-            check_head(level, q, k, v, STRIDE, n, hd, scale, out, 0, 0);
+            g_kernels->attn_f16(q, k, v, STRIDE, n, hd, scale, s, out, ml);
+            check_head(level, q, k, v, STRIDE, n, hd, scale, out, ml, 0, 0);
             /* 1..4 query heads over one KV head (levels with that kernel must take them) */
             for (int nq = 1; nq <= 4; nq++) {
-                if (!g_kernels->attn_f16_gqa || !g_kernels->attn_f16_gqa(q, nq, k, v, STRIDE, n, hd, scale, out)) {
+                if (!g_kernels->attn_f16_gqa || !g_kernels->attn_f16_gqa(q, nq, k, v, STRIDE, n, hd, scale, out, ml)) {
                     const mllm_cpu_level_t lv = mllm_cpu_current(); /* x86: AVX2 takes hd % 8 == 0, AVX-512 hd % 16 == 0 */
                     CHECK(!mllm_cpu_level_is_x86_simd(lv) || hd % (lv >= MLLM_CPU_AVX512 && lv <= MLLM_CPU_AMX ? 16 : 8) != 0,
                           "[%s] grouped attention kernel refused hd=%d nq=%d", level, hd, nq);
                     continue;
                 }
-                for (int h = 0; h < nq; h++) check_head(level, q + h * hd, k, v, STRIDE, n, hd, scale, out + h * hd, nq, h);
+                for (int h = 0; h < nq; h++) check_head(level, q + h * hd, k, v, STRIDE, n, hd, scale, out + h * hd, ml + 2 * h, nq, h);
                 /* the same over an f32 cache: levels with the f16 kernel have this one too */
                 for (int i = 0; i < nq * hd; i++) out[i] = NAN;
-                CHECK(g_kernels->attn_f32_gqa && g_kernels->attn_f32_gqa(q, nq, kf, vf, STRIDE, n, hd, scale, out),
+                for (int i = 0; i < 8; i++) ml[i] = NAN;
+                CHECK(g_kernels->attn_f32_gqa && g_kernels->attn_f32_gqa(q, nq, kf, vf, STRIDE, n, hd, scale, out, ml),
                       "[%s] grouped f32 attention kernel refused hd=%d nq=%d", level, hd, nq);
-                for (int h = 0; h < nq; h++) check_head(level, q + h * hd, k, v, STRIDE, n, hd, scale, out + h * hd, nq, h);
+                for (int h = 0; h < nq; h++) check_head(level, q + h * hd, k, v, STRIDE, n, hd, scale, out + h * hd, ml + 2 * h, nq, h);
             }
         }
     }

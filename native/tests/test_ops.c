@@ -158,6 +158,7 @@ typedef struct attn_case {
     int hd;
     mllm_attn_layer at;
     int n_batch; /* sizes the ring of a sliding-window layer: window + n_batch - 1 rows */
+    int chunk;   /* keys per attention chunk (0: the default, more than CTX) */
 } attn_case;
 
 enum { NH = 6, NKV = 2, CHUNK = 4, CHUNKS = 3, CTX = 16, MAXHD = 32 };
@@ -204,7 +205,9 @@ static void test_rope_attention(const attn_case *c) {
             cs[p * HD / 2 + i] = (float)cos(p * pow(10000.0, -2.0 * i / HD));
             sn[p * HD / 2 + i] = (float)sin(p * pow(10000.0, -2.0 * i / HD));
         }
-    float *scratch = malloc(sizeof(float) * NTH * CTX);
+    const size_t stride = MLLM_ATT_SCRATCH(CTX, HD);
+    const int64_t part_items = MLLM_ATT_PART_ITEMS(NTH, CTX) * MLLM_ATT_CHUNK; /* room for chunks of 1 key */
+    float *scratch = malloc(sizeof(float) * NTH * stride), *part = malloc(sizeof(float) * (size_t)part_items * MLLM_ATT_PART_ITEM(HD));
     int bad = 0;
     for (int chunk = 0; chunk < CHUNKS; chunk++) {
         const int past = chunk * CHUNK;
@@ -232,11 +235,23 @@ static void test_rope_attention(const attn_case *c) {
         mllm_tensor_f32(&to, NH * HD, CHUNK, out);
         const mllm_seq_rows seq = {.row0 = 0, .n_rows = CHUNK, .n_past = past, .kv = kv};
         mllm_exec ex = {.seqs = &seq, .n_seqs = 1, .rope_cos = cs, .rope_sin = sn, .n_positions = CTX, .att_scratch = scratch,
-                        .att_stride = CTX};
+                        .att_stride = (int32_t)stride, .att_chunk = c->chunk};
         mllm_node rs = {.op = MLLM_OP_ROPE_STORE, .src = {&tq, &tk, &tv}, .layer = layer, .attn = at};
         mllm_node an = {.op = MLLM_OP_ATTENTION, .src = {&tq}, .dst = {&to}, .layer = layer, .attn = at};
         run(&rs, &ex);
         run(&an, &ex);
+        if (c->chunk) {
+            /* again with room for chunk results: these 4 rows (8 work items for 3 threads) then spread
+             * their chunks over the threads; every bit must be the same as each item's own merge */
+            float *first = malloc(sizeof(float) * CHUNK * NH * HD);
+            memcpy(first, out, sizeof(float) * CHUNK * NH * HD);
+            memset(out, 0, sizeof(float) * CHUNK * NH * HD);
+            ex.att_part = part, ex.att_part_items = part_items;
+            run(&an, &ex);
+            CHECK(memcmp(first, out, sizeof(float) * CHUNK * NH * HD) == 0, "%s: chunks spread over threads changed the bits",
+                  c->name);
+            free(first);
+        }
         mllm_kv_cache_advance(kv, past + CHUNK);
         for (int t = 0; t < CHUNK; t++)
             for (int i = 0; i < NH * HD; i++) bad += !close_to(q[t * NH * HD + i], qref[t][i], TOL);
@@ -277,6 +292,7 @@ static void test_rope_attention(const attn_case *c) {
     CHECK(bad == 0, "%s", c->name);
     if (bad) fprintf(stderr, "attention case %s: %d wrong values\n", c->name, bad);
     free(scratch);
+    free(part);
     mllm_kv_cache_free(kv);
     dev->iface->free(dev);
 }
@@ -307,19 +323,25 @@ int main(void) {
     test_rms_norm_swiglu();
     test_matmul();
     static const attn_case cases[] = {
-        {"f32", MLLM_KV_F32, 8, {.rope = 1}, CHUNK},
-        {"f16", MLLM_KV_F16, 8, {.rope = 1}, CHUNK},
-        {"q8_0", MLLM_KV_Q8_0, 32, {.rope = 1}, CHUNK},
+        {"f32", MLLM_KV_F32, 8, {.rope = 1}, CHUNK, 0},
+        {"f16", MLLM_KV_F16, 8, {.rope = 1}, CHUNK, 0},
+        {"q8_0", MLLM_KV_Q8_0, 32, {.rope = 1}, CHUNK, 0},
         /* MobileLLM-R1: QK-norm after RoPE */
-        {"qk-norm f16", MLLM_KV_F16, 8, {.rope = 1, .qk_norm = 1, .eps = 1e-5f}, CHUNK},
+        {"qk-norm f16", MLLM_KV_F16, 8, {.rope = 1, .qk_norm = 1, .eps = 1e-5f}, CHUNK, 0},
         /* a NoPE layer with temperature tuning whose scale grows every 2 positions */
-        {"nope temperature q8_0", MLLM_KV_Q8_0, 32, {.temp_tuning = 1, .temp_scale = 0.1f, .temp_floor = 2}, CHUNK},
+        {"nope temperature q8_0", MLLM_KV_Q8_0, 32, {.temp_tuning = 1, .temp_scale = 0.1f, .temp_floor = 2}, CHUNK, 0},
         /* sliding window of 3 in a ring of 3 + 4 - 1 = 6 rows, written over twice in 12 positions */
-        {"window ring f32", MLLM_KV_F32, 8, {.rope = 1, .window = 3}, CHUNK},
-        {"window ring f16 qk-norm", MLLM_KV_F16, 8, {.rope = 1, .qk_norm = 1, .eps = 1e-5f, .window = 3}, CHUNK},
-        {"window ring q8_0", MLLM_KV_Q8_0, 32, {.rope = 1, .window = 3}, CHUNK},
+        {"window ring f32", MLLM_KV_F32, 8, {.rope = 1, .window = 3}, CHUNK, 0},
+        {"window ring f16 qk-norm", MLLM_KV_F16, 8, {.rope = 1, .qk_norm = 1, .eps = 1e-5f, .window = 3}, CHUNK, 0},
+        {"window ring q8_0", MLLM_KV_Q8_0, 32, {.rope = 1, .window = 3}, CHUNK, 0},
         /* a window the whole context holds: no ring */
-        {"window full f16", MLLM_KV_F16, 8, {.rope = 1, .window = 5}, 12},
+        {"window full f16", MLLM_KV_F16, 8, {.rope = 1, .window = 5}, 12, 0},
+        /* key ranges in chunks of 3 (of 1 for single keys), merged in order */
+        {"chunks f16", MLLM_KV_F16, 16, {.rope = 1}, CHUNK, 3},
+        {"chunks f32", MLLM_KV_F32, 16, {.rope = 1}, CHUNK, 3},
+        {"chunks q8_0", MLLM_KV_Q8_0, 32, {.rope = 1}, CHUNK, 5},
+        {"chunks of one key f16", MLLM_KV_F16, 16, {.rope = 1}, CHUNK, 1},
+        {"chunks window ring f16", MLLM_KV_F16, 16, {.rope = 1, .window = 7}, CHUNK, 2},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) test_rope_attention(&cases[i]);
     test_get_rows();

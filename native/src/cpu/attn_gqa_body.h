@@ -46,7 +46,7 @@ MLLM_INLINE const void *kv_row_at(const void *base, size_t j, size_t stride, con
 #define ATT_BLOCK 32
 _Static_assert(MLLM_ATT_GQA_MAX == 4, "the value accumulation below names four heads' sums");
 MLLM_INLINE void attn_gqa_n(const float *q, const void *k, const void *v, size_t stride, int32_t n, int32_t hd,
-                            float scale, float *out, const int NQ, const int F32) {
+                            float scale, float *out, float *ml, const int NQ, const int F32) {
     const int nv = hd / VF_LANES;
     vf qv[MLLM_ATT_GQA_MAX][MLLM_ATT_MAX_HD / VF_LANES], o[MLLM_ATT_GQA_MAX][MLLM_ATT_MAX_HD / VF_LANES];
     float mx[MLLM_ATT_GQA_MAX], l[MLLM_ATT_GQA_MAX];
@@ -140,6 +140,7 @@ MLLM_INLINE void attn_gqa_n(const float *q, const void *k, const void *v, size_t
     for (int h = 0; h < NQ; h++) {
         const vf inv = vf_set1(1.0f / l[h]);
         for (int i = 0; i < nv; i++) vf_storeu(out + (size_t)h * hd + VF_LANES * i, vf_mul(o[h][i], inv));
+        if (ml) ml[2 * h] = mx[h], ml[2 * h + 1] = l[h];
     }
 }
 

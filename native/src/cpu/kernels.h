@@ -150,18 +150,18 @@ static inline mllm_xrows mllm_xrows_from(const mllm_xrows *x, int64_t j0, int64_
  * heads of up to MLLM_ATT_MAX_HD elements, a multiple of LANES. MLLM_ATTN_ENTRIES defines the
  * table's attn_f16_gqa and attn_f32_gqa (0 for shapes they do not take) and attn_f16 (one head: the
  * blocked kernel, else softmax row by row with the file's vec_dot_f16_f32 and axpy_f16) over
- * body(q, k, v, stride, n, hd, scale, out, NQ, F32); the file includes <math.h>. */
+ * body(q, k, v, stride, n, hd, scale, out, ml, NQ, F32); the file includes <math.h>. */
 #define MLLM_ATT_GQA_MAX 4
 #define MLLM_ATT_MAX_HD 128
 #define MLLM_ATTN_GQA_ENTRY(name, body, LANES, T, F32)                                                                      \
     static int name(const float *q, int nq, const T *k, const T *v, size_t stride, int32_t n, int32_t hd, float scale,     \
-                    float *out) {                                                                                          \
+                    float *out, float *ml) {                                                                               \
         if (hd % (LANES) != 0 || hd > MLLM_ATT_MAX_HD || nq < 1 || nq > MLLM_ATT_GQA_MAX || n < 1) return 0;              \
         switch (nq) {                                                                                                      \
-        case 1: body(q, k, v, stride, n, hd, scale, out, 1, F32); break;                                                   \
-        case 2: body(q, k, v, stride, n, hd, scale, out, 2, F32); break;                                                   \
-        case 3: body(q, k, v, stride, n, hd, scale, out, 3, F32); break;                                                   \
-        default: body(q, k, v, stride, n, hd, scale, out, 4, F32); break;                                                  \
+        case 1: body(q, k, v, stride, n, hd, scale, out, ml, 1, F32); break;                                               \
+        case 2: body(q, k, v, stride, n, hd, scale, out, ml, 2, F32); break;                                               \
+        case 3: body(q, k, v, stride, n, hd, scale, out, ml, 3, F32); break;                                               \
+        default: body(q, k, v, stride, n, hd, scale, out, ml, 4, F32); break;                                              \
         }                                                                                                                  \
         return 1;                                                                                                          \
     }
@@ -169,8 +169,8 @@ static inline mllm_xrows mllm_xrows_from(const mllm_xrows *x, int64_t j0, int64_
     MLLM_ATTN_GQA_ENTRY(attn_f16_gqa, body, LANES, uint16_t, 0)                                                            \
     MLLM_ATTN_GQA_ENTRY(attn_f32_gqa, body, LANES, float, 1)                                                               \
     static void attn_f16_any(const float *q, const uint16_t *k, const uint16_t *v, size_t stride, int32_t n, int32_t hd,  \
-                             float scale, float *s, float *out) {                                                         \
-        if (attn_f16_gqa(q, 1, k, v, stride, n, hd, scale, out)) return;                                                   \
+                             float scale, float *s, float *out, float *ml) {                                              \
+        if (attn_f16_gqa(q, 1, k, v, stride, n, hd, scale, out, ml)) return;                                               \
         float mx = -INFINITY, sum = 0.0f;                                                                                  \
         for (int32_t j = 0; j < n; j++) {                                                                                  \
             s[j] = vec_dot_f16_f32(k + (size_t)j * stride, q, hd) * scale;                                                 \
@@ -183,6 +183,7 @@ static inline mllm_xrows mllm_xrows_from(const mllm_xrows *x, int64_t j0, int64_
         for (int32_t i = 0; i < hd; i++) out[i] = 0.0f;                                                                    \
         for (int32_t j = 0; j < n; j++) axpy_f16(out, v + (size_t)j * stride, s[j], hd);                                  \
         for (int32_t i = 0; i < hd; i++) out[i] *= 1.0f / sum;                                                             \
+        if (ml) ml[0] = mx, ml[1] = sum;                                                                                   \
     }
 
 enum { MLLM_KSLOT_F32, MLLM_KSLOT_F16, MLLM_KSLOT_BF16, MLLM_KSLOT_Q8_0, MLLM_KSLOT_Q4_0,
@@ -221,16 +222,17 @@ typedef struct mllm_kernels {
     void (*swiglu)(float *g, const float *u, int64_t n);
     /* One head of causal attention over an f16 cache: s[j] = scale * dot(q, k_j) for j < n
      * (k_j = k + j * stride elements), softmax, out = sum_j p_j v_j (v_j likewise); s holds n
-     * floats of scratch. */
+     * floats of scratch. Unless ml is NULL, ml[0] = max_j s[j] and ml[1] = sum_j exp(s[j] - ml[0]):
+     * what merging the results of several key ranges needs. */
     void (*attn_f16)(const float *q, const uint16_t *k, const uint16_t *v, size_t stride, int32_t n, int32_t hd,
-                     float scale, float *s, float *out);
+                     float scale, float *s, float *out, float *ml);
     /* Optional: nq query heads (q and out hd floats apart) over the same KV head, as attn_f16 for
-     * each; returns 0 (nothing done) for shapes it does not take. */
+     * each (ml: 2 per head, or NULL); returns 0 (nothing done) for shapes it does not take. */
     int (*attn_f16_gqa)(const float *q, int nq, const uint16_t *k, const uint16_t *v, size_t stride, int32_t n, int32_t hd,
-                        float scale, float *out);
+                        float scale, float *out, float *ml);
     /* Optional: the same over an f32 cache (k, v and stride in floats). */
     int (*attn_f32_gqa)(const float *q, int nq, const float *k, const float *v, size_t stride, int32_t n, int32_t hd,
-                        float scale, float *out);
+                        float scale, float *out, float *ml);
 } mllm_kernels;
 
 /* The order of every sum_sq_f32: element i is added to lane i % 8 (eight double lanes, kept by the

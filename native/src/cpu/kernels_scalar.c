@@ -100,7 +100,7 @@ static void f32_to_f16(uint16_t *dst, const float *src, int64_t n) {
 }
 
 static void attn_f16(const float *q, const uint16_t *k, const uint16_t *v, size_t stride, int32_t n, int32_t hd,
-                     float scale, float *s, float *out) {
+                     float scale, float *s, float *out, float *ml) {
     float mx = -INFINITY;
     for (int32_t j = 0; j < n; j++) {
         s[j] = dot_float_row(k + (size_t)j * stride, q, hd, MLLM_TYPE_F16) * scale;
@@ -115,6 +115,7 @@ static void attn_f16(const float *q, const uint16_t *k, const uint16_t *v, size_
     for (int32_t j = 0; j < n; j++) axpy_f16(out, v + (size_t)j * stride, s[j], hd);
     const float inv = 1.0f / sum;
     for (int32_t i = 0; i < hd; i++) out[i] *= inv;
+    if (ml) ml[0] = mx, ml[1] = sum;
 }
 
 static void swiglu(float *g, const float *u, int64_t n) {

@@ -108,8 +108,16 @@ typedef struct mllm_exec {
                                    * theta^(-2i/hd) / the model's RoPE frequency factor i (Llama 3 scaling) */
     const float *rope_sin;
     int32_t n_positions;
-    float *att_scratch;           /* att_stride floats per thread */
+    float *att_scratch;           /* att_stride floats per thread: MLLM_ATT_SCRATCH(n_ctx, head_dim) */
     int32_t att_stride;
+    /* Keys per attention chunk (0: MLLM_ATT_CHUNK): a query over more keys is computed chunk by chunk
+     * and the chunks' softmax results merged in order, whichever thread computes them, so its bits do not
+     * depend on the thread count or on the other rows of the batch. */
+    int32_t att_chunk;
+    /* Optional: room for att_part_items chunk results (MLLM_ATT_PART_ITEM(head_dim) floats each). With
+     * it, a decode step of few sequences over long contexts spreads the chunks over all threads. */
+    float *att_part;
+    int64_t att_part_items;
     void *wdata;                  /* matmul activation scratch (shared by all threads) */
     /* Optional per-thread scratch (thread ith at thread_scratch + ith * thread_scratch_bytes):
      * matmuls over at most MLLM_PRIVATE_M rows convert their activations there, each thread
@@ -163,6 +171,17 @@ typedef struct mllm_graph {
 
 /* Matmuls over at most this many activation rows use the per-thread scratch when there is one. */
 #define MLLM_PRIVATE_M 8
+
+/* Attention: keys per chunk; query heads per work item (the grouped kernels' limit); floats of one
+ * chunk result (outputs, then each head's score max and exp-sum); per-thread scratch for n_ctx keys
+ * (the scores of a head, then one chunk result); chunk results a decode step of 4 * n_threads work
+ * items over n_ctx keys needs. */
+#define MLLM_ATT_CHUNK 512
+#define MLLM_ATT_HEADS_PER_ITEM 4
+#define MLLM_ATT_PART_ITEM(hd) ((size_t)MLLM_ATT_HEADS_PER_ITEM * ((size_t)(hd) + 2))
+#define MLLM_ATT_SCRATCH(n_ctx, hd) ((size_t)(n_ctx) + MLLM_ATT_PART_ITEM(hd))
+#define MLLM_ATT_PART_ITEMS(n_threads, n_ctx) \
+    ((int64_t)4 * (n_threads) * (((int64_t)(n_ctx) + MLLM_ATT_CHUNK - 1) / MLLM_ATT_CHUNK))
 
 /* Empty graph with room for cap nodes; NULL when out of memory. */
 mllm_graph *mllm_graph_create(int32_t cap);

@@ -33,7 +33,8 @@ struct mllm_compute {
     void *wdata;
     void *thread_scratch;
     size_t thread_scratch_bytes;
-    float *att_scratch;         /* n_threads x cap_ctx */
+    float *att_scratch;         /* n_threads x MLLM_ATT_SCRATCH(cap_ctx, head_dim) */
+    float *att_part;            /* MLLM_ATT_PART_ITEMS(n_threads, cap_ctx) chunk results of attention */
     int32_t *chunk_counters;    /* one per graph node, zeroed before each run */
     int32_t max_nodes;
     float *rope_cos, *rope_sin; /* [cap_ctx][head_dim/2] */
@@ -124,7 +125,8 @@ static mllm_status plan(mllm_compute *c, int32_t nb_rows, int32_t n_ctx) {
     sizes[MLLM_ACT_GATE] = sizes[MLLM_ACT_UP] = nb * (size_t)hp->n_ff * f;
     sizes[MLLM_ACT_OUT] = nb * out_cols * f;
     const size_t wsize = max_wsize(m, (int64_t)nb);
-    const size_t att = (size_t)c->n_threads * (size_t)n_ctx * f;
+    const size_t att = (size_t)c->n_threads * MLLM_ATT_SCRATCH(n_ctx, hp->head_dim) * f;
+    const size_t att_part = (size_t)MLLM_ATT_PART_ITEMS(c->n_threads, n_ctx) * MLLM_ATT_PART_ITEM(hp->head_dim) * f;
     /* per thread: a private activation conversion of up to MLLM_PRIVATE_M rows and the normed
      * rows it is made from (see op_matmul.c) */
     size_t kmax = (size_t)hp->n_embd;
@@ -132,7 +134,7 @@ static mllm_status plan(mllm_compute *c, int32_t nb_rows, int32_t n_ctx) {
     if (q > kmax) kmax = q;
     c->thread_scratch_bytes = align64(max_wsize(m, MLLM_PRIVATE_M)) + align64(MLLM_PRIVATE_M * kmax * f);
     const size_t thr = (size_t)c->n_threads * c->thread_scratch_bytes;
-    size_t total = align64(wsize) + align64(att) + thr;
+    size_t total = align64(wsize) + align64(att) + align64(att_part) + thr;
     for (int i = 0; i < MLLM_ACT_COUNT; i++) total += align64(sizes[i]);
     const int32_t half = hp->head_dim / 2;
     c->chunk_counters = calloc((size_t)c->max_nodes, sizeof *c->chunk_counters);
@@ -150,6 +152,8 @@ static mllm_status plan(mllm_compute *c, int32_t nb_rows, int32_t n_ctx) {
     p += align64(wsize);
     c->att_scratch = (float *)p;
     p += align64(att);
+    c->att_part = (float *)p;
+    p += align64(att_part);
     c->thread_scratch = p;
     for (int32_t pos = 0; pos < n_ctx; pos++) {
         for (int32_t i = 0; i < half; i++) {
@@ -223,7 +227,9 @@ mllm_status mllm_compute_begin(mllm_compute *c, const mllm_run *r) {
         .rope_sin = c->rope_sin,
         .n_positions = c->cap_ctx,
         .att_scratch = c->att_scratch,
-        .att_stride = c->cap_ctx,
+        .att_stride = (int32_t)MLLM_ATT_SCRATCH(c->cap_ctx, c->model->hp.head_dim),
+        .att_part = c->att_part,
+        .att_part_items = MLLM_ATT_PART_ITEMS(c->n_threads, c->cap_ctx),
         .wdata = c->wdata,
         .thread_scratch = c->thread_scratch,
         .thread_scratch_bytes = c->thread_scratch_bytes,
