@@ -82,6 +82,14 @@ static void merge(float *o, float *ml, const float *oc, const float *mlc, int nq
     }
 }
 
+/* The keys row t attends to in layer l: their count, and the position of the first at *first. */
+static int32_t row_keys(const mllm_exec *ex, int64_t t, int32_t l, int32_t *first) {
+    const mllm_seq_rows *seq = mllm_exec_seq(ex, t);
+    const int32_t pos = mllm_exec_pos(seq, t);
+    *first = mllm_kv_first_key(seq->kv, l, pos);
+    return pos - *first + 1;
+}
+
 /* A work item's place: token row t, KV head g, its first query head h0 and their count nq. */
 typedef struct unit { int64_t t, g, h0; int nq; } unit;
 static unit unit_at(int64_t u, int64_t n_kv, int64_t per_g, int64_t run, int64_t group) {
@@ -107,8 +115,8 @@ void mllm_op_attention(const mllm_node *n, const mllm_cpu_run *run, int ith, int
     int64_t per_chunks = 0; /* total chunks of the rows' key ranges */
     int long_rows = 0;
     for (int64_t t = 0; t < n_rows; t++) {
-        const mllm_seq_rows *seq = mllm_exec_seq(ex, t);
-        const int32_t pos = mllm_exec_pos(seq, t), keys = pos - mllm_kv_first_key(seq->kv, l, pos) + 1;
+        int32_t first;
+        const int32_t keys = row_keys(ex, t, l, &first);
         per_chunks += (keys + chunk - 1) / chunk;
         long_rows |= keys > chunk;
     }
@@ -122,14 +130,15 @@ void mllm_op_attention(const mllm_node *n, const mllm_cpu_run *run, int ith, int
         mllm_split(units, ith, nth, &b, &e);
         for (int64_t u = b; u < e; u++) {
             const unit w = unit_at(u, n_kv, per_g, rn, group);
-            const mllm_seq_rows *seq = mllm_exec_seq(ex, w.t);
-            const int32_t pos = mllm_exec_pos(seq, w.t), first = mllm_kv_first_key(seq->kv, l, pos), keys = pos - first + 1;
+            const mllm_kv_cache *kv = mllm_exec_seq(ex, w.t)->kv;
+            int32_t first;
+            const int32_t keys = row_keys(ex, w.t, l, &first);
             const float *qh = (const float *)mllm_tensor_row(q, w.t) + w.h0 * hd;
             float *o = (float *)mllm_tensor_row(out, w.t) + w.h0 * hd, ml[2 * GQA_RUN];
-            attend(K, seq->kv, l, first, qh, w.g, w.nq, 0, keys < chunk ? keys : chunk, scale, s, o, ml);
+            attend(K, kv, l, first, qh, w.g, w.nq, 0, keys < chunk ? keys : chunk, scale, s, o, ml);
             for (int32_t j0 = chunk; j0 < keys; j0 += chunk) {
                 float *oc = s + ex->att_stride - MLLM_ATT_PART_ITEM(hd), *mlc = oc + GQA_RUN * hd;
-                attend(K, seq->kv, l, first, qh, w.g, w.nq, j0, keys - j0 < chunk ? keys : j0 + chunk, scale, s, oc, mlc);
+                attend(K, kv, l, first, qh, w.g, w.nq, j0, keys - j0 < chunk ? keys : j0 + chunk, scale, s, oc, mlc);
                 merge(o, ml, oc, mlc, w.nq, hd);
             }
         }
@@ -140,13 +149,14 @@ void mllm_op_attention(const mllm_node *n, const mllm_cpu_run *run, int ith, int
     mllm_split(per_chunks * n_kv * per_g, ith, nth, &b, &e);
     for (int64_t u = 0, i0 = 0; u < units && i0 < e; u++) {
         const unit w = unit_at(u, n_kv, per_g, rn, group);
-        const mllm_seq_rows *seq = mllm_exec_seq(ex, w.t);
-        const int32_t pos = mllm_exec_pos(seq, w.t), first = mllm_kv_first_key(seq->kv, l, pos), keys = pos - first + 1;
+        const mllm_kv_cache *kv = mllm_exec_seq(ex, w.t)->kv;
+        int32_t first;
+        const int32_t keys = row_keys(ex, w.t, l, &first);
         const int64_t nc = (keys + chunk - 1) / chunk;
         for (int64_t c = b > i0 ? b - i0 : 0; c < nc && i0 + c < e; c++) {
             float *r = ex->att_part + (size_t)(i0 + c) * item;
             const int32_t j0 = (int32_t)(c * chunk), j1 = keys - j0 < chunk ? keys : j0 + chunk;
-            attend(K, seq->kv, l, first, (const float *)mllm_tensor_row(q, w.t) + w.h0 * hd, w.g, w.nq, j0, j1, scale, s, r,
+            attend(K, kv, l, first, (const float *)mllm_tensor_row(q, w.t) + w.h0 * hd, w.g, w.nq, j0, j1, scale, s, r,
                    r + GQA_RUN * hd);
         }
         i0 += nc;
@@ -156,8 +166,8 @@ void mllm_op_attention(const mllm_node *n, const mllm_cpu_run *run, int ith, int
     mllm_split(units, ith, nth, &b, &e);
     for (int64_t u = 0, i0 = 0; u < e; u++) {
         const unit w = unit_at(u, n_kv, per_g, rn, group);
-        const mllm_seq_rows *seq = mllm_exec_seq(ex, w.t);
-        const int32_t pos = mllm_exec_pos(seq, w.t), keys = pos - mllm_kv_first_key(seq->kv, l, pos) + 1;
+        int32_t first;
+        const int32_t keys = row_keys(ex, w.t, l, &first);
         const int64_t nc = (keys + chunk - 1) / chunk;
         if (u >= b) {
             const float *r = ex->att_part + (size_t)i0 * item;
