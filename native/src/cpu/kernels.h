@@ -117,7 +117,8 @@ static inline mllm_xrows mllm_xrows_from(const mllm_xrows *x, int64_t j0, int64_
 }
 /* Defines the mllm_panel_fn `name` over body(k, w, n_panels, x, y, ldy, NX, T) with NX up to 4 (16
  * registers hold no more accumulators): more rows go in groups of 4, each walking the panels again,
- * so callers with more than 4 rows pass one panel at a time (cpu/matmul.c) and it stays cached. */
+ * so callers with more than 4 rows pass one panel at a time (two where the table's panel_pairs is
+ * set; cpu/matmul.c) and it stays cached. */
 #define MLLM_PANEL_ENTRY(name, body, T)                                                                                \
     static void name(int64_t k, const void *w, int64_t n_panels, const mllm_xrows *x, int nx, float *y, int64_t ldy) { \
         for (int j0 = 0; j0 < nx; j0 += 4) {                                                                           \
@@ -197,6 +198,7 @@ typedef struct mllm_kernels {
     mllm_panel_fn panel[MLLM_KSLOT_COUNT]; /* packed weights; NULL: not packed at this level */
     mllm_panel_fn panel_tiles[MLLM_KSLOT_COUNT]; /* optional, prompts (AMX): any nx */
     int panel_interleaved; /* 1: the q4_0/q8_0 panels read the interleaved rows (mllm_xrows.iq) */
+    int panel_pairs;       /* 1: the q4_0/q8_0 panels run faster given two panels per call (from 4 rows) */
     /* Tiles over rows unpacked by mllm_unpack_rows (cpu/unpack.h), once per row chunk:
      * value = scale * (q - off) (gemm4u_off) or scale * q + min (gemm4u_min, off 0). */
     void (*gemm4u_off)(int64_t k, const void *w, size_t w_row_bytes, int off, const void *x, size_t x_stride,

@@ -310,11 +310,14 @@ void mllm_matmul_compute_panel(const mllm_kernels *K, int32_t wt, const void *w,
                 p += n - 1;
                 continue;
             }
+            /* two whole panels where the kernels share activation loads between them */
+            const int64_t np = K->panel_pairs && row_end >= r0 + 2 * MLLM_PANEL_ROWS ? 2 : 1;
             for (int64_t i0 = 0; i0 < m; i0 += MLLM_PANEL_MAX_NX) {
                 const mllm_xrows xi = mllm_xrows_from(&x, i0, k);
                 int nx = m - i0 < MLLM_PANEL_MAX_NX ? (int)(m - i0) : MLLM_PANEL_MAX_NX;
-                fn(k, wp, 1, &xi, nx, y + i0 * ldy + r0, ldy);
+                fn(k, wp, np, &xi, nx, y + i0 * ldy + r0, ldy);
             }
+            p += np - 1;
             continue;
         }
         /* no panel kernel at this level (or a partial panel): copy the rows out, use the row kernels */
