@@ -539,6 +539,34 @@ static void check_swiglu(const char *level) {
     }
 }
 
+/* RoPE pairs: every level gives the scalar level's bits (tails included), and the scalar level is the
+ * rotation in double within its three float roundings (two products and a sum: 2^-23 of the
+ * terms' magnitudes, with room). */
+static void check_rope(const char *level) {
+    enum { MAXN = 41 };
+    const mllm_kernels *S = mllm_kernels_for(MLLM_CPU_SCALAR);
+    float x[2 * MAXN], cs[MAXN], sn[MAXN], got[2 * MAXN], want[2 * MAXN];
+    for (int n = 0; n <= MAXN; n++) {
+        for (int i = 0; i < MAXN; i++) {
+            const double a = 7.0 * frand();
+            cs[i] = (float)cos(a), sn[i] = (float)sin(a);
+            x[2 * i] = 4.0f * frand(), x[2 * i + 1] = 4.0f * frand();
+        }
+        memcpy(got, x, sizeof x);
+        memcpy(want, x, sizeof x);
+        g_kernels->rope_pairs(got, cs, sn, n);
+        S->rope_pairs(want, cs, sn, n);
+        CHECK(memcmp(got, want, sizeof got) == 0, "[%s] rope_pairs n=%d differs from the scalar level (or wrote past n)", level, n);
+        for (int i = 0; i < n; i++) {
+            const double x0 = x[2 * i], x1 = x[2 * i + 1];
+            const double r0 = x0 * cs[i] - x1 * sn[i], r1 = x0 * sn[i] + x1 * cs[i];
+            const double tol = 4.0 * FLT_EPSILON * (fabs(x0) + fabs(x1));
+            CHECK(fabs(want[2 * i] - r0) <= tol && fabs(want[2 * i + 1] - r1) <= tol, "[%s] rope_pairs pair %d: (%.9g, %.9g), double gives (%.9g, %.9g)",
+                  level, i, want[2 * i], want[2 * i + 1], r0, r1);
+        }
+    }
+}
+
 static void check_attention(const char *level) {
     enum { MAXN = 700, STRIDE = 136 };
     static const int32_t hds[] = {64, 48, 40}, ns[] = {1, 3, 4, 5, 17, 100, MAXN};
@@ -691,6 +719,7 @@ int main(void) {
         check_quantizers(name);
         check_attention(name);
         check_swiglu(name);
+        check_rope(name);
         check_k_dots_exact(name);
         check_k_tile_bits(name);
         check_k_panel_bits(name);

@@ -222,6 +222,10 @@ typedef struct mllm_kernels {
     void (*f32_to_f16)(uint16_t *dst, const float *src, int64_t n);
     /* g[i] = silu(g[i]) * u[i] */
     void (*swiglu)(float *g, const float *u, int64_t n);
+    /* RoPE: rotates the pairs (x[2i], x[2i+1]), i < n, by the angles whose cos and sin are cs[i] and
+     * sn[i]: (x0 cs - x1 sn, x0 sn + x1 cs), each product rounded (no fused multiply-add), so every
+     * level gives the same bits */
+    void (*rope_pairs)(float *x, const float *cs, const float *sn, int64_t n);
     /* One head of causal attention over an f16 cache: s[j] = scale * dot(q, k_j) for j < n
      * (k_j = k + j * stride elements), softmax, out = sum_j p_j v_j (v_j likewise); s holds n
      * floats of scratch. Unless ml is NULL, ml[0] = max_j s[j] and ml[1] = sum_j exp(s[j] - ml[0]):

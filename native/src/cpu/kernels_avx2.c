@@ -251,6 +251,25 @@ static void swiglu(float *g, const float *u, int64_t n) {
     for (; i < n; i++) g[i] = g[i] / (1.0f + expf(-g[i])) * u[i];
 }
 
+/* 4 pairs a register: x * (cs, cs) + swap(x) * (-sn, sn), the scalar level's products and sums
+ * (the last pairs through masked loads and stores) */
+static void rope_pairs(float *x, const float *cs, const float *sn, int64_t n) {
+    const __m256i dup = _mm256_setr_epi32(0, 0, 1, 1, 2, 2, 3, 3), lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    const __m256 neg_even = _mm256_castsi256_ps(_mm256_setr_epi32(INT32_MIN, 0, INT32_MIN, 0, INT32_MIN, 0, INT32_MIN, 0));
+    for (int64_t i = 0; i < n; i += 4) {
+        const int left = n - i < 4 ? (int)(n - i) : 4;
+        const __m256i m = _mm256_cmpgt_epi32(_mm256_set1_epi32(2 * left), lane);
+        const __m128i mh = _mm256_castsi256_si128(_mm256_cmpgt_epi32(_mm256_set1_epi32(left), lane));
+        const __m256 v = _mm256_maskload_ps(x + 2 * i, m);
+        const __m256 c = _mm256_permutevar8x32_ps(_mm256_castps128_ps256(_mm_maskload_ps(cs + i, mh)), dup);
+        const __m256 s = _mm256_xor_ps(_mm256_permutevar8x32_ps(_mm256_castps128_ps256(_mm_maskload_ps(sn + i, mh)), dup), neg_even);
+        __m256 p = _mm256_mul_ps(v, c), q = _mm256_mul_ps(_mm256_permute_ps(v, 0xb1), s);
+        MLLM_KEEP_ROUNDED(p);
+        MLLM_KEEP_ROUNDED(q);
+        _mm256_maskstore_ps(x + 2 * i, m, _mm256_add_ps(p, q));
+    }
+}
+
 /* The remaining vector operations attn_gqa_body.h needs. */
 typedef __m256 vmask; /* all ones in the lanes of the mask */
 MLLM_INLINE vmask vmask_first(int n) {
@@ -292,6 +311,7 @@ void mllm_kernels_fill_avx2(mllm_kernels *k) {
     k->attn_f16_gqa = attn_f16_gqa;
     k->attn_f32_gqa = attn_f32_gqa;
     k->swiglu = swiglu;
+    k->rope_pairs = rope_pairs;
 }
 
 #elif defined(__x86_64__) || defined(_M_X64)

@@ -589,6 +589,23 @@ MLLM_INLINE vf vf_round_nearest(vf a) { return _mm512_roundscale_ps(a, _MM_FROUN
 MLLM_INLINE vf vf_scale_pow2(vf p, vf n) { return _mm512_scalef_ps(p, n); }
 #include "cpu/vf_exp_body.h"
 
+/* 8 pairs a register: x * (cs, cs) + swap(x) * (-sn, sn), the scalar level's products and sums */
+static void rope_pairs(float *x, const float *cs, const float *sn, int64_t n) {
+    const __m512i dup = _mm512_setr_epi32(0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7);
+    const __m512 neg_even = _mm512_castsi512_ps(_mm512_set1_epi64(0x80000000));
+    for (int64_t i = 0; i < n; i += 8) {
+        const __mmask16 m = tail_mask(2 * (n - i));
+        const __mmask8 mh = (__mmask8)tail_mask(n - i);
+        const __m512 v = _mm512_maskz_loadu_ps(m, x + 2 * i);
+        const __m512 c = _mm512_permutexvar_ps(dup, _mm512_castps256_ps512(_mm256_maskz_loadu_ps(mh, cs + i)));
+        const __m512 s = _mm512_xor_ps(_mm512_permutexvar_ps(dup, _mm512_castps256_ps512(_mm256_maskz_loadu_ps(mh, sn + i))), neg_even);
+        __m512 p = _mm512_mul_ps(v, c), q = _mm512_mul_ps(_mm512_permute_ps(v, 0xb1), s);
+        MLLM_KEEP_ROUNDED(p);
+        MLLM_KEEP_ROUNDED(q);
+        _mm512_mask_storeu_ps(x + 2 * i, m, _mm512_add_ps(p, q));
+    }
+}
+
 static void swiglu(float *g, const float *u, int64_t n) {
     for (int64_t i = 0; i < n; i += 16) {
         const __mmask16 m = tail_mask(n - i);
@@ -650,4 +667,5 @@ void MLLM_FILL_FN(mllm_kernels *k) {
     k->attn_f16_gqa = attn_f16_gqa;
     k->attn_f32_gqa = attn_f32_gqa;
     k->swiglu = swiglu;
+    k->rope_pairs = rope_pairs;
 }

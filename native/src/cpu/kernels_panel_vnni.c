@@ -82,8 +82,8 @@ MLLM_INLINE void pair_rows(int64_t ng, const uint8_t *g, size_t pb, const mllm_x
     for (int j = 0; j < R; j++) acc[j][0] = acc[j][1] = _mm512_setzero_ps();
     for (int64_t q = 0; q < ng; q++, g += gb, xq += 64 * NX, xd += 2 * NX, xn += 2 * NX) {
         for (size_t c = 0; c < gb; c += 64) {
-            _mm_prefetch((const char *)g + MLLM_PANEL_PREFETCH_GROUPS * gb + c, _MM_HINT_T0);
-            _mm_prefetch((const char *)g + pb + MLLM_PANEL_PREFETCH_GROUPS * gb + c, _MM_HINT_T0);
+            _mm_prefetch((const char *)g + MLLM_PANEL_PREFETCH_GROUPS_MANY * gb + c, _MM_HINT_T1);
+            _mm_prefetch((const char *)g + pb + MLLM_PANEL_PREFETCH_GROUPS_MANY * gb + c, _MM_HINT_T1);
         }
         for (int h = 0; h < 2; h++) {
             __m512i s[4][2];

@@ -122,6 +122,14 @@ static void swiglu(float *g, const float *u, int64_t n) {
     for (int64_t i = 0; i < n; i++) g[i] = g[i] / (1.0f + expf(-g[i])) * u[i];
 }
 
+static void rope_pairs(float *x, const float *cs, const float *sn, int64_t n) {
+    for (int64_t i = 0; i < n; i++) {
+        const float x0 = x[2 * i], x1 = x[2 * i + 1];
+        x[2 * i] = x0 * cs[i] - x1 * sn[i];
+        x[2 * i + 1] = x0 * sn[i] + x1 * cs[i];
+    }
+}
+
 void mllm_kernels_fill_scalar(mllm_kernels *k) {
     k->dot[MLLM_KSLOT_F32] = dot_f32;
     k->dot[MLLM_KSLOT_F16] = dot_f16;
@@ -146,4 +154,5 @@ void mllm_kernels_fill_scalar(mllm_kernels *k) {
     k->f32_to_f16 = f32_to_f16;
     k->attn_f16 = attn_f16;
     k->swiglu = swiglu;
+    k->rope_pairs = rope_pairs;
 }

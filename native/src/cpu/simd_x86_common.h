@@ -10,6 +10,11 @@
 
 #define MLLM_INLINE static inline __attribute__((always_inline))
 
+/* Hides the register v from the optimiser: a product passed through this is rounded on its own,
+ * never fused with the add that follows into a multiply-add (GCC contracts intrinsics too), where
+ * a kernel must give the scalar level's bits. */
+#define MLLM_KEEP_ROUNDED(v) __asm__("" : "+x"(v))
+
 MLLM_INLINE float hsum256(__m256 v) {
     __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
     s = _mm_add_ps(s, _mm_movehl_ps(s, s));

@@ -30,14 +30,16 @@ static void norm_row(const mllm_kernels *K, const mllm_node *norm, int64_t r, fl
     for (int64_t i = 0; i < d; i++) h[i] = xr[i] * scale * w[i];
 }
 
-static void rope_rows(float *y, int64_t lo, int64_t hi, int32_t hd, int32_t pos, const mllm_exec *ex) {
+/* RoPE on columns [lo, hi) of one row, head by head (the pair index restarts at every head; lo may
+ * fall inside one) */
+static void rope_rows(const mllm_kernels *K, float *y, int64_t lo, int64_t hi, int32_t hd, int32_t pos, const mllm_exec *ex) {
     const int32_t half = hd / 2;
     const float *cs = ex->rope_cos + (size_t)pos * half, *sn = ex->rope_sin + (size_t)pos * half;
-    /* pair i of each head; i restarts at every head (no division per pair: it showed in profiles) */
-    for (int32_t i = (int32_t)(lo % hd) / 2; lo + 1 < hi; lo += 2, i = i + 1 == half ? 0 : i + 1) {
-        float x0 = y[lo], x1 = y[lo + 1];
-        y[lo] = x0 * cs[i] - x1 * sn[i];
-        y[lo + 1] = x0 * sn[i] + x1 * cs[i];
+    while (lo + 1 < hi) {
+        const int32_t i = (int32_t)(lo % hd) / 2;
+        const int64_t n = half - i < (hi - lo) / 2 ? half - i : (hi - lo) / 2;
+        K->rope_pairs(y + lo, cs + i, sn + i, n);
+        lo += 2 * n;
     }
 }
 
@@ -54,7 +56,7 @@ static void epi_rope_store(const mllm_node *n, const mllm_cpu_run *run, int w, i
         const mllm_kv_cache *kv = seq->kv;
         const int32_t pos = mllm_exec_pos(seq, t);
         float *yr = mllm_tensor_row(y, t);
-        if (w < 2) rope_rows(yr, lo, hi, kv->head_dim, pos, ex);
+        if (w < 2) rope_rows(run->kernels, yr, lo, hi, kv->head_dim, pos, ex);
         if (w > 0) mllm_cpu_kv_store(run->kernels, kv, w == 2, layer, pos, yr, lo, hi);
     }
 }

@@ -49,7 +49,7 @@ void mllm_op_rope_store(const mllm_node *n, const mllm_cpu_run *run, int ith, in
         float *qr = mllm_tensor_row(q, t), *kr = mllm_tensor_row(k, t);
         for (int64_t h = 0; h < n_head + n_kv; h++) {
             float *x = h < n_head ? qr + h * hd : kr + (h - n_head) * hd;
-            if (at->rope) mllm_rope_head(x, cs, sn, half);
+            if (at->rope) run->kernels->rope_pairs(x, cs, sn, half);
             if (at->qk_norm) rms_head(run->kernels, x, hd, at->eps);
             if (h < n_head && at->temp_tuning)
                 for (int32_t i = 0; i < hd; i++) x[i] *= temp;

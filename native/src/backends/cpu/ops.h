@@ -40,13 +40,4 @@ static inline void mllm_split(int64_t n, int ith, int nth, int64_t *begin, int64
     *end = *begin + per + (ith < extra ? 1 : 0);
 }
 
-/* Rotates adjacent pairs (x[2i], x[2i+1]) of one head by the angles whose cos/sin are given. */
-static inline void mllm_rope_head(float *x, const float *cs, const float *sn, int32_t half) {
-    for (int32_t i = 0; i < half; i++) {
-        float x0 = x[2 * i], x1 = x[2 * i + 1];
-        x[2 * i] = x0 * cs[i] - x1 * sn[i];
-        x[2 * i + 1] = x0 * sn[i] + x1 * cs[i];
-    }
-}
-
 #endif
