@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "backends/cpu/backend_cpu.h"
+#include "backends/cpu/chunk_claim.h"
 #include "backends/cpu/ops.h"
 #include "cpu/cpu_features.h"
 #include "cpu/matmul.h"
@@ -120,7 +121,10 @@ static void test_matmul(void) {
             n.dst[w] = &ty[w];
         }
         void *wdata = mllm_aligned_alloc(64, mllm_matmul_wsize(types[qt][0], K, M) + 64);
-        mllm_exec ex = {.wdata = wdata};
+        /* odd cases: rows handed out through chunk counters (chunk_claim.h) */
+        static int32_t counters[MLLM_CHUNK_COUNTERS(NTH)];
+        memset(counters, 0, sizeof counters);
+        mllm_exec ex = {.wdata = wdata, .chunk_counters = qt % 2 ? counters : NULL};
         run(&n, &ex);
         int bad = 0;
         for (int w = 0; w < 3; w++) {
@@ -317,7 +321,42 @@ static void test_get_rows(void) {
     free(e);
 }
 
+/* mllm_claim_chunk under simulated schedules (one thread claims at a time, picked at random, thread 0
+ * seldom: a thread the OS delays): every chunk goes to exactly one claim, each range's chunks go out in
+ * order, a thread takes other chunks only once its own range is gone, and nobody stops while a chunk
+ * is left. */
+static void test_chunk_claims(void) {
+    for (int nth = 1; nth <= 4; nth++)
+        for (int64_t n_chunks = 1; n_chunks <= 20; n_chunks++) {
+            int32_t counters[MLLM_CHUNK_COUNTERS(4)] = {0};
+            int taken[20] = {0}, done[4] = {0}, n_done = 0, bad = 0;
+            int64_t range_next[4];
+            const int64_t per = (n_chunks + nth - 1) / nth;
+            for (int t = 0; t < nth; t++) range_next[t] = t * per;
+            while (n_done < nth) {
+                int t = (int)((rnd() * 0.5f + 0.5f) * (float)nth) % nth;
+                if (t == 0 && nth > 1 && rnd() < 0.6f) t = 1; /* thread 0 runs late */
+                if (done[t]) continue;
+                const int64_t c = mllm_claim_chunk(counters, t, nth, per, n_chunks);
+                if (c < 0) {
+                    done[t] = 1, n_done++;
+                    for (int64_t i = 0; i < n_chunks; i++) bad += !taken[i]; /* stopped with a chunk left */
+                    continue;
+                }
+                if (c >= n_chunks || taken[c]++) {
+                    bad++;
+                    continue;
+                }
+                bad += c != range_next[c / per]++; /* in order within a range */
+                if (c / per != t)                  /* someone else's: only once the own range is gone */
+                    for (int64_t i = t * per; i < (t + 1) * per && i < n_chunks; i++) bad += !taken[i];
+            }
+            CHECK(bad == 0, "chunk claims nth=%d n_chunks=%lld: %d wrong", nth, (long long)n_chunks, bad);
+        }
+}
+
 int main(void) {
+    test_chunk_claims();
     g_pool = mllm_threadpool_create(NTH);
     if (!g_pool) return 1;
     test_rms_norm_swiglu();

@@ -124,8 +124,9 @@ typedef struct mllm_exec {
      * all rows, which saves the barrier between conversion and compute. Needed by fused RMS norms. */
     void *thread_scratch;
     size_t thread_scratch_bytes;
-    /* Optional: one zeroed counter per node (index: node id). Matmuls then hand out row chunks
-     * first come, first served, so a thread the OS delays holds the others up less. */
+    /* Optional: zeroed counters, MLLM_CHUNK_COUNTERS(nth) per node for a run on nth threads (node id's
+     * from id times that). Matmuls then give each thread a range of row chunks that the others take
+     * from once done with their own, so a thread the OS delays holds the others up less. */
     int32_t *chunk_counters;
     /* Optional: asked once per layer (after its attention) where the backend can stop between
      * nodes; non-zero ends the run early with MLLM_ERR_CANCELLED (the outputs are then undefined). */
@@ -177,6 +178,10 @@ typedef struct mllm_graph {
  * (the scores of a head, then one chunk result); chunk results a decode step of 4 * n_threads work
  * items over n_ctx keys needs. */
 #define MLLM_ATT_CHUNK 512
+/* Counters per node for n_threads threads (mllm_exec.chunk_counters): one per thread, each on its own
+ * cache line (16 ints), so threads taking their own chunks do not contend for one line. */
+#define MLLM_CHUNK_COUNTER_STRIDE 16
+#define MLLM_CHUNK_COUNTERS(n_threads) ((size_t)(n_threads) * MLLM_CHUNK_COUNTER_STRIDE)
 #define MLLM_ATT_HEADS_PER_ITEM 4
 #define MLLM_ATT_PART_ITEM(hd) ((size_t)MLLM_ATT_HEADS_PER_ITEM * ((size_t)(hd) + 2))
 #define MLLM_ATT_SCRATCH(n_ctx, hd) ((size_t)(n_ctx) + MLLM_ATT_PART_ITEM(hd))

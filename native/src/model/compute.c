@@ -35,7 +35,7 @@ struct mllm_compute {
     size_t thread_scratch_bytes;
     float *att_scratch;         /* n_threads x MLLM_ATT_SCRATCH(cap_ctx, head_dim) */
     float *att_part;            /* MLLM_ATT_PART_ITEMS(n_threads, cap_ctx) chunk results of attention */
-    int32_t *chunk_counters;    /* one per graph node, zeroed before each run */
+    int32_t *chunk_counters;    /* MLLM_CHUNK_COUNTERS(n_threads) per graph node, zeroed before each run */
     int32_t max_nodes;
     float *rope_cos, *rope_sin; /* [cap_ctx][head_dim/2] */
 
@@ -137,7 +137,7 @@ static mllm_status plan(mllm_compute *c, int32_t nb_rows, int32_t n_ctx) {
     size_t total = align64(wsize) + align64(att) + align64(att_part) + thr;
     for (int i = 0; i < MLLM_ACT_COUNT; i++) total += align64(sizes[i]);
     const int32_t half = hp->head_dim / 2;
-    c->chunk_counters = calloc((size_t)c->max_nodes, sizeof *c->chunk_counters);
+    c->chunk_counters = calloc((size_t)c->max_nodes * MLLM_CHUNK_COUNTERS(c->n_threads), sizeof *c->chunk_counters);
     c->rope_cos = malloc((size_t)n_ctx * (size_t)half * sizeof(float));
     c->rope_sin = malloc((size_t)n_ctx * (size_t)half * sizeof(float));
     if (!c->chunk_counters || !c->rope_cos || !c->rope_sin) return mllm_fail(MLLM_ERR_OUT_OF_MEMORY, "out of memory for compute tables");
@@ -237,7 +237,8 @@ mllm_status mllm_compute_begin(mllm_compute *c, const mllm_run *r) {
         .abort = r->abort,
         .abort_ctx = r->abort_ctx,
     };
-    if (ex.chunk_counters) memset(ex.chunk_counters, 0, (size_t)g->n_nodes * sizeof *ex.chunk_counters);
+    if (ex.chunk_counters)
+        memset(ex.chunk_counters, 0, (size_t)g->n_nodes * MLLM_CHUNK_COUNTERS(c->n_threads) * sizeof *ex.chunk_counters);
     int nth = r->n_threads < 1 ? 1 : r->n_threads;
     if (nth > c->n_threads) nth = c->n_threads;
     st = c->runner->iface->compute(c->runner, g, &ex, nth);

@@ -8,6 +8,7 @@
  * decode layer needs one barrier per matmul node and none inside it. */
 #include <math.h>
 
+#include "backends/cpu/chunk_claim.h"
 #include "backends/cpu/ops.h"
 #include "cpu/matmul.h"
 #include "graph/kv_cache.h"
@@ -125,19 +126,21 @@ void mllm_op_matmul(const mllm_node *n, const mllm_cpu_run *run, int ith, int nt
         mllm_threadpool_barrier(run->pool);
     }
 
-    /* Output rows go out in chunks: chunk ith first, then (with counters) whichever chunk is
-     * next, else every nth. */
+    /* Output rows go out in chunks: with counters, each thread's range first (chunk_claim.h); else every
+     * nth from ith. */
     const mllm_op post_op = post ? post->op : MLLM_OP_COUNT;
     int64_t total = 0;
     if (post_op == MLLM_OP_SWIGLU) total = n->src[1]->ne[1]; /* gate and up rows [lo, hi) together */
     else
         for (int w = 0; w < n->n_w; w++) total += n->src[1 + w]->ne[1];
-    const int64_t per = ex->chunk_counters ? CHUNKS_PER_THREAD * nth : nth;
-    int64_t chunk = (total + per - 1) / per;
+    const int64_t want = ex->chunk_counters ? CHUNKS_PER_THREAD * nth : nth;
+    int64_t chunk = (total + want - 1) / want;
     chunk = (chunk + ROW_ALIGN - 1) / ROW_ALIGN * ROW_ALIGN;
     const int64_t n_chunks = (total + chunk - 1) / chunk;
-    int32_t *counter = ex->chunk_counters ? &ex->chunk_counters[n->id] : NULL;
-    for (int64_t c = ith; c < n_chunks; c = counter ? nth + __atomic_fetch_add(counter, 1, __ATOMIC_RELAXED) : c + nth) {
+    int32_t *counters = ex->chunk_counters ? ex->chunk_counters + (size_t)n->id * MLLM_CHUNK_COUNTERS(nth) : NULL;
+    const int64_t per = (n_chunks + nth - 1) / nth;
+    for (int64_t c = counters ? mllm_claim_chunk(counters, ith, nth, per, n_chunks) : ith; c >= 0 && c < n_chunks;
+         c = counters ? mllm_claim_chunk(counters, ith, nth, per, n_chunks) : c + nth) {
         const int64_t b = c * chunk, e = b + chunk < total ? b + chunk : total;
         if (post_op == MLLM_OP_SWIGLU) {
             for (int w = 0; w < 2; w++) compute_rows(K, n->src[1 + w], k, wdata, m, n->dst[w], b, e);
