@@ -29,7 +29,7 @@
 /* Pause iterations before a barrier waiter starts yielding its core (cores are often shared). */
 #define SPIN_BEFORE_YIELD 256
 /* How long a barrier waiter spins before it sleeps (where the OS can sleep on a word): above the
- * usual skew between threads (steps of 8 sequences: 1.10-1.14x as fast with 20 us as with 4.8 us on a
+ * usual skew between threads (steps of 8 sequences: 1.04-1.14x as fast with 20 us as with 4.8 us on a
  * Zen 5 EPYC), unless a partner thread recently lost its core (a wait of over a millisecond: the
  * machine runs more threads than it has cores). Then a spinning waiter only takes a core from the
  * thread everyone waits for, and waiters sleep sooner for a while (with another program busy on one
