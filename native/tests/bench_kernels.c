@@ -2,11 +2,14 @@
  * the q8_0 activation quantizer and the panel matmul at several activation row counts (decode steps of
  * that many sequences; from 32 rows the AMX level takes its tile kernels). Not a test.
  *
- *   bench_kernels [LEVEL...]   (default: every level this CPU runs; names as MOBILELLM_CPU takes them)
+ *   bench_kernels [--stream] [LEVEL...]   (default: every level this CPU runs; names as MOBILELLM_CPU
+ *                                          takes them)
  *
  * Prints, per level: ns per quantized value (8 rows of 576), then per weight type and row count the
  * microseconds per matmul of the 1536 x 576 weight (the 125M shape's gate) and the multiply-adds per
- * second. Each figure is the best of 5 timings of at least 0.2 s. */
+ * second. With --stream each timed call walks STREAM_COPIES packed copies of the weight one after another
+ * (64 MB of q4_0, 120 MB of q8_0), so the weights come from memory, as in a decode step, and the figures
+ * are per copy. Each figure is the best of 5 timings of at least 0.2 s. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,9 +19,10 @@
 #include "cpu/kernels.h"
 #include "cpu/matmul.h"
 #include "cpu/panel.h"
+#include "platform/memory.h"
 #include "quant/quant.h"
 
-enum { K = 576, N_ROWS = 1536, MAX_M = 256, REPS = 5 };
+enum { K = 576, N_ROWS = 1536, MAX_M = 256, REPS = 5, STREAM_COPIES = 128 };
 
 static double now(void) {
     struct timespec t;
@@ -57,6 +61,8 @@ typedef struct {
     int32_t type;
     const float *x;
     void *packed, *wdata;
+    size_t copy_bytes; /* packed holds n_copies copies of the weight, copy_bytes apart */
+    int n_copies;
     float *y;
     int64_t m;
 } bench_ctx;
@@ -69,18 +75,21 @@ static void run_quantize(void *p) {
 
 static void run_matmul(void *p) {
     bench_ctx *c = p;
-    mllm_matmul_compute_panel(c->kernels, c->type, c->packed, K, c->wdata, c->m, c->y, N_ROWS, 0, N_ROWS);
+    for (int i = 0; i < c->n_copies; i++)
+        mllm_matmul_compute_panel(c->kernels, c->type, (const char *)c->packed + (size_t)i * c->copy_bytes, K, c->wdata, c->m,
+                                  c->y, N_ROWS, 0, N_ROWS);
 }
 
-static int bench_level(const char *name, const float *w, const float *x) {
+static int bench_level(const char *name, const float *w, const float *x, int n_copies) {
     if (mllm_cpu_set_level_by_name(name) != 0) {
         fprintf(stderr, "bench_kernels: level %s is unknown or not supported by this CPU\n", name);
         return 1;
     }
-    bench_ctx c = {.kernels = mllm_kernels_for(mllm_cpu_current()), .x = x};
-    const size_t wbytes = mllm_type_row_bytes(MLLM_TYPE_Q8_0, K) * N_ROWS;
+    bench_ctx c = {.kernels = mllm_kernels_for(mllm_cpu_current()), .x = x, .n_copies = n_copies};
+    const size_t wbytes = mllm_type_row_bytes(MLLM_TYPE_Q8_0, K) * N_ROWS; /* the larger type's */
     void *rows = malloc(wbytes);
-    c.packed = malloc(wbytes);
+    c.packed = mllm_aligned_alloc(2u << 20, wbytes * (size_t)n_copies);
+    if (c.packed) mllm_advise_huge_pages(c.packed, wbytes * (size_t)n_copies); /* as the engine's packed weights */
     c.wdata = malloc(mllm_matmul_wsize(MLLM_TYPE_Q8_0, K, MAX_M) + 64);
     c.y = malloc((size_t)MAX_M * N_ROWS * sizeof(float));
     if (!rows || !c.packed || !c.wdata || !c.y) {
@@ -93,16 +102,18 @@ static int bench_level(const char *name, const float *w, const float *x) {
     for (int t = 0; t < 2; t++) {
         c.type = types[t];
         mllm_quantize_row_ref(c.type, w, rows, (int64_t)K * N_ROWS);
-        mllm_panel_pack(c.type, rows, K, N_ROWS, c.packed);
+        c.copy_bytes = mllm_type_row_bytes(c.type, K) * N_ROWS;
+        for (int i = 0; i < n_copies; i++) mllm_panel_pack(c.type, rows, K, N_ROWS, (char *)c.packed + (size_t)i * c.copy_bytes);
         for (size_t i = 0; i < sizeof ms / sizeof ms[0]; i++) {
             c.m = ms[i];
             mllm_matmul_prepare_rows(c.kernels, c.type, x, K, K, c.m, c.wdata, 0, c.m);
-            const double s = best_seconds(run_matmul, &c);
+            const double s = best_seconds(run_matmul, &c) / n_copies;
             printf("%-11s %s m=%-2lld %8.1f us  %6.1f GMAC/s\n", name, mllm_type_name(c.type), (long long)c.m, s * 1e6,
                    (double)K * N_ROWS * (double)c.m / s * 1e-9);
         }
     }
-    free(rows), free(c.packed), free(c.wdata), free(c.y);
+    free(rows), free(c.wdata), free(c.y);
+    mllm_aligned_free(c.packed);
     return 0;
 }
 
@@ -110,14 +121,15 @@ int main(int argc, char **argv) {
     unsigned seed = 1;
     float *w = random_floats((size_t)K * N_ROWS, &seed), *x = random_floats((size_t)K * MAX_M, &seed);
     if (!w || !x) return 1;
-    int rc = 0;
-    if (argc > 1) {
-        for (int i = 1; i < argc; i++) rc |= bench_level(argv[i], w, x);
+    int rc = 0, first = 1, n_copies = 1;
+    if (argc > 1 && strcmp(argv[1], "--stream") == 0) first = 2, n_copies = STREAM_COPIES;
+    if (argc > first) {
+        for (int i = first; i < argc; i++) rc |= bench_level(argv[i], w, x, n_copies);
     } else {
         static const mllm_cpu_level_t levels[] = {MLLM_CPU_SCALAR, MLLM_CPU_AVX2,    MLLM_CPU_AVXVNNI, MLLM_CPU_AVX512,
                                                   MLLM_CPU_AVX512VNNI, MLLM_CPU_AMX, MLLM_CPU_NEON,    MLLM_CPU_NEON_DOTPROD};
         for (size_t l = 0; l < sizeof levels / sizeof levels[0]; l++)
-            if (mllm_cpu_level_supported(levels[l])) rc |= bench_level(mllm_cpu_level_name(levels[l]), w, x);
+            if (mllm_cpu_level_supported(levels[l])) rc |= bench_level(mllm_cpu_level_name(levels[l]), w, x, n_copies);
     }
     free(w), free(x);
     return rc;
