@@ -1,6 +1,6 @@
 /* Speed of the kernels a batched decode step spends most of its time in, one thread, data in cache:
  * the q8_0 activation quantizer and the panel matmul at several activation row counts (decode steps of
- * that many sequences; from 32 rows the AMX level takes its tile kernels). Not a test.
+ * that many sequences; from 8 rows the AMX level takes its tile kernels). Not a test.
  *
  *   bench_kernels [--stream] [LEVEL...]   (default: every level this CPU runs; names as MOBILELLM_CPU
  *                                          takes them)
@@ -98,7 +98,7 @@ static int bench_level(const char *name, const float *w, const float *x, int n_c
     }
     printf("%-11s quantize_q8_0: %.3f ns/value\n", name, best_seconds(run_quantize, &c) / (8.0 * K) * 1e9);
     static const int32_t types[] = {MLLM_TYPE_Q4_0, MLLM_TYPE_Q8_0};
-    static const int64_t ms[] = {1, 8, 16, 32, 64, 256};
+    static const int64_t ms[] = {1, 2, 4, 8, 16, 32, 64, 256};
     for (int t = 0; t < 2; t++) {
         c.type = types[t];
         mllm_quantize_row_ref(c.type, w, rows, (int64_t)K * N_ROWS);

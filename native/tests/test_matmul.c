@@ -232,6 +232,49 @@ static void check_panel_exact(const char *level, mllm_threadpool *const pools[3]
     }
 }
 
+/* The tile kernels (AMX) against the row panels of the same level, bit for bit: the same integer
+ * block sums, the same float operations in the same order. Random data, rows of one chunk of
+ * expanded weights (576) and of three (1600, the sums carried between chunks through y), activation
+ * row counts of one full tile group, groups plus a remainder (row panels), several groups. */
+static void check_tile_bits(const char *level) {
+    const mllm_kernels *K = g_kernels;
+    mllm_kernels rows_only = *K; /* the same level without its tile kernels */
+    memset(rows_only.panel_tiles, 0, sizeof rows_only.panel_tiles);
+    static const int32_t types[] = {MLLM_TYPE_Q4_0, MLLM_TYPE_Q8_0};
+    static const int64_t ks[] = {64, 576, 1600}, ms[] = {8, 9, 15, 16, 17, 40};
+    enum { ROWS = 48 };
+    for (int ti = 0; ti < 2; ti++) {
+        const int32_t wt = types[ti];
+        if (!K->panel_tiles[mllm_kernel_slot(wt)]) continue;
+        for (int ki = 0; ki < 3; ki++) {
+            const int64_t k = ks[ki];
+            const size_t wrb = mllm_type_row_bytes(wt, k);
+            float *wf = malloc((size_t)ROWS * k * sizeof(float)), *x = malloc((size_t)40 * k * sizeof(float));
+            float *y = malloc((size_t)40 * ROWS * sizeof(float)), *yr = malloc((size_t)40 * ROWS * sizeof(float));
+            uint8_t *w = malloc(ROWS * wrb), *wp = mllm_aligned_alloc(64, ROWS * wrb);
+            void *wdata = malloc(mllm_matmul_wsize(wt, k, 40));
+            for (int64_t i = 0; i < ROWS * k; i++) wf[i] = frand();
+            for (int64_t i = 0; i < 40 * k; i++) x[i] = frand() * 2.0f;
+            mllm_quantize_row_ref(wt, wf, w, ROWS * k);
+            mllm_panel_pack(wt, w, k, ROWS, wp);
+            for (int mi = 0; mi < 6; mi++) {
+                const int64_t m = ms[mi];
+                mllm_matmul_prepare_rows(K, wt, x, k, k, m, wdata, 0, m);
+                mllm_matmul_compute_panel(K, wt, wp, k, wdata, m, y, ROWS, 0, ROWS);
+                mllm_matmul_compute_panel(&rows_only, wt, wp, k, wdata, m, yr, ROWS, 0, ROWS);
+                int64_t bad = -1;
+                for (int64_t i = 0; i < m * ROWS && bad < 0; i++)
+                    if (memcmp(&y[i], &yr[i], sizeof(float)) != 0) bad = i;
+                CHECK(bad < 0, "[%s] %s tiles k=%lld m=%lld: y[%lld][%lld] = %.9g, row panels %.9g", level, mllm_type_name(wt),
+                      (long long)k, (long long)m, (long long)(bad / ROWS), (long long)(bad % ROWS), bad < 0 ? 0.0 : y[bad],
+                      bad < 0 ? 0.0 : yr[bad]);
+            }
+            free(wf), free(x), free(y), free(yr), free(w), free(wdata);
+            mllm_aligned_free(wp);
+        }
+    }
+}
+
 /* Sum of |terms| of 32-element block b of a K-quant row times activation quants qs, in units of
  * d_w d_x, for unit weight scales: sc |q qx| (and m |sum(qx)| for the min term); Q6_K sc |(q-32) qx|. */
 static double k_block_terms(int32_t wt, const uint8_t *w, int64_t b, const int8_t *qs, int sum) {
@@ -724,6 +767,7 @@ int main(void) {
         check_k_tile_bits(name);
         check_k_panel_bits(name);
         check_panel_exact(name, pools);
+        check_tile_bits(name);
         check_panel_k_exact(name, pools[1]);
         for (int ti = 0; ti < N_TYPES; ti++) {
             /* The scalar level's quantized dots are the reference ones: results must match exactly. */
@@ -742,7 +786,7 @@ int main(void) {
                 if (!mllm_panel_supported(WEIGHT_TYPES[ti], kk[ki], 48)) continue;
                 for (int64_t m = 1; m <= 9; m++)
                     check_matmul_as(WEIGHT_TYPES[ti], 48, kk[ki], m, pools[m % 3], exact, name, 1);
-                /* row panels up to 31 rows; AMX from 32 rows, 16 per tile: full tiles plus a partial one */
+                /* row panels; AMX tiles for whole groups of 8 rows, the rest on row panels */
                 for (int64_t m = 16; m <= 52; m += 12)
                     check_matmul_as(WEIGHT_TYPES[ti], 48, kk[ki], m, pools[m % 3], exact, name, 1);
             }

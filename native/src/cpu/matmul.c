@@ -269,12 +269,11 @@ static void panel_ref(int32_t wt, const void *w, int64_t k, const void *xq, size
     }
 }
 
-/* Fewest activation rows for the tile kernels (AMX). A tile op works on one 32-element block at a
- * time and its int32 results go back through memory to be scaled, so below two full tiles of rows
- * (several sequences' decode steps, short prompt chunks) the row-panel kernels, which read each
- * weight panel once for up to MLLM_PANEL_MAX_NX rows, are as fast or faster (16 rows: 1.05-1.4x
- * faster decode steps of 16 sequences, 32 rows: even, on a 2-core Xeon; docs/performance.md). */
-#define MLLM_TILES_MIN_ROWS 32
+/* Fewest activation rows for the tile kernels (AMX): one full group of MLLM_PANEL_MAX_NX rows. A tile
+ * product moves its weights and results through memory, which fewer rows do not repay (bench_kernels,
+ * q4_0, against the row panels: 4 rows 0.75x, 8 rows 1.0-1.25x, 64 and more 1.3-1.5x; 2-core Xeon,
+ * docs/performance.md). */
+#define MLLM_TILES_MIN_ROWS MLLM_PANEL_MAX_NX
 
 void mllm_matmul_compute_panel(const mllm_kernels *K, int32_t wt, const void *w, int64_t k, const void *wdata, int64_t m,
                                float *y, int64_t ldy, int64_t row_begin, int64_t row_end) {
@@ -304,9 +303,13 @@ void mllm_matmul_compute_panel(const mllm_kernels *K, int32_t wt, const void *w,
                 p += n - 1;
                 continue;
             }
-            if (tiles) { /* prompts with tiles: the range's whole panels in one call */
-                int64_t n = (row_end - r0) / MLLM_PANEL_ROWS;
-                tiles(k, wp, n, &x, (int)m, y + r0, ldy);
+            if (tiles && x.iq) { /* whole groups of rows with tiles, the range's whole panels in one call */
+                const int64_t n = (row_end - r0) / MLLM_PANEL_ROWS, mt = m / MLLM_PANEL_MAX_NX * MLLM_PANEL_MAX_NX;
+                tiles(k, wp, n, &x, (int)mt, y + r0, ldy);
+                if (mt < m) { /* the last few rows: row panels */
+                    const mllm_xrows xi = mllm_xrows_from(&x, mt, k);
+                    fn(k, wp, n, &xi, (int)(m - mt), y + mt * ldy + r0, ldy);
+                }
                 p += n - 1;
                 continue;
             }
