@@ -196,7 +196,7 @@ typedef struct mllm_kernels {
     mllm_gemv_fn gemv[MLLM_KSLOT_COUNT]; /* optional (NULL: dot is used); q8_0 activations only */
     mllm_gemm4_fn gemm4[MLLM_KSLOT_COUNT]; /* optional (NULL: dot is used) */
     mllm_panel_fn panel[MLLM_KSLOT_COUNT]; /* packed weights; NULL: not packed at this level */
-    mllm_panel_fn panel_tiles[MLLM_KSLOT_COUNT]; /* optional (AMX), 8+ rows: any nx, reads the interleaved rows */
+    mllm_panel_fn panel_tiles[MLLM_KSLOT_COUNT]; /* optional (AMX): whole groups of 8 rows, interleaved (mllm_xrows.iq) */
     int panel_interleaved; /* 1: the q4_0/q8_0 panels read the interleaved rows (mllm_xrows.iq) */
     int panel_pairs;       /* 1: the q4_0/q8_0 panels run faster given two panels per call (from 4 rows) */
     /* Tiles over rows unpacked by mllm_unpack_rows (cpu/unpack.h), once per row chunk:
