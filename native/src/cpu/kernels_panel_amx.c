@@ -73,29 +73,7 @@ MLLM_INLINE void pair_epilogue(const int32_t c[2][16 * 16], const uint8_t *g, co
     }
 }
 
-/* Pair products into result set e (0: C0 C1, 1: C2 C3) while the other set, the pair before's, is
- * stored to prev (none for the first pair); tile numbers must be literals for the assembler. */
-#define PAIR_STEP(CA, CB, OA, OB, a, w, prev)            \
-    do {                                                 \
-        _tile_loadd(B0, (w), 64);                        \
-        _tile_loadd(A0, (a), 64);                        \
-        _tile_zero(CA);                                  \
-        _tile_dpbssd(CA, A0, B0);                        \
-        _tile_loadd(B1, (w) + 512, 64);                  \
-        _tile_loadd(A1, (a) + 32, 64);                   \
-        _tile_zero(CB);                                  \
-        _tile_dpbssd(CB, A1, B1);                        \
-        if (prev) {                                      \
-            _tile_stored(OA, (prev)[0], 64);             \
-            _tile_stored(OB, (prev)[1], 64);             \
-        }                                                \
-    } while (0)
-static inline void pair_step(int e, const int8_t *a, const uint8_t *w, int32_t (*prev)[16 * 16]) {
-    if (e == 0) PAIR_STEP(C0, C1, C2, C3, a, w, prev);
-    else PAIR_STEP(C2, C3, C0, C1, a, w, prev);
-}
-
-/* Stores result set e to buf. */
+/* Stores result set e (0: C0 C1, 1: C2 C3) to buf; tile numbers must be literals for the assembler. */
 static inline void store_set(int e, int32_t buf[2][16 * 16]) {
     if (e == 0) {
         _tile_stored(C0, buf[0], 64);
@@ -104,6 +82,27 @@ static inline void store_set(int e, int32_t buf[2][16 * 16]) {
         _tile_stored(C2, buf[0], 64);
         _tile_stored(C3, buf[1], 64);
     }
+}
+
+/* A pair's products into result set (CA, CB). */
+#define PAIR_PRODUCTS(CA, CB, a, w)     \
+    do {                                \
+        _tile_loadd(B0, (w), 64);       \
+        _tile_loadd(A0, (a), 64);       \
+        _tile_zero(CA);                 \
+        _tile_dpbssd(CA, A0, B0);       \
+        _tile_loadd(B1, (w) + 512, 64); \
+        _tile_loadd(A1, (a) + 32, 64);  \
+        _tile_zero(CB);                 \
+        _tile_dpbssd(CB, A1, B1);       \
+    } while (0)
+
+/* Pair products into result set e while the other set, the pair before's, is stored to prev (none for
+ * the first pair). */
+static inline void pair_step(int e, const int8_t *a, const uint8_t *w, int32_t (*prev)[16 * 16]) {
+    if (e == 0) PAIR_PRODUCTS(C0, C1, a, w);
+    else PAIR_PRODUCTS(C2, C3, a, w);
+    if (prev) store_set(!e, prev);
 }
 
 /* Expands pair group t of the panel(s) at w (t >= ng: the next panels', ng * gb bytes apart) into slot. */
