@@ -164,7 +164,7 @@ MLLM_INLINE void panel_pairs(int q4, const uint8_t *panel, size_t gb, uint8_t *e
 /* All pairs of n_panels panels against one group of n <= 8 rows (a decode step of several sequences):
  * panel_pairs' pipeline without a break between panels (a decode step's row chunk of 4-8 panels of
  * 9 pairs would spend a fifth of its pairs filling and draining it), q4_0 weights expanded into a
- * ring of slots, q8_0 ones read where they are (1.1-1.2x the expanded ones at 8 rows, bench_kernels;
+ * ring of slots, q8_0 ones read where they are (1.1x the expanded ones at 8 rows, bench_kernels;
  * prompts expand them once for all their groups). Kept apart from panel_pairs: its per-pair panel
  * bookkeeping costs prompts 10-20%. */
 MLLM_INLINE void group_stream(int q4, const uint8_t *w, int64_t n_panels, int64_t ng, size_t gb, const mllm_xrows *x, int n, float *y,
